@@ -1,0 +1,104 @@
+package dev.kindling.activities.exec;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs host commands as argv arrays, never through a shell. The one place commands are started, so
+ * the one place they are logged and their failures shaped.
+ */
+public final class Commands {
+  private static final Logger log = LoggerFactory.getLogger(Commands.class);
+  private static final int TAIL_CHARS = 2000;
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
+
+  private Commands() {}
+
+  /** Runs argv and returns its result whatever the exit code; throws only when it cannot run. */
+  public static CommandResult run(List<String> argv, Duration timeout, Map<String, String> env) {
+    log.debug("run {}", argv);
+    ProcessBuilder builder = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    if (env != null) {
+      builder.environment().putAll(env);
+    }
+    Process process;
+    try {
+      process = builder.start();
+    } catch (IOException e) {
+      throw new CommandFailedException(argv, -1, e.getMessage() == null ? "" : e.getMessage(), e);
+    }
+    CompletableFuture<String> out = drain(process.getInputStream());
+    CompletableFuture<String> err = drain(process.getErrorStream());
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        process.waitFor(5, TimeUnit.SECONDS);
+        throw new CommandFailedException(argv, -1, "timed out after " + timeout.toMillis() + " ms; " + tail(err.getNow("")), null);
+      }
+      return new CommandResult(argv, process.exitValue(), out.join(), err.join());
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new CommandFailedException(argv, -1, "interrupted", e);
+    }
+  }
+
+  public static CommandResult run(List<String> argv) {
+    return run(argv, DEFAULT_TIMEOUT, null);
+  }
+
+  /** Runs argv and returns stdout; throws {@link CommandFailedException} on a non-zero exit. */
+  public static String check(List<String> argv, Duration timeout) {
+    CommandResult result = run(argv, timeout, null);
+    if (!result.ok()) {
+      throw new CommandFailedException(argv, result.exitCode(), tail(result.stderr()), null);
+    }
+    return result.stdout();
+  }
+
+  public static String check(String... argv) {
+    return check(List.of(argv), DEFAULT_TIMEOUT);
+  }
+
+  /** True when {@code program} is an executable on PATH (or an absolute path that is executable). */
+  public static boolean available(String program) {
+    if (program.contains("/")) {
+      return new java.io.File(program).canExecute();
+    }
+    String path = System.getenv().getOrDefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    for (String dir : (path + ":/usr/sbin:/sbin").split(":")) {
+      if (!dir.isEmpty() && new java.io.File(dir, program).canExecute()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  public static String tail(String text) {
+    if (text == null) {
+      return "";
+    }
+    return text.length() <= TAIL_CHARS ? text : "..." + text.substring(text.length() - TAIL_CHARS);
+  }
+
+  private static CompletableFuture<String> drain(InputStream stream) {
+    CompletableFuture<String> result = new CompletableFuture<>();
+    Thread.ofVirtual().start(() -> {
+      try (stream) {
+        result.complete(new String(stream.readAllBytes(), StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        result.completeExceptionally(new UncheckedIOException(e));
+      }
+    });
+    return result;
+  }
+}

@@ -1,0 +1,79 @@
+package dev.kindling.activities.testing;
+
+import dev.kindling.activities.exec.Commands;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** A facility a test may need, with how to tell whether this host has it. */
+public enum HostCapability {
+  ROOT("root (CAP_NET_ADMIN, CAP_SYS_ADMIN) to create network namespaces") {
+    @Override
+    boolean present() {
+      return "root".equals(System.getProperty("user.name"));
+    }
+  },
+  IPROUTE2("iproute2's 'ip' command (apt-get install iproute2)") {
+    @Override
+    boolean present() {
+      return Commands.available("ip");
+    }
+  },
+  TUN("/dev/net/tun for TAP devices") {
+    @Override
+    boolean present() {
+      return Files.isReadable(Path.of("/dev/net/tun"));
+    }
+  },
+  QEMU("qemu-system-x86_64 (apt-get install qemu-system-x86 qemu-utils)") {
+    @Override
+    boolean present() {
+      return Commands.available("qemu-system-x86_64") && Commands.available("qemu-img");
+    }
+  },
+  DEBOOTSTRAP("debootstrap and mkfs.ext4 (apt-get install debootstrap e2fsprogs)") {
+    @Override
+    boolean present() {
+      return Commands.available("debootstrap") && Commands.available("mkfs.ext4");
+    }
+  },
+  FIRECRACKER("a 'firecracker' binary on PATH (not installable from Debian's packages)") {
+    @Override
+    boolean present() {
+      return Commands.available("firecracker");
+    }
+  },
+  WEBSOCKIFY("websockify (apt-get install websockify)") {
+    @Override
+    boolean present() {
+      return Commands.available("websockify");
+    }
+  },
+  CHROMIUM("chromium (apt-get install chromium)") {
+    @Override
+    boolean present() {
+      return Commands.available("chromium");
+    }
+  },
+  VM_TESTS_ENABLED("VM tests enabled (unset KINDLING_SKIP_VM_TESTS)") {
+    @Override
+    boolean present() {
+      return System.getenv("KINDLING_SKIP_VM_TESTS") == null;
+    }
+  };
+
+  /** Network namespaces: everything a netns + TAP test needs. */
+  public static final List<HostCapability> NETNS = List.of(ROOT, IPROUTE2, TUN);
+
+  private final String description;
+
+  HostCapability(String description) {
+    this.description = description;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  abstract boolean present();
+}

@@ -1,0 +1,66 @@
+package dev.kindling.workflows;
+
+import io.temporal.failure.ApplicationFailure;
+import java.util.Arrays;
+
+/**
+ * Every typed failure Kindling raises. The {@link #type()} string is the Temporal application
+ * failure type a backend sees; {@link #stage()} names the step that failed.
+ */
+public enum FailureKind {
+  INVALID_INPUT("InvalidInput", "input", false),
+  UNKNOWN_IMAGE("UnknownImage", "placement", false),
+  SNAPSHOT_MISMATCH("SnapshotMismatch", "boot", false),
+  HOST_PREFLIGHT("HostPreflightFailed", "network", false),
+  OWNERSHIP_CONFLICT("OwnershipConflict", "network", false),
+  VMM_FAILED_TO_START("VmmFailedToStart", "boot", false),
+  VMM_EXITED("VmmExited", "readiness", false),
+  GUEST_UNREACHABLE("GuestUnreachable", "readiness", false),
+  AGENT_UNHEALTHY("AgentUnhealthy", "readiness", false),
+  WEBSOCKIFY_REFUSED("WebsockifyRefused", "readiness", false),
+  WEBSOCKET_UPGRADE_FAILED("WebSocketUpgradeFailed", "readiness", false),
+  NO_BANNER("NoRfbBanner", "readiness", false),
+  HANDSHAKE_FAILED("HandshakeFailed", "readiness", false),
+  READINESS_TIMEOUT("ReadinessTimeout", "readiness", false),
+  IMAGE_BUILD_FAILED("ImageBuildFailed", "build", false),
+  CANARY_FAILED("CanaryFailed", "canary", false),
+  COMMAND_FAILED("CommandFailed", "host", true);
+
+  private final String type;
+  private final String stage;
+  private final boolean retryable;
+
+  FailureKind(String type, String stage, boolean retryable) {
+    this.type = type;
+    this.stage = stage;
+    this.retryable = retryable;
+  }
+
+  public String type() {
+    return type;
+  }
+
+  public String stage() {
+    return stage;
+  }
+
+  public boolean retryable() {
+    return retryable;
+  }
+
+  /** A Temporal failure of this kind; {@code details} (e.g. a {@code Diagnostics}) travel with it. */
+  public ApplicationFailure failure(String message, Object... details) {
+    return retryable
+        ? ApplicationFailure.newFailure(message, type, details)
+        : ApplicationFailure.newNonRetryableFailure(message, type, details);
+  }
+
+  /** Types that retrying cannot fix, for {@code RetryOptions.setDoNotRetry}. */
+  public static String[] nonRetryableTypes() {
+    return Arrays.stream(values()).filter(k -> !k.retryable).map(FailureKind::type).toArray(String[]::new);
+  }
+
+  public static FailureKind ofType(String type) {
+    return Arrays.stream(values()).filter(k -> k.type.equals(type)).findFirst().orElse(null);
+  }
+}

@@ -1,0 +1,17 @@
+package dev.kindling.workflows.cleanup;
+
+import io.temporal.activity.ActivityInterface;
+import java.util.List;
+
+/** Temporal-side half of the reconciler; runs on the shared queue. */
+@ActivityInterface
+public interface LivenessActivities {
+  /** Host ids with a worker registered. */
+  List<String> knownHosts();
+
+  /** True when {@code browser-vm-<sessionId>} is running and owns {@code vmId}. */
+  boolean isLive(String sessionId, String vmId);
+
+  /** Session ids whose lease expired but whose workflow still runs (e.g. missed timer); releases them. */
+  int endExpiredLeases();
+}

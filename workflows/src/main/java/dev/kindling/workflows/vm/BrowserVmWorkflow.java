@@ -1,0 +1,38 @@
+package dev.kindling.workflows.vm;
+
+import io.temporal.workflow.QueryMethod;
+import io.temporal.workflow.SignalMethod;
+import io.temporal.workflow.UpdateMethod;
+import io.temporal.workflow.UpdateValidatorMethod;
+import io.temporal.workflow.WorkflowInterface;
+import io.temporal.workflow.WorkflowMethod;
+
+/**
+ * One browser VM for one session, id {@code browser-vm-<sessionId>}: place, network, boot,
+ * readiness, publish, hold the lease, tear down. Returns the final description.
+ */
+@WorkflowInterface
+public interface BrowserVmWorkflow {
+  String WORKFLOW_TYPE = "BrowserVm";
+
+  static String workflowId(String sessionId) {
+    return "browser-vm-" + sessionId;
+  }
+
+  @WorkflowMethod(name = WORKFLOW_TYPE)
+  VmDescription run(VmRequest request);
+
+  @QueryMethod(name = "describe")
+  VmDescription describe();
+
+  /** Ends the lease now; teardown follows. */
+  @SignalMethod(name = "release")
+  void release();
+
+  /** Extends the lease by {@code seconds} from now; returns the new expiry (epoch millis). */
+  @UpdateMethod(name = "extend")
+  long extend(long seconds);
+
+  @UpdateValidatorMethod(updateName = "extend")
+  void validateExtend(long seconds);
+}

@@ -1,0 +1,26 @@
+package dev.kindling.workflows.vm;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import dev.kindling.workflows.host.StageTiming;
+import java.util.List;
+
+/**
+ * The answer to {@code describe()}.
+ *
+ * @param timings per-phase (and readiness-stage) durations in order of completion
+ * @param leaseExpiresAtEpochMillis 0 before READY
+ * @param failureType a FailureKind type when the VM failed, else null
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record VmDescription(
+    String sessionId,
+    Phase phase,
+    String hostId,
+    String imageId,
+    String vmId,
+    String bootMode,
+    Endpoint endpoint,
+    List<StageTiming> timings,
+    long leaseExpiresAtEpochMillis,
+    String failureType,
+    String failureMessage) {}
