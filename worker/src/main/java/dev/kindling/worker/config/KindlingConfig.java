@@ -1,0 +1,179 @@
+package dev.kindling.worker.config;
+
+import dev.kindling.activities.host.HostPaths;
+import dev.kindling.workflows.InvalidInputException;
+import dev.kindling.workflows.Validation;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/** Resolved configuration: flags over environment over file over defaults. Immutable. */
+public final class KindlingConfig {
+  /** Read when no {@code --config} is given and the file exists. */
+  public static final Path DEFAULT_FILE = Path.of("/etc/kindling/kindling.properties");
+
+  private final Map<Setting, String> values;
+  private final Map<Setting, String> sources;
+
+  private KindlingConfig(Map<Setting, String> values, Map<Setting, String> sources) {
+    this.values = values;
+    this.sources = sources;
+  }
+
+  public static KindlingConfig load(Path file, Map<String, String> env, Map<Setting, String> flags) {
+    Properties fromFile = new Properties();
+    Path chosen = file != null ? file : (Files.isReadable(DEFAULT_FILE) ? DEFAULT_FILE : null);
+    if (chosen != null) {
+      try (Reader reader = Files.newBufferedReader(chosen)) {
+        fromFile.load(reader);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read configuration file " + chosen, e);
+      }
+      for (String key : fromFile.stringPropertyNames()) {
+        if (Setting.ofKey(key) == null) {
+          throw new InvalidInputException("config", "unknown setting '" + key + "' in " + chosen);
+        }
+      }
+    }
+    Map<Setting, String> values = new EnumMap<>(Setting.class);
+    Map<Setting, String> sources = new EnumMap<>(Setting.class);
+    for (Setting s : Setting.values()) {
+      if (flags.containsKey(s)) {
+        values.put(s, flags.get(s));
+        sources.put(s, "flag");
+      } else if (env.containsKey(s.envName())) {
+        values.put(s, env.get(s.envName()));
+        sources.put(s, "env " + s.envName());
+      } else if (fromFile.containsKey(s.key())) {
+        values.put(s, fromFile.getProperty(s.key()));
+        sources.put(s, "file " + chosen);
+      } else {
+        values.put(s, s.defaultValue());
+        sources.put(s, "default");
+      }
+    }
+    KindlingConfig config = new KindlingConfig(values, sources);
+    config.validate();
+    return config;
+  }
+
+  public static KindlingConfig defaults() {
+    return load(null, Map.of(), Map.of());
+  }
+
+  public KindlingConfig with(Setting setting, String value) {
+    Map<Setting, String> copy = new EnumMap<>(values);
+    Map<Setting, String> src = new EnumMap<>(sources);
+    copy.put(setting, value);
+    src.put(setting, "override");
+    KindlingConfig config = new KindlingConfig(copy, src);
+    config.validate();
+    return config;
+  }
+
+  private void validate() {
+    hostId();
+    hosts();
+    intValue(Setting.PROXY_PORT, 0, 65535);
+    intValue(Setting.MEMORY_MIB, 128, 65536);
+    intValue(Setting.VCPUS, 1, 64);
+    intValue(Setting.READINESS_TIMEOUT_SECONDS, 1, 3600);
+    oneOf(Setting.ACCELERATOR, "auto", "kvm", "tcg");
+    oneOf(Setting.MACHINE, "microvm", "pc");
+    oneOf(Setting.VMM, "qemu", "firecracker");
+    oneOf(Setting.PRODUCTION, "true", "false");
+    if (production() && get(Setting.TOKEN_KEY).isBlank()) {
+      throw new InvalidInputException(Setting.TOKEN_KEY.key(), "production mode needs a token key (" + Setting.TOKEN_KEY.envName() + ")");
+    }
+  }
+
+  public String get(Setting setting) {
+    return values.get(setting);
+  }
+
+  public String source(Setting setting) {
+    return sources.get(setting);
+  }
+
+  public String temporalTarget() {
+    return get(Setting.TEMPORAL_TARGET);
+  }
+
+  public String temporalNamespace() {
+    return get(Setting.TEMPORAL_NAMESPACE);
+  }
+
+  public String hostId() {
+    String id = get(Setting.HOST_ID);
+    return Validation.hostId(id.isBlank() ? defaultHostId() : id);
+  }
+
+  /** Host ids placement may choose, this host first. */
+  public List<String> hosts() {
+    String list = get(Setting.HOSTS);
+    if (list.isBlank()) {
+      return List.of(hostId());
+    }
+    return Arrays.stream(list.split(",")).map(String::strip).filter(s -> !s.isEmpty()).map(Validation::hostId).toList();
+  }
+
+  public HostPaths paths() {
+    HostPaths env = HostPaths.fromEnvironment();
+    Path cache = get(Setting.CACHE_DIR).isBlank() ? env.cacheDir() : Path.of(get(Setting.CACHE_DIR)).toAbsolutePath();
+    return new HostPaths(cache, Path.of(get(Setting.RUN_DIR)).toAbsolutePath());
+  }
+
+  public int intValue(Setting setting) {
+    return Integer.parseInt(get(setting));
+  }
+
+  public boolean production() {
+    return Boolean.parseBoolean(get(Setting.PRODUCTION));
+  }
+
+  public List<String> list(Setting setting) {
+    return Arrays.stream(get(setting).split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+  }
+
+  private int intValue(Setting setting, int min, int max) {
+    try {
+      int value = Integer.parseInt(get(setting).strip());
+      if (value < min || value > max) {
+        throw new InvalidInputException(setting.key(), value + " is outside " + min + ".." + max);
+      }
+      return value;
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException(setting.key(), "'" + get(setting) + "' is not a whole number");
+    }
+  }
+
+  private void oneOf(Setting setting, String... allowed) {
+    String value = get(setting).toLowerCase(Locale.ROOT);
+    if (!Arrays.asList(allowed).contains(value)) {
+      throw new InvalidInputException(setting.key(), "'" + get(setting) + "' is not one of " + String.join(", ", allowed));
+    }
+  }
+
+  static String defaultHostId() {
+    String name;
+    try {
+      name = InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      name = "local";
+    }
+    String clean = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-").replaceAll("^-+", "");
+    if (clean.isEmpty()) {
+      clean = "local";
+    }
+    return clean.length() > 32 ? clean.substring(0, 32) : clean;
+  }
+}

@@ -1,0 +1,60 @@
+package dev.kindling.worker.config;
+
+import java.util.Arrays;
+import java.util.Locale;
+
+/**
+ * Every configuration setting, with its default. A value comes from (highest first) a command-line
+ * flag, the environment ({@link #envName()}), the configuration file ({@link #key()}), the default.
+ */
+public enum Setting {
+  TEMPORAL_TARGET("temporal.target", "localhost:7233", "Temporal frontend host:port. `kindling dev` serves an embedded test server there."),
+  TEMPORAL_NAMESPACE("temporal.namespace", "default", "Temporal namespace."),
+  HOST_ID("host.id", "", "This host's id (task queue kindling-host-<id>); default: the machine's hostname, sanitized."),
+  HOSTS("placement.hosts", "", "Comma-separated host ids placement may choose; default: this host only."),
+  CACHE_DIR("cache.dir", "", "Image and snapshot cache (outside any work tree); default ~/.cache/kindling."),
+  RUN_DIR("run.dir", "/run/kindling", "Per-VM runtime files (sockets, overlays, serial logs)."),
+  ACCELERATOR("vmm.accelerator", "auto", "auto, kvm or tcg. auto uses KVM only when it can run a stock guest kernel."),
+  MACHINE("vmm.machine", "microvm", "QEMU machine type: microvm or pc."),
+  VMM("vmm.driver", "qemu", "qemu or firecracker."),
+  MEMORY_MIB("vm.memoryMib", "512", "Guest memory."),
+  VCPUS("vm.vcpus", "1", "Guest vCPUs."),
+  READINESS_TIMEOUT_SECONDS("vm.readinessTimeoutSeconds", "120", "How long a VM may take to become RFB-ready."),
+  PROXY_BIND("proxy.bind", "127.0.0.1", "Address the proxy listens on."),
+  PROXY_PORT("proxy.port", "6090", "Port the proxy listens on."),
+  PROXY_ORIGINS("proxy.allowedOrigins", "", "Comma-separated Origins allowed to open sessions; empty: same origin only."),
+  TOKEN_KEY("proxy.tokenKey", "", "HMAC key for session tokens. Required in production mode; dev mode generates one per run."),
+  PRODUCTION("production", "false", "Production mode: refuse insecure defaults (e.g. a missing token key).");
+
+  private final String key;
+  private final String defaultValue;
+  private final String description;
+
+  Setting(String key, String defaultValue, String description) {
+    this.key = key;
+    this.defaultValue = defaultValue;
+    this.description = description;
+  }
+
+  /** The key in the configuration file. */
+  public String key() {
+    return key;
+  }
+
+  /** KINDLING_ followed by the key in upper snake case, e.g. KINDLING_TEMPORAL_TARGET. */
+  public String envName() {
+    return "KINDLING_" + key.replaceAll("([a-z])([A-Z])", "$1_$2").replace('.', '_').toUpperCase(Locale.ROOT);
+  }
+
+  public String defaultValue() {
+    return defaultValue;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  public static Setting ofKey(String key) {
+    return Arrays.stream(values()).filter(s -> s.key.equals(key)).findFirst().orElse(null);
+  }
+}
