@@ -1,0 +1,67 @@
+package dev.kindling.worker.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindling.workflows.InvalidInputException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class KindlingConfigTest {
+
+  @Test
+  void flagsBeatEnvironmentWhichBeatsTheFileWhichBeatsDefaults(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("kindling.properties");
+    Files.writeString(file, "temporal.target=file:1\ntemporal.namespace=from-file\nproxy.port=7000\n");
+    KindlingConfig config = KindlingConfig.load(
+        file,
+        Map.of("KINDLING_TEMPORAL_TARGET", "env:2", "KINDLING_PROXY_PORT", "7100"),
+        Map.of(Setting.PROXY_PORT, "7200"));
+
+    assertEquals("env:2", config.temporalTarget());
+    assertEquals("from-file", config.temporalNamespace());
+    assertEquals(7200, config.intValue(Setting.PROXY_PORT));
+    assertEquals("flag", config.source(Setting.PROXY_PORT));
+    assertEquals("/run/kindling", config.get(Setting.RUN_DIR));
+  }
+
+  @Test
+  void environmentNamesFollowTheKeys() {
+    assertEquals("KINDLING_TEMPORAL_TARGET", Setting.TEMPORAL_TARGET.envName());
+    assertEquals("KINDLING_VM_READINESS_TIMEOUT_SECONDS", Setting.READINESS_TIMEOUT_SECONDS.envName());
+    assertEquals("KINDLING_PROXY_ALLOWED_ORIGINS", Setting.PROXY_ORIGINS.envName());
+  }
+
+  @Test
+  void unknownKeysAndBadValuesAreRefusedWithTheSettingNamed(@TempDir Path dir) throws Exception {
+    Path file = dir.resolve("bad.properties");
+    Files.writeString(file, "temporal.traget=x\n");
+    InvalidInputException unknown = assertThrows(InvalidInputException.class, () -> KindlingConfig.load(file, Map.of(), Map.of()));
+    assertTrue(unknown.getMessage().contains("temporal.traget"));
+
+    assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of("KINDLING_VMM_ACCELERATOR", "hvf"), Map.of()));
+    assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.PROXY_PORT, "70000")));
+    assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.HOST_ID, "Bad Host/1")));
+  }
+
+  @Test
+  void productionModeNeedsATokenKey() {
+    InvalidInputException e = assertThrows(InvalidInputException.class,
+        () -> KindlingConfig.load(null, Map.of("KINDLING_PRODUCTION", "true"), Map.of()));
+    assertTrue(e.getMessage().contains("KINDLING_PROXY_TOKEN_KEY"));
+    KindlingConfig ok = KindlingConfig.load(null, Map.of("KINDLING_PRODUCTION", "true", "KINDLING_PROXY_TOKEN_KEY", "k"), Map.of());
+    assertTrue(ok.production());
+  }
+
+  @Test
+  void placementHostsDefaultToThisHost() {
+    KindlingConfig config = KindlingConfig.load(null, Map.of("KINDLING_HOST_ID", "alpha"), Map.of());
+    assertEquals(List.of("alpha"), config.hosts());
+    assertEquals(List.of("a", "b"), config.with(Setting.HOSTS, "a, b").hosts());
+  }
+}
