@@ -1,0 +1,83 @@
+package dev.kindling.snapshot;
+
+import dev.kindling.workflows.host.GuestNetwork;
+import java.util.List;
+import java.util.Map;
+
+/** What the golden image is made of, beyond the guest files: packages, units, kernel arguments. */
+public final class GuestImageSpec {
+  /** Bumped whenever a build step changes what it produces, so old cache entries stop matching. */
+  public static final String BUILDER_VERSION = "1";
+
+  public static final String DEFAULT_SUITE = "bookworm";
+
+  /**
+   * Installed on top of debootstrap's {@code minbase} (which, like {@code --no-install-recommends},
+   * follows Depends only). python3-websockify rather than websockify: the latter's command-line
+   * wrapper pulls in python3-jwcrypto and python3-cryptography, which only token plugins use.
+   */
+  public static final List<String> PACKAGES = List.of(
+      "systemd", "systemd-sysv", "iproute2", "python3",
+      "xvfb", "openbox", "x11vnc", "python3-websockify",
+      "linux-image-cloud-amd64", "initramfs-tools");
+
+  /**
+   * Removed with {@code dpkg --force-depends}: Xvfb runs with {@code -extension GLX}, so Mesa's DRI
+   * drivers and the LLVM they load are never used; websockify falls back to pure Python without
+   * numpy (client-to-server frames are small), and numpy's import is slow under emulation; x11vnc's
+   * Tk dependency is only for its optional GUI.
+   */
+  public static final List<String> PURGED_PACKAGES = List.of(
+      "libgl1-mesa-dri", "libllvm15", "libz3-4", "libdrm-amdgpu1", "libdrm-nouveau2", "libdrm-radeon1",
+      "libdrm-intel1", "libsensors5", "libsensors-config", "libxml2", "libicu72",
+      "python3-numpy", "libblas3", "liblapack3", "libgfortran5", "libquadmath0",
+      "tk", "tk8.6", "libtk8.6", "libtcl8.6", "tcl8.6", "tcl");
+
+  /** The services the agent reports, in start order; all must be active for readiness. */
+  public static final List<String> UNITS = List.of(
+      "kindling-network.service",
+      "kindling-xvfb.service",
+      "kindling-openbox.service",
+      "kindling-x11vnc.service",
+      "kindling-websockify.service",
+      "kindling-agent.service");
+
+  /** x11vnc is started by its path unit once the agent has written the VM's password. */
+  public static final List<String> ENABLED_UNITS = List.of(
+      "kindling-network.service",
+      "kindling-xvfb.service",
+      "kindling-openbox.service",
+      "kindling-x11vnc.path",
+      "kindling-websockify.service",
+      "kindling-agent.service");
+
+  /** Units that only cost boot time in a disposable VM. */
+  public static final List<String> MASKED_UNITS = List.of(
+      "apt-daily.timer", "apt-daily-upgrade.timer", "dpkg-db-backup.timer", "e2scrub_all.timer",
+      "e2scrub_reap.service", "fstrim.timer", "systemd-tmpfiles-clean.timer",
+      "getty@tty1.service", "serial-getty@ttyS0.service", "getty.target", "console-getty.service",
+      "systemd-timesyncd.service", "logrotate.timer", "man-db.timer",
+      "systemd-udevd.service", "systemd-udev-trigger.service", "systemd-udev-settle.service",
+      "systemd-udevd-control.socket", "systemd-udevd-kernel.socket", "systemd-hwdb-update.service",
+      "systemd-journal-flush.service", "systemd-update-utmp.service", "systemd-update-utmp-runlevel.service",
+      "systemd-logind.service", "systemd-pstore.service", "systemd-firstboot.service",
+      "systemd-machine-id-commit.service", "ldconfig.service", "systemd-random-seed.service",
+      "sys-kernel-debug.mount", "sys-kernel-tracing.mount", "sys-kernel-config.mount", "sys-fs-fuse-connections.mount",
+      "dev-hugepages.mount", "dev-mqueue.mount", "systemd-binfmt.service", "proc-sys-fs-binfmt_misc.automount",
+      "cryptsetup.target", "remote-fs.target", "swap.target");
+
+  /**
+   * The root file system is a raw ext4 without a partition table on the first virtio disk. A VMM
+   * driver appends {@code kindling.ip=}, {@code kindling.gw=} and machine-specific arguments.
+   */
+  public static final String KERNEL_CMDLINE =
+      "console=ttyS0 root=/dev/vda rootfstype=ext4 rw net.ifnames=0 panic=-1 quiet loglevel=3"
+          + " systemd.show_status=false";
+
+  public static final Map<String, Integer> PORTS = Map.of(
+      "agent", GuestNetwork.AGENT_PORT,
+      "vnc", GuestNetwork.VNC_PORT,
+      "websockify", GuestNetwork.WEBSOCKIFY_PORT);
+
+  private GuestImageSpec() {}
+}

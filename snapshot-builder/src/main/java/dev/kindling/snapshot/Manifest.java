@@ -1,0 +1,103 @@
+package dev.kindling.snapshot;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.kindling.workflows.host.ImageRef;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What {@code manifest.json} in an image directory says about the image.
+ *
+ * @param id the image id (content hash of the recipe)
+ * @param kernelCmdline the base kernel command line this image needs; a VMM driver appends the
+ *     guest's network ({@code kindling.ip=}, {@code kindling.gw=}) and machine-specific arguments
+ * @param units the Kindling units the guest runs (what the agent reports)
+ * @param ports guest TCP ports by role: {@code agent}, {@code vnc}, {@code websockify}
+ * @param rootfsBytes size of {@code rootfs.ext4}
+ * @param usedBytes bytes in use inside the ext4 file system
+ * @param buildSeconds how long the build took
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record Manifest(
+    String id,
+    String suite,
+    String mirror,
+    String kernelVersion,
+    String kernelCmdline,
+    String rootfs,
+    String kernel,
+    String initrd,
+    List<PackageVersion> packages,
+    List<String> units,
+    List<String> maskedUnits,
+    Map<String, Integer> ports,
+    long rootfsBytes,
+    long usedBytes,
+    double buildSeconds,
+    long builtAtEpochSeconds,
+    String builderVersion) {
+
+  public static final String FILE = "manifest.json";
+  public static final String ROOTFS = "rootfs.ext4";
+  public static final String KERNEL = "vmlinuz";
+  public static final String INITRD = "initrd.img";
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  public ImageRef toImageRef() {
+    return new ImageRef(id, null, kernelVersion, builtAtEpochSeconds);
+  }
+
+  public static Manifest read(Path file) {
+    try {
+      return JSON.readValue(file.toFile(), Manifest.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read image manifest " + file, e);
+    }
+  }
+
+  public void write(Path file) {
+    try {
+      JSON.writeValue(file.toFile(), this);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write image manifest " + file, e);
+    }
+  }
+
+  public String toJson() {
+    try {
+      return JSON.writeValueAsString(this);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static Manifest fromJson(String json) {
+    try {
+      return JSON.readValue(json, Manifest.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static String json(Object value) {
+    try {
+      return JSON.writeValueAsString(value);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static <T> T parse(Path file, Class<T> type) {
+    try {
+      return JSON.readValue(file.toFile(), type);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+}
