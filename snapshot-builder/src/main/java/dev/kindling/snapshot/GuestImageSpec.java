@@ -24,14 +24,24 @@ public final class GuestImageSpec {
   /**
    * Removed with {@code dpkg --force-depends}: Xvfb runs with {@code -extension GLX}, so Mesa's DRI
    * drivers and the LLVM they load are never used; websockify falls back to pure Python without
-   * numpy (client-to-server frames are small), and numpy's import is slow under emulation; x11vnc's
-   * Tk dependency is only for its optional GUI.
+   * numpy (client-to-server frames are small), and numpy's import is slow under emulation. None of
+   * these is linked by Xvfb, openbox, x11vnc, python3 or systemd (checked with ldd).
    */
   public static final List<String> PURGED_PACKAGES = List.of(
+      // Mesa's DRI drivers and what only they use.
       "libgl1-mesa-dri", "libllvm15", "libz3-4", "libdrm-amdgpu1", "libdrm-nouveau2", "libdrm-radeon1",
-      "libdrm-intel1", "libsensors5", "libsensors-config", "libxml2", "libicu72",
-      "python3-numpy", "libblas3", "liblapack3", "libgfortran5", "libquadmath0",
-      "tk", "tk8.6", "libtk8.6", "libtcl8.6", "tcl8.6", "tcl");
+      "libdrm-intel1", "libsensors5", "libsensors-config",
+      // numpy and its linear algebra.
+      "python3-numpy", "liblapack3", "libblas3", "libgfortran5", "libquadmath0",
+      // Tk, for x11vnc's optional GUI.
+      "tk", "tk8.6", "libtk8.6", "libtcl8.6", "tcl8.6",
+      // imlib2's image loaders (PostScript via Ghostscript, HEIF, JPEG XL, TIFF, WebP, ...):
+      // openbox links imlib2 but loads no images in a kiosk session.
+      "libgs10", "libgs10-common", "libgs-common", "fonts-urw-base35", "poppler-data", "libspectre1",
+      "libx265-199", "libaom3", "libdav1d6", "libjxl0.7", "libhwy1", "libheif1", "libde265-0",
+      "libjbig2dec0", "libidn12", "libpaper1", "libpaper-utils", "libcups2", "libtiff6", "libwebp7",
+      "libwebpdemux2", "libopenjp2-7", "liblcms2-2", "libgif7", "libid3tag0", "libdeflate0", "libjbig0",
+      "liblerc4", "libnuma1");
 
   /** The services the agent reports, in start order; all must be active for readiness. */
   public static final List<String> UNITS = List.of(

@@ -1,0 +1,73 @@
+package dev.kindling.snapshot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindling.activities.exec.Commands;
+import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.testing.HostCapability;
+import dev.kindling.activities.testing.RequiresHost;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Builds (or reuses) the real golden image from Debian packages and checks what was published. Booting it
+ * is verified end to end elsewhere.
+ */
+@Tag("vm")
+@RequiresHost({HostCapability.ROOT, HostCapability.DEBOOTSTRAP, HostCapability.VM_TESTS_ENABLED})
+class GoldenImageBuildTest {
+
+  @Test
+  void buildsTheGoldenImageAndPublishesItsFilesAndManifest() throws Exception {
+    HostPaths paths = HostPaths.fromEnvironment();
+    BuildOptions options = BuildOptions.defaults(paths);
+    BuiltImage image = new ImageBuilder().build(options);
+
+    Manifest manifest = image.manifest();
+    assertEquals(options.recipe().imageId(), manifest.id());
+    assertEquals(paths.imageDir(manifest.id()), image.dir());
+    assertTrue(Files.size(image.kernel()) > 1_000_000, "kernel present");
+    assertTrue(Files.size(image.initrd()) > 100_000, "initrd present");
+    assertEquals(manifest.rootfsBytes(), Files.size(image.rootfs()));
+    assertTrue(manifest.usedBytes() > 0 && manifest.usedBytes() < manifest.rootfsBytes());
+    assertTrue(manifest.kernelCmdline().contains("root=/dev/vda"));
+    assertTrue(image.kernel().getFileName().toString().equals("vmlinuz"));
+
+    Map<String, String> packages = manifest.packages().stream()
+        .collect(Collectors.toMap(PackageVersion::name, PackageVersion::version));
+    for (String wanted : List.of("systemd", "python3", "xvfb", "openbox", "x11vnc", "python3-websockify")) {
+      assertTrue(packages.containsKey(wanted), wanted + " installed");
+    }
+    for (String purged : List.of("libllvm15", "libgl1-mesa-dri", "python3-numpy")) {
+      assertFalse(packages.containsKey(purged), purged + " purged");
+    }
+    assertEquals(GuestImageSpec.UNITS, manifest.units());
+
+    // The file system is a raw ext4 labelled for the guest, with the units and agent inside and no VNC password.
+    String superblock = Commands.check(List.of("dumpe2fs", "-h", image.rootfs().toString()), Duration.ofSeconds(30));
+    assertTrue(superblock.contains("kindling-root"), "label");
+    String units = debugfs(image, "ls -l /etc/systemd/system/multi-user.target.wants");
+    for (String unit : GuestImageSpec.ENABLED_UNITS) {
+      assertTrue(units.contains(unit), unit + " enabled");
+    }
+    assertTrue(debugfs(image, "stat /usr/local/lib/kindling/kindling-agent").contains("Mode:  0755"));
+    assertFalse(debugfs(image, "ls /run").contains("vncpasswd"));
+    assertTrue(debugfs(image, "ls /usr/share/doc/systemd").contains("copyright"));
+    assertFalse(debugfs(image, "ls /usr/share/man").contains("man1"), "no manuals");
+
+    BuiltImage again = new ImageBuilder().build(options);
+    assertTrue(again.cacheHit());
+    assertEquals(manifest, again.manifest());
+  }
+
+  private static String debugfs(BuiltImage image, String request) {
+    return Commands.check(List.of("debugfs", "-R", request, image.rootfs().toString()), Duration.ofSeconds(30));
+  }
+}

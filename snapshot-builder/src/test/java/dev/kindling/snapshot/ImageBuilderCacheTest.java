@@ -1,0 +1,149 @@
+package dev.kindling.snapshot;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindling.activities.host.HostPaths;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Caching, locking and publishing, with a fake for the expensive debootstrap part only. */
+class ImageBuilderCacheTest {
+
+  /** Writes small stand-ins for the image files; counts calls; can be told to wait or to fail. */
+  static final class FakeAssembler implements ImageAssembler {
+    final AtomicInteger calls = new AtomicInteger();
+    volatile CountDownLatch entered = new CountDownLatch(1);
+    volatile CountDownLatch proceed = new CountDownLatch(0);
+    volatile RuntimeException failure;
+
+    @Override
+    public AssembledImage assemble(ImageRecipe recipe, Path outDir, HostPaths paths) {
+      calls.incrementAndGet();
+      try {
+        Files.writeString(outDir.resolve(Manifest.KERNEL), "kernel");
+        Files.writeString(outDir.resolve(Manifest.INITRD), "initrd");
+        Files.writeString(outDir.resolve(Manifest.ROOTFS), "rootfs of " + recipe.imageId());
+        entered.countDown();
+        if (!proceed.await(30, TimeUnit.SECONDS)) {
+          throw new IllegalStateException("the test never let the fake build proceed");
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
+      }
+      if (failure != null) {
+        throw failure;
+      }
+      return new AssembledImage("6.1.0-test", List.of(new PackageVersion("systemd", "252")), 42, 21);
+    }
+  }
+
+  private static BuildOptions options(Path cache) {
+    return new BuildOptions("bookworm", "http://mirror.example/debian", GuestImageSpec.PACKAGES, List.of(),
+        new HostPaths(cache, cache.resolve("run")));
+  }
+
+  @Test
+  void aFirstBuildPublishesAndARepeatIsACacheHit(@TempDir Path cache) throws Exception {
+    FakeAssembler fake = new FakeAssembler();
+    ImageBuilder builder = new ImageBuilder(fake);
+    BuiltImage first = builder.build(options(cache));
+    assertFalse(first.cacheHit());
+    assertEquals(options(cache).paths().imageDir(first.ref().imageId()), first.dir());
+    assertEquals("rootfs of " + first.ref().imageId(), Files.readString(first.rootfs()));
+    assertEquals(Manifest.read(first.dir().resolve(Manifest.FILE)), first.manifest());
+    assertEquals("6.1.0-test", first.manifest().kernelVersion());
+    assertEquals(42, first.manifest().rootfsBytes());
+
+    BuiltImage second = new ImageBuilder(fake).build(options(cache));
+    assertTrue(second.cacheHit());
+    assertEquals(first.manifest(), second.manifest());
+    assertEquals(1, fake.calls.get());
+    assertEquals(List.of(first.ref().imageId()), imageEntries(cache));
+  }
+
+  @Test
+  void concurrentBuildersOfOneIdProduceOneImage(@TempDir Path cache) throws Exception {
+    FakeAssembler fake = new FakeAssembler();
+    fake.proceed = new CountDownLatch(1);
+    int builders = 4;
+    ExecutorService pool = Executors.newFixedThreadPool(builders);
+    try {
+      List<Future<BuiltImage>> results = new ArrayList<>();
+      for (int i = 0; i < builders; i++) {
+        results.add(pool.submit(() -> new ImageBuilder(fake).build(options(cache))));
+      }
+      assertTrue(fake.entered.await(30, TimeUnit.SECONDS));
+      String id = options(cache).recipe().imageId();
+      // While the one build runs, nothing is published under the id.
+      assertFalse(Files.exists(options(cache).paths().imageDir(id)));
+      fake.proceed.countDown();
+      int hits = 0;
+      for (Future<BuiltImage> result : results) {
+        BuiltImage image = result.get(60, TimeUnit.SECONDS);
+        assertEquals(id, image.ref().imageId());
+        hits += image.cacheHit() ? 1 : 0;
+      }
+      assertEquals(1, fake.calls.get());
+      assertEquals(builders - 1, hits);
+      assertEquals(List.of(id), imageEntries(cache));
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void aFailedBuildLeavesNothingBehind(@TempDir Path cache) throws Exception {
+    FakeAssembler fake = new FakeAssembler();
+    fake.failure = new IllegalStateException("debootstrap exploded");
+    ImageBuildException e = assertThrows(ImageBuildException.class, () -> new ImageBuilder(fake).build(options(cache)));
+    assertInstanceOf(IllegalStateException.class, e.getCause());
+    assertTrue(e.getMessage().contains("debootstrap exploded"));
+    assertEquals(List.of(), imageEntries(cache));
+
+    fake.failure = null;
+    assertFalse(new ImageBuilder(fake).build(options(cache)).cacheHit());
+  }
+
+  @Test
+  void debrisOfAnInterruptedBuildIsReplaced(@TempDir Path cache) throws Exception {
+    BuildOptions options = options(cache);
+    String id = options.recipe().imageId();
+    Path dir = options.paths().imageDir(id);
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve(Manifest.ROOTFS), "half a file");
+    Path leftover = options.paths().imagesDir().resolve(".build-" + id + "-12345");
+    Files.createDirectories(leftover);
+
+    BuiltImage image = new ImageBuilder(new FakeAssembler()).build(options);
+    assertFalse(image.cacheHit());
+    assertEquals("rootfs of " + id, Files.readString(image.rootfs()));
+    assertEquals(List.of(id), imageEntries(cache));
+  }
+
+  /** Everything in images/ except lock files: published images and any temporary directories. */
+  private static List<String> imageEntries(Path cache) throws IOException {
+    try (Stream<Path> entries = Files.list(cache.resolve("images"))) {
+      return entries.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".lock")).sorted().toList();
+    }
+  }
+}
