@@ -1,0 +1,44 @@
+package dev.kindling.activities.readiness;
+
+import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.host.VmSecrets;
+import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.host.VmRef;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+
+/**
+ * What readiness probes: one VM's guest, reached from inside its namespace.
+ *
+ * @param serialLog the VM's serial console capture, for diagnostics (may not exist yet)
+ */
+public record ProbeTarget(
+    String vmId, String namespace, InetSocketAddress agent, InetSocketAddress websockify, String vncPassword, Path serialLog) {
+
+  public static final String SERIAL_LOG = "serial.log";
+
+  /** The standard target for {@code vm}: its namespace, the fixed guest ports, its stored password. */
+  public static ProbeTarget forVm(VmRef vm, HostPaths paths) {
+    Path vmDir = paths.vmDir(vm.vmId());
+    String namespace = vm.network() != null ? vm.network().namespace() : GuestNetwork.namespaceFor(vm.vmId());
+    String guest = vm.network() != null ? vm.network().guestAddress() : GuestNetwork.GUEST_ADDRESS;
+    return atGuest(vm.vmId(), namespace, guest, VmSecrets.read(vmDir).vncPassword(), vmDir.resolve(SERIAL_LOG));
+  }
+
+  /** A guest at {@code guestAddress} inside {@code namespace}, on the standard agent and websockify ports. */
+  public static ProbeTarget atGuest(String vmId, String namespace, String guestAddress, String vncPassword, Path serialLog) {
+    return new ProbeTarget(vmId, namespace,
+        new InetSocketAddress(guestAddress, GuestNetwork.AGENT_PORT),
+        new InetSocketAddress(guestAddress, GuestNetwork.WEBSOCKIFY_PORT),
+        vncPassword, serialLog);
+  }
+
+  public String guestAddress() {
+    return agent.getAddress().getHostAddress();
+  }
+
+  @Override
+  public String toString() {
+    return "ProbeTarget[vm=" + vmId + ", namespace=" + namespace + ", guest=" + guestAddress() + "]";
+  }
+}

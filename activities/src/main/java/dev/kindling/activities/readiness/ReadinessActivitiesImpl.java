@@ -1,0 +1,99 @@
+package dev.kindling.activities.readiness;
+
+import dev.kindling.activities.diagnostics.DiagnosticsCollector;
+import dev.kindling.activities.host.HostPaths;
+import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.Validation;
+import dev.kindling.workflows.host.Diagnostics;
+import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.host.ReadinessActivities;
+import dev.kindling.workflows.host.ReadinessReport;
+import dev.kindling.workflows.host.ReadinessRequest;
+import dev.kindling.workflows.host.ReadinessStage;
+import dev.kindling.workflows.host.VmRef;
+import io.temporal.activity.Activity;
+import io.temporal.activity.ActivityExecutionContext;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * Readiness and diagnostics on the VM's host. Heartbeats the current stage when it runs as a
+ * Temporal activity, and turns a {@link ReadinessFailure} into the stage's typed Temporal failure
+ * with the diagnostics as details.
+ */
+public final class ReadinessActivitiesImpl implements ReadinessActivities {
+  private final HostPaths paths;
+  private final Function<String, VmmLiveness> livenessByVmId;
+  private final ReadinessProbe probe;
+  private final DiagnosticsCollector collector;
+
+  public ReadinessActivitiesImpl(HostPaths paths, Function<String, VmmLiveness> livenessByVmId) {
+    this(paths, livenessByVmId, ProbeSettings.defaults());
+  }
+
+  public ReadinessActivitiesImpl(HostPaths paths, Function<String, VmmLiveness> livenessByVmId, ProbeSettings settings) {
+    this.paths = paths;
+    this.livenessByVmId = livenessByVmId;
+    this.collector = new DiagnosticsCollector();
+    this.probe = new ReadinessProbe(settings, collector);
+  }
+
+  @Override
+  public ReadinessReport awaitReady(ReadinessRequest request) {
+    VmRef vm = request.vm();
+    Validation.vmId(vm.vmId());
+    if (request.timeoutMillis() <= 0) {
+      throw FailureKind.INVALID_INPUT.failure("timeoutMillis must be positive, was " + request.timeoutMillis());
+    }
+    ProbeTarget target;
+    try {
+      target = ProbeTarget.forVm(vm, paths);
+    } catch (UncheckedIOException e) {
+      throw FailureKind.VMM_FAILED_TO_START.failure("the VM has no secrets: " + e.getMessage());
+    }
+    try {
+      return probe.await(target, livenessOf(vm.vmId()), Duration.ofMillis(request.timeoutMillis()), heartbeats());
+    } catch (ReadinessFailure failure) {
+      throw failure.toApplicationFailure();
+    }
+  }
+
+  @Override
+  public Diagnostics collectDiagnostics(VmRef vm) {
+    Validation.vmId(vm.vmId());
+    ProbeTarget target = ProbeTarget.atGuest(vm.vmId(),
+        vm.network() != null ? vm.network().namespace() : GuestNetwork.namespaceFor(vm.vmId()),
+        vm.network() != null ? vm.network().guestAddress() : GuestNetwork.GUEST_ADDRESS,
+        "", paths.vmDir(vm.vmId()).resolve(ProbeTarget.SERIAL_LOG));
+    return collector.collect(target, "describe", "requested", livenessOf(vm.vmId()), null);
+  }
+
+  private VmmLiveness livenessOf(String vmId) {
+    VmmLiveness liveness = livenessByVmId.apply(vmId);
+    return liveness == null ? VmmLiveness.UNKNOWN : liveness;
+  }
+
+  /** Heartbeats with the current stage inside an activity; a no-op elsewhere (tests, the CLI). */
+  private static ProbeListener heartbeats() {
+    ActivityExecutionContext context;
+    try {
+      context = Activity.getExecutionContext();
+    } catch (IllegalStateException e) {
+      return ProbeListener.NONE;
+    }
+    return new ProbeListener() {
+      @Override
+      public void stageStarted(ReadinessStage stage) {
+        context.heartbeat(Map.of("stage", stage.label()));
+      }
+
+      @Override
+      public void stillWaiting(ReadinessStage stage, Duration elapsed, String lastCause) {
+        context.heartbeat(Map.of("stage", stage.label(), "waitingMillis", elapsed.toMillis(),
+            "lastCause", lastCause == null ? "" : lastCause));
+      }
+    };
+  }
+}

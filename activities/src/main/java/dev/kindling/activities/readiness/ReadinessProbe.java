@@ -1,0 +1,391 @@
+package dev.kindling.activities.readiness;
+
+import static dev.kindling.workflows.FailureKind.AGENT_UNHEALTHY;
+import static dev.kindling.workflows.FailureKind.GUEST_UNREACHABLE;
+import static dev.kindling.workflows.FailureKind.HANDSHAKE_FAILED;
+import static dev.kindling.workflows.FailureKind.NO_BANNER;
+import static dev.kindling.workflows.FailureKind.READINESS_TIMEOUT;
+import static dev.kindling.workflows.FailureKind.VMM_EXITED;
+import static dev.kindling.workflows.FailureKind.WEBSOCKET_UPGRADE_FAILED;
+import static dev.kindling.workflows.FailureKind.WEBSOCKIFY_REFUSED;
+
+import dev.kindling.activities.diagnostics.DiagnosticsCollector;
+import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.host.Diagnostics;
+import dev.kindling.workflows.host.ReadinessReport;
+import dev.kindling.workflows.host.ReadinessStage;
+import dev.kindling.workflows.host.StageTiming;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.NoRouteToHostException;
+import java.net.SocketTimeoutException;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Staged readiness of one VM: every {@link ReadinessStage} in order against one deadline, each
+ * raced against the VMM exiting. A stage retries within milliseconds until it passes; a failure
+ * carries the kind of the last cause the stage observed (or {@code ReadinessTimeout} when no
+ * attempt proved anything) and a {@link Diagnostics} bundle.
+ *
+ * <p>Ready means a complete RFB handshake through websockify with the VM's password, up to
+ * ServerInit: a port that accepts TCP is not ready, and neither is a banner.
+ */
+public final class ReadinessProbe {
+  private static final Logger log = LoggerFactory.getLogger(ReadinessProbe.class);
+  /** Per-attempt timeouts end this long before the deadline, so the attempt's own cause is recorded. */
+  private static final long DEADLINE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(15);
+  private static final List<String> SUBPROTOCOLS = List.of("binary");
+
+  private final ProbeSettings settings;
+  private final DiagnosticsCollector diagnostics;
+
+  public ReadinessProbe(ProbeSettings settings, DiagnosticsCollector diagnostics) {
+    this.settings = settings;
+    this.diagnostics = diagnostics;
+  }
+
+  public ReadinessProbe() {
+    this(ProbeSettings.defaults(), new DiagnosticsCollector());
+  }
+
+  /**
+   * Waits until {@code target} completes an RFB handshake through websockify or fails typed.
+   *
+   * @throws ReadinessFailure naming the stage, its kind and the evidence
+   */
+  public ReadinessReport await(ProbeTarget target, VmmLiveness liveness, Duration timeout, ProbeListener listener) {
+    Run run = new Run(target, liveness, listener, System.nanoTime(), timeout);
+    return run.execute();
+  }
+
+  public ReadinessReport await(ProbeTarget target, VmmLiveness liveness, Duration timeout) {
+    return await(target, liveness, timeout, ProbeListener.NONE);
+  }
+
+  /** One stage attempt, given how long it may block. */
+  @FunctionalInterface
+  private interface Attempt<T> {
+    T run(Duration budget) throws AttemptFailure, InterruptedException;
+  }
+
+  /** The state of one probe: deadline, timings so far, what the agent said. */
+  private final class Run {
+    private final ProbeTarget target;
+    private final VmmLiveness liveness;
+    private final ProbeListener listener;
+    private final long startNanos;
+    private final long deadlineNanos;
+    private final Duration timeout;
+    private final List<StageTiming> timings = new ArrayList<>();
+    private volatile AgentHealth health;
+    private volatile AttemptFailure lastFailure;
+    /** An upgraded WebSocket handed from the upgrade stage to the handshake stage. */
+    private WebSocketClientConnection upgraded;
+
+    Run(ProbeTarget target, VmmLiveness liveness, ProbeListener listener, long startNanos, Duration timeout) {
+      this.target = target;
+      this.liveness = liveness;
+      this.listener = listener;
+      this.startNanos = startNanos;
+      this.deadlineNanos = startNanos + timeout.toNanos();
+      this.timeout = timeout;
+    }
+
+    ReadinessReport execute() {
+      try {
+        if (!NetworkNamespaces.exists(target.namespace())) {
+          throw fail(GUEST_UNREACHABLE, ReadinessStage.GUEST_REACHABLE, "the VM's network namespace " + target.namespace() + " does not exist");
+        }
+        stage(ReadinessStage.GUEST_REACHABLE, this::reachGuest);
+        stage(ReadinessStage.AGENT_HEALTH, this::checkAgent);
+        stage(ReadinessStage.SECRETS, this::sendSecrets);
+        stage(ReadinessStage.TCP_WEBSOCKIFY, this::connectWebsockify);
+        stage(ReadinessStage.WEBSOCKET_UPGRADE, this::upgrade);
+        ServerInit init = stage(ReadinessStage.RFB_HANDSHAKE, this::handshake);
+        long total = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        log.info("{} ready in {} ms: {}x{} '{}' ({})", target.vmId(), total, init.width(), init.height(), init.name(), timingsText());
+        return new ReadinessReport(List.copyOf(timings), total, init.width(), init.height(), init.name());
+      } finally {
+        closeQuietly(upgraded);
+      }
+    }
+
+    /** Runs one stage's attempts on a virtual thread while this thread watches the VMM and the deadline. */
+    private <T> T stage(ReadinessStage stage, Attempt<T> attempt) {
+      listener.stageStarted(stage);
+      lastFailure = null;
+      long stageStart = System.nanoTime();
+      FutureTask<T> task = new FutureTask<>(() -> retry(attempt));
+      Thread.ofVirtual().name("readiness-" + target.vmId() + "-" + stage.label()).start(task);
+      long nextProgress = stageStart + settings.progressEvery().toNanos();
+      try {
+        while (true) {
+          Optional<String> exit = liveness.exitReason();
+          if (exit.isPresent()) {
+            task.cancel(true);
+            throw fail(VMM_EXITED, stage, "the VMM exited during " + stage.label() + ": " + exit.get());
+          }
+          long now = System.nanoTime();
+          if (now >= deadlineNanos) {
+            task.cancel(true);
+            throw deadlineFailure(stage);
+          }
+          try {
+            T value = task.get(Math.min(settings.livenessPoll().toNanos(), deadlineNanos - now), TimeUnit.NANOSECONDS);
+            long passed = System.nanoTime();
+            timings.add(new StageTiming(stage.label(), TimeUnit.NANOSECONDS.toMillis(passed - stageStart)));
+            listener.stagePassed(stage, passed);
+            return value;
+          } catch (TimeoutException e) {
+            if (System.nanoTime() >= nextProgress) {
+              nextProgress += settings.progressEvery().toNanos();
+              AttemptFailure last = lastFailure;
+              listener.stillWaiting(stage, Duration.ofNanos(System.nanoTime() - stageStart), last == null ? null : last.getMessage());
+            }
+          } catch (ExecutionException e) {
+            if (e.getCause() instanceof AttemptFailure failure) {
+              throw fail(failure.kind(), stage, failure.getMessage());
+            }
+            throw fail(READINESS_TIMEOUT, stage, "unexpected error in " + stage.label() + ": " + e.getCause());
+          } catch (InterruptedException e) {
+            task.cancel(true);
+            Thread.currentThread().interrupt();
+            throw fail(READINESS_TIMEOUT, stage, "interrupted while waiting for " + stage.label());
+          }
+        }
+      } finally {
+        task.cancel(true);
+      }
+    }
+
+    private <T> T retry(Attempt<T> attempt) throws AttemptFailure, InterruptedException {
+      long delay = settings.minRetryDelay().toNanos();
+      while (true) {
+        Duration budget = Duration.ofNanos(Math.max(TimeUnit.MILLISECONDS.toNanos(1), deadlineNanos - DEADLINE_MARGIN_NANOS - System.nanoTime()));
+        try {
+          return attempt.run(budget);
+        } catch (AttemptFailure failure) {
+          // A timeout the deadline cut short proves less than the cause already seen: keep that one.
+          boolean cutShort = failure.timedOut() && budget.compareTo(settings.ioTimeout()) < 0;
+          if (!cutShort || lastFailure == null) {
+            lastFailure = failure;
+          }
+          if (!failure.retryable()) {
+            throw failure;
+          }
+        }
+        TimeUnit.NANOSECONDS.sleep(delay);
+        delay = Math.min(delay * 2, settings.maxRetryDelay().toNanos());
+      }
+    }
+
+    private ReadinessFailure deadlineFailure(ReadinessStage stage) {
+      AttemptFailure last = lastFailure;
+      String prefix = stage.label() + " did not pass within the " + timeout.toMillis() + " ms readiness deadline";
+      if (last == null) {
+        return fail(READINESS_TIMEOUT, stage, prefix + " (no attempt completed)");
+      }
+      FailureKind kind = last.kind() == null ? READINESS_TIMEOUT : last.kind();
+      return fail(kind, stage, prefix + ": " + last.getMessage());
+    }
+
+    private ReadinessFailure fail(FailureKind kind, ReadinessStage stage, String message) {
+      String passed = timings.isEmpty() ? "" : " (passed: " + timingsText() + ")";
+      Diagnostics evidence = diagnostics.collect(target, stage.label(), message, liveness, health);
+      String text = message;
+      if (kind == GUEST_UNREACHABLE) {
+        String entry = DiagnosticsCollector.neighbourEntry(evidence.neighbours(), target.guestAddress());
+        text += entry == null ? "; no neighbour entry for " + target.guestAddress() : "; neighbour: " + entry;
+      }
+      log.warn("{} not ready: {} in {}: {}{}", target.vmId(), kind.type(), stage.label(), text, passed);
+      return new ReadinessFailure(kind, stage, text + passed, evidence);
+    }
+
+    private String timingsText() {
+      return timings.stream().map(t -> t.stage() + " " + t.millis() + " ms").collect(Collectors.joining(", "));
+    }
+
+    // The stages. Each attempt returns a value on success or throws AttemptFailure with its cause.
+
+    private Boolean reachGuest(Duration budget) throws AttemptFailure {
+      try (SocketChannel ignored = connect(target.agent(), budget)) {
+        return true;
+      } catch (ConnectException e) {
+        if (isRefused(e)) {
+          return true; // A reset is an answer: the guest's TCP stack is up even if the agent is not.
+        }
+        throw AttemptFailure.transientFailure(GUEST_UNREACHABLE, "connect to " + describe(target.agent()) + ": " + e.getMessage());
+      } catch (SocketTimeoutException e) {
+        throw AttemptFailure.timedOut(GUEST_UNREACHABLE, "connect to " + describe(target.agent()) + ": no answer within "
+            + min(settings.connectTimeout(), budget).toMillis() + " ms");
+      } catch (IOException e) {
+        throw AttemptFailure.transientFailure(GUEST_UNREACHABLE, "connect to " + describe(target.agent()) + ": " + RfbHandshake.describe(e));
+      }
+    }
+
+    private AgentHealth checkAgent(Duration budget) throws AttemptFailure {
+      try {
+        // The agent's "ready" flag is recorded, not required: x11vnc waits for the password that
+        // the next stage delivers, so the agent may well say "not ready" here.
+        AgentHealth answer = agent(budget).health();
+        health = answer;
+        return answer;
+      } catch (AgentClient.UnhealthyAnswerException e) {
+        throw AttemptFailure.transientFailure(AGENT_UNHEALTHY, e.getMessage());
+      } catch (IOException e) {
+        throw agentFailure("GET /health", e);
+      }
+    }
+
+    private Boolean sendSecrets(Duration budget) throws AttemptFailure {
+      try {
+        AgentClient.Response response = agent(budget).postVncPassword(target.vncPassword());
+        if (!response.successful()) {
+          throw AttemptFailure.transientFailure(AGENT_UNHEALTHY,
+              "POST /v1/secrets answered " + response.status() + " " + HttpHead.printable(response.body()));
+        }
+        return true;
+      } catch (IOException e) {
+        throw agentFailure("POST /v1/secrets", e);
+      }
+    }
+
+    private Boolean connectWebsockify(Duration budget) throws AttemptFailure {
+      try (SocketChannel ignored = connect(target.websockify(), budget)) {
+        return true;
+      } catch (IOException e) {
+        throw connectFailure(target.websockify(), e);
+      }
+    }
+
+    private Boolean upgrade(Duration budget) throws AttemptFailure {
+      upgraded = openWebSocket(budget);
+      return true;
+    }
+
+    private ServerInit handshake(Duration budget) throws AttemptFailure {
+      WebSocketClientConnection ws = upgraded != null ? upgraded : openWebSocket(budget);
+      upgraded = null;
+      try {
+        ws.setReadTimeout(ioTimeout(budget));
+        ServerInit init = RfbHandshake.perform(ws.input(), ws.output(), target.vncPassword()).serverInit();
+        closeQuietly(ws);
+        return init;
+      } catch (RfbHandshakeException e) {
+        closeQuietly(ws);
+        String closed = ws.closeStatus().map(s -> " (websockify closed the WebSocket: " + s.code() + " " + s.reason() + ")").orElse("");
+        FailureKind kind = e.step() == RfbHandshakeException.Step.BANNER ? NO_BANNER : HANDSHAKE_FAILED;
+        String message = "RFB through " + describe(target.websockify()) + ": " + e.getMessage() + closed;
+        if (e.rejected()) {
+          throw AttemptFailure.definite(kind, message);
+        }
+        throw e.getCause() instanceof SocketTimeoutException
+            ? AttemptFailure.timedOut(kind, message)
+            : AttemptFailure.transientFailure(kind, message);
+      } catch (IOException e) {
+        closeQuietly(ws);
+        throw AttemptFailure.transientFailure(HANDSHAKE_FAILED, "RFB through " + describe(target.websockify()) + ": " + RfbHandshake.describe(e));
+      }
+    }
+
+    private WebSocketClientConnection openWebSocket(Duration budget) throws AttemptFailure {
+      SocketChannel channel;
+      try {
+        channel = connect(target.websockify(), budget);
+      } catch (IOException e) {
+        throw connectFailure(target.websockify(), e);
+      }
+      try {
+        String host = target.guestAddress() + ":" + target.websockify().getPort();
+        return WebSocketClientConnection.upgrade(channel, host, "/", SUBPROTOCOLS, ioTimeout(budget));
+      } catch (SocketTimeoutException e) {
+        closeQuietly(channel);
+        throw AttemptFailure.timedOut(WEBSOCKET_UPGRADE_FAILED,
+            "no answer to the WebSocket upgrade from " + describe(target.websockify()) + " within " + ioTimeout(budget).toMillis() + " ms");
+      } catch (EOFException e) {
+        closeQuietly(channel);
+        throw AttemptFailure.transientFailure(WEBSOCKET_UPGRADE_FAILED,
+            "WebSocket upgrade at " + describe(target.websockify()) + ": " + e.getMessage());
+      } catch (IOException e) {
+        closeQuietly(channel);
+        throw AttemptFailure.transientFailure(WEBSOCKET_UPGRADE_FAILED,
+            "WebSocket upgrade at " + describe(target.websockify()) + ": " + e.getMessage());
+      }
+    }
+
+    private AttemptFailure connectFailure(InetSocketAddress address, IOException e) {
+      if (e instanceof ConnectException && isRefused(e)) {
+        return AttemptFailure.transientFailure(WEBSOCKIFY_REFUSED, "connect to " + describe(address) + " refused: nothing listens there");
+      }
+      if (e instanceof NoRouteToHostException) {
+        return AttemptFailure.transientFailure(GUEST_UNREACHABLE, "connect to " + describe(address) + ": " + e.getMessage());
+      }
+      if (e instanceof SocketTimeoutException) {
+        return AttemptFailure.timedOut(null, "connect to " + describe(address) + ": no answer in time");
+      }
+      return AttemptFailure.transientFailure(null, "connect to " + describe(address) + ": " + RfbHandshake.describe(e));
+    }
+
+    private AttemptFailure agentFailure(String request, IOException e) {
+      if (e instanceof ConnectException && isRefused(e)) {
+        return AttemptFailure.transientFailure(AGENT_UNHEALTHY, request + ": " + describe(target.agent()) + " refused: the agent is not listening");
+      }
+      if (e instanceof NoRouteToHostException) {
+        return AttemptFailure.transientFailure(GUEST_UNREACHABLE, request + ": " + e.getMessage());
+      }
+      if (e instanceof SocketTimeoutException) {
+        return AttemptFailure.timedOut(null, request + ": no answer from " + describe(target.agent()) + " in time");
+      }
+      return AttemptFailure.transientFailure(AGENT_UNHEALTHY, request + ": " + RfbHandshake.describe(e));
+    }
+
+    private SocketChannel connect(InetSocketAddress address, Duration budget) throws IOException {
+      return NetworkNamespaces.connect(target.namespace(), address, min(settings.connectTimeout(), budget));
+    }
+
+    private AgentClient agent(Duration budget) {
+      return new AgentClient(target.namespace(), target.agent(), min(settings.connectTimeout(), budget), ioTimeout(budget));
+    }
+
+    private Duration ioTimeout(Duration budget) {
+      return min(settings.ioTimeout(), budget);
+    }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+
+  private static boolean isRefused(IOException e) {
+    return e.getMessage() != null && e.getMessage().contains("refused");
+  }
+
+  private static String describe(InetSocketAddress address) {
+    return address.getAddress().getHostAddress() + ":" + address.getPort();
+  }
+
+  private static void closeQuietly(AutoCloseable closeable) {
+    if (closeable == null) {
+      return;
+    }
+    try {
+      closeable.close();
+    } catch (Exception e) {
+      log.trace("close failed", e);
+    }
+  }
+}

@@ -1,0 +1,150 @@
+package dev.kindling.activities.readiness;
+
+import dev.kindling.activities.readiness.RfbHandshakeException.Step;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The client side of an RFB (VNC) handshake up to ServerInit, over any byte stream (TCP, or a
+ * WebSocket through websockify): ProtocolVersion, security negotiation with VNC authentication,
+ * SecurityResult, ClientInit (shared) and ServerInit. Only VNC authentication is accepted: a server
+ * that offers no password check is not the server Kindling configured.
+ */
+public final class RfbHandshake {
+  public static final int SECURITY_NONE = 1;
+  public static final int SECURITY_VNC_AUTH = 2;
+  private static final Pattern BANNER = Pattern.compile("RFB (\\d{3})\\.(\\d{3})\n");
+  private static final int MAX_NAME_BYTES = 64 * 1024;
+
+  private RfbHandshake() {}
+
+  /** Reads the 12-byte ProtocolVersion banner; returns the minor version the client will speak. */
+  public static int readBanner(InputStream in) throws RfbHandshakeException {
+    byte[] banner;
+    try {
+      banner = in.readNBytes(12);
+    } catch (IOException e) {
+      throw new RfbHandshakeException(Step.BANNER, "no banner: " + describe(e), false, e);
+    }
+    String text = new String(banner, StandardCharsets.ISO_8859_1);
+    if (banner.length < 12) {
+      throw new RfbHandshakeException(Step.BANNER, banner.length == 0
+          ? "connection closed before the banner"
+          : "connection closed inside the banner '" + HttpHead.printable(text) + "'", false, null);
+    }
+    Matcher m = BANNER.matcher(text);
+    if (!m.matches() || !m.group(1).equals("003")) {
+      throw new RfbHandshakeException(Step.BANNER, "not an RFB 3.x banner: '" + HttpHead.printable(text) + "'", false, null);
+    }
+    int minor = Integer.parseInt(m.group(2));
+    return minor >= 8 ? 8 : minor >= 7 ? 7 : 3;
+  }
+
+  /** The whole handshake: banner through ServerInit. */
+  public static RfbSession perform(InputStream rawIn, OutputStream rawOut, String password) throws RfbHandshakeException {
+    int minor = readBanner(rawIn);
+    return continueAfterBanner(rawIn, rawOut, password, minor);
+  }
+
+  /** The handshake after {@link #readBanner}: version reply through ServerInit. */
+  public static RfbSession continueAfterBanner(InputStream rawIn, OutputStream rawOut, String password, int minor)
+      throws RfbHandshakeException {
+    DataInputStream in = new DataInputStream(rawIn);
+    DataOutputStream out = new DataOutputStream(rawOut);
+    Step step = Step.SECURITY_TYPES;
+    try {
+      out.write(String.format("RFB 003.%03d\n", minor).getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      negotiateSecurity(in, out, minor);
+
+      step = Step.AUTHENTICATION;
+      byte[] challenge = new byte[VncAuth.CHALLENGE_LENGTH];
+      in.readFully(challenge);
+      out.write(VncAuth.response(password, challenge));
+      out.flush();
+
+      step = Step.SECURITY_RESULT;
+      int result = in.readInt();
+      if (result != 0) {
+        String reason = minor >= 8 ? readString(in) : "";
+        throw new RfbHandshakeException(Step.SECURITY_RESULT, "VNC authentication failed"
+            + (reason.isEmpty() ? "" : ": " + HttpHead.printable(reason)), true, null);
+      }
+
+      step = Step.SERVER_INIT;
+      out.write(1);
+      out.flush();
+      int width = in.readUnsignedShort();
+      int height = in.readUnsignedShort();
+      PixelFormat format = PixelFormat.read(in);
+      String name = readString(in);
+      return new RfbSession(in, out, new ServerInit(width, height, format, name));
+    } catch (RfbHandshakeException e) {
+      throw e;
+    } catch (EOFException e) {
+      throw new RfbHandshakeException(step, "connection closed by the server", false, e);
+    } catch (IOException e) {
+      throw new RfbHandshakeException(step, describe(e), false, e);
+    }
+  }
+
+  private static void negotiateSecurity(DataInputStream in, DataOutputStream out, int minor) throws IOException {
+    List<Integer> offered = new ArrayList<>();
+    if (minor == 3) {
+      offered.add(in.readInt());
+    } else {
+      int count = in.readUnsignedByte();
+      for (int i = 0; i < count; i++) {
+        offered.add(in.readUnsignedByte());
+      }
+    }
+    if (offered.isEmpty() || offered.equals(List.of(0))) {
+      String reason = readString(in);
+      throw new RfbHandshakeException(Step.SECURITY_TYPES, "server refused the connection: " + HttpHead.printable(reason), true, null);
+    }
+    if (!offered.contains(SECURITY_VNC_AUTH)) {
+      throw new RfbHandshakeException(Step.SECURITY_TYPES, "server offers no VNC authentication (security types " + offered + ")", true, null);
+    }
+    if (minor >= 7) {
+      out.write(SECURITY_VNC_AUTH);
+      out.flush();
+    }
+  }
+
+  private static String readString(DataInputStream in) throws IOException {
+    long length = Integer.toUnsignedLong(in.readInt());
+    if (length > MAX_NAME_BYTES) {
+      throw new IOException("string of " + length + " bytes is longer than " + MAX_NAME_BYTES);
+    }
+    byte[] bytes = new byte[(int) length];
+    in.readFully(bytes);
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+
+  static String describe(IOException e) {
+    return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  }
+
+  /** Builds one client message and writes it in a single call (one WebSocket frame). */
+  static void writeMessage(OutputStream out, MessageWriter writer) throws IOException {
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream(32);
+    writer.write(new DataOutputStream(buffer));
+    out.write(buffer.toByteArray());
+    out.flush();
+  }
+
+  @FunctionalInterface
+  interface MessageWriter {
+    void write(DataOutputStream out) throws IOException;
+  }
+}

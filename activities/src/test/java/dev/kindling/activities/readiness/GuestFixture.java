@@ -1,0 +1,163 @@
+package dev.kindling.activities.readiness;
+
+import dev.kindling.activities.exec.Commands;
+import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.activities.testing.TestNamespace;
+import dev.kindling.workflows.host.GuestNetwork;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A stand-in guest inside a throwaway namespace: the guest address on the namespace's loopback (or behind
+ * a TAP with nothing attached), and whichever guest services a test starts. Closing it stops every
+ * service and process, then deletes the namespace.
+ */
+final class GuestFixture implements AutoCloseable {
+  static final String PASSWORD = "Kx7pQ2mZ";
+  private final TestNamespace namespace;
+  private final Deque<AutoCloseable> resources = new ArrayDeque<>();
+  /** The password the fake x11vnc demands; null until the agent receives one. */
+  final AtomicReference<String> vncPassword = new AtomicReference<>();
+  final Path serialLog;
+
+  private GuestFixture(TestNamespace namespace, Path serialLog) {
+    this.namespace = namespace;
+    this.serialLog = serialLog;
+  }
+
+  /** The guest address answers locally inside the namespace. */
+  static GuestFixture withGuestAddress() throws IOException {
+    GuestFixture fixture = new GuestFixture(TestNamespace.create(), Files.createTempFile("kindling-serial", ".log"));
+    fixture.setUp(() -> {
+      String ns = fixture.name();
+      // On the namespace's loopback: this host's kernel has no dummy interfaces, and lo serves as well.
+      Commands.check("ip", "-n", ns, "addr", "add", GuestNetwork.GUEST_ADDRESS + "/32", "dev", "lo");
+    });
+    return fixture;
+  }
+
+  /** The guest address lies behind a TAP that nothing is attached to: no carrier, no answer. */
+  static GuestFixture behindDeadTap() throws IOException {
+    GuestFixture fixture = new GuestFixture(TestNamespace.create(), Files.createTempFile("kindling-serial", ".log"));
+    fixture.setUp(() -> {
+      String ns = fixture.name();
+      Commands.check("ip", "-n", ns, "tuntap", "add", GuestNetwork.TAP, "mode", "tap");
+      Commands.check("ip", "-n", ns, "addr", "add", GuestNetwork.HOST_ADDRESS + "/" + GuestNetwork.PREFIX_LENGTH, "dev", GuestNetwork.TAP);
+      Commands.check("ip", "-n", ns, "link", "set", GuestNetwork.TAP, "up");
+    });
+    return fixture;
+  }
+
+  /** Runs {@code setup}, deleting the namespace again when it fails. */
+  private void setUp(Runnable setup) {
+    try {
+      setup.run();
+    } catch (RuntimeException e) {
+      namespace.close();
+      throw e;
+    }
+  }
+
+  String name() {
+    return namespace.name();
+  }
+
+  ProbeTarget target() {
+    return target(PASSWORD);
+  }
+
+  ProbeTarget target(String password) {
+    return ProbeTarget.atGuest("vm0123456789", name(), GuestNetwork.GUEST_ADDRESS, password, serialLog);
+  }
+
+  void startAgent() throws IOException {
+    resources.push(FakeAgent.start(name(), new InetSocketAddress(GuestNetwork.GUEST_ADDRESS, GuestNetwork.AGENT_PORT), vncPassword, false));
+  }
+
+  /** An agent that acknowledges secrets but leaves x11vnc demanding {@code actualPassword}. */
+  void startMisconfiguredAgent(String actualPassword) throws IOException {
+    vncPassword.set(actualPassword);
+    resources.push(FakeAgent.start(name(), new InetSocketAddress(GuestNetwork.GUEST_ADDRESS, GuestNetwork.AGENT_PORT), vncPassword, true));
+  }
+
+  void startVncServer(FakeRfbServer.Behaviour behaviour) throws IOException {
+    resources.push(FakeRfbServer.start(name(), new InetSocketAddress("127.0.0.1", GuestNetwork.VNC_PORT), vncPassword, behaviour));
+  }
+
+  /** Real websockify, {@code 0.0.0.0:6080 -> 127.0.0.1:5901}, inside the namespace. */
+  Process startWebsockify() throws IOException {
+    Path log = Files.createTempFile("kindling-websockify", ".log");
+    Process process = new ProcessBuilder(List.of("ip", "netns", "exec", name(), "websockify",
+        "0.0.0.0:" + GuestNetwork.WEBSOCKIFY_PORT, "127.0.0.1:" + GuestNetwork.VNC_PORT))
+        .redirectErrorStream(true)
+        .redirectOutput(log.toFile())
+        .start();
+    resources.push(() -> {
+      stop(process);
+      Files.deleteIfExists(log);
+    });
+    return process;
+  }
+
+  /** Accepts TCP on 6080 and never says a word: a port that is open but is not websockify. */
+  void startSilentListener() throws IOException {
+    ServerSocketChannel server = NetworkNamespaces.inside(name(), () -> {
+      ServerSocketChannel s = ServerSocketChannel.open();
+      s.bind(new InetSocketAddress("0.0.0.0", GuestNetwork.WEBSOCKIFY_PORT));
+      return s;
+    });
+    Deque<SocketChannel> accepted = new ArrayDeque<>();
+    Thread.ofVirtual().start(() -> {
+      while (server.isOpen()) {
+        try {
+          SocketChannel client = server.accept();
+          synchronized (accepted) {
+            accepted.push(client);
+          }
+        } catch (IOException e) {
+          return;
+        }
+      }
+    });
+    resources.push(() -> {
+      server.close();
+      synchronized (accepted) {
+        for (SocketChannel client : accepted) {
+          client.close();
+        }
+      }
+    });
+  }
+
+  /** Stops websockify and any child it forked. */
+  static void stop(Process process) throws InterruptedException {
+    List<ProcessHandle> children = process.descendants().toList();
+    process.destroy();
+    if (!process.waitFor(5, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(5, TimeUnit.SECONDS);
+    }
+    children.forEach(ProcessHandle::destroyForcibly);
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      while (!resources.isEmpty()) {
+        resources.pop().close();
+      }
+    } finally {
+      namespace.close();
+      Files.deleteIfExists(serialLog);
+    }
+  }
+}
