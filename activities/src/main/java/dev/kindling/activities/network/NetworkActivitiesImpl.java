@@ -1,0 +1,90 @@
+package dev.kindling.activities.network;
+
+import dev.kindling.activities.exec.CommandFailedException;
+import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.InvalidInputException;
+import dev.kindling.workflows.Validation;
+import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.host.NetworkActivities;
+import dev.kindling.workflows.host.NetworkRequest;
+import dev.kindling.workflows.host.VmNetwork;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * One network namespace per VM holding {@code tap0}. Ownership is recorded in
+ * {@code <vmDir>/owner.json} before anything is created, so a retry of the same request finds its
+ * own namespace and a different request fails with {@link FailureKind#OWNERSHIP_CONFLICT}.
+ */
+public final class NetworkActivitiesImpl implements NetworkActivities {
+  private final HostPaths paths;
+
+  public NetworkActivitiesImpl(HostPaths paths) {
+    this.paths = paths;
+  }
+
+  @Override
+  public VmNetwork createNetwork(NetworkRequest request) {
+    try {
+      String vmId = Validation.vmId(request.vmId());
+      String requestId = RequestIds.check(request.requestId());
+      Path vmDir = paths.vmDir(vmId);
+      Optional<OwnershipRecord> existing = OwnershipRecord.read(vmDir);
+      if (existing.isEmpty() && NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId))) {
+        throw FailureKind.OWNERSHIP_CONFLICT.failure("namespace " + GuestNetwork.namespaceFor(vmId)
+            + " exists but has no ownership record in " + vmDir + "; it was not created by request " + requestId);
+      }
+      OwnershipRecord owner = existing.orElseGet(() -> OwnershipRecord.claim(vmDir, requestId));
+      requireOwner(owner, requestId, vmId);
+      return VmNetworks.create(vmId);
+    } catch (InvalidInputException e) {
+      throw FailureKind.INVALID_INPUT.failure(e.getMessage());
+    } catch (CommandFailedException | UncheckedIOException e) {
+      throw FailureKind.COMMAND_FAILED.failure("creating the network of " + request.vmId() + " failed: " + e.getMessage());
+    }
+  }
+
+  @Override
+  public void deleteNetwork(NetworkRequest request) {
+    try {
+      String vmId = Validation.vmId(request.vmId());
+      String requestId = RequestIds.check(request.requestId());
+      Path vmDir = paths.vmDir(vmId);
+      Optional<OwnershipRecord> owner = OwnershipRecord.read(vmDir);
+      if (owner.isPresent()) {
+        requireOwner(owner.get(), requestId, vmId);
+      }
+      VmNetworks.delete(vmId);
+      OwnershipRecord.release(vmDir);
+      deleteIfEmpty(vmDir);
+    } catch (InvalidInputException e) {
+      throw FailureKind.INVALID_INPUT.failure(e.getMessage());
+    } catch (CommandFailedException | UncheckedIOException e) {
+      throw FailureKind.COMMAND_FAILED.failure("deleting the network of " + request.vmId() + " failed: " + e.getMessage());
+    }
+  }
+
+  private static void requireOwner(OwnershipRecord owner, String requestId, String vmId) {
+    if (!owner.requestId().equals(requestId)) {
+      throw FailureKind.OWNERSHIP_CONFLICT.failure("the network of " + vmId + " belongs to request " + owner.requestId()
+          + " (created at epoch ms " + owner.createdAtEpochMillis() + "), not " + requestId);
+    }
+  }
+
+  /** The VM's directory goes with its last file; the VMM side removes its own files. */
+  static void deleteIfEmpty(Path vmDir) {
+    try {
+      Files.deleteIfExists(vmDir);
+    } catch (DirectoryNotEmptyException e) {
+      // The VMM's files are still there; destroyVm removes the directory.
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

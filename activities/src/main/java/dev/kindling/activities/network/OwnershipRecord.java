@@ -1,0 +1,58 @@
+package dev.kindling.activities.network;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Optional;
+
+/**
+ * {@code <vmDir>/owner.json}: which request created a VM's network. Written before the namespace
+ * exists (create-new, so two requests cannot both win), which makes a namespace without a record
+ * something Kindling did not finish creating or does not own.
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record OwnershipRecord(String requestId, long createdAtEpochMillis) {
+  public static final String FILE = "owner.json";
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public static Optional<OwnershipRecord> read(Path vmDir) {
+    Path file = vmDir.resolve(FILE);
+    try {
+      return Optional.of(JSON.readValue(Files.readAllBytes(file), OwnershipRecord.class));
+    } catch (java.nio.file.NoSuchFileException e) {
+      return Optional.empty();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  /**
+   * Claims {@code vmDir} for {@code requestId}; returns the record now in place, which belongs to
+   * another request when someone claimed it first.
+   */
+  public static OwnershipRecord claim(Path vmDir, String requestId) {
+    OwnershipRecord mine = new OwnershipRecord(requestId, System.currentTimeMillis());
+    try {
+      Files.createDirectories(vmDir);
+      Files.write(vmDir.resolve(FILE), JSON.writeValueAsBytes(mine), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      return mine;
+    } catch (FileAlreadyExistsException e) {
+      return read(vmDir).orElseThrow(() -> new IllegalStateException(vmDir.resolve(FILE) + " vanished while being claimed"));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + vmDir.resolve(FILE), e);
+    }
+  }
+
+  public static void release(Path vmDir) {
+    try {
+      Files.deleteIfExists(vmDir.resolve(FILE));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+package dev.kindling.activities.vmm;
+
+import io.temporal.activity.Activity;
+
+/** Reports progress while a long VMM operation waits. */
+@FunctionalInterface
+public interface Heartbeat {
+  void beat(String detail);
+
+  Heartbeat NONE = detail -> {};
+
+  /**
+   * Heartbeats the current Temporal activity when the calling thread runs one, and does nothing
+   * otherwise, so the drivers stay usable outside Temporal.
+   */
+  static Heartbeat ofCurrentActivity() {
+    return detail -> {
+      try {
+        Activity.getExecutionContext().heartbeat(detail);
+      } catch (IllegalStateException notInAnActivity) {
+        // Called outside an activity (tests, CLI): nothing to report to.
+      }
+    };
+  }
+}

@@ -1,0 +1,44 @@
+package dev.kindling.activities.vmm;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindling.activities.host.HostPaths;
+import dev.kindling.workflows.FailureKind;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** A golden image's files on this host, as the image builder lays them out. */
+public record ImageFiles(String imageId, Path dir, String kernelCmdline) {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final List<String> REQUIRED = List.of("rootfs.ext4", "vmlinuz", "initrd.img", "manifest.json");
+
+  /** Reads the image's manifest; fails with {@link FailureKind#UNKNOWN_IMAGE} when a file is missing. */
+  public static ImageFiles open(HostPaths paths, String imageId) {
+    Path dir = paths.imageDir(imageId);
+    for (String name : REQUIRED) {
+      if (!Files.isRegularFile(dir.resolve(name))) {
+        throw new VmmException(FailureKind.UNKNOWN_IMAGE, "image " + imageId + " is not on this host: " + dir.resolve(name) + " is missing");
+      }
+    }
+    try {
+      JsonNode manifest = JSON.readTree(dir.resolve("manifest.json").toFile());
+      return new ImageFiles(imageId, dir, manifest.path("kernelCmdline").asText("console=ttyS0"));
+    } catch (IOException e) {
+      throw new VmmException(FailureKind.UNKNOWN_IMAGE, "image " + imageId + " has an unreadable manifest: " + e.getMessage(), e);
+    }
+  }
+
+  public Path rootfs() {
+    return dir.resolve("rootfs.ext4");
+  }
+
+  public Path kernel() {
+    return dir.resolve("vmlinuz");
+  }
+
+  public Path initrd() {
+    return dir.resolve("initrd.img");
+  }
+}

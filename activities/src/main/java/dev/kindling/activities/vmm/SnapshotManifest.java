@@ -1,0 +1,54 @@
+package dev.kindling.activities.vmm;
+
+import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+
+/**
+ * {@code snapshot.json}: what a snapshot was taken from. A restore must recreate the same machine
+ * (VMM, machine type, memory, vCPUs, kernel command line), and a snapshot is bound to one image.
+ *
+ * @param memoryFile file name of the memory state inside the snapshot directory
+ * @param diskFile file name of the disk state (the VM's disk as it was when paused)
+ */
+@JsonIgnoreProperties(ignoreUnknown = true)
+public record SnapshotManifest(
+    String imageId,
+    String vmm,
+    String machine,
+    String accelerator,
+    int memoryMib,
+    int vcpus,
+    String kernelCmdline,
+    String memoryFile,
+    String diskFile,
+    long memoryBytes,
+    long createdAtEpochMillis,
+    long pauseToWrittenMillis) {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  public static SnapshotFiles read(Path dir) {
+    try {
+      return new SnapshotFiles(dir, JSON.readValue(dir.resolve(SnapshotFiles.MANIFEST).toFile(), SnapshotManifest.class));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + dir.resolve(SnapshotFiles.MANIFEST), e);
+    }
+  }
+
+  /** Writes the manifest last and atomically: a directory without one is not a snapshot. */
+  public SnapshotFiles writeTo(Path dir) {
+    try {
+      Path tmp = dir.resolve(SnapshotFiles.MANIFEST + ".tmp");
+      JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), this);
+      Files.move(tmp, dir.resolve(SnapshotFiles.MANIFEST), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return new SnapshotFiles(dir, this);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the snapshot manifest in " + dir, e);
+    }
+  }
+}

@@ -1,0 +1,273 @@
+package dev.kindling.activities.vmm;
+
+import dev.kindling.activities.exec.CommandFailedException;
+import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.host.VmSecrets;
+import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.activities.network.OwnershipRecord;
+import dev.kindling.activities.network.RequestIds;
+import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.InvalidInputException;
+import dev.kindling.workflows.Validation;
+import dev.kindling.workflows.host.BootMode;
+import dev.kindling.workflows.host.BootRequest;
+import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.host.SnapshotRequest;
+import dev.kindling.workflows.host.VmHandle;
+import dev.kindling.workflows.host.VmNetwork;
+import dev.kindling.workflows.host.VmRef;
+import dev.kindling.workflows.host.VmmActivities;
+import io.temporal.failure.ApplicationFailure;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Boots, destroys and snapshots VMs with one {@link Vmm}. Every input is validated before the host
+ * changes; boots are idempotent per request id (a retry finds the live VMM through its pid file)
+ * and destroys succeed when the VM is already gone.
+ */
+public final class VmmActivitiesImpl implements VmmActivities {
+  private static final Logger log = LoggerFactory.getLogger(VmmActivitiesImpl.class);
+
+  private final HostPaths paths;
+  private final Vmm vmm;
+  private final String extraKernelArgs;
+  private final Duration stopGrace;
+
+  /**
+   * @param extraKernelArgs appended to every guest's kernel command line (env KINDLING_KERNEL_ARGS)
+   * @param stopGrace how long a VMM may take to exit after quit, and again after SIGTERM
+   */
+  public VmmActivitiesImpl(HostPaths paths, Vmm vmm, String extraKernelArgs, Duration stopGrace) {
+    this.paths = paths;
+    this.vmm = vmm;
+    this.extraKernelArgs = extraKernelArgs == null ? "" : extraKernelArgs.strip();
+    this.stopGrace = stopGrace;
+  }
+
+  @Override
+  public VmHandle bootVm(BootRequest request) {
+    return typed(() -> {
+      String vmId = Validation.vmId(request.vmId());
+      String requestId = RequestIds.check(request.requestId());
+      if (request.image() == null) {
+        throw new InvalidInputException("image", "is required");
+      }
+      String imageId = Validation.imageId(request.image().imageId());
+      BootMode mode = resolveMode(request);
+      VmNetwork network = request.network() == null ? VmNetwork.standard(vmId) : request.network();
+      if (!GuestNetwork.namespaceFor(vmId).equals(network.namespace())) {
+        throw new InvalidInputException("network", "namespace '" + network.namespace() + "' is not the VM's own ("
+            + GuestNetwork.namespaceFor(vmId) + ")");
+      }
+      Validation.interfaceName(network.tap());
+      int memoryMib = request.memoryMib() > 0 ? request.memoryMib() : 512;
+      int vcpus = request.vcpus() > 0 ? request.vcpus() : 1;
+      Path vmDir = paths.vmDir(vmId);
+
+      var previous = BootRecord.read(vmDir);
+      OptionalLong livePid = new VmProcesses(paths).livePid(vmId);
+      if (livePid.isPresent()) {
+        if (previous.isPresent() && previous.get().requestId().equals(requestId)) {
+          var launch = LaunchRecord.read(vmDir);
+          if (launch.isPresent()) {
+            log.info("boot of {} retried by request {}: VMM {} already runs", vmId, requestId, livePid.getAsLong());
+            return handle(launch.get().toRunningVm(vmDir), previous.get().mode());
+          }
+        }
+        throw FailureKind.OWNERSHIP_CONFLICT.failure("a VMM (pid " + livePid.getAsLong() + ") already runs " + vmId
+            + " for request " + previous.map(BootRecord::requestId).orElse("unknown") + ", not " + requestId);
+      }
+      if (!NetworkNamespaces.exists(network.namespace())) {
+        throw FailureKind.VMM_FAILED_TO_START.failure("network namespace " + network.namespace()
+            + " does not exist; createNetwork must run before bootVm");
+      }
+      ImageFiles image = ImageFiles.open(paths, imageId);
+      removeVmmFiles(vmDir);
+      new BootRecord(requestId, mode, imageId, System.currentTimeMillis()).write(vmDir);
+      VmSecrets.ensure(vmDir);
+      VmSpec spec = new VmSpec(vmId, imageId, vmDir, network.namespace(), network.tap(), network.guestMac(), memoryMib, vcpus,
+          image.kernel(), image.initrd(), image.rootfs(), kernelCmdline(image, network));
+      RunningVm vm;
+      if (mode == BootMode.RESTORE) {
+        Path snapshotDir = paths.snapshotDir(imageId, request.image().snapshotId());
+        if (!Files.exists(snapshotDir.resolve(SnapshotFiles.MANIFEST))) {
+          throw FailureKind.UNKNOWN_IMAGE.failure("snapshot " + request.image().snapshotId() + " of image " + imageId
+              + " is not on this host (" + snapshotDir + ")");
+        }
+        vm = vmm.restore(spec, SnapshotManifest.read(snapshotDir));
+      } else {
+        vm = vmm.boot(spec);
+      }
+      return handle(vm, mode);
+    });
+  }
+
+  @Override
+  public void destroyVm(VmRef ref) {
+    typed(() -> {
+      String vmId = Validation.vmId(ref.vmId());
+      Path vmDir = paths.vmDir(vmId);
+      var boot = BootRecord.read(vmDir);
+      if (boot.isPresent() && ref.requestId() != null && !ref.requestId().isBlank() && !boot.get().requestId().equals(ref.requestId())) {
+        throw FailureKind.OWNERSHIP_CONFLICT.failure("VM " + vmId + " was booted by request " + boot.get().requestId()
+            + ", not " + ref.requestId());
+      }
+      OptionalLong pid = VmProcesses.readPidFile(vmDir.resolve(VmProcesses.PID_FILE));
+      if (pid.isPresent() && VmProcesses.isVmm(pid.getAsLong(), vmDir)) {
+        RunningVm vm = LaunchRecord.read(vmDir).map(l -> l.toRunningVm(vmDir))
+            .orElse(new RunningVm(vmId, vmm.name(), "", pid.getAsLong(), vmDir, 0, 0));
+        long started = System.nanoTime();
+        vmm.stop(vm, stopGrace);
+        log.info("VMM {} of {} stopped in {} ms", pid.getAsLong(), vmId, (System.nanoTime() - started) / 1_000_000);
+      }
+      removeVmmFiles(vmDir);
+      if (OwnershipRecord.read(vmDir).isEmpty()) {
+        Files.deleteIfExists(vmDir);
+      }
+      return null;
+    });
+  }
+
+  @Override
+  public String snapshotVm(SnapshotRequest request) {
+    return typed(() -> {
+      String vmId = Validation.vmId(request.vmId());
+      RequestIds.check(request.requestId());
+      String imageId = Validation.imageId(request.imageId());
+      Path vmDir = paths.vmDir(vmId);
+      Path result = vmDir.resolve("snapshot-" + request.requestId() + ".id");
+      if (Files.exists(result)) {
+        return Files.readString(result).strip();
+      }
+      LaunchRecord launch = LaunchRecord.read(vmDir)
+          .orElseThrow(() -> FailureKind.VMM_EXITED.failure("VM " + vmId + " has no running VMM to snapshot"));
+      if (!imageId.equals(launch.imageId())) {
+        throw FailureKind.SNAPSHOT_MISMATCH.failure("VM " + vmId + " runs image " + launch.imageId() + ", not " + imageId);
+      }
+      RunningVm vm = launch.toRunningVm(vmDir);
+      if (!vmm.alive(vm)) {
+        throw FailureKind.VMM_EXITED.failure("the VMM of " + vmId + " is not running; nothing to snapshot");
+      }
+      Path snapshots = paths.imageDir(imageId).resolve("snapshots");
+      Path staging = snapshots.resolve(".staging-" + vmId + "-" + request.requestId());
+      deleteTree(staging);
+      Files.createDirectories(staging);
+      SnapshotFiles files = vmm.snapshot(vm, staging);
+      String snapshotId = contentHash(files);
+      Path target = paths.snapshotDir(imageId, snapshotId);
+      if (Files.exists(target)) {
+        deleteTree(staging);
+      } else {
+        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+      }
+      Files.writeString(result, snapshotId + "\n");
+      return snapshotId;
+    });
+  }
+
+  public Vmm vmm() {
+    return vmm;
+  }
+
+  private String kernelCmdline(ImageFiles image, VmNetwork network) {
+    String cmdline = image.kernelCmdline().strip()
+        + " kindling.ip=" + network.guestAddress() + "/" + network.prefixLength()
+        + " kindling.gw=" + network.hostAddress();
+    return extraKernelArgs.isEmpty() ? cmdline : cmdline + " " + extraKernelArgs;
+  }
+
+  private static BootMode resolveMode(BootRequest request) {
+    BootMode mode = request.mode() == null ? BootMode.AUTO : request.mode();
+    if (mode == BootMode.AUTO) {
+      return request.image().hasSnapshot() ? BootMode.RESTORE : BootMode.COLD;
+    }
+    if (mode == BootMode.RESTORE && !request.image().hasSnapshot()) {
+      throw new InvalidInputException("mode", "RESTORE needs an image with a snapshotId");
+    }
+    if (mode == BootMode.RESTORE) {
+      Validation.imageId(request.image().snapshotId());
+    }
+    return mode;
+  }
+
+  private VmHandle handle(RunningVm vm, BootMode mode) {
+    return new VmHandle(vm.vmId(), vm.vmm(), vm.accelerator(), vm.pid(), vm.vmDir().toString(), vm.serialLog().toString(),
+        mode, vm.startedAtEpochMillis(), vm.startMillis());
+  }
+
+  /** Removes everything the VMM side put in the VM's directory; the network's owner record stays. */
+  private static void removeVmmFiles(Path vmDir) throws IOException {
+    if (!Files.isDirectory(vmDir)) {
+      return;
+    }
+    try (Stream<Path> files = Files.list(vmDir)) {
+      for (Path file : files.toList()) {
+        if (!file.getFileName().toString().equals(OwnershipRecord.FILE)) {
+          deleteTree(file);
+        }
+      }
+    }
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  private static String contentHash(SnapshotFiles files) throws IOException {
+    try {
+      MessageDigest digest = MessageDigest.getInstance("SHA-256");
+      byte[] buffer = new byte[1 << 20];
+      for (Path file : List.of(files.manifestFile(), files.memoryState(), files.disk())) {
+        try (InputStream in = Files.newInputStream(file)) {
+          for (int n; (n = in.read(buffer)) > 0; ) {
+            digest.update(buffer, 0, n);
+          }
+        }
+      }
+      return HexFormat.of().formatHex(digest.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Runs {@code action}, turning every failure into the typed Temporal failure a workflow sees. */
+  private static <T> T typed(IoSupplier<T> action) {
+    try {
+      return action.get();
+    } catch (ApplicationFailure e) {
+      throw e;
+    } catch (InvalidInputException e) {
+      throw FailureKind.INVALID_INPUT.failure(e.getMessage());
+    } catch (VmmException e) {
+      throw e.kind().failure(e.getMessage());
+    } catch (CommandFailedException | UncheckedIOException | IOException e) {
+      throw FailureKind.COMMAND_FAILED.failure(e.getMessage());
+    }
+  }
+
+  @FunctionalInterface
+  private interface IoSupplier<T> {
+    T get() throws IOException;
+  }
+}
