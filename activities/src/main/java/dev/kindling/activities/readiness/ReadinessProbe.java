@@ -253,7 +253,10 @@ public final class ReadinessProbe {
 
     private Boolean sendSecrets(Duration budget) throws AttemptFailure {
       try {
-        AgentClient.Response response = agent(budget).postVncPassword(target.vncPassword());
+        // The agent answers only once x11vnc demands the password, which can take seconds under
+        // emulation, so this one request may use the whole remaining budget.
+        AgentClient slowAgent = new AgentClient(target.namespace(), target.agent(), min(settings.connectTimeout(), budget), budget);
+        AgentClient.Response response = slowAgent.postVncPassword(target.vncPassword());
         if (!response.successful()) {
           throw AttemptFailure.transientFailure(AGENT_UNHEALTHY,
               "POST /v1/secrets answered " + response.status() + " " + HttpHead.printable(response.body()));

@@ -16,6 +16,7 @@ import dev.kindling.workflows.host.StageTiming;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
@@ -43,6 +44,14 @@ class ReadinessProbeTest {
       assertEquals(Arrays.stream(ReadinessStage.values()).map(ReadinessStage::label).toList(),
           report.stages().stream().map(StageTiming::stage).toList());
       assertEquals(GuestFixture.PASSWORD, guest.vncPassword.get(), "the probe delivered the VM's password to the agent");
+
+      try (VncDesktop desktop = VncDesktop.open(guest.target(), Duration.ofSeconds(5))) {
+        List<RfbSession.Rectangle> update = desktop.captureFullFramebuffer();
+        assertEquals(1, update.size());
+        RfbSession.Rectangle screen = update.getFirst();
+        assertEquals(FakeRfbServer.WIDTH * FakeRfbServer.HEIGHT * 4, screen.pixels().length);
+        assertEquals(0x40, screen.pixels()[0]);
+      }
     }
   }
 

@@ -1,0 +1,59 @@
+package dev.kindling.activities.readiness;
+
+import dev.kindling.activities.netns.NetworkNamespaces;
+import java.io.IOException;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * A VNC connection to a VM's desktop through websockify, as noVNC would make it: for end-to-end
+ * tests that want pixels, after readiness passed.
+ */
+public final class VncDesktop implements AutoCloseable {
+  private final WebSocketClientConnection webSocket;
+  private final RfbSession session;
+
+  private VncDesktop(WebSocketClientConnection webSocket, RfbSession session) {
+    this.webSocket = webSocket;
+    this.session = session;
+  }
+
+  /** Connects inside the VM's namespace, upgrades offering {@code binary}, and completes the handshake. */
+  public static VncDesktop open(ProbeTarget target, Duration timeout) throws IOException {
+    SocketChannel channel = NetworkNamespaces.connect(target.namespace(), target.websockify(), timeout);
+    WebSocketClientConnection ws;
+    try {
+      String host = target.guestAddress() + ":" + target.websockify().getPort();
+      ws = WebSocketClientConnection.upgrade(channel, host, "/", List.of("binary"), timeout);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+    try {
+      return new VncDesktop(ws, RfbHandshake.perform(ws.input(), ws.output(), target.vncPassword()));
+    } catch (IOException | RuntimeException e) {
+      ws.close();
+      throw e;
+    }
+  }
+
+  public RfbSession session() {
+    return session;
+  }
+
+  public ServerInit serverInit() {
+    return session.serverInit();
+  }
+
+  /** Requests the whole framebuffer and returns the update's rectangles. */
+  public List<RfbSession.Rectangle> captureFullFramebuffer() throws IOException {
+    session.requestFullFramebuffer();
+    return session.readFramebufferUpdate();
+  }
+
+  @Override
+  public void close() throws IOException {
+    webSocket.close();
+  }
+}

@@ -1,0 +1,99 @@
+package dev.kindling.activities.readiness;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.host.VmSecrets;
+import dev.kindling.activities.testing.HostCapability;
+import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.workflows.host.Diagnostics;
+import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.host.ReadinessRequest;
+import dev.kindling.workflows.host.VmNetwork;
+import dev.kindling.workflows.host.VmRef;
+import io.temporal.failure.ApplicationFailure;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.OptionalInt;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+@RequiresHost({HostCapability.ROOT, HostCapability.IPROUTE2})
+class ReadinessActivitiesImplTest {
+  private static final String VM_ID = "vm00c0ffee01";
+
+  @TempDir
+  Path temp;
+
+  @Test
+  void aFailedProbeBecomesTheStagesTypedFailureWithDiagnosticsAsDetails() throws Exception {
+    HostPaths paths = new HostPaths(temp.resolve("cache"), temp.resolve("run"));
+    Path vmDir = paths.vmDir(VM_ID);
+    VmSecrets secrets = VmSecrets.ensure(vmDir);
+    Files.writeString(vmDir.resolve("serial.log"), "KINDLING-READY units=5\n");
+    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+      guest.startAgent();
+      var activities = new ReadinessActivitiesImpl(paths, vmId -> VmmLiveness.UNKNOWN);
+
+      ApplicationFailure failure = assertThrows(ApplicationFailure.class,
+          () -> activities.awaitReady(new ReadinessRequest(vmRef(guest), 1500)));
+
+      assertEquals("WebsockifyRefused", failure.getType());
+      assertTrue(failure.isNonRetryable());
+      Diagnostics evidence = failure.getDetails().get(0, Diagnostics.class);
+      assertEquals(VM_ID, evidence.vmId());
+      assertEquals("tcp-6080", evidence.stage());
+      assertTrue(evidence.serialTail().contains("KINDLING-READY"), evidence.serialTail());
+      assertEquals(secrets.vncPassword(), guest.vncPassword.get(), "the VM's stored password reached the agent");
+    }
+  }
+
+  @Test
+  void collectDiagnosticsReportsUnitsAndHowTheVmmExited() throws Exception {
+    HostPaths paths = new HostPaths(temp.resolve("cache"), temp.resolve("run"));
+    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+      guest.startAgent();
+      VmmLiveness exited = new VmmLiveness() {
+        @Override
+        public Optional<String> exitReason() {
+          return Optional.of("qemu killed by SIGKILL");
+        }
+
+        @Override
+        public OptionalInt exitCode() {
+          return OptionalInt.of(137);
+        }
+      };
+      var activities = new ReadinessActivitiesImpl(paths, vmId -> exited);
+
+      Diagnostics evidence = activities.collectDiagnostics(vmRef(guest));
+
+      assertEquals(137, evidence.vmmExitCode());
+      assertTrue(evidence.detail().contains("SIGKILL"), evidence.detail());
+      assertNotNull(evidence.agentUnits());
+      assertTrue(evidence.agentUnits().contains("kindling-xvfb.service active"), evidence.agentUnits());
+      assertTrue(evidence.routes() != null && evidence.neighbours() != null);
+      assertTrue(evidence.serialTail().startsWith("(no serial log"), evidence.serialTail());
+    }
+  }
+
+  @Test
+  void collectDiagnosticsOfAVmWhoseNamespaceIsGoneSaysSo() {
+    HostPaths paths = new HostPaths(temp.resolve("cache"), temp.resolve("run"));
+    var activities = new ReadinessActivitiesImpl(paths, vmId -> null);
+    Diagnostics evidence = activities.collectDiagnostics(new VmRef("r1", VM_ID, VmNetwork.standard(VM_ID)));
+    assertTrue(evidence.links().contains("does not exist"), evidence.links());
+    assertNull(evidence.agentUnits());
+    assertNull(evidence.vmmExitCode());
+  }
+
+  private static VmRef vmRef(GuestFixture guest) {
+    return new VmRef("request-1", VM_ID, new VmNetwork(guest.name(), GuestNetwork.TAP, GuestNetwork.HOST_ADDRESS,
+        GuestNetwork.GUEST_ADDRESS, GuestNetwork.PREFIX_LENGTH, GuestNetwork.GUEST_MAC));
+  }
+}
