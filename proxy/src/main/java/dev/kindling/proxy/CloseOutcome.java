@@ -1,0 +1,96 @@
+package dev.kindling.proxy;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Every way a proxied connection can end, each with the HTTP status used when the request was not
+ * upgraded, the WebSocket close code the browser sees, a human reason and who is to blame. The
+ * blame decides the log level: a browser's mistake is routine, a VM's failure is a warning and the
+ * proxy's own failure is an error.
+ *
+ * <p>Application codes are 4000 plus the closest HTTP status, so a reader of a browser console can
+ * guess them; the rest are the standard codes (RFC 6455 section 7.4.1).
+ */
+public enum CloseOutcome {
+  NOT_A_WEBSOCKET(426, 1002, Blame.CLIENT, "this address only accepts WebSocket upgrades"),
+  UNKNOWN_SESSION(404, 4404, Blame.CLIENT, "unknown session: no browser VM for this session"),
+  BAD_TOKEN(401, 4401, Blame.CLIENT, "invalid token: ask the application for a new link"),
+  EXPIRED_TOKEN(401, 4411, Blame.CLIENT, "token expired: ask the application for a new link"),
+  TOKEN_FOR_OTHER_SESSION(403, 4403, Blame.CLIENT, "token belongs to another session"),
+  ORIGIN_REJECTED(403, 1008, Blame.CLIENT, "origin not allowed to open this session"),
+  LIMIT_REACHED(429, 4429, Blame.CLIENT, "too many connections to this session"),
+  VM_NOT_READY(503, 4503, Blame.NONE, "VM not ready yet: try again in a few seconds"),
+  VM_UNREACHABLE(502, 4502, Blame.UPSTREAM, "VM unreachable: its websockify did not accept a connection"),
+  UPSTREAM_HANDSHAKE_FAILED(502, 4512, Blame.UPSTREAM, "VM refused the WebSocket handshake"),
+  UPSTREAM_CLOSED(502, 4510, Blame.UPSTREAM, "VM closed the connection"),
+  UPSTREAM_STALLED(504, 4504, Blame.UPSTREAM, "VM stopped reading: write timed out"),
+  BROWSER_CLOSED(499, 1000, Blame.CLIENT, "browser closed the connection"),
+  BROWSER_TOO_SLOW(408, 4408, Blame.CLIENT, "browser stopped reading: write timed out"),
+  IDLE_TIMEOUT(408, 4000, Blame.CLIENT, "idle timeout: nothing was sent either way for too long"),
+  PROXY_SHUTTING_DOWN(503, 1001, Blame.NONE, "proxy shutting down: reconnect"),
+  INTERNAL_ERROR(500, 1011, Blame.PROXY, "internal proxy error");
+
+  /** Who caused an outcome; it decides how loudly the proxy logs it. */
+  public enum Blame {
+    NONE,
+    CLIENT,
+    UPSTREAM,
+    PROXY
+  }
+
+  /** RFC 6455 limits a close reason to 123 bytes of UTF-8. */
+  public static final int MAX_REASON_BYTES = 123;
+
+  private final int httpStatus;
+  private final int closeCode;
+  private final Blame blame;
+  private final String reason;
+
+  CloseOutcome(int httpStatus, int closeCode, Blame blame, String reason) {
+    this.httpStatus = httpStatus;
+    this.closeCode = closeCode;
+    this.blame = blame;
+    this.reason = reason;
+  }
+
+  public int httpStatus() {
+    return httpStatus;
+  }
+
+  public int closeCode() {
+    return closeCode;
+  }
+
+  public Blame blame() {
+    return blame;
+  }
+
+  public String reason() {
+    return reason;
+  }
+
+  /** The reason with {@code detail} appended when it fits the close frame; otherwise the bare reason. */
+  public String reasonWith(String detail) {
+    if (detail == null || detail.isBlank()) {
+      return reason;
+    }
+    return fitReason(reason + " (" + detail + ")", reason);
+  }
+
+  /** {@code text} when it fits a close frame, else {@code fallback} cut to fit. */
+  static String fitReason(String text, String fallback) {
+    if (text.getBytes(StandardCharsets.UTF_8).length <= MAX_REASON_BYTES) {
+      return text;
+    }
+    byte[] bytes = fallback.getBytes(StandardCharsets.UTF_8);
+    if (bytes.length <= MAX_REASON_BYTES) {
+      return fallback;
+    }
+    return new String(bytes, 0, MAX_REASON_BYTES - 3, StandardCharsets.UTF_8).replace("\uFFFD", "") + "...";
+  }
+
+  /** Codes a peer may legally put in a close frame (1005, 1006 and 1015 are reserved for reporting). */
+  static boolean transmittable(int code) {
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+  }
+}

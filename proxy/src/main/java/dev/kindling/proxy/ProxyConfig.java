@@ -1,0 +1,226 @@
+package dev.kindling.proxy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * How a proxy listens and relays. Build with {@link #builder()}; every setter documents its default.
+ *
+ * @param bindHost address the proxy listens on
+ * @param port TCP port, 0 for an ephemeral port (tests)
+ * @param pathPrefix routes are {@code <prefix>/<sessionId>/websockify} and {@code <prefix>/<sessionId>/}
+ * @param tokenKey HMAC key for session tokens, or null in development mode (a random key is used)
+ * @param allowedOrigins browser origins allowed to connect; empty means same origin only, "*" means any
+ * @param pingInterval how often both sides are pinged; shorter than load balancers' idle timeouts
+ * @param idleTimeout a session with no data either way for this long is closed
+ * @param sessionConnectionLimit at most this many concurrent connections per session
+ * @param maxFrameBytes the largest frame or message relayed; larger ones close with 1009
+ * @param maxQueuedBytes per direction, the most bytes read from one side and not yet written to the other
+ * @param writeTimeout a frame not written within this time closes the session
+ * @param upstreamConnectTimeout how long connecting and upgrading to a VM's websockify may take
+ * @param noVncDir where Debian's novnc package keeps noVNC
+ * @param productionMode refuses to start without a configured token key
+ * @param allowLoopbackUpstreams lets routes name the host's loopback; tests and benchmarks only
+ */
+public record ProxyConfig(
+    String bindHost,
+    int port,
+    String pathPrefix,
+    byte[] tokenKey,
+    List<String> allowedOrigins,
+    Duration pingInterval,
+    Duration idleTimeout,
+    int sessionConnectionLimit,
+    int maxFrameBytes,
+    long maxQueuedBytes,
+    Duration writeTimeout,
+    Duration upstreamConnectTimeout,
+    Path noVncDir,
+    boolean productionMode,
+    boolean allowLoopbackUpstreams) {
+
+  public static final int MIN_FRAME_BYTES = 1 << 20;
+
+  public ProxyConfig {
+    allowedOrigins = List.copyOf(allowedOrigins);
+    tokenKey = tokenKey == null ? null : tokenKey.clone();
+    if (!pathPrefix.startsWith("/") || pathPrefix.endsWith("/") && pathPrefix.length() > 1) {
+      throw new IllegalArgumentException("pathPrefix must start with '/' and not end with one: " + pathPrefix);
+    }
+    if (pathPrefix.equals("/")) {
+      pathPrefix = "";
+    }
+    if (maxFrameBytes < MIN_FRAME_BYTES) {
+      throw new IllegalArgumentException("maxFrameBytes must be at least 1 MiB, was " + maxFrameBytes);
+    }
+    if (maxQueuedBytes < maxFrameBytes) {
+      throw new IllegalArgumentException("maxQueuedBytes must hold at least one frame (" + maxFrameBytes + "), was " + maxQueuedBytes);
+    }
+    if (sessionConnectionLimit < 1) {
+      throw new IllegalArgumentException("sessionConnectionLimit must be at least 1");
+    }
+    for (Duration d : List.of(pingInterval, idleTimeout, writeTimeout, upstreamConnectTimeout)) {
+      if (d.isNegative() || d.isZero()) {
+        throw new IllegalArgumentException("durations must be positive: " + d);
+      }
+    }
+    if (productionMode && tokenKey == null) {
+      throw new IllegalArgumentException("production mode requires a configured token key (never a default)");
+    }
+    if (productionMode && allowLoopbackUpstreams) {
+      throw new IllegalArgumentException("loopback upstreams are for tests and benchmarks, never production");
+    }
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.bindHost = bindHost;
+    b.port = port;
+    b.pathPrefix = pathPrefix.isEmpty() ? "/" : pathPrefix;
+    b.tokenKey = tokenKey;
+    b.allowedOrigins = allowedOrigins;
+    b.pingInterval = pingInterval;
+    b.idleTimeout = idleTimeout;
+    b.sessionConnectionLimit = sessionConnectionLimit;
+    b.maxFrameBytes = maxFrameBytes;
+    b.maxQueuedBytes = maxQueuedBytes;
+    b.writeTimeout = writeTimeout;
+    b.upstreamConnectTimeout = upstreamConnectTimeout;
+    b.noVncDir = noVncDir;
+    b.productionMode = productionMode;
+    b.allowLoopbackUpstreams = allowLoopbackUpstreams;
+    return b;
+  }
+
+  /** The path of a session's WebSocket. */
+  public String websocketPath(String sessionId) {
+    return pathPrefix + "/" + sessionId + "/websockify";
+  }
+
+  /** The path of a session's noVNC page. */
+  public String pagePath(String sessionId) {
+    return pathPrefix + "/" + sessionId + "/";
+  }
+
+  /** Builds a {@link ProxyConfig}; unset fields keep the defaults named on each setter. */
+  public static final class Builder {
+    private String bindHost = "127.0.0.1";
+    private int port = 6090;
+    private String pathPrefix = "/sessions";
+    private byte[] tokenKey;
+    private List<String> allowedOrigins = List.of();
+    private Duration pingInterval = Duration.ofSeconds(25);
+    private Duration idleTimeout = Duration.ofMinutes(15);
+    private int sessionConnectionLimit = 4;
+    private int maxFrameBytes = 4 << 20;
+    private long maxQueuedBytes = 4L << 20;
+    private Duration writeTimeout = Duration.ofSeconds(20);
+    private Duration upstreamConnectTimeout = Duration.ofSeconds(5);
+    private Path noVncDir = Path.of("/usr/share/novnc");
+    private boolean productionMode;
+    private boolean allowLoopbackUpstreams;
+
+    private Builder() {}
+
+    /** Default 127.0.0.1. */
+    public Builder bindHost(String value) {
+      bindHost = value;
+      return this;
+    }
+
+    /** Default 6090; 0 picks a free port. */
+    public Builder port(int value) {
+      port = value;
+      return this;
+    }
+
+    /** Default "/sessions". */
+    public Builder pathPrefix(String value) {
+      pathPrefix = value;
+      return this;
+    }
+
+    /** Default none (development mode only: a random per-process key). */
+    public Builder tokenKey(byte[] value) {
+      tokenKey = value;
+      return this;
+    }
+
+    /** Default empty: only pages served from the proxy's own origin may connect. */
+    public Builder allowedOrigins(List<String> value) {
+      allowedOrigins = value;
+      return this;
+    }
+
+    /** Default 25 s, under the 60 s idle timeout common to load balancers. */
+    public Builder pingInterval(Duration value) {
+      pingInterval = value;
+      return this;
+    }
+
+    /** Default 15 min. */
+    public Builder idleTimeout(Duration value) {
+      idleTimeout = value;
+      return this;
+    }
+
+    /** Default 4: a tab plus reconnects that overlap the old connection's close. */
+    public Builder sessionConnectionLimit(int value) {
+      sessionConnectionLimit = value;
+      return this;
+    }
+
+    /** Default 4 MiB; at least 1 MiB (Jetty's own default is 64 KiB). */
+    public Builder maxFrameBytes(int value) {
+      maxFrameBytes = value;
+      return this;
+    }
+
+    /** Default 4 MiB per direction per session. */
+    public Builder maxQueuedBytes(long value) {
+      maxQueuedBytes = value;
+      return this;
+    }
+
+    /** Default 20 s. */
+    public Builder writeTimeout(Duration value) {
+      writeTimeout = value;
+      return this;
+    }
+
+    /** Default 5 s. */
+    public Builder upstreamConnectTimeout(Duration value) {
+      upstreamConnectTimeout = value;
+      return this;
+    }
+
+    /** Default /usr/share/novnc (Debian's novnc package). */
+    public Builder noVncDir(Path value) {
+      noVncDir = value;
+      return this;
+    }
+
+    /** Default false; when true a token key is required. */
+    public Builder productionMode(boolean value) {
+      productionMode = value;
+      return this;
+    }
+
+    /** Default false. Tests and benchmarks only. */
+    public Builder allowLoopbackUpstreams(boolean value) {
+      allowLoopbackUpstreams = value;
+      return this;
+    }
+
+    public ProxyConfig build() {
+      return new ProxyConfig(
+          bindHost, port, pathPrefix, tokenKey, allowedOrigins, pingInterval, idleTimeout, sessionConnectionLimit,
+          maxFrameBytes, maxQueuedBytes, writeTimeout, upstreamConnectTimeout, noVncDir, productionMode, allowLoopbackUpstreams);
+    }
+  }
+}

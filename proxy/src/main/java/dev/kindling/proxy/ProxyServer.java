@@ -1,0 +1,172 @@
+package dev.kindling.proxy;
+
+import dev.kindling.activities.host.HostPaths;
+import java.net.URI;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.ContextHandler;
+import org.eclipse.jetty.server.handler.ContextHandlerCollection;
+import org.eclipse.jetty.server.handler.ResourceHandler;
+import org.eclipse.jetty.util.resource.ResourceFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
+import org.eclipse.jetty.util.thread.Scheduler;
+import org.eclipse.jetty.io.ArrayByteBufferPool;
+import org.eclipse.jetty.io.ByteBufferPool;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The WebSocket proxy: browsers' noVNC connections in, each session's VM websockify out.
+ *
+ * <pre>{@code
+ * ProxyServer proxy = ProxyServer.start(ProxyConfig.builder().tokenKey(key).build(), resolver);
+ * String url = proxy.baseUri() + "sessions/" + id + "/?token=" + proxy.tokens().mint(id);
+ * proxy.close();
+ * }</pre>
+ */
+public final class ProxyServer implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+
+  private final ProxyConfig config;
+  private final SessionTokens tokens;
+  private final ProxyMetrics metrics = new ProxyMetrics();
+  private final Set<Relay> relays = ConcurrentHashMap.newKeySet();
+  private final ScheduledThreadPoolExecutor ticker;
+  private final ExecutorService workers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("kindling-proxy-connect-", 0).factory());
+  private final Server server;
+  private final ServerConnector connector;
+  private final UpstreamConnector upstreams;
+  private final RelayHandler relayHandler;
+  private volatile boolean serving;
+
+  private ProxyServer(ProxyConfig config, RouteResolver resolver, VncPasswords passwords) throws Exception {
+    this.config = config;
+    if (config.tokenKey() == null) {
+      LOG.warn("no token key configured (development mode): using a random key for this process; tokens minted elsewhere will be refused");
+      this.tokens = new SessionTokens(SessionTokens.decodeKey(SessionTokens.generateKey()));
+    } else {
+      this.tokens = new SessionTokens(config.tokenKey());
+    }
+    ticker = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("kindling-proxy-tick").daemon().factory());
+    ticker.setRemoveOnCancelPolicy(true);
+
+    QueuedThreadPool threads = new QueuedThreadPool(200, 4);
+    threads.setName("kindling-proxy");
+    Scheduler scheduler = new ScheduledExecutorScheduler("kindling-proxy-scheduler", true);
+    ByteBufferPool buffers = new ArrayByteBufferPool();
+    server = new Server(threads, scheduler, buffers);
+    server.setStopTimeout(2000);
+    connector = new ServerConnector(server);
+    connector.setHost(config.bindHost());
+    connector.setPort(config.port());
+    server.addConnector(connector);
+
+    ContextHandler root = new ContextHandler("/");
+    ServerWebSocketContainer container = ServerWebSocketContainer.ensure(server, root);
+    container.setMaxFrameSize(config.maxFrameBytes());
+    container.setMaxBinaryMessageSize(config.maxFrameBytes());
+    container.setMaxTextMessageSize(config.maxFrameBytes());
+    container.setIdleTimeout(UpstreamConnector.jettyIdleTimeout(config));
+    container.setMaxOutgoingFrames(64);
+
+    // The server starts its beans before its connectors, so the upstream client is ready before
+    // the first browser can arrive, and it stops after the connectors have closed.
+    upstreams = new UpstreamConnector(config, threads, scheduler, buffers);
+    server.addBean(upstreams.lifeCycle());
+    relayHandler = new RelayHandler(config, tokens, resolver, upstreams, container, metrics, ticker, workers, relays);
+    root.setHandler(new Handler.Sequence(
+        relayHandler,
+        new PageHandler(config, tokens, resolver, passwords, workers),
+        new StatusHandler(metrics, () -> serving)));
+
+    ContextHandlerCollection contexts = new ContextHandlerCollection();
+    if (Files.isDirectory(config.noVncDir())) {
+      ContextHandler novnc = new ContextHandler("/novnc");
+      ResourceHandler files = new ResourceHandler();
+      files.setBaseResource(ResourceFactory.of(novnc).newResource(config.noVncDir()));
+      files.setDirAllowed(false);
+      novnc.setHandler(files);
+      contexts.addHandler(novnc);
+    } else {
+      LOG.warn("noVNC not found at {} (install Debian's novnc package): session pages will not load", config.noVncDir());
+    }
+    contexts.addHandler(root);
+    server.setHandler(contexts);
+    try {
+      server.start();
+    } catch (Exception e) {
+      ticker.shutdownNow();
+      workers.shutdownNow();
+      server.stop();
+      throw e;
+    }
+    serving = true;
+    LOG.info("proxy listening on {} (sessions under {}/<id>/)", baseUri(), config.pathPrefix());
+  }
+
+  /** Starts a proxy that reads VNC passwords from this host's run directory. */
+  public static ProxyServer start(ProxyConfig config, RouteResolver resolver) throws Exception {
+    return start(config, resolver, VncPasswords.fromHost(HostPaths.fromEnvironment()));
+  }
+
+  public static ProxyServer start(ProxyConfig config, RouteResolver resolver, VncPasswords passwords) throws Exception {
+    return new ProxyServer(config, resolver, passwords);
+  }
+
+  /** The port actually bound (useful with port 0). */
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  /** {@code http://host:port/}. */
+  public URI baseUri() {
+    String host = config.bindHost().contains(":") ? "[" + config.bindHost() + "]" : config.bindHost();
+    return URI.create("http://" + host + ":" + port() + "/");
+  }
+
+  public ProxyConfig config() {
+    return config;
+  }
+
+  /** Mints and checks tokens with this proxy's key. */
+  public SessionTokens tokens() {
+    return tokens;
+  }
+
+  public ProxyMetrics metrics() {
+    return metrics;
+  }
+
+  /** Connections currently open or being opened for {@code sessionId}. */
+  public int connections(String sessionId) {
+    return relayHandler.limiter().count(sessionId);
+  }
+
+  /** Closes every relay with "proxy shutting down", then stops listening. Idempotent. */
+  @Override
+  public void close() throws Exception {
+    serving = false;
+    if (relayHandler != null) {
+      relayHandler.shutDown();
+    }
+    for (Relay relay : List.copyOf(relays)) {
+      relay.end(CloseOutcome.PROXY_SHUTTING_DOWN, null, null);
+    }
+    try {
+      server.stop();
+    } finally {
+      ticker.shutdownNow();
+      workers.shutdownNow();
+    }
+  }
+}

@@ -1,0 +1,238 @@
+package dev.kindling.proxy;
+
+import dev.kindling.proxy.RouteResolver.Resolution;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.server.ServerUpgradeRequest;
+import org.eclipse.jetty.websocket.server.ServerUpgradeResponse;
+import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code GET <prefix>/<sessionId>/websockify}: checks the request, resolves the session's route,
+ * connects and verifies the VM's websockify, and only then upgrades the browser.
+ *
+ * <p>Once a request is a WebSocket upgrade, every failure is reported by accepting the upgrade and
+ * closing at once with the outcome's code and reason, because browsers hide a refused upgrade's
+ * HTTP status behind a bare 1006. Nothing is relayed on such a connection. Requests that are not
+ * upgrades get the outcome's HTTP status.
+ */
+final class RelayHandler extends Handler.Abstract {
+  private static final Logger LOG = LoggerFactory.getLogger(RelayHandler.class);
+  private static final String TAIL = "websockify";
+
+  private final ProxyConfig config;
+  private final SessionTokens tokens;
+  private final RouteResolver resolver;
+  private final UpstreamConnector connector;
+  private final ServerWebSocketContainer container;
+  private final ProxyMetrics metrics;
+  private final SessionLimiter limiter;
+  private final OriginPolicy origins;
+  private final ScheduledExecutorService ticker;
+  private final ExecutorService workers;
+  private final Set<Relay> relays;
+  private final AtomicLong connections = new AtomicLong();
+  private volatile boolean shuttingDown;
+
+  RelayHandler(
+      ProxyConfig config, SessionTokens tokens, RouteResolver resolver, UpstreamConnector connector, ServerWebSocketContainer container,
+      ProxyMetrics metrics, ScheduledExecutorService ticker, ExecutorService workers, Set<Relay> relays) {
+    super(InvocationType.NON_BLOCKING);
+    this.config = config;
+    this.tokens = tokens;
+    this.resolver = resolver;
+    this.connector = connector;
+    this.container = container;
+    this.metrics = metrics;
+    this.limiter = new SessionLimiter(config.sessionConnectionLimit());
+    this.origins = new OriginPolicy(config.allowedOrigins());
+    this.ticker = ticker;
+    this.workers = workers;
+    this.relays = relays;
+  }
+
+  void shutDown() {
+    shuttingDown = true;
+  }
+
+  SessionLimiter limiter() {
+    return limiter;
+  }
+
+  @Override
+  public boolean handle(Request request, Response response, Callback callback) {
+    SessionPath path = SessionPath.parse(config.pathPrefix(), Request.getPathInContext(request));
+    if (path == null || !TAIL.equals(path.tail())) {
+      return false;
+    }
+    if (!isUpgrade(request)) {
+      count(CloseOutcome.NOT_A_WEBSOCKET, path.sessionId(), CloseOutcome.NOT_A_WEBSOCKET.reason(), null);
+      HttpReplies.outcome(response, callback, CloseOutcome.NOT_A_WEBSOCKET, CloseOutcome.NOT_A_WEBSOCKET.reason());
+      return true;
+    }
+    Optional<CloseOutcome> refusal = admission(path, request);
+    if (refusal.isPresent()) {
+      reject(request, response, callback, path.sessionId(), refusal.get(), null, null);
+      return true;
+    }
+    Optional<SessionLimiter.Slot> slot = limiter.tryAcquire(path.sessionId());
+    if (slot.isEmpty()) {
+      reject(request, response, callback, path.sessionId(), CloseOutcome.LIMIT_REACHED, "limit " + config.sessionConnectionLimit(), null);
+      return true;
+    }
+    workers.execute(() -> connectThenUpgrade(path.sessionId(), request, response, callback, slot.get()));
+    return true;
+  }
+
+  /** The checks that need no route: shutdown, session id, origin, token. */
+  private Optional<CloseOutcome> admission(SessionPath path, Request request) {
+    if (shuttingDown) {
+      return Optional.of(CloseOutcome.PROXY_SHUTTING_DOWN);
+    }
+    if (!path.validId()) {
+      return Optional.of(CloseOutcome.UNKNOWN_SESSION);
+    }
+    if (!origins.permits(request.getHeaders().get(HttpHeader.ORIGIN), request.getHeaders().get(HttpHeader.HOST))) {
+      return Optional.of(CloseOutcome.ORIGIN_REJECTED);
+    }
+    String token = Request.extractQueryParameters(request).getValue("token");
+    return tokens.verify(path.sessionId(), token).rejection();
+  }
+
+  private void connectThenUpgrade(String sessionId, Request request, Response response, Callback callback, SessionLimiter.Slot slot) {
+    Resolution resolution;
+    try {
+      resolution = resolver.resolve(sessionId);
+    } catch (RuntimeException e) {
+      slot.release();
+      reject(request, response, callback, sessionId, CloseOutcome.INTERNAL_ERROR, "route lookup failed", e);
+      return;
+    }
+    Route route = switch (resolution) {
+      case Resolution.Found found -> found.route();
+      case Resolution.Unknown unknown -> {
+        slot.release();
+        reject(request, response, callback, sessionId, CloseOutcome.UNKNOWN_SESSION, unknown.detail(), null);
+        yield null;
+      }
+      case Resolution.NotReady notReady -> {
+        slot.release();
+        reject(request, response, callback, sessionId, CloseOutcome.VM_NOT_READY, notReady.detail(), null);
+        yield null;
+      }
+      case Resolution.Unroutable unroutable -> {
+        slot.release();
+        reject(request, response, callback, sessionId, CloseOutcome.VM_UNREACHABLE, unroutable.detail(), null);
+        yield null;
+      }
+    };
+    if (route == null) {
+      return;
+    }
+    String connectionId = Long.toString(connections.incrementAndGet());
+    Relay[] holder = new Relay[1];
+    Relay relay = new Relay(sessionId, connectionId, config, metrics, ticker, () -> {
+      slot.release();
+      relays.remove(holder[0]);
+    });
+    holder[0] = relay;
+    relays.add(relay);
+    Duration timeout = config.upstreamConnectTimeout();
+    long started = System.nanoTime();
+    CompletableFuture<Session> upstream = connector.connect(route.upstream(), relay.upstreamListener(), timeout);
+    try {
+      upstream.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+      metrics.upstreamConnected(System.nanoTime() - started);
+    } catch (ExecutionException | TimeoutException e) {
+      upstream.cancel(true);
+      CloseOutcome outcome = e instanceof TimeoutException ? CloseOutcome.VM_UNREACHABLE : UpstreamConnector.classify(e);
+      resolver.invalidate(sessionId);
+      relay.end(outcome, UpstreamConnector.describe(e), outcome.blame() == CloseOutcome.Blame.PROXY ? e : null);
+      acceptAndClose(request, response, callback, relay.endCode(), relay.endReason());
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      relay.end(CloseOutcome.PROXY_SHUTTING_DOWN, null, null);
+      acceptAndClose(request, response, callback, relay.endCode(), relay.endReason());
+      return;
+    }
+    if (relay.isEnded()) {
+      acceptAndClose(request, response, callback, relay.endCode(), relay.endReason());
+      return;
+    }
+    boolean upgraded = upgrade(request, response, callback, relay.browserListener());
+    if (!upgraded) {
+      relay.end(CloseOutcome.INTERNAL_ERROR, "browser upgrade was not accepted", null);
+      HttpReplies.outcome(response, callback, CloseOutcome.INTERNAL_ERROR, CloseOutcome.INTERNAL_ERROR.reason());
+      return;
+    }
+    // A browser that went away while the VM was being connected never opens its side.
+    ticker.schedule(() -> {
+      if (!relay.browserOpened()) {
+        relay.end(CloseOutcome.BROWSER_CLOSED, 1001, "browser left before the upgrade completed", null);
+      }
+    }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Logs and counts {@code outcome}, then tells the browser through a close frame. */
+  private void reject(Request request, Response response, Callback callback, String sessionId, CloseOutcome outcome, String detail, Throwable cause) {
+    String reason = outcome.reasonWith(detail);
+    count(outcome, sessionId, reason, cause);
+    acceptAndClose(request, response, callback, outcome.closeCode(), reason);
+  }
+
+  private void count(CloseOutcome outcome, String sessionId, String reason, Throwable cause) {
+    metrics.closed(outcome, outcome.closeCode());
+    String message = "session {} refused: {} ({})";
+    switch (outcome.blame()) {
+      case PROXY -> LOG.error(message, sessionId, outcome, reason, cause);
+      case UPSTREAM -> LOG.warn(message, sessionId, outcome, reason);
+      case CLIENT, NONE -> LOG.info(message, sessionId, outcome, reason);
+    }
+  }
+
+  private void acceptAndClose(Request request, Response response, Callback callback, int code, String reason) {
+    if (!upgrade(request, response, callback, new ClosingEndpoint(code, reason))) {
+      CloseOutcome fallback = java.util.Arrays.stream(CloseOutcome.values()).filter(o -> o.closeCode() == code).findFirst().orElse(CloseOutcome.INTERNAL_ERROR);
+      HttpReplies.outcome(response, callback, fallback, reason);
+    }
+  }
+
+  private boolean upgrade(Request request, Response response, Callback callback, Object endpoint) {
+    try {
+      return container.upgrade(
+          (ServerUpgradeRequest rq, ServerUpgradeResponse rs, Callback cb) -> {
+            // Echo the subprotocol only when the browser offered it.
+            if (rq.hasSubProtocol(UpstreamConnector.BINARY)) {
+              rs.setAcceptedSubProtocol(UpstreamConnector.BINARY);
+            }
+            return endpoint;
+          },
+          request, response, callback);
+    } catch (RuntimeException e) {
+      LOG.error("upgrade of {} failed", Request.getPathInContext(request), e);
+      return false;
+    }
+  }
+
+  private static boolean isUpgrade(Request request) {
+    return HttpMethod.GET.is(request.getMethod()) && "websocket".equalsIgnoreCase(request.getHeaders().get(HttpHeader.UPGRADE));
+  }
+}

@@ -1,0 +1,32 @@
+package dev.kindling.proxy;
+
+import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.host.VmSecrets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * Where the noVNC page gets a VM's VNC password. The proxy runs on the VM's host, where the
+ * password lives in {@code secrets.json}; the page asks for it with the same token that already
+ * grants the whole VNC session, so handing it over widens nothing.
+ */
+@FunctionalInterface
+public interface VncPasswords {
+
+  Optional<String> passwordFor(String vmId);
+
+  /** Reads {@code <runDir>/vms/<vmId>/secrets.json}. */
+  static VncPasswords fromHost(HostPaths paths) {
+    return vmId -> {
+      if (vmId == null) {
+        return Optional.empty();
+      }
+      Path dir = paths.vmDir(vmId);
+      if (!Files.exists(dir.resolve(VmSecrets.FILE))) {
+        return Optional.empty();
+      }
+      return Optional.of(VmSecrets.read(dir).vncPassword());
+    };
+  }
+}

@@ -1,0 +1,107 @@
+package dev.kindling.proxy;
+
+import dev.kindling.activities.exec.Commands;
+import dev.kindling.activities.testing.TestNamespace;
+import dev.kindling.workflows.host.GuestNetwork;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.UnaryOperator;
+
+/**
+ * A proxy on an ephemeral port in front of an echo upstream. Where the host allows it (root and
+ * iproute2) the upstream listens inside a throwaway network namespace at the guest address, so
+ * every relay goes through the namespace transport; elsewhere it listens on loopback.
+ */
+final class ProxyFixture implements AutoCloseable {
+  static final byte[] KEY = "kindling-proxy-test-key-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+  static final String SESSION = "s-1";
+
+  final TestNamespace namespace;
+  final EchoUpstream upstream;
+  final StaticRoutes routes = new StaticRoutes();
+  final ProxyServer proxy;
+  final TestClient client;
+  final SessionTokens tokens = new SessionTokens(KEY);
+
+  private ProxyFixture(UnaryOperator<ProxyConfig.Builder> tweak) throws Exception {
+    namespace = namespacesAvailable() ? TestNamespace.create() : null;
+    try {
+      if (namespace != null) {
+        Commands.check("ip", "-n", namespace.name(), "addr", "add", GuestNetwork.GUEST_ADDRESS + "/32", "dev", "lo");
+        upstream = EchoUpstream.inNamespace(namespace.name(), GuestNetwork.GUEST_ADDRESS);
+      } else {
+        upstream = EchoUpstream.onLoopback();
+      }
+      routes.put(SESSION, route(EchoUpstream.PATH));
+      ProxyConfig.Builder builder = ProxyConfig.builder()
+          .port(0)
+          .tokenKey(KEY)
+          .allowLoopbackUpstreams(namespace == null)
+          .upstreamConnectTimeout(Duration.ofSeconds(3));
+      proxy = ProxyServer.start(tweak.apply(builder).build(), routes, vmId -> Optional.of("pw-" + vmId));
+      client = new TestClient();
+    } catch (Exception | Error e) {
+      close();
+      throw e;
+    }
+  }
+
+  static ProxyFixture start() throws Exception {
+    return new ProxyFixture(b -> b);
+  }
+
+  static ProxyFixture start(UnaryOperator<ProxyConfig.Builder> tweak) throws Exception {
+    return new ProxyFixture(tweak);
+  }
+
+  static boolean namespacesAvailable() {
+    return "root".equals(System.getProperty("user.name")) && Commands.available("ip");
+  }
+
+  /** A route to the echo upstream's {@code path}, inside the namespace when there is one. */
+  Route route(String path) {
+    return route(path, upstream.port());
+  }
+
+  Route route(String path, int port) {
+    Upstream target = namespace != null
+        ? new NamespacedUpstream(namespace.name(), GuestNetwork.GUEST_ADDRESS, port, path)
+        : new LoopbackUpstream(port, path);
+    return new Route(SESSION, "vm0123456789", target);
+  }
+
+  URI websocket(String sessionId, String token) {
+    String query = token == null ? "" : "?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
+    return URI.create("ws://127.0.0.1:" + proxy.port() + "/sessions/" + sessionId + "/websockify" + query);
+  }
+
+  URI websocket(String sessionId) {
+    return websocket(sessionId, tokens.mint(sessionId));
+  }
+
+  URI http(String pathAndQuery) {
+    return URI.create("http://127.0.0.1:" + proxy.port() + pathAndQuery);
+  }
+
+  @Override
+  public void close() throws Exception {
+    try {
+      if (client != null) {
+        client.close();
+      }
+      if (proxy != null) {
+        proxy.close();
+      }
+      if (upstream != null) {
+        upstream.close();
+      }
+    } finally {
+      if (namespace != null) {
+        namespace.close();
+      }
+    }
+  }
+}

@@ -1,0 +1,142 @@
+package dev.kindling.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The relay itself, shaped like Jetty's WebSocketProxyTest: real proxy, real client, echo upstream. */
+class ProxyRelayTest {
+  private ProxyFixture fixture;
+
+  @BeforeEach
+  void start() throws Exception {
+    fixture = ProxyFixture.start();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    fixture.close();
+  }
+
+  @Test
+  void echoesTextAndBinaryThroughTheProxy() throws Exception {
+    TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+
+    connection.sendText("hello");
+    assertEquals("hello", connection.next());
+    connection.sendBinary(new byte[] {1, 2, 3});
+    assertArrayEquals(new byte[] {1, 2, 3}, (byte[]) connection.next());
+
+    assertEquals(1, fixture.upstream.upgrades.get());
+    assertEquals(1, fixture.proxy.metrics().openSessions());
+    assertTrue(fixture.proxy.metrics().bytesToUpstream() >= 8);
+    assertTrue(fixture.proxy.metrics().bytesToBrowser() >= 8);
+  }
+
+  @Test
+  void relaysAOneMebibyteFrameBothWays() throws Exception {
+    TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+    byte[] frame = new byte[1 << 20];
+    new Random(7).nextBytes(frame);
+
+    connection.sendBinary(frame);
+
+    assertArrayEquals(frame, (byte[]) connection.next());
+  }
+
+  @Test
+  void echoesTheBinarySubprotocolOnlyWhenOffered() throws Exception {
+    TestClient.Connection offered = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION), List.of("binary"), Map.of(), false);
+    TestClient.Connection notOffered = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION), List.of(), Map.of(), false);
+
+    assertEquals("binary", offered.subprotocol());
+    assertNull(notOffered.subprotocol());
+    // The proxy always asks the VM's websockify for binary, whatever the browser offered.
+    assertEquals(List.of(List.of("binary"), List.of("binary")), fixture.upstream.offeredSubprotocols);
+    notOffered.sendText("still relayed");
+    assertEquals("still relayed", notOffered.next());
+  }
+
+  @Test
+  void aBrowserCloseReachesTheVmWithItsCode() throws Exception {
+    TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+    connection.sendText("ready");
+    connection.next();
+
+    connection.session.close(4100, "user left", org.eclipse.jetty.websocket.api.Callback.NOOP);
+
+    assertEquals(4100, fixture.upstream.closeCodes.poll(10, TimeUnit.SECONDS));
+    assertEquals(4100, connection.awaitClose().code());
+  }
+
+  @Test
+  void aVmCloseReachesTheBrowserWithItsCodeAndReason() throws Exception {
+    TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+
+    connection.sendText("close 4321 desktop stopped");
+
+    assertEquals(new TestClient.Closed(4321, "desktop stopped"), connection.awaitClose());
+  }
+
+  @Test
+  void aSlowBrowserStopsTheProxyReadingTheVmInsteadOfBuffering() throws Exception {
+    long flood = 48L << 20;
+    TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION), List.of("binary"), Map.of(), true);
+    connection.sendText("flood " + flood);
+
+    // Wait until the relay stalls: the browser reads nothing, so the proxy must stop reading the VM.
+    long relayed = waitForStall(() -> fixture.proxy.metrics().bytesToBrowser());
+    long bound = fixture.proxy.config().maxQueuedBytes() * 2;
+    assertTrue(relayed < flood, "the proxy relayed " + relayed + " of " + flood + " bytes to a browser that reads nothing");
+    assertTrue(fixture.proxy.metrics().queuedBytesHighWater() <= bound,
+        "queued " + fixture.proxy.metrics().queuedBytesHighWater() + " bytes, bound " + bound);
+    assertTrue(fixture.upstream.floodSent.get() < flood, "the VM side was never held back");
+
+    connection.resume();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (connection.bytesReceived.get() < flood && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertEquals(flood, connection.bytesReceived.get());
+    assertTrue(fixture.proxy.metrics().queuedBytesHighWater() <= bound);
+  }
+
+  @Test
+  void plainHttpToTheWebSocketPathIsTold426() throws Exception {
+    HttpResponse<String> response = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(fixture.http("/sessions/s-1/websockify")).build(), HttpResponse.BodyHandlers.ofString());
+
+    assertEquals(426, response.statusCode());
+    assertEquals("NOT_A_WEBSOCKET", response.headers().firstValue(HttpReplies.OUTCOME_HEADER).orElseThrow());
+  }
+
+  /** Polls {@code counter} until it has not moved for half a second, and returns its value. */
+  static long waitForStall(java.util.function.LongSupplier counter) throws InterruptedException {
+    long last = -1;
+    long stableSince = System.nanoTime();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      long now = counter.getAsLong();
+      if (now != last) {
+        last = now;
+        stableSince = System.nanoTime();
+      } else if (now > 0 && System.nanoTime() - stableSince > TimeUnit.MILLISECONDS.toNanos(500)) {
+        return now;
+      }
+      Thread.sleep(20);
+    }
+    throw new AssertionError("the relay never stalled");
+  }
+}
