@@ -93,8 +93,10 @@ public final class ReadinessProbe {
     private final List<StageTiming> timings = new ArrayList<>();
     private volatile AgentHealth health;
     private volatile AttemptFailure lastFailure;
+    /** A connection to 6080 handed from the TCP stage to the upgrade stage (websockify sees one client, not two). */
+    private volatile SocketChannel connected;
     /** An upgraded WebSocket handed from the upgrade stage to the handshake stage. */
-    private WebSocketClientConnection upgraded;
+    private volatile WebSocketClientConnection upgraded;
 
     Run(ProbeTarget target, VmmLiveness liveness, ProbeListener listener, long startNanos, Duration timeout) {
       this.target = target;
@@ -120,6 +122,7 @@ public final class ReadinessProbe {
         log.info("{} ready in {} ms: {}x{} '{}' ({})", target.vmId(), total, init.width(), init.height(), init.name(), timingsText());
         return new ReadinessReport(List.copyOf(timings), total, init.width(), init.height(), init.name());
       } finally {
+        closeQuietly(connected);
         closeQuietly(upgraded);
       }
     }
@@ -268,7 +271,8 @@ public final class ReadinessProbe {
     }
 
     private Boolean connectWebsockify(Duration budget) throws AttemptFailure {
-      try (SocketChannel ignored = connect(target.websockify(), budget)) {
+      try {
+        connected = connect(target.websockify(), budget);
         return true;
       } catch (IOException e) {
         throw connectFailure(target.websockify(), e);
@@ -306,11 +310,14 @@ public final class ReadinessProbe {
     }
 
     private WebSocketClientConnection openWebSocket(Duration budget) throws AttemptFailure {
-      SocketChannel channel;
-      try {
-        channel = connect(target.websockify(), budget);
-      } catch (IOException e) {
-        throw connectFailure(target.websockify(), e);
+      SocketChannel channel = connected;
+      connected = null;
+      if (channel == null) {
+        try {
+          channel = connect(target.websockify(), budget);
+        } catch (IOException e) {
+          throw connectFailure(target.websockify(), e);
+        }
       }
       try {
         String host = target.guestAddress() + ":" + target.websockify().getPort();

@@ -69,7 +69,7 @@ final class FakeRfbServer implements AutoCloseable {
         return;
       }
       DataInputStream in = new DataInputStream(client.socket().getInputStream());
-      DataOutputStream out = new DataOutputStream(client.socket().getOutputStream());
+      DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(client.socket().getOutputStream()));
       out.write("RFB 003.008\n".getBytes(StandardCharsets.US_ASCII));
       out.flush();
       byte[] version = in.readNBytes(12);
@@ -95,6 +95,7 @@ final class FakeRfbServer implements AutoCloseable {
         return;
       }
       out.writeInt(0);
+      out.flush();
       in.readUnsignedByte();
       out.writeShort(WIDTH);
       out.writeShort(HEIGHT);
