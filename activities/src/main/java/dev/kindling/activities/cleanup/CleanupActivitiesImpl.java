@@ -1,0 +1,136 @@
+package dev.kindling.activities.cleanup;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindling.activities.exec.CommandFailedException;
+import dev.kindling.activities.exec.Commands;
+import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.network.NetworkActivitiesImpl;
+import dev.kindling.activities.network.OwnershipRecord;
+import dev.kindling.activities.network.VmNetworks;
+import dev.kindling.activities.vmm.BootRecord;
+import dev.kindling.activities.vmm.VmProcesses;
+import dev.kindling.activities.vmm.VmmActivitiesImpl;
+import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.Validation;
+import dev.kindling.workflows.cleanup.CleanupActivities;
+import dev.kindling.workflows.cleanup.HostInventory;
+import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.host.NetworkRequest;
+import dev.kindling.workflows.host.VmNetwork;
+import dev.kindling.workflows.host.VmRef;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The host half of the reconciler: lists every VM Kindling left on this host (namespaces named
+ * {@code kindling-vm…}, VM directories, live VMMs) and destroys the ones no workflow owns.
+ */
+public final class CleanupActivitiesImpl implements CleanupActivities {
+  private static final Logger log = LoggerFactory.getLogger(CleanupActivitiesImpl.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String VM_NAMESPACE_PREFIX = GuestNetwork.NAMESPACE_PREFIX + "vm";
+
+  private final String hostId;
+  private final HostPaths paths;
+  private final VmProcesses processes;
+  private final VmmActivitiesImpl vmms;
+  private final NetworkActivitiesImpl network;
+
+  public CleanupActivitiesImpl(String hostId, HostPaths paths, VmmActivitiesImpl vmms, NetworkActivitiesImpl network) {
+    this.hostId = Validation.hostId(hostId);
+    this.paths = paths;
+    this.processes = new VmProcesses(paths);
+    this.vmms = vmms;
+    this.network = network;
+  }
+
+  @Override
+  public HostInventory inventory() {
+    TreeSet<String> vmIds = new TreeSet<>();
+    vmIds.addAll(namespaceVmIds());
+    vmIds.addAll(directoryVmIds());
+    Stream<HostInventory.HostVm> vms = vmIds.stream().map(vmId -> new HostInventory.HostVm(
+        vmId,
+        sessionOf(paths.vmDir(vmId)).orElse(null),
+        dev.kindling.activities.netns.NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)),
+        processes.alive(vmId),
+        Files.isDirectory(paths.vmDir(vmId))));
+    return new HostInventory(hostId, vms.toList());
+  }
+
+  @Override
+  public void destroyOrphan(String vmId) {
+    Validation.vmId(vmId);
+    Path vmDir = paths.vmDir(vmId);
+    String bootRequest = BootRecord.read(vmDir).map(BootRecord::requestId).orElse(null);
+    String networkRequest = OwnershipRecord.read(vmDir).map(OwnershipRecord::requestId).orElse(null);
+    log.info("destroying orphan {} (boot request {}, network request {})", vmId, bootRequest, networkRequest);
+    vmms.destroyVm(new VmRef(bootRequest, vmId, VmNetwork.standard(vmId)));
+    if (networkRequest != null) {
+      network.deleteNetwork(new NetworkRequest(networkRequest, vmId));
+    } else {
+      try {
+        VmNetworks.delete(vmId);
+      } catch (CommandFailedException e) {
+        throw FailureKind.COMMAND_FAILED.failure("deleting the namespace of " + vmId + " failed: " + e.getMessage());
+      }
+    }
+    deleteQuietly(vmDir);
+  }
+
+  /** The session that owns a VM, from the workflow id its network was created for. */
+  static Optional<String> sessionOf(Path vmDir) {
+    Path owner = vmDir.resolve(OwnershipRecord.FILE);
+    if (!Files.isRegularFile(owner)) {
+      return Optional.empty();
+    }
+    try {
+      JsonNode node = JSON.readTree(owner.toFile());
+      String workflowId = node.path("workflowId").asText("");
+      return workflowId.startsWith("browser-vm-") ? Optional.of(workflowId.substring("browser-vm-".length())) : Optional.empty();
+    } catch (IOException e) {
+      log.warn("unreadable ownership record {}: {}", owner, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  private List<String> namespaceVmIds() {
+    String out = Commands.run(List.of("ip", "netns", "list")).stdout();
+    return out.lines()
+        .map(line -> line.split("\\s+")[0])
+        .filter(name -> name.startsWith(VM_NAMESPACE_PREFIX))
+        .map(name -> name.substring(GuestNetwork.NAMESPACE_PREFIX.length()))
+        .filter(id -> id.matches("vm[0-9a-f]{10}"))
+        .toList();
+  }
+
+  private List<String> directoryVmIds() {
+    if (!Files.isDirectory(paths.vmsDir())) {
+      return List.of();
+    }
+    try (Stream<Path> dirs = Files.list(paths.vmsDir())) {
+      return dirs.map(p -> p.getFileName().toString()).filter(id -> id.matches("vm[0-9a-f]{10}")).toList();
+    } catch (IOException e) {
+      throw FailureKind.COMMAND_FAILED.failure("cannot list " + paths.vmsDir() + ": " + e.getMessage());
+    }
+  }
+
+  private static void deleteQuietly(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      log.warn("could not remove {}: {}", dir, e.getMessage());
+    }
+  }
+}
