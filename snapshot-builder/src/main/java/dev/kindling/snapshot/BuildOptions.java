@@ -55,7 +55,8 @@ public record BuildOptions(String suite, String mirror, List<String> packages, L
   public ImageRecipe recipe() {
     List<String> masked = new ArrayList<>(GuestImageSpec.MASKED_UNITS);
     masked.addAll(extraMaskedUnits);
-    return new ImageRecipe(suite, mirror, packages, GuestImageSpec.PURGED_PACKAGES, GuestImageSpec.UNITS,
+    return new ImageRecipe(suite, mirror, packages, GuestImageSpec.PURGED_PACKAGES,
+        GuestImageSpec.LATE_PURGED_PACKAGES, GuestImageSpec.UNITS,
         GuestImageSpec.ENABLED_UNITS, masked, GuestImageSpec.KERNEL_CMDLINE, GuestFiles.load(),
         GuestImageSpec.BUILDER_VERSION);
   }

@@ -56,6 +56,7 @@ public final class DebootstrapAssembler implements ImageAssembler {
       makeInitrd(root, kernelVersion);
       Files.copy(root.resolve("boot/vmlinuz-" + kernelVersion), outDir.resolve(Manifest.KERNEL));
       Files.copy(root.resolve("boot/initrd.img-" + kernelVersion), outDir.resolve(Manifest.INITRD));
+      purge(root, recipe.latePurgedPackages());
       List<PackageVersion> packages = installedPackages(root);
       trim(root, kernelVersion);
       Path rootfs = outDir.resolve(Manifest.ROOTFS);
@@ -211,6 +212,9 @@ public final class DebootstrapAssembler implements ImageAssembler {
       emptyDirectory(root.resolve(dir), Set.of());
     }
     emptyDirectory(root.resolve("usr/share/locale"), Set.of("locale.alias"));
+    for (String unused : List.of("pydoc_data", "lib2to3", "ensurepip", "idlelib", "turtledemo", "distutils")) {
+      FileTrees.deleteRecursively(root.resolve("usr/lib/python3.11").resolve(unused));
+    }
     Path docs = root.resolve("usr/share/doc");
     if (Files.isDirectory(docs)) {
       try (Stream<Path> packages = Files.list(docs)) {

@@ -43,6 +43,14 @@ public final class GuestImageSpec {
       "libwebpdemux2", "libopenjp2-7", "liblcms2-2", "libgif7", "libid3tag0", "libdeflate0", "libjbig0",
       "liblerc4", "libnuma1");
 
+  /**
+   * Removed after the initrd is made: udev, initramfs-tools and their helpers only serve that
+   * step (udev stays inside the initrd), and apt is never run in a disposable VM.
+   */
+  public static final List<String> LATE_PURGED_PACKAGES = List.of(
+      "initramfs-tools", "initramfs-tools-core", "klibc-utils", "libklibc", "udev", "apt", "libapt-pkg6.0",
+      "shared-mime-info");
+
   /** The services the agent reports, in start order; all must be active for readiness. */
   public static final List<String> UNITS = List.of(
       "kindling-network.service",

@@ -84,6 +84,8 @@ public final class ImageBuilder {
     String id = recipe.imageId();
     removeLeftovers(paths.imagesDir(), id);
     Path work = Files.createTempDirectory(paths.imagesDir(), BUILD_PREFIX + id + "-");
+    // Readable by a VMM that does not run as root; the directory name is only private while building.
+    Files.setPosixFilePermissions(work, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     log.info("building image {} in {}", id, work);
     try {
       ImageAssembler.AssembledImage assembled = assembler.assemble(recipe, work, paths);

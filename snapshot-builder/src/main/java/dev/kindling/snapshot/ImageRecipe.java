@@ -29,6 +29,7 @@ public record ImageRecipe(
     String mirror,
     List<String> packages,
     List<String> purgedPackages,
+    List<String> latePurgedPackages,
     List<String> units,
     List<String> enabledUnits,
     List<String> maskedUnits,
@@ -39,6 +40,7 @@ public record ImageRecipe(
   public ImageRecipe {
     packages = List.copyOf(packages);
     purgedPackages = List.copyOf(purgedPackages);
+    latePurgedPackages = List.copyOf(latePurgedPackages);
     units = List.copyOf(units);
     enabledUnits = List.copyOf(enabledUnits);
     maskedUnits = List.copyOf(maskedUnits);
@@ -61,6 +63,7 @@ public record ImageRecipe(
     line(out, "mirror", mirror);
     sorted(packages).forEach(p -> line(out, "package", p));
     sorted(purgedPackages).forEach(p -> line(out, "purge", p));
+    sorted(latePurgedPackages).forEach(p -> line(out, "late-purge", p));
     units.forEach(u -> line(out, "unit", u));
     sorted(enabledUnits).forEach(u -> line(out, "enable", u));
     sorted(maskedUnits).forEach(u -> line(out, "mask", u));

@@ -50,9 +50,9 @@ class ImageRecipeTest {
         r -> with(r, r.suite(), r.mirror(), r.packages(), r.maskedUnits(), changedMode(r.guestFiles()), r.builderVersion(), r.kernelCmdline()),
         r -> with(r, r.suite(), r.mirror(), r.packages(), r.maskedUnits(), r.guestFiles(), r.builderVersion() + "x", r.kernelCmdline()),
         r -> with(r, r.suite(), r.mirror(), r.packages(), r.maskedUnits(), r.guestFiles(), r.builderVersion(), r.kernelCmdline() + " debug"),
-        r -> new ImageRecipe(r.suite(), r.mirror(), r.packages(), plus(r.purgedPackages(), "perl-base"), r.units(),
+        r -> new ImageRecipe(r.suite(), r.mirror(), r.packages(), plus(r.purgedPackages(), "perl-base"), r.latePurgedPackages(), r.units(),
             r.enabledUnits(), r.maskedUnits(), r.kernelCmdline(), r.guestFiles(), r.builderVersion()),
-        r -> new ImageRecipe(r.suite(), r.mirror(), r.packages(), r.purgedPackages(), r.units().subList(1, r.units().size()),
+        r -> new ImageRecipe(r.suite(), r.mirror(), r.packages(), r.purgedPackages(), r.latePurgedPackages(), r.units().subList(1, r.units().size()),
             r.enabledUnits(), r.maskedUnits(), r.kernelCmdline(), r.guestFiles(), r.builderVersion()));
     Set<String> ids = new HashSet<>();
     ids.add(base.imageId());
@@ -80,7 +80,7 @@ class ImageRecipeTest {
 
   private static ImageRecipe with(ImageRecipe r, String suite, String mirror, List<String> packages, List<String> masked,
       List<GuestFile> files, String version, String cmdline) {
-    return new ImageRecipe(suite, mirror, packages, r.purgedPackages(), r.units(), r.enabledUnits(), masked, cmdline, files, version);
+    return new ImageRecipe(suite, mirror, packages, r.purgedPackages(), r.latePurgedPackages(), r.units(), r.enabledUnits(), masked, cmdline, files, version);
   }
 
   private static List<String> plus(List<String> values, String extra) {
