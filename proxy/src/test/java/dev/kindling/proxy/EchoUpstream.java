@@ -142,6 +142,16 @@ final class EchoUpstream implements AutoCloseable {
   /** Accepts and never reads: a VM that stopped reading. */
   public final class Silent implements Session.Listener {
     @Override
+    public void onWebSocketOpen(Session session) {
+      // Never demands: nothing is read after the upgrade.
+    }
+
+    @Override
+    public void onWebSocketPartialBinary(ByteBuffer payload, boolean last, Callback callback) {
+      // Holds the frame: its callback never completes, so nothing more is read.
+    }
+
+    @Override
     public void onWebSocketClose(int code, String reason) {
       closeCodes.add(code);
     }
