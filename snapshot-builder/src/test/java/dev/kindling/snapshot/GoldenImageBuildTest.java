@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds (or reuses) the real golden image from Debian packages and checks what was published. Booting it
@@ -64,6 +65,8 @@ class GoldenImageBuildTest {
 
     BuiltImage again = new ImageBuilder().build(options);
     assertTrue(again.cacheHit());
+    LoggerFactory.getLogger(GoldenImageBuildTest.class).info("image {}: first call {} ms (cache hit: {}), second call {} ms",
+        manifest.id(), image.duration().toMillis(), image.cacheHit(), again.duration().toMillis());
     assertEquals(manifest, again.manifest());
   }
 
