@@ -192,7 +192,7 @@ final class Relay {
   }
 
   private void forwardText(Direction direction, Session from, Session to, String payload, boolean last) {
-    int size = payload.length() * 3;
+    int size = utf8Length(payload);
     if (!direction.admit(size)) {
       end(CloseOutcome.INTERNAL_ERROR, "relay queue over " + config.maxQueuedBytes() + " bytes", null);
       return;
@@ -205,6 +205,24 @@ final class Relay {
       direction.written(size);
       writeFailed(direction, failure);
     }));
+  }
+
+  private static int utf8Length(String text) {
+    int bytes = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c < 0x80) {
+        bytes += 1;
+      } else if (c < 0x800) {
+        bytes += 2;
+      } else if (Character.isHighSurrogate(c)) {
+        bytes += 4;
+        i++;
+      } else {
+        bytes += 3;
+      }
+    }
+    return bytes;
   }
 
   private void writeFailed(Direction direction, Throwable failure) {

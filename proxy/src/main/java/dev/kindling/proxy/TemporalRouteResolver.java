@@ -1,0 +1,92 @@
+package dev.kindling.proxy;
+
+import dev.kindling.workflows.vm.BrowserVmWorkflow;
+import dev.kindling.workflows.vm.Endpoint;
+import dev.kindling.workflows.vm.Phase;
+import dev.kindling.workflows.vm.VmDescription;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowNotFoundException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes from Temporal: the session's {@code browser-vm-<sessionId>} workflow answers
+ * {@code describe()} with its phase and published endpoint. Only READY routes are cached, for a
+ * short time; a lookup that finds the VM no longer READY, or the workflow gone, drops the entry,
+ * and so does {@link #invalidate} after the proxy failed to reach the route.
+ */
+public final class TemporalRouteResolver implements RouteResolver {
+  public static final Duration DEFAULT_CACHE_TTL = Duration.ofSeconds(5);
+  private static final Logger LOG = LoggerFactory.getLogger(TemporalRouteResolver.class);
+
+  private final WorkflowClient client;
+  private final Duration ttl;
+  private final Clock clock;
+  private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
+
+  private record Cached(Route route, Instant expires) {}
+
+  public TemporalRouteResolver(WorkflowClient client) {
+    this(client, DEFAULT_CACHE_TTL, Clock.systemUTC());
+  }
+
+  public TemporalRouteResolver(WorkflowClient client, Duration ttl, Clock clock) {
+    this.client = client;
+    this.ttl = ttl;
+    this.clock = clock;
+  }
+
+  @Override
+  public Resolution resolve(String sessionId) {
+    Cached cached = cache.get(sessionId);
+    if (cached != null && clock.instant().isBefore(cached.expires())) {
+      return new Resolution.Found(cached.route());
+    }
+    Resolution resolution = lookUp(sessionId);
+    if (resolution instanceof Resolution.Found found && !ttl.isZero()) {
+      cache.put(sessionId, new Cached(found.route(), clock.instant().plus(ttl)));
+    } else {
+      cache.remove(sessionId);
+    }
+    return resolution;
+  }
+
+  @Override
+  public void invalidate(String sessionId) {
+    cache.remove(sessionId);
+  }
+
+  private Resolution lookUp(String sessionId) {
+    VmDescription description;
+    try {
+      description = client.newWorkflowStub(BrowserVmWorkflow.class, BrowserVmWorkflow.workflowId(sessionId)).describe();
+    } catch (WorkflowNotFoundException e) {
+      return new Resolution.Unknown("no workflow " + BrowserVmWorkflow.workflowId(sessionId));
+    }
+    Phase phase = description == null ? null : description.phase();
+    if (phase == null) {
+      return new Resolution.NotReady("no phase yet");
+    }
+    return switch (phase) {
+      case PLACING, NETWORK, BOOTING, READINESS -> new Resolution.NotReady("phase " + phase);
+      case RELEASING, RELEASED, FAILED -> new Resolution.Unknown("session ended (phase " + phase + ")");
+      case READY -> ready(sessionId, description.endpoint());
+    };
+  }
+
+  private static Resolution ready(String sessionId, Endpoint endpoint) {
+    if (endpoint == null) {
+      return new Resolution.NotReady("READY without a published endpoint");
+    }
+    try {
+      return new Resolution.Found(Route.of(endpoint));
+    } catch (IllegalArgumentException e) {
+      LOG.warn("session {} published an endpoint the proxy will not use: {}", sessionId, e.getMessage());
+      return new Resolution.Unroutable(e.getMessage());
+    }
+  }
+}
