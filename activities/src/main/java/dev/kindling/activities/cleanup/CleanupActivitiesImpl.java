@@ -1,7 +1,5 @@
 package dev.kindling.activities.cleanup;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindling.activities.exec.CommandFailedException;
 import dev.kindling.activities.exec.Commands;
 import dev.kindling.activities.host.HostPaths;
@@ -35,7 +33,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class CleanupActivitiesImpl implements CleanupActivities {
   private static final Logger log = LoggerFactory.getLogger(CleanupActivitiesImpl.class);
-  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final String SESSION_WORKFLOW_PREFIX = dev.kindling.workflows.vm.BrowserVmWorkflow.workflowId("");
   private static final String VM_NAMESPACE_PREFIX = GuestNetwork.NAMESPACE_PREFIX + "vm";
 
   private final String hostId;
@@ -88,18 +86,10 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
 
   /** The session that owns a VM, from the workflow id its network was created for. */
   static Optional<String> sessionOf(Path vmDir) {
-    Path owner = vmDir.resolve(OwnershipRecord.FILE);
-    if (!Files.isRegularFile(owner)) {
-      return Optional.empty();
-    }
-    try {
-      JsonNode node = JSON.readTree(owner.toFile());
-      String workflowId = node.path("workflowId").asText("");
-      return workflowId.startsWith("browser-vm-") ? Optional.of(workflowId.substring("browser-vm-".length())) : Optional.empty();
-    } catch (IOException e) {
-      log.warn("unreadable ownership record {}: {}", owner, e.getMessage());
-      return Optional.empty();
-    }
+    return OwnershipRecord.read(vmDir)
+        .map(OwnershipRecord::workflowId)
+        .filter(id -> id != null && id.startsWith(SESSION_WORKFLOW_PREFIX))
+        .map(id -> id.substring(SESSION_WORKFLOW_PREFIX.length()));
   }
 
   private List<String> namespaceVmIds() {

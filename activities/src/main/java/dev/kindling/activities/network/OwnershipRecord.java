@@ -13,10 +13,11 @@ import java.util.Optional;
 /**
  * {@code <vmDir>/owner.json}: which request created a VM's network. Written before the namespace
  * exists (create-new, so two requests cannot both win), which makes a namespace without a record
- * something Kindling did not finish creating or does not own.
+ * something Kindling did not finish creating or does not own. {@code workflowId} names the
+ * workflow that created it (null when created outside Temporal).
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record OwnershipRecord(String requestId, long createdAtEpochMillis) {
+public record OwnershipRecord(String requestId, long createdAtEpochMillis, String workflowId) {
   public static final String FILE = "owner.json";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -36,7 +37,7 @@ public record OwnershipRecord(String requestId, long createdAtEpochMillis) {
    * another request when someone claimed it first.
    */
   public static OwnershipRecord claim(Path vmDir, String requestId) {
-    OwnershipRecord mine = new OwnershipRecord(requestId, System.currentTimeMillis());
+    OwnershipRecord mine = new OwnershipRecord(requestId, System.currentTimeMillis(), currentWorkflowId());
     try {
       Files.createDirectories(vmDir);
       Files.write(vmDir.resolve(FILE), JSON.writeValueAsBytes(mine), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -45,6 +46,18 @@ public record OwnershipRecord(String requestId, long createdAtEpochMillis) {
       return read(vmDir).orElseThrow(() -> new IllegalStateException(vmDir.resolve(FILE) + " vanished while being claimed"));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + vmDir.resolve(FILE), e);
+    }
+  }
+
+  /**
+   * The workflow whose activity is claiming, so the cleanup reconciler can ask Temporal whether the
+   * owner still runs; null outside an activity.
+   */
+  static String currentWorkflowId() {
+    try {
+      return io.temporal.activity.Activity.getExecutionContext().getInfo().getWorkflowId();
+    } catch (IllegalStateException notInAnActivity) {
+      return null;
     }
   }
 

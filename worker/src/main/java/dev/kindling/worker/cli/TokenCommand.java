@@ -1,0 +1,37 @@
+package dev.kindling.worker.cli;
+
+import dev.kindling.proxy.SessionTokens;
+import dev.kindling.worker.config.KindlingConfig;
+import dev.kindling.worker.config.Setting;
+import dev.kindling.workflows.InvalidInputException;
+import dev.kindling.workflows.Validation;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "token", description = "Mint a short-lived proxy token bound to one session.")
+final class TokenCommand implements Callable<Integer> {
+  @Mixin ConfigOptions options;
+
+  @Option(names = "--session", required = true, description = "Session id.")
+  String session;
+
+  @Option(names = "--ttl", defaultValue = "300", description = "Seconds the token is valid (default ${DEFAULT-VALUE}).")
+  long ttlSeconds;
+
+  @Override
+  public Integer call() {
+    KindlingConfig config = options.load();
+    Validation.sessionId(session);
+    Validation.positiveSeconds("ttl", ttlSeconds);
+    String key = config.get(Setting.TOKEN_KEY);
+    if (key.isBlank()) {
+      throw new InvalidInputException(Setting.TOKEN_KEY.key(), "no token key configured (" + Setting.TOKEN_KEY.envName()
+          + "); the proxy must use the same key");
+    }
+    System.out.println(SessionTokens.fromBase64Key(key).mint(session, Duration.ofSeconds(ttlSeconds)));
+    return 0;
+  }
+}

@@ -1,0 +1,65 @@
+package dev.kindling.worker.runtime;
+
+import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.network.NetworkActivitiesImpl;
+import dev.kindling.activities.readiness.ReadinessActivitiesImpl;
+import dev.kindling.activities.readiness.VmmLiveness;
+import dev.kindling.activities.vmm.Heartbeat;
+import dev.kindling.activities.vmm.MachineType;
+import dev.kindling.activities.vmm.QemuConfig;
+import dev.kindling.activities.vmm.QemuVmm;
+import dev.kindling.activities.vmm.VmProcesses;
+import dev.kindling.activities.vmm.Vmm;
+import dev.kindling.activities.vmm.VmmActivitiesImpl;
+import dev.kindling.snapshot.ImageActivitiesImpl;
+import dev.kindling.worker.config.KindlingConfig;
+import dev.kindling.worker.config.Setting;
+import dev.kindling.workflows.InvalidInputException;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Everything a VM host runs, built once from configuration: the activity implementations for the
+ * host's task queue and the pieces the CLI uses directly (image verify, cleanup).
+ *
+ * @param extraKernelArgs appended to every guest's kernel command line (diagnostics and tests)
+ */
+public record HostServices(
+    KindlingConfig config,
+    HostPaths paths,
+    Vmm vmm,
+    VmProcesses processes,
+    NetworkActivitiesImpl network,
+    VmmActivitiesImpl vmms,
+    ReadinessActivitiesImpl readiness,
+    ImageActivitiesImpl images,
+    String extraKernelArgs) {
+
+  /** How long a VMM gets to stop on its own before it is killed. */
+  public static final Duration STOP_GRACE = Duration.ofSeconds(5);
+
+  public static HostServices create(KindlingConfig config) {
+    return create(config, config.get(Setting.KERNEL_ARGS));
+  }
+
+  public static HostServices create(KindlingConfig config, String extraKernelArgs) {
+    HostPaths paths = config.paths();
+    if (!"qemu".equals(config.get(Setting.VMM))) {
+      throw new InvalidInputException(Setting.VMM.key(), "the firecracker driver needs a 'firecracker' binary, which this host lacks;"
+          + " use vmm.driver=qemu here");
+    }
+    QemuConfig qemu = QemuConfig.defaults()
+        .withMachine(MachineType.parse(config.get(Setting.MACHINE)))
+        .withAccel(config.get(Setting.ACCELERATOR));
+    Vmm vmm = QemuVmm.forHost(qemu, Heartbeat.ofCurrentActivity());
+    VmProcesses processes = new VmProcesses(paths);
+    VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, vmm, extraKernelArgs, STOP_GRACE);
+    ReadinessActivitiesImpl readiness = new ReadinessActivitiesImpl(paths, vmId -> liveness(processes, vmId));
+    return new HostServices(config, paths, vmm, processes, new NetworkActivitiesImpl(paths), vmms, readiness,
+        new ImageActivitiesImpl(paths), extraKernelArgs);
+  }
+
+  static VmmLiveness liveness(VmProcesses processes, String vmId) {
+    return () -> processes.alive(vmId) ? Optional.empty() : Optional.of("the VMM process of " + vmId + " is gone");
+  }
+}

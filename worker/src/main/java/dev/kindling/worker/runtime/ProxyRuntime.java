@@ -1,0 +1,33 @@
+package dev.kindling.worker.runtime;
+
+import dev.kindling.proxy.ProxyConfig;
+import dev.kindling.proxy.ProxyServer;
+import dev.kindling.proxy.SessionTokens;
+import dev.kindling.proxy.TemporalRouteResolver;
+import dev.kindling.proxy.VncPasswords;
+import dev.kindling.worker.config.KindlingConfig;
+import dev.kindling.worker.config.Setting;
+import io.temporal.client.WorkflowClient;
+
+/** Builds the proxy from configuration, routing through Temporal. */
+public final class ProxyRuntime {
+  private ProxyRuntime() {}
+
+  /** Starts the proxy; {@code tokenKey} is the base64 key (dev mode passes a per-run one). */
+  public static ProxyServer start(KindlingConfig config, WorkflowClient client, String tokenKey) throws Exception {
+    ProxyConfig proxyConfig = ProxyConfig.builder()
+        .bindHost(config.get(Setting.PROXY_BIND))
+        .port(config.intValue(Setting.PROXY_PORT))
+        .tokenKey(SessionTokens.decodeKey(tokenKey))
+        .allowedOrigins(config.list(Setting.PROXY_ORIGINS))
+        .productionMode(config.production())
+        .build();
+    return ProxyServer.start(proxyConfig, new TemporalRouteResolver(client), VncPasswords.fromHost(config.paths()));
+  }
+
+  /** The configured key, or a fresh one when none is configured outside production mode. */
+  public static String tokenKey(KindlingConfig config) {
+    String key = config.get(Setting.TOKEN_KEY);
+    return key.isBlank() ? SessionTokens.generateKey() : key;
+  }
+}

@@ -1,0 +1,28 @@
+package dev.kindling.worker.runtime;
+
+import dev.kindling.worker.config.KindlingConfig;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowClientOptions;
+import io.temporal.serviceclient.WorkflowServiceStubs;
+import io.temporal.serviceclient.WorkflowServiceStubsOptions;
+import java.time.Duration;
+
+/** A client connection to the configured Temporal frontend and namespace. */
+public record TemporalConnection(WorkflowServiceStubs service, WorkflowClient client) implements AutoCloseable {
+
+  public static TemporalConnection open(KindlingConfig config) {
+    WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
+        WorkflowServiceStubsOptions.newBuilder()
+            .setTarget(config.temporalTarget())
+            .setRpcTimeout(Duration.ofSeconds(10))
+            .build());
+    WorkflowClient client = WorkflowClient.newInstance(service,
+        WorkflowClientOptions.newBuilder().setNamespace(config.temporalNamespace()).build());
+    return new TemporalConnection(service, client);
+  }
+
+  @Override
+  public void close() {
+    service.shutdown();
+  }
+}
