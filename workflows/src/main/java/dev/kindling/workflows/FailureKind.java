@@ -24,7 +24,13 @@ public enum FailureKind {
   READINESS_TIMEOUT("ReadinessTimeout", "readiness", false),
   IMAGE_BUILD_FAILED("ImageBuildFailed", "build", false),
   CANARY_FAILED("CanaryFailed", "canary", false),
-  COMMAND_FAILED("CommandFailed", "host", true);
+  COMMAND_FAILED("CommandFailed", "host", true),
+  /** No worker on the VM's host picked up a task in time (schedule-to-start) or it stopped heartbeating. */
+  HOST_UNAVAILABLE("HostUnavailable", "host", false),
+  /** A host step ran past its start-to-close timeout. */
+  STEP_TIMED_OUT("StepTimedOut", "host", false),
+  /** Teardown could not remove everything; the cleanup reconciler will retry on that host. */
+  TEARDOWN_FAILED("TeardownFailed", "teardown", false);
 
   private final String type;
   private final String stage;

@@ -1,0 +1,83 @@
+package dev.kindling.workflows.cleanup;
+
+import dev.kindling.workflows.Failures;
+import dev.kindling.workflows.HostStubs;
+import dev.kindling.workflows.TaskQueues;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.Promise;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.slf4j.Logger;
+
+/**
+ * Reconciles every known host against Temporal: whatever a host holds whose workflow is not
+ * running (or no longer owns that VM) is an orphan and is destroyed. Hosts run in parallel; a dead
+ * host times out on schedule-to-start and is skipped until the next run.
+ */
+public class CleanupWorkflowImpl implements CleanupWorkflow {
+  /** Liveness asks the server (describe + query) per VM; 30 s means the server is struggling. */
+  private static final ActivityOptions LIVENESS =
+      ActivityOptions.newBuilder()
+          .setTaskQueue(TaskQueues.SHARED)
+          .setStartToCloseTimeout(Duration.ofSeconds(30))
+          .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(3).build())
+          .build();
+
+  private static final Logger log = Workflow.getLogger(CleanupWorkflowImpl.class);
+
+  private final LivenessActivities liveness = Workflow.newActivityStub(LivenessActivities.class, LIVENESS);
+
+  /** What one host contributed. */
+  record HostCounts(int seen, int live, int destroyed) {}
+
+  @Override
+  public CleanupReport run() {
+    List<String> hosts = liveness.knownHosts();
+    List<Promise<HostCounts>> perHost = new ArrayList<>();
+    for (String hostId : hosts) {
+      perHost.add(Async.function(this::reconcile, hostId));
+    }
+    int seen = 0;
+    int live = 0;
+    int destroyed = 0;
+    for (int i = 0; i < perHost.size(); i++) {
+      try {
+        HostCounts counts = perHost.get(i).get();
+        seen += counts.seen();
+        live += counts.live();
+        destroyed += counts.destroyed();
+      } catch (RuntimeException e) {
+        if (Failures.isCancellation(e)) {
+          throw e;
+        }
+        log.warn("Host {} skipped this round: {}", hosts.get(i), Failures.typed("inventory", e).getOriginalMessage());
+      }
+    }
+    int leasesEnded = liveness.endExpiredLeases();
+    CleanupReport report = new CleanupReport(hosts.size(), seen, live, destroyed, leasesEnded);
+    log.info("Cleanup: {}", report);
+    return report;
+  }
+
+  private HostCounts reconcile(String hostId) {
+    CleanupActivities host = HostStubs.on(TaskQueues.forHost(hostId)).cleanup();
+    HostInventory inventory = host.inventory();
+    int live = 0;
+    int destroyed = 0;
+    List<HostInventory.HostVm> vms = inventory.vms() == null ? List.of() : inventory.vms();
+    for (HostInventory.HostVm vm : vms) {
+      if (vm.sessionId() != null && liveness.isLive(vm.sessionId(), vm.vmId())) {
+        live++;
+      } else {
+        log.info("Destroying orphan {} on {} (session {})", vm.vmId(), hostId, vm.sessionId());
+        host.destroyOrphan(vm.vmId());
+        destroyed++;
+      }
+    }
+    return new HostCounts(vms.size(), live, destroyed);
+  }
+}

@@ -1,0 +1,312 @@
+package dev.kindling.workflows.vm;
+
+import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.Failures;
+import dev.kindling.workflows.HostStubs;
+import dev.kindling.workflows.InvalidInputException;
+import dev.kindling.workflows.KindlingSearchAttributes;
+import dev.kindling.workflows.TaskQueues;
+import dev.kindling.workflows.Validation;
+import dev.kindling.workflows.host.BootMode;
+import dev.kindling.workflows.host.BootRequest;
+import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.host.NetworkRequest;
+import dev.kindling.workflows.host.Placement;
+import dev.kindling.workflows.host.PlacementActivities;
+import dev.kindling.workflows.host.PlacementRequest;
+import dev.kindling.workflows.host.ReadinessReport;
+import dev.kindling.workflows.host.ReadinessRequest;
+import dev.kindling.workflows.host.StageTiming;
+import dev.kindling.workflows.host.VmHandle;
+import dev.kindling.workflows.host.VmNetwork;
+import dev.kindling.workflows.host.VmRef;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.common.RetryOptions;
+import io.temporal.failure.ApplicationFailure;
+import io.temporal.failure.CanceledFailure;
+import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Saga;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.slf4j.Logger;
+
+/**
+ * The browser VM saga. Each host step registers its compensation before it runs (after a timeout
+ * nobody knows whether the step happened), do and undo share one request id, and compensation runs
+ * in a detached scope so a cancelled workflow still cleans up. Teardown after the lease is the same
+ * compensation: destroy the VM, then its network.
+ */
+public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
+  /** A lease lasts this long unless the request names a TTL. */
+  public static final Duration DEFAULT_TTL = Duration.ofHours(1);
+  /** Neither a TTL nor one extension may exceed this: a forgotten VM must end by itself. */
+  public static final Duration MAX_LEASE = Duration.ofHours(24);
+  /** A cold boot under TCG takes tens of seconds before websockify serves. */
+  public static final Duration COLD_READINESS_DEADLINE = Duration.ofMinutes(2);
+  /** A restored guest is already running its services; it only needs fresh secrets. */
+  public static final Duration RESTORE_READINESS_DEADLINE = Duration.ofSeconds(30);
+  public static final int DEFAULT_MEMORY_MIB = 1024;
+  public static final int DEFAULT_VCPUS = 1;
+  public static final int MAX_MEMORY_MIB = 16384;
+  public static final int MAX_VCPUS = 16;
+
+  /** Placement reads the host directory on the shared queue; 10 s means the directory is broken. */
+  private static final ActivityOptions PLACEMENT =
+      ActivityOptions.newBuilder()
+          .setTaskQueue(TaskQueues.SHARED)
+          .setStartToCloseTimeout(Duration.ofSeconds(10))
+          .setRetryOptions(
+              RetryOptions.newBuilder()
+                  .setMaximumAttempts(3)
+                  .setDoNotRetry(FailureKind.nonRetryableTypes())
+                  .build())
+          .build();
+
+  private static final Logger log = Workflow.getLogger(BrowserVmWorkflowImpl.class);
+
+  private final PlacementActivities placement = Workflow.newActivityStub(PlacementActivities.class, PLACEMENT);
+  private final Saga saga =
+      new Saga(new Saga.Options.Builder().setParallelCompensation(false).setContinueWithError(true).build());
+
+  private VmProgress progress;
+  private Lease lease;
+  private boolean released;
+  private CancellationScope provisioning;
+
+  @Override
+  public VmDescription run(VmRequest request) {
+    String sessionId = request == null ? null : request.sessionId();
+    progress = new VmProgress(sessionId, Workflow.currentTimeMillis());
+    ValidRequest valid;
+    try {
+      valid = ValidRequest.of(request);
+    } catch (InvalidInputException e) {
+      progress.failed(FailureKind.INVALID_INPUT.type(), e.getMessage());
+      progress.end(Phase.FAILED, Workflow.currentTimeMillis());
+      throw FailureKind.INVALID_INPUT.failure(e.getMessage());
+    }
+    progress.vmId(vmIdFrom(Workflow.randomUUID().toString()));
+    Workflow.upsertTypedSearchAttributes(KindlingSearchAttributes.SESSION.valueSet(sessionId));
+    phase(Phase.PLACING);
+
+    try {
+      provisioning = Workflow.newCancellationScope(() -> provision(valid));
+      provisioning.run();
+    } catch (RuntimeException e) {
+      if (released) {
+        // Whatever the interrupted step reported, the session no longer wants this VM.
+        log.info("Session {} released during {}; compensating ({})", sessionId, progress.phase(), e.toString());
+        teardown();
+        return progress.describe();
+      }
+      if (Failures.isCancellation(e)) {
+        fail("Cancelled", "cancelled during " + progress.phase());
+        compensate();
+        throw e;
+      }
+      ApplicationFailure failure = Failures.typed(step(), e);
+      fail(failure.getType(), failure.getOriginalMessage());
+      compensate();
+      throw failure;
+    }
+
+    lease = new Lease(Workflow.currentTimeMillis(), valid.ttl(), valid.idle());
+    if (released) {
+      lease.release();
+    }
+    progress.leaseExpiresAt(lease.expiresAt());
+    phase(Phase.READY);
+    log.info("VM {} for session {} ready at {}", progress.vmId(), sessionId, progress.endpoint());
+    try {
+      Lease.End end = lease.awaitEnd();
+      log.info("Lease of session {} ended: {}", sessionId, end);
+      Workflow.upsertMemo(Map.of("leaseEnd", end.name()));
+    } catch (CanceledFailure e) {
+      log.info("Workflow for session {} cancelled while READY; tearing down", sessionId);
+      teardown();
+      throw e;
+    }
+    teardown();
+    return progress.describe();
+  }
+
+  private void provision(ValidRequest request) {
+    String sessionId = request.sessionId();
+    String vmId = progress.vmId();
+    Placement placed = placement.place(new PlacementRequest(sessionId, request.imageId()));
+    progress.placed(placed.hostId(), placed.image().imageId());
+    BootMode mode = resolve(request.bootMode(), placed);
+    progress.bootMode(mode.name());
+    Workflow.upsertTypedSearchAttributes(
+        KindlingSearchAttributes.HOST.valueSet(placed.hostId()),
+        KindlingSearchAttributes.IMAGE.valueSet(placed.image().imageId()));
+    Map<String, Object> memo = new HashMap<>();
+    memo.put("vmId", vmId);
+    memo.put("hostId", placed.hostId());
+    memo.put("imageId", placed.image().imageId());
+    memo.put("bootMode", mode.name());
+    Workflow.upsertMemo(memo);
+    HostStubs host = HostStubs.on(placed.taskQueue());
+
+    phase(Phase.NETWORK);
+    NetworkRequest networkRequest = new NetworkRequest(Workflow.randomUUID().toString(), vmId);
+    saga.addCompensation(host.networkTeardown()::deleteNetwork, networkRequest);
+    VmNetwork network = host.network().createNetwork(networkRequest);
+
+    phase(Phase.BOOTING);
+    VmRef vm = new VmRef(Workflow.randomUUID().toString(), vmId, network);
+    saga.addCompensation(host.vmmTeardown()::destroyVm, vm);
+    VmHandle handle =
+        host.boot()
+            .bootVm(new BootRequest(vm.requestId(), vmId, placed.image(), network, mode, request.memoryMib(), request.vcpus()));
+    progress.addTiming("vmm-start", handle.vmmStartMillis());
+
+    phase(Phase.READINESS);
+    Duration deadline = mode == BootMode.RESTORE ? RESTORE_READINESS_DEADLINE : COLD_READINESS_DEADLINE;
+    ReadinessReport report = host.readiness(deadline).awaitReady(new ReadinessRequest(vm, deadline.toMillis()));
+    if (report.stages() != null) {
+      for (StageTiming stage : report.stages()) {
+        progress.addTiming("readiness/" + stage.stage(), stage.millis());
+      }
+    }
+    progress.endpoint(
+        new Endpoint(
+            sessionId,
+            placed.hostId(),
+            vmId,
+            network.namespace(),
+            GuestNetwork.GUEST_ADDRESS,
+            GuestNetwork.WEBSOCKIFY_PORT,
+            "/"));
+  }
+
+  private static BootMode resolve(BootMode requested, Placement placed) {
+    if (requested == null || requested == BootMode.AUTO) {
+      return placed.image().hasSnapshot() ? BootMode.RESTORE : BootMode.COLD;
+    }
+    if (requested == BootMode.RESTORE && !placed.image().hasSnapshot()) {
+      throw FailureKind.INVALID_INPUT.failure(
+          "bootMode RESTORE: image " + placed.image().imageId() + " has no memory snapshot");
+    }
+    return requested;
+  }
+
+  @Override
+  public VmDescription describe() {
+    return progress == null ? null : progress.describe();
+  }
+
+  @Override
+  public void release() {
+    released = true;
+    if (lease != null) {
+      lease.release();
+    } else if (provisioning != null) {
+      provisioning.cancel("released");
+    }
+  }
+
+  @Override
+  public long extend(long seconds) {
+    long expiry = lease.extend(Workflow.currentTimeMillis(), Duration.ofSeconds(seconds));
+    progress.leaseExpiresAt(expiry);
+    log.info("Lease of session {} extended to {}", progress.sessionId(), expiry);
+    return expiry;
+  }
+
+  @Override
+  public void validateExtend(long seconds) {
+    if (progress == null || progress.phase() != Phase.READY || lease == null || released) {
+      throw new IllegalStateException(
+          "extend: the VM is " + (progress == null ? "not started" : progress.phase()) + ", not READY");
+    }
+    if (seconds <= 0) {
+      throw new IllegalArgumentException("extend: seconds must be positive, was " + seconds);
+    }
+    if (seconds > MAX_LEASE.toSeconds()) {
+      throw new IllegalArgumentException("extend: at most " + MAX_LEASE.toSeconds() + " seconds, was " + seconds);
+    }
+  }
+
+  private void teardown() {
+    phase(Phase.RELEASING);
+    try {
+      Workflow.newDetachedCancellationScope(saga::compensate).run();
+    } catch (Saga.CompensationException e) {
+      String message = "teardown left something behind; cleanup will retry: " + e.getMessage();
+      fail(FailureKind.TEARDOWN_FAILED.type(), message);
+      throw FailureKind.TEARDOWN_FAILED.failure(message);
+    }
+    phase(Phase.RELEASED);
+  }
+
+  private void compensate() {
+    try {
+      Workflow.newDetachedCancellationScope(saga::compensate).run();
+    } catch (Saga.CompensationException e) {
+      log.warn("Compensation for session {} incomplete; cleanup will retry: {}", progress.sessionId(), e.toString());
+    }
+  }
+
+  private void fail(String type, String message) {
+    progress.failed(type, message);
+    progress.end(Phase.FAILED, Workflow.currentTimeMillis());
+    Workflow.upsertTypedSearchAttributes(KindlingSearchAttributes.PHASE.valueSet(Phase.FAILED.name()));
+    log.warn("Session {} failed: {}: {}", progress.sessionId(), type, message);
+  }
+
+  private void phase(Phase next) {
+    if (progress.phase() != next) {
+      progress.enter(next, Workflow.currentTimeMillis());
+    }
+    Workflow.upsertTypedSearchAttributes(KindlingSearchAttributes.PHASE.valueSet(next.name()));
+  }
+
+  private String step() {
+    String phase = progress.phase().name().toLowerCase(Locale.ROOT);
+    String host = progress.hostId();
+    return host == null ? phase : phase + " on host " + host;
+  }
+
+  /** "vm" and 10 hex digits: short enough for interface names derived from it. */
+  public static String vmIdFrom(String uuid) {
+    return "vm" + uuid.replace("-", "").substring(0, 10);
+  }
+
+  /** A request with defaults applied and every field checked. */
+  record ValidRequest(
+      String sessionId, String imageId, BootMode bootMode, Duration ttl, Duration idle, int memoryMib, int vcpus) {
+
+    static ValidRequest of(VmRequest request) {
+      if (request == null) {
+        throw new InvalidInputException("request", "is required");
+      }
+      String sessionId = Validation.sessionId(request.sessionId());
+      String imageId = request.imageId() == null ? null : Validation.imageId(request.imageId());
+      Duration ttl = request.ttlSeconds() == 0 ? DEFAULT_TTL : lease("ttlSeconds", request.ttlSeconds());
+      Duration idle = request.idleSeconds() == 0 ? Duration.ZERO : lease("idleSeconds", request.idleSeconds());
+      int memory = request.memoryMib() == 0 ? DEFAULT_MEMORY_MIB : bounded("memoryMib", request.memoryMib(), 128, MAX_MEMORY_MIB);
+      int vcpus = request.vcpus() == 0 ? DEFAULT_VCPUS : bounded("vcpus", request.vcpus(), 1, MAX_VCPUS);
+      BootMode mode = request.bootMode() == null ? BootMode.AUTO : request.bootMode();
+      return new ValidRequest(sessionId, imageId, mode, ttl, idle, memory, vcpus);
+    }
+
+    private static Duration lease(String field, long seconds) {
+      Validation.positiveSeconds(field, seconds);
+      if (seconds > MAX_LEASE.toSeconds()) {
+        throw new InvalidInputException(field, "at most " + MAX_LEASE.toSeconds() + " seconds, was " + seconds);
+      }
+      return Duration.ofSeconds(seconds);
+    }
+
+    private static int bounded(String field, int value, int min, int max) {
+      if (value < min || value > max) {
+        throw new InvalidInputException(field, "must be between " + min + " and " + max + ", was " + value);
+      }
+      return value;
+    }
+  }
+}

@@ -1,0 +1,65 @@
+package dev.kindling.workflows.vm;
+
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+
+/**
+ * A ready VM's lease: it ends at the TTL, after {@code idle} without an extension (when set), or on
+ * release. Workflow code only; every wait is a durable timer.
+ */
+final class Lease {
+  enum End {
+    RELEASED,
+    EXPIRED,
+    IDLE
+  }
+
+  private final long idleMillis;
+  private long expiresAt;
+  private long idleDeadline;
+  private boolean released;
+  private int changes;
+
+  Lease(long now, Duration ttl, Duration idle) {
+    this.expiresAt = now + ttl.toMillis();
+    this.idleMillis = idle.toMillis();
+    this.idleDeadline = idleMillis > 0 ? now + idleMillis : Long.MAX_VALUE;
+  }
+
+  long expiresAt() {
+    return expiresAt;
+  }
+
+  void release() {
+    released = true;
+  }
+
+  /** Moves the expiry to {@code now + by} unless it is already later, and restarts the idle timer. */
+  long extend(long now, Duration by) {
+    expiresAt = Math.max(expiresAt, now + by.toMillis());
+    if (idleMillis > 0) {
+      idleDeadline = now + idleMillis;
+    }
+    changes++;
+    return expiresAt;
+  }
+
+  /** Blocks (durably) until the lease ends and says why. */
+  End awaitEnd() {
+    while (true) {
+      long now = Workflow.currentTimeMillis();
+      if (released) {
+        return End.RELEASED;
+      }
+      if (now >= expiresAt) {
+        return End.EXPIRED;
+      }
+      if (now >= idleDeadline) {
+        return End.IDLE;
+      }
+      int seen = changes;
+      long wakeAt = Math.min(expiresAt, idleDeadline);
+      Workflow.await(Duration.ofMillis(wakeAt - now), () -> released || changes != seen);
+    }
+  }
+}

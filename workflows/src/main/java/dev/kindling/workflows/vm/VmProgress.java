@@ -1,0 +1,110 @@
+package dev.kindling.workflows.vm;
+
+import dev.kindling.workflows.host.StageTiming;
+import java.util.ArrayList;
+import java.util.List;
+
+/** What {@code describe()} reports, kept up to date by the workflow as phases change. */
+final class VmProgress {
+  private final String sessionId;
+  private final List<StageTiming> timings = new ArrayList<>();
+  private Phase phase = Phase.PLACING;
+  private long phaseStartedAt;
+  private String hostId;
+  private String imageId;
+  private String vmId;
+  private String bootMode;
+  private Endpoint endpoint;
+  private long leaseExpiresAt;
+  private String failureType;
+  private String failureMessage;
+
+  VmProgress(String sessionId, long now) {
+    this.sessionId = sessionId;
+    this.phaseStartedAt = now;
+  }
+
+  String sessionId() {
+    return sessionId;
+  }
+
+  String hostId() {
+    return hostId;
+  }
+
+  Phase phase() {
+    return phase;
+  }
+
+  /** Ends the current phase (recording how long it took) and enters {@code next}. */
+  void enter(Phase next, long now) {
+    if (phase != Phase.READY) {
+      timings.add(new StageTiming(label(phase), now - phaseStartedAt));
+    }
+    phase = next;
+    phaseStartedAt = now;
+  }
+
+  /** Moves to a terminal phase without timing the one that ended (it did not complete). */
+  void end(Phase terminal, long now) {
+    phase = terminal;
+    phaseStartedAt = now;
+  }
+
+  void addTiming(String stage, long millis) {
+    timings.add(new StageTiming(stage, millis));
+  }
+
+  void vmId(String value) {
+    vmId = value;
+  }
+
+  String vmId() {
+    return vmId;
+  }
+
+  void placed(String host, String image) {
+    hostId = host;
+    imageId = image;
+  }
+
+  void bootMode(String value) {
+    bootMode = value;
+  }
+
+  void endpoint(Endpoint value) {
+    endpoint = value;
+  }
+
+  Endpoint endpoint() {
+    return endpoint;
+  }
+
+  void leaseExpiresAt(long epochMillis) {
+    leaseExpiresAt = epochMillis;
+  }
+
+  void failed(String type, String message) {
+    failureType = type;
+    failureMessage = message;
+  }
+
+  VmDescription describe() {
+    return new VmDescription(
+        sessionId,
+        phase,
+        hostId,
+        imageId,
+        vmId,
+        bootMode,
+        endpoint,
+        List.copyOf(timings),
+        leaseExpiresAt,
+        failureType,
+        failureMessage);
+  }
+
+  private static String label(Phase phase) {
+    return phase.name().toLowerCase(java.util.Locale.ROOT);
+  }
+}

@@ -1,0 +1,100 @@
+package dev.kindling.workflows;
+
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.withSettings;
+
+import dev.kindling.workflows.cleanup.CleanupActivities;
+import dev.kindling.workflows.cleanup.CleanupWorkflowImpl;
+import dev.kindling.workflows.cleanup.LivenessActivities;
+import dev.kindling.workflows.host.NetworkActivities;
+import dev.kindling.workflows.host.PlacementActivities;
+import dev.kindling.workflows.host.ReadinessActivities;
+import dev.kindling.workflows.host.VmmActivities;
+import dev.kindling.workflows.image.GoldenImageWorkflowImpl;
+import dev.kindling.workflows.image.ImageActivities;
+import dev.kindling.workflows.image.RetirementActivities;
+import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
+import io.temporal.client.WorkflowClient;
+import io.temporal.testing.TestWorkflowEnvironment;
+import io.temporal.worker.Worker;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * An in-memory Temporal server with the Kindling workflows on the shared queue and one worker per
+ * simulated host on its own queue, every activity a Mockito mock.
+ */
+public final class TestCluster implements AutoCloseable {
+  /** The activities one simulated host serves. */
+  public record Host(
+      String id,
+      NetworkActivities network,
+      VmmActivities vmm,
+      ReadinessActivities readiness,
+      ImageActivities images,
+      CleanupActivities cleanup) {}
+
+  public final TestWorkflowEnvironment env;
+  public final WorkflowClient client;
+  public final PlacementActivities placement = mockActivity(PlacementActivities.class);
+  public final LivenessActivities liveness = mockActivity(LivenessActivities.class);
+  public final RetirementActivities retirement = mockActivity(RetirementActivities.class);
+  private final Map<String, Host> hosts = new LinkedHashMap<>();
+
+  private TestCluster(List<String> hostIds) {
+    env = TestWorkflowEnvironment.newInstance();
+    for (var key : KindlingSearchAttributes.all()) {
+      env.registerSearchAttribute(key.getName(), key.getValueType());
+    }
+    Worker shared = env.newWorker(TaskQueues.SHARED);
+    shared.registerWorkflowImplementationTypes(
+        BrowserVmWorkflowImpl.class, GoldenImageWorkflowImpl.class, CleanupWorkflowImpl.class);
+    shared.registerActivitiesImplementations(placement, liveness, retirement);
+    for (String id : hostIds) {
+      Host host =
+          new Host(
+              id,
+              mockActivity(NetworkActivities.class),
+              mockActivity(VmmActivities.class),
+              mockActivity(ReadinessActivities.class),
+              mockActivity(ImageActivities.class),
+              mockActivity(CleanupActivities.class));
+      env.newWorker(TaskQueues.forHost(id))
+          .registerActivitiesImplementations(host.network(), host.vmm(), host.readiness(), host.images(), host.cleanup());
+      hosts.put(id, host);
+    }
+    client = env.getWorkflowClient();
+  }
+
+  /** A cluster with a worker for each of {@code hostIds}; call {@link #start()} after stubbing. */
+  public static TestCluster withHosts(String... hostIds) {
+    return new TestCluster(List.of(hostIds));
+  }
+
+  public TestCluster start() {
+    env.start();
+    return this;
+  }
+
+  public Host host(String id) {
+    return hosts.get(id);
+  }
+
+  public Object[] allMocks() {
+    List<Object> all = new java.util.ArrayList<>(List.of(placement, liveness, retirement));
+    for (Host host : hosts.values()) {
+      all.addAll(List.of(host.network(), host.vmm(), host.readiness(), host.images(), host.cleanup()));
+    }
+    return all.toArray();
+  }
+
+  @Override
+  public void close() {
+    env.close();
+  }
+
+  private static <T> T mockActivity(Class<T> type) {
+    return mock(type, withSettings().withoutAnnotations());
+  }
+}

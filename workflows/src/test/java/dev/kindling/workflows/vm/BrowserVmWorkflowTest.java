@@ -1,0 +1,489 @@
+package dev.kindling.workflows.vm;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.doAnswer;
+import static org.mockito.Mockito.doThrow;
+import static org.mockito.Mockito.inOrder;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.verifyNoInteractions;
+import static org.mockito.Mockito.verifyNoMoreInteractions;
+import static org.mockito.Mockito.when;
+
+import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.HostStubs;
+import dev.kindling.workflows.KindlingSearchAttributes;
+import dev.kindling.workflows.TaskQueues;
+import dev.kindling.workflows.TestCluster;
+import dev.kindling.workflows.client.KindlingClient;
+import dev.kindling.workflows.host.BootMode;
+import dev.kindling.workflows.host.BootRequest;
+import dev.kindling.workflows.host.Diagnostics;
+import dev.kindling.workflows.host.ImageRef;
+import dev.kindling.workflows.host.NetworkRequest;
+import dev.kindling.workflows.host.Placement;
+import dev.kindling.workflows.host.ReadinessReport;
+import dev.kindling.workflows.host.ReadinessRequest;
+import dev.kindling.workflows.host.StageTiming;
+import dev.kindling.workflows.host.VmHandle;
+import dev.kindling.workflows.host.VmNetwork;
+import dev.kindling.workflows.host.VmRef;
+import io.temporal.activity.Activity;
+import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowStub;
+import io.temporal.client.WorkflowUpdateException;
+import io.temporal.failure.ApplicationFailure;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.mockito.ArgumentCaptor;
+import org.mockito.InOrder;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class BrowserVmWorkflowTest {
+  static final String IMAGE = "ab".repeat(32);
+  static final ImageRef COLD_IMAGE = new ImageRef(IMAGE, null, "6.12", 1_700_000_000L);
+  static final ImageRef SNAPSHOT_IMAGE = new ImageRef(IMAGE, "snap-1", "6.12", 1_700_000_000L);
+
+  private TestCluster cluster;
+  private TestCluster.Host h1;
+  private KindlingClient kindling;
+
+  @BeforeEach
+  void startCluster() {
+    cluster = TestCluster.withHosts("h1", "h2").start();
+    h1 = cluster.host("h1");
+    kindling = new KindlingClient(cluster.client);
+  }
+
+  @AfterEach
+  void stopCluster() {
+    cluster.close();
+  }
+
+  /** Placement on {@code hostId} and a host whose every step succeeds. */
+  static void healthyHost(TestCluster cluster, String hostId, ImageRef image) {
+    when(cluster.placement.place(any())).thenReturn(new Placement(hostId, TaskQueues.forHost(hostId), image));
+    TestCluster.Host host = cluster.host(hostId);
+    when(host.network().createNetwork(any()))
+        .thenAnswer(call -> VmNetwork.standard(call.<NetworkRequest>getArgument(0).vmId()));
+    when(host.vmm().bootVm(any()))
+        .thenAnswer(
+            call -> {
+              BootRequest boot = call.getArgument(0);
+              return new VmHandle(boot.vmId(), "qemu", "tcg", 4242, "/run/kindling/vms/" + boot.vmId(), "serial.log", boot.mode(), 1L, 180);
+            });
+    when(host.readiness().awaitReady(any()))
+        .thenReturn(
+            new ReadinessReport(
+                List.of(
+                    new StageTiming("guest-reachable", 12),
+                    new StageTiming("agent-health", 30),
+                    new StageTiming("tcp-6080", 4),
+                    new StageTiming("websocket-upgrade", 3),
+                    new StageTiming("rfb-handshake", 9)),
+                58,
+                1280,
+                800,
+                "kindling"));
+  }
+
+  static VmDescription awaitPhase(BrowserVmWorkflow vm, Phase... wanted) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    VmDescription last = null;
+    while (System.nanoTime() < deadline) {
+      last = vm.describe();
+      if (last != null && List.of(wanted).contains(last.phase())) {
+        return last;
+      }
+      Thread.sleep(10);
+    }
+    throw new AssertionError("never reached " + List.of(wanted) + "; last " + last);
+  }
+
+  private BrowserVmWorkflow vm(String sessionId) {
+    return cluster.client.newWorkflowStub(BrowserVmWorkflow.class, BrowserVmWorkflow.workflowId(sessionId));
+  }
+
+  private static ApplicationFailure failureOf(WorkflowFailedException e) {
+    return assertInstanceOf(ApplicationFailure.class, e.getCause());
+  }
+
+  @Test
+  void happyPathPublishesEndpointHoldsLeaseAndTearsDownInOrder() throws Exception {
+    healthyHost(cluster, "h1", COLD_IMAGE);
+    kindling.startVm(VmRequest.forSession("s-happy"));
+
+    Endpoint endpoint = kindling.awaitReady("s-happy", Duration.ofSeconds(20));
+    VmDescription ready = kindling.describe("s-happy");
+
+    assertEquals(Phase.READY, ready.phase());
+    assertEquals("h1", ready.hostId());
+    assertEquals(IMAGE, ready.imageId());
+    assertEquals("COLD", ready.bootMode());
+    assertTrue(ready.vmId().matches("vm[0-9a-f]{10}"), ready.vmId());
+    assertEquals(
+        new Endpoint("s-happy", "h1", ready.vmId(), "kindling-" + ready.vmId(), "169.254.77.2", 6080, "/"), endpoint);
+    assertEquals(endpoint, ready.endpoint());
+    List<String> stages = ready.timings().stream().map(StageTiming::stage).toList();
+    assertEquals(
+        List.of(
+            "placing",
+            "network",
+            "vmm-start",
+            "booting",
+            "readiness/guest-reachable",
+            "readiness/agent-health",
+            "readiness/tcp-6080",
+            "readiness/websocket-upgrade",
+            "readiness/rfb-handshake",
+            "readiness"),
+        stages);
+    long startedAt = ready.leaseExpiresAtEpochMillis() - BrowserVmWorkflowImpl.DEFAULT_TTL.toMillis();
+    assertTrue(Math.abs(startedAt - cluster.env.currentTimeMillis()) < Duration.ofMinutes(1).toMillis(), "lease is one hour");
+
+    WorkflowStub untyped = kindling.workflowStub("s-happy");
+    var attributes = untyped.describe().getTypedSearchAttributes();
+    assertEquals("READY", attributes.get(KindlingSearchAttributes.PHASE));
+    assertEquals("h1", attributes.get(KindlingSearchAttributes.HOST));
+    assertEquals(IMAGE, attributes.get(KindlingSearchAttributes.IMAGE));
+    assertEquals("s-happy", attributes.get(KindlingSearchAttributes.SESSION));
+
+    kindling.release("s-happy");
+    VmDescription released = kindling.awaitEnd("s-happy");
+    assertEquals(Phase.RELEASED, released.phase());
+
+    ArgumentCaptor<NetworkRequest> network = ArgumentCaptor.forClass(NetworkRequest.class);
+    ArgumentCaptor<BootRequest> boot = ArgumentCaptor.forClass(BootRequest.class);
+    InOrder order = inOrder(cluster.placement, h1.network(), h1.vmm(), h1.readiness());
+    order.verify(cluster.placement).place(any());
+    order.verify(h1.network()).createNetwork(network.capture());
+    order.verify(h1.vmm()).bootVm(boot.capture());
+    order.verify(h1.readiness()).awaitReady(any());
+    order.verify(h1.vmm()).destroyVm(new VmRef(boot.getValue().requestId(), ready.vmId(), VmNetwork.standard(ready.vmId())));
+    order.verify(h1.network()).deleteNetwork(network.getValue());
+    assertEquals(BootMode.COLD, boot.getValue().mode());
+    assertEquals(BrowserVmWorkflowImpl.DEFAULT_MEMORY_MIB, boot.getValue().memoryMib());
+    verifyNoInteractions(cluster.host("h2").network(), cluster.host("h2").vmm());
+  }
+
+  @Test
+  void autoBootModeRestoresWhenTheImageHasASnapshot() throws Exception {
+    healthyHost(cluster, "h2", SNAPSHOT_IMAGE);
+    kindling.startVm(VmRequest.forSession("s-restore"));
+    kindling.awaitReady("s-restore", Duration.ofSeconds(20));
+
+    ArgumentCaptor<BootRequest> boot = ArgumentCaptor.forClass(BootRequest.class);
+    verify(cluster.host("h2").vmm()).bootVm(boot.capture());
+    assertEquals(BootMode.RESTORE, boot.getValue().mode());
+    assertEquals("snap-1", boot.getValue().image().snapshotId());
+    ArgumentCaptor<ReadinessRequest> readiness = ArgumentCaptor.forClass(ReadinessRequest.class);
+    verify(cluster.host("h2").readiness()).awaitReady(readiness.capture());
+    assertEquals(BrowserVmWorkflowImpl.RESTORE_READINESS_DEADLINE.toMillis(), readiness.getValue().timeoutMillis());
+    verifyNoInteractions(h1.network(), h1.vmm(), h1.readiness());
+    kindling.release("s-restore");
+    assertEquals(Phase.RELEASED, kindling.awaitEnd("s-restore").phase());
+  }
+
+  @Test
+  void networkFailureDeletesTheNetworkWithTheSameRequestIdAndNothingElse() {
+    healthyHost(cluster, "h1", COLD_IMAGE);
+    doThrow(FailureKind.OWNERSHIP_CONFLICT.failure("namespace kindling-vm0 belongs to another request"))
+        .when(h1.network())
+        .createNetwork(any());
+    kindling.startVm(VmRequest.forSession("s-net"));
+
+    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-net"));
+
+    assertEquals("OwnershipConflict", failureOf(failed).getType());
+    ArgumentCaptor<NetworkRequest> created = ArgumentCaptor.forClass(NetworkRequest.class);
+    verify(h1.network()).createNetwork(created.capture());
+    verify(h1.network()).deleteNetwork(created.getValue());
+    verifyNoMoreInteractions(h1.network());
+    verifyNoInteractions(h1.vmm(), h1.readiness());
+    VmDescription described = kindling.describe("s-net");
+    assertEquals(Phase.FAILED, described.phase());
+    assertEquals("OwnershipConflict", described.failureType());
+  }
+
+  @Test
+  void bootFailureDestroysTheVmThenDeletesTheNetwork() {
+    healthyHost(cluster, "h1", COLD_IMAGE);
+    doThrow(FailureKind.VMM_FAILED_TO_START.failure("qemu exited with status 1")).when(h1.vmm()).bootVm(any());
+    kindling.startVm(VmRequest.forSession("s-boot"));
+
+    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-boot"));
+
+    assertEquals("VmmFailedToStart", failureOf(failed).getType());
+    ArgumentCaptor<NetworkRequest> network = ArgumentCaptor.forClass(NetworkRequest.class);
+    ArgumentCaptor<BootRequest> boot = ArgumentCaptor.forClass(BootRequest.class);
+    InOrder order = inOrder(h1.network(), h1.vmm());
+    order.verify(h1.network()).createNetwork(network.capture());
+    order.verify(h1.vmm()).bootVm(boot.capture());
+    String vmId = boot.getValue().vmId();
+    order.verify(h1.vmm()).destroyVm(new VmRef(boot.getValue().requestId(), vmId, VmNetwork.standard(vmId)));
+    order.verify(h1.network()).deleteNetwork(network.getValue());
+    verifyNoMoreInteractions(h1.network(), h1.vmm());
+    verifyNoInteractions(h1.readiness());
+    assertEquals(Phase.FAILED, kindling.describe("s-boot").phase());
+  }
+
+  @Test
+  void readinessFailureIsTypedCarriesDiagnosticsAndCompensatesEverything() {
+    healthyHost(cluster, "h1", COLD_IMAGE);
+    Diagnostics evidence =
+        new Diagnostics("vm0000000000", "tcp-6080", "connection refused", "websockify.service failed", "tap0 UP", "169.254.77.1/30", "", "169.254.77.2 REACHABLE", "novnc.service failed", null);
+    doThrow(FailureKind.WEBSOCKIFY_REFUSED.failure("169.254.77.2:6080 refused", evidence))
+        .when(h1.readiness())
+        .awaitReady(any());
+    kindling.startVm(VmRequest.forSession("s-ready"));
+
+    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-ready"));
+
+    ApplicationFailure failure = failureOf(failed);
+    assertEquals("WebsockifyRefused", failure.getType());
+    assertEquals(evidence, failure.getDetails().get(0, Diagnostics.class));
+    ArgumentCaptor<NetworkRequest> network = ArgumentCaptor.forClass(NetworkRequest.class);
+    ArgumentCaptor<BootRequest> boot = ArgumentCaptor.forClass(BootRequest.class);
+    InOrder order = inOrder(h1.network(), h1.vmm(), h1.readiness());
+    order.verify(h1.network()).createNetwork(network.capture());
+    order.verify(h1.vmm()).bootVm(boot.capture());
+    order.verify(h1.readiness()).awaitReady(any());
+    String vmId = boot.getValue().vmId();
+    order.verify(h1.vmm()).destroyVm(new VmRef(boot.getValue().requestId(), vmId, VmNetwork.standard(vmId)));
+    order.verify(h1.network()).deleteNetwork(network.getValue());
+    verifyNoMoreInteractions(h1.network(), h1.vmm(), h1.readiness());
+    VmDescription described = kindling.describe("s-ready");
+    assertEquals(Phase.FAILED, described.phase());
+    assertEquals("WebsockifyRefused", described.failureType());
+    assertTrue(described.failureMessage().contains("169.254.77.2:6080 refused"), described.failureMessage());
+  }
+
+  @Test
+  void placementFailureNeedsNoCompensation() {
+    when(cluster.placement.place(any())).thenThrow(FailureKind.UNKNOWN_IMAGE.failure("no host has image " + IMAGE));
+    kindling.startVm(new VmRequest("s-place", IMAGE, BootMode.AUTO, 0, 0, 0, 0));
+
+    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-place"));
+
+    assertEquals("UnknownImage", failureOf(failed).getType());
+    verifyNoInteractions(h1.network(), h1.vmm(), h1.readiness());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"with space", "a/b", "../etc", "x12345678901234567890123456789012345678901234567890123456789012345", "-leading-dash"})
+  void invalidSessionIdFailsTypedBeforeAnyActivity(String sessionId) {
+    // The client refuses such ids itself, so start the workflow the way any backend could.
+    WorkflowStub stub =
+        cluster.client.newUntypedWorkflowStub(
+            BrowserVmWorkflow.WORKFLOW_TYPE,
+            io.temporal.client.WorkflowOptions.newBuilder().setWorkflowId("bad-session").setTaskQueue(TaskQueues.SHARED).build());
+    stub.start(VmRequest.forSession(sessionId));
+
+    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> stub.getResult(VmDescription.class));
+
+    ApplicationFailure failure = failureOf(failed);
+    assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
+    assertTrue(failure.getOriginalMessage().startsWith("sessionId"), failure.getOriginalMessage());
+    verifyNoInteractions(cluster.allMocks());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"ttl", "idle", "image", "memory", "vcpus", "ttlTooLong"})
+  void invalidRequestFieldsFailTypedBeforeAnyActivity(String field) {
+    VmRequest request =
+        switch (field) {
+          case "ttl" -> new VmRequest("s-bad", null, null, -5, 0, 0, 0);
+          case "idle" -> new VmRequest("s-bad", null, null, 0, -1, 0, 0);
+          case "image" -> new VmRequest("s-bad", "not-a-hash", null, 0, 0, 0, 0);
+          case "memory" -> new VmRequest("s-bad", null, null, 0, 0, 64, 0);
+          case "vcpus" -> new VmRequest("s-bad", null, null, 0, 0, 0, -2);
+          default -> new VmRequest("s-bad", null, null, Duration.ofDays(2).toSeconds(), 0, 0, 0);
+        };
+    kindling.startVm(request);
+
+    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-bad"));
+
+    assertEquals(FailureKind.INVALID_INPUT.type(), failureOf(failed).getType());
+    assertEquals(Phase.FAILED, kindling.describe("s-bad").phase());
+    verifyNoInteractions(cluster.allMocks());
+  }
+
+  @Test
+  void ttlExpiryTearsDownByTimeSkipping() throws Exception {
+    healthyHost(cluster, "h1", COLD_IMAGE);
+    kindling.startVm(new VmRequest("s-ttl", null, null, 600, 0, 0, 0));
+    kindling.awaitReady("s-ttl", Duration.ofSeconds(20));
+    long readyAt = cluster.env.currentTimeMillis();
+
+    VmDescription ended = kindling.awaitEnd("s-ttl");
+
+    assertEquals(Phase.RELEASED, ended.phase());
+    assertTrue(cluster.env.currentTimeMillis() - readyAt >= Duration.ofSeconds(600).toMillis() - 1000);
+    assertEquals("EXPIRED", kindling.workflowStub("s-ttl").describe().getMemo("leaseEnd", String.class));
+    verify(h1.vmm()).destroyVm(any());
+    verify(h1.network()).deleteNetwork(any());
+  }
+
+  @Test
+  void idleTimeoutEndsTheLeaseBeforeTheTtl() throws Exception {
+    healthyHost(cluster, "h1", COLD_IMAGE);
+    kindling.startVm(new VmRequest("s-idle", null, null, 3600, 120, 0, 0));
+    kindling.awaitReady("s-idle", Duration.ofSeconds(20));
+    long readyAt = cluster.env.currentTimeMillis();
+
+    VmDescription ended = kindling.awaitEnd("s-idle");
+
+    assertEquals(Phase.RELEASED, ended.phase());
+    long held = cluster.env.currentTimeMillis() - readyAt;
+    assertTrue(held >= 119_000 && held < 3_600_000, "held " + held + " ms");
+    assertEquals("IDLE", kindling.workflowStub("s-idle").describe().getMemo("leaseEnd", String.class));
+  }
+
+  @Test
+  void extendRestartsTheIdleTimer() throws Exception {
+    healthyHost(cluster, "h1", COLD_IMAGE);
+    kindling.startVm(new VmRequest("s-idle2", null, null, 3600, 120, 0, 0));
+    kindling.awaitReady("s-idle2", Duration.ofSeconds(20));
+    cluster.env.sleep(Duration.ofSeconds(100));
+    long extendedAt = cluster.env.currentTimeMillis();
+    kindling.extend("s-idle2", Duration.ofMinutes(30));
+
+    kindling.awaitEnd("s-idle2");
+
+    assertTrue(cluster.env.currentTimeMillis() - extendedAt >= 119_000, "the idle timer restarted at extend");
+  }
+
+  @Test
+  void extendIsValidatedAndMovesTheExpiry() throws Exception {
+    healthyHost(cluster, "h1", COLD_IMAGE);
+    kindling.startVm(VmRequest.forSession("s-extend"));
+    kindling.awaitReady("s-extend", Duration.ofSeconds(20));
+    BrowserVmWorkflow vm = vm("s-extend");
+    long before = vm.describe().leaseExpiresAtEpochMillis();
+
+    for (long bad : new long[] {-5, 0, BrowserVmWorkflowImpl.MAX_LEASE.toSeconds() + 1}) {
+      assertThrows(WorkflowUpdateException.class, () -> vm.extend(bad), "extend(" + bad + ")");
+    }
+    assertEquals(before, vm.describe().leaseExpiresAtEpochMillis());
+
+    long expiry = vm.extend(Duration.ofHours(3).toSeconds());
+    assertTrue(expiry > before, "expiry moved");
+    assertEquals(expiry, vm.describe().leaseExpiresAtEpochMillis());
+    vm.release();
+    assertEquals(Phase.RELEASED, kindling.awaitEnd("s-extend").phase());
+  }
+
+  @Test
+  void extendIsRejectedWhileNotReady() throws Exception {
+    healthyHost(cluster, "h1", COLD_IMAGE);
+    CountDownLatch readinessMayFinish = new CountDownLatch(1);
+    ReadinessReport report = new ReadinessReport(List.of(), 1, 1280, 800, "kindling");
+    when(h1.readiness().awaitReady(any()))
+        .thenAnswer(
+            call -> {
+              readinessMayFinish.await(20, TimeUnit.SECONDS);
+              return report;
+            });
+    kindling.startVm(VmRequest.forSession("s-early"));
+    BrowserVmWorkflow vm = vm("s-early");
+    awaitPhase(vm, Phase.READINESS);
+
+    assertThrows(WorkflowUpdateException.class, () -> vm.extend(60));
+
+    readinessMayFinish.countDown();
+    awaitPhase(vm, Phase.READY);
+    vm.release();
+    kindling.awaitEnd("s-early");
+  }
+
+  @Test
+  void releaseDuringProvisioningCompensatesAndEndsReleased() throws Exception {
+    healthyHost(cluster, "h1", COLD_IMAGE);
+    // Like the real readiness check: probe and heartbeat until ready or cancelled.
+    doAnswer(
+            call -> {
+              while (true) {
+                Activity.getExecutionContext().heartbeat("probing");
+                Thread.sleep(20);
+              }
+            })
+        .when(h1.readiness())
+        .awaitReady(any());
+    kindling.startVm(VmRequest.forSession("s-early-release"));
+    BrowserVmWorkflow vm = vm("s-early-release");
+    awaitPhase(vm, Phase.READINESS);
+
+    vm.release();
+
+    assertEquals(Phase.RELEASED, kindling.awaitEnd("s-early-release").phase());
+    ArgumentCaptor<NetworkRequest> network = ArgumentCaptor.forClass(NetworkRequest.class);
+    ArgumentCaptor<BootRequest> boot = ArgumentCaptor.forClass(BootRequest.class);
+    verify(h1.network()).createNetwork(network.capture());
+    verify(h1.vmm()).bootVm(boot.capture());
+    verify(h1.vmm()).destroyVm(new VmRef(boot.getValue().requestId(), boot.getValue().vmId(), VmNetwork.standard(boot.getValue().vmId())));
+    verify(h1.network()).deleteNetwork(network.getValue());
+  }
+
+  @Test
+  void startIsIdempotentPerSession() throws Exception {
+    healthyHost(cluster, "h1", COLD_IMAGE);
+    WorkflowExecution first = kindling.startVm(VmRequest.forSession("s-twice"));
+    WorkflowExecution second = kindling.startVm(VmRequest.forSession("s-twice"));
+
+    assertEquals(first.getRunId(), second.getRunId());
+    kindling.awaitReady("s-twice", Duration.ofSeconds(20));
+    verify(cluster.placement).place(any());
+    verify(h1.vmm()).bootVm(any());
+    kindling.release("s-twice");
+    kindling.awaitEnd("s-twice");
+
+    WorkflowExecution afterRelease = kindling.startVm(VmRequest.forSession("s-twice"));
+    assertTrue(!afterRelease.getRunId().equals(first.getRunId()), "a released session may start a new VM");
+    kindling.release("s-twice");
+  }
+
+  @Test
+  void deadHostTimesOutOnScheduleToStartAndFailsTyped() {
+    when(cluster.placement.place(any())).thenReturn(new Placement("dead", TaskQueues.forHost("dead"), COLD_IMAGE));
+    kindling.startVm(VmRequest.forSession("s-dead"));
+    // The test server does not skip time while a task waits on a queue; move the clock past both
+    // pickup timeouts (createNetwork, then its compensation) explicitly.
+    cluster.env.sleep(HostStubs.HOST_PICKUP.plusSeconds(1));
+    cluster.env.sleep(HostStubs.HOST_PICKUP.plusSeconds(1));
+
+    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-dead"));
+
+    assertEquals(FailureKind.HOST_UNAVAILABLE.type(), failureOf(failed).getType());
+    VmDescription described = kindling.describe("s-dead");
+    assertEquals(Phase.FAILED, described.phase());
+    assertEquals("dead", described.hostId());
+    verifyNoInteractions(h1.network(), h1.vmm(), cluster.host("h2").network());
+  }
+
+  @Test
+  void cancellationWhileReadyTearsDown() throws Exception {
+    healthyHost(cluster, "h1", COLD_IMAGE);
+    kindling.startVm(VmRequest.forSession("s-cancel"));
+    kindling.awaitReady("s-cancel", Duration.ofSeconds(20));
+
+    kindling.workflowStub("s-cancel").cancel();
+
+    assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-cancel"));
+    verify(h1.vmm()).destroyVm(any());
+    verify(h1.network()).deleteNetwork(any());
+    verify(h1.vmm(), never()).snapshotVm(any());
+  }
+}
