@@ -11,8 +11,12 @@ import picocli.CommandLine.Command;
     version = "kindling 0.1.0",
     description = "Durable per-user browser VMs: golden images, Temporal workflows, a WebSocket proxy.",
     subcommands = {
+      DevCommand.class,
+      DemoCommand.class,
+      WorkerCommand.class,
       ProxyCommand.class,
       VmCommand.class,
+      ImageCommand.class,
       TokenCommand.class,
       PreflightCommand.class,
       ConfigCommand.class,

@@ -1,0 +1,29 @@
+package dev.kindling.worker.cli;
+
+import dev.kindling.activities.network.HostPreflight;
+import dev.kindling.worker.config.KindlingConfig;
+import dev.kindling.worker.runtime.HostServices;
+import dev.kindling.worker.runtime.SharedActivities;
+import dev.kindling.worker.runtime.TemporalConnection;
+import dev.kindling.worker.runtime.WorkerRuntime;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+@Command(name = "worker", description = "Run this host's worker against the configured Temporal target and namespace.")
+final class WorkerCommand implements Callable<Integer> {
+  @Mixin ConfigOptions options;
+
+  @Override
+  public Integer call() throws Exception {
+    KindlingConfig config = options.load();
+    new HostPreflight(config.paths(), "qemu-system-x86_64").require();
+    HostServices host = HostServices.create(config);
+    try (TemporalConnection temporal = TemporalConnection.open(config);
+        WorkerRuntime worker = WorkerRuntime.start(temporal.client(), host, SharedActivities.create(config, temporal.client(), host))) {
+      System.out.println("worker for host " + config.hostId() + " on " + config.temporalTarget() + " (" + worker.hostQueue() + ")");
+      Shutdown.await();
+      return 0;
+    }
+  }
+}

@@ -1,0 +1,73 @@
+package dev.kindling.worker.runtime;
+
+import dev.kindling.activities.cleanup.CleanupActivitiesImpl;
+import dev.kindling.workflows.TaskQueues;
+import dev.kindling.workflows.cleanup.CleanupWorkflowImpl;
+import dev.kindling.workflows.image.GoldenImageWorkflowImpl;
+import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
+import io.temporal.client.WorkflowClient;
+import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerOptions;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Kindling worker process: workflows and shared-queue activities on {@value TaskQueues#SHARED},
+ * and this host's activities on {@code kindling-host-<hostId>}.
+ */
+public final class WorkerRuntime implements AutoCloseable {
+  private static final Logger log = LoggerFactory.getLogger(WorkerRuntime.class);
+
+  private final WorkerFactory factory;
+  private final String hostQueue;
+
+  private WorkerRuntime(WorkerFactory factory, String hostQueue) {
+    this.factory = factory;
+    this.hostQueue = hostQueue;
+  }
+
+  /**
+   * Registers and starts both workers.
+   *
+   * @param sharedActivities placement, liveness and retirement implementations for the shared queue
+   */
+  public static WorkerRuntime start(WorkflowClient client, HostServices host, List<Object> sharedActivities) {
+    WorkerFactory factory = WorkerFactory.newInstance(client);
+    Worker shared = factory.newWorker(TaskQueues.SHARED);
+    shared.registerWorkflowImplementationTypes(BrowserVmWorkflowImpl.class, GoldenImageWorkflowImpl.class, CleanupWorkflowImpl.class);
+    shared.registerActivitiesImplementations(sharedActivities.toArray());
+
+    String hostId = host.config().hostId();
+    String hostQueue = TaskQueues.forHost(hostId);
+    Worker hostWorker = factory.newWorker(hostQueue, WorkerOptions.newBuilder()
+        // VM work is CPU- and I/O-heavy on the host itself; a few at once is what a host can serve.
+        .setMaxConcurrentActivityExecutionSize(16)
+        .build());
+    hostWorker.registerActivitiesImplementations(
+        host.network(),
+        host.vmms(),
+        host.readiness(),
+        host.images(),
+        new CleanupActivitiesImpl(hostId, host.paths(), host.vmms(), host.network()));
+    factory.start();
+    log.info("worker polling {} and {}", TaskQueues.SHARED, hostQueue);
+    return new WorkerRuntime(factory, hostQueue);
+  }
+
+  public String hostQueue() {
+    return hostQueue;
+  }
+
+  /** Stops polling and waits briefly for running tasks; Temporal retries whatever did not finish. */
+  @Override
+  public void close() {
+    factory.shutdown();
+    factory.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+    if (!factory.isTerminated()) {
+      factory.shutdownNow();
+    }
+  }
+
+}

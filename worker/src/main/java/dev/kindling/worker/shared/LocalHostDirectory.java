@@ -1,0 +1,39 @@
+package dev.kindling.worker.shared;
+
+import dev.kindling.snapshot.ImageStore;
+import dev.kindling.snapshot.SnapshotMismatchException;
+import dev.kindling.snapshot.UnknownImageException;
+import dev.kindling.workflows.host.ImageRef;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Hosts that share one image store: this machine, or hosts whose image cache is the same shared
+ * storage. Each host still boots on its own queue.
+ */
+public final class LocalHostDirectory implements HostDirectory {
+  private final List<String> hosts;
+  private final ImageStore store;
+
+  public LocalHostDirectory(List<String> hosts, ImageStore store) {
+    this.hosts = List.copyOf(hosts);
+    this.store = store;
+  }
+
+  @Override
+  public List<String> hosts() {
+    return hosts;
+  }
+
+  @Override
+  public Optional<ImageRef> image(String hostId, String imageId) {
+    if (!hosts.contains(hostId)) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(store.resolve(imageId));
+    } catch (UnknownImageException | SnapshotMismatchException e) {
+      return Optional.empty();
+    }
+  }
+}

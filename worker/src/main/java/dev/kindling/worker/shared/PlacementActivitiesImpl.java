@@ -1,0 +1,48 @@
+package dev.kindling.worker.shared;
+
+import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.InvalidInputException;
+import dev.kindling.workflows.TaskQueues;
+import dev.kindling.workflows.Validation;
+import dev.kindling.workflows.host.ImageRef;
+import dev.kindling.workflows.host.Placement;
+import dev.kindling.workflows.host.PlacementActivities;
+import dev.kindling.workflows.host.PlacementRequest;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Places a session on a host that has the image. Among those, the session id picks one stably,
+ * so a retried placement lands on the same host.
+ */
+public final class PlacementActivitiesImpl implements PlacementActivities {
+  private final HostDirectory directory;
+
+  public PlacementActivitiesImpl(HostDirectory directory) {
+    this.directory = directory;
+  }
+
+  @Override
+  public Placement place(PlacementRequest request) {
+    try {
+      Validation.sessionId(request.sessionId());
+      if (request.imageId() != null) {
+        Validation.imageId(request.imageId());
+      }
+    } catch (InvalidInputException e) {
+      throw FailureKind.INVALID_INPUT.failure(e.getMessage());
+    }
+    List<String> hosts = directory.hosts();
+    int start = Math.floorMod(request.sessionId().hashCode(), Math.max(1, hosts.size()));
+    for (int i = 0; i < hosts.size(); i++) {
+      String hostId = hosts.get((start + i) % hosts.size());
+      Optional<ImageRef> image = directory.image(hostId, request.imageId());
+      if (image.isPresent()) {
+        return new Placement(hostId, TaskQueues.forHost(hostId), image.get());
+      }
+    }
+    throw FailureKind.UNKNOWN_IMAGE.failure(request.imageId() == null
+        ? "no host has a current image: build and promote one (kindling image build)"
+        : "no host has image " + request.imageId());
+  }
+}
