@@ -17,6 +17,7 @@ import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
 import io.temporal.client.WorkflowClient;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
+import io.temporal.worker.WorkflowImplementationOptions;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,13 +43,14 @@ public final class TestCluster implements AutoCloseable {
   public final RetirementActivities retirement = mockActivity(RetirementActivities.class);
   private final Map<String, Host> hosts = new LinkedHashMap<>();
 
-  private TestCluster(List<String> hostIds) {
+  private TestCluster(List<String> hostIds, WorkflowImplementationOptions workflowOptions) {
     env = TestWorkflowEnvironment.newInstance();
     for (var key : KindlingSearchAttributes.all()) {
       env.registerSearchAttribute(key.getName(), key.getValueType());
     }
     Worker shared = env.newWorker(TaskQueues.SHARED);
     shared.registerWorkflowImplementationTypes(
+        workflowOptions,
         BrowserVmWorkflowImpl.class, GoldenImageWorkflowImpl.class, CleanupWorkflowImpl.class);
     shared.registerActivitiesImplementations(placement, liveness, retirement);
     for (String id : hostIds) {
@@ -69,7 +71,12 @@ public final class TestCluster implements AutoCloseable {
 
   /** A cluster with a worker for each of {@code hostIds}; call {@link #start()} after stubbing. */
   public static TestCluster withHosts(String... hostIds) {
-    return new TestCluster(List.of(hostIds));
+    return new TestCluster(List.of(hostIds), WorkflowImplementationOptions.getDefaultInstance());
+  }
+
+  /** Like {@link #withHosts(String...)}, with per-activity option overrides for the workflows. */
+  public static TestCluster withHosts(WorkflowImplementationOptions workflowOptions, String... hostIds) {
+    return new TestCluster(List.of(hostIds), workflowOptions);
   }
 
   public TestCluster start() {

@@ -15,7 +15,6 @@ import static org.mockito.Mockito.verifyNoMoreInteractions;
 import static org.mockito.Mockito.when;
 
 import dev.kindling.workflows.FailureKind;
-import dev.kindling.workflows.HostStubs;
 import dev.kindling.workflows.KindlingSearchAttributes;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.TestCluster;
@@ -453,24 +452,6 @@ class BrowserVmWorkflowTest {
     WorkflowExecution afterRelease = kindling.startVm(VmRequest.forSession("s-twice"));
     assertTrue(!afterRelease.getRunId().equals(first.getRunId()), "a released session may start a new VM");
     kindling.release("s-twice");
-  }
-
-  @Test
-  void deadHostTimesOutOnScheduleToStartAndFailsTyped() {
-    when(cluster.placement.place(any())).thenReturn(new Placement("dead", TaskQueues.forHost("dead"), COLD_IMAGE));
-    kindling.startVm(VmRequest.forSession("s-dead"));
-    // The test server does not skip time while a task waits on a queue; move the clock past both
-    // pickup timeouts (createNetwork, then its compensation) explicitly.
-    cluster.env.sleep(HostStubs.HOST_PICKUP.plusSeconds(1));
-    cluster.env.sleep(HostStubs.HOST_PICKUP.plusSeconds(1));
-
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-dead"));
-
-    assertEquals(FailureKind.HOST_UNAVAILABLE.type(), failureOf(failed).getType());
-    VmDescription described = kindling.describe("s-dead");
-    assertEquals(Phase.FAILED, described.phase());
-    assertEquals("dead", described.hostId());
-    verifyNoInteractions(h1.network(), h1.vmm(), cluster.host("h2").network());
   }
 
   @Test
