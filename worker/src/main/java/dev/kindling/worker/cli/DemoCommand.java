@@ -71,7 +71,7 @@ final class DemoCommand implements Callable<Integer> {
       VmDescription ready = PhaseWatcher.watch(client, sessionId, Duration.ofMinutes(5), System.out);
       if (ready == null || ready.phase() != Phase.READY) {
         throw new TypedFailureException(ready == null || ready.failureType() == null ? "NotReady" : ready.failureType(),
-            ready == null ? "no description" : ready.failureMessage());
+            ready == null ? "no description" : ready.failureMessage() != null ? ready.failureMessage() : "the VM ended in phase " + ready.phase());
       }
 
       step("desktop through the proxy (token-authenticated WebSocket, full RFB handshake, one framebuffer)");

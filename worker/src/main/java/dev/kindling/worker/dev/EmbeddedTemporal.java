@@ -26,9 +26,9 @@ public final class EmbeddedTemporal implements Closeable {
     this.port = port;
   }
 
-  /** Starts the server on {@code port} (the real clock, not time skipping). */
+  /** Starts the server on {@code port} on the real clock: time skipping is locked, so leases last as long as they say. */
   public static EmbeddedTemporal start(int port) {
-    TestServer.PortBoundTestServer server = TestServer.createPortBoundServer(port, false);
+    TestServer.PortBoundTestServer server = TestServer.createPortBoundServer(port, true);
     log.info("embedded Temporal test server listening on localhost:{}", port);
     return new EmbeddedTemporal(server, port);
   }
