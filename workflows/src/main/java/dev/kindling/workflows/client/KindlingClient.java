@@ -11,7 +11,12 @@ import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import com.google.protobuf.ByteString;
 import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.filter.v1.WorkflowTypeFilter;
+import io.temporal.api.workflow.v1.WorkflowExecutionInfo;
+import io.temporal.api.workflowservice.v1.ListOpenWorkflowExecutionsRequest;
+import io.temporal.api.workflowservice.v1.ListOpenWorkflowExecutionsResponse;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
@@ -29,6 +34,7 @@ import io.temporal.client.schedules.ScheduleOptions;
 import io.temporal.client.schedules.ScheduleSpec;
 import io.temporal.common.SearchAttributes;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
@@ -133,9 +139,41 @@ public final class KindlingClient {
     return client.newUntypedWorkflowStub(BrowserVmWorkflow.workflowId(sessionId)).getResult(VmDescription.class);
   }
 
-  /** Running browser VM workflows, from visibility. */
+  /**
+   * Running browser VM workflows, from visibility. Servers without advanced visibility (the
+   * embedded test server) answer the older open-executions listing instead.
+   */
   public List<VmSummary> list() {
-    return client.listExecutions(VM_QUERY).map(KindlingClient::summary).toList();
+    try {
+      return client.listExecutions(VM_QUERY).map(KindlingClient::summary).toList();
+    } catch (StatusRuntimeException e) {
+      if (e.getStatus().getCode() != Status.Code.UNIMPLEMENTED) {
+        throw e;
+      }
+      return listOpen();
+    }
+  }
+
+  private List<VmSummary> listOpen() {
+    List<VmSummary> result = new ArrayList<>();
+    ByteString page = ByteString.EMPTY;
+    do {
+      ListOpenWorkflowExecutionsResponse response =
+          client
+              .getWorkflowServiceStubs()
+              .blockingStub()
+              .listOpenWorkflowExecutions(
+                  ListOpenWorkflowExecutionsRequest.newBuilder()
+                      .setNamespace(client.getOptions().getNamespace())
+                      .setTypeFilter(WorkflowTypeFilter.newBuilder().setName(BrowserVmWorkflow.WORKFLOW_TYPE))
+                      .setNextPageToken(page)
+                      .build());
+      for (WorkflowExecutionInfo info : response.getExecutionsList()) {
+        result.add(withDescription(summary(new WorkflowExecutionMetadata(info, client.getOptions().getDataConverter()))));
+      }
+      page = response.getNextPageToken();
+    } while (!page.isEmpty());
+    return result;
   }
 
   /**
@@ -202,6 +240,31 @@ public final class KindlingClient {
 
   private BrowserVmWorkflow vm(String sessionId) {
     return client.newWorkflowStub(BrowserVmWorkflow.class, BrowserVmWorkflow.workflowId(Validation.sessionId(sessionId)));
+  }
+
+  /**
+   * The older listing does not carry upserted search attributes everywhere (the embedded server
+   * keeps only those set at start), so ask the workflow itself.
+   */
+  private VmSummary withDescription(VmSummary listed) {
+    try {
+      VmDescription description = describe(listed.sessionId());
+      if (description == null) {
+        return listed;
+      }
+      return new VmSummary(
+          listed.sessionId(),
+          listed.workflowId(),
+          listed.runId(),
+          listed.status(),
+          description.hostId(),
+          description.imageId(),
+          description.phase() == null ? null : description.phase().name(),
+          listed.startedAt());
+    } catch (RuntimeException e) {
+      log.debug("Could not describe session {}: {}", listed.sessionId(), e.toString());
+      return listed;
+    }
   }
 
   private static VmSummary summary(WorkflowExecutionMetadata metadata) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kindling.workflows.Fixtures;
 import dev.kindling.workflows.TestCluster;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.PlacementActivities;
@@ -56,7 +57,7 @@ class BrowserVmReplayTest {
   /** Runs start → READY → extend → release → RELEASED and returns the history as JSON. */
   private static String runHappyPath() throws Exception {
     try (TestCluster cluster = TestCluster.withHosts("h1").start()) {
-      BrowserVmWorkflowTest.healthyHost(cluster, "h1", BrowserVmWorkflowTest.COLD_IMAGE);
+      Fixtures.healthyHost(cluster, "h1", Fixtures.COLD_IMAGE);
       KindlingClient kindling = new KindlingClient(cluster.client);
       kindling.startVm(VmRequest.forSession("s-replay"));
       kindling.awaitReady("s-replay", Duration.ofSeconds(20));

@@ -15,6 +15,7 @@ import static org.mockito.Mockito.verifyNoMoreInteractions;
 import static org.mockito.Mockito.when;
 
 import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.Fixtures;
 import dev.kindling.workflows.KindlingSearchAttributes;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.TestCluster;
@@ -52,9 +53,9 @@ import org.mockito.InOrder;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class BrowserVmWorkflowTest {
-  static final String IMAGE = "ab".repeat(32);
-  static final ImageRef COLD_IMAGE = new ImageRef(IMAGE, null, "6.12", 1_700_000_000L);
-  static final ImageRef SNAPSHOT_IMAGE = new ImageRef(IMAGE, "snap-1", "6.12", 1_700_000_000L);
+  static final String IMAGE = Fixtures.IMAGE;
+  static final ImageRef COLD_IMAGE = Fixtures.COLD_IMAGE;
+  static final ImageRef SNAPSHOT_IMAGE = Fixtures.SNAPSHOT_IMAGE;
 
   private TestCluster cluster;
   private TestCluster.Host h1;
@@ -70,33 +71,6 @@ class BrowserVmWorkflowTest {
   @AfterEach
   void stopCluster() {
     cluster.close();
-  }
-
-  /** Placement on {@code hostId} and a host whose every step succeeds. */
-  static void healthyHost(TestCluster cluster, String hostId, ImageRef image) {
-    when(cluster.placement.place(any())).thenReturn(new Placement(hostId, TaskQueues.forHost(hostId), image));
-    TestCluster.Host host = cluster.host(hostId);
-    when(host.network().createNetwork(any()))
-        .thenAnswer(call -> VmNetwork.standard(call.<NetworkRequest>getArgument(0).vmId()));
-    when(host.vmm().bootVm(any()))
-        .thenAnswer(
-            call -> {
-              BootRequest boot = call.getArgument(0);
-              return new VmHandle(boot.vmId(), "qemu", "tcg", 4242, "/run/kindling/vms/" + boot.vmId(), "serial.log", boot.mode(), 1L, 180);
-            });
-    when(host.readiness().awaitReady(any()))
-        .thenReturn(
-            new ReadinessReport(
-                List.of(
-                    new StageTiming("guest-reachable", 12),
-                    new StageTiming("agent-health", 30),
-                    new StageTiming("tcp-6080", 4),
-                    new StageTiming("websocket-upgrade", 3),
-                    new StageTiming("rfb-handshake", 9)),
-                58,
-                1280,
-                800,
-                "kindling"));
   }
 
   static VmDescription awaitPhase(BrowserVmWorkflow vm, Phase... wanted) throws InterruptedException {
@@ -122,7 +96,7 @@ class BrowserVmWorkflowTest {
 
   @Test
   void happyPathPublishesEndpointHoldsLeaseAndTearsDownInOrder() throws Exception {
-    healthyHost(cluster, "h1", COLD_IMAGE);
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     kindling.startVm(VmRequest.forSession("s-happy"));
 
     Endpoint endpoint = kindling.awaitReady("s-happy", Duration.ofSeconds(20));
@@ -180,7 +154,7 @@ class BrowserVmWorkflowTest {
 
   @Test
   void autoBootModeRestoresWhenTheImageHasASnapshot() throws Exception {
-    healthyHost(cluster, "h2", SNAPSHOT_IMAGE);
+    Fixtures.healthyHost(cluster, "h2", SNAPSHOT_IMAGE);
     kindling.startVm(VmRequest.forSession("s-restore"));
     kindling.awaitReady("s-restore", Duration.ofSeconds(20));
 
@@ -198,7 +172,7 @@ class BrowserVmWorkflowTest {
 
   @Test
   void networkFailureDeletesTheNetworkWithTheSameRequestIdAndNothingElse() {
-    healthyHost(cluster, "h1", COLD_IMAGE);
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     doThrow(FailureKind.OWNERSHIP_CONFLICT.failure("namespace kindling-vm0 belongs to another request"))
         .when(h1.network())
         .createNetwork(any());
@@ -219,7 +193,7 @@ class BrowserVmWorkflowTest {
 
   @Test
   void bootFailureDestroysTheVmThenDeletesTheNetwork() {
-    healthyHost(cluster, "h1", COLD_IMAGE);
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     doThrow(FailureKind.VMM_FAILED_TO_START.failure("qemu exited with status 1")).when(h1.vmm()).bootVm(any());
     kindling.startVm(VmRequest.forSession("s-boot"));
 
@@ -241,7 +215,7 @@ class BrowserVmWorkflowTest {
 
   @Test
   void readinessFailureIsTypedCarriesDiagnosticsAndCompensatesEverything() {
-    healthyHost(cluster, "h1", COLD_IMAGE);
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     Diagnostics evidence =
         new Diagnostics("vm0000000000", "tcp-6080", "connection refused", "websockify.service failed", "tap0 UP", "169.254.77.1/30", "", "169.254.77.2 REACHABLE", "novnc.service failed", null);
     doThrow(FailureKind.WEBSOCKIFY_REFUSED.failure("169.254.77.2:6080 refused", evidence))
@@ -322,7 +296,7 @@ class BrowserVmWorkflowTest {
 
   @Test
   void ttlExpiryTearsDownByTimeSkipping() throws Exception {
-    healthyHost(cluster, "h1", COLD_IMAGE);
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     kindling.startVm(new VmRequest("s-ttl", null, null, 600, 0, 0, 0));
     kindling.awaitReady("s-ttl", Duration.ofSeconds(20));
     long readyAt = cluster.env.currentTimeMillis();
@@ -338,7 +312,7 @@ class BrowserVmWorkflowTest {
 
   @Test
   void idleTimeoutEndsTheLeaseBeforeTheTtl() throws Exception {
-    healthyHost(cluster, "h1", COLD_IMAGE);
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     kindling.startVm(new VmRequest("s-idle", null, null, 3600, 120, 0, 0));
     kindling.awaitReady("s-idle", Duration.ofSeconds(20));
     long readyAt = cluster.env.currentTimeMillis();
@@ -353,7 +327,7 @@ class BrowserVmWorkflowTest {
 
   @Test
   void extendRestartsTheIdleTimer() throws Exception {
-    healthyHost(cluster, "h1", COLD_IMAGE);
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     kindling.startVm(new VmRequest("s-idle2", null, null, 3600, 120, 0, 0));
     kindling.awaitReady("s-idle2", Duration.ofSeconds(20));
     cluster.env.sleep(Duration.ofSeconds(100));
@@ -367,7 +341,7 @@ class BrowserVmWorkflowTest {
 
   @Test
   void extendIsValidatedAndMovesTheExpiry() throws Exception {
-    healthyHost(cluster, "h1", COLD_IMAGE);
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     kindling.startVm(VmRequest.forSession("s-extend"));
     kindling.awaitReady("s-extend", Duration.ofSeconds(20));
     BrowserVmWorkflow vm = vm("s-extend");
@@ -387,7 +361,7 @@ class BrowserVmWorkflowTest {
 
   @Test
   void extendIsRejectedWhileNotReady() throws Exception {
-    healthyHost(cluster, "h1", COLD_IMAGE);
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     CountDownLatch readinessMayFinish = new CountDownLatch(1);
     ReadinessReport report = new ReadinessReport(List.of(), 1, 1280, 800, "kindling");
     when(h1.readiness().awaitReady(any()))
@@ -410,7 +384,7 @@ class BrowserVmWorkflowTest {
 
   @Test
   void releaseDuringProvisioningCompensatesAndEndsReleased() throws Exception {
-    healthyHost(cluster, "h1", COLD_IMAGE);
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     // Like the real readiness check: probe and heartbeat until ready or cancelled.
     doAnswer(
             call -> {
@@ -438,7 +412,7 @@ class BrowserVmWorkflowTest {
 
   @Test
   void startIsIdempotentPerSession() throws Exception {
-    healthyHost(cluster, "h1", COLD_IMAGE);
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     WorkflowExecution first = kindling.startVm(VmRequest.forSession("s-twice"));
     WorkflowExecution second = kindling.startVm(VmRequest.forSession("s-twice"));
 
@@ -456,7 +430,7 @@ class BrowserVmWorkflowTest {
 
   @Test
   void cancellationWhileReadyTearsDown() throws Exception {
-    healthyHost(cluster, "h1", COLD_IMAGE);
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     kindling.startVm(VmRequest.forSession("s-cancel"));
     kindling.awaitReady("s-cancel", Duration.ofSeconds(20));
 

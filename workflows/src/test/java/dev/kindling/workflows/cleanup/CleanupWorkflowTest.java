@@ -1,0 +1,73 @@
+package dev.kindling.workflows.cleanup;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import dev.kindling.workflows.HostStubs;
+import dev.kindling.workflows.TaskQueues;
+import dev.kindling.workflows.TestCluster;
+import io.temporal.activity.ActivityOptions;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.worker.WorkflowImplementationOptions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CleanupWorkflowTest {
+  /** The in-memory server does not skip time while a task waits on a queue; see DeadHostTest. */
+  private static final WorkflowImplementationOptions QUICK_PICKUP =
+      WorkflowImplementationOptions.newBuilder()
+          .setActivityOptions(
+              Map.of(
+                  "Inventory",
+                  ActivityOptions.newBuilder(HostStubs.CLEANUP).setScheduleToStartTimeout(Duration.ofSeconds(1)).build()))
+          .build();
+
+  private static CleanupReport runCleanup(TestCluster cluster) {
+    CleanupWorkflow workflow =
+        cluster.client.newWorkflowStub(
+            CleanupWorkflow.class,
+            WorkflowOptions.newBuilder().setWorkflowId(CleanupWorkflow.WORKFLOW_ID).setTaskQueue(TaskQueues.SHARED).build());
+    return workflow.run();
+  }
+
+  @Test
+  void orphansAreDestroyedLiveVmsKeptAndADeadHostSkipped() {
+    try (TestCluster cluster = TestCluster.withHosts(QUICK_PICKUP, "h1", "h2").start()) {
+      CleanupActivities h1 = cluster.host("h1").cleanup();
+      CleanupActivities h2 = cluster.host("h2").cleanup();
+      when(cluster.liveness.knownHosts()).thenReturn(List.of("h1", "h2", "gone"));
+      when(h1.inventory())
+          .thenReturn(
+              new HostInventory(
+                  "h1",
+                  List.of(
+                      new HostInventory.HostVm("vm000000000a", "s-live", true, true, true),
+                      new HostInventory.HostVm("vm000000000b", "s-ended", true, true, true),
+                      new HostInventory.HostVm("vm000000000c", null, true, false, false))));
+      when(h2.inventory())
+          .thenReturn(new HostInventory("h2", List.of(new HostInventory.HostVm("vm000000000d", "s-other", false, true, true))));
+      when(cluster.liveness.isLive("s-live", "vm000000000a")).thenReturn(true);
+      when(cluster.liveness.isLive("s-ended", "vm000000000b")).thenReturn(false);
+      // The session is live but runs another VM: this one is left over from an earlier run.
+      when(cluster.liveness.isLive("s-other", "vm000000000d")).thenReturn(false);
+      when(cluster.liveness.endExpiredLeases()).thenReturn(1);
+
+      CleanupReport report = runCleanup(cluster);
+
+      assertEquals(new CleanupReport(3, 4, 1, 3, 1), report);
+      verify(h1).destroyOrphan("vm000000000b");
+      verify(h1).destroyOrphan("vm000000000c");
+      verify(h1, never()).destroyOrphan("vm000000000a");
+      verify(h2).destroyOrphan("vm000000000d");
+      verify(cluster.liveness, never()).isLive(anyString(), org.mockito.ArgumentMatchers.eq("vm000000000c"));
+    }
+  }
+}
