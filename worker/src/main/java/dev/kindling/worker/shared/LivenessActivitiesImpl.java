@@ -1,13 +1,15 @@
 package dev.kindling.worker.shared;
 
 import dev.kindling.workflows.cleanup.LivenessActivities;
+import dev.kindling.workflows.client.KindlingClient;
+import dev.kindling.workflows.client.VmSummary;
 import dev.kindling.workflows.vm.BrowserVmWorkflow;
 import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowExecutionMetadata;
 import io.temporal.client.WorkflowNotFoundException;
+import java.time.Clock;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -17,15 +19,22 @@ public final class LivenessActivitiesImpl implements LivenessActivities {
   private static final Logger log = LoggerFactory.getLogger(LivenessActivitiesImpl.class);
   /** A lease this far past its expiry means its timer did not fire (e.g. the workflow was stuck). */
   static final long EXPIRY_GRACE_MILLIS = 60_000;
-  private static final String RUNNING_VMS =
-      "WorkflowType = '" + BrowserVmWorkflow.WORKFLOW_TYPE + "' AND ExecutionStatus = 'Running'";
 
   private final WorkflowClient client;
+  private final KindlingClient kindling;
   private final HostDirectory directory;
+  private final Clock clock;
 
   public LivenessActivitiesImpl(WorkflowClient client, HostDirectory directory) {
+    this(client, directory, Clock.systemUTC());
+  }
+
+  /** {@code clock} decides when a lease counts as expired; it must agree with the server's. */
+  public LivenessActivitiesImpl(WorkflowClient client, HostDirectory directory, Clock clock) {
     this.client = client;
+    this.kindling = new KindlingClient(client);
     this.directory = directory;
+    this.clock = clock;
   }
 
   @Override
@@ -33,6 +42,11 @@ public final class LivenessActivitiesImpl implements LivenessActivities {
     return directory.hosts();
   }
 
+  /**
+   * Live means: {@code browser-vm-<sessionId>} is running and its {@code describe()} names this
+   * VM. A session that moved on to another VM does not keep an old one alive. Errors other than
+   * "not found" propagate, so an unsure answer never destroys a VM.
+   */
   @Override
   public boolean isLive(String sessionId, String vmId) {
     String workflowId = BrowserVmWorkflow.workflowId(sessionId);
@@ -50,17 +64,17 @@ public final class LivenessActivitiesImpl implements LivenessActivities {
 
   @Override
   public int endExpiredLeases() {
-    long now = System.currentTimeMillis();
+    long now = clock.millis();
     int ended = 0;
-    for (WorkflowExecutionMetadata execution : client.listExecutions(RUNNING_VMS).toList()) {
-      String workflowId = execution.getExecution().getWorkflowId();
+    for (VmSummary vm : kindling.list()) {
       try {
-        BrowserVmWorkflow vm = client.newWorkflowStub(BrowserVmWorkflow.class, workflowId);
-        VmDescription d = vm.describe();
-        if (d != null && d.phase() == Phase.READY && d.leaseExpiresAtEpochMillis() > 0
+        VmDescription d = kindling.describe(vm.sessionId());
+        if (d != null
+            && d.phase() == Phase.READY
+            && d.leaseExpiresAtEpochMillis() > 0
             && d.leaseExpiresAtEpochMillis() + EXPIRY_GRACE_MILLIS < now) {
-          log.warn("lease of {} expired at {} but the VM still runs; releasing it", workflowId, d.leaseExpiresAtEpochMillis());
-          vm.release();
+          log.warn("Lease of {} expired at {} but the VM still runs; releasing it", vm.workflowId(), d.leaseExpiresAtEpochMillis());
+          kindling.release(vm.sessionId());
           ended++;
         }
       } catch (WorkflowNotFoundException finishedMeanwhile) {

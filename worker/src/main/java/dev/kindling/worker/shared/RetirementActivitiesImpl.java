@@ -1,33 +1,41 @@
 package dev.kindling.worker.shared;
 
-import dev.kindling.workflows.KindlingSearchAttributes;
+import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.Validation;
+import dev.kindling.workflows.client.KindlingClient;
+import dev.kindling.workflows.client.VmSummary;
 import dev.kindling.workflows.image.RetirementActivities;
-import dev.kindling.workflows.vm.BrowserVmWorkflow;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowExecutionMetadata;
 import io.temporal.client.WorkflowNotFoundException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Releases running browser VMs on a host whose image is no longer current. */
 public final class RetirementActivitiesImpl implements RetirementActivities {
-  private final WorkflowClient client;
+  private static final Logger log = LoggerFactory.getLogger(RetirementActivitiesImpl.class);
+
+  private final KindlingClient kindling;
 
   public RetirementActivitiesImpl(WorkflowClient client) {
-    this.client = client;
+    this.kindling = new KindlingClient(client);
   }
 
   @Override
   public int retireOlderThan(String hostId, String currentImageId) {
-    Validation.hostId(hostId);
-    Validation.imageId(currentImageId);
-    String query = "WorkflowType = '" + BrowserVmWorkflow.WORKFLOW_TYPE + "' AND ExecutionStatus = 'Running' AND "
-        + KindlingSearchAttributes.HOST.getName() + " = '" + hostId + "'";
+    try {
+      Validation.hostId(hostId);
+      Validation.imageId(currentImageId);
+    } catch (InvalidInputException e) {
+      throw FailureKind.INVALID_INPUT.failure(e.getMessage());
+    }
     int retired = 0;
-    for (WorkflowExecutionMetadata vm : client.listExecutions(query).toList()) {
-      String image = vm.getTypedSearchAttributes().get(KindlingSearchAttributes.IMAGE);
-      if (image != null && !image.equals(currentImageId)) {
+    for (VmSummary vm : kindling.list()) {
+      // A VM not yet placed has no host or image: it will boot whatever placement resolves now.
+      if (hostId.equals(vm.hostId()) && vm.imageId() != null && !vm.imageId().equals(currentImageId)) {
         try {
-          client.newWorkflowStub(BrowserVmWorkflow.class, vm.getExecution().getWorkflowId()).release();
+          kindling.release(vm.sessionId());
+          log.info("Retiring session {} on {}: image {} is not current", vm.sessionId(), hostId, vm.imageId());
           retired++;
         } catch (WorkflowNotFoundException endedMeanwhile) {
           // Already gone.

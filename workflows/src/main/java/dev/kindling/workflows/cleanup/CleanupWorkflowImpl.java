@@ -57,7 +57,16 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
         log.warn("Host {} skipped this round: {}", hosts.get(i), Failures.typed("inventory", e).getOriginalMessage());
       }
     }
-    int leasesEnded = liveness.endExpiredLeases();
+    int leasesEnded = 0;
+    try {
+      leasesEnded = liveness.endExpiredLeases();
+    } catch (RuntimeException e) {
+      if (Failures.isCancellation(e)) {
+        throw e;
+      }
+      // Orphans were handled; lease sweeping waits for the next run.
+      log.warn("Ending expired leases failed this round: {}", e.toString());
+    }
     CleanupReport report = new CleanupReport(hosts.size(), seen, live, destroyed, leasesEnded);
     log.info("Cleanup: {}", report);
     return report;
