@@ -96,24 +96,44 @@ public final class VmmActivitiesImpl implements VmmActivities {
             + " does not exist; createNetwork must run before bootVm");
       }
       ImageFiles image = ImageFiles.open(paths, imageId);
+      // A snapshot is checked before anything is written for the VM, so a refused one leaves nothing behind.
+      SnapshotFiles snapshot = mode == BootMode.RESTORE ? matchingSnapshot(imageId, request.image().snapshotId()) : null;
       removeVmmFiles(vmDir);
       new BootRecord(requestId, mode, imageId, System.currentTimeMillis()).write(vmDir);
       VmSecrets.ensure(vmDir);
       VmSpec spec = new VmSpec(vmId, imageId, vmDir, network.namespace(), network.tap(), network.guestMac(), memoryMib, vcpus,
           image.kernel(), image.initrd(), image.rootfs(), kernelCmdline(image, network));
       RunningVm vm;
-      if (mode == BootMode.RESTORE) {
-        Path snapshotDir = paths.snapshotDir(imageId, request.image().snapshotId());
-        if (!Files.exists(snapshotDir.resolve(SnapshotFiles.MANIFEST))) {
-          throw FailureKind.UNKNOWN_IMAGE.failure("snapshot " + request.image().snapshotId() + " of image " + imageId
-              + " is not on this host (" + snapshotDir + ")");
-        }
-        vm = vmm.restore(spec, SnapshotManifest.read(snapshotDir));
+      if (snapshot != null) {
+        vm = vmm.restore(spec, snapshot);
       } else {
         vm = vmm.boot(spec);
       }
       return handle(vm, mode);
     });
+  }
+
+  /**
+   * The snapshot {@code snapshotId} stored under {@code imageId}, refused with {@code SnapshotMismatch}
+   * when its manifest is unreadable or names another image (a copied or edited snapshot).
+   */
+  private SnapshotFiles matchingSnapshot(String imageId, String snapshotId) {
+    Path snapshotDir = paths.snapshotDir(imageId, snapshotId);
+    if (!Files.exists(snapshotDir.resolve(SnapshotFiles.MANIFEST))) {
+      throw FailureKind.UNKNOWN_IMAGE.failure("snapshot " + snapshotId + " of image " + imageId
+          + " is not on this host (" + snapshotDir + ")");
+    }
+    SnapshotFiles snapshot;
+    try {
+      snapshot = SnapshotManifest.read(snapshotDir);
+    } catch (UncheckedIOException e) {
+      throw FailureKind.SNAPSHOT_MISMATCH.failure("snapshot " + snapshotId + " has an unreadable manifest: " + e.getMessage());
+    }
+    if (!imageId.equals(snapshot.manifest().imageId())) {
+      throw FailureKind.SNAPSHOT_MISMATCH.failure("snapshot " + snapshotId + " in " + snapshotDir + " was taken from image "
+          + snapshot.manifest().imageId() + ", not " + imageId + "; it is never restored against another image");
+    }
+    return snapshot;
   }
 
   @Override
