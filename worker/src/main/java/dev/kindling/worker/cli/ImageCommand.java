@@ -33,13 +33,13 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "image", description = "Build, verify and list golden images.",
+@Command(name = "image", mixinStandardHelpOptions = true, description = "Build, verify and list golden images.",
     subcommands = {ImageCommand.Build.class, ImageCommand.Verify.class, ImageCommand.ListImages.class})
 final class ImageCommand {
   /** Lines of the guest's serial console printed with a failure. */
   private static final int SERIAL_LINES = 40;
 
-  @Command(name = "build", description = "Build the golden image (or find it cached), boot a canary, snapshot it, promote it.")
+  @Command(name = "build", mixinStandardHelpOptions = true, description = "Build the golden image (or find it cached), boot a canary, snapshot it, promote it.")
   static final class Build implements Callable<Integer> {
     @Mixin ConfigOptions options;
 
@@ -94,7 +94,7 @@ final class ImageCommand {
     }
   }
 
-  @Command(name = "verify", description = "Boot an image as a real VM in its own network namespace, check readiness"
+  @Command(name = "verify", mixinStandardHelpOptions = true, description = "Boot an image as a real VM in its own network namespace, check readiness"
       + " stage by stage up to a complete RFB handshake, print each stage's timing, and remove everything it made.")
   static final class Verify implements Callable<Integer> {
     @Mixin ConfigOptions options;
@@ -137,7 +137,7 @@ final class ImageCommand {
     }
   }
 
-  @Command(name = "list", description = "List the images in the cache; '*' marks the current one.")
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List the images in the cache; '*' marks the current one.")
   static final class ListImages implements Callable<Integer> {
     @Mixin ConfigOptions options;
 
