@@ -28,14 +28,25 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
   private final Function<String, VmmLiveness> livenessByVmId;
   private final ReadinessProbe probe;
   private final DiagnosticsCollector collector;
+  private final Duration maxTimeout;
 
   public ReadinessActivitiesImpl(HostPaths paths, Function<String, VmmLiveness> livenessByVmId) {
     this(paths, livenessByVmId, ProbeSettings.defaults());
   }
 
   public ReadinessActivitiesImpl(HostPaths paths, Function<String, VmmLiveness> livenessByVmId, ProbeSettings settings) {
+    this(paths, livenessByVmId, settings, null);
+  }
+
+  /**
+   * @param maxTimeout the host's ceiling on any request's readiness deadline (its configured
+   *     readiness timeout), or null for none: a workflow's deadline is a default, the host decides
+   */
+  public ReadinessActivitiesImpl(
+      HostPaths paths, Function<String, VmmLiveness> livenessByVmId, ProbeSettings settings, Duration maxTimeout) {
     this.paths = paths;
     this.livenessByVmId = livenessByVmId;
+    this.maxTimeout = maxTimeout;
     this.collector = new DiagnosticsCollector();
     this.probe = new ReadinessProbe(settings, collector);
   }
@@ -54,7 +65,7 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
       throw FailureKind.VMM_FAILED_TO_START.failure("the VM has no secrets: " + e.getMessage());
     }
     try {
-      return probe.await(target, livenessOf(vm.vmId()), Duration.ofMillis(request.timeoutMillis()), heartbeats());
+      return probe.await(target, livenessOf(vm.vmId()), deadline(request), heartbeats());
     } catch (ReadinessFailure failure) {
       throw failure.toApplicationFailure();
     }
@@ -68,6 +79,11 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
         vm.network() != null ? vm.network().guestAddress() : GuestNetwork.GUEST_ADDRESS,
         "", paths.vmDir(vm.vmId()).resolve(ProbeTarget.SERIAL_LOG));
     return collector.collect(target, "describe", "requested", livenessOf(vm.vmId()), null);
+  }
+
+  private Duration deadline(ReadinessRequest request) {
+    Duration requested = Duration.ofMillis(request.timeoutMillis());
+    return maxTimeout != null && maxTimeout.compareTo(requested) < 0 ? maxTimeout : requested;
   }
 
   private VmmLiveness livenessOf(String vmId) {

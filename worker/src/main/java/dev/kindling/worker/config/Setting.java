@@ -20,7 +20,7 @@ public enum Setting {
   KERNEL_ARGS("vm.kernelArgs", "", "Extra guest kernel arguments, appended last (e.g. systemd.mask=... for diagnosis)."),
   MEMORY_MIB("vm.memoryMib", "512", "Guest memory."),
   VCPUS("vm.vcpus", "1", "Guest vCPUs."),
-  READINESS_TIMEOUT_SECONDS("vm.readinessTimeoutSeconds", "120", "How long a VM may take to become RFB-ready."),
+  READINESS_TIMEOUT_SECONDS("vm.readinessTimeoutSeconds", "120", "How long a VM may take to become RFB-ready; caps the workflow's own deadline (2 min cold, 30 s restore)."),
   PROXY_BIND("proxy.bind", "127.0.0.1", "Address the proxy listens on."),
   PROXY_PORT("proxy.port", "6090", "Port the proxy listens on."),
   PROXY_ORIGINS("proxy.allowedOrigins", "", "Comma-separated Origins allowed to open sessions; empty: same origin only."),

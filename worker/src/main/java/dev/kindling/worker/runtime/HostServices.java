@@ -2,6 +2,7 @@ package dev.kindling.worker.runtime;
 
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
+import dev.kindling.activities.readiness.ProbeSettings;
 import dev.kindling.activities.readiness.ReadinessActivitiesImpl;
 import dev.kindling.activities.readiness.VmmLiveness;
 import dev.kindling.activities.vmm.Heartbeat;
@@ -54,7 +55,8 @@ public record HostServices(
     Vmm vmm = QemuVmm.forHost(qemu, Heartbeat.ofCurrentActivity());
     VmProcesses processes = new VmProcesses(paths);
     VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, vmm, extraKernelArgs, STOP_GRACE);
-    ReadinessActivitiesImpl readiness = new ReadinessActivitiesImpl(paths, vmId -> liveness(processes, vmId));
+    ReadinessActivitiesImpl readiness = new ReadinessActivitiesImpl(paths, vmId -> liveness(processes, vmId),
+        ProbeSettings.defaults(), Duration.ofSeconds(config.intValue(Setting.READINESS_TIMEOUT_SECONDS)));
     return new HostServices(config, paths, vmm, processes, new NetworkActivitiesImpl(paths), vmms, readiness,
         new ImageActivitiesImpl(paths), extraKernelArgs);
   }

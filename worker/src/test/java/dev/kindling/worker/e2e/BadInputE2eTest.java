@@ -1,0 +1,184 @@
+package dev.kindling.worker.e2e;
+
+import static dev.kindling.activities.testing.HostCapability.IPROUTE2;
+import static dev.kindling.activities.testing.HostCapability.QEMU;
+import static dev.kindling.activities.testing.HostCapability.ROOT;
+import static dev.kindling.activities.testing.HostCapability.TUN;
+import static dev.kindling.activities.testing.HostCapability.VM_TESTS_ENABLED;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.worker.cli.KindlingCli;
+import dev.kindling.worker.dev.DevStack;
+import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.InvalidInputException;
+import dev.kindling.workflows.TaskQueues;
+import dev.kindling.workflows.client.KindlingClient;
+import dev.kindling.workflows.host.BootMode;
+import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.vm.BrowserVmWorkflow;
+import dev.kindling.workflows.vm.Phase;
+import dev.kindling.workflows.vm.VmDescription;
+import dev.kindling.workflows.vm.VmRequest;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.client.WorkflowStub;
+import io.temporal.failure.ApplicationFailure;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Bad input gets a clear typed error before anything changes on the host: no VM directory, no
+ * namespace, no VMM. Checked at all three doors: the Java client, a raw workflow start (what a
+ * backend in another language does), and the CLI.
+ */
+@Tag("vm")
+@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, VM_TESTS_ENABLED})
+class BadInputE2eTest {
+  private static final String OVERLONG = "s".repeat(65);
+  /** A well-formed content hash that no image has. */
+  private static final String UNKNOWN_IMAGE = "0".repeat(64);
+
+  private static Path runDir;
+  private static DevStack stack;
+  private static KindlingClient client;
+
+  @BeforeAll
+  static void startStack() throws Exception {
+    runDir = E2e.tempRunDir();
+    stack = DevStack.start(E2e.config(runDir, Map.of()));
+    client = new KindlingClient(stack.connection().client());
+  }
+
+  @AfterAll
+  static void stopStack() throws Exception {
+    if (stack != null) {
+      stack.close();
+    }
+    E2e.deleteRecursively(runDir);
+  }
+
+  @AfterEach
+  void nothingChangedOnTheHost() {
+    assertEquals(List.of(), E2e.vmDirs(stack.host().paths()), "no VM directory was created");
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"has space", "has/slash", "../up", ""})
+  void clientRejectsMalformedSessionIds(String session) {
+    InvalidInputException e = assertThrows(InvalidInputException.class, () -> client.startVm(VmRequest.forSession(session)));
+    assertTrue(e.getMessage().contains("sessionId"), e.getMessage());
+  }
+
+  @Test
+  void clientRejectsOverlongSessionId() {
+    InvalidInputException e = assertThrows(InvalidInputException.class, () -> client.startVm(VmRequest.forSession(OVERLONG)));
+    assertTrue(e.getMessage().contains("sessionId"), e.getMessage());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"has space", "has/slash", "s0123456789012345678901234567890123456789012345678901234567890123456789"})
+  void workflowStartedWithoutTheClientFailsInvalidInputBeforePlacement(String session) {
+    // A backend in another language names the workflow itself and sends the request as JSON.
+    String workflowId = "browser-vm-" + E2e.session("raw");
+    WorkflowStub stub = stack.connection().client().newUntypedWorkflowStub(BrowserVmWorkflow.WORKFLOW_TYPE,
+        WorkflowOptions.newBuilder().setWorkflowId(workflowId).setTaskQueue(TaskQueues.SHARED).build());
+    stub.start(new VmRequest(session, null, BootMode.AUTO, 0, 0, 0, 0));
+    ApplicationFailure failure = failureOf(() -> stub.getResult(VmDescription.class));
+    assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
+    assertTrue(failure.getOriginalMessage().contains("sessionId"), failure.getOriginalMessage());
+    VmDescription description = stack.connection().client()
+        .newWorkflowStub(BrowserVmWorkflow.class, workflowId).describe();
+    assertNothingProvisioned(description);
+  }
+
+  @Test
+  void negativeTtlFailsInvalidInputBeforePlacement() {
+    String session = E2e.session("ttl");
+    client.startVm(new VmRequest(session, null, BootMode.AUTO, -5, 0, 0, 0));
+    ApplicationFailure failure = failureOf(() -> client.awaitEnd(session));
+    assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
+    assertTrue(failure.getOriginalMessage().contains("ttlSeconds"), failure.getOriginalMessage());
+    assertNothingProvisioned(client.describe(session));
+  }
+
+  @Test
+  void malformedImageIdFailsInvalidInputBeforePlacement() {
+    String session = E2e.session("badimg");
+    client.startVm(new VmRequest(session, "not-a-content-hash", BootMode.AUTO, 0, 0, 0, 0));
+    ApplicationFailure failure = failureOf(() -> client.awaitEnd(session));
+    assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
+    assertNothingProvisioned(client.describe(session));
+  }
+
+  @Test
+  void unknownImageFailsUnknownImageAtPlacementBeforeTheNetwork() {
+    String session = E2e.session("noimg");
+    client.startVm(new VmRequest(session, UNKNOWN_IMAGE, BootMode.AUTO, 0, 0, 0, 0));
+    ApplicationFailure failure = failureOf(() -> client.awaitEnd(session));
+    assertEquals(FailureKind.UNKNOWN_IMAGE.type(), failure.getType());
+    assertTrue(failure.getOriginalMessage().contains(UNKNOWN_IMAGE), failure.getOriginalMessage());
+    VmDescription description = client.describe(session);
+    assertEquals(Phase.FAILED, description.phase());
+    assertEquals(FailureKind.UNKNOWN_IMAGE.type(), description.failureType());
+    assertNull(description.endpoint());
+    assertTrue(description.timings().stream().noneMatch(t -> t.stage().equals("network") || t.stage().equals("vmm-start")),
+        "it never got past placement: " + description.timings());
+    assertFalse(NetworkNamespaces.exists(GuestNetwork.namespaceFor(description.vmId())));
+    E2e.assertNothingLeft(stack.host().paths(), description.vmId());
+  }
+
+  @Test
+  void cliExitsWithInvalidInputForEachBadField() {
+    String temporal = "temporal.target=" + stack.temporalTarget();
+    String run = "run.dir=" + runDir;
+    assertEquals(KindlingCli.EXIT_INVALID_INPUT, KindlingCli.execute("vm", "create", "--session", "has space", "--set", temporal, "--set", run));
+    assertEquals(KindlingCli.EXIT_INVALID_INPUT, KindlingCli.execute("vm", "create", "--session", "has/slash", "--set", temporal, "--set", run));
+    assertEquals(KindlingCli.EXIT_INVALID_INPUT, KindlingCli.execute("vm", "create", "--session", OVERLONG, "--set", temporal, "--set", run));
+    assertEquals(KindlingCli.EXIT_INVALID_INPUT,
+        KindlingCli.execute("vm", "create", "--session", E2e.session("cli"), "--ttl", "-5", "--set", temporal, "--set", run));
+    assertEquals(KindlingCli.EXIT_INVALID_INPUT,
+        KindlingCli.execute("vm", "create", "--session", E2e.session("cli"), "--image", "not-a-hash", "--set", temporal, "--set", run));
+  }
+
+  @Test
+  void cliReportsUnknownImageAsATypedFailure() {
+    String session = E2e.session("cli-noimg");
+    int exit = KindlingCli.execute("vm", "create", "--session", session, "--image", UNKNOWN_IMAGE, "--timeout", "60",
+        "--set", "temporal.target=" + stack.temporalTarget(), "--set", "run.dir=" + runDir);
+    assertEquals(KindlingCli.EXIT_FAILED, exit);
+    assertEquals(FailureKind.UNKNOWN_IMAGE.type(), client.describe(session).failureType());
+  }
+
+  /** Failed before a VM id was chosen: nothing on any host can be named after it. */
+  private static void assertNothingProvisioned(VmDescription description) {
+    assertEquals(Phase.FAILED, description.phase());
+    assertEquals(FailureKind.INVALID_INPUT.type(), description.failureType());
+    assertNull(description.vmId(), "no VM id was allocated");
+    assertNull(description.hostId(), "no host was chosen");
+    assertTrue(description.timings().isEmpty(), "no phase completed: " + description.timings());
+  }
+
+  private static ApplicationFailure failureOf(org.junit.jupiter.api.function.Executable call) {
+    WorkflowFailedException thrown = assertThrows(WorkflowFailedException.class, call);
+    for (Throwable t = thrown; t != null; t = t.getCause()) {
+      if (t instanceof ApplicationFailure app) {
+        return app;
+      }
+    }
+    throw new AssertionError("no typed failure in " + thrown, thrown);
+  }
+}

@@ -1,0 +1,140 @@
+package dev.kindling.worker.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.snapshot.ImageStore;
+import dev.kindling.worker.config.KindlingConfig;
+import dev.kindling.worker.config.Setting;
+import dev.kindling.worker.dev.DevStack;
+import dev.kindling.worker.runtime.LeakCheck;
+import dev.kindling.workflows.TaskQueues;
+import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.host.ImageRef;
+import dev.kindling.workflows.image.GoldenImageWorkflow;
+import dev.kindling.workflows.image.ImageBuildRequest;
+import io.temporal.api.common.v1.Payload;
+import io.temporal.api.history.v1.HistoryEvent;
+import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowOptions;
+import io.temporal.common.converter.DefaultDataConverter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** What the end-to-end tests share: configuration, the golden image, and the leak assertions. */
+final class E2e {
+  private static final Logger log = LoggerFactory.getLogger(E2e.class);
+
+  /** Restores take seconds, cold boots tens of seconds; a busy two-core host needs the headroom. */
+  static final java.time.Duration READY_WITHIN = java.time.Duration.ofMinutes(4);
+
+  private E2e() {}
+
+  /** Configuration on a free Temporal port and proxy port, with {@code runDir} for per-VM files and the real image cache. */
+  static KindlingConfig config(Path runDir, Map<Setting, String> extra) {
+    Map<Setting, String> flags = new EnumMap<>(Setting.class);
+    flags.put(Setting.TEMPORAL_TARGET, "localhost:0");
+    flags.put(Setting.PROXY_PORT, "0");
+    flags.put(Setting.RUN_DIR, runDir.toString());
+    flags.putAll(extra);
+    return KindlingConfig.load(null, Map.of(), flags);
+  }
+
+  static Path tempRunDir() throws IOException {
+    return Files.createTempDirectory("kindling-e2e-");
+  }
+
+  static String session(String what) {
+    return "e2e-" + what + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  /**
+   * The current image, built, canary-verified, snapshotted and promoted through the golden image
+   * workflow when this host has none yet (a cached build makes that quick).
+   */
+  static ImageRef ensureCurrentImage(DevStack stack) {
+    return ensureCurrentImage(stack.connection().client(), stack.config());
+  }
+
+  /** As {@link #ensureCurrentImage(DevStack)}, with a worker for {@code config}'s host polling elsewhere. */
+  static ImageRef ensureCurrentImage(WorkflowClient client, KindlingConfig config) {
+    ImageStore store = new ImageStore(config.paths());
+    return store.current().orElseGet(() -> {
+      log.info("no current image in {}; building one through the golden image workflow", config.paths().cacheDir());
+      GoldenImageWorkflow golden = client.newWorkflowStub(GoldenImageWorkflow.class,
+          WorkflowOptions.newBuilder()
+              .setWorkflowId(GoldenImageWorkflow.workflowId(config.hostId()))
+              .setTaskQueue(TaskQueues.SHARED)
+              .build());
+      return golden.run(new ImageBuildRequest(config.hostId(), true, false)).image();
+    });
+  }
+
+  /** Nothing of {@code vmId} is left: no VMM process, namespace (and so no TAP), overlay or VM directory. */
+  static void assertNothingLeft(HostPaths paths, String vmId) {
+    LeakCheck leaks = LeakCheck.forVm(paths, vmId);
+    assertTrue(leaks.clean(), leaks.summary());
+    assertFalse(NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)), "namespace " + GuestNetwork.namespaceFor(vmId) + " remains");
+    assertFalse(namespaces().contains(GuestNetwork.namespaceFor(vmId)), "ip netns still lists " + GuestNetwork.namespaceFor(vmId));
+  }
+
+  /** Kindling's namespaces on this host now (other people's VMs included). */
+  static List<String> namespaces() {
+    try (Stream<Path> entries = Files.list(NetworkNamespaces.NETNS_DIR)) {
+      return entries.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(GuestNetwork.NAMESPACE_PREFIX)).sorted().toList();
+    } catch (java.nio.file.NoSuchFileException none) {
+      return List.of();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** VM directories under the run directory. */
+  static List<String> vmDirs(HostPaths paths) {
+    if (!Files.isDirectory(paths.vmsDir())) {
+      return List.of();
+    }
+    try (Stream<Path> entries = Files.list(paths.vmsDir())) {
+      return entries.map(p -> p.getFileName().toString()).sorted().toList();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /** The last value of each search attribute the workflow upserted, from its history. */
+  static Map<String, String> upsertedSearchAttributes(WorkflowClient client, String workflowId) {
+    Map<String, String> values = new LinkedHashMap<>();
+    for (HistoryEvent event : client.fetchHistory(workflowId).getEvents()) {
+      if (event.hasUpsertWorkflowSearchAttributesEventAttributes()) {
+        Map<String, Payload> fields =
+            event.getUpsertWorkflowSearchAttributesEventAttributes().getSearchAttributes().getIndexedFieldsMap();
+        fields.forEach((name, payload) ->
+            values.put(name, DefaultDataConverter.STANDARD_INSTANCE.fromPayload(payload, String.class, String.class)));
+      }
+    }
+    return values;
+  }
+
+  static void deleteRecursively(Path dir) {
+    if (dir == null || !Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(dir)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      log.warn("could not delete {}: {}", dir, e.toString());
+    }
+  }
+}
