@@ -30,7 +30,9 @@ public enum FailureKind {
   /** A host step ran past its start-to-close timeout. */
   STEP_TIMED_OUT("StepTimedOut", "host", false),
   /** Teardown could not remove everything; the cleanup reconciler will retry on that host. */
-  TEARDOWN_FAILED("TeardownFailed", "teardown", false);
+  TEARDOWN_FAILED("TeardownFailed", "teardown", false),
+  /** The workflow was cancelled before its VM became ready (recorded in describe; Temporal shows it as cancelled). */
+  CANCELLED("Cancelled", "cancellation", false);
 
   private final String type;
   private final String stage;

@@ -48,6 +48,7 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
 
   private final RetirementActivities retirement = Workflow.newActivityStub(RetirementActivities.class, RETIREMENT);
   private final List<StageTiming> timings = new ArrayList<>();
+  private String currentStage;
   private long stageStartedAt;
 
   @Override
@@ -148,8 +149,6 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
       log.warn("Canary {} teardown incomplete; cleanup will retry: {}", vmId, e.toString());
     }
   }
-
-  private String currentStage;
 
   private void stage(String next) {
     long now = Workflow.currentTimeMillis();

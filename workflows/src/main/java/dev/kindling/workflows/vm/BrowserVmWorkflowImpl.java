@@ -84,8 +84,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     try {
       valid = ValidRequest.of(request);
     } catch (InvalidInputException e) {
-      progress.failed(FailureKind.INVALID_INPUT.type(), e.getMessage());
-      progress.end(Phase.FAILED, Workflow.currentTimeMillis());
+      fail(FailureKind.INVALID_INPUT.type(), e.getMessage());
       throw FailureKind.INVALID_INPUT.failure(e.getMessage());
     }
     progress.vmId(vmIdFrom(Workflow.randomUUID().toString()));
@@ -103,7 +102,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
         return progress.describe();
       }
       if (Failures.isCancellation(e)) {
-        fail("Cancelled", "cancelled during " + progress.phase());
+        fail(FailureKind.CANCELLED.type(), "cancelled during " + progress.phase());
         compensate();
         throw e;
       }

@@ -90,6 +90,14 @@ class BrowserVmWorkflowTest {
     return cluster.client.newWorkflowStub(BrowserVmWorkflow.class, BrowserVmWorkflow.workflowId(sessionId));
   }
 
+  /**
+   * When the workflow closed, in server time. (The test server's clock keeps skipping after a
+   * workflow ends, so the environment's current time is no measure of the lease.)
+   */
+  private long closedAt(String sessionId) {
+    return kindling.workflowStub(sessionId).describe().getCloseTime().toEpochMilli();
+  }
+
   private static ApplicationFailure failureOf(WorkflowFailedException e) {
     return assertInstanceOf(ApplicationFailure.class, e.getCause());
   }
@@ -304,7 +312,8 @@ class BrowserVmWorkflowTest {
     VmDescription ended = kindling.awaitEnd("s-ttl");
 
     assertEquals(Phase.RELEASED, ended.phase());
-    assertTrue(cluster.env.currentTimeMillis() - readyAt >= Duration.ofSeconds(600).toMillis() - 1000);
+    long held = closedAt("s-ttl") - readyAt;
+    assertTrue(held >= 599_000 && held < 3_600_000, "held " + held + " ms");
     assertEquals("EXPIRED", kindling.workflowStub("s-ttl").describe().getMemo("leaseEnd", String.class));
     verify(h1.vmm()).destroyVm(any());
     verify(h1.network()).deleteNetwork(any());
@@ -320,7 +329,7 @@ class BrowserVmWorkflowTest {
     VmDescription ended = kindling.awaitEnd("s-idle");
 
     assertEquals(Phase.RELEASED, ended.phase());
-    long held = cluster.env.currentTimeMillis() - readyAt;
+    long held = closedAt("s-idle") - readyAt;
     assertTrue(held >= 119_000 && held < 3_600_000, "held " + held + " ms");
     assertEquals("IDLE", kindling.workflowStub("s-idle").describe().getMemo("leaseEnd", String.class));
   }
@@ -336,7 +345,8 @@ class BrowserVmWorkflowTest {
 
     kindling.awaitEnd("s-idle2");
 
-    assertTrue(cluster.env.currentTimeMillis() - extendedAt >= 119_000, "the idle timer restarted at extend");
+    long held = closedAt("s-idle2") - extendedAt;
+    assertTrue(held >= 119_000 && held < 3_600_000, "the idle timer restarted at extend; held " + held + " ms");
   }
 
   @Test
@@ -408,6 +418,40 @@ class BrowserVmWorkflowTest {
     verify(h1.vmm()).bootVm(boot.capture());
     verify(h1.vmm()).destroyVm(new VmRef(boot.getValue().requestId(), boot.getValue().vmId(), VmNetwork.standard(boot.getValue().vmId())));
     verify(h1.network()).deleteNetwork(network.getValue());
+  }
+
+  @Test
+  void cancellationDuringProvisioningCompensatesAndEndsCancelled() throws Exception {
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
+    doAnswer(
+            call -> {
+              while (true) {
+                Activity.getExecutionContext().heartbeat("probing");
+                Thread.sleep(20);
+              }
+            })
+        .when(h1.readiness())
+        .awaitReady(any());
+    kindling.startVm(VmRequest.forSession("s-cancel-early"));
+    BrowserVmWorkflow vm = vm("s-cancel-early");
+    awaitPhase(vm, Phase.READINESS);
+
+    kindling.workflowStub("s-cancel-early").cancel();
+
+    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-cancel-early"));
+    assertInstanceOf(io.temporal.failure.CanceledFailure.class, failed.getCause());
+    ArgumentCaptor<NetworkRequest> network = ArgumentCaptor.forClass(NetworkRequest.class);
+    ArgumentCaptor<BootRequest> boot = ArgumentCaptor.forClass(BootRequest.class);
+    InOrder order = inOrder(h1.network(), h1.vmm(), h1.readiness());
+    order.verify(h1.network()).createNetwork(network.capture());
+    order.verify(h1.vmm()).bootVm(boot.capture());
+    order.verify(h1.readiness()).awaitReady(any());
+    String vmId = boot.getValue().vmId();
+    order.verify(h1.vmm()).destroyVm(new VmRef(boot.getValue().requestId(), vmId, VmNetwork.standard(vmId)));
+    order.verify(h1.network()).deleteNetwork(network.getValue());
+    VmDescription described = kindling.describe("s-cancel-early");
+    assertEquals(Phase.FAILED, described.phase());
+    assertEquals(FailureKind.CANCELLED.type(), described.failureType());
   }
 
   @Test
