@@ -16,7 +16,8 @@ import java.util.List;
  * @param idleTimeout a session with no data either way for this long is closed
  * @param sessionConnectionLimit at most this many concurrent connections per session
  * @param maxFrameBytes the largest frame or message relayed; larger ones close with 1009
- * @param maxQueuedBytes per direction, the most bytes read from one side and not yet written to the other
+ * @param maxQueuedBytes per direction, how many bytes read from one side may wait to be written to the other
+ *     before the proxy stops reading that side (exceeded by at most one read of 64 KiB)
  * @param writeTimeout a frame not written within this time closes the session
  * @param upstreamConnectTimeout how long connecting and upgrading to a VM's websockify may take
  * @param noVncDir where Debian's novnc package keeps noVNC
@@ -41,6 +42,8 @@ public record ProxyConfig(
     boolean allowLoopbackUpstreams) {
 
   public static final int MIN_FRAME_BYTES = 1 << 20;
+  /** Frames are relayed in pieces of at most one 64 KiB read, so the queue bound need not hold a whole frame. */
+  public static final int MIN_QUEUED_BYTES = 64 * 1024;
 
   public ProxyConfig {
     allowedOrigins = List.copyOf(allowedOrigins);
@@ -54,8 +57,8 @@ public record ProxyConfig(
     if (maxFrameBytes < MIN_FRAME_BYTES) {
       throw new IllegalArgumentException("maxFrameBytes must be at least 1 MiB, was " + maxFrameBytes);
     }
-    if (maxQueuedBytes < maxFrameBytes) {
-      throw new IllegalArgumentException("maxQueuedBytes must hold at least one frame (" + maxFrameBytes + "), was " + maxQueuedBytes);
+    if (maxQueuedBytes < MIN_QUEUED_BYTES) {
+      throw new IllegalArgumentException("maxQueuedBytes must be at least " + MIN_QUEUED_BYTES + " (one read), was " + maxQueuedBytes);
     }
     if (sessionConnectionLimit < 1) {
       throw new IllegalArgumentException("sessionConnectionLimit must be at least 1");
@@ -118,7 +121,7 @@ public record ProxyConfig(
     private Duration idleTimeout = Duration.ofMinutes(15);
     private int sessionConnectionLimit = 4;
     private int maxFrameBytes = 4 << 20;
-    private long maxQueuedBytes = 4L << 20;
+    private long maxQueuedBytes = 1L << 20;
     private Duration writeTimeout = Duration.ofSeconds(20);
     private Duration upstreamConnectTimeout = Duration.ofSeconds(5);
     private Path noVncDir = Path.of("/usr/share/novnc");
@@ -181,7 +184,7 @@ public record ProxyConfig(
       return this;
     }
 
-    /** Default 4 MiB per direction per session. */
+    /** Default 1 MiB per direction per session. */
     public Builder maxQueuedBytes(long value) {
       maxQueuedBytes = value;
       return this;

@@ -174,37 +174,29 @@ final class Relay {
 
   private void forwardBinary(Direction direction, Session from, Session to, ByteBuffer payload, boolean last, Callback callback) {
     int size = payload.remaining();
-    if (!direction.admit(size)) {
-      callback.fail(new IllegalStateException("queue bound exceeded"));
-      end(CloseOutcome.INTERNAL_ERROR, "relay queue over " + config.maxQueuedBytes() + " bytes", null);
-      return;
-    }
+    direction.admit(size);
     lastDataNanos = System.nanoTime();
     to.sendPartialBinary(payload, last, Callback.from(() -> {
-      direction.written(size);
+      // The payload belongs to the side it was read from until it has been written.
       callback.succeed();
-      from.demand();
+      direction.written(size, from);
     }, failure -> {
-      direction.written(size);
       callback.fail(failure);
+      direction.failed(size);
       writeFailed(direction, failure);
     }));
+    direction.demandIfRoom(from);
   }
 
   private void forwardText(Direction direction, Session from, Session to, String payload, boolean last) {
     int size = utf8Length(payload);
-    if (!direction.admit(size)) {
-      end(CloseOutcome.INTERNAL_ERROR, "relay queue over " + config.maxQueuedBytes() + " bytes", null);
-      return;
-    }
+    direction.admit(size);
     lastDataNanos = System.nanoTime();
-    to.sendPartialText(payload, last, Callback.from(() -> {
-      direction.written(size);
-      from.demand();
-    }, failure -> {
-      direction.written(size);
+    to.sendPartialText(payload, last, Callback.from(() -> direction.written(size, from), failure -> {
+      direction.failed(size);
       writeFailed(direction, failure);
     }));
+    direction.demandIfRoom(from);
   }
 
   private static int utf8Length(String text) {
@@ -237,39 +229,61 @@ final class Relay {
     session.sendPong(payload, Callback.from(session::demand, failure -> {}));
   }
 
-  /** Bytes in flight one way: admitted when read, released when written. */
+  /**
+   * Bytes read from one side and not yet written to the other. The next frame is demanded while
+   * fewer than {@code maxQueuedBytes} are unwritten; at the bound the side is paused, and the write
+   * completion that brings it back under the bound demands again. Exactly one of the two paths
+   * demands, so each side has at most one demand outstanding.
+   */
   private final class Direction {
     private final String label;
     private final boolean toUpstream;
     private final AtomicLong inFlight = new AtomicLong();
-    private volatile long writeStartedNanos;
+    private final AtomicBoolean paused = new AtomicBoolean();
+    private volatile long lastProgressNanos;
 
     Direction(String label, boolean toUpstream) {
       this.label = label;
       this.toUpstream = toUpstream;
     }
 
-    boolean admit(long bytes) {
-      if (inFlight.addAndGet(bytes) > config.maxQueuedBytes()) {
-        inFlight.addAndGet(-bytes);
-        return false;
+    void admit(long bytes) {
+      if (inFlight.getAndAdd(bytes) == 0) {
+        lastProgressNanos = System.nanoTime();
       }
-      writeStartedNanos = System.nanoTime();
       metrics.queued(bytes);
-      return true;
     }
 
-    void written(long bytes) {
-      if (inFlight.addAndGet(-bytes) == 0) {
-        writeStartedNanos = 0;
+    /** After forwarding a frame: demand the next one now, or pause until writes catch up. */
+    void demandIfRoom(Session from) {
+      if (inFlight.get() < config.maxQueuedBytes()) {
+        from.demand();
+        return;
       }
+      paused.set(true);
+      if (inFlight.get() < config.maxQueuedBytes() && paused.compareAndSet(true, false)) {
+        from.demand();
+      }
+    }
+
+    void written(long bytes, Session from) {
+      lastProgressNanos = System.nanoTime();
+      long left = inFlight.addAndGet(-bytes);
       metrics.queued(-bytes);
       metrics.relayed(toUpstream, bytes);
+      if (left < config.maxQueuedBytes() && paused.get() && paused.compareAndSet(true, false)) {
+        from.demand();
+      }
     }
 
+    void failed(long bytes) {
+      inFlight.addAndGet(-bytes);
+      metrics.queued(-bytes);
+    }
+
+    /** How long writes this way have made no progress while bytes were waiting; 0 when none wait. */
     long stalledSince(long now) {
-      long started = writeStartedNanos;
-      return started == 0 ? 0 : now - started;
+      return inFlight.get() == 0 ? 0 : now - lastProgressNanos;
     }
 
     @Override

@@ -24,6 +24,13 @@ final class UpstreamConnector implements AutoCloseable {
   /** websockify speaks raw binary RFB under this subprotocol. */
   static final String BINARY = "binary";
 
+  /**
+   * How much one read takes from a socket, and so the largest piece of a frame relayed at once.
+   * Jetty's default of 4 KiB cut a 64 KiB framebuffer update into 16 reads, writes and demands;
+   * the buffer is only held while a connection has unread data, so idle connections do not pay.
+   */
+  static final int READ_BUFFER_BYTES = 64 * 1024;
+
   private final WebSocketClient client;
   private final boolean allowLoopback;
 
@@ -49,6 +56,7 @@ final class UpstreamConnector implements AutoCloseable {
     client.setMaxTextMessageSize(config.maxFrameBytes());
     client.setIdleTimeout(jettyIdleTimeout(config));
     client.setMaxOutgoingFrames(64);
+    client.setInputBufferSize(READ_BUFFER_BYTES);
     client.setStopAtShutdown(false);
   }
 

@@ -1,0 +1,493 @@
+package dev.kindling.proxy.bench;
+
+import ch.qos.logback.classic.Level;
+import dev.kindling.proxy.LoopbackUpstream;
+import dev.kindling.proxy.ProxyConfig;
+import dev.kindling.proxy.ProxyServer;
+import dev.kindling.proxy.Route;
+import dev.kindling.proxy.RouteResolver;
+import dev.kindling.proxy.SessionTokens;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.StandardSocketOptions;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Set;
+import org.eclipse.jetty.websocket.api.Session;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs the Kindling proxy and Debian's websockify side by side, relaying to the same loopback
+ * echo backend, and writes the "Proxy" section of docs/BENCHMARKS.md. Not a test: speed is
+ * measured here, never asserted in tests. Run it with {@code proxy/bench.sh}.
+ *
+ * <p>Measured: added round-trip latency (p50/p99) for 32-byte frames, echo throughput with
+ * 64 KiB frames, heap and process memory per idle connection, and how many idle connections each
+ * holds within a bounded count and time. Everything stays on 127.0.0.1.
+ */
+public final class ProxyBenchmark {
+  static final String SERVE_PROXY = "--serve-proxy";
+  static final String SERVE_ECHO = "--serve-echo";
+  static final byte[] KEY = "kindling-benchmark-key-not-a-secret-0123".getBytes(StandardCharsets.US_ASCII);
+
+  private static final int SMALL = 32;
+  private static final int LATENCY_WARMUP = 5000;
+  private static final int LATENCY_ROUNDS = 10_000;
+  private static final int FRAME = 64 * 1024;
+  private static final int WINDOW = 16 * FRAME;
+  private static final Duration WARMUP = Duration.ofSeconds(2);
+  private static final Duration MEASURE = Duration.ofSeconds(2);
+  private static final int THROUGHPUT_ROUNDS = 4;
+  private static final int PROXY_IDLE_TARGET = 10_000;
+  private static final int WEBSOCKIFY_IDLE_CAP = 1_000;
+  private static final Duration IDLE_TIME_LIMIT = Duration.ofSeconds(180);
+
+  private ProxyBenchmark() {}
+
+  public static void main(String[] args) throws Throwable {
+    if (args.length == 2 && args[0].equals(SERVE_PROXY)) {
+      serveProxy(Integer.parseInt(args[1]));
+      return;
+    }
+    if (args.length == 1 && args[0].equals(SERVE_ECHO)) {
+      serveEcho();
+      return;
+    }
+    quietLogs();
+    long fdLimit = FileLimits.raise(65_536);
+    // Every connection through the proxy is two sockets in the proxy's process.
+    int proxyIdleCap = (int) Math.min(PROXY_IDLE_TARGET, (fdLimit - 200) / 2);
+    log("open-file limit %d per process: at most %d idle connections through the proxy", fdLimit, proxyIdleCap);
+    Set<String> phases = Set.of(System.getProperty("bench.phases", "latency,throughput,idle").split(","));
+    Instant started = Instant.now();
+    Results r = new Results();
+    try (ChildJvm echo = new ChildJvm(SERVE_ECHO)) {
+      int wsEchoPort = echo.port("ws");
+      int tcpEchoPort = echo.port("tcp");
+      try (ChildJvm proxy = new ChildJvm(SERVE_PROXY, Integer.toString(wsEchoPort));
+          Websockify websockify = new Websockify(tcpEchoPort)) {
+        int proxyPort = proxy.port("port");
+        r.websockifyVersion = websockify.version();
+        SessionTokens tokens = new SessionTokens(KEY);
+        URI direct = URI.create("ws://127.0.0.1:" + wsEchoPort + EchoBackend.PATH);
+        URI viaWebsockify = URI.create("ws://127.0.0.1:" + websockify.port + "/");
+        if (phases.contains("latency")) {
+          log("latency: %d round trips of %d bytes each way, in blocks that alternate between the relays", LATENCY_ROUNDS, SMALL);
+          try (BenchClient client = new BenchClient()) {
+            BenchClient.Counting toDirect = client.connect(direct);
+            BenchClient.Counting toProxy = client.connect(proxyUri(proxyPort, "bench-0", tokens));
+            BenchClient.Counting toWebsockify = client.connect(viaWebsockify);
+            try (SocketChannel toTcp = SocketChannel.open(new InetSocketAddress("127.0.0.1", tcpEchoPort))) {
+              toTcp.setOption(StandardSocketOptions.TCP_NODELAY, true);
+              int blocks = 10;
+              int perBlock = LATENCY_ROUNDS / blocks;
+              for (int b = 0; b < blocks; b++) {
+                int warmup = b == 0 ? LATENCY_WARMUP : 100;
+                r.directWs = concat(r.directWs, BenchClient.roundTrips(toDirect, warmup, perBlock, SMALL));
+                r.proxied = concat(r.proxied, BenchClient.roundTrips(toProxy, warmup, perBlock, SMALL));
+                r.directTcp = concat(r.directTcp, tcpRoundTrips(toTcp, warmup, perBlock, SMALL));
+                r.websockified = concat(r.websockified, BenchClient.roundTrips(toWebsockify, warmup, perBlock, SMALL));
+              }
+            }
+          }
+          log("added p50/p99: proxy %s / %s, websockify %s / %s",
+              micros(added(r.proxied, r.directWs, 50)), micros(added(r.proxied, r.directWs, 99)),
+              micros(added(r.websockified, r.directTcp, 50)), micros(added(r.websockified, r.directTcp, 99)));
+        }
+        if (phases.contains("throughput")) {
+          log("throughput: 64 KiB frames, %d rounds of %d s alternating between the relays", THROUGHPUT_ROUNDS, MEASURE.toSeconds());
+          ProcessHandle proxyProcess = ProcessHandle.of(proxy.pid()).orElseThrow();
+          try (BenchClient client = new BenchClient()) {
+            BenchClient.Counting toDirect = client.connect(direct);
+            BenchClient.Counting toProxy = client.connect(proxyUri(proxyPort, "bench-1", tokens));
+            BenchClient.Counting toWebsockify = client.connect(viaWebsockify);
+            for (int round = 0; round < THROUGHPUT_ROUNDS; round++) {
+              Duration warmup = round == 0 ? WARMUP : Duration.ofMillis(300);
+              r.directWsRate += BenchClient.throughput(toDirect, FRAME, WINDOW, warmup, MEASURE) / THROUGHPUT_ROUNDS;
+              double cpuBefore = cpuSeconds(proxyProcess);
+              double rate = BenchClient.throughput(toProxy, FRAME, WINDOW, warmup, MEASURE);
+              r.proxyCpuPerGib += (cpuSeconds(proxyProcess) - cpuBefore) / (rate * (MEASURE.toNanos() + warmup.toNanos()) / 1e9 / (1 << 30)) / THROUGHPUT_ROUNDS;
+              r.proxyRate += rate / THROUGHPUT_ROUNDS;
+              r.directTcpRate += tcpThroughput(tcpEchoPort, FRAME, WINDOW, warmup, MEASURE) / THROUGHPUT_ROUNDS;
+              cpuBefore = cpuSeconds(websockify.handle());
+              rate = BenchClient.throughput(toWebsockify, FRAME, WINDOW, warmup, MEASURE);
+              r.websockifyCpuPerGib += (cpuSeconds(websockify.handle()) - cpuBefore) / (rate * (MEASURE.toNanos() + warmup.toNanos()) / 1e9 / (1 << 30)) / THROUGHPUT_ROUNDS;
+              r.websockifyRate += rate / THROUGHPUT_ROUNDS;
+            }
+          }
+          log("throughput: proxy %s (%.2f CPU-s/GiB), websockify %s (%.2f CPU-s/GiB)",
+              mib(r.proxyRate), r.proxyCpuPerGib, mib(r.websockifyRate), r.websockifyCpuPerGib);
+        }
+        if (phases.contains("idle")) {
+          log("idle connections through the proxy (cap %d)", proxyIdleCap);
+          Thread.sleep(1000);
+          long heapBefore = proxy.heapAfterGc();
+          long pssBefore = ChildJvm.pss(ProcessHandle.of(proxy.pid()).orElseThrow());
+          try (BenchClient idleClient = new BenchClient()) {
+            BenchClient.IdleResult opened = idleClient.openIdle(i -> proxyUri(proxyPort, "idle-" + i, tokens), proxyIdleCap, 32, IDLE_TIME_LIMIT);
+            Thread.sleep(2000);
+            r.proxyIdle = (int) opened.sessions().stream().filter(Session::isOpen).count();
+            r.proxyIdleWhy = opened.stoppedBecause();
+            r.heapPerIdle = (proxy.heapAfterGc() - heapBefore) / Math.max(1, r.proxyIdle);
+            r.proxyPssPerIdle = (ChildJvm.pss(ProcessHandle.of(proxy.pid()).orElseThrow()) - pssBefore) / Math.max(1, r.proxyIdle);
+          }
+          log("proxy held %d idle connections (%s), %s heap each", r.proxyIdle, r.proxyIdleWhy, kib(r.heapPerIdle));
+
+          log("idle connections through websockify (cap %d)", WEBSOCKIFY_IDLE_CAP);
+          long wsPssBefore = ChildJvm.pss(websockify.handle());
+          try (BenchClient idleClient = new BenchClient()) {
+            BenchClient.IdleResult opened = idleClient.openIdle(i -> viaWebsockify, WEBSOCKIFY_IDLE_CAP, 8, IDLE_TIME_LIMIT);
+            Thread.sleep(2000);
+            r.websockifyIdle = (int) opened.sessions().stream().filter(Session::isOpen).count();
+            r.websockifyIdleWhy = opened.stoppedBecause();
+            r.websockifyPssPerIdle = (ChildJvm.pss(websockify.handle()) - wsPssBefore) / Math.max(1, r.websockifyIdle);
+          }
+          log("websockify held %d idle connections (%s)", r.websockifyIdle, r.websockifyIdleWhy);
+        }
+      }
+    }
+    if (phases.size() < 3) {
+      log("not every phase ran: docs/BENCHMARKS.md left alone");
+      return;
+    }
+    String report = r.markdown(started, fdLimit, proxyIdleCap);
+    writeSection(report);
+    System.out.println(report);
+  }
+
+  /** What one run measured. */
+  private static final class Results {
+    String websockifyVersion;
+    long[] directWs;
+    long[] proxied;
+    long[] directTcp;
+    long[] websockified;
+    double directWsRate;
+    double proxyRate;
+    double directTcpRate;
+    double websockifyRate;
+    double proxyCpuPerGib;
+    double websockifyCpuPerGib;
+    int proxyIdle;
+    String proxyIdleWhy;
+    long heapPerIdle;
+    long proxyPssPerIdle;
+    int websockifyIdle;
+    String websockifyIdleWhy;
+    long websockifyPssPerIdle;
+
+    String markdown(Instant started, long fdLimit, int proxyIdleCap) {
+      return new StringBuilder()
+          .append("## Proxy\n\n")
+          .append("Kindling's WebSocket proxy (Jetty ").append(org.eclipse.jetty.util.Jetty.VERSION).append(", Java ")
+          .append(Runtime.version().feature()).append(") against Debian's websockify (").append(websockifyVersion)
+          .append("), in one run, both relaying to the same loopback echo backend process: a WebSocket echo for the proxy ")
+          .append("(what a VM's websockify is to it) and a TCP echo for websockify (what x11vnc is to websockify). Added ")
+          .append("latency is the relay's round trip minus the round trip straight to its backend. Host: ")
+          .append(Runtime.getRuntime().availableProcessors()).append(" CPUs shared with other work, open-file limit ")
+          .append(fdLimit).append(" per process; run ").append(started.toString(), 0, 16).append("Z.\n\n")
+          .append("| | Kindling proxy | websockify | target |\n|---|---|---|---|\n")
+          .append(row("added RTT p50, 32 B frames", micros(added(proxied, directWs, 50)), micros(added(websockified, directTcp, 50)), ""))
+          .append(row("added RTT p99, 32 B frames", micros(added(proxied, directWs, 99)), micros(added(websockified, directTcp, 99)),
+              "proxy ≤ websockify"))
+          .append(row("RTT p50 / p99 through the relay", micros(pct(proxied, 50)) + " / " + micros(pct(proxied, 99)),
+              micros(pct(websockified, 50)) + " / " + micros(pct(websockified, 99)), ""))
+          .append(row("RTT p50 / p99 straight to the backend",
+              micros(pct(directWs, 50)) + " / " + micros(pct(directWs, 99)) + " (WebSocket)",
+              micros(pct(directTcp, 50)) + " / " + micros(pct(directTcp, 99)) + " (TCP)", ""))
+          .append(row("echo throughput, 64 KiB frames", mib(proxyRate), mib(websockifyRate),
+              String.format(Locale.ROOT, "≥ 3× websockify (measured %.1f×)", proxyRate / websockifyRate)))
+          .append(row("relay CPU time per GiB echoed", String.format(Locale.ROOT, "%.2f s", proxyCpuPerGib),
+              String.format(Locale.ROOT, "%.2f s", websockifyCpuPerGib), ""))
+          .append(row("same, straight to the backend", mib(directWsRate) + " (WebSocket)", mib(directTcpRate) + " (TCP)", ""))
+          .append(row("heap per idle connection", kib(heapPerIdle), "n/a (Python)", "≤ 64 KiB"))
+          .append(row("process memory (PSS) per idle connection", kib(proxyPssPerIdle),
+              kib(websockifyPssPerIdle) + " (a process per connection)", ""))
+          .append(row("idle connections held", proxyIdle + " (" + proxyIdleWhy + ")", websockifyIdle + " (" + websockifyIdleWhy + ")",
+              "10,000"))
+          .append('\n')
+          .append("Latency: ").append(LATENCY_ROUNDS).append(" sequential round trips per path after ").append(LATENCY_WARMUP)
+          .append(" warm-up ones, in 10 blocks that alternate between the four paths so that load from elsewhere on the ")
+          .append("host falls on all of them alike. Throughput: one connection per path, 64 KiB binary frames, at most ")
+          .append(WINDOW / 1024).append(" KiB unanswered, ").append(THROUGHPUT_ROUNDS).append(" alternating rounds of ")
+          .append(MEASURE.toSeconds()).append(" s; MiB/s of payload echoed (every byte crossed the relay twice); CPU time ")
+          .append("is the relay process's (for websockify, its per-connection child's) user plus system time. Idle connections: opened 32 ")
+          .append("(websockify: 8) at a time, capped in count and at ").append(IDLE_TIME_LIMIT.toSeconds())
+          .append(" s, counted still open 2 s later. The proxy ran in its own JVM (-Xmx3g, G1); its heap was read after full ")
+          .append("collections before and after opening the idle connections. Every connection through the proxy is two ")
+          .append("sockets in its process (browser side and VM side), so this host's per-process limit of ").append(fdLimit)
+          .append(" open files caps the proxy at ").append(proxyIdleCap).append(" connections here; raise `ulimit -n` ")
+          .append("(needs CAP_SYS_RESOURCE) to try 10,000. websockify forks a process per connection, so its cap is lower.\n\n")
+          .append("Reproduce: `proxy/bench.sh` (needs Debian's websockify; loopback only).\n")
+          .toString();
+    }
+  }
+
+  /** The echo backend's process: prints its two ports and serves until told to quit. */
+  private static void serveEcho() throws Exception {
+    quietLogs();
+    try (EchoBackend backend = new EchoBackend()) {
+      System.out.println("BENCH ws " + backend.webSocketPort());
+      System.out.println("BENCH tcp " + backend.tcpPort());
+      BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      String line;
+      while ((line = commands.readLine()) != null && !line.equals("quit")) {
+        // Nothing else to do.
+      }
+    }
+  }
+
+  private static URI proxyUri(int port, String sessionId, SessionTokens tokens) {
+    return URI.create("ws://127.0.0.1:" + port + "/sessions/" + sessionId + "/websockify?token=" + tokens.mint(sessionId, Duration.ofHours(1)));
+  }
+
+  /** The child-process side: a proxy whose every session routes to the loopback echo. */
+  private static void serveProxy(int echoPort) throws Exception {
+    quietLogs();
+    RouteResolver routes = sessionId -> new RouteResolver.Resolution.Found(
+        new Route(sessionId, "vm0000000000", new LoopbackUpstream(echoPort, EchoBackend.PATH)));
+    ProxyConfig config = ProxyConfig.builder().port(0).tokenKey(KEY).allowLoopbackUpstreams(true).noVncDir(Path.of("/nonexistent")).build();
+    try (ProxyServer proxy = ProxyServer.start(config, routes, vmId -> Optional.empty())) {
+      System.out.println("BENCH port " + proxy.port());
+      BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      String line;
+      while ((line = commands.readLine()) != null && !line.equals("quit")) {
+        if (line.equals("heap")) {
+          for (int i = 0; i < 4; i++) {
+            System.gc();
+            Thread.sleep(200);
+          }
+          System.out.println("BENCH heap " + ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+        }
+      }
+    }
+  }
+
+  private static long[] concat(long[] a, long[] b) {
+    if (a == null) {
+      return b;
+    }
+    long[] all = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
+  /** User plus system CPU time of a process and its live descendants. */
+  private static double cpuSeconds(ProcessHandle root) {
+    return java.util.stream.Stream.concat(java.util.stream.Stream.of(root), root.descendants()).mapToDouble(h -> {
+      try {
+        String stat = Files.readString(Path.of("/proc", Long.toString(h.pid()), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+      } catch (Exception e) {
+        return 0;
+      }
+    }).sum();
+  }
+
+  private static long[] tcpRoundTrips(SocketChannel channel, int warmup, int rounds, int size) throws Exception {
+    long[] samples = new long[rounds];
+    ByteBuffer out = ByteBuffer.allocateDirect(size);
+    ByteBuffer in = ByteBuffer.allocateDirect(size);
+    for (int i = -warmup; i < rounds; i++) {
+      long started = System.nanoTime();
+      out.clear();
+      while (out.hasRemaining()) {
+        channel.write(out);
+      }
+      in.clear();
+      while (in.hasRemaining()) {
+        if (channel.read(in) < 0) {
+          throw new IllegalStateException("echo closed");
+        }
+      }
+      if (i >= 0) {
+        samples[i] = System.nanoTime() - started;
+      }
+    }
+    return samples;
+  }
+
+  private static double tcpThroughput(int port, int frame, int window, Duration warmup, Duration measure) throws Exception {
+    try (SocketChannel channel = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
+      java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+      Thread reader = Thread.ofPlatform().start(() -> {
+        ByteBuffer in = ByteBuffer.allocateDirect(frame);
+        try {
+          while (true) {
+            in.clear();
+            int n = channel.read(in);
+            if (n < 0) {
+              return;
+            }
+            received.addAndGet(n);
+          }
+        } catch (Exception e) {
+          // Closed at the end of the measurement.
+        }
+      });
+      ByteBuffer out = ByteBuffer.allocateDirect(frame);
+      long sent = 0;
+      long measureFrom = System.nanoTime() + warmup.toNanos();
+      long end = measureFrom + measure.toNanos();
+      long atStart = -1;
+      while (true) {
+        long now = System.nanoTime();
+        if (atStart < 0 && now >= measureFrom) {
+          atStart = received.get();
+        }
+        if (now >= end) {
+          double rate = (received.get() - atStart) / (measure.toNanos() / 1e9);
+          channel.close();
+          reader.join(5000);
+          return rate;
+        }
+        if (sent - received.get() + frame > window) {
+          Thread.onSpinWait();
+          continue;
+        }
+        out.clear();
+        while (out.hasRemaining()) {
+          channel.write(out);
+        }
+        sent += frame;
+      }
+    }
+  }
+
+  private static long pct(long[] samples, int percentile) {
+    long[] sorted = samples.clone();
+    Arrays.sort(sorted);
+    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(percentile / 100.0 * sorted.length) - 1)];
+  }
+
+  private static long added(long[] relayed, long[] direct, int percentile) {
+    return pct(relayed, percentile) - pct(direct, percentile);
+  }
+
+  private static String micros(long nanos) {
+    return String.format(Locale.ROOT, "%.0f µs", nanos / 1000.0);
+  }
+
+  private static String mib(double bytesPerSecond) {
+    return String.format(Locale.ROOT, "%.0f MiB/s", bytesPerSecond / (1 << 20));
+  }
+
+  private static String kib(long bytes) {
+    return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
+  }
+
+  private static String row(String what, String proxy, String websockify, String target) {
+    return "| " + what + " | " + proxy + " | " + websockify + " | " + target + " |\n";
+  }
+
+  private static void quietLogs() {
+    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
+    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.kindling")).setLevel(Level.WARN);
+  }
+
+  private static void log(String format, Object... args) {
+    System.err.println("[bench] " + String.format(Locale.ROOT, format, args));
+  }
+
+  /** Replaces this benchmark's section of docs/BENCHMARKS.md, leaving the others alone. */
+  private static void writeSection(String section) throws Exception {
+    Path root = Path.of(System.getProperty("kindling.repo.root", "")).toAbsolutePath();
+    while (root != null && !Files.exists(root.resolve("mvnw"))) {
+      root = root.getParent();
+    }
+    if (root == null) {
+      throw new IllegalStateException("cannot find the repository root (no mvnw above the working directory)");
+    }
+    Path file = root.resolve("docs/BENCHMARKS.md");
+    String text = Files.exists(file) ? Files.readString(file) : "# Benchmarks\n\n";
+    List<String> lines = text.lines().toList();
+    int start = lines.indexOf("## Proxy");
+    String updated;
+    if (start < 0) {
+      updated = (text.endsWith("\n\n") ? text : text.endsWith("\n") ? text + "\n" : text + "\n\n") + section;
+    } else {
+      int end = start + 1;
+      while (end < lines.size() && !lines.get(end).startsWith("## ")) {
+        end++;
+      }
+      StringBuilder out = new StringBuilder();
+      lines.subList(0, start).forEach(l -> out.append(l).append('\n'));
+      out.append(section);
+      if (end < lines.size()) {
+        out.append('\n');
+        lines.subList(end, lines.size()).forEach(l -> out.append(l).append('\n'));
+      }
+      updated = out.toString();
+    }
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, updated);
+    log("wrote %s", file);
+  }
+
+  /** Debian's websockify relaying a loopback port to the TCP echo; killed with its children at the end. */
+  private static final class Websockify implements AutoCloseable {
+    private final Process process;
+    final int port;
+
+    Websockify(int tcpEchoPort) throws Exception {
+      try (ServerSocket free = new ServerSocket(0)) {
+        port = free.getLocalPort();
+      }
+      process = new ProcessBuilder("websockify", "127.0.0.1:" + port, "127.0.0.1:" + tcpEchoPort)
+          .redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+          .start();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (true) {
+        try (SocketChannel probe = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
+          return;
+        } catch (java.io.IOException e) {
+          if (System.nanoTime() > deadline || !process.isAlive()) {
+            throw new IllegalStateException("websockify did not start listening on " + port, e);
+          }
+          Thread.sleep(50);
+        }
+      }
+    }
+
+    ProcessHandle handle() {
+      return process.toHandle();
+    }
+
+    String version() {
+      try {
+        Process p = new ProcessBuilder("dpkg-query", "-W", "-f=${Version}", "websockify").redirectErrorStream(true).start();
+        String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+        p.waitFor(5, TimeUnit.SECONDS);
+        return v.isEmpty() ? "unknown version" : v;
+      } catch (Exception e) {
+        return "unknown version";
+      }
+    }
+
+    @Override
+    public void close() throws Exception {
+      process.toHandle().descendants().forEach(ProcessHandle::destroy);
+      process.destroy();
+      if (!process.waitFor(10, TimeUnit.SECONDS)) {
+        process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+      }
+    }
+  }
+}
