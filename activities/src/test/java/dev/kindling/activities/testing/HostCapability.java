@@ -55,6 +55,14 @@ public enum HostCapability {
       return Commands.available("chromium");
     }
   },
+  BROWSER_E2E("node with e2e/browser's packages installed (bin/setup-host runs npm ci there) and chromium") {
+    @Override
+    boolean present() {
+      String root = System.getProperty("kindling.repo.root", ".");
+      return Commands.available("node") && Commands.available("chromium")
+          && Files.isDirectory(Path.of(root, "e2e", "browser", "node_modules", "playwright-core"));
+    }
+  },
   VM_TESTS_ENABLED("VM tests enabled (unset KINDLING_SKIP_VM_TESTS)") {
     @Override
     boolean present() {

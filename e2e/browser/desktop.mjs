@@ -1,0 +1,48 @@
+// Opens a session page served by the Kindling proxy in headless Chromium, waits until noVNC is
+// connected and the canvas shows the VM's desktop, writes a screenshot, and prints a JSON verdict.
+// Usage: node desktop.mjs <page-url> <screenshot.png> [timeout-ms]
+import { chromium } from 'playwright-core';
+
+const [url, screenshot, timeoutArg] = process.argv.slice(2);
+if (!url || !screenshot) {
+  console.error('usage: node desktop.mjs <page-url> <screenshot.png> [timeout-ms]');
+  process.exit(2);
+}
+const timeout = Number(timeoutArg ?? 60000);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+});
+let verdict = { url: url.replace(/token=[^&]+/, 'token=…') };
+try {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('console', (m) => console.error(`[page] ${m.text()}`));
+  await page.goto(url);
+  // The page hides #status (class "ok") once noVNC reports "connect".
+  await page.waitForSelector('#status.ok', { state: 'attached', timeout });
+  // Wait until the canvas has received a framebuffer with more than one colour.
+  const stats = await page.waitForFunction(() => {
+    const canvas = document.querySelector('canvas');
+    if (!canvas || canvas.width === 0) return null;
+    const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
+    const colours = new Set();
+    let nonBlack = 0;
+    for (let i = 0; i < data.length; i += 4 * 7) {
+      const rgb = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+      colours.add(rgb);
+      if (rgb !== 0) nonBlack++;
+    }
+    const samples = data.length / (4 * 7);
+    return colours.size > 1 ? { width: canvas.width, height: canvas.height, colours: colours.size, nonBlackShare: nonBlack / samples } : null;
+  }, null, { timeout, polling: 200 });
+  verdict = { ...verdict, connected: true, ...(await stats.jsonValue()) };
+  await page.screenshot({ path: screenshot });
+} catch (e) {
+  verdict = { ...verdict, connected: false, error: String(e.message ?? e).split('\n')[0] };
+} finally {
+  await browser.close();
+}
+console.log(JSON.stringify(verdict));
+process.exit(verdict.connected ? 0 : 1);
