@@ -63,6 +63,16 @@ public final class LivenessActivitiesImpl implements LivenessActivities {
   }
 
   @Override
+  public boolean isRunning(String workflowId) {
+    try {
+      return client.newUntypedWorkflowStub(workflowId).describe().getStatus()
+          == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+    } catch (WorkflowNotFoundException e) {
+      return false;
+    }
+  }
+
+  @Override
   public int endExpiredLeases() {
     long now = clock.millis();
     int ended = 0;

@@ -97,10 +97,13 @@ class LivenessAndRetirementTest {
     assertFalse(liveness.isLive("s-live", "vm0000000000"), "another VM of the same session is an orphan");
     assertFalse(liveness.isLive("s-never", vm.vmId()), "no workflow");
     assertEquals(List.of("h1"), liveness.knownHosts());
+    assertTrue(liveness.isRunning("browser-vm-s-live"));
+    assertFalse(liveness.isRunning("golden-image-h1"));
 
     kindling.release("s-live");
     assertEquals(Phase.RELEASED, kindling.awaitEnd("s-live").phase());
     assertFalse(liveness.isLive("s-live", vm.vmId()), "a finished workflow owns nothing");
+    assertFalse(liveness.isRunning("browser-vm-s-live"));
   }
 
   @Test

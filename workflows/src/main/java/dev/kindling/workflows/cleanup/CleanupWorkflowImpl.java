@@ -3,6 +3,7 @@ package dev.kindling.workflows.cleanup;
 import dev.kindling.workflows.Failures;
 import dev.kindling.workflows.HostStubs;
 import dev.kindling.workflows.TaskQueues;
+import dev.kindling.workflows.image.GoldenImageWorkflow;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.workflow.Async;
@@ -78,8 +79,19 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
     int live = 0;
     int destroyed = 0;
     List<HostInventory.HostVm> vms = inventory.vms() == null ? List.of() : inventory.vms();
+    Boolean imageWorkflowRunning = null;
     for (HostInventory.HostVm vm : vms) {
-      if (vm.sessionId() != null && liveness.isLive(vm.sessionId(), vm.vmId())) {
+      boolean keep;
+      if (vm.sessionId() != null) {
+        keep = liveness.isLive(vm.sessionId(), vm.vmId());
+      } else {
+        // No session: a canary of an image build, or a leftover. Keep it while a build may own it.
+        if (imageWorkflowRunning == null) {
+          imageWorkflowRunning = liveness.isRunning(GoldenImageWorkflow.workflowId(hostId));
+        }
+        keep = imageWorkflowRunning;
+      }
+      if (keep) {
         live++;
       } else {
         log.info("Destroying orphan {} on {} (session {})", vm.vmId(), hostId, vm.sessionId());

@@ -12,6 +12,12 @@ public interface LivenessActivities {
   /** True when {@code browser-vm-<sessionId>} is running and owns {@code vmId}. */
   boolean isLive(String sessionId, String vmId);
 
+  /**
+   * True when a workflow with this id is running. VMs without a session (image canaries) are kept
+   * while their host's image workflow runs.
+   */
+  boolean isRunning(String workflowId);
+
   /** Session ids whose lease expired but whose workflow still runs (e.g. missed timer); releases them. */
   int endExpiredLeases();
 }

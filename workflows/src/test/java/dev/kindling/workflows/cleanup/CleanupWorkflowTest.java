@@ -9,6 +9,7 @@ import static org.mockito.Mockito.when;
 import dev.kindling.workflows.HostStubs;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.TestCluster;
+import dev.kindling.workflows.image.GoldenImageWorkflow;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.worker.WorkflowImplementationOptions;
@@ -68,6 +69,23 @@ class CleanupWorkflowTest {
       verify(h1, never()).destroyOrphan("vm000000000a");
       verify(h2).destroyOrphan("vm000000000d");
       verify(cluster.liveness, never()).isLive(anyString(), org.mockito.ArgumentMatchers.eq("vm000000000c"));
+      verify(cluster.liveness).isRunning(GoldenImageWorkflow.workflowId("h1"));
+    }
+  }
+
+  @Test
+  void aVmWithoutSessionIsKeptWhileItsHostsImageWorkflowRuns() {
+    try (TestCluster cluster = TestCluster.withHosts("h1").start()) {
+      CleanupActivities h1 = cluster.host("h1").cleanup();
+      when(cluster.liveness.knownHosts()).thenReturn(List.of("h1"));
+      when(h1.inventory())
+          .thenReturn(new HostInventory("h1", List.of(new HostInventory.HostVm("vm000000000e", null, true, true, true))));
+      when(cluster.liveness.isRunning(GoldenImageWorkflow.workflowId("h1"))).thenReturn(true);
+
+      CleanupReport report = runCleanup(cluster);
+
+      assertEquals(new CleanupReport(1, 1, 1, 0, 0), report);
+      verify(h1, never()).destroyOrphan(anyString());
     }
   }
 }
