@@ -1,7 +1,10 @@
 package dev.kindling.snapshot;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.netns.NetworkNamespaces;
@@ -12,7 +15,9 @@ import dev.kindling.activities.vmm.QemuConfig;
 import dev.kindling.activities.vmm.QemuVmm;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.activities.vmm.VmmActivitiesImpl;
+import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.host.ReadinessStage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,8 +28,11 @@ import java.util.Optional;
  * image cache (so the golden image is built once and reused) and a test's own run directory.
  */
 record VerifyHost(HostPaths paths, VmmActivitiesImpl vmms, ImageVerifier verifier) {
-  /** Generous: a cold boot takes ~30 s under TCG here, and other VMs may be booting at the same time. */
-  static final Duration READINESS_TIMEOUT = Duration.ofSeconds(120);
+  /**
+   * Generous: a cold boot takes ~30 s under TCG on an idle host, but with other VMs booting on the
+   * same two cores the guest was seen to need 40-100 s just to answer on its network.
+   */
+  static final Duration READINESS_TIMEOUT = Duration.ofSeconds(180);
   static final String MASK_WEBSOCKIFY = "systemd.mask=kindling-websockify.service";
 
   static VerifyHost create(HostPaths paths, String extraKernelArgs) {
@@ -57,6 +65,24 @@ record VerifyHost(HostPaths paths, VmmActivitiesImpl vmms, ImageVerifier verifie
     Files.createDirectories(paths.imagesDir());
     Files.createSymbolicLink(paths.imagesDir().resolve(image.ref().imageId()), image.dir());
     return paths;
+  }
+
+  /**
+   * Asserts the failure a guest without websockify must produce: the agent answered and took the
+   * password, and port 6080 refused. Says so when the kernel's {@code systemd.mask=} did not take
+   * effect, which happens when the image disables systemd-debug-generator (it implements that option).
+   */
+  static void assertWebsockifyRefused(VerifyFailure failure) {
+    assertNotNull(failure, "verification passed although websockify was masked");
+    if (failure.kind() != FailureKind.WEBSOCKIFY_REFUSED && failure.serialTail().contains("Started kindling-websockify")) {
+      fail("systemd.mask=kindling-websockify.service on the kernel command line did not take effect (websockify started;"
+          + " does the image disable systemd-debug-generator?): " + failure);
+    }
+    assertEquals(FailureKind.WEBSOCKIFY_REFUSED, failure.kind(), failure::toString);
+    assertEquals(ReadinessStage.TCP_WEBSOCKIFY.label(), failure.stage());
+    assertTrue(failure.message().contains("refused"), failure.message());
+    // Stages that passed are listed in the message: the agent answered and took the VNC password.
+    assertTrue(failure.message().contains(ReadinessStage.SECRETS.label()), failure.message());
   }
 
   /** Asserts that nothing of {@code vmId} is left: no VMM process, no namespace, no VM directory or overlay. */
