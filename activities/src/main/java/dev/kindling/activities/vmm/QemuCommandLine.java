@@ -19,6 +19,9 @@ public final class QemuCommandLine {
    */
   private static final Pattern SAFE_PATH = Pattern.compile("/[A-Za-z0-9/._+-]*");
 
+  /** The id of the guest RAM backend, and so of its RAMBlock in the migration stream: the same on both sides. */
+  public static final String RAM_ID = "ram0";
+
   private final VmSpec spec;
   private final MachineType machine;
   private final Accelerator accelerator;
@@ -26,6 +29,9 @@ public final class QemuCommandLine {
   private int tbSizeMib = 64;
   private long tscKhz;
   private Path incomingState;
+  private boolean deferIncoming;
+  private boolean sharedRam;
+  private Path ramImage;
 
   private QemuCommandLine(String binary, VmSpec spec, MachineType machine, Accelerator accelerator) {
     this.binary = binary;
@@ -55,6 +61,36 @@ public final class QemuCommandLine {
     return this;
   }
 
+  /**
+   * Starts waiting for an incoming migration without a source ({@code -incoming defer}), so
+   * migration capabilities can be set over QMP before {@code migrate-incoming} names it.
+   */
+  public QemuCommandLine deferIncoming() {
+    this.deferIncoming = true;
+    return this;
+  }
+
+  /**
+   * Guest RAM in a shared memfd ({@code memory-backend-memfd,share=on}): a snapshot with
+   * {@code x-ignore-shared} then leaves it out of the migration stream and copies it on its own.
+   */
+  public QemuCommandLine sharedRam() {
+    this.sharedRam = true;
+    this.ramImage = null;
+    return this;
+  }
+
+  /**
+   * Guest RAM mapped private (copy-on-write) from a snapshot's RAM image: pages come from the page
+   * cache when the guest first touches them, writes stay in this VM, and VMs restored from the
+   * same snapshot share the unmodified pages.
+   */
+  public QemuCommandLine ramFrom(Path file) {
+    this.ramImage = file;
+    this.sharedRam = false;
+    return this;
+  }
+
   /** The kernel command line QEMU passes: the spec's, plus what this machine type needs. */
   public String kernelCmdline() {
     String cmdline = spec.kernelCmdline().strip();
@@ -78,7 +114,16 @@ public final class QemuCommandLine {
     }
     List<String> argv = new ArrayList<>(List.of("ip", "netns", "exec", spec.namespace(), binary));
     argv.addAll(List.of("-name", "kindling-" + spec.vmId()));
-    argv.addAll(List.of("-machine", machineOption()));
+    String memory = null;
+    if (sharedRam) {
+      memory = "memory-backend-memfd,id=" + RAM_ID + ",size=" + spec.memoryMib() + "M,share=on";
+    } else if (ramImage != null) {
+      memory = "memory-backend-file,id=" + RAM_ID + ",size=" + spec.memoryMib() + "M,mem-path=" + safe(ramImage) + ",share=off";
+    }
+    argv.addAll(List.of("-machine", memory == null ? machineOption() : machineOption() + ",memory-backend=" + RAM_ID));
+    if (memory != null) {
+      argv.addAll(List.of("-object", memory));
+    }
     argv.addAll(List.of("-accel", accelerator == Accelerator.KVM ? "kvm" : "tcg,tb-size=" + tbSizeMib));
     argv.addAll(List.of("-cpu", accelerator == Accelerator.KVM ? "host" : "max"));
     argv.addAll(List.of("-m", Integer.toString(spec.memoryMib()), "-smp", Integer.toString(spec.vcpus())));
@@ -92,10 +137,17 @@ public final class QemuCommandLine {
     argv.addAll(List.of("-chardev", "file,id=serial0,path=" + safe(spec.serialLog()) + ",append=on", "-serial", "chardev:serial0"));
     argv.addAll(List.of("-qmp", "unix:" + safe(spec.qmpSocket()) + ",server=on,wait=off"));
     argv.addAll(List.of("-pidfile", safe(spec.pidFile()), "-daemonize"));
-    if (incomingState != null) {
-      argv.addAll(List.of("-incoming", "exec:cat " + safe(incomingState)));
+    if (deferIncoming) {
+      argv.addAll(List.of("-incoming", "defer"));
+    } else if (incomingState != null) {
+      argv.addAll(List.of("-incoming", incomingUri(incomingState)));
     }
     return List.copyOf(argv);
+  }
+
+  /** The migration source that reads a memory state file (QEMU 7.2 has no {@code file:} transport). */
+  public static String incomingUri(Path state) {
+    return "exec:cat " + safe(state);
   }
 
   private String machineOption() {

@@ -12,15 +12,23 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * QEMU behind {@link Vmm}: started daemonized inside the VM's namespace, driven over QMP.
- * Snapshots migrate the paused VM's memory to a file ({@code exec:cat}, QEMU 7.2 has no
+ * Snapshots migrate the paused VM's device state to a file ({@code exec:cat}, QEMU 7.2 has no
  * {@code file:} transport) and keep a copy of its disk overlay; a restore starts the same machine
  * with {@code -incoming} on a fresh overlay backed by that copy.
+ *
+ * <p>Guest RAM lives in a shared memfd, so a snapshot leaves it out of the migration stream
+ * ({@code x-ignore-shared}) and copies it to a sparse RAM image instead; a restore maps that image
+ * copy-on-write. Loading a snapshot then reads a few hundred KiB instead of the whole RAM, the
+ * guest pages in only what it touches (from the page cache, shared by every VM restored from the
+ * snapshot), and restored VMs share their unmodified pages. Snapshots without a RAM image (taken
+ * from a VM booted with private RAM) restore the old way, with the RAM in the stream.
  */
 public final class QemuVmm implements Vmm {
   private static final Logger log = LoggerFactory.getLogger(QemuVmm.class);
@@ -28,6 +36,8 @@ public final class QemuVmm implements Vmm {
   private static final Duration MIGRATION_TIMEOUT = Duration.ofMinutes(3);
   public static final String MEMORY_FILE = "memory.state";
   public static final String DISK_FILE = "disk.qcow2";
+  public static final String RAM_FILE = "ram.bin";
+  private static final String IGNORE_SHARED = "x-ignore-shared";
 
   private final QemuConfig config;
   private final AcceleratorChoice accelerator;
@@ -64,8 +74,8 @@ public final class QemuVmm implements Vmm {
   @Override
   public RunningVm boot(VmSpec spec) {
     createOverlay(spec.overlay(), spec.baseDisk(), "raw");
-    QemuCommandLine command = commandLine(spec, config.machine());
-    return start(spec, command, config.machine(), false);
+    QemuCommandLine command = commandLine(spec, config.machine()).sharedRam();
+    return start(spec, command, config.machine(), null);
   }
 
   @Override
@@ -84,8 +94,18 @@ public final class QemuVmm implements Vmm {
         manifest.memoryMib(), manifest.vcpus(), spec.kernel(), spec.initrd(), spec.baseDisk(), manifest.kernelCmdline());
     createOverlay(same.overlay(), snapshot.disk(), "qcow2");
     MachineType machine = MachineType.parse(manifest.machine());
-    QemuCommandLine command = commandLine(same, machine).incoming(snapshot.memoryState());
-    return start(same, command, machine, true);
+    Incoming incoming = new Incoming(snapshot.memoryState(), snapshot.ram().isPresent());
+    QemuCommandLine command = commandLine(same, machine);
+    if (incoming.separateRam()) {
+      Path ram = snapshot.ram().get();
+      if (!Files.isRegularFile(ram)) {
+        throw new VmmException(FailureKind.SNAPSHOT_MISMATCH, "snapshot " + snapshot.dir() + " has no RAM image " + ram);
+      }
+      command.ramFrom(ram).deferIncoming();
+    } else {
+      command.incoming(snapshot.memoryState());
+    }
+    return start(same, command, machine, incoming);
   }
 
   @Override
@@ -95,19 +115,33 @@ public final class QemuVmm implements Vmm {
     Path memory = dir.resolve(MEMORY_FILE);
     try (QmpClient qmp = QmpClient.connect(vm.qmpSocket(), QMP_COMMAND)) {
       Files.createDirectories(dir);
+      Optional<Path> sharedRam = GuestRam.sharedMemfd(vm.pid(), (long) launch.memoryMib() << 20);
+      if (sharedRam.isEmpty() && GuestRam.startedWithSharedRam(vm.pid())) {
+        throw new VmmException(FailureKind.COMMAND_FAILED, "QEMU " + vm.pid() + " of " + vm.vmId()
+            + " was started with its RAM in a memfd, but no open memfd of " + launch.memoryMib() + " MiB was found");
+      }
       long started = System.nanoTime();
       qmp.stop(QMP_COMMAND);
+      if (sharedRam.isPresent()) {
+        qmp.setMigrationCapability(IGNORE_SHARED, true, QMP_COMMAND);
+      }
       // QEMU throttles migration to 32 MiB/s by default; a local file can take all it can write.
       qmp.setMigrationParameters(Map.of("max-bandwidth", 8L * 1024 * 1024 * 1024), QMP_COMMAND);
       qmp.migrate("exec:cat > " + QemuCommandLine.safe(memory), QMP_COMMAND);
       awaitMigration(qmp, vm);
+      // The VM stays paused after the migration, so its RAM no longer changes while it is copied.
+      long ramBytes = 0;
+      if (sharedRam.isPresent()) {
+        ramBytes = GuestRam.copySparse(sharedRam.get(), dir.resolve(RAM_FILE), (long) launch.memoryMib() << 20);
+      }
       // Migration completion flushed and released the disk, so the overlay copy is consistent.
       Files.copy(vm.vmDir().resolve("overlay.qcow2"), dir.resolve(DISK_FILE), StandardCopyOption.REPLACE_EXISTING);
       long tookMillis = (System.nanoTime() - started) / 1_000_000;
       SnapshotManifest manifest = new SnapshotManifest(launch.imageId(), name(), launch.machine(), launch.accelerator(),
           launch.memoryMib(), launch.vcpus(), launch.kernelCmdline(), MEMORY_FILE, DISK_FILE, Files.size(memory),
-          System.currentTimeMillis(), tookMillis);
-      log.info("snapshot of {} written to {}: {} MiB memory in {} ms", vm.vmId(), dir, Files.size(memory) >> 20, tookMillis);
+          System.currentTimeMillis(), tookMillis, sharedRam.isPresent() ? RAM_FILE : null);
+      log.info("snapshot of {} written to {}: device state {} KiB, RAM image {} MiB of data, in {} ms", vm.vmId(), dir,
+          Files.size(memory) >> 10, ramBytes >> 20, tookMillis);
       return manifest.writeTo(dir);
     } catch (IOException e) {
       throw new VmmException(FailureKind.COMMAND_FAILED, "snapshot of " + vm.vmId() + " failed: " + e.getMessage(), e);
@@ -152,7 +186,10 @@ public final class QemuVmm implements Vmm {
         .tscKhz(tscKhz);
   }
 
-  private RunningVm start(VmSpec spec, QemuCommandLine command, MachineType machine, boolean incoming) {
+  /** What a restore loads: the device state, and whether the RAM comes from a RAM image instead of the stream. */
+  private record Incoming(Path state, boolean separateRam) {}
+
+  private RunningVm start(VmSpec spec, QemuCommandLine command, MachineType machine, Incoming incoming) {
     try {
       Files.deleteIfExists(spec.qmpSocket());
       Files.deleteIfExists(spec.pidFile());
@@ -172,7 +209,12 @@ public final class QemuVmm implements Vmm {
     long pid = VmProcesses.readPidFile(spec.pidFile())
         .orElseThrow(() -> new VmmException(FailureKind.VMM_FAILED_TO_START, "QEMU for " + spec.vmId() + " wrote no pid file"));
     try (QmpClient qmp = QmpClient.connect(spec.qmpSocket(), config.startTimeout())) {
-      if (incoming) {
+      if (incoming != null) {
+        if (incoming.separateRam()) {
+          // The destination must agree that the RAM block is not in the stream before the stream starts.
+          qmp.setMigrationCapability(IGNORE_SHARED, true, QMP_COMMAND);
+          qmp.migrateIncoming(QemuCommandLine.incomingUri(incoming.state()), QMP_COMMAND);
+        }
         awaitStatusLeaves(qmp, spec, pid, "inmigrate", started);
         qmp.cont(QMP_COMMAND);
       }
@@ -189,7 +231,7 @@ public final class QemuVmm implements Vmm {
     LaunchRecord launch = new LaunchRecord(spec.vmId(), spec.imageId(), name(), machine.label(), accelerator.accelerator().label(),
         spec.memoryMib(), spec.vcpus(), command.kernelCmdline(), pid, startedAt, startMillis);
     launch.write(spec.vmDir());
-    log.info("{} {} with QEMU pid {} ({}, {}) in {} ms", incoming ? "restored" : "booted", spec.vmId(), pid, machine.label(),
+    log.info("{} {} with QEMU pid {} ({}, {}) in {} ms", incoming != null ? "restored" : "booted", spec.vmId(), pid, machine.label(),
         accelerator.accelerator().label(), startMillis);
     return launch.toRunningVm(spec.vmDir());
   }

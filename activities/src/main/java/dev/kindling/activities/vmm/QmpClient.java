@@ -141,6 +141,15 @@ public final class QmpClient implements AutoCloseable {
     return execute("query-migrate", timeout);
   }
 
+  public void setMigrationCapability(String capability, boolean state, Duration timeout) throws IOException {
+    execute("migrate-set-capabilities", Map.of("capabilities", java.util.List.of(Map.of("capability", capability, "state", state))), timeout);
+  }
+
+  /** Starts loading an incoming migration from {@code uri} on a QEMU started with {@code -incoming defer}. */
+  public void migrateIncoming(String uri, Duration timeout) throws IOException {
+    execute("migrate-incoming", Map.of("uri", uri), timeout);
+  }
+
   public void setMigrationParameters(Map<String, ?> parameters, Duration timeout) throws IOException {
     execute("migrate-set-parameters", parameters, timeout);
   }

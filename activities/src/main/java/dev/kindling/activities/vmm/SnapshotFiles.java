@@ -2,7 +2,7 @@ package dev.kindling.activities.vmm;
 
 import java.nio.file.Path;
 
-/** A memory snapshot on disk: its directory, {@code snapshot.json}, memory state and disk. */
+/** A memory snapshot on disk: its directory, {@code snapshot.json}, memory state, disk and (optionally) RAM image. */
 public record SnapshotFiles(Path dir, SnapshotManifest manifest) {
   public static final String MANIFEST = "snapshot.json";
 
@@ -12,6 +12,11 @@ public record SnapshotFiles(Path dir, SnapshotManifest manifest) {
 
   public Path disk() {
     return dir.resolve(manifest.diskFile());
+  }
+
+  /** The guest RAM image, when the snapshot keeps one apart from the device state. */
+  public java.util.Optional<Path> ram() {
+    return manifest.separateRam() ? java.util.Optional.of(dir.resolve(manifest.ramFile())) : java.util.Optional.empty();
   }
 
   public Path manifestFile() {

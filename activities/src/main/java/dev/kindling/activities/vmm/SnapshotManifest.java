@@ -14,6 +14,9 @@ import java.nio.file.StandardCopyOption;
  *
  * @param memoryFile file name of the memory state inside the snapshot directory
  * @param diskFile file name of the disk state (the VM's disk as it was when paused)
+ * @param ramFile file name of the guest RAM image when it is kept apart from the device state (QEMU
+ *     with {@code x-ignore-shared}: a restore maps it copy-on-write and pages in only what the guest
+ *     touches); null when the RAM is inside {@code memoryFile}
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record SnapshotManifest(
@@ -28,9 +31,22 @@ public record SnapshotManifest(
     String diskFile,
     long memoryBytes,
     long createdAtEpochMillis,
-    long pauseToWrittenMillis) {
+    long pauseToWrittenMillis,
+    String ramFile) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** A snapshot whose RAM is inside {@code memoryFile}. */
+  public SnapshotManifest(String imageId, String vmm, String machine, String accelerator, int memoryMib, int vcpus,
+      String kernelCmdline, String memoryFile, String diskFile, long memoryBytes, long createdAtEpochMillis,
+      long pauseToWrittenMillis) {
+    this(imageId, vmm, machine, accelerator, memoryMib, vcpus, kernelCmdline, memoryFile, diskFile, memoryBytes,
+        createdAtEpochMillis, pauseToWrittenMillis, null);
+  }
+
+  public boolean separateRam() {
+    return ramFile != null && !ramFile.isEmpty();
+  }
 
   public static SnapshotFiles read(Path dir) {
     try {

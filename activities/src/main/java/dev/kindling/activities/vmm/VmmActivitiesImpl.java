@@ -258,7 +258,9 @@ public final class VmmActivitiesImpl implements VmmActivities {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
       byte[] buffer = new byte[1 << 20];
-      for (Path file : List.of(files.manifestFile(), files.memoryState(), files.disk())) {
+      List<Path> parts = new java.util.ArrayList<>(List.of(files.manifestFile(), files.memoryState(), files.disk()));
+      files.ram().ifPresent(parts::add);
+      for (Path file : parts) {
         try (InputStream in = Files.newInputStream(file)) {
           for (int n; (n = in.read(buffer)) > 0; ) {
             digest.update(buffer, 0, n);
