@@ -1,0 +1,120 @@
+package dev.kindling.worker.e2e;
+
+import static dev.kindling.activities.testing.HostCapability.IPROUTE2;
+import static dev.kindling.activities.testing.HostCapability.QEMU;
+import static dev.kindling.activities.testing.HostCapability.ROOT;
+import static dev.kindling.activities.testing.HostCapability.TUN;
+import static dev.kindling.activities.testing.HostCapability.VM_TESTS_ENABLED;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindling.activities.host.VmSecrets;
+import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.worker.dev.DevStack;
+import dev.kindling.worker.runtime.ProxiedDesktop;
+import dev.kindling.workflows.KindlingSearchAttributes;
+import dev.kindling.workflows.client.KindlingClient;
+import dev.kindling.workflows.host.BootMode;
+import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.host.ImageRef;
+import dev.kindling.workflows.host.StageTiming;
+import dev.kindling.workflows.vm.BrowserVmWorkflow;
+import dev.kindling.workflows.vm.Endpoint;
+import dev.kindling.workflows.vm.Phase;
+import dev.kindling.workflows.vm.VmDescription;
+import dev.kindling.workflows.vm.VmRequest;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A browser VM's whole life on real VMs: create (AUTO, so the image's snapshot is restored) →
+ * READY → a full RFB handshake through the proxy at the published endpoint → release → RELEASED →
+ * nothing left on the host.
+ */
+@Tag("vm")
+@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, VM_TESTS_ENABLED})
+class VmLifecycleE2eTest {
+  private static Path runDir;
+  private static DevStack stack;
+  private static KindlingClient client;
+  private static ImageRef image;
+
+  @BeforeAll
+  static void startStack() throws Exception {
+    runDir = E2e.tempRunDir();
+    stack = DevStack.start(E2e.config(runDir, Map.of()));
+    client = new KindlingClient(stack.connection().client());
+    image = E2e.ensureCurrentImage(stack);
+  }
+
+  @AfterAll
+  static void stopStack() throws Exception {
+    if (stack != null) {
+      stack.close();
+    }
+    E2e.deleteRecursively(runDir);
+  }
+
+  @Test
+  void createReadyHandshakeThroughProxyReleaseLeavesNothing() throws Exception {
+    String session = E2e.session("life");
+    client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0));
+    Endpoint endpoint = client.awaitReady(session, E2e.READY_WITHIN);
+    VmDescription ready = client.describe(session);
+    String vmId = ready.vmId();
+    try {
+      assertEquals(Phase.READY, ready.phase());
+      assertEquals(stack.config().hostId(), ready.hostId());
+      assertEquals(image.imageId(), ready.imageId());
+      assertEquals(image.hasSnapshot() ? "RESTORE" : "COLD", ready.bootMode());
+      assertEquals(new Endpoint(session, stack.config().hostId(), vmId, GuestNetwork.namespaceFor(vmId),
+          GuestNetwork.GUEST_ADDRESS, GuestNetwork.WEBSOCKIFY_PORT, "/"), endpoint);
+      assertTrue(NetworkNamespaces.exists(endpoint.namespace()), "the VM's namespace exists while it is READY");
+      assertTrue(ready.leaseExpiresAtEpochMillis() > System.currentTimeMillis(), "the lease runs into the future");
+      List<String> stages = ready.timings().stream().map(StageTiming::stage).toList();
+      assertTrue(stages.containsAll(List.of("placing", "network", "booting", "readiness", "vmm-start",
+          "readiness/guest-reachable", "readiness/tcp-6080", "readiness/websocket-upgrade", "readiness/rfb-handshake")),
+          "per-phase and per-stage timings: " + stages);
+      assertTrue(ready.timings().stream().allMatch(t -> t.millis() >= 0), "timings are durations: " + ready.timings());
+
+      Map<String, String> attributes =
+          E2e.upsertedSearchAttributes(stack.connection().client(), BrowserVmWorkflow.workflowId(session));
+      assertEquals(session, attributes.get(KindlingSearchAttributes.SESSION.getName()));
+      assertEquals(stack.config().hostId(), attributes.get(KindlingSearchAttributes.HOST.getName()));
+      assertEquals(image.imageId(), attributes.get(KindlingSearchAttributes.IMAGE.getName()));
+      assertEquals(Phase.READY.name(), attributes.get(KindlingSearchAttributes.PHASE.getName()));
+
+      // What a user's noVNC does: a token-authenticated WebSocket to the proxy, which routes to the
+      // endpoint the workflow published; then the VM's RFB handshake and one full framebuffer.
+      String token = stack.proxy().tokens().mint(session);
+      String password = VmSecrets.read(stack.host().paths().vmDir(vmId)).vncPassword();
+      ProxiedDesktop desktop = ProxiedDesktop.capture(new InetSocketAddress("127.0.0.1", stack.proxy().port()),
+          stack.proxy().config().websocketPath(session), token, password, Duration.ofSeconds(30));
+      assertTrue(desktop.serverInit().width() > 0 && desktop.serverInit().height() > 0, "ServerInit names a framebuffer");
+      assertEquals(desktop.serverInit().width(), desktop.image().getWidth());
+      assertTrue(desktop.distinctColours() > 1, "the desktop shows more than one colour");
+    } finally {
+      client.release(session);
+    }
+    VmDescription end = client.awaitEnd(session);
+    assertEquals(Phase.RELEASED, end.phase());
+    assertEquals(null, end.failureType());
+    assertTrue(end.timings().stream().anyMatch(t -> t.stage().equals("releasing")), "teardown is timed: " + end.timings());
+    assertEquals(Phase.RELEASED.name(), E2e.upsertedSearchAttributes(stack.connection().client(),
+        BrowserVmWorkflow.workflowId(session)).get(KindlingSearchAttributes.PHASE.getName()));
+    E2e.assertNothingLeft(stack.host().paths(), vmId);
+    assertFalse(Files.exists(stack.host().paths().vmDir(vmId)));
+    assertNotNull(vmId);
+  }
+}
