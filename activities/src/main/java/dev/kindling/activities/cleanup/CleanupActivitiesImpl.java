@@ -1,7 +1,6 @@
 package dev.kindling.activities.cleanup;
 
 import dev.kindling.activities.exec.CommandFailedException;
-import dev.kindling.activities.exec.Commands;
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.network.OwnershipRecord;
@@ -28,13 +27,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The host half of the reconciler: lists every VM Kindling left on this host (namespaces named
- * {@code kindling-vm…}, VM directories, live VMMs) and destroys the ones no workflow owns.
+ * The host half of the reconciler: lists every VM this worker's run directory knows (with whether
+ * its namespace and VMM still exist) and destroys the ones no workflow owns.
  */
 public final class CleanupActivitiesImpl implements CleanupActivities {
   private static final Logger log = LoggerFactory.getLogger(CleanupActivitiesImpl.class);
   private static final String SESSION_WORKFLOW_PREFIX = dev.kindling.workflows.vm.BrowserVmWorkflow.workflowId("");
-  private static final String VM_NAMESPACE_PREFIX = GuestNetwork.NAMESPACE_PREFIX + "vm";
+
+  /** Longer than any local command keeps a VM (an image verify takes about a minute). */
+  public static final java.time.Duration LOCAL_COMMAND_GRACE = java.time.Duration.ofMinutes(15);
 
   private final String hostId;
   private final HostPaths paths;
@@ -52,10 +53,12 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
 
   @Override
   public HostInventory inventory() {
-    TreeSet<String> vmIds = new TreeSet<>();
-    vmIds.addAll(namespaceVmIds());
-    vmIds.addAll(directoryVmIds());
-    Stream<HostInventory.HostVm> vms = vmIds.stream().map(vmId -> new HostInventory.HostVm(
+    // A VM's directory exists before its namespace (the ownership record is written first) and goes
+    // last, so the directories under this worker's run dir name every VM it may have left. Namespaces
+    // without a directory here belong to another run dir (another worker or a test) and are not ours.
+    TreeSet<String> vmIds = new TreeSet<>(directoryVmIds());
+    long now = System.currentTimeMillis();
+    Stream<HostInventory.HostVm> vms = vmIds.stream().filter(vmId -> !madeByALocalCommand(paths.vmDir(vmId), now)).map(vmId -> new HostInventory.HostVm(
         vmId,
         sessionOf(paths.vmDir(vmId)).orElse(null),
         dev.kindling.activities.netns.NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)),
@@ -84,22 +87,23 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
     deleteQuietly(vmDir);
   }
 
+  /**
+   * True for a VM a local command (such as {@code kindling image verify}) created outside Temporal
+   * within {@link #LOCAL_COMMAND_GRACE}: no workflow can vouch for it, but it is not an orphan yet.
+   */
+  static boolean madeByALocalCommand(Path vmDir, long nowMillis) {
+    return OwnershipRecord.read(vmDir)
+        .filter(owner -> owner.workflowId() == null)
+        .map(owner -> nowMillis - owner.createdAtEpochMillis() < LOCAL_COMMAND_GRACE.toMillis())
+        .orElse(false);
+  }
+
   /** The session that owns a VM, from the workflow id its network was created for. */
   static Optional<String> sessionOf(Path vmDir) {
     return OwnershipRecord.read(vmDir)
         .map(OwnershipRecord::workflowId)
         .filter(id -> id != null && id.startsWith(SESSION_WORKFLOW_PREFIX))
         .map(id -> id.substring(SESSION_WORKFLOW_PREFIX.length()));
-  }
-
-  private List<String> namespaceVmIds() {
-    String out = Commands.run(List.of("ip", "netns", "list")).stdout();
-    return out.lines()
-        .map(line -> line.split("\\s+")[0])
-        .filter(name -> name.startsWith(VM_NAMESPACE_PREFIX))
-        .map(name -> name.substring(GuestNetwork.NAMESPACE_PREFIX.length()))
-        .filter(id -> id.matches("vm[0-9a-f]{10}"))
-        .toList();
   }
 
   private List<String> directoryVmIds() {

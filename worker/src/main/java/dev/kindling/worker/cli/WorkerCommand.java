@@ -21,6 +21,7 @@ final class WorkerCommand implements Callable<Integer> {
     HostServices host = HostServices.create(config);
     try (TemporalConnection temporal = TemporalConnection.open(config);
         WorkerRuntime worker = WorkerRuntime.start(temporal.client(), host, SharedActivities.create(config, temporal.client(), host))) {
+      new dev.kindling.workflows.client.KindlingClient(temporal.client()).ensureCleanup(dev.kindling.worker.dev.DevStack.CLEANUP_EVERY);
       System.out.println("worker for host " + config.hostId() + " on " + config.temporalTarget() + " (" + worker.hostQueue() + ")");
       Shutdown.await();
       return 0;

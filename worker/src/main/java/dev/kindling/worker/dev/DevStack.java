@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class DevStack implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DevStack.class);
+  /** How often the cleanup reconciler runs: orphans live at most this long after a crash. */
+  public static final java.time.Duration CLEANUP_EVERY = java.time.Duration.ofMinutes(5);
 
   private final KindlingConfig config;
   private final EmbeddedTemporal temporal;
@@ -59,6 +61,7 @@ public final class DevStack implements AutoCloseable {
       connection = TemporalConnection.open(config);
       HostServices host = HostServices.create(config);
       worker = WorkerRuntime.start(connection.client(), host, SharedActivities.create(config, connection.client(), host));
+      new dev.kindling.workflows.client.KindlingClient(connection.client()).ensureCleanup(CLEANUP_EVERY);
       String tokenKey = ProxyRuntime.tokenKey(config);
       ProxyServer proxy = ProxyRuntime.start(config, connection.client(), tokenKey);
       return new DevStack(config, temporal, connection, host, worker, proxy, tokenKey);
