@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Golden-image benchmark: build times, image size, and cold boot -> RFB-ready (median of 3) for the
+# QEMU machine types, through the same activity classes production uses. Writes Markdown.
+#
+#   sudo bench/image.sh [--cold | --no-builds] [--runs N] [--machines pc,microvm] [--vcpus 1,2] [--memory MiB]
+#                       [--kernel-args "..."] [--timeline] [--out FILE]
+#
+# --cold adds a build from an empty cache (debootstrap; about 4 minutes here). Results go to
+# FILE (default snapshot-builder/<build dir>/bench-image.md) and to stdout. Needs root, qemu-system-x86_64,
+# iproute2 and debootstrap, like `kindling image verify`. Other VMs running at the same time
+# skew the boot numbers; the table marks such runs as contended.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/bin/jdk.sh"
+JAVA_HOME=$(kindling_java_home)
+build_dir=${KINDLING_BENCH_BUILD_DIR:-target-bench}
+
+args=("$@")
+has_out=no
+for a in "$@"; do [ "$a" = "--out" ] && has_out=yes; done
+if [ "$has_out" = no ]; then
+  args+=(--out "$here/snapshot-builder/$build_dir/bench-image.md")
+fi
+
+"$here/mvnw" -q install -Dkindling.build.dir="$build_dir" -pl workflows,activities -DskipTests
+"$here/mvnw" -q test-compile -Dkindling.build.dir="$build_dir" -pl snapshot-builder
+cp_file="$here/snapshot-builder/$build_dir/bench.classpath"
+"$here/mvnw" -q dependency:build-classpath -Dkindling.build.dir="$build_dir" -pl snapshot-builder \
+  -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >/dev/null
+# Kindling's own modules come from this build directory, not from the local repository, which
+# parallel builds of other trees may be rewriting.
+deps=$(tr ':' '\n' < "$cp_file" | grep -v '/dev/kindling/' | paste -sd: -)
+classpath="$here/snapshot-builder/$build_dir/test-classes:$here/snapshot-builder/$build_dir/classes"
+classpath="$classpath:$here/activities/$build_dir/classes:$here/activities/$build_dir/test-classes"
+classpath="$classpath:$here/workflows/$build_dir/classes:$deps"
+
+exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dlogback.configurationFile="$here/bench/logback.xml" -cp "$classpath" \
+  dev.kindling.snapshot.bench.GoldenImageBench "${args[@]}"
