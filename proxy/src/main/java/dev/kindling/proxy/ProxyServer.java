@@ -79,6 +79,7 @@ public final class ProxyServer implements AutoCloseable {
     container.setIdleTimeout(UpstreamConnector.jettyIdleTimeout(config));
     container.setMaxOutgoingFrames(64);
     container.setInputBufferSize(UpstreamConnector.READ_BUFFER_BYTES);
+    container.setOutputBufferSize(UpstreamConnector.READ_BUFFER_BYTES);
 
     // The server starts its beans before its connectors, so the upstream client is ready before
     // the first browser can arrive, and it stops after the connectors have closed.

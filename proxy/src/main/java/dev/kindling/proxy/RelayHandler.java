@@ -179,8 +179,9 @@ final class RelayHandler extends Handler.Abstract {
     }
     boolean upgraded = upgrade(request, response, callback, relay.browserListener());
     if (!upgraded) {
-      relay.end(CloseOutcome.INTERNAL_ERROR, "browser upgrade was not accepted", null);
-      HttpReplies.outcome(response, callback, CloseOutcome.INTERNAL_ERROR, CloseOutcome.INTERNAL_ERROR.reason());
+      // Jetty declined the browser's upgrade request itself (for example an unsupported version).
+      relay.end(CloseOutcome.NOT_A_WEBSOCKET, "the browser's upgrade request was not acceptable", null);
+      HttpReplies.outcome(response, callback, CloseOutcome.NOT_A_WEBSOCKET, CloseOutcome.NOT_A_WEBSOCKET.reason());
       return;
     }
     // A browser that went away while the VM was being connected never opens its side.

@@ -57,6 +57,9 @@ final class UpstreamConnector implements AutoCloseable {
     client.setIdleTimeout(jettyIdleTimeout(config));
     client.setMaxOutgoingFrames(64);
     client.setInputBufferSize(READ_BUFFER_BYTES);
+    // Frames to the VM must be masked, which Jetty does while copying into its output buffer;
+    // a 4 KiB buffer cut every 64 KiB frame into 16 writes.
+    client.setOutputBufferSize(READ_BUFFER_BYTES);
     client.setStopAtShutdown(false);
   }
 

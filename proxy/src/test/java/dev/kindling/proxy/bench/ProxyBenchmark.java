@@ -141,6 +141,7 @@ public final class ProxyBenchmark {
             BenchClient.IdleResult opened = idleClient.openIdle(i -> proxyUri(proxyPort, "idle-" + i, tokens), proxyIdleCap, 32, IDLE_TIME_LIMIT);
             Thread.sleep(2000);
             r.proxyIdle = (int) opened.sessions().stream().filter(Session::isOpen).count();
+            r.proxyIdleOpened = opened.opened();
             r.proxyIdleWhy = opened.stoppedBecause();
             r.heapPerIdle = (proxy.heapAfterGc() - heapBefore) / Math.max(1, r.proxyIdle);
             r.proxyPssPerIdle = (ChildJvm.pss(ProcessHandle.of(proxy.pid()).orElseThrow()) - pssBefore) / Math.max(1, r.proxyIdle);
@@ -153,6 +154,7 @@ public final class ProxyBenchmark {
             BenchClient.IdleResult opened = idleClient.openIdle(i -> viaWebsockify, WEBSOCKIFY_IDLE_CAP, 8, IDLE_TIME_LIMIT);
             Thread.sleep(2000);
             r.websockifyIdle = (int) opened.sessions().stream().filter(Session::isOpen).count();
+            r.websockifyIdleOpened = opened.opened();
             r.websockifyIdleWhy = opened.stoppedBecause();
             r.websockifyPssPerIdle = (ChildJvm.pss(websockify.handle()) - wsPssBefore) / Math.max(1, r.websockifyIdle);
           }
@@ -183,6 +185,8 @@ public final class ProxyBenchmark {
     double proxyCpuPerGib;
     double websockifyCpuPerGib;
     int proxyIdle;
+    int proxyIdleOpened;
+    int websockifyIdleOpened;
     String proxyIdleWhy;
     long heapPerIdle;
     long proxyPssPerIdle;
@@ -217,8 +221,8 @@ public final class ProxyBenchmark {
           .append(row("heap per idle connection", kib(heapPerIdle), "n/a (Python)", "≤ 64 KiB"))
           .append(row("process memory (PSS) per idle connection", kib(proxyPssPerIdle),
               kib(websockifyPssPerIdle) + " (a process per connection)", ""))
-          .append(row("idle connections held", proxyIdle + " (" + proxyIdleWhy + ")", websockifyIdle + " (" + websockifyIdleWhy + ")",
-              "10,000"))
+          .append(row("idle connections still open 2 s after opening", proxyIdle + " of " + proxyIdleOpened + " opened (" + proxyIdleWhy + ")",
+              websockifyIdle + " of " + websockifyIdleOpened + " opened (" + websockifyIdleWhy + ")", "10,000"))
           .append('\n')
           .append("Latency: ").append(LATENCY_ROUNDS).append(" sequential round trips per path after ").append(LATENCY_WARMUP)
           .append(" warm-up ones, in 10 blocks that alternate between the four paths so that load from elsewhere on the ")
