@@ -129,7 +129,10 @@ public final class QemuCommandLine {
     argv.addAll(List.of("-m", Integer.toString(spec.memoryMib()), "-smp", Integer.toString(spec.vcpus())));
     argv.addAll(List.of("-nodefaults", "-no-user-config", "-display", "none", "-no-reboot"));
     argv.addAll(List.of("-kernel", safe(spec.kernel()), "-initrd", safe(spec.initrd()), "-append", kernelCmdline()));
-    argv.addAll(List.of("-drive", "file=" + safe(spec.overlay()) + ",format=qcow2,if=none,id=disk0,discard=unmap"));
+    // The overlay is this VM's alone and deleted with it, so the guest's flushes need not reach the
+    // host's disk (cache=unsafe); a snapshot still copies a consistent overlay, because migration
+    // completion writes QEMU's own caches into the file.
+    argv.addAll(List.of("-drive", "file=" + safe(spec.overlay()) + ",format=qcow2,if=none,id=disk0,discard=unmap,cache=unsafe"));
     argv.addAll(List.of("-device", machine.blockDevice() + ",drive=disk0"));
     argv.addAll(List.of("-netdev", "tap,id=net0,ifname=" + spec.tap() + ",script=no,downscript=no"));
     argv.addAll(List.of("-device", machine.netDevice() + ",netdev=net0,mac=" + spec.guestMac() + (machine == MachineType.PC ? ",romfile=" : "")));

@@ -37,6 +37,10 @@ public final class QemuVmm implements Vmm {
   public static final String MEMORY_FILE = "memory.state";
   public static final String DISK_FILE = "disk.qcow2";
   public static final String RAM_FILE = "ram.bin";
+  /** An empty overlay on the snapshot's disk, kept in the snapshot directory and copied for each restore. */
+  public static final String OVERLAY_TEMPLATE = "overlay-template.qcow2";
+  /** How often QMP status is polled while QEMU starts or loads a snapshot: a restore takes tens of milliseconds. */
+  private static final long STATUS_POLL_MILLIS = 2;
   private static final String IGNORE_SHARED = "x-ignore-shared";
 
   private final QemuConfig config;
@@ -92,7 +96,7 @@ public final class QemuVmm implements Vmm {
     // The restored machine must match the one that was saved, whatever this host's defaults are now.
     VmSpec same = new VmSpec(spec.vmId(), spec.imageId(), spec.vmDir(), spec.namespace(), spec.tap(), spec.guestMac(),
         manifest.memoryMib(), manifest.vcpus(), spec.kernel(), spec.initrd(), spec.baseDisk(), manifest.kernelCmdline());
-    createOverlay(same.overlay(), snapshot.disk(), "qcow2");
+    createRestoreOverlay(same.overlay(), snapshot);
     MachineType machine = MachineType.parse(manifest.machine());
     Incoming incoming = new Incoming(snapshot.memoryState(), snapshot.ram().isPresent());
     QemuCommandLine command = commandLine(same, machine);
@@ -268,7 +272,7 @@ public final class QemuVmm implements Vmm {
           + " ms waiting for QEMU " + pid + " of " + spec.vmId() + " to report " + waitingFor + serialTail(spec));
     }
     heartbeat.beat("waiting for " + waitingFor);
-    sleep(10);
+    sleep(STATUS_POLL_MILLIS);
   }
 
   private void awaitMigration(QmpClient qmp, RunningVm vm) throws IOException {
@@ -291,6 +295,35 @@ public final class QemuVmm implements Vmm {
           sleep(20);
         }
       }
+    }
+  }
+
+  /**
+   * The restored VM's own overlay on the snapshot's disk. {@code qemu-img create} opens the whole
+   * backing chain and takes tens to hundreds of milliseconds here, a copy of an empty overlay about
+   * one, so the first restore of a snapshot keeps an empty overlay as a template for the next ones.
+   */
+  private static void createRestoreOverlay(Path overlay, SnapshotFiles snapshot) {
+    Path template = snapshot.dir().resolve(OVERLAY_TEMPLATE);
+    try {
+      if (Files.isRegularFile(template)) {
+        Files.copy(template, overlay, StandardCopyOption.REPLACE_EXISTING);
+        return;
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    createOverlay(overlay, snapshot.disk(), "qcow2");
+    try {
+      Path tmp = Files.createTempFile(snapshot.dir(), ".overlay-", ".tmp");
+      try {
+        Files.copy(overlay, tmp, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, template, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    } catch (IOException e) {
+      log.debug("no overlay template kept in {}: {}", snapshot.dir(), e.getMessage());
     }
   }
 

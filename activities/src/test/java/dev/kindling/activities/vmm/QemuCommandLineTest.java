@@ -44,7 +44,7 @@ class QemuCommandLineTest {
     assertEquals("pc", after(argv, "-machine"));
     assertEquals("tcg,tb-size=64", after(argv, "-accel"));
     assertEquals("max", after(argv, "-cpu"));
-    assertEquals("file=" + VM_DIR.resolve("overlay.qcow2") + ",format=qcow2,if=none,id=disk0,discard=unmap", after(argv, "-drive"));
+    assertEquals("file=" + VM_DIR.resolve("overlay.qcow2") + ",format=qcow2,if=none,id=disk0,discard=unmap,cache=unsafe", after(argv, "-drive"));
     assertTrue(argv.contains("virtio-blk-pci,drive=disk0"));
     assertEquals("tap,id=net0,ifname=tap0,script=no,downscript=no", after(argv, "-netdev"));
     assertTrue(argv.contains("virtio-net-pci,netdev=net0,mac=02:4b:44:00:00:02,romfile="));
