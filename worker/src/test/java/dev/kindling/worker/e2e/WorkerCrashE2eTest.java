@@ -1,0 +1,169 @@
+package dev.kindling.worker.e2e;
+
+import static dev.kindling.activities.testing.HostCapability.IPROUTE2;
+import static dev.kindling.activities.testing.HostCapability.QEMU;
+import static dev.kindling.activities.testing.HostCapability.ROOT;
+import static dev.kindling.activities.testing.HostCapability.TUN;
+import static dev.kindling.activities.testing.HostCapability.VM_TESTS_ENABLED;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.worker.cli.KindlingCli;
+import dev.kindling.worker.config.KindlingConfig;
+import dev.kindling.worker.config.Setting;
+import dev.kindling.worker.dev.DevStack;
+import dev.kindling.worker.dev.EmbeddedTemporal;
+import dev.kindling.worker.runtime.TemporalConnection;
+import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.client.KindlingClient;
+import dev.kindling.workflows.host.BootMode;
+import dev.kindling.workflows.vm.Phase;
+import dev.kindling.workflows.vm.VmDescription;
+import dev.kindling.workflows.vm.VmRequest;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code kill -9} of the worker while a VM boots: Temporal and the client run in the test, the
+ * worker runs as its own JVM, is killed mid-boot and replaced; the workflow either reaches READY
+ * or ends compensated with a typed failure, and nothing leaks either way.
+ */
+@Tag("vm")
+@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, VM_TESTS_ENABLED})
+class WorkerCrashE2eTest {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WorkerCrashE2eTest.class);
+  private static final Set<Phase> BOOTING = EnumSet.of(Phase.BOOTING, Phase.READINESS);
+  private static final Set<Phase> SETTLED = EnumSet.of(Phase.READY, Phase.FAILED, Phase.RELEASED);
+
+  private static final List<Process> workers = new ArrayList<>();
+  private static Path runDir;
+  private static EmbeddedTemporal temporal;
+  private static TemporalConnection connection;
+  private static KindlingConfig config;
+  private static KindlingClient client;
+
+  @BeforeAll
+  static void startTemporal() throws Exception {
+    runDir = E2e.tempRunDir();
+    temporal = EmbeddedTemporal.start(freePort());
+    config = E2e.config(runDir, Map.of(Setting.TEMPORAL_TARGET, temporal.target()));
+    temporal.registerSearchAttributes(config.temporalNamespace(), DevStack.searchAttributes());
+    connection = TemporalConnection.open(config);
+    client = new KindlingClient(connection.client());
+  }
+
+  @AfterAll
+  static void stopEverything() {
+    for (Process worker : workers) {
+      worker.destroyForcibly();
+    }
+    if (connection != null) {
+      connection.close();
+    }
+    if (temporal != null) {
+      temporal.close();
+    }
+    E2e.deleteRecursively(runDir);
+  }
+
+  @Test
+  void killedWorkerDuringBootIsReplacedAndTheWorkflowCompletesOrCompensatesWithoutLeaks() throws Exception {
+    startWorker("first");
+    E2e.ensureCurrentImage(connection.client(), config);
+    String session = E2e.session("crash");
+    client.startVm(new VmRequest(session, null, BootMode.COLD, 600, 0, 0, 0));
+    VmDescription booting = awaitPhase(session, BOOTING, Duration.ofMinutes(2));
+    assertTrue(BOOTING.contains(booting.phase()), "the VM should be booting, not " + booting.phase() + ": " + booting.failureMessage());
+    String vmId = booting.vmId();
+
+    Process first = workers.getLast();
+    first.destroyForcibly(); // SIGKILL: no shutdown hook, no activity completion, no cleanup.
+    first.waitFor();
+    assertEquals(137, first.exitValue(), "the worker died of SIGKILL");
+
+    startWorker("second");
+    VmDescription settled = awaitPhase(session, SETTLED, E2e.READY_WITHIN.plusMinutes(2));
+    log.info("killed the worker in {}; with its replacement the VM reached {} {} ({})", booting.phase(), settled.phase(),
+        settled.failureType() == null ? "" : settled.failureType() + ": " + settled.failureMessage(), settled.timings());
+    if (settled.phase() == Phase.READY) {
+      client.release(session);
+      assertEquals(Phase.RELEASED, client.awaitEnd(session).phase());
+    } else {
+      assertEquals(Phase.FAILED, settled.phase(), "it ended without becoming ready: " + settled);
+      assertNotNull(settled.failureType());
+      assertTrue(Arrays.stream(FailureKind.values()).anyMatch(k -> k.type().equals(settled.failureType())),
+          "a typed failure, not " + settled.failureType() + ": " + settled.failureMessage());
+      awaitWorkflowEnd(session);
+    }
+    E2e.assertNothingLeft(config.paths(), vmId);
+  }
+
+  /** A worker JVM for this host, polling the test's Temporal, logging to a file in the run directory. */
+  private static void startWorker(String name) throws IOException, InterruptedException {
+    Path log = runDir.resolve("worker-" + name + ".log");
+    String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    List<String> argv = List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
+        "-cp", classpath, KindlingCli.class.getName(), "worker",
+        "--set", Setting.TEMPORAL_TARGET.key() + "=" + temporal.target(),
+        "--set", Setting.RUN_DIR.key() + "=" + runDir);
+    Process process = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    workers.add(process);
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (!Files.readString(log).contains("worker for host")) {
+      if (!process.isAlive()) {
+        fail("worker " + name + " exited with " + process.exitValue() + ":\n" + Files.readString(log));
+      }
+      if (System.nanoTime() > deadline) {
+        fail("worker " + name + " did not start within 2 minutes:\n" + Files.readString(log));
+      }
+      Thread.sleep(100);
+    }
+  }
+
+  private static VmDescription awaitPhase(String session, Set<Phase> wanted, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    VmDescription last = null;
+    while (System.nanoTime() < deadline) {
+      last = client.describe(session);
+      if (last != null && (wanted.contains(last.phase()) || SETTLED.contains(last.phase()))) {
+        return last;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("session " + session + " not in " + wanted + " within " + timeout + "; last: " + last);
+  }
+
+  /** The workflow's own end, after its compensation ran. */
+  private static void awaitWorkflowEnd(String session) {
+    try {
+      client.awaitEnd(session);
+    } catch (io.temporal.client.WorkflowFailedException expected) {
+      // A failed provision ends the workflow failed, after compensating.
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.bind(new InetSocketAddress("127.0.0.1", 0));
+      return socket.getLocalPort();
+    }
+  }
+}
