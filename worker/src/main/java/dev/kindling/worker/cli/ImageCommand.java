@@ -105,7 +105,8 @@ final class ImageCommand {
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
 
-    @Option(names = "--kernel-args", description = "Extra guest kernel arguments for this boot, e.g. systemd.mask=kindling-websockify.service.")
+    @Option(names = "--kernel-args", description = "Extra guest kernel arguments for this boot, e.g. systemd.show_status=true"
+        + " to see unit status on the serial console. (To verify an image without a unit, build one with 'image build --mask-unit'.)")
     String kernelArgs;
 
     @Override
