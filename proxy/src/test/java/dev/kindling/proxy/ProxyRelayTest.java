@@ -114,6 +114,24 @@ class ProxyRelayTest {
   }
 
   @Test
+  void aClosedConnectionGivesItsSlotBack() throws Exception {
+    try (ProxyFixture limited = ProxyFixture.start(b -> b.sessionConnectionLimit(1))) {
+      TestClient.Connection first = limited.client.connect(limited.websocket(ProxyFixture.SESSION));
+      first.session.close(1000, "done", org.eclipse.jetty.websocket.api.Callback.NOOP);
+      first.awaitClose();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (limited.proxy.connections(ProxyFixture.SESSION) > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+
+      TestClient.Connection second = limited.client.connect(limited.websocket(ProxyFixture.SESSION));
+      second.sendText("again");
+
+      assertEquals("again", second.next());
+    }
+  }
+
+  @Test
   void plainHttpToTheWebSocketPathIsTold426() throws Exception {
     HttpResponse<String> response = HttpClient.newHttpClient().send(
         HttpRequest.newBuilder(fixture.http("/sessions/s-1/websockify")).build(), HttpResponse.BodyHandlers.ofString());
