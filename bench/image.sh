@@ -2,13 +2,15 @@
 # Golden-image benchmark: build times, image size, and cold boot -> RFB-ready (median of 3) for the
 # QEMU machine types, through the same activity classes production uses. Writes Markdown.
 #
-#   sudo bench/image.sh [--cold | --no-builds] [--runs N] [--machines pc,microvm] [--vcpus 1,2] [--memory MiB]
+#   sudo bench/image.sh [--cold | --no-builds] [--no-rotation-check] [--quiet-wait SECONDS] [--runs N] [--machines pc,microvm] [--vcpus 1,2] [--memory MiB]
 #                       [--kernel-args "..."] [--timeline] [--out FILE]
 #
 # --cold adds a build from an empty cache (debootstrap; about 4 minutes here). Results go to
 # FILE (default snapshot-builder/<build dir>/bench-image.md) and to stdout. Needs root, qemu-system-x86_64,
 # iproute2 and debootstrap, like `kindling image verify`. Other VMs running at the same time
-# skew the boot numbers; the table marks such runs as contended.
+# skew the boot numbers: each boot first waits up to --quiet-wait seconds (default 120) for other
+# QEMU processes to end, and the table marks runs that still overlapped one as contended. Each
+# first boot per machine also checks that a second POST /v1/secrets locks out the first password.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/bin/jdk.sh"

@@ -2,7 +2,10 @@ package dev.kindling.snapshot.bench;
 
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
+import dev.kindling.activities.readiness.AgentClient;
+import dev.kindling.activities.readiness.ProbeTarget;
 import dev.kindling.activities.readiness.ReadinessActivitiesImpl;
+import dev.kindling.activities.readiness.VncDesktop;
 import dev.kindling.activities.readiness.VmmLiveness;
 import dev.kindling.activities.vmm.Heartbeat;
 import dev.kindling.activities.vmm.MachineType;
@@ -49,7 +52,7 @@ import org.slf4j.LoggerFactory;
  * handshake through websockify). Writes Markdown. A benchmark, not a test: it asserts nothing.
  *
  * <pre>
- * GoldenImageBench [--cold | --no-builds] [--runs N] [--machines pc,microvm] [--vcpus 1,2] [--memory MiB]
+ * GoldenImageBench [--cold | --no-builds] [--no-rotation-check] [--quiet-wait SECONDS] [--runs N] [--machines pc,microvm] [--vcpus 1,2] [--memory MiB]
  *                  [--kernel-args "..."] [--timeline] [--out results.md]
  * </pre>
  */
@@ -71,11 +74,11 @@ public final class GoldenImageBench {
   private static final List<String> STAGES =
       List.of("guest-reachable", "agent-health", "secrets", "tcp-6080", "websocket-upgrade", "rfb-handshake");
 
-  private record Options(boolean builds, boolean cold, int runs, List<MachineType> machines, List<Integer> vcpus, int memoryMib,
+  private record Options(boolean builds, boolean cold, boolean rotation, Duration quietWait, int runs, List<MachineType> machines, List<Integer> vcpus, int memoryMib,
       String kernelArgs, boolean timeline, Path out) {}
 
   private record BootSample(long readyMillis, long vmmStartMillis, Map<String, Long> stages, Map<String, Long> markers,
-      List<SerialTimeline.Line> timeline, boolean contended) {}
+      List<SerialTimeline.Line> timeline, boolean contended, String rotation) {}
 
   public static void main(String[] args) throws Exception {
     Options options = parse(args);
@@ -101,15 +104,18 @@ public final class GoldenImageBench {
     md.append("| machine | vCPUs | accel | median ms | runs ms | VMM start ms | guest reached | agent | secrets | 6080 | upgrade | RFB | contended |\n");
     md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     StringBuilder timelines = new StringBuilder();
+    StringBuilder rotations = new StringBuilder();
     for (MachineType machine : options.machines()) {
       QemuVmm qemu = QemuVmm.forHost(QemuConfig.defaults().withMachine(machine), Heartbeat.NONE);
       for (int vcpus : options.vcpus()) {
         List<BootSample> samples = new ArrayList<>();
         for (int run = 0; run < options.runs(); run++) {
-          samples.add(boot(paths, qemu, image, vcpus, options));
+          samples.add(boot(paths, qemu, image, vcpus, options, run == 0 && options.rotation()));
           log.info("{} -smp {} run {}: ready in {} ms", machine.label(), vcpus, run + 1, samples.getLast().readyMillis());
         }
         row(md, machine, vcpus, qemu.accelerator().accelerator().label(), samples);
+        samples.stream().map(BootSample::rotation).filter(r -> !r.isEmpty())
+            .forEach(r -> rotations.append("- ").append(machine.label()).append(" -smp ").append(vcpus).append(": ").append(r).append('\n'));
         if (options.timeline()) {
           BootSample last = samples.getLast();
           timelines.append("\n#### Serial timeline, ").append(machine.label()).append(" -smp ").append(vcpus)
@@ -118,6 +124,9 @@ public final class GoldenImageBench {
           timelines.append("```\n");
         }
       }
+    }
+    if (!rotations.isEmpty()) {
+      md.append("\n### Password replacement (x11vnc starts with a guest-made placeholder)\n\n").append(rotations);
     }
     md.append(timelines);
     Files.writeString(options.out(), md.toString());
@@ -156,7 +165,8 @@ public final class GoldenImageBench {
     }
   }
 
-  private static BootSample boot(HostPaths paths, QemuVmm qemu, BuiltImage image, int vcpus, Options options) {
+  private static BootSample boot(HostPaths paths, QemuVmm qemu, BuiltImage image, int vcpus, Options options,
+      boolean checkRotation) {
     String vmId = "vm" + HexFormat.of().formatHex(randomBytes(5));
     String requestId = "bench-" + vmId;
     NetworkActivitiesImpl network = new NetworkActivitiesImpl(paths);
@@ -164,6 +174,7 @@ public final class GoldenImageBench {
     VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, qemu, options.kernelArgs(), STOP_GRACE);
     VmmLiveness liveness = () -> processes.alive(vmId) ? Optional.empty() : Optional.of("the VMM of " + vmId + " is gone");
     ReadinessActivitiesImpl readiness = new ReadinessActivitiesImpl(paths, id -> liveness);
+    awaitQuietHost(options.quietWait());
     boolean contended = otherVmms(0);
     VmNetwork net = network.createNetwork(new NetworkRequest(requestId, vmId));
     try {
@@ -187,7 +198,8 @@ public final class GoldenImageBench {
         sleep(300);
         Map<String, Long> markers = new LinkedHashMap<>();
         MARKERS.forEach((name, marker) -> markers.put(name, timeline.firstSeen(marker)));
-        return new BootSample(readyMillis, handle.vmmStartMillis(), stages, markers, timeline.lines(), contended);
+        String rotation = checkRotation ? passwordRotation(ProbeTarget.forVm(new VmRef(requestId, vmId, net), paths)) : "";
+        return new BootSample(readyMillis, handle.vmmStartMillis(), stages, markers, timeline.lines(), contended, rotation);
       }
     } finally {
       try {
@@ -195,6 +207,35 @@ public final class GoldenImageBench {
       } finally {
         network.deleteNetwork(new NetworkRequest(requestId, vmId));
       }
+    }
+  }
+
+  /**
+   * Posts a second password to the ready VM and checks that the first one is refused and the second
+   * accepted through websockify: x11vnc must read the replaced password file for every new client,
+   * which is what makes the guest-made placeholder harmless once the host's password arrived.
+   */
+  private static String passwordRotation(ProbeTarget first) {
+    String second = "R" + HexFormat.of().formatHex(randomBytes(4)).substring(0, 7);
+    ProbeTarget rotated = ProbeTarget.atGuest(first.vmId(), first.namespace(), first.agent().getHostString(), second, first.serialLog());
+    try {
+      AgentClient.Response answer = new AgentClient(first.namespace(), first.agent(), Duration.ofSeconds(1), Duration.ofSeconds(60))
+          .postVncPassword(second);
+      if (answer.status() != 204) {
+        return "FAILED: POST /v1/secrets answered " + answer.status();
+      }
+      String old;
+      try (VncDesktop desktop = VncDesktop.open(first, Duration.ofSeconds(10))) {
+        old = "ACCEPTED (wrong)";
+      } catch (IOException e) {
+        old = "refused (" + e.getMessage() + ")";
+      }
+      try (VncDesktop desktop = VncDesktop.open(rotated, Duration.ofSeconds(10))) {
+        return "after a second POST /v1/secrets: previous password " + old + "; new password accepted, "
+            + desktop.serverInit().width() + "x" + desktop.serverInit().height();
+      }
+    } catch (IOException e) {
+      return "FAILED: " + e;
     }
   }
 
@@ -216,6 +257,14 @@ public final class GoldenImageBench {
     return millis == null ? "–" : Long.toString(millis);
   }
 
+  /** Waits up to {@code limit} for VMs of others on this host to end, so boots are timed on an idle host. */
+  private static void awaitQuietHost(Duration limit) {
+    long deadline = System.nanoTime() + limit.toNanos();
+    while (otherVmms(0) && System.nanoTime() < deadline) {
+      sleep(1000);
+    }
+  }
+
   /** Whether more QEMU processes run than the {@code own} this benchmark started. */
   private static boolean otherVmms(int own) {
     long count = ProcessHandle.allProcesses()
@@ -227,6 +276,8 @@ public final class GoldenImageBench {
   private static Options parse(String[] args) {
     boolean cold = false;
     boolean builds = true;
+    boolean rotation = true;
+    Duration quietWait = Duration.ofSeconds(120);
     boolean timeline = false;
     int runs = 3;
     int memory = 512;
@@ -238,6 +289,8 @@ public final class GoldenImageBench {
       switch (args[i]) {
         case "--cold" -> cold = true;
         case "--no-builds" -> builds = false;
+        case "--no-rotation-check" -> rotation = false;
+        case "--quiet-wait" -> quietWait = Duration.ofSeconds(Long.parseLong(args[++i]));
         case "--timeline" -> timeline = true;
         case "--runs" -> runs = Integer.parseInt(args[++i]);
         case "--memory" -> memory = Integer.parseInt(args[++i]);
@@ -248,7 +301,7 @@ public final class GoldenImageBench {
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    return new Options(builds, cold, runs, machines, vcpus, memory, kernelArgs, timeline, out);
+    return new Options(builds, cold, rotation, quietWait, runs, machines, vcpus, memory, kernelArgs, timeline, out);
   }
 
   private static String cpuModel() {
