@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.snapshot.BuildOptions;
+import dev.kindling.snapshot.ImageBuilder;
 import dev.kindling.snapshot.ImageStore;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
@@ -71,8 +73,11 @@ final class E2e {
   /** As {@link #ensureCurrentImage(DevStack)}, with a worker for {@code config}'s host polling elsewhere. */
   static ImageRef ensureCurrentImage(WorkflowClient client, KindlingConfig config) {
     ImageStore store = new ImageStore(config.paths());
-    return store.current().orElseGet(() -> {
-      log.info("no current image in {}; building one through the golden image workflow", config.paths().cacheDir());
+    // Tests must run the image this checkout builds, never a stale one promoted by an older build.
+    String wanted = ImageBuilder.imageId(BuildOptions.defaults(config.paths()));
+    return store.current().filter(current -> current.imageId().equals(wanted) && current.hasSnapshot()).orElseGet(() -> {
+      log.info("current image in {} is not {} with a snapshot; building it through the golden image workflow",
+          config.paths().cacheDir(), wanted);
       GoldenImageWorkflow golden = client.newWorkflowStub(GoldenImageWorkflow.class,
           WorkflowOptions.newBuilder()
               .setWorkflowId(GoldenImageWorkflow.workflowId(config.hostId()))
