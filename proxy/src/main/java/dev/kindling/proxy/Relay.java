@@ -337,8 +337,9 @@ final class Relay {
     }
 
     @Override
-    public void onWebSocketClose(int code, String reason) {
+    public void onWebSocketClose(int code, String reason, Callback callback) {
       end(CloseOutcome.BROWSER_CLOSED, CloseOutcome.transmittable(code) ? code : 1001, reason, null);
+      callback.succeed();
     }
 
   }
@@ -386,7 +387,8 @@ final class Relay {
     }
 
     @Override
-    public void onWebSocketClose(int code, String reason) {
+    public void onWebSocketClose(int code, String reason, Callback callback) {
+      callback.succeed();
       if (CloseOutcome.transmittable(code)) {
         end(CloseOutcome.UPSTREAM_CLOSED, code, reason == null || reason.isBlank() ? CloseOutcome.UPSTREAM_CLOSED.reason() : reason, null);
       } else {

@@ -74,11 +74,11 @@ final class UpstreamConnector implements AutoCloseable {
 
   /** Connects and upgrades to {@code upstream}, offering the {@code binary} subprotocol. */
   CompletableFuture<Session> connect(Upstream upstream, Session.Listener listener, Duration timeout) {
-    ClientUpgradeRequest request = new ClientUpgradeRequest();
+    ClientUpgradeRequest request = new ClientUpgradeRequest(upstream.uri());
     request.setSubProtocols(BINARY);
     request.setTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
     try {
-      return RoutedHttpClient.withTransport(transportFor(upstream), () -> client.connect(listener, upstream.uri(), request));
+      return RoutedHttpClient.withTransport(transportFor(upstream), () -> client.connect(listener, request));
     } catch (Exception e) {
       return CompletableFuture.failedFuture(e);
     }

@@ -134,8 +134,9 @@ final class EchoUpstream implements AutoCloseable {
     }
 
     @Override
-    public void onWebSocketClose(int code, String reason) {
+    public void onWebSocketClose(int code, String reason, Callback callback) {
       closeCodes.add(code);
+      callback.succeed();
     }
   }
 
@@ -152,8 +153,9 @@ final class EchoUpstream implements AutoCloseable {
     }
 
     @Override
-    public void onWebSocketClose(int code, String reason) {
+    public void onWebSocketClose(int code, String reason, Callback callback) {
       closeCodes.add(code);
+      callback.succeed();
     }
   }
 }

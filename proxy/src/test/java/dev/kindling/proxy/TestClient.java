@@ -107,8 +107,9 @@ final class TestClient implements AutoCloseable {
     }
 
     @Override
-    public void onWebSocketClose(int code, String reason) {
+    public void onWebSocketClose(int code, String reason, Callback callback) {
       closed.complete(new Closed(code, reason));
+      callback.succeed();
     }
 
     @Override
@@ -147,12 +148,12 @@ final class TestClient implements AutoCloseable {
 
   Connection connect(URI uri, List<String> subprotocols, Map<String, String> headers, boolean paused) throws Exception {
     Connection connection = new Connection(paused);
-    ClientUpgradeRequest request = new ClientUpgradeRequest();
+    ClientUpgradeRequest request = new ClientUpgradeRequest(uri);
     if (!subprotocols.isEmpty()) {
       request.setSubProtocols(subprotocols);
     }
     headers.forEach(request::setHeader);
-    client.connect(connection, uri, request).get(15, TimeUnit.SECONDS);
+    client.connect(connection, request).get(15, TimeUnit.SECONDS);
     return connection;
   }
 

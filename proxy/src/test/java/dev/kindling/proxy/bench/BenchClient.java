@@ -86,9 +86,9 @@ final class BenchClient implements AutoCloseable {
 
   Counting connect(URI uri) throws Exception {
     Counting listener = new Counting();
-    ClientUpgradeRequest request = new ClientUpgradeRequest();
+    ClientUpgradeRequest request = new ClientUpgradeRequest(uri);
     request.setSubProtocols("binary");
-    client.connect(listener, uri, request).get(30, TimeUnit.SECONDS);
+    client.connect(listener, request).get(30, TimeUnit.SECONDS);
     return listener;
   }
 
@@ -150,11 +150,11 @@ final class BenchClient implements AutoCloseable {
       if (!slots.tryAcquire(100, TimeUnit.MILLISECONDS)) {
         continue;
       }
-      ClientUpgradeRequest request = new ClientUpgradeRequest();
+      ClientUpgradeRequest request = new ClientUpgradeRequest(uris.apply(started));
       request.setSubProtocols("binary");
       CompletableFuture<Session> future;
       try {
-        future = client.connect(new Idle(), uris.apply(started), request);
+        future = client.connect(new Idle(), request);
       } catch (Exception e) {
         failure.compareAndSet(null, e.toString());
         break;
