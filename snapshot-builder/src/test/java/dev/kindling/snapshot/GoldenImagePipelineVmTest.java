@@ -46,25 +46,28 @@ class GoldenImagePipelineVmTest {
 
   @Test
   void aCanaryThatFailsIsNeverPromoted() throws Exception {
-    BuiltImage image = VerifyHost.defaultImage();
-    HostPaths paths = VerifyHost.privateCache(cacheDir, runDir, image);
+    BuiltImage good = VerifyHost.defaultImage();
+    BuiltImage broken = VerifyHost.websockifyMaskedImage();
+    HostPaths paths = VerifyHost.privateCache(cacheDir, runDir, good);
+    Files.createSymbolicLink(paths.imageDir(broken.ref().imageId()), broken.dir());
     ImageStore store = new ImageStore(paths);
-    store.promote(image.ref());
+    store.promote(good.ref());
     byte[] currentBefore = Files.readAllBytes(paths.currentImageFile());
 
-    VerifyHost host = VerifyHost.create(paths, VerifyHost.MASK_WEBSOCKIFY);
+    VerifyHost host = VerifyHost.create(paths, "");
     PipelineResult result = new GoldenImagePipeline(new ImageBuilder(), store, host.verifier(), host.vmms())
-        .run(BuildOptions.defaults(paths), true, true);
+        .run(VerifyHost.websockifyMasked(paths), true, true);
 
     assertFalse(result.passed());
     assertTrue(result.cacheHit(), "the linked image was reused");
-    VerifyHost.assertWebsockifyRefused(result.canary().failure());
+    VerifyHost.assertWebsockifyRefused(result.canary());
     assertEquals(result.canary().failure(), result.failure());
     assertNull(result.snapshotId(), "no snapshot of a failed canary");
     assertNull(result.promoted());
     assertArrayEquals(currentBefore, Files.readAllBytes(paths.currentImageFile()), "current.json unchanged");
     String vmId = result.canary().vmId();
-    assertTrue(snapshots(paths, image).stream().noneMatch(p -> p.getFileName().toString().contains(vmId)),
+    assertEquals(broken.ref().imageId(), result.imageId());
+    assertTrue(snapshots(paths, broken).stream().noneMatch(p -> p.getFileName().toString().contains(vmId)),
         "no snapshot staging of the canary");
     VerifyHost.assertNothingLeft(paths, result.canary().vmId());
   }
