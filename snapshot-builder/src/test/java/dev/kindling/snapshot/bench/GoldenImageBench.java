@@ -78,7 +78,7 @@ public final class GoldenImageBench {
       String kernelArgs, boolean timeline, Path out) {}
 
   private record BootSample(long readyMillis, long vmmStartMillis, Map<String, Long> stages, Map<String, Long> markers,
-      List<SerialTimeline.Line> timeline, boolean contended, String rotation) {}
+      List<SerialTimeline.Line> timeline, boolean contended, String rotation, double loadBefore) {}
 
   public static void main(String[] args) throws Exception {
     Options options = parse(args);
@@ -101,8 +101,9 @@ public final class GoldenImageBench {
         .append(mib(Files.size(image.kernel()))).append(" | ").append(mib(Files.size(image.initrd()))).append(" |\n");
 
     md.append("\n### Boot → RFB-ready (cold boot, product path, median of ").append(options.runs()).append(")\n\n");
-    md.append("| machine | vCPUs | accel | median ms | runs ms | VMM start ms | guest reached | agent | secrets | 6080 | upgrade | RFB | contended |\n");
-    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    md.append("| machine | vCPUs | accel | median ms | runs ms | VMM start ms | guest reached | agent | secrets | 6080 | upgrade | RFB"
+        + " | other VMs running | host load before |\n");
+    md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     StringBuilder timelines = new StringBuilder();
     StringBuilder rotations = new StringBuilder();
     for (MachineType machine : options.machines()) {
@@ -176,6 +177,7 @@ public final class GoldenImageBench {
     ReadinessActivitiesImpl readiness = new ReadinessActivitiesImpl(paths, id -> liveness);
     awaitQuietHost(options.quietWait());
     boolean contended = otherVmms(0);
+    double load = loadAverage();
     VmNetwork net = network.createNetwork(new NetworkRequest(requestId, vmId));
     try {
       long started = System.nanoTime();
@@ -199,7 +201,7 @@ public final class GoldenImageBench {
         Map<String, Long> markers = new LinkedHashMap<>();
         MARKERS.forEach((name, marker) -> markers.put(name, timeline.firstSeen(marker)));
         String rotation = checkRotation ? passwordRotation(ProbeTarget.forVm(new VmRef(requestId, vmId, net), paths)) : "";
-        return new BootSample(readyMillis, handle.vmmStartMillis(), stages, markers, timeline.lines(), contended, rotation);
+        return new BootSample(readyMillis, handle.vmmStartMillis(), stages, markers, timeline.lines(), contended, rotation, load);
       }
     } finally {
       try {
@@ -249,12 +251,22 @@ public final class GoldenImageBench {
     for (String stage : STAGES) {
       md.append(" | ").append(stageMillis(median.stages(), stage));
     }
-    md.append(" | ").append(samples.stream().anyMatch(BootSample::contended) ? "yes" : "no").append(" |\n");
+    md.append(" | ").append(samples.stream().anyMatch(BootSample::contended) ? "yes" : "no").append(" | ")
+        .append(samples.stream().map(s -> String.format("%.1f", s.loadBefore())).collect(Collectors.joining(", "))).append(" |\n");
   }
 
   private static String stageMillis(Map<String, Long> stages, String stage) {
     Long millis = stages.get(stage);
     return millis == null ? "–" : Long.toString(millis);
+  }
+
+  /** The host's one-minute load average: other work on a 2-CPU host slows an emulated guest directly. */
+  private static double loadAverage() {
+    try {
+      return Double.parseDouble(Files.readString(Path.of("/proc/loadavg")).split(" ")[0]);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   /** Waits up to {@code limit} for VMs of others on this host to end, so boots are timed on an idle host. */
