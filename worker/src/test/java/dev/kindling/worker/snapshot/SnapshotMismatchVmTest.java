@@ -139,7 +139,7 @@ class SnapshotMismatchVmTest {
   private static void linkImage(Path source, Path target, String id) throws IOException {
     Files.createDirectories(target);
     for (String name : IMAGE_FILES) {
-      Files.createLink(target.resolve(name), source.resolve(name));
+      link(target.resolve(name), source.resolve(name));
     }
     ObjectNode manifest = (ObjectNode) JSON.readTree(source.resolve("manifest.json").toFile());
     manifest.put("id", id);
@@ -150,14 +150,25 @@ class SnapshotMismatchVmTest {
   private static void copySnapshot(Path target, String claimedImage) throws IOException {
     Files.createDirectories(target);
     ObjectNode manifest = (ObjectNode) JSON.readTree(realSnapshot.resolve(SnapshotFiles.MANIFEST).toFile());
-    for (String field : List.of("memoryFile", "diskFile")) {
-      String name = manifest.path(field).asText();
-      Files.createLink(target.resolve(name), realSnapshot.resolve(name));
+    for (String field : List.of("memoryFile", "diskFile", "ramFile")) {
+      String name = manifest.path(field).asText("");
+      if (!name.isEmpty()) {
+        link(target.resolve(name), realSnapshot.resolve(name));
+      }
     }
     if (claimedImage != null) {
       manifest.put("imageId", claimedImage);
     }
     JSON.writeValue(target.resolve(SnapshotFiles.MANIFEST).toFile(), manifest);
+  }
+
+  /** A hard link where the scratch directory shares the cache's file system, else a symbolic one. */
+  private static void link(Path link, Path existing) throws IOException {
+    try {
+      Files.createLink(link, existing);
+    } catch (IOException otherFileSystem) {
+      Files.createSymbolicLink(link, existing);
+    }
   }
 
   private static String newVmId() {
