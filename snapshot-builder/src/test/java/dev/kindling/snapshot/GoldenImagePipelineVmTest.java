@@ -46,17 +46,16 @@ class GoldenImagePipelineVmTest {
 
   @Test
   void aCanaryThatFailsIsNeverPromoted() throws Exception {
-    BuiltImage good = VerifyHost.defaultImage();
-    BuiltImage broken = VerifyHost.websockifyMaskedImage();
-    HostPaths paths = VerifyHost.privateCache(cacheDir, runDir, good);
-    Files.createSymbolicLink(paths.imageDir(broken.ref().imageId()), broken.dir());
+    BuiltImage image = VerifyHost.defaultImage();
+    HostPaths paths = VerifyHost.privateCache(cacheDir, runDir, image);
     ImageStore store = new ImageStore(paths);
-    store.promote(good.ref());
+    store.promote(image.ref());
     byte[] currentBefore = Files.readAllBytes(paths.currentImageFile());
 
-    VerifyHost host = VerifyHost.create(paths, "");
+    // The same image, booted with websockify disabled: its canary cannot pass.
+    VerifyHost host = VerifyHost.create(paths, VerifyHost.WITHOUT_WEBSOCKIFY);
     PipelineResult result = new GoldenImagePipeline(new ImageBuilder(), store, host.verifier(), host.vmms())
-        .run(VerifyHost.websockifyMasked(paths), true, true);
+        .run(BuildOptions.defaults(paths), true, true);
 
     assertFalse(result.passed());
     assertTrue(result.cacheHit(), "the linked image was reused");
@@ -66,8 +65,8 @@ class GoldenImagePipelineVmTest {
     assertNull(result.promoted());
     assertArrayEquals(currentBefore, Files.readAllBytes(paths.currentImageFile()), "current.json unchanged");
     String vmId = result.canary().vmId();
-    assertEquals(broken.ref().imageId(), result.imageId());
-    assertTrue(snapshots(paths, broken).stream().noneMatch(p -> p.getFileName().toString().contains(vmId)),
+    assertEquals(image.ref().imageId(), result.imageId());
+    assertTrue(snapshots(paths, image).stream().noneMatch(p -> p.getFileName().toString().contains(vmId)),
         "no snapshot staging of the canary");
     VerifyHost.assertNothingLeft(paths, result.canary().vmId());
   }

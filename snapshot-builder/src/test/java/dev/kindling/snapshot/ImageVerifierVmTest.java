@@ -58,10 +58,10 @@ class ImageVerifierVmTest {
 
   @Test
   void withoutWebsockifyTheGuestAnswersButPort6080IsRefused() throws Exception {
-    BuiltImage image = VerifyHost.websockifyMaskedImage();
+    BuiltImage image = VerifyHost.defaultImage();
     HostPaths paths = VerifyHost.realCache(runDir);
 
-    VerifyResult result = VerifyHost.create(paths, VerifyHost.CONSOLE_STATUS).verifier().verify(image.ref().imageId());
+    VerifyResult result = VerifyHost.create(paths, VerifyHost.WITHOUT_WEBSOCKIFY).verifier().verify(image.ref().imageId());
     log.info("masked websockify: {}", result.failure());
 
     VerifyFailure failure = VerifyHost.assertWebsockifyRefused(result);
