@@ -280,7 +280,8 @@ public final class RestoreBench {
       ImageRef owner = imageHolding(paths, entry.getKey());
       SnapshotFiles other = SnapshotManifest.read(paths.snapshotDir(owner.imageId(), entry.getKey()));
       row(md, "raw, warm, snapshot " + entry.getKey().substring(0, 12) + " of image " + owner.imageId().substring(0, 12)
-          + " (" + sizes(other) + ")", entry.getValue(), "");
+          + " (" + sizes(other) + ")" + (owner.imageId().equals(image.imageId()) ? ""
+              : "; another image, so its guest services differ too: compare the VMM start"), entry.getValue(), "");
     }
     row(md, "engine: workflow start → READY", engine, "");
     long overhead = p50(engine, r -> r.totalMillis() - r.vmmMillis() - r.readinessMillis());
