@@ -49,6 +49,10 @@ public final class ReadinessProbe {
   /** Per-attempt timeouts end this long before the deadline, so the attempt's own cause is recorded. */
   private static final long DEADLINE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(15);
   private static final List<String> SUBPROTOCOLS = List.of("binary");
+  static final String WEBSOCKIFY_UNIT = "kindling-websockify.service";
+  /** How long the agent must report websockify's unit settled down before the probe believes it. */
+  static final Duration SETTLED_UNIT_GRACE = Duration.ofSeconds(3);
+  private static final Duration UNIT_CHECK_EVERY = Duration.ofMillis(500);
 
   private final ProbeSettings settings;
   private final DiagnosticsCollector diagnostics;
@@ -92,6 +96,8 @@ public final class ReadinessProbe {
     private final Duration timeout;
     private final List<StageTiming> timings = new ArrayList<>();
     private volatile AgentHealth health;
+    private long lastUnitCheckNanos;
+    private long websockifyDownSinceNanos;
     private volatile AttemptFailure lastFailure;
     /** A connection to 6080 handed from the TCP stage to the upgrade stage (websockify sees one client, not two). */
     private volatile SocketChannel connected;
@@ -275,8 +281,48 @@ public final class ReadinessProbe {
         connected = connect(target.websockify(), budget);
         return true;
       } catch (IOException e) {
-        throw connectFailure(target.websockify(), e);
+        AttemptFailure failure = connectFailure(target.websockify(), e);
+        Optional<String> settled = failure.kind() == WEBSOCKIFY_REFUSED ? websockifyWillNotStart() : Optional.empty();
+        if (settled.isPresent()) {
+          throw AttemptFailure.definite(WEBSOCKIFY_REFUSED, failure.getMessage() + ", and the guest agent reports "
+              + WEBSOCKIFY_UNIT + " " + settled.get() + ": websockify is not running and not restarting");
+        }
+        throw failure;
       }
+    }
+
+    /**
+     * A refused 6080 is normal while websockify starts or restarts (its unit is then "activating").
+     * When the agent has reported the unit inactive or failed for {@link #SETTLED_UNIT_GRACE}, it
+     * will not come: waiting out the deadline would only delay the verdict.
+     */
+    private Optional<String> websockifyWillNotStart() {
+      long now = System.nanoTime();
+      // The first refusal is recorded as such at once; the agent is asked only from the next one on.
+      if (lastUnitCheckNanos == 0) {
+        lastUnitCheckNanos = now;
+        return Optional.empty();
+      }
+      if (now - lastUnitCheckNanos < UNIT_CHECK_EVERY.toNanos()) {
+        return Optional.empty();
+      }
+      lastUnitCheckNanos = now;
+      String state;
+      try {
+        AgentHealth answer = agent(settings.connectTimeout()).health();
+        health = answer;
+        state = answer.units().get(WEBSOCKIFY_UNIT);
+      } catch (IOException | RuntimeException e) {
+        return Optional.empty();
+      }
+      if (state == null || !(state.equals("inactive") || state.equals("failed"))) {
+        websockifyDownSinceNanos = 0;
+        return Optional.empty();
+      }
+      if (websockifyDownSinceNanos == 0) {
+        websockifyDownSinceNanos = now;
+      }
+      return now - websockifyDownSinceNanos >= SETTLED_UNIT_GRACE.toNanos() ? Optional.of(state) : Optional.empty();
     }
 
     private Boolean upgrade(Duration budget) throws AttemptFailure {

@@ -24,12 +24,18 @@ final class FakeAgent implements AutoCloseable {
    * @param vncPassword what the fake x11vnc demands; a posted password lands here unless {@code ignoreSecrets}
    */
   static FakeAgent start(String namespace, InetSocketAddress address, AtomicReference<String> vncPassword, boolean ignoreSecrets) throws IOException {
+    return start(namespace, address, vncPassword, ignoreSecrets, "active");
+  }
+
+  /** @param websockifyState what the agent reports for websockify's unit, e.g. "inactive" when it is masked */
+  static FakeAgent start(String namespace, InetSocketAddress address, AtomicReference<String> vncPassword, boolean ignoreSecrets,
+      String websockifyState) throws IOException {
     HttpServer server = NetworkNamespaces.inside(namespace, () -> HttpServer.create(address, 16));
     server.createContext("/health", exchange -> {
       Map<String, Object> body = new LinkedHashMap<>();
       body.put("ready", vncPassword.get() != null);
       body.put("vncConfigured", vncPassword.get() != null);
-      body.put("units", Map.of("kindling-xvfb.service", "active", "kindling-x11vnc.service", "active", "kindling-websockify.service", "active"));
+      body.put("units", Map.of("kindling-xvfb.service", "active", "kindling-x11vnc.service", "active", "kindling-websockify.service", websockifyState));
       respond(exchange, 200, JSON.writeValueAsBytes(body));
     });
     server.createContext("/v1/secrets", exchange -> {

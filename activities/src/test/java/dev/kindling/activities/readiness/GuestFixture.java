@@ -83,6 +83,11 @@ final class GuestFixture implements AutoCloseable {
     resources.push(FakeAgent.start(name(), new InetSocketAddress(GuestNetwork.GUEST_ADDRESS, GuestNetwork.AGENT_PORT), vncPassword, false));
   }
 
+  /** An agent that reports websockify's unit in {@code state}. */
+  void startAgentReportingWebsockify(String state) throws IOException {
+    resources.push(FakeAgent.start(name(), new InetSocketAddress(GuestNetwork.GUEST_ADDRESS, GuestNetwork.AGENT_PORT), vncPassword, false, state));
+  }
+
   /** An agent that acknowledges secrets but leaves x11vnc demanding {@code actualPassword}. */
   void startMisconfiguredAgent(String actualPassword) throws IOException {
     vncPassword.set(actualPassword);

@@ -77,6 +77,22 @@ class ReadinessProbeTest {
   }
 
   @Test
+  void aRefusedPortWhoseUnitTheAgentReportsInactiveFailsWithoutWaitingForTheDeadline() throws Exception {
+    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+      guest.startAgentReportingWebsockify("inactive");
+      guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
+
+      ReadinessFailure failure = assertThrows(ReadinessFailure.class,
+          () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofMinutes(5)));
+
+      assertEquals(FailureKind.WEBSOCKIFY_REFUSED, failure.kind());
+      assertEquals(ReadinessStage.TCP_WEBSOCKIFY, failure.stage());
+      assertTrue(failure.getMessage().contains("kindling-websockify.service inactive"), failure.getMessage());
+      assertTrue(failure.getMessage().contains("not restarting"), failure.getMessage());
+    }
+  }
+
+  @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void aBackendThatDropsTheConnectionAfterItsBannerFailsTheHandshake() throws Exception {
     try (GuestFixture guest = GuestFixture.withGuestAddress()) {
