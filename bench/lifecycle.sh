@@ -13,7 +13,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 . "$here/bin/jdk.sh"
 JAVA_HOME=$(kindling_java_home)
-build_dir=${KINDLING_BENCH_BUILD_DIR:-target-bench}
+build_dir=${KINDLING_BENCH_BUILD_DIR:-target-lifecycle-bench}
 
 cd "$here"
 ./mvnw -q test-compile dependency:build-classpath -pl worker -am -Dkindling.build.dir="$build_dir" \
