@@ -129,6 +129,13 @@ public final class RestoreBench {
       engineRun(client, host);
       List<Run> engine = repeat(runs, () -> engineRun(client, host));
       return markdown(host.paths(), image, snapshot, raw, compared, engine, overlays, contentionBefore, contention());
+    } finally {
+      // Every run checked that its VM left nothing; what remains is the empty run directory.
+      try (Stream<Path> walk = Files.walk(runDir)) {
+        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+          Files.deleteIfExists(p);
+        }
+      }
     }
   }
 
