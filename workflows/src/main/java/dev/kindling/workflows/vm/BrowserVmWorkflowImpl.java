@@ -46,8 +46,11 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   public static final Duration MAX_LEASE = Duration.ofHours(24);
   /** A cold boot under TCG takes tens of seconds before websockify serves. */
   public static final Duration COLD_READINESS_DEADLINE = Duration.ofMinutes(2);
-  /** A restored guest is already running its services; it only needs fresh secrets. */
-  public static final Duration RESTORE_READINESS_DEADLINE = Duration.ofSeconds(30);
+  /**
+   * A restored guest is already running its services and only needs fresh secrets (about a second
+   * here); the rest is headroom for a host whose CPUs are shared by many VMs restoring at once.
+   */
+  public static final Duration RESTORE_READINESS_DEADLINE = Duration.ofSeconds(60);
   public static final int DEFAULT_MEMORY_MIB = 1024;
   public static final int DEFAULT_VCPUS = 1;
   public static final int MAX_MEMORY_MIB = 16384;
