@@ -25,8 +25,16 @@ public final class Commands {
 
   /** Runs argv and returns its result whatever the exit code; throws only when it cannot run. */
   public static CommandResult run(List<String> argv, Duration timeout, Map<String, String> env) {
+    return run(argv, timeout, env, null);
+  }
+
+  /** As {@link #run(List, Duration, Map)}, writing {@code stdin} (when not null) to the command's input. */
+  public static CommandResult run(List<String> argv, Duration timeout, Map<String, String> env, String stdin) {
     log.debug("run {}", argv);
-    ProcessBuilder builder = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    ProcessBuilder builder = new ProcessBuilder(argv);
+    if (stdin == null) {
+      builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    }
     if (env != null) {
       builder.environment().putAll(env);
     }
@@ -38,6 +46,13 @@ public final class Commands {
     }
     CompletableFuture<String> out = drain(process.getInputStream());
     CompletableFuture<String> err = drain(process.getErrorStream());
+    if (stdin != null) {
+      try (var input = process.getOutputStream()) {
+        input.write(stdin.getBytes(StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        log.debug("{} closed its input early: {}", argv, e.getMessage());
+      }
+    }
     try {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         process.destroyForcibly();
