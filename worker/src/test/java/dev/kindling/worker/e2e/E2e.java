@@ -94,6 +94,24 @@ final class E2e {
     });
   }
 
+  /**
+   * Releases the session and waits (bounded) until its workflow ended, so compensation or teardown
+   * finishes before a test stops its worker. For test clean-up paths: failures are logged, not thrown.
+   */
+  static void releaseAndAwaitEnd(WorkflowClient client, String session) {
+    try {
+      new dev.kindling.workflows.client.KindlingClient(client).release(session);
+    } catch (RuntimeException e) {
+      log.debug("release of {}: {}", session, e.toString());
+    }
+    try {
+      client.newUntypedWorkflowStub(dev.kindling.workflows.vm.BrowserVmWorkflow.workflowId(session))
+          .getResult(3, java.util.concurrent.TimeUnit.MINUTES, Object.class);
+    } catch (java.util.concurrent.TimeoutException | RuntimeException e) {
+      log.info("session {} ended: {}", session, e.toString());
+    }
+  }
+
   /** Nothing of {@code vmId} is left: no VMM process, namespace (and so no TAP), overlay or VM directory. */
   static void assertNothingLeft(HostPaths paths, String vmId) {
     LeakCheck leaks = LeakCheck.forVm(paths, vmId);

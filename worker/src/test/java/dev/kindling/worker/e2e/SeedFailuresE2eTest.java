@@ -110,6 +110,8 @@ class SeedFailuresE2eTest {
     assertTrue(unresolved.matcher(diagnostics.neighbours()).find(),
         "the neighbour table shows the guest address unresolved: " + diagnostics.neighbours());
     assertTrue(failed.description().failureMessage().contains(GuestNetwork.GUEST_ADDRESS), failed.description().failureMessage());
+    assertTrue(failed.description().failureMessage().contains("within the " + UNREACHABLE_READINESS_SECONDS + "000 ms readiness deadline"),
+        "the host's configured readiness timeout, not the workflow's default, bounded the wait: " + failed.description().failureMessage());
     E2e.assertNothingLeft(stack.host().paths(), failed.description().vmId());
   }
 
@@ -132,6 +134,9 @@ class SeedFailuresE2eTest {
       fail("session " + session + " became READY: the incident was not reproduced");
     } catch (VmFailedException expected) {
       // Failed, as the incident does; the workflow ends once its compensation ran.
+    } catch (java.util.concurrent.TimeoutException e) {
+      E2e.releaseAndAwaitEnd(stack.connection().client(), session);
+      throw e;
     }
     WorkflowFailedException thrown = assertThrows(WorkflowFailedException.class, () -> client.awaitEnd(session));
     ApplicationFailure failure = applicationFailure(thrown);

@@ -17,6 +17,7 @@ import dev.kindling.worker.dev.DevStack;
 import dev.kindling.worker.runtime.ProxiedDesktop;
 import dev.kindling.workflows.KindlingSearchAttributes;
 import dev.kindling.workflows.client.KindlingClient;
+import dev.kindling.workflows.client.VmFailedException;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.GuestNetwork;
 import dev.kindling.workflows.host.ImageRef;
@@ -32,6 +33,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -70,7 +72,13 @@ class VmLifecycleE2eTest {
   void createReadyHandshakeThroughProxyReleaseLeavesNothing() throws Exception {
     String session = E2e.session("life");
     client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0));
-    Endpoint endpoint = client.awaitReady(session, E2e.READY_WITHIN);
+    Endpoint endpoint;
+    try {
+      endpoint = client.awaitReady(session, E2e.READY_WITHIN);
+    } catch (VmFailedException | TimeoutException e) {
+      E2e.releaseAndAwaitEnd(stack.connection().client(), session); // compensation finishes before the stack stops
+      throw e;
+    }
     VmDescription ready = client.describe(session);
     String vmId = ready.vmId();
     try {

@@ -58,6 +58,7 @@ class WorkerCrashE2eTest {
   private static TemporalConnection connection;
   private static KindlingConfig config;
   private static KindlingClient client;
+  private static String session;
 
   @BeforeAll
   static void startTemporal() throws Exception {
@@ -71,9 +72,14 @@ class WorkerCrashE2eTest {
 
   @AfterAll
   static void stopEverything() {
+    if (session != null && workers.stream().anyMatch(Process::isAlive)) {
+      E2e.releaseAndAwaitEnd(connection.client(), session); // a failed assertion must not leave the VM behind
+    }
     for (Process worker : workers) {
       worker.destroyForcibly();
     }
+    destroyWhatTheWorkersLeft();
+    logWorkerTails();
     if (connection != null) {
       connection.close();
     }
@@ -87,7 +93,7 @@ class WorkerCrashE2eTest {
   void killedWorkerDuringBootIsReplacedAndTheWorkflowCompletesOrCompensatesWithoutLeaks() throws Exception {
     startWorker("first");
     E2e.ensureCurrentImage(connection.client(), config);
-    String session = E2e.session("crash");
+    session = E2e.session("crash");
     client.startVm(new VmRequest(session, null, BootMode.COLD, 600, 0, 0, 0));
     VmDescription booting = awaitPhase(session, BOOTING, Duration.ofMinutes(2));
     assertTrue(BOOTING.contains(booting.phase()), "the VM should be booting, not " + booting.phase() + ": " + booting.failureMessage());
@@ -113,6 +119,45 @@ class WorkerCrashE2eTest {
       awaitWorkflowEnd(session);
     }
     E2e.assertNothingLeft(config.paths(), vmId);
+  }
+
+  /**
+   * The last resort when the workflow never finished: the host's own orphan destruction for every VM
+   * in this test's run directory, so a failed run leaves no VMM or namespace behind.
+   */
+  private static void destroyWhatTheWorkersLeft() {
+    if (config == null) {
+      return;
+    }
+    List<String> left = E2e.vmDirs(config.paths());
+    if (left.isEmpty()) {
+      return;
+    }
+    log.warn("the workflow left {} behind; destroying them as orphans", left);
+    dev.kindling.worker.runtime.HostServices host = dev.kindling.worker.runtime.HostServices.create(config);
+    var cleanup = new dev.kindling.activities.cleanup.CleanupActivitiesImpl(config.hostId(), host.paths(), host.vmms(), host.network());
+    for (String vmId : left) {
+      try {
+        cleanup.destroyOrphan(vmId);
+      } catch (RuntimeException e) {
+        log.warn("could not destroy {}: {}", vmId, e.toString());
+      }
+    }
+  }
+
+  /** The workers' own logs vanish with the run directory: keep their last lines in the test output. */
+  private static void logWorkerTails() {
+    if (runDir == null) {
+      return;
+    }
+    try (var logs = Files.list(runDir)) {
+      for (Path file : logs.filter(p -> p.getFileName().toString().startsWith("worker-")).sorted().toList()) {
+        List<String> lines = Files.readAllLines(file).stream().filter(l -> !l.startsWith("\tat ") && !l.contains("|-INFO")).toList();
+        log.info("last lines of {}:\n{}", file.getFileName(), String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size())));
+      }
+    } catch (IOException e) {
+      log.warn("could not read worker logs: {}", e.toString());
+    }
   }
 
   /** A worker JVM for this host, polling the test's Temporal, logging to a file in the run directory. */
@@ -142,7 +187,13 @@ class WorkerCrashE2eTest {
     long deadline = System.nanoTime() + timeout.toNanos();
     VmDescription last = null;
     while (System.nanoTime() < deadline) {
-      last = client.describe(session);
+      try {
+        last = client.describe(session);
+      } catch (io.temporal.client.WorkflowServiceException | io.temporal.client.WorkflowQueryException noWorkerYet) {
+        // A query needs a worker: while the killed one's sticky queue times out, queries can too.
+        Thread.sleep(200);
+        continue;
+      }
       if (last != null && (wanted.contains(last.phase()) || SETTLED.contains(last.phase()))) {
         return last;
       }
