@@ -84,6 +84,7 @@ public final class KindlingConfig {
     hostId();
     hosts();
     intValue(Setting.PROXY_PORT, 0, 65535);
+    intValue(Setting.WORKFLOW_CACHE, 0, 100_000);
     intValue(Setting.MEMORY_MIB, 128, 65536);
     intValue(Setting.VCPUS, 1, 64);
     intValue(Setting.READINESS_TIMEOUT_SECONDS, 1, 3600);

@@ -34,7 +34,9 @@ public final class WorkerRuntime implements AutoCloseable {
    * @param sharedActivities placement, liveness and retirement implementations for the shared queue
    */
   public static WorkerRuntime start(WorkflowClient client, HostServices host, List<Object> sharedActivities) {
-    WorkerFactory factory = WorkerFactory.newInstance(client);
+    WorkerFactory factory = WorkerFactory.newInstance(client, io.temporal.worker.WorkerFactoryOptions.newBuilder()
+        .setWorkflowCacheSize(host.config().intValue(dev.kindling.worker.config.Setting.WORKFLOW_CACHE))
+        .build());
     Worker shared = factory.newWorker(TaskQueues.SHARED);
     shared.registerWorkflowImplementationTypes(BrowserVmWorkflowImpl.class, GoldenImageWorkflowImpl.class, CleanupWorkflowImpl.class);
     shared.registerActivitiesImplementations(sharedActivities.toArray());

@@ -75,12 +75,10 @@ class SeedFailuresE2eTest {
 
   @Test
   void websockifyNotRunningFailsWebsockifyRefusedWithSerialTailAndCompensates() throws Exception {
-    // The image disables systemd's generators (boot speed), so systemd.mask= on the command line
-    // does nothing. PID 1 itself applies systemd.setenv= to every service: a Python home that does
-    // not exist makes websockify's interpreter die at start (Restart= keeps it crash-looping),
-    // while the agent runs with python3 -E, which ignores PYTHON* variables. The image boots
-    // quietly; systemd's status lines give the serial console something to show.
-    start("systemd.setenv=PYTHONHOME=/nonexistent systemd.show_status=true", WEBSOCKIFY_READINESS_SECONDS);
+    // The same image with websockify's unit masked on the kernel command line (the seed: "websockify
+    // was not running and nobody could tell"). The image boots quietly; systemd's status lines give
+    // the serial console something to show.
+    start("systemd.mask=kindling-websockify.service systemd.show_status=true", WEBSOCKIFY_READINESS_SECONDS);
     Failed failed = provisionExpectingFailure(E2e.session("nows"));
 
     assertEquals(FailureKind.WEBSOCKIFY_REFUSED.type(), failed.failure().getType(), failed.failure().getMessage());

@@ -168,7 +168,9 @@ class WorkerCrashE2eTest {
     List<String> argv = List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
         "-cp", classpath, KindlingCli.class.getName(), "worker",
         "--set", Setting.TEMPORAL_TARGET.key() + "=" + temporal.target(),
-        "--set", Setting.RUN_DIR.key() + "=" + runDir);
+        "--set", Setting.RUN_DIR.key() + "=" + runDir,
+        // The embedded test server keeps sending a killed worker's workflow tasks to its sticky queue.
+        "--set", Setting.WORKFLOW_CACHE.key() + "=0");
     Process process = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     workers.add(process);
     long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
