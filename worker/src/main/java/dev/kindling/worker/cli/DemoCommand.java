@@ -41,7 +41,7 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--no-snapshot", description = "Cold-boot the VM instead of restoring the image's memory snapshot.")
   boolean noSnapshot;
 
-  @Option(names = "--screenshot", defaultValue = "kindling-demo-desktop.png", description = "Where to write the desktop as PNG (default ${DEFAULT-VALUE}).")
+  @Option(names = "--screenshot", defaultValue = "${sys:java.io.tmpdir}/kindling-demo-desktop.png", description = "Where to write the desktop as PNG (default ${DEFAULT-VALUE}).")
   Path screenshot;
 
   @Override
