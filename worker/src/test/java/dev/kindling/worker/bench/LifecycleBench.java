@@ -193,7 +193,7 @@ public final class LifecycleBench {
         + "Machine: %d CPUs, load average %s; QEMU processes already running before the benchmark: %d (at most %d seen during it)%s.%n%n",
         mode.name().toLowerCase(Locale.ROOT), runs.size(), Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MINUTES),
         Runtime.getRuntime().availableProcessors(), loadAverage(), before, max,
-        max > 0 ? " — other engineers' VMs shared the two cores, so these numbers are contended" : ""));
+        before > 0 ? " — other VMs shared the two cores, so these numbers are contended" : " (its own VMs: the host was otherwise idle)"));
     md.append("| | p50 | min | max | target |\n|---|---|---|---|---|\n");
     row(md, "engine overhead: (workflow start → READY) − (vmm-start + readiness stages)", runs.stream().map(Run::overheadMillis).toList(), "≤ 100 ms");
     row(md, "— of which placement (shared-queue activity: host and image)", runs.stream().map(r -> r.stage("placing")).toList(), "");
