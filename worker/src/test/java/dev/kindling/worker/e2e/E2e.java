@@ -5,22 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.netns.NetworkNamespaces;
-import dev.kindling.snapshot.BuildOptions;
-import dev.kindling.snapshot.ImageBuilder;
-import dev.kindling.snapshot.ImageStore;
 import dev.kindling.worker.config.KindlingConfig;
+import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;
 import dev.kindling.worker.runtime.LeakCheck;
-import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.host.GuestNetwork;
 import dev.kindling.workflows.host.ImageRef;
-import dev.kindling.workflows.image.GoldenImageWorkflow;
-import dev.kindling.workflows.image.ImageBuildRequest;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
-import io.temporal.client.WorkflowOptions;
 import io.temporal.common.converter.DefaultDataConverter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -72,27 +66,9 @@ final class E2e {
 
   /** As {@link #ensureCurrentImage(DevStack)}, with a worker for {@code config}'s host polling elsewhere. */
   static ImageRef ensureCurrentImage(WorkflowClient client, KindlingConfig config) {
-    ImageStore store = new ImageStore(config.paths());
-    if (!config.get(Setting.KERNEL_ARGS).isBlank()) {
-      // A canary booted with diagnostic kernel arguments fails by design: build under a plain configuration.
-      String wantedId = ImageBuilder.imageId(BuildOptions.defaults(config.paths()));
-      return store.current().filter(current -> current.imageId().equals(wantedId) && current.hasSnapshot())
-          .orElseThrow(() -> new IllegalStateException("no current image " + wantedId + ": ensure it with a configuration without "
-              + Setting.KERNEL_ARGS.key() + " first"));
-    }
-    // Tests must run the image this checkout builds, never a stale one promoted by an older build.
-    String wanted = ImageBuilder.imageId(BuildOptions.defaults(config.paths()));
-    return store.current().filter(current -> current.imageId().equals(wanted) && current.hasSnapshot()).orElseGet(() -> {
-      log.info("current image in {} is not {} with a snapshot; building it through the golden image workflow",
-          config.paths().cacheDir(), wanted);
-      GoldenImageWorkflow golden = client.newWorkflowStub(GoldenImageWorkflow.class,
-          WorkflowOptions.newBuilder()
-              .setWorkflowId(GoldenImageWorkflow.workflowId(config.hostId()))
-              .setTaskQueue(TaskQueues.SHARED)
-              .build());
-      return golden.run(new ImageBuildRequest(config.hostId(), true, false)).image();
-    });
+    return CurrentImage.ensure(client, config);
   }
+
 
   /**
    * Releases the session and waits (bounded) until its workflow ended, so compensation or teardown
