@@ -63,6 +63,14 @@ public enum HostCapability {
           && Files.isDirectory(Path.of(root, "e2e", "browser", "node_modules", "playwright-core"));
     }
   },
+  TEMPORAL_CLUSTER("a Temporal cluster in KINDLING_TEST_TEMPORAL_TARGET (host:port, Kindling's search attributes registered):"
+      + " the embedded test server does not reliably hand a SIGKILLed worker's workflow tasks to its replacement") {
+    @Override
+    boolean present() {
+      String target = System.getenv("KINDLING_TEST_TEMPORAL_TARGET");
+      return target != null && !target.isBlank();
+    }
+  },
   VM_TESTS_ENABLED("VM tests enabled (unset KINDLING_SKIP_VM_TESTS)") {
     @Override
     boolean present() {

@@ -9,7 +9,7 @@ import java.util.Locale;
  */
 public enum Setting {
   TEMPORAL_TARGET("temporal.target", "localhost:7233", "Temporal frontend host:port. `kindling dev` serves an embedded test server there."),
-  WORKFLOW_CACHE("temporal.workflowCacheSize", "600", "Workflows a worker keeps between tasks (sticky execution); 0 replays history on every task. Use 0 against the embedded test server with separate worker processes: it does not move a killed worker's workflows off its sticky queue."),
+  WORKFLOW_CACHE("temporal.workflowCacheSize", "600", "Workflows a worker keeps between tasks (sticky execution); 0 replays history on every task."),
   TEMPORAL_NAMESPACE("temporal.namespace", "default", "Temporal namespace."),
   HOST_ID("host.id", "", "This host's id (task queue kindling-host-<id>); default: the machine's hostname, sanitized."),
   HOSTS("placement.hosts", "", "Comma-separated host ids placement may choose; default: this host only."),

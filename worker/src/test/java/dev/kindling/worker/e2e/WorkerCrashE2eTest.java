@@ -3,6 +3,7 @@ package dev.kindling.worker.e2e;
 import static dev.kindling.activities.testing.HostCapability.IPROUTE2;
 import static dev.kindling.activities.testing.HostCapability.QEMU;
 import static dev.kindling.activities.testing.HostCapability.ROOT;
+import static dev.kindling.activities.testing.HostCapability.TEMPORAL_CLUSTER;
 import static dev.kindling.activities.testing.HostCapability.TUN;
 import static dev.kindling.activities.testing.HostCapability.VM_TESTS_ENABLED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,8 +15,6 @@ import dev.kindling.activities.testing.RequiresHost;
 import dev.kindling.worker.cli.KindlingCli;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
-import dev.kindling.worker.dev.DevStack;
-import dev.kindling.worker.dev.EmbeddedTemporal;
 import dev.kindling.worker.runtime.TemporalConnection;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.client.KindlingClient;
@@ -46,7 +45,7 @@ import org.junit.jupiter.api.Test;
  * or ends compensated with a typed failure, and nothing leaks either way.
  */
 @Tag("vm")
-@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, VM_TESTS_ENABLED})
+@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, TEMPORAL_CLUSTER, VM_TESTS_ENABLED})
 class WorkerCrashE2eTest {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WorkerCrashE2eTest.class);
   private static final Set<Phase> BOOTING = EnumSet.of(Phase.BOOTING, Phase.READINESS);
@@ -54,7 +53,6 @@ class WorkerCrashE2eTest {
 
   private static final List<Process> workers = new ArrayList<>();
   private static Path runDir;
-  private static EmbeddedTemporal temporal;
   private static TemporalConnection connection;
   private static KindlingConfig config;
   private static KindlingClient client;
@@ -63,9 +61,9 @@ class WorkerCrashE2eTest {
   @BeforeAll
   static void startTemporal() throws Exception {
     runDir = E2e.tempRunDir();
-    temporal = EmbeddedTemporal.start(freePort());
-    config = E2e.config(runDir, Map.of(Setting.TEMPORAL_TARGET, temporal.target()));
-    temporal.registerSearchAttributes(config.temporalNamespace(), DevStack.searchAttributes());
+    // A real cluster: the embedded test server was seen to keep a SIGKILLed worker's workflow tasks
+    // from its replacement (queries and tasks time out), so this test would measure the test server.
+    config = E2e.config(runDir, Map.of(Setting.TEMPORAL_TARGET, System.getenv("KINDLING_TEST_TEMPORAL_TARGET")));
     connection = TemporalConnection.open(config);
     client = new KindlingClient(connection.client());
   }
@@ -82,9 +80,6 @@ class WorkerCrashE2eTest {
     logWorkerTails();
     if (connection != null) {
       connection.close();
-    }
-    if (temporal != null) {
-      temporal.close();
     }
     E2e.deleteRecursively(runDir);
   }
@@ -167,10 +162,8 @@ class WorkerCrashE2eTest {
     String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
     List<String> argv = List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
         "-cp", classpath, KindlingCli.class.getName(), "worker",
-        "--set", Setting.TEMPORAL_TARGET.key() + "=" + temporal.target(),
-        "--set", Setting.RUN_DIR.key() + "=" + runDir,
-        // The embedded test server keeps sending a killed worker's workflow tasks to its sticky queue.
-        "--set", Setting.WORKFLOW_CACHE.key() + "=0");
+        "--set", Setting.TEMPORAL_TARGET.key() + "=" + config.temporalTarget(),
+        "--set", Setting.RUN_DIR.key() + "=" + runDir);
     Process process = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     workers.add(process);
     long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
@@ -213,10 +206,4 @@ class WorkerCrashE2eTest {
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket()) {
-      socket.bind(new InetSocketAddress("127.0.0.1", 0));
-      return socket.getLocalPort();
-    }
-  }
 }
