@@ -9,6 +9,7 @@ import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.netns.NetworkNamespaces;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.readiness.ReadinessActivitiesImpl;
+import dev.kindling.activities.readiness.VmmLiveness;
 import dev.kindling.activities.vmm.Heartbeat;
 import dev.kindling.activities.vmm.QemuConfig;
 import dev.kindling.activities.vmm.QemuVmm;
@@ -20,7 +21,6 @@ import dev.kindling.workflows.host.ReadinessStage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
 
 /**
  * The host services a verification uses, wired as the worker wires them, over test paths: the real
@@ -44,7 +44,7 @@ record VerifyHost(HostPaths paths, VmmActivitiesImpl vmms, ImageVerifier verifie
     VmProcesses processes = new VmProcesses(paths);
     VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, vmm, extraKernelArgs, Duration.ofSeconds(5));
     ReadinessActivitiesImpl readiness = new ReadinessActivitiesImpl(paths,
-        vmId -> () -> processes.alive(vmId) ? Optional.empty() : Optional.of("the VMM process of " + vmId + " is gone"));
+        vmId -> VmmLiveness.whileAlive(vmId, () -> processes.alive(vmId)));
     ImageVerifier verifier = new ImageVerifier(paths, new ImageStore(paths), new NetworkActivitiesImpl(paths), vmms, readiness,
         VerifySettings.defaults().withReadinessTimeout(READINESS_TIMEOUT));
     return new VerifyHost(paths, vmms, verifier);

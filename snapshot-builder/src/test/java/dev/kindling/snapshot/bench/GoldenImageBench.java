@@ -37,7 +37,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -173,7 +172,7 @@ public final class GoldenImageBench {
     NetworkActivitiesImpl network = new NetworkActivitiesImpl(paths);
     VmProcesses processes = new VmProcesses(paths);
     VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, qemu, options.kernelArgs(), STOP_GRACE);
-    VmmLiveness liveness = () -> processes.alive(vmId) ? Optional.empty() : Optional.of("the VMM of " + vmId + " is gone");
+    VmmLiveness liveness = VmmLiveness.whileAlive(vmId, () -> processes.alive(vmId));
     ReadinessActivitiesImpl readiness = new ReadinessActivitiesImpl(paths, id -> liveness);
     awaitQuietHost(options.quietWait());
     boolean contended = otherVmms(0);

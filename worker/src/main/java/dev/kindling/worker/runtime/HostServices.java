@@ -17,7 +17,6 @@ import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.workflows.InvalidInputException;
 import java.time.Duration;
-import java.util.Optional;
 
 /**
  * Everything a VM host runs, built once from configuration: the activity implementations for the
@@ -62,6 +61,6 @@ public record HostServices(
   }
 
   static VmmLiveness liveness(VmProcesses processes, String vmId) {
-    return () -> processes.alive(vmId) ? Optional.empty() : Optional.of("the VMM process of " + vmId + " is gone");
+    return VmmLiveness.whileAlive(vmId, () -> processes.alive(vmId));
   }
 }

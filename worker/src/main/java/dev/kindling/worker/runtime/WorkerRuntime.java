@@ -44,7 +44,7 @@ public final class WorkerRuntime implements AutoCloseable {
     String hostId = host.config().hostId();
     String hostQueue = TaskQueues.forHost(hostId);
     Worker hostWorker = factory.newWorker(hostQueue, WorkerOptions.newBuilder()
-        // VM work is CPU- and I/O-heavy on the host itself; a few at once is what a host can serve.
+        // Bounds concurrent host work; most of it waits on a VM (readiness, boot), not on the CPU.
         .setMaxConcurrentActivityExecutionSize(16)
         .build());
     hostWorker.registerActivitiesImplementations(
