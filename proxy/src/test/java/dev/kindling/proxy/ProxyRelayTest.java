@@ -41,8 +41,14 @@ class ProxyRelayTest {
 
     assertEquals(1, fixture.upstream.upgrades.get());
     assertEquals(1, fixture.proxy.metrics().openSessions());
-    assertTrue(fixture.proxy.metrics().bytesToUpstream() >= 8);
-    assertTrue(fixture.proxy.metrics().bytesToBrowser() >= 8);
+    // Bytes are counted when a write completes, which can be just after the peer has read them.
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while ((fixture.proxy.metrics().bytesToUpstream() < 8 || fixture.proxy.metrics().bytesToBrowser() < 8)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertTrue(fixture.proxy.metrics().bytesToUpstream() >= 8, "bytes to upstream: " + fixture.proxy.metrics().bytesToUpstream());
+    assertTrue(fixture.proxy.metrics().bytesToBrowser() >= 8, "bytes to browser: " + fixture.proxy.metrics().bytesToBrowser());
   }
 
   @Test
