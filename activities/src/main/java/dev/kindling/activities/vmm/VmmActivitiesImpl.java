@@ -186,13 +186,18 @@ public final class VmmActivitiesImpl implements VmmActivities {
       Path staging = snapshots.resolve(".staging-" + vmId + "-" + request.requestId());
       deleteTree(staging);
       Files.createDirectories(staging);
-      SnapshotFiles files = vmm.snapshot(vm, staging);
-      String snapshotId = contentHash(files);
-      Path target = paths.snapshotDir(imageId, snapshotId);
-      if (Files.exists(target)) {
+      String snapshotId;
+      try {
+        snapshotId = contentHash(vmm.snapshot(vm, staging));
+        Path target = paths.snapshotDir(imageId, snapshotId);
+        if (Files.exists(target)) {
+          deleteTree(staging);
+        } else {
+          Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+        }
+      } catch (RuntimeException | IOException e) {
         deleteTree(staging);
-      } else {
-        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+        throw e;
       }
       Files.writeString(result, snapshotId + "\n");
       return snapshotId;
