@@ -51,12 +51,17 @@ public final class HostStubs {
           .setRetryOptions(HOST_RETRY)
           .build();
 
-  /** bootVm returns once the VMM runs the guest (seconds); a restore also reads the memory file. */
+  /**
+   * bootVm returns once the VMM runs the guest (seconds); a restore also reads the memory file.
+   * It heartbeats every second while it runs, so 10 s without one means its worker died, and the
+   * retry (which adopts or replaces the VMM that attempt started) need not wait out the 2 minutes.
+   */
   public static final ActivityOptions BOOT =
       ActivityOptions.newBuilder()
           .setScheduleToStartTimeout(HOST_PICKUP)
           .setCancellationType(ActivityCancellationType.WAIT_CANCELLATION_COMPLETED)
           .setStartToCloseTimeout(Duration.ofMinutes(2))
+          .setHeartbeatTimeout(Duration.ofSeconds(10))
           .setRetryOptions(HOST_RETRY)
           .build();
 

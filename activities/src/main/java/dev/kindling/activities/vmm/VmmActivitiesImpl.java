@@ -36,11 +36,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Boots, destroys and snapshots VMs with one {@link Vmm}. Every input is validated before the host
- * changes; boots are idempotent per request id (a retry finds the live VMM through its pid file)
- * and destroys succeed when the VM is already gone.
+ * changes; boots are idempotent per request id (a retry finds the live VMM through its pid file,
+ * adopts it when an earlier attempt saw it run the guest and replaces it otherwise) and heartbeat
+ * while they run; destroys succeed when the VM is already gone.
  */
 public final class VmmActivitiesImpl implements VmmActivities {
   private static final Logger log = LoggerFactory.getLogger(VmmActivitiesImpl.class);
+
+  /**
+   * How often bootVm tells Temporal its worker is alive: well inside the heartbeat timeout of
+   * {@code HostStubs.BOOT}, so only a dead worker misses it.
+   */
+  static final Duration BOOT_HEARTBEAT = Duration.ofSeconds(1);
 
   private final HostPaths paths;
   private final Vmm vmm;
@@ -60,57 +67,69 @@ public final class VmmActivitiesImpl implements VmmActivities {
 
   @Override
   public VmHandle bootVm(BootRequest request) {
-    return typed(() -> {
-      String vmId = Validation.vmId(request.vmId());
-      String requestId = RequestIds.check(request.requestId());
-      if (request.image() == null) {
-        throw new InvalidInputException("image", "is required");
-      }
-      String imageId = Validation.imageId(request.image().imageId());
-      BootMode mode = resolveMode(request);
-      VmNetwork network = request.network() == null ? VmNetwork.standard(vmId) : request.network();
-      if (!GuestNetwork.namespaceFor(vmId).equals(network.namespace())) {
-        throw new InvalidInputException("network", "namespace '" + network.namespace() + "' is not the VM's own ("
-            + GuestNetwork.namespaceFor(vmId) + ")");
-      }
-      Validation.interfaceName(network.tap());
-      int memoryMib = request.memoryMib() > 0 ? request.memoryMib() : 512;
-      int vcpus = request.vcpus() > 0 ? request.vcpus() : 1;
-      Path vmDir = paths.vmDir(vmId);
+    try (var _ = BackgroundHeartbeat.start("bootVm", BOOT_HEARTBEAT)) {
+      return typed(() -> boot(request));
+    }
+  }
 
-      var previous = BootRecord.read(vmDir);
-      OptionalLong livePid = new VmProcesses(paths).livePid(vmId);
-      if (livePid.isPresent()) {
-        if (previous.isPresent() && previous.get().requestId().equals(requestId)) {
-          var launch = LaunchRecord.read(vmDir);
-          if (launch.isPresent()) {
-            log.info("boot of {} retried by request {}: VMM {} already runs", vmId, requestId, livePid.getAsLong());
-            return handle(launch.get().toRunningVm(vmDir), previous.get().mode());
-          }
-        }
+  private VmHandle boot(BootRequest request) throws IOException {
+    String vmId = Validation.vmId(request.vmId());
+    String requestId = RequestIds.check(request.requestId());
+    if (request.image() == null) {
+      throw new InvalidInputException("image", "is required");
+    }
+    String imageId = Validation.imageId(request.image().imageId());
+    BootMode mode = resolveMode(request);
+    VmNetwork network = request.network() == null ? VmNetwork.standard(vmId) : request.network();
+    if (!GuestNetwork.namespaceFor(vmId).equals(network.namespace())) {
+      throw new InvalidInputException("network", "namespace '" + network.namespace() + "' is not the VM's own ("
+          + GuestNetwork.namespaceFor(vmId) + ")");
+    }
+    Validation.interfaceName(network.tap());
+    int memoryMib = request.memoryMib() > 0 ? request.memoryMib() : 512;
+    int vcpus = request.vcpus() > 0 ? request.vcpus() : 1;
+    Path vmDir = paths.vmDir(vmId);
+
+    var previous = BootRecord.read(vmDir);
+    OptionalLong livePid = new VmProcesses(paths).livePid(vmId);
+    if (livePid.isPresent()) {
+      if (previous.isEmpty() || !previous.get().requestId().equals(requestId)) {
         throw FailureKind.OWNERSHIP_CONFLICT.failure("a VMM (pid " + livePid.getAsLong() + ") already runs " + vmId
             + " for request " + previous.map(BootRecord::requestId).orElse("unknown") + ", not " + requestId);
       }
-      if (!NetworkNamespaces.exists(network.namespace())) {
-        throw FailureKind.VMM_FAILED_TO_START.failure("network namespace " + network.namespace()
-            + " does not exist; createNetwork must run before bootVm");
+      var launch = LaunchRecord.read(vmDir);
+      if (launch.isPresent()) {
+        // An earlier attempt saw this VMM run the guest (the launch record is written only then); its
+        // worker died before reporting it. Adopting keeps the guest's boot progress.
+        log.info("boot of {} retried by request {}: adopting VMM {}, which already runs the guest", vmId, requestId,
+            livePid.getAsLong());
+        return handle(launch.get().toRunningVm(vmDir), previous.get().mode());
       }
-      ImageFiles image = ImageFiles.open(paths, imageId);
-      // A snapshot is checked before anything is written for the VM, so a refused one leaves nothing behind.
-      SnapshotFiles snapshot = mode == BootMode.RESTORE ? matchingSnapshot(imageId, request.image().snapshotId()) : null;
-      removeVmmFiles(vmDir);
-      new BootRecord(requestId, mode, imageId, System.currentTimeMillis()).write(vmDir);
-      VmSecrets.ensure(vmDir);
-      VmSpec spec = new VmSpec(vmId, imageId, vmDir, network.namespace(), network.tap(), network.guestMac(), memoryMib, vcpus,
-          image.kernel(), image.initrd(), image.rootfs(), kernelCmdline(image, network));
-      RunningVm vm;
-      if (snapshot != null) {
-        vm = vmm.restore(spec, snapshot);
-      } else {
-        vm = vmm.boot(spec);
-      }
-      return handle(vm, mode);
-    });
+      // An earlier attempt started this VMM but never saw it run the guest: it may still be loading a
+      // snapshot or be half configured over QMP. Starting again from nothing is the only known state.
+      log.info("boot of {} retried by request {}: replacing VMM {}, which an interrupted attempt started but never saw running",
+          vmId, requestId, livePid.getAsLong());
+      vmm.stop(new RunningVm(vmId, vmm.name(), "", livePid.getAsLong(), vmDir, 0, 0), stopGrace);
+    }
+    if (!NetworkNamespaces.exists(network.namespace())) {
+      throw FailureKind.VMM_FAILED_TO_START.failure("network namespace " + network.namespace()
+          + " does not exist; createNetwork must run before bootVm");
+    }
+    ImageFiles image = ImageFiles.open(paths, imageId);
+    // A snapshot is checked before anything is written for the VM, so a refused one leaves nothing behind.
+    SnapshotFiles snapshot = mode == BootMode.RESTORE ? matchingSnapshot(imageId, request.image().snapshotId()) : null;
+    removeVmmFiles(vmDir);
+    new BootRecord(requestId, mode, imageId, System.currentTimeMillis()).write(vmDir);
+    VmSecrets.ensure(vmDir);
+    VmSpec spec = new VmSpec(vmId, imageId, vmDir, network.namespace(), network.tap(), network.guestMac(), memoryMib, vcpus,
+        image.kernel(), image.initrd(), image.rootfs(), kernelCmdline(image, network));
+    RunningVm vm;
+    if (snapshot != null) {
+      vm = vmm.restore(spec, snapshot);
+    } else {
+      vm = vmm.boot(spec);
+    }
+    return handle(vm, mode);
   }
 
   /**

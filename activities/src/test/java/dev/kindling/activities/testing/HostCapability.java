@@ -63,12 +63,20 @@ public enum HostCapability {
           && Files.isDirectory(Path.of(root, "e2e", "browser", "node_modules", "playwright-core"));
     }
   },
-  TEMPORAL_CLUSTER("a Temporal cluster in KINDLING_TEST_TEMPORAL_TARGET (host:port, Kindling's search attributes registered):"
-      + " the embedded test server does not reliably hand a SIGKILLed worker's workflow tasks to its replacement") {
+  TEMPORAL_CLI("the Temporal CLI, to run its development server (bin/setup-host builds the version in"
+      + " bin/temporal-cli.version into <cache>/tools/temporal-<version>/temporal; or KINDLING_TEMPORAL_CLI=/path/to/temporal,"
+      + " or 'temporal' on PATH)") {
     @Override
     boolean present() {
-      String target = System.getenv("KINDLING_TEST_TEMPORAL_TARGET");
-      return target != null && !target.isBlank();
+      return TemporalCli.find().isPresent();
+    }
+  },
+  REAL_TEMPORAL("a real Temporal server, which the embedded test server is not (it does not reliably hand a SIGKILLed"
+      + " worker's workflow tasks to its replacement): " + TEMPORAL_CLI.description + ", or"
+      + " KINDLING_TEST_TEMPORAL_TARGET=host:port of a running server with Kindling's search attributes registered") {
+    @Override
+    boolean present() {
+      return RealTemporal.available();
     }
   },
   VM_TESTS_ENABLED("VM tests enabled (unset KINDLING_SKIP_VM_TESTS)") {

@@ -103,12 +103,21 @@ class QemuVmTest {
         new BootRequest("someone-else", vmId, new ImageRef(imageId, null, null, 0), net, BootMode.COLD, 256, 1)));
     assertEquals("OwnershipConflict", conflict.getType());
 
+    // A worker killed after QEMU daemonized but before it saw the guest running leaves no launch record:
+    // the retry replaces that VMM instead of adopting one in an unknown state.
+    Files.delete(paths.vmDir(vmId).resolve(LaunchRecord.FILE));
+    VmHandle replaced = restarted.bootVm(new BootRequest(requestId, vmId, new ImageRef(imageId, null, null, 0), net, BootMode.COLD, 256, 1));
+    assertNotEquals(handle.pid(), replaced.pid(), "a new VMM");
+    assertFalse(VmProcesses.isVmm(handle.pid(), paths.vmDir(vmId)), "the interrupted attempt's VMM is gone");
+    assertEquals(replaced.pid(), new VmProcesses(paths).livePid(vmId).orElseThrow());
+    assertEquals("ok", GuestHttp.awaitGet(net.namespace(), "/health", GUEST_READY).strip());
+
     long destroyStarted = System.nanoTime();
     vmms.destroyVm(new VmRef(requestId, vmId, net));
     log.info("measure: destroy {} ms", (System.nanoTime() - destroyStarted) / 1_000_000);
     network.deleteNetwork(new NetworkRequest(requestId, vmId));
     started.clear();
-    assertTrue(ProcessHandle.of(handle.pid()).map(p -> !VmProcesses.isVmm(p.pid(), Path.of(handle.workDir()))).orElse(true), "no VMM process");
+    assertTrue(ProcessHandle.of(replaced.pid()).map(p -> !VmProcesses.isVmm(p.pid(), Path.of(replaced.workDir()))).orElse(true), "no VMM process");
     assertFalse(NetworkNamespaces.exists(net.namespace()), "no namespace (and so no TAP)");
     assertFalse(Files.exists(paths.vmDir(vmId)), "no VM directory");
     // Destroying again succeeds: the VM is already gone.

@@ -2,8 +2,8 @@ package dev.kindling.worker.e2e;
 
 import static dev.kindling.activities.testing.HostCapability.IPROUTE2;
 import static dev.kindling.activities.testing.HostCapability.QEMU;
+import static dev.kindling.activities.testing.HostCapability.REAL_TEMPORAL;
 import static dev.kindling.activities.testing.HostCapability.ROOT;
-import static dev.kindling.activities.testing.HostCapability.TEMPORAL_CLUSTER;
 import static dev.kindling.activities.testing.HostCapability.TUN;
 import static dev.kindling.activities.testing.HostCapability.VM_TESTS_ENABLED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.kindling.activities.testing.RealTemporal;
 import dev.kindling.activities.testing.RequiresHost;
 import dev.kindling.worker.cli.KindlingCli;
 import dev.kindling.worker.config.KindlingConfig;
@@ -23,8 +24,6 @@ import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -40,18 +39,23 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code kill -9} of the worker while a VM boots: Temporal and the client run in the test, the
+ * {@code kill -9} of the worker while a VM boots: a real Temporal server (the Temporal CLI's dev
+ * server, or the one in {@code KINDLING_TEST_TEMPORAL_TARGET}) and the client run for the test, the
  * worker runs as its own JVM, is killed mid-boot and replaced; the workflow either reaches READY
  * or ends compensated with a typed failure, and nothing leaks either way.
+ *
+ * <p>Not on the embedded test server: it was seen to keep a SIGKILLed worker's workflow tasks from
+ * its replacement (queries and tasks time out), so the test would measure the test server.
  */
 @Tag("vm")
-@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, TEMPORAL_CLUSTER, VM_TESTS_ENABLED})
+@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, REAL_TEMPORAL, VM_TESTS_ENABLED})
 class WorkerCrashE2eTest {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WorkerCrashE2eTest.class);
   private static final Set<Phase> BOOTING = EnumSet.of(Phase.BOOTING, Phase.READINESS);
   private static final Set<Phase> SETTLED = EnumSet.of(Phase.READY, Phase.FAILED, Phase.RELEASED);
 
   private static final List<Process> workers = new ArrayList<>();
+  private static RealTemporal temporal;
   private static Path runDir;
   private static TemporalConnection connection;
   private static KindlingConfig config;
@@ -61,9 +65,9 @@ class WorkerCrashE2eTest {
   @BeforeAll
   static void startTemporal() throws Exception {
     runDir = E2e.tempRunDir();
-    // A real cluster: the embedded test server was seen to keep a SIGKILLed worker's workflow tasks
-    // from its replacement (queries and tasks time out), so this test would measure the test server.
-    config = E2e.config(runDir, Map.of(Setting.TEMPORAL_TARGET, System.getenv("KINDLING_TEST_TEMPORAL_TARGET")));
+    temporal = RealTemporal.open(Path.of(System.getProperty("kindling.repo.root", "."), "worker", "target", "temporal"));
+    log.info("Temporal for this test: {}", temporal);
+    config = E2e.config(runDir, Map.of(Setting.TEMPORAL_TARGET, temporal.target()));
     connection = TemporalConnection.open(config);
     client = new KindlingClient(connection.client());
   }
@@ -80,6 +84,9 @@ class WorkerCrashE2eTest {
     logWorkerTails();
     if (connection != null) {
       connection.close();
+    }
+    if (temporal != null) {
+      temporal.close();
     }
     E2e.deleteRecursively(runDir);
   }
