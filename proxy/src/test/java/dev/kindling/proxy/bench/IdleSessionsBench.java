@@ -4,6 +4,7 @@ import dev.kindling.proxy.ConnectionCapacity;
 import dev.kindling.proxy.SessionTokens;
 import java.net.ServerSocket;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -28,7 +29,8 @@ final class IdleSessionsBench {
   /** What one run measured; arrays hold one entry per proxy process. */
   record Result(
       int target, long fdLimit, int perProcessCapacity, int processes, int opened, int stillOpen, String stoppedBecause,
-      long[] connections, long[] heapGrowth, long[] pssGrowth, long[] openFiles, long clientOpenFiles, long echoOpenFiles) {
+      long[] connections, long[] heapGrowth, long[] pssGrowth, long[] openFiles, long clientOpenFiles, long echoOpenFiles,
+      Instant started, String loadBefore, String loadAfter) {
 
     long heapPerConnection() {
       return Arrays.stream(heapGrowth).sum() / Math.max(1, stillOpen);
@@ -42,12 +44,19 @@ final class IdleSessionsBench {
       return stillOpen >= target;
     }
 
-    String perProcess(long[] values) {
-      return String.join(" / ", Arrays.stream(values).mapToObj(v -> String.format(Locale.ROOT, "%,d", v)).toList());
+    /** Each process's connections and open files, e.g. "5,032 (10,151 open files) + 4,968 (10,023 open files)". */
+    String perProcess() {
+      List<String> each = new ArrayList<>();
+      for (int i = 0; i < processes; i++) {
+        each.add(String.format(Locale.ROOT, "%,d (%,d open files)", connections[i], openFiles[i]));
+      }
+      return String.join(" + ", each);
     }
   }
 
   static Result run(ChildJvm echo, int echoPort, SessionTokens tokens, long fdLimit, int target, Duration timeLimit) throws Exception {
+    Instant started = Instant.now();
+    String loadBefore = ProxyBenchmark.loadAverage();
     int capacity = ConnectionCapacity.forOpenFileLimit(fdLimit);
     int processes = (target + capacity - 1) / capacity;
     // One socket per connection here and in the echo backend, plus this JVM's own files.
@@ -98,9 +107,9 @@ final class IdleSessionsBench {
         }
         long clientFiles = new java.io.File("/proc/self/fd").list().length;
         Result result = new Result(target, fdLimit, capacity, processes, opened.opened(), stillOpen, opened.stoppedBecause(),
-            connections, heapGrowth, pssGrowth, openFiles, clientFiles, echo.openFiles());
-        ProxyBenchmark.log("idle: %d of %d still open (%s); per process connections %s, open files %s; heap %s, PSS %s per connection",
-            stillOpen, opened.opened(), opened.stoppedBecause(), result.perProcess(connections), result.perProcess(openFiles),
+            connections, heapGrowth, pssGrowth, openFiles, clientFiles, echo.openFiles(), started, loadBefore, ProxyBenchmark.loadAverage());
+        ProxyBenchmark.log("idle: %d of %d still open (%s); per process %s; heap %s, PSS %s per connection",
+            stillOpen, opened.opened(), opened.stoppedBecause(), result.perProcess(),
             ProxyBenchmark.kib(result.heapPerConnection()), ProxyBenchmark.kib(result.pssPerConnection()));
         return result;
       }

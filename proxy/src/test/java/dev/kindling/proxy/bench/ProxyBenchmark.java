@@ -194,8 +194,7 @@ public final class ProxyBenchmark {
               String.format(Locale.ROOT, "%,d of %,d opened (%s) through one port, %d proxy processes",
                   proxyIdle.stillOpen(), proxyIdle.opened(), proxyIdle.stoppedBecause(), proxyIdle.processes()),
               websockifyIdle + " of " + websockifyIdleOpened + " opened (" + websockifyIdleWhy + ")", "10,000"))
-          .append(row("idle connections per proxy process / its open files",
-              proxyIdle.perProcess(proxyIdle.connections()) + " / " + proxyIdle.perProcess(proxyIdle.openFiles()),
+          .append(row("idle connections per proxy process", proxyIdle.perProcess(),
               "", String.format(Locale.ROOT, "≤ %,d each (open-file limit %d)", proxyIdle.perProcessCapacity(), fdLimit)))
           .toString();
     }
@@ -215,7 +214,9 @@ public final class ProxyBenchmark {
           .append("after full collections before and after; heap and PSS growth are summed over the processes and divided by the ")
           .append("connections still open. The load side (the benchmark's JVM, ").append(proxyIdle.clientOpenFiles())
           .append(" open files at the end) and the echo backend (its own JVM, ").append(proxyIdle.echoOpenFiles())
-          .append(") hold one socket per connection each. websockify forks a process per connection, so its cap is lower.")
+          .append(") hold one socket per connection each. websockify forks a process per connection, so its cap is lower. ")
+          .append("The idle part ran at ").append(proxyIdle.started().toString(), 0, 16).append("Z, load average ")
+          .append(proxyIdle.loadBefore()).append(" before and ").append(proxyIdle.loadAfter()).append(" after.")
           .toString();
     }
 
@@ -310,7 +311,7 @@ public final class ProxyBenchmark {
     }
   }
 
-  private static String loadAverage() {
+  static String loadAverage() {
     try {
       return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     } catch (Exception e) {
