@@ -109,7 +109,8 @@ final class SpareDescriptorConnector extends ServerConnector {
 
   private void takeSpare() {
     synchronized (lock) {
-      if (spare != null) {
+      // An accept that ends while the connector stops must not take back what doStop closed.
+      if (spare != null || isStopping() || isStopped()) {
         return;
       }
       try {
