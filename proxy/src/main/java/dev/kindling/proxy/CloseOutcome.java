@@ -19,6 +19,7 @@ public enum CloseOutcome {
   TOKEN_FOR_OTHER_SESSION(403, 4403, Blame.CLIENT, "token belongs to another session"),
   ORIGIN_REJECTED(403, 1008, Blame.CLIENT, "origin not allowed to open this session"),
   LIMIT_REACHED(429, 4429, Blame.CLIENT, "too many connections to this session"),
+  PROXY_FULL(503, 4513, Blame.NONE, "proxy full: it holds all the connections it can, try again in a few seconds"),
   VM_NOT_READY(503, 4503, Blame.NONE, "VM not ready yet: try again in a few seconds"),
   VM_UNREACHABLE(502, 4502, Blame.UPSTREAM, "VM unreachable: its websockify did not accept a connection"),
   UPSTREAM_HANDSHAKE_FAILED(502, 4512, Blame.UPSTREAM, "VM refused the WebSocket handshake"),

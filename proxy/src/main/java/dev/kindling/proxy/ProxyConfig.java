@@ -9,12 +9,16 @@ import java.util.List;
  *
  * @param bindHost address the proxy listens on
  * @param port TCP port, 0 for an ephemeral port (tests)
+ * @param reusePort binds with SO_REUSEPORT, so that several proxy processes can listen on one port and
+ *     the kernel spreads new connections across them
  * @param pathPrefix routes are {@code <prefix>/<sessionId>/websockify} and {@code <prefix>/<sessionId>/}
  * @param tokenKey HMAC key for session tokens, or null in development mode (a random key is used)
  * @param allowedOrigins browser origins allowed to connect; empty means same origin only, "*" means any
  * @param pingInterval how often both sides are pinged; shorter than load balancers' idle timeouts
  * @param idleTimeout a session with no data either way for this long is closed
  * @param sessionConnectionLimit at most this many concurrent connections per session
+ * @param maxConnections at most this many relayed connections in this process, pending and open alike; 0
+ *     derives it from the process's open-file limit ({@link ConnectionCapacity})
  * @param maxFrameBytes the largest frame or message relayed; larger ones close with 1009
  * @param maxQueuedBytes per direction, how many bytes read from one side may wait to be written to the other
  *     before the proxy stops reading that side (exceeded by at most one read of 64 KiB)
@@ -27,12 +31,14 @@ import java.util.List;
 public record ProxyConfig(
     String bindHost,
     int port,
+    boolean reusePort,
     String pathPrefix,
     byte[] tokenKey,
     List<String> allowedOrigins,
     Duration pingInterval,
     Duration idleTimeout,
     int sessionConnectionLimit,
+    int maxConnections,
     int maxFrameBytes,
     long maxQueuedBytes,
     Duration writeTimeout,
@@ -63,6 +69,9 @@ public record ProxyConfig(
     if (sessionConnectionLimit < 1) {
       throw new IllegalArgumentException("sessionConnectionLimit must be at least 1");
     }
+    if (maxConnections < 0) {
+      throw new IllegalArgumentException("maxConnections must be 0 (derived from the open-file limit) or positive, was " + maxConnections);
+    }
     for (Duration d : List.of(pingInterval, idleTimeout, writeTimeout, upstreamConnectTimeout)) {
       if (d.isNegative() || d.isZero()) {
         throw new IllegalArgumentException("durations must be positive: " + d);
@@ -84,12 +93,14 @@ public record ProxyConfig(
     Builder b = new Builder();
     b.bindHost = bindHost;
     b.port = port;
+    b.reusePort = reusePort;
     b.pathPrefix = pathPrefix.isEmpty() ? "/" : pathPrefix;
     b.tokenKey = tokenKey;
     b.allowedOrigins = allowedOrigins;
     b.pingInterval = pingInterval;
     b.idleTimeout = idleTimeout;
     b.sessionConnectionLimit = sessionConnectionLimit;
+    b.maxConnections = maxConnections;
     b.maxFrameBytes = maxFrameBytes;
     b.maxQueuedBytes = maxQueuedBytes;
     b.writeTimeout = writeTimeout;
@@ -114,12 +125,14 @@ public record ProxyConfig(
   public static final class Builder {
     private String bindHost = "127.0.0.1";
     private int port = 6090;
+    private boolean reusePort;
     private String pathPrefix = "/sessions";
     private byte[] tokenKey;
     private List<String> allowedOrigins = List.of();
     private Duration pingInterval = Duration.ofSeconds(25);
     private Duration idleTimeout = Duration.ofMinutes(15);
     private int sessionConnectionLimit = 4;
+    private int maxConnections;
     private int maxFrameBytes = 4 << 20;
     private long maxQueuedBytes = 1L << 20;
     private Duration writeTimeout = Duration.ofSeconds(20);
@@ -139,6 +152,16 @@ public record ProxyConfig(
     /** Default 6090; 0 picks a free port. */
     public Builder port(int value) {
       port = value;
+      return this;
+    }
+
+    /**
+     * Default false. True lets several proxy processes bind the same host and port (each must set
+     * it); the kernel hashes each new connection to one of them. They share nothing but their
+     * configuration: routes come from Temporal and tokens are checked with the shared key.
+     */
+    public Builder reusePort(boolean value) {
+      reusePort = value;
       return this;
     }
 
@@ -175,6 +198,15 @@ public record ProxyConfig(
     /** Default 4: a tab plus reconnects that overlap the old connection's close. */
     public Builder sessionConnectionLimit(int value) {
       sessionConnectionLimit = value;
+      return this;
+    }
+
+    /**
+     * Default 0: derived from this process's open-file limit, so that the proxy refuses with
+     * {@link CloseOutcome#PROXY_FULL} before the kernel refuses a socket ({@link ConnectionCapacity}).
+     */
+    public Builder maxConnections(int value) {
+      maxConnections = value;
       return this;
     }
 
@@ -222,8 +254,8 @@ public record ProxyConfig(
 
     public ProxyConfig build() {
       return new ProxyConfig(
-          bindHost, port, pathPrefix, tokenKey, allowedOrigins, pingInterval, idleTimeout, sessionConnectionLimit,
-          maxFrameBytes, maxQueuedBytes, writeTimeout, upstreamConnectTimeout, noVncDir, productionMode, allowLoopbackUpstreams);
+          bindHost, port, reusePort, pathPrefix, tokenKey, allowedOrigins, pingInterval, idleTimeout, sessionConnectionLimit,
+          maxConnections, maxFrameBytes, maxQueuedBytes, writeTimeout, upstreamConnectTimeout, noVncDir, productionMode, allowLoopbackUpstreams);
     }
   }
 }

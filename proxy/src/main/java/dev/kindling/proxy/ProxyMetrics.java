@@ -11,6 +11,7 @@ public final class ProxyMetrics {
   private static final double[] CONNECT_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
   private final AtomicLong openSessions = new AtomicLong();
+  private volatile long maxConnections;
   private final LongAdder bytesToUpstream = new LongAdder();
   private final LongAdder bytesToBrowser = new LongAdder();
   private final AtomicLong queuedBytes = new AtomicLong();
@@ -19,6 +20,10 @@ public final class ProxyMetrics {
   private final LongAdder connectCount = new LongAdder();
   private final AtomicLong connectNanosSum = new AtomicLong();
   private final Map<String, LongAdder> closes = new ConcurrentHashMap<>();
+
+  void maxConnections(long value) {
+    maxConnections = value;
+  }
 
   void sessionOpened() {
     openSessions.incrementAndGet();
@@ -89,6 +94,7 @@ public final class ProxyMetrics {
   public String render() {
     StringBuilder out = new StringBuilder(2048);
     gauge(out, "kindling_proxy_open_sessions", "Relayed sessions open now.", openSessions.get());
+    gauge(out, "kindling_proxy_max_connections", "Relayed connections this process holds at most; more are refused as proxy_full.", maxConnections);
     out.append("# HELP kindling_proxy_bytes_total Payload bytes relayed, by direction.\n")
         .append("# TYPE kindling_proxy_bytes_total counter\n")
         .append("kindling_proxy_bytes_total{direction=\"to_upstream\"} ").append(bytesToUpstream.sum()).append('\n')

@@ -11,7 +11,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ContextHandler;
 import org.eclipse.jetty.server.handler.ContextHandlerCollection;
 import org.eclipse.jetty.server.handler.ResourceHandler;
@@ -44,7 +43,7 @@ public final class ProxyServer implements AutoCloseable {
   private final ScheduledThreadPoolExecutor ticker;
   private final ExecutorService workers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("kindling-proxy-connect-", 0).factory());
   private final Server server;
-  private final ServerConnector connector;
+  private final SpareDescriptorConnector connector;
   private final UpstreamConnector upstreams;
   private final RelayHandler relayHandler;
   private volatile boolean serving;
@@ -66,9 +65,10 @@ public final class ProxyServer implements AutoCloseable {
     ByteBufferPool buffers = new ArrayByteBufferPool();
     server = new Server(threads, scheduler, buffers);
     server.setStopTimeout(2000);
-    connector = new ServerConnector(server);
+    connector = new SpareDescriptorConnector(server);
     connector.setHost(config.bindHost());
     connector.setPort(config.port());
+    connector.setReusePort(config.reusePort());
     server.addConnector(connector);
 
     ContextHandler root = new ContextHandler("/");
@@ -86,6 +86,7 @@ public final class ProxyServer implements AutoCloseable {
     upstreams = new UpstreamConnector(config, threads, scheduler, buffers);
     server.addBean(upstreams.lifeCycle());
     relayHandler = new RelayHandler(config, tokens, resolver, upstreams, container, metrics, ticker, workers, relays);
+    metrics.maxConnections(relayHandler.limiter().perProcess());
     root.setHandler(new Handler.Sequence(
         relayHandler,
         new PageHandler(config, tokens, resolver, passwords, workers),
@@ -113,7 +114,8 @@ public final class ProxyServer implements AutoCloseable {
       throw e;
     }
     serving = true;
-    LOG.info("proxy listening on {} (sessions under {}/<id>/)", baseUri(), config.pathPrefix());
+    LOG.info("proxy listening on {} (sessions under {}/<id>/; at most {} connections in this process{})", baseUri(), config.pathPrefix(),
+        maxConnections(), config.reusePort() ? "; port shared with other proxy processes" : "");
   }
 
   /** Starts a proxy that reads VNC passwords from this host's run directory. */
@@ -147,6 +149,16 @@ public final class ProxyServer implements AutoCloseable {
 
   public ProxyMetrics metrics() {
     return metrics;
+  }
+
+  /** The most relayed connections this process holds at once ({@link ProxyConfig#maxConnections()}, resolved). */
+  public int maxConnections() {
+    return relayHandler.limiter().perProcess();
+  }
+
+  /** Connections currently open or being opened, in this process. */
+  public int connections() {
+    return relayHandler.limiter().total();
   }
 
   /** Connections currently open or being opened for {@code sessionId}. */

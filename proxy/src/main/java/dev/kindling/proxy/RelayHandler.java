@@ -61,7 +61,7 @@ final class RelayHandler extends Handler.Abstract {
     this.connector = connector;
     this.container = container;
     this.metrics = metrics;
-    this.limiter = new SessionLimiter(config.sessionConnectionLimit());
+    this.limiter = new SessionLimiter(config.sessionConnectionLimit(), ConnectionCapacity.resolve(config.maxConnections()));
     this.origins = new OriginPolicy(config.allowedOrigins());
     this.ticker = ticker;
     this.workers = workers;
@@ -92,12 +92,12 @@ final class RelayHandler extends Handler.Abstract {
       reject(request, response, callback, path.sessionId(), refusal.get(), null, null);
       return true;
     }
-    Optional<SessionLimiter.Slot> slot = limiter.tryAcquire(path.sessionId());
-    if (slot.isEmpty()) {
-      reject(request, response, callback, path.sessionId(), CloseOutcome.LIMIT_REACHED, "limit " + config.sessionConnectionLimit(), null);
+    SessionLimiter.Admission admitted = limiter.tryAcquire(path.sessionId());
+    if (admitted.refusal() != null) {
+      reject(request, response, callback, path.sessionId(), admitted.refusal(), admitted.detail(), null);
       return true;
     }
-    workers.execute(() -> connectThenUpgrade(path.sessionId(), request, response, callback, slot.get()));
+    workers.execute(() -> connectThenUpgrade(path.sessionId(), request, response, callback, admitted.slot()));
     return true;
   }
 

@@ -102,6 +102,10 @@ final class UpstreamConnector implements AutoCloseable {
     while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) {
       t = t.getCause();
     }
+    if (DescriptorExhaustion.causedBy(t)) {
+      // The proxy could not open the socket: a capacity problem of this process, not the VM's.
+      return CloseOutcome.PROXY_FULL;
+    }
     boolean upgradeFailed = false;
     for (Throwable c = t; c != null; c = c.getCause()) {
       if (upgradeStatus(c) > 0) {

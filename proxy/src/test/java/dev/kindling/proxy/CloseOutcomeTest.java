@@ -64,6 +64,10 @@ class CloseOutcomeTest {
         f.client.connect(f.websocket(ProxyFixture.SESSION));
         return f.client.connect(f.websocket(ProxyFixture.SESSION));
       });
+      case PROXY_FULL -> browserSees(outcome, b -> b.maxConnections(1), f -> {
+        f.client.connect(f.websocket(ProxyFixture.SESSION));
+        return f.client.connect(f.websocket(ProxyFixture.SESSION));
+      });
       case VM_NOT_READY -> browserSees(outcome, b -> b, f -> {
         f.routes.put("s-2", new RouteResolver.Resolution.NotReady("phase BOOTING"));
         return f.client.connect(f.websocket("s-2"));

@@ -71,4 +71,13 @@ class NamespaceTransportTest {
   void aConnectionRefusedInsideTheNamespaceIsClassifiedUnreachable() {
     assertEquals(CloseOutcome.VM_UNREACHABLE, UpstreamConnector.classify(new java.util.concurrent.ExecutionException(new ConnectException("refused"))));
   }
+
+  @Test
+  void runningOutOfDescriptorsIsTheProxysCapacityNotTheVms() {
+    // The JDK's socket() failure, and entering a namespace (NetworkNamespaces opens its file first).
+    assertEquals(CloseOutcome.PROXY_FULL, UpstreamConnector.classify(
+        new java.util.concurrent.ExecutionException(new java.net.SocketException("Too many open files"))));
+    assertEquals(CloseOutcome.PROXY_FULL, UpstreamConnector.classify(
+        new java.io.IOException("cannot open /run/netns/kindling-x: errno 24 (Too many open files)")));
+  }
 }

@@ -17,6 +17,13 @@ class ProxyConfigTest {
     assertEquals("/sessions/s-1/websockify", config.websocketPath("s-1"));
     assertEquals(Duration.ofSeconds(25), config.pingInterval());
     assertEquals(java.nio.file.Path.of("/usr/share/novnc"), config.noVncDir());
+    assertEquals(false, config.reusePort());
+    assertEquals(0, config.maxConnections(), "0: derived from the open-file limit");
+  }
+
+  @Test
+  void aNegativeConnectionLimitIsRefused() {
+    assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().maxConnections(-1).build());
   }
 
   @Test

@@ -31,6 +31,8 @@ public final class NetworkNamespaces {
   public static final Path NETNS_DIR = Path.of("/run/netns");
   private static final int CLONE_NEWNET = 0x40000000;
   private static final int O_RDONLY_CLOEXEC = 0x80000;
+  private static final int ENFILE = 23;
+  private static final int EMFILE = 24;
   private static final StructLayoutHolder ERRNO = new StructLayoutHolder();
   private static final MethodHandle OPEN;
   private static final MethodHandle SETNS;
@@ -120,7 +122,10 @@ public final class NetworkNamespaces {
       MemorySegment state = arena.allocate(ERRNO.layout);
       int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(nsPath.toString()), O_RDONLY_CLOEXEC);
       if (fd < 0) {
-        throw new IOException("cannot open " + nsPath + ": errno " + ERRNO.errno(state));
+        int errno = ERRNO.errno(state);
+        // Worded like the JDK's own message for these two, so callers can tell descriptor exhaustion apart.
+        String why = errno == EMFILE || errno == ENFILE ? " (Too many open files)" : "";
+        throw new IOException("cannot open " + nsPath + ": errno " + errno + why);
       }
       try {
         int rc = (int) SETNS.invokeExact(state, fd, CLONE_NEWNET);

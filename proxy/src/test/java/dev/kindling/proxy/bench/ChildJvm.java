@@ -22,10 +22,15 @@ final class ChildJvm implements AutoCloseable {
   private final PrintWriter in;
 
   ChildJvm(String... args) throws IOException {
+    this(ProxyBenchmark.class, args);
+  }
+
+  /** A JVM running {@code mainClass} from this class path. */
+  ChildJvm(Class<?> mainClass, String... args) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new java.util.ArrayList<>(List.of(
         java, "-Xmx3g", "-XX:+UseG1GC", "--enable-native-access=ALL-UNNAMED",
-        "-cp", System.getProperty("java.class.path"), ProxyBenchmark.class.getName()));
+        "-cp", System.getProperty("java.class.path"), mainClass.getName()));
     command.addAll(List.of(args));
     process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
@@ -40,6 +45,18 @@ final class ChildJvm implements AutoCloseable {
   long heapAfterGc() throws IOException {
     in.println("heap");
     return Long.parseLong(await("heap"));
+  }
+
+  /** Sends {@code command} and returns the number the child reports under the same key. */
+  long ask(String command) throws IOException {
+    in.println(command);
+    return Long.parseLong(await(command));
+  }
+
+  /** Open file descriptors of the process. */
+  long openFiles() {
+    String[] fds = new java.io.File("/proc/" + process.pid() + "/fd").list();
+    return fds == null ? -1 : fds.length;
   }
 
   int port(String key) throws IOException {

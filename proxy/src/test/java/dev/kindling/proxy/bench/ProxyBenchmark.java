@@ -69,9 +69,7 @@ public final class ProxyBenchmark {
     }
     quietLogs();
     long fdLimit = FileLimits.raise(65_536);
-    // Every connection through the proxy is two sockets in the proxy's process.
-    int proxyIdleCap = (int) Math.min(PROXY_IDLE_TARGET, (fdLimit - 200) / 2);
-    log("open-file limit %d per process: at most %d idle connections through the proxy", fdLimit, proxyIdleCap);
+    log("open-file limit %d per process", fdLimit);
     Set<String> phases = Set.of(System.getProperty("bench.phases", "latency,throughput,idle").split(","));
     Instant started = Instant.now();
     Results r = new Results();
@@ -134,20 +132,7 @@ public final class ProxyBenchmark {
               mib(r.proxyRate), r.proxyCpuPerGib, mib(r.websockifyRate), r.websockifyCpuPerGib);
         }
         if (phases.contains("idle")) {
-          log("idle connections through the proxy (cap %d)", proxyIdleCap);
-          Thread.sleep(1000);
-          long heapBefore = proxy.heapAfterGc();
-          long pssBefore = ChildJvm.pss(ProcessHandle.of(proxy.pid()).orElseThrow());
-          try (BenchClient idleClient = new BenchClient()) {
-            BenchClient.IdleResult opened = idleClient.openIdle(i -> proxyUri(proxyPort, "idle-" + i, tokens), proxyIdleCap, 32, IDLE_TIME_LIMIT);
-            Thread.sleep(2000);
-            r.proxyIdle = (int) opened.sessions().stream().filter(Session::isOpen).count();
-            r.proxyIdleOpened = opened.opened();
-            r.proxyIdleWhy = opened.stoppedBecause();
-            r.heapPerIdle = (proxy.heapAfterGc() - heapBefore) / Math.max(1, r.proxyIdle);
-            r.proxyPssPerIdle = (ChildJvm.pss(ProcessHandle.of(proxy.pid()).orElseThrow()) - pssBefore) / Math.max(1, r.proxyIdle);
-          }
-          log("proxy held %d idle connections (%s), %s heap each", r.proxyIdle, r.proxyIdleWhy, kib(r.heapPerIdle));
+          r.proxyIdle = IdleSessionsBench.run(echo, wsEchoPort, tokens, fdLimit, PROXY_IDLE_TARGET, IDLE_TIME_LIMIT);
 
           log("idle connections through websockify (cap %d)", WEBSOCKIFY_IDLE_CAP);
           long wsPssBefore = ChildJvm.pss(websockify.handle());
@@ -165,10 +150,13 @@ public final class ProxyBenchmark {
     }
     if (phases.size() < 3) {
       log("not every phase ran: docs/BENCHMARKS.md left alone");
+      if (phases.contains("idle")) {
+        System.out.println(r.idleRows(fdLimit) + "\n" + r.idleMethod(fdLimit));
+      }
       return;
     }
     r.loadAfter = loadAverage();
-    String report = r.markdown(started, fdLimit, proxyIdleCap);
+    String report = r.markdown(started, fdLimit);
     writeSection(report);
     System.out.println(report);
   }
@@ -186,12 +174,8 @@ public final class ProxyBenchmark {
     double websockifyRate;
     double proxyCpuPerGib;
     double websockifyCpuPerGib;
-    int proxyIdle;
-    int proxyIdleOpened;
+    IdleSessionsBench.Result proxyIdle;
     int websockifyIdleOpened;
-    String proxyIdleWhy;
-    long heapPerIdle;
-    long proxyPssPerIdle;
     int websockifyIdle;
     String websockifyIdleWhy;
     long websockifyPssPerIdle;
@@ -199,11 +183,48 @@ public final class ProxyBenchmark {
     String loadBefore;
     String loadAfter;
 
-    String markdown(Instant started, long fdLimit, int proxyIdleCap) {
+    /** The idle-connection rows of the table. */
+    String idleRows(long fdLimit) {
+      return new StringBuilder()
+          .append(row("heap per idle connection", kib(proxyIdle.heapPerConnection()) + " (growth summed over the proxy processes)",
+              "n/a (Python)", "≤ 64 KiB"))
+          .append(row("process memory (PSS) per idle connection", kib(proxyIdle.pssPerConnection()) + " (summed over the proxy processes)",
+              kib(websockifyPssPerIdle) + " (a process per connection)", ""))
+          .append(row("idle connections still open 2 s after opening",
+              String.format(Locale.ROOT, "%,d of %,d opened (%s) through one port, %d proxy processes",
+                  proxyIdle.stillOpen(), proxyIdle.opened(), proxyIdle.stoppedBecause(), proxyIdle.processes()),
+              websockifyIdle + " of " + websockifyIdleOpened + " opened (" + websockifyIdleWhy + ")", "10,000"))
+          .append(row("idle connections per proxy process", proxyIdle.perProcess(),
+              "", String.format(Locale.ROOT, "≤ %,d each (open-file limit %d)", proxyIdle.perProcessCapacity(), fdLimit)))
+          .toString();
+    }
+
+    /** How the idle connections were measured. */
+    String idleMethod(long fdLimit) {
+      return new StringBuilder("Idle connections: opened 32 ")
+          .append("(websockify: 8) at a time, capped in count and at ").append(IDLE_TIME_LIMIT.toSeconds())
+          .append(" s, counted still open 2 s later. Every connection through the proxy is two sockets in a proxy process ")
+          .append("(browser side and VM side), and this host's per-process limit of ").append(fdLimit).append(" open files (a hard ")
+          .append("limit: raising it needs CAP_SYS_RESOURCE) lets one process hold ")
+          .append(String.format(Locale.ROOT, "%,d", proxyIdle.perProcessCapacity()))
+          .append(" after a reserve for its other files: the proxy's default `proxy.maxConnections`, past which it refuses with ")
+          .append("4513 (proxy full) before the kernel would refuse a socket. So ").append(proxyIdle.processes())
+          .append(" proxy processes (JVMs, -Xmx3g, G1) ran with `proxy.reusePort=true` on one port, the kernel spreading new ")
+          .append("connections across them, and every idle connection was opened through that port. Each process's heap was read ")
+          .append("after full collections before and after; heap and PSS growth are summed over the processes and divided by the ")
+          .append("connections still open. The load side (the benchmark's JVM, ").append(proxyIdle.clientOpenFiles())
+          .append(" open files at the end) and the echo backend (its own JVM, ").append(proxyIdle.echoOpenFiles())
+          .append(") hold one socket per connection each. websockify forks a process per connection, so its cap is lower. ")
+          .append("The idle part ran at ").append(proxyIdle.started().toString(), 0, 16).append("Z, load average ")
+          .append(proxyIdle.loadBefore()).append(" before and ").append(proxyIdle.loadAfter()).append(" after.")
+          .toString();
+    }
+
+    String markdown(Instant started, long fdLimit) {
       boolean throughputMet = proxyRate >= 3 * websockifyRate;
       boolean p99Met = added(proxied, directWs, 99) <= added(websockified, directTcp, 99);
-      boolean heapMet = heapPerIdle <= 64 * 1024;
-      boolean idleMet = proxyIdle >= PROXY_IDLE_TARGET;
+      boolean heapMet = proxyIdle.heapPerConnection() <= 64 * 1024;
+      boolean idleMet = proxyIdle.met();
       return new StringBuilder()
           .append("## Proxy\n\n")
           .append("Kindling's WebSocket proxy (Jetty ").append(org.eclipse.jetty.util.Jetty.VERSION).append(", Java ")
@@ -228,16 +249,12 @@ public final class ProxyBenchmark {
           .append(row("relay CPU time per GiB echoed", String.format(Locale.ROOT, "%.2f s", proxyCpuPerGib),
               String.format(Locale.ROOT, "%.2f s", websockifyCpuPerGib), ""))
           .append(row("same, straight to the backend", mib(directWsRate) + " (WebSocket)", mib(directTcpRate) + " (TCP)", ""))
-          .append(row("heap per idle connection", kib(heapPerIdle), "n/a (Python)", "≤ 64 KiB"))
-          .append(row("process memory (PSS) per idle connection", kib(proxyPssPerIdle),
-              kib(websockifyPssPerIdle) + " (a process per connection)", ""))
-          .append(row("idle connections still open 2 s after opening", proxyIdle + " of " + proxyIdleOpened + " opened (" + proxyIdleWhy + ")",
-              websockifyIdle + " of " + websockifyIdleOpened + " opened (" + websockifyIdleWhy + ")", "10,000"))
+          .append(idleRows(fdLimit))
           .append('\n')
           .append("Targets in this run: throughput ").append(throughputMet ? "met" : "NOT met")
           .append("; p99 added latency ").append(p99Met ? "met" : "NOT met")
           .append("; heap per idle connection ").append(heapMet ? "met" : "NOT met")
-          .append("; 10,000 idle connections ").append(idleMet ? "met" : "NOT met (the open-file limit allows " + proxyIdleCap + ")")
+          .append("; 10,000 idle connections ").append(idleMet ? "met" : "NOT met")
           .append(". The proxy relays WebSocket to WebSocket, so it parses, unmasks and re-masks frames on both sides ")
           .append("where websockify frames only one; on a host this loaded, latency tails and throughput move a lot between ")
           .append("runs, and CPU time per GiB is the steadier comparison.\n\n")
@@ -246,13 +263,9 @@ public final class ProxyBenchmark {
           .append("host falls on all of them alike. Throughput: one connection per path, 64 KiB binary frames, at most ")
           .append(WINDOW / 1024).append(" KiB unanswered, ").append(THROUGHPUT_ROUNDS).append(" alternating rounds of ")
           .append(MEASURE.toSeconds()).append(" s; MiB/s of payload echoed (every byte crossed the relay twice); CPU time ")
-          .append("is the relay process's (for websockify, its per-connection child's) user plus system time. Idle connections: opened 32 ")
-          .append("(websockify: 8) at a time, capped in count and at ").append(IDLE_TIME_LIMIT.toSeconds())
-          .append(" s, counted still open 2 s later. The proxy ran in its own JVM (-Xmx3g, G1); its heap was read after full ")
-          .append("collections before and after opening the idle connections. Every connection through the proxy is two ")
-          .append("sockets in its process (browser side and VM side), so this host's per-process limit of ").append(fdLimit)
-          .append(" open files caps the proxy at ").append(proxyIdleCap).append(" connections here; raise `ulimit -n` ")
-          .append("(needs CAP_SYS_RESOURCE) to try 10,000. websockify forks a process per connection, so its cap is lower.\n\n")
+          .append("is the relay process's (for websockify, its per-connection child's) user plus system time. ")
+          .append(idleMethod(fdLimit))
+          .append("\n\n")
           .append("Reproduce: `proxy/bench.sh` (needs Debian's websockify; loopback only).\n")
           .toString();
     }
@@ -272,7 +285,7 @@ public final class ProxyBenchmark {
     }
   }
 
-  private static URI proxyUri(int port, String sessionId, SessionTokens tokens) {
+  static URI proxyUri(int port, String sessionId, SessionTokens tokens) {
     return URI.create("ws://127.0.0.1:" + port + "/sessions/" + sessionId + "/websockify?token=" + tokens.mint(sessionId, Duration.ofHours(1)));
   }
 
@@ -298,7 +311,7 @@ public final class ProxyBenchmark {
     }
   }
 
-  private static String loadAverage() {
+  static String loadAverage() {
     try {
       return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
     } catch (Exception e) {
@@ -416,7 +429,7 @@ public final class ProxyBenchmark {
     return String.format(Locale.ROOT, "%.0f MiB/s", bytesPerSecond / (1 << 20));
   }
 
-  private static String kib(long bytes) {
+  static String kib(long bytes) {
     return String.format(Locale.ROOT, "%.1f KiB", bytes / 1024.0);
   }
 
@@ -424,12 +437,12 @@ public final class ProxyBenchmark {
     return "| " + what + " | " + proxy + " | " + websockify + " | " + target + " |\n";
   }
 
-  private static void quietLogs() {
+  static void quietLogs() {
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.kindling")).setLevel(Level.WARN);
   }
 
-  private static void log(String format, Object... args) {
+  static void log(String format, Object... args) {
     System.err.println("[bench] " + String.format(Locale.ROOT, format, args));
   }
 

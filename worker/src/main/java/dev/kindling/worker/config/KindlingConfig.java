@@ -84,6 +84,8 @@ public final class KindlingConfig {
     hostId();
     hosts();
     intValue(Setting.PROXY_PORT, 0, 65535);
+    intValue(Setting.PROXY_MAX_CONNECTIONS, 0, Integer.MAX_VALUE);
+    oneOf(Setting.PROXY_REUSE_PORT, "true", "false");
     intValue(Setting.WORKFLOW_CACHE, 0, 100_000);
     intValue(Setting.MEMORY_MIB, 128, 65536);
     intValue(Setting.VCPUS, 1, 64);

@@ -24,6 +24,8 @@ public enum Setting {
   READINESS_TIMEOUT_SECONDS("vm.readinessTimeoutSeconds", "120", "How long a VM may take to become RFB-ready; caps the workflow's own deadline (2 min cold, 30 s restore)."),
   PROXY_BIND("proxy.bind", "127.0.0.1", "Address the proxy listens on."),
   PROXY_PORT("proxy.port", "6090", "Port the proxy listens on."),
+  PROXY_REUSE_PORT("proxy.reusePort", "false", "Bind with SO_REUSEPORT so several `kindling proxy` processes share proxy.port; the kernel spreads connections across them."),
+  PROXY_MAX_CONNECTIONS("proxy.maxConnections", "0", "Relayed connections one proxy process holds before refusing with 4513 (proxy full); 0: derived from its open-file limit."),
   PROXY_ORIGINS("proxy.allowedOrigins", "", "Comma-separated Origins allowed to open sessions; empty: same origin only."),
   TOKEN_KEY("proxy.tokenKey", "", "HMAC key for session tokens. Required in production mode; dev mode generates one per run."),
   PRODUCTION("production", "false", "Production mode: refuse insecure defaults (e.g. a missing token key).");

@@ -18,6 +18,8 @@ public final class ProxyRuntime {
     ProxyConfig proxyConfig = ProxyConfig.builder()
         .bindHost(config.get(Setting.PROXY_BIND))
         .port(config.intValue(Setting.PROXY_PORT))
+        .reusePort(Boolean.parseBoolean(config.get(Setting.PROXY_REUSE_PORT)))
+        .maxConnections(config.intValue(Setting.PROXY_MAX_CONNECTIONS))
         .tokenKey(SessionTokens.decodeKey(tokenKey))
         .allowedOrigins(config.list(Setting.PROXY_ORIGINS))
         .productionMode(config.production())

@@ -47,6 +47,8 @@ class KindlingConfigTest {
     assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of("KINDLING_VMM_ACCELERATOR", "hvf"), Map.of()));
     assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.PROXY_PORT, "70000")));
     assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.HOST_ID, "Bad Host/1")));
+    assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.PROXY_MAX_CONNECTIONS, "-1")));
+    assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of("KINDLING_PROXY_REUSE_PORT", "yes"), Map.of()));
   }
 
   @Test

@@ -1,0 +1,99 @@
+package dev.kindling.proxy;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Optional;
+
+/**
+ * The child process of {@link DescriptorExhaustionTest}: a proxy relaying to a loopback echo
+ * (arguments: echo port, a closed port, maxConnections), and
+ * on command ("exhaust N") it opens /dev/null until the process is out of file descriptors, then
+ * closes N of them. It prints "PORT p" when listening and "EXHAUSTED n" with the number it opened.
+ * Its own process, so the test JVM never runs out of descriptors.
+ */
+public final class DescriptorHog {
+  private DescriptorHog() {}
+
+  /** Opens /dev/null until the process is out of descriptors; returns how many it opened. */
+  private static int fill(Deque<FileChannel> hogged) throws IOException {
+    int opened = 0;
+    try {
+      while (true) {
+        hogged.push(FileChannel.open(Path.of("/dev/null")));
+        opened++;
+      }
+    } catch (IOException e) {
+      if (!DescriptorExhaustion.causedBy(e)) {
+        throw e;
+      }
+    }
+    return opened;
+  }
+
+  /** Waits for sockets of earlier connections to finish closing, so that exactly the free descriptors asked for are left. */
+  private static void awaitSteadyDescriptors() throws Exception {
+    long last = -1;
+    int steady = 0;
+    for (int i = 0; i < 100 && steady < 5; i++) {
+      long count;
+      try (var fds = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
+        count = fds.count();
+      }
+      steady = count == last ? steady + 1 : 0;
+      last = count;
+      Thread.sleep(100);
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    int echoPort = Integer.parseInt(args[0]);
+    int closedPort = Integer.parseInt(args[1]);
+    int maxConnections = Integer.parseInt(args[2]);
+    // Sessions named "unreachable-..." route to a closed port, so the test can warm up the failure path.
+    RouteResolver routes = sessionId -> new RouteResolver.Resolution.Found(new Route(sessionId, "vm0123456789",
+        new LoopbackUpstream(sessionId.startsWith("unreachable") ? closedPort : echoPort, EchoUpstream.PATH)));
+    ProxyConfig config = ProxyConfig.builder()
+        .port(0)
+        .tokenKey(ProxyFixture.KEY)
+        .allowLoopbackUpstreams(true)
+        .maxConnections(maxConnections)
+        .sessionConnectionLimit(1000)
+        .upstreamConnectTimeout(Duration.ofSeconds(5))
+        .noVncDir(Path.of("/nonexistent"))
+        .build();
+    Deque<FileChannel> hogged = new ArrayDeque<>();
+    try (ProxyServer proxy = ProxyServer.start(config, routes, vmId -> Optional.empty())) {
+      System.out.println("PORT " + proxy.port());
+      BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      String line;
+      while ((line = commands.readLine()) != null && !line.equals("quit")) {
+        if (line.startsWith("exhaust ")) {
+          int leaveFree = Integer.parseInt(line.substring("exhaust ".length()));
+          // Classes load from directories here (an open file each): load this one while that is possible.
+          DescriptorExhaustion.causedBy(new IOException());
+          awaitSteadyDescriptors();
+          // Another thread may hold a descriptor for a moment while this one fills the table: fill
+          // again until a pass after a pause finds nothing left.
+          while (fill(hogged) > 0) {
+            Thread.sleep(200);
+          }
+          for (int i = 0; i < leaveFree; i++) {
+            hogged.pop().close();
+          }
+          System.out.println("EXHAUSTED " + hogged.size());
+        }
+      }
+    } finally {
+      for (FileChannel channel : hogged) {
+        channel.close();
+      }
+    }
+  }
+}

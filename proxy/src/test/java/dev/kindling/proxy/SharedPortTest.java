@@ -1,0 +1,47 @@
+package dev.kindling.proxy;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+/** Several proxies on one port (SO_REUSEPORT), as several `kindling proxy` processes would run. */
+class SharedPortTest {
+  private static final int CONNECTIONS = 24;
+
+  @Test
+  void twoProxiesOnOnePortBothTakeConnectionsAndRelayThem() throws Exception {
+    try (ProxyFixture fixture = ProxyFixture.start(b -> b.reusePort(true).sessionConnectionLimit(CONNECTIONS));
+        ProxyServer second = ProxyServer.start(
+            fixture.proxy.config().toBuilder().port(fixture.proxy.port()).build(), fixture.routes, vmId -> Optional.empty())) {
+      assertEquals(fixture.proxy.port(), second.port());
+
+      List<TestClient.Connection> connections = new ArrayList<>();
+      for (int i = 0; i < CONNECTIONS; i++) {
+        TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+        connection.sendText("hello " + i);
+        assertEquals("hello " + i, connection.next());
+        connections.add(connection);
+      }
+
+      // The kernel hashes each connection to one listener: all 24 on one of two has odds of 2^-23.
+      int first = fixture.proxy.connections();
+      int other = second.connections();
+      assertEquals(CONNECTIONS, first + other, "connections held: " + first + " + " + other);
+      assertTrue(first > 0 && other > 0, "both proxies take connections: " + first + " and " + other);
+    }
+  }
+
+  @Test
+  void withoutReusePortASecondProxyCannotBindThePort() throws Exception {
+    try (ProxyFixture fixture = ProxyFixture.start(b -> b.reusePort(true))) {
+      ProxyConfig sameAddress = fixture.proxy.config().toBuilder().port(fixture.proxy.port()).reusePort(false).build();
+      Exception e = assertThrows(Exception.class, () -> ProxyServer.start(sameAddress, fixture.routes, vmId -> Optional.empty()).close());
+      assertTrue(String.valueOf(e.getMessage()).contains("Failed to bind"), e.toString());
+    }
+  }
+}
