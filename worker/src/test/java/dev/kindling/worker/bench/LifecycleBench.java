@@ -48,7 +48,7 @@ public final class LifecycleBench {
   private LifecycleBench() {}
 
   record Run(String vmId, long startToReadyMillis, long driverMillis, long clientStartToReadyMillis,
-      long releaseToEndMillis, long clientReleaseToEndMillis, Map<String, Long> stages, boolean clean) {
+      long releaseToEndMillis, long clientReleaseToEndMillis, Map<String, Long> stages, CriticalPath path, boolean clean) {
     long overheadMillis() {
       return startToReadyMillis - driverMillis;
     }
@@ -64,6 +64,16 @@ public final class LifecycleBench {
     /** Start → READY not inside any phase: the first workflow task, and READY's own task. */
     long outsidePhasesMillis() {
       return startToReadyMillis - stage("placing") - stage("network") - stage("booting") - stage("readiness");
+    }
+
+    /** An activity's body on the path, less what the driver or the probe measured inside it. */
+    long bodyBeyondDriver(String activityType) {
+      long body = path.bodyMillis().getOrDefault(activityType, 0L);
+      return switch (activityType) {
+        case "BootVm" -> body - stage("vmm-start");
+        case "AwaitReady" -> body - readinessStagesMillis();
+        default -> body;
+      };
     }
 
     String timings() {
@@ -101,8 +111,8 @@ public final class LifecycleBench {
       for (int i = 0; i < runs; i++) {
         maxOtherVmms = Math.max(maxOtherVmms, otherVmms());
         Run run = once(stack, client, mode, "bench-" + UUID.randomUUID().toString().substring(0, 8));
-        System.err.printf("run %d: start->READY %d ms, driver %d ms, overhead %d ms, release->RELEASED %d ms (%s)%n",
-            i + 1, run.startToReadyMillis(), run.driverMillis(), run.overheadMillis(), run.releaseToEndMillis(), run.timings());
+        System.err.printf("run %d: start->READY %d ms, driver %d ms, overhead %d ms, release->RELEASED %d ms (%s; %s)%n",
+            i + 1, run.startToReadyMillis(), run.driverMillis(), run.overheadMillis(), run.releaseToEndMillis(), run.timings(), run.path());
         results.add(run);
       }
     } finally {
@@ -139,14 +149,15 @@ public final class LifecycleBench {
     }
     List<HistoryEvent> events = stack.connection().client().fetchHistory(BrowserVmWorkflow.workflowId(session)).getEvents();
     Instant started = time(first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED));
-    Instant readyAt = time(events.stream().filter(e -> setsPhase(e, Phase.READY)).findFirst().orElseThrow());
+    HistoryEvent readyEvent = events.stream().filter(e -> setsPhase(e, Phase.READY)).findFirst().orElseThrow();
+    Instant readyAt = time(readyEvent);
     Instant signalled = time(first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED));
     Instant completed = time(first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED));
     Map<String, Long> stages = new java.util.LinkedHashMap<>();
     ready.timings().forEach(t -> stages.merge(t.stage(), t.millis(), Long::sum));
     return new Run(ready.vmId(), Duration.between(started, readyAt).toMillis(), driver,
         Duration.ofNanos(clientReady - t0).toMillis(), Duration.between(signalled, completed).toMillis(),
-        Duration.ofNanos(clientEnd - t1).toMillis(), stages, LeakCheck.forVm(stack.host().paths(), ready.vmId()).clean());
+        Duration.ofNanos(clientEnd - t1).toMillis(), stages, CriticalPath.until(events, readyEvent), LeakCheck.forVm(stack.host().paths(), ready.vmId()).clean());
   }
 
   private static boolean setsPhase(HistoryEvent event, Phase phase) {
@@ -196,11 +207,23 @@ public final class LifecycleBench {
         before > 0 ? " — other VMs shared the two cores, so these numbers are contended" : " (its own VMs: the host was otherwise idle)"));
     md.append("| | p50 | min | max | target |\n|---|---|---|---|---|\n");
     row(md, "engine overhead: (workflow start → READY) − (vmm-start + readiness stages)", runs.stream().map(Run::overheadMillis).toList(), "≤ 100 ms");
-    row(md, "— of which placement (shared-queue activity: host and image)", runs.stream().map(r -> r.stage("placing")).toList(), "");
+    row(md, "— of which placement (local activity: host and image)", runs.stream().map(r -> r.stage("placing")).toList(), "");
     row(md, "— of which network (namespace and TAP)", runs.stream().map(r -> r.stage("network")).toList(), "");
     row(md, "— of which booting phase beyond vmm-start", runs.stream().map(r -> r.stage("booting") - r.stage("vmm-start")).toList(), "");
     row(md, "— of which readiness phase beyond its stages", runs.stream().map(r -> r.stage("readiness") - r.readinessStagesMillis()).toList(), "");
     row(md, "— of which outside any phase (first workflow task, READY's task)", runs.stream().map(Run::outsidePhasesMillis).toList(), "");
+    row(md, "— on the path: workflow tasks (to the first activity, from each completion to the next activity, to READY)",
+        runs.stream().map(r -> r.path().workflowTaskMillis()).toList(), "");
+    row(md, "— on the path: activity pickup (scheduled → started)", runs.stream().map(r -> r.path().pickupMillis()).toList(), "");
+    for (String activity : runs.getFirst().path().bodyMillis().keySet()) {
+      String beyond = switch (activity) {
+        case "BootVm" -> " beyond vmm-start";
+        case "AwaitReady" -> " beyond its stages";
+        default -> "";
+      };
+      row(md, "— on the path: " + activity + " activity body" + beyond, runs.stream().map(r -> r.bodyBeyondDriver(activity)).toList(), "");
+    }
+    row(md, "workflow tasks completed before READY", runs.stream().map(r -> (long) r.path().workflowTasks()).toList(), "");
     row(md, "workflow start → READY (server event times)", runs.stream().map(Run::startToReadyMillis).toList(), "");
     row(md, "VMM start → ready as the driver and probe measured it", runs.stream().map(Run::driverMillis).toList(), "");
     row(md, "client: startVm → awaitReady returned (20 ms polling)", runs.stream().map(Run::clientStartToReadyMillis).toList(), "");
