@@ -1,6 +1,5 @@
 package dev.kindling.activities.cleanup;
 
-import dev.kindling.activities.exec.CommandFailedException;
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.network.OwnershipRecord;
@@ -17,6 +16,7 @@ import dev.kindling.workflows.host.NetworkRequest;
 import dev.kindling.workflows.host.VmNetwork;
 import dev.kindling.workflows.host.VmRef;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -80,7 +80,7 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
     } else {
       try {
         VmNetworks.delete(vmId);
-      } catch (CommandFailedException e) {
+      } catch (UncheckedIOException e) {
         throw FailureKind.COMMAND_FAILED.failure("deleting the namespace of " + vmId + " failed: " + e.getMessage());
       }
     }

@@ -1,16 +1,6 @@
 package dev.kindling.activities.netns;
 
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
-
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
-import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
 import java.nio.channels.SocketChannel;
@@ -22,30 +12,14 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
 /**
- * Opens sockets inside a named network namespace ({@code /run/netns/<name>}) without adding
- * anything to the host's own namespace. A socket belongs to the namespace it was created in, so
- * the work runs on a fresh platform thread that enters the namespace with {@code setns(2)} (the
- * namespace is per thread) and ends with it; the socket it returns then works from any thread.
+ * Named network namespaces ({@code /run/netns/<name>}), made and entered without a process and
+ * without adding anything to the host's own namespace. A namespace belongs to a thread, so work
+ * inside one runs on a fresh platform thread that enters it ({@code setns(2)}) or creates it
+ * ({@code unshare(2)}) and ends with it; a socket made there keeps working from any thread.
  */
 public final class NetworkNamespaces {
   public static final Path NETNS_DIR = Path.of("/run/netns");
-  private static final int CLONE_NEWNET = 0x40000000;
-  private static final int O_RDONLY_CLOEXEC = 0x80000;
-  private static final int ENFILE = 23;
-  private static final int EMFILE = 24;
-  private static final StructLayoutHolder ERRNO = new StructLayoutHolder();
-  private static final MethodHandle OPEN;
-  private static final MethodHandle SETNS;
-  private static final MethodHandle CLOSE;
-
-  static {
-    Linker linker = Linker.nativeLinker();
-    var libc = linker.defaultLookup();
-    Linker.Option errno = Linker.Option.captureCallState("errno");
-    OPEN = linker.downcallHandle(libc.find("open").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), errno);
-    SETNS = linker.downcallHandle(libc.find("setns").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), errno);
-    CLOSE = linker.downcallHandle(libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-  }
+  private static boolean netnsDirShared;
 
   private NetworkNamespaces() {}
 
@@ -58,34 +32,57 @@ public final class NetworkNamespaces {
     return Files.exists(path(namespace));
   }
 
+  /**
+   * Creates the empty namespace {@code namespace} as {@code ip netns add} does: a fresh thread
+   * unshares its network namespace and bind-mounts it at {@link #path}, and the mount keeps it
+   * alive after the thread ends. Its loopback is down, as in any new namespace.
+   *
+   * @throws java.nio.file.FileAlreadyExistsException when the name is taken
+   */
+  public static void create(String namespace) throws IOException {
+    Path nsPath = path(namespace);
+    shareNetnsDir();
+    Files.createFile(nsPath);
+    try {
+      onFreshThread("netns-add-" + namespace, () -> {
+        Libc.unshare(Libc.CLONE_NEWNET);
+        Libc.mount("/proc/thread-self/ns/net", nsPath.toString(), "none", Libc.MS_BIND);
+        return null;
+      });
+    } catch (IOException | RuntimeException e) {
+      Files.deleteIfExists(nsPath);
+      throw e;
+    }
+  }
+
+  /**
+   * Removes the name of {@code namespace} as {@code ip netns delete} does; the kernel frees the
+   * namespace, and everything in it, once no process runs inside. True when the name existed.
+   */
+  public static boolean delete(String namespace) throws IOException {
+    Path nsPath = path(namespace);
+    if (!Files.exists(nsPath)) {
+      return false;
+    }
+    try {
+      Libc.umount2(nsPath.toString(), Libc.MNT_DETACH);
+    } catch (Libc.ErrnoException e) {
+      // EINVAL: a name whose creation was interrupted before the mount; only the file remains.
+      if (e.errno() != Libc.EINVAL) {
+        throw e;
+      }
+    }
+    Files.deleteIfExists(nsPath);
+    return true;
+  }
+
   /** Runs {@code action} on a platform thread inside {@code namespace}; the thread ends with it. */
   public static <T> T inside(String namespace, Callable<T> action) throws IOException {
     Path nsPath = path(namespace);
-    CompletableFuture<T> result = new CompletableFuture<>();
-    Thread thread = Thread.ofPlatform().name("netns-" + namespace).daemon().unstarted(() -> {
-      try {
-        enter(nsPath);
-        result.complete(action.call());
-      } catch (Throwable t) {
-        result.completeExceptionally(t);
-      }
+    return onFreshThread("netns-" + namespace, () -> {
+      enter(nsPath);
+      return action.call();
     });
-    thread.start();
-    try {
-      return result.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while working inside namespace " + namespace, e);
-    } catch (ExecutionException e) {
-      Throwable cause = e.getCause();
-      if (cause instanceof IOException io) {
-        throw io;
-      }
-      if (cause instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new IOException(cause.getMessage(), cause);
-    }
   }
 
   /** An unconnected TCP channel created inside {@code namespace}. */
@@ -118,36 +115,62 @@ public final class NetworkNamespaces {
   }
 
   private static void enter(Path nsPath) throws IOException {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment state = arena.allocate(ERRNO.layout);
-      int fd = (int) OPEN.invokeExact(state, arena.allocateFrom(nsPath.toString()), O_RDONLY_CLOEXEC);
-      if (fd < 0) {
-        int errno = ERRNO.errno(state);
-        // Worded like the JDK's own message for these two, so callers can tell descriptor exhaustion apart.
-        String why = errno == EMFILE || errno == ENFILE ? " (Too many open files)" : "";
-        throw new IOException("cannot open " + nsPath + ": errno " + errno + why);
-      }
-      try {
-        int rc = (int) SETNS.invokeExact(state, fd, CLONE_NEWNET);
-        if (rc != 0) {
-          throw new IOException("setns(" + nsPath + ") failed: errno " + ERRNO.errno(state) + " (needs CAP_SYS_ADMIN)");
-        }
-      } finally {
-        int ignored = (int) CLOSE.invokeExact(fd);
-      }
-    } catch (IOException e) {
-      throw e;
-    } catch (Throwable t) {
-      throw new IOException("native call failed entering " + nsPath, t);
+    int fd = Libc.open(nsPath.toString(), Libc.O_RDONLY | Libc.O_CLOEXEC);
+    try {
+      Libc.setns(fd, Libc.CLONE_NEWNET, nsPath + ", needs CAP_SYS_ADMIN");
+    } finally {
+      Libc.close(fd);
     }
   }
 
-  private static final class StructLayoutHolder {
-    final MemoryLayout layout = Linker.Option.captureStateLayout();
-    final VarHandle errnoHandle = layout.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+  /**
+   * Makes {@link #NETNS_DIR} a shared mount point, as {@code ip netns add} does, so that the
+   * namespaces bind-mounted under it are visible from other mount namespaces too.
+   */
+  private static synchronized void shareNetnsDir() throws IOException {
+    if (netnsDirShared) {
+      return;
+    }
+    Files.createDirectories(NETNS_DIR);
+    String dir = NETNS_DIR.toString();
+    try {
+      Libc.mount("", dir, "none", Libc.MS_SHARED | Libc.MS_REC);
+    } catch (Libc.ErrnoException e) {
+      if (e.errno() != Libc.EINVAL) {
+        throw e;
+      }
+      // Not a mount point yet: bind-mount it onto itself first.
+      Libc.mount(dir, dir, "none", Libc.MS_BIND | Libc.MS_REC);
+      Libc.mount("", dir, "none", Libc.MS_SHARED | Libc.MS_REC);
+    }
+    netnsDirShared = true;
+  }
 
-    int errno(MemorySegment state) {
-      return (int) errnoHandle.get(state, 0L);
+  /** Runs {@code action} on a new platform thread, whose namespace changes end with it. */
+  private static <T> T onFreshThread(String name, Callable<T> action) throws IOException {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    Thread thread = Thread.ofPlatform().name(name).daemon().unstarted(() -> {
+      try {
+        result.complete(action.call());
+      } catch (Throwable t) {
+        result.completeExceptionally(t);
+      }
+    });
+    thread.start();
+    try {
+      return result.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting for " + name, e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException io) {
+        throw io;
+      }
+      if (cause instanceof RuntimeException re) {
+        throw re;
+      }
+      throw new IOException(cause.getMessage(), cause);
     }
   }
 }

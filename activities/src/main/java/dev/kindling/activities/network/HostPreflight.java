@@ -1,13 +1,13 @@
 package dev.kindling.activities.network;
 
-import dev.kindling.activities.exec.CommandResult;
 import dev.kindling.activities.exec.Commands;
 import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.netns.Links;
+import dev.kindling.activities.netns.NetworkNamespaces;
 import dev.kindling.workflows.FailureKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -18,8 +18,6 @@ import java.util.UUID;
  * nothing is added to the host's own namespace.
  */
 public final class HostPreflight {
-  private static final Duration TIMEOUT = Duration.ofSeconds(10);
-
   private final HostPaths paths;
   private final String qemuBinary;
 
@@ -35,9 +33,7 @@ public final class HostPreflight {
     boolean hasIp = Commands.available("ip");
     checks.add(hasIp ? PreflightCheck.pass("iproute2")
         : PreflightCheck.fail("iproute2", "the 'ip' command is not on PATH", "apt-get install iproute2"));
-    if (hasIp) {
-      checks.add(namespaces());
-    }
+    checks.add(namespaces());
     checks.add(Commands.available(qemuBinary) && Commands.available("qemu-img") ? PreflightCheck.pass("qemu")
         : PreflightCheck.fail("qemu", qemuBinary + " or qemu-img is not on PATH", "apt-get install qemu-system-x86 qemu-utils"));
     checks.add(runDir());
@@ -82,22 +78,34 @@ public final class HostPreflight {
     }
   }
 
+  /** Makes a throwaway namespace with a TAP the way {@link VmNetworks} does, then deletes it. */
   private static PreflightCheck namespaces() {
     String probe = "kindling-pf" + UUID.randomUUID().toString().substring(0, 8);
     try {
-      CommandResult add = Commands.run(List.of("ip", "netns", "add", probe), TIMEOUT, null);
-      if (!add.ok()) {
-        return PreflightCheck.fail("netns", "cannot create a network namespace: " + add.stderr().strip(),
+      try {
+        NetworkNamespaces.create(probe);
+      } catch (IOException e) {
+        return PreflightCheck.fail("netns", "cannot create a network namespace: " + e.getMessage(),
             "run as root on a kernel with network namespaces (CONFIG_NET_NS) and a writable /run/netns");
       }
-      CommandResult tap = Commands.run(List.of("ip", "-n", probe, "tuntap", "add", "dev", "tap0", "mode", "tap"), TIMEOUT, null);
-      if (!tap.ok()) {
-        return PreflightCheck.fail("netns", "cannot create a TAP inside a namespace: " + tap.stderr().strip(),
+      try {
+        NetworkNamespaces.inside(probe, () -> {
+          try (Links links = Links.open()) {
+            links.createTap("tap0");
+          }
+          return null;
+        });
+      } catch (IOException e) {
+        return PreflightCheck.fail("netns", "cannot create a TAP inside a namespace: " + e.getMessage(),
             "make /dev/net/tun usable (modprobe tun) and run as root");
       }
       return PreflightCheck.pass("netns");
     } finally {
-      Commands.run(List.of("ip", "netns", "delete", probe), TIMEOUT, null);
+      try {
+        NetworkNamespaces.delete(probe);
+      } catch (IOException e) {
+        // A probe namespace left behind holds nothing but an unattached TAP; the check's verdict stands.
+      }
     }
   }
 

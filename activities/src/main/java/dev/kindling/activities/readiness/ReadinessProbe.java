@@ -31,6 +31,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -133,15 +134,25 @@ public final class ReadinessProbe {
       }
     }
 
-    /** Runs one stage's attempts on a virtual thread while this thread watches the VMM and the deadline. */
+    /**
+     * Runs one stage's attempts on a virtual thread while this thread watches the VMM and the
+     * deadline. The stage's time is the attempts' own, up to the moment the last one passed.
+     */
     private <T> T stage(ReadinessStage stage, Attempt<T> attempt) {
-      listener.stageStarted(stage);
       lastFailure = null;
       long stageStart = System.nanoTime();
-      FutureTask<T> task = new FutureTask<>(() -> retry(attempt));
+      AtomicLong passedAt = new AtomicLong();
+      FutureTask<T> task = new FutureTask<>(() -> {
+        T value = retry(attempt);
+        passedAt.set(System.nanoTime());
+        return value;
+      });
       Thread.ofVirtual().name("readiness-" + target.vmId() + "-" + stage.label()).start(task);
       long nextProgress = stageStart + settings.progressEvery().toNanos();
       try {
+        // After the attempts started: an activity's first heartbeat is a call to the server, and
+        // the guest need not wait for it.
+        listener.stageStarted(stage);
         while (true) {
           Optional<String> exit = liveness.exitReason();
           if (exit.isPresent()) {
@@ -155,7 +166,7 @@ public final class ReadinessProbe {
           }
           try {
             T value = task.get(Math.min(settings.livenessPoll().toNanos(), deadlineNanos - now), TimeUnit.NANOSECONDS);
-            long passed = System.nanoTime();
+            long passed = passedAt.get();
             timings.add(new StageTiming(stage.label(), TimeUnit.NANOSECONDS.toMillis(passed - stageStart)));
             listener.stagePassed(stage, passed);
             return value;

@@ -1,7 +1,11 @@
 package dev.kindling.activities.netns;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindling.activities.exec.Commands;
 
 import dev.kindling.activities.testing.HostCapability;
 import dev.kindling.activities.testing.RequiresHost;
@@ -12,7 +16,11 @@ import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
 import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 class NetworkNamespacesTest {
@@ -43,6 +51,44 @@ class NetworkNamespacesTest {
       try (SocketChannel host = SocketChannel.open()) {
         assertThrows(ConnectException.class, () -> host.connect(new InetSocketAddress("127.0.0.1", port)));
       }
+    }
+  }
+
+  @Test
+  @RequiresHost({HostCapability.ROOT, HostCapability.IPROUTE2})
+  void createsANamespaceThatIpSeesAndDeletesIt() throws Exception {
+    String name = "kindling-t" + UUID.randomUUID().toString().substring(0, 8);
+    try {
+      NetworkNamespaces.create(name);
+      assertTrue(NetworkNamespaces.exists(name));
+      assertTrue(Commands.check("ip", "netns", "list").contains(name), "listed by ip netns");
+      String links = Commands.check("ip", "-n", name, "-o", "link", "show");
+      assertTrue(links.contains(": lo:") && links.lines().count() == 1, "a new namespace holds only its loopback: " + links);
+      assertThrows(FileAlreadyExistsException.class, () -> NetworkNamespaces.create(name));
+
+      assertTrue(NetworkNamespaces.delete(name));
+      assertFalse(NetworkNamespaces.exists(name));
+      assertFalse(Commands.check("ip", "netns", "list").contains(name));
+      assertFalse(NetworkNamespaces.delete(name), "deleting it again finds nothing");
+    } finally {
+      Commands.run(List.of("ip", "netns", "delete", name));
+    }
+  }
+
+  @Test
+  @RequiresHost({HostCapability.ROOT, HostCapability.IPROUTE2})
+  void deletesNamespacesMadeByIpAndNamesLeftByAnInterruptedCreate() throws Exception {
+    try (TestNamespace made = TestNamespace.create()) {
+      assertTrue(NetworkNamespaces.delete(made.name()));
+      assertFalse(Commands.check("ip", "netns", "list").contains(made.name()));
+    }
+    String stale = "kindling-t" + UUID.randomUUID().toString().substring(0, 8);
+    Files.createFile(NetworkNamespaces.path(stale));
+    try {
+      assertTrue(NetworkNamespaces.delete(stale));
+      assertFalse(Files.exists(NetworkNamespaces.path(stale)));
+    } finally {
+      Files.deleteIfExists(NetworkNamespaces.path(stale));
     }
   }
 }

@@ -9,6 +9,7 @@ import dev.kindling.worker.runtime.SharedActivities;
 import dev.kindling.worker.runtime.TemporalConnection;
 import dev.kindling.worker.runtime.WorkerRuntime;
 import dev.kindling.workflows.KindlingSearchAttributes;
+import io.grpc.ManagedChannel;
 import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.common.SearchAttributeKey;
 import java.net.InetSocketAddress;
@@ -29,16 +30,18 @@ public final class DevStack implements AutoCloseable {
 
   private final KindlingConfig config;
   private final EmbeddedTemporal temporal;
+  private final ManagedChannel channel;
   private final TemporalConnection connection;
   private final HostServices host;
   private final WorkerRuntime worker;
   private final ProxyServer proxy;
   private final String tokenKey;
 
-  private DevStack(KindlingConfig config, EmbeddedTemporal temporal, TemporalConnection connection, HostServices host,
-      WorkerRuntime worker, ProxyServer proxy, String tokenKey) {
+  private DevStack(KindlingConfig config, EmbeddedTemporal temporal, ManagedChannel channel, TemporalConnection connection,
+      HostServices host, WorkerRuntime worker, ProxyServer proxy, String tokenKey) {
     this.config = config;
     this.temporal = temporal;
+    this.channel = channel;
     this.connection = connection;
     this.host = host;
     this.worker = worker;
@@ -48,23 +51,25 @@ public final class DevStack implements AutoCloseable {
 
   /**
    * Starts everything. The Temporal port comes from {@code temporal.target} (localhost:PORT); port 0
-   * picks a free one. The proxy listens on {@code proxy.port} (0 for a free one).
+   * picks a free one. The proxy listens on {@code proxy.port} (0 for a free one). The worker, the
+   * proxy and {@link #connection()} reach the server in-process; other processes use the port.
    */
   public static DevStack start(KindlingConfig requested) throws Exception {
     int port = temporalPort(requested.temporalTarget());
     EmbeddedTemporal temporal = EmbeddedTemporal.start(port);
+    ManagedChannel channel = temporal.inProcessChannel();
     TemporalConnection connection = null;
     WorkerRuntime worker = null;
     try {
       KindlingConfig config = requested.with(Setting.TEMPORAL_TARGET, temporal.target());
       temporal.registerSearchAttributes(config.temporalNamespace(), searchAttributes());
-      connection = TemporalConnection.open(config);
+      connection = TemporalConnection.over(channel, config);
       HostServices host = HostServices.create(config);
       worker = WorkerRuntime.start(connection.client(), host, SharedActivities.create(config, connection.client(), host));
       new dev.kindling.workflows.client.KindlingClient(connection.client()).ensureCleanup(CLEANUP_EVERY);
       String tokenKey = ProxyRuntime.tokenKey(config);
       ProxyServer proxy = ProxyRuntime.start(config, connection.client(), tokenKey);
-      return new DevStack(config, temporal, connection, host, worker, proxy, tokenKey);
+      return new DevStack(config, temporal, channel, connection, host, worker, proxy, tokenKey);
     } catch (Exception | Error e) {
       if (worker != null) {
         worker.close();
@@ -72,6 +77,7 @@ public final class DevStack implements AutoCloseable {
       if (connection != null) {
         connection.close();
       }
+      channel.shutdownNow();
       temporal.close();
       throw e;
     }
@@ -135,6 +141,7 @@ public final class DevStack implements AutoCloseable {
     } finally {
       worker.close();
       connection.close();
+      channel.shutdownNow();
       temporal.close();
       log.info("dev stack stopped");
     }

@@ -1,6 +1,7 @@
 package dev.kindling.worker.runtime;
 
 import dev.kindling.worker.config.KindlingConfig;
+import io.grpc.ManagedChannel;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowClientOptions;
 import io.temporal.serviceclient.WorkflowServiceStubs;
@@ -14,6 +15,18 @@ public record TemporalConnection(WorkflowServiceStubs service, WorkflowClient cl
     WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
         WorkflowServiceStubsOptions.newBuilder()
             .setTarget(config.temporalTarget())
+            .setRpcTimeout(Duration.ofSeconds(10))
+            .build());
+    WorkflowClient client = WorkflowClient.newInstance(service,
+        WorkflowClientOptions.newBuilder().setNamespace(config.temporalNamespace()).build());
+    return new TemporalConnection(service, client);
+  }
+
+  /** A connection over {@code channel} (the embedded server's in-process one), which the caller closes after this. */
+  public static TemporalConnection over(ManagedChannel channel, KindlingConfig config) {
+    WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
+        WorkflowServiceStubsOptions.newBuilder()
+            .setChannel(channel)
             .setRpcTimeout(Duration.ofSeconds(10))
             .build());
     WorkflowClient client = WorkflowClient.newInstance(service,

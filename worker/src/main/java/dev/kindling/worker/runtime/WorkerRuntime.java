@@ -39,6 +39,7 @@ public final class WorkerRuntime implements AutoCloseable {
         .build());
     Worker shared = factory.newWorker(TaskQueues.SHARED);
     shared.registerWorkflowImplementationTypes(BrowserVmWorkflowImpl.class, GoldenImageWorkflowImpl.class, CleanupWorkflowImpl.class);
+    // Placement runs as a local activity of the VM workflow, so it must live on the worker that runs the workflows.
     shared.registerActivitiesImplementations(sharedActivities.toArray());
 
     String hostId = host.config().hostId();

@@ -4,9 +4,6 @@ import dev.kindling.activities.readiness.ProbeSettings;
 import dev.kindling.activities.readiness.WebsockifyNoticeLatency;
 import dev.kindling.activities.exec.Commands;
 import dev.kindling.snapshot.ImageStore;
-import dev.kindling.worker.config.KindlingConfig;
-import dev.kindling.worker.config.Setting;
-import dev.kindling.worker.dev.DevStack;
 import dev.kindling.worker.runtime.LeakCheck;
 import dev.kindling.workflows.KindlingSearchAttributes;
 import dev.kindling.workflows.client.KindlingClient;
@@ -26,7 +23,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -40,15 +36,20 @@ import java.util.stream.Stream;
  *
  * <p>Workflow times come from the server's own event timestamps (one clock): the start event, and
  * the upsert that set the phase search attribute to READY or the signal and the completion. The
- * client's wall-clock time (with its describe polling) is shown beside them.
+ * client's wall-clock time (with its 20 ms polling) is shown beside them. The same event times
+ * split the overhead a second way, along the path: workflow tasks, activity pickup, and each
+ * activity's body beyond what the driver and the probe measured inside it.
  *
- * <p>Arguments: {@code [--runs N] [--mode restore|cold] [--latency-runs N] [--out FILE]}.
+ * <p>Arguments: {@code [--runs N] [--warmup N] [--mode restore|cold] [--latency-runs N] [--out FILE]
+ * [--temporal HOST:PORT]}. The warm-up VMs (1 by default) run first and are reported apart: the
+ * first VM after the worker started pays for class loading and JIT compilation. With
+ * {@code --temporal} the worker runs in this JVM against that server instead of the embedded one.
  */
 public final class LifecycleBench {
   private LifecycleBench() {}
 
   record Run(String vmId, long startToReadyMillis, long driverMillis, long clientStartToReadyMillis,
-      long releaseToEndMillis, long clientReleaseToEndMillis, Map<String, Long> stages, boolean clean) {
+      long releaseToEndMillis, long clientReleaseToEndMillis, Map<String, Long> stages, CriticalPath path, boolean clean) {
     long overheadMillis() {
       return startToReadyMillis - driverMillis;
     }
@@ -66,6 +67,16 @@ public final class LifecycleBench {
       return startToReadyMillis - stage("placing") - stage("network") - stage("booting") - stage("readiness");
     }
 
+    /** An activity's body on the path, less what the driver or the probe measured inside it. */
+    long bodyBeyondDriver(String activityType) {
+      long body = path.bodyMillis().getOrDefault(activityType, 0L);
+      return switch (activityType) {
+        case "BootVm" -> body - stage("vmm-start");
+        case "AwaitReady" -> body - readinessStagesMillis();
+        default -> body;
+      };
+    }
+
     String timings() {
       return String.join(", ", stages.entrySet().stream().map(e -> e.getKey() + " " + e.getValue()).toList());
     }
@@ -73,12 +84,16 @@ public final class LifecycleBench {
 
   public static void main(String[] args) throws Exception {
     int runs = 5;
+    int warmups = 1;
     int latencyRuns = 5;
     BootMode mode = BootMode.RESTORE;
     Path out = null;
+    String temporal = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--runs" -> runs = Integer.parseInt(args[++i]);
+        case "--warmup" -> warmups = Integer.parseInt(args[++i]);
+        case "--temporal" -> temporal = args[++i];
         case "--latency-runs" -> latencyRuns = Integer.parseInt(args[++i]);
         case "--mode" -> mode = BootMode.valueOf(args[++i].toUpperCase(Locale.ROOT));
         case "--out" -> out = Path.of(args[++i]);
@@ -86,24 +101,25 @@ public final class LifecycleBench {
       }
     }
     int contentionBefore = otherVmms();
+    String loadBefore = loadAverage();
     Path runDir = Files.createTempDirectory("kindling-bench-");
     List<Run> results = new ArrayList<>();
+    List<Run> warm = new ArrayList<>();
     int maxOtherVmms = contentionBefore;
-    Map<Setting, String> flags = new EnumMap<>(Setting.class);
-    flags.put(Setting.TEMPORAL_TARGET, "localhost:0");
-    flags.put(Setting.PROXY_PORT, "0");
-    flags.put(Setting.RUN_DIR, runDir.toString());
-    try (DevStack stack = DevStack.start(KindlingConfig.load(null, Map.of(), flags))) {
-      if (new ImageStore(stack.host().paths()).current().isEmpty()) {
+    String stackDescription;
+    try (BenchStack stack = BenchStack.start(temporal, runDir)) {
+      stackDescription = stack.description();
+      if (new ImageStore(stack.paths()).current().isEmpty()) {
         throw new IllegalStateException("no current image: run `kindling demo` or `kindling image build` first");
       }
-      KindlingClient client = new KindlingClient(stack.connection().client());
-      for (int i = 0; i < runs; i++) {
+      KindlingClient client = new KindlingClient(stack.client());
+      for (int i = 0; i < warmups + runs; i++) {
         maxOtherVmms = Math.max(maxOtherVmms, otherVmms());
         Run run = once(stack, client, mode, "bench-" + UUID.randomUUID().toString().substring(0, 8));
-        System.err.printf("run %d: start->READY %d ms, driver %d ms, overhead %d ms, release->RELEASED %d ms (%s)%n",
-            i + 1, run.startToReadyMillis(), run.driverMillis(), run.overheadMillis(), run.releaseToEndMillis(), run.timings());
-        results.add(run);
+        System.err.printf("%s %d: start->READY %d ms, driver %d ms, overhead %d ms, release->RELEASED %d ms (%s; %s)%n",
+            i < warmups ? "warm-up" : "run", i < warmups ? i + 1 : i - warmups + 1, run.startToReadyMillis(), run.driverMillis(),
+            run.overheadMillis(), run.releaseToEndMillis(), run.timings(), run.path());
+        (i < warmups ? warm : results).add(run);
       }
     } finally {
       deleteRecursively(runDir);
@@ -114,14 +130,14 @@ public final class LifecycleBench {
         latency.add(WebsockifyNoticeLatency.measure(ProbeSettings.defaults()));
       }
     }
-    String markdown = markdown(results, latency, mode, contentionBefore, maxOtherVmms);
+    String markdown = markdown(stackDescription, loadBefore, warm, results, latency, mode, contentionBefore, maxOtherVmms);
     System.out.println(markdown);
     if (out != null) {
       Files.writeString(out, markdown);
     }
   }
 
-  private static Run once(DevStack stack, KindlingClient client, BootMode mode, String session) throws Exception {
+  private static Run once(BenchStack stack, KindlingClient client, BootMode mode, String session) throws Exception {
     long t0 = System.nanoTime();
     client.startVm(new VmRequest(session, null, mode, 600, 0, 0, 0));
     client.awaitReady(session, Duration.ofMinutes(5));
@@ -137,16 +153,17 @@ public final class LifecycleBench {
     if (end.phase() != Phase.RELEASED) {
       throw new IllegalStateException(session + " ended " + end.phase());
     }
-    List<HistoryEvent> events = stack.connection().client().fetchHistory(BrowserVmWorkflow.workflowId(session)).getEvents();
+    List<HistoryEvent> events = stack.client().fetchHistory(BrowserVmWorkflow.workflowId(session)).getEvents();
     Instant started = time(first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED));
-    Instant readyAt = time(events.stream().filter(e -> setsPhase(e, Phase.READY)).findFirst().orElseThrow());
+    HistoryEvent readyEvent = events.stream().filter(e -> setsPhase(e, Phase.READY)).findFirst().orElseThrow();
+    Instant readyAt = time(readyEvent);
     Instant signalled = time(first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED));
     Instant completed = time(first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED));
     Map<String, Long> stages = new java.util.LinkedHashMap<>();
     ready.timings().forEach(t -> stages.merge(t.stage(), t.millis(), Long::sum));
     return new Run(ready.vmId(), Duration.between(started, readyAt).toMillis(), driver,
         Duration.ofNanos(clientReady - t0).toMillis(), Duration.between(signalled, completed).toMillis(),
-        Duration.ofNanos(clientEnd - t1).toMillis(), stages, LeakCheck.forVm(stack.host().paths(), ready.vmId()).clean());
+        Duration.ofNanos(clientEnd - t1).toMillis(), stages, CriticalPath.until(events, readyEvent), LeakCheck.forVm(stack.paths(), ready.vmId()).clean());
   }
 
   private static boolean setsPhase(HistoryEvent event, Phase phase) {
@@ -186,21 +203,38 @@ public final class LifecycleBench {
     return sorted.isEmpty() ? 0 : sorted.get((sorted.size() - 1) / 2);
   }
 
-  private static String markdown(List<Run> runs, List<WebsockifyNoticeLatency.Sample> latency, BootMode mode, int before, int max) {
+  private static String markdown(String stack, String loadBefore, List<Run> warmups, List<Run> runs,
+      List<WebsockifyNoticeLatency.Sample> latency, BootMode mode, int before, int max) {
     StringBuilder md = new StringBuilder();
+    int cpus = Runtime.getRuntime().availableProcessors();
+    String loadAfter = loadAverage();
     md.append("## Lifecycle\n\n");
-    md.append(String.format(Locale.ROOT, "BrowserVm workflow on the embedded dev stack (Temporal test server, worker and proxy in one JVM), %s boots, %d runs, %s. "
-        + "Machine: %d CPUs, load average %s; QEMU processes already running before the benchmark: %d (at most %d seen during it)%s.%n%n",
-        mode.name().toLowerCase(Locale.ROOT), runs.size(), Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MINUTES),
-        Runtime.getRuntime().availableProcessors(), loadAverage(), before, max,
-        before > 0 ? " — other VMs shared the two cores, so these numbers are contended" : " (its own VMs: the host was otherwise idle)"));
+    md.append(String.format(Locale.ROOT, "BrowserVm workflow on %s, %s boots, %d measured runs after %d unmeasured warm-up run(s), %s. "
+        + "Machine: %d CPUs, load average (1, 5, 15 min) %s before and %s after; QEMU processes already running before the "
+        + "benchmark: %d (at most %d seen during it, its own included).%s%n%n",
+        stack, mode.name().toLowerCase(Locale.ROOT), runs.size(), warmups.size(), Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MINUTES),
+        cpus, loadBefore, loadAfter, before, max,
+        busy(loadBefore, cpus) || busy(loadAfter, cpus) || before > 0
+            ? " The load average exceeded the CPU count (the script's own build step and VMs count too), so these numbers are contended." : ""));
     md.append("| | p50 | min | max | target |\n|---|---|---|---|---|\n");
     row(md, "engine overhead: (workflow start → READY) − (vmm-start + readiness stages)", runs.stream().map(Run::overheadMillis).toList(), "≤ 100 ms");
-    row(md, "— of which placement (shared-queue activity: host and image)", runs.stream().map(r -> r.stage("placing")).toList(), "");
+    row(md, "— of which placement (local activity: host and image)", runs.stream().map(r -> r.stage("placing")).toList(), "");
     row(md, "— of which network (namespace and TAP)", runs.stream().map(r -> r.stage("network")).toList(), "");
     row(md, "— of which booting phase beyond vmm-start", runs.stream().map(r -> r.stage("booting") - r.stage("vmm-start")).toList(), "");
     row(md, "— of which readiness phase beyond its stages", runs.stream().map(r -> r.stage("readiness") - r.readinessStagesMillis()).toList(), "");
     row(md, "— of which outside any phase (first workflow task, READY's task)", runs.stream().map(Run::outsidePhasesMillis).toList(), "");
+    row(md, "— on the path: workflow tasks (to the first activity, from each completion to the next activity, to READY)",
+        runs.stream().map(r -> r.path().workflowTaskMillis()).toList(), "");
+    row(md, "— on the path: activity pickup (scheduled → started)", runs.stream().map(r -> r.path().pickupMillis()).toList(), "");
+    for (String activity : runs.getFirst().path().bodyMillis().keySet()) {
+      String beyond = switch (activity) {
+        case "BootVm" -> " beyond vmm-start";
+        case "AwaitReady" -> " beyond its stages";
+        default -> "";
+      };
+      row(md, "— on the path: " + activity + " activity body" + beyond, runs.stream().map(r -> r.bodyBeyondDriver(activity)).toList(), "");
+    }
+    row(md, "workflow tasks completed before READY", runs.stream().map(r -> (long) r.path().workflowTasks()).toList(), "");
     row(md, "workflow start → READY (server event times)", runs.stream().map(Run::startToReadyMillis).toList(), "");
     row(md, "VMM start → ready as the driver and probe measured it", runs.stream().map(Run::driverMillis).toList(), "");
     row(md, "client: startVm → awaitReady returned (20 ms polling)", runs.stream().map(Run::clientStartToReadyMillis).toList(), "");
@@ -214,6 +248,11 @@ public final class LifecycleBench {
       md.append(String.format(Locale.ROOT, "| readiness detection: websockify serving → TCP stage passed (µs) | %d | %d | %d | |%n",
           p50(tcp), tcp.stream().min(Long::compare).orElse(0L), tcp.stream().max(Long::compare).orElse(0L)));
     }
+    if (!warmups.isEmpty()) {
+      md.append(String.format(Locale.ROOT, "%nWarm-up runs (not in the table): engine overhead %s ms; the first VM after the worker "
+          + "started pays for class loading and JIT compilation in a fresh JVM.%n",
+          String.join(", ", warmups.stream().map(r -> Long.toString(r.overheadMillis())).toList())));
+    }
     md.append("\nAll times in ms unless marked. Every run ended RELEASED");
     md.append(runs.stream().allMatch(Run::clean) ? " and its leak check was clean.\n" : "; some leak checks were NOT clean.\n");
     md.append("\nPer-run phase and stage timings (ms):\n\n");
@@ -221,16 +260,29 @@ public final class LifecycleBench {
       md.append("- ").append(run.vmId()).append(": ").append(run.timings()).append('\n');
     }
     md.append("\nEngine overhead is what Kindling adds around the VMM: workflow and activity scheduling, placement, "
-        + "the network namespace and TAP, and the hand-offs between activities. Readiness detection is measured with "
+        + "the network namespace and TAP, and the hand-offs between activities. The \"of which\" rows split it by the phases "
+        + "describe() shows; the \"on the path\" rows split it by the server's events: workflow tasks (from the start, or from "
+        + "an activity's completion, until the next activity is scheduled, and until READY), activity pickup, and each "
+        + "activity's body beyond what the driver and the probe measured inside it. Each set adds up to a run's overhead; "
+        + "their p50s need not. Readiness detection is measured with "
         + "`WebsockifyNoticeLatency` (activities test code): a stand-in agent and VNC server in a fresh namespace, the probe "
         + "waiting at port 6080, then real websockify started; it includes one WebSocket upgrade and one RFB handshake.\n");
-    md.append("\nReproduce (as root, with a current image in the cache): `bench/lifecycle.sh [--runs 5] [--mode restore|cold]`\n");
+    md.append("\nReproduce (as root, with a current image in the cache): `bench/lifecycle.sh [--runs 5] [--warmup 1] [--mode restore|cold] "
+        + "[--temporal HOST:PORT]`\n");
     return md.toString();
   }
 
   private static void row(StringBuilder md, String label, List<Long> values, String target) {
     md.append(String.format(Locale.ROOT, "| %s | %d | %d | %d | %s |%n", label, p50(values),
         values.stream().min(Long::compare).orElse(0L), values.stream().max(Long::compare).orElse(0L), target));
+  }
+
+  private static boolean busy(String loadAverage, int cpus) {
+    try {
+      return Double.parseDouble(loadAverage.split(" ")[0]) > cpus;
+    } catch (NumberFormatException e) {
+      return false;
+    }
   }
 
   private static String loadAverage() {

@@ -20,7 +20,9 @@ import io.temporal.api.workflowservice.v1.ListOpenWorkflowExecutionsResponse;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
 import io.temporal.client.WorkflowClient;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowExecutionAlreadyStarted;
+import io.temporal.client.WorkflowExecutionDescription;
 import io.temporal.client.WorkflowExecutionMetadata;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
@@ -37,6 +39,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,8 +50,11 @@ import org.slf4j.LoggerFactory;
  * it again returns that run.
  */
 public final class KindlingClient {
-  /** How often {@link #awaitReady} asks the workflow for its phase; the query is cheap. */
+  /** How often {@link #awaitReady} reads the workflow's phase from the server. */
   public static final Duration READY_POLL_INTERVAL = Duration.ofMillis(20);
+  /** Phases after which a VM that is not READY will not become ready. */
+  private static final Set<String> SETTLED_PHASES =
+      Set.of(Phase.READY.name(), Phase.FAILED.name(), Phase.RELEASING.name(), Phase.RELEASED.name());
 
   private static final Logger log = LoggerFactory.getLogger(KindlingClient.class);
   private static final String VM_QUERY =
@@ -95,26 +101,34 @@ public final class KindlingClient {
   /**
    * Waits until the session's VM is READY and returns where its websockify is.
    *
+   * <p>While it waits it reads the phase the workflow upserts as a search attribute, which the
+   * server answers on its own; only the final description is a query, which the worker answers.
+   * Polling by query would keep the worker busy (and, on the embedded server, add workflow tasks)
+   * while it provisions.
+   *
    * @throws VmFailedException when it failed or its lease ended before it became ready
    * @throws TimeoutException when it is still provisioning after {@code timeout}
    */
   public Endpoint awaitReady(String sessionId, Duration timeout) throws TimeoutException, InterruptedException {
-    BrowserVmWorkflow vm = vm(sessionId);
+    WorkflowStub execution = workflowStub(sessionId);
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
-      VmDescription description = vm.describe();
-      if (description != null) {
-        switch (description.phase()) {
-          case READY -> {
-            return description.endpoint();
-          }
-          case FAILED, RELEASING, RELEASED -> throw new VmFailedException(description);
-          default -> {}
+      WorkflowExecutionDescription described = execution.describe();
+      String phase = described.getTypedSearchAttributes().get(KindlingSearchAttributes.PHASE);
+      boolean running = described.getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+      if (!running || SETTLED_PHASES.contains(phase)) {
+        VmDescription description = describe(sessionId);
+        if (description == null) {
+          throw new IllegalStateException("the workflow of session " + sessionId + " is " + described.getStatus()
+              + " and never described its VM");
         }
+        if (description.phase() == Phase.READY && running) {
+          return description.endpoint();
+        }
+        throw new VmFailedException(description);
       }
       if (System.nanoTime() >= deadline) {
-        throw new TimeoutException(
-            "session " + sessionId + " not ready after " + timeout + " (phase " + (description == null ? "unknown" : description.phase()) + ")");
+        throw new TimeoutException("session " + sessionId + " not ready after " + timeout + " (phase " + phase + ")");
       }
       Thread.sleep(READY_POLL_INTERVAL);
     }

@@ -5,7 +5,6 @@ import dev.kindling.workflows.Failures;
 import dev.kindling.workflows.HostStubs;
 import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.KindlingSearchAttributes;
-import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.BootRequest;
@@ -20,7 +19,7 @@ import dev.kindling.workflows.host.StageTiming;
 import dev.kindling.workflows.host.VmHandle;
 import dev.kindling.workflows.host.VmNetwork;
 import dev.kindling.workflows.host.VmRef;
-import io.temporal.activity.ActivityOptions;
+import io.temporal.activity.LocalActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
@@ -56,10 +55,14 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   public static final int MAX_MEMORY_MIB = 16384;
   public static final int MAX_VCPUS = 16;
 
-  /** Placement reads the host directory on the shared queue; 10 s means the directory is broken. */
-  private static final ActivityOptions PLACEMENT =
-      ActivityOptions.newBuilder()
-          .setTaskQueue(TaskQueues.SHARED)
+  /**
+   * Placement only reads the host directory, which every shared-queue worker serves, so it runs as
+   * a local activity inside the workflow task instead of a round trip through a task queue; 10 s
+   * means the directory is broken. A dead host is still noticed by the host steps' schedule-to-start
+   * timeout ({@link HostStubs#HOST_PICKUP}).
+   */
+  private static final LocalActivityOptions PLACEMENT =
+      LocalActivityOptions.newBuilder()
           .setStartToCloseTimeout(Duration.ofSeconds(10))
           .setRetryOptions(
               RetryOptions.newBuilder()
@@ -70,7 +73,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
 
   private static final Logger log = Workflow.getLogger(BrowserVmWorkflowImpl.class);
 
-  private final PlacementActivities placement = Workflow.newActivityStub(PlacementActivities.class, PLACEMENT);
+  private final PlacementActivities placement = Workflow.newLocalActivityStub(PlacementActivities.class, PLACEMENT);
   private final Saga saga =
       new Saga(new Saga.Options.Builder().setParallelCompensation(false).setContinueWithError(true).build());
 

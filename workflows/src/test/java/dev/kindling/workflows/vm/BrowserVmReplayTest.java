@@ -9,7 +9,7 @@ import dev.kindling.workflows.TestCluster;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.PlacementActivities;
 import dev.kindling.workflows.host.PlacementRequest;
-import io.temporal.activity.ActivityOptions;
+import io.temporal.activity.LocalActivityOptions;
 import io.temporal.testing.WorkflowReplayer;
 import io.temporal.workflow.Workflow;
 import java.nio.charset.StandardCharsets;
@@ -73,9 +73,9 @@ class BrowserVmReplayTest {
   /** A changed workflow: it no longer creates a network before booting. */
   public static class SkipsTheNetworkStep implements BrowserVmWorkflow {
     private final PlacementActivities placement =
-        Workflow.newActivityStub(
+        Workflow.newLocalActivityStub(
             PlacementActivities.class,
-            ActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofSeconds(10)).build());
+            LocalActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofSeconds(10)).build());
 
     @Override
     public VmDescription run(VmRequest request) {

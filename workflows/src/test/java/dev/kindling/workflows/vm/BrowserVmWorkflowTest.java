@@ -34,6 +34,7 @@ import dev.kindling.workflows.host.VmNetwork;
 import dev.kindling.workflows.host.VmRef;
 import io.temporal.activity.Activity;
 import io.temporal.api.common.v1.WorkflowExecution;
+import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowStub;
 import io.temporal.client.WorkflowUpdateException;
@@ -100,6 +101,28 @@ class BrowserVmWorkflowTest {
 
   private static ApplicationFailure failureOf(WorkflowFailedException e) {
     return assertInstanceOf(ApplicationFailure.class, e.getCause());
+  }
+
+  @Test
+  void placementRunsInsideTheFirstWorkflowTaskAndWaitingForReadyAddsNone() throws Exception {
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
+    kindling.startVm(VmRequest.forSession("s-tasks"));
+    kindling.awaitReady("s-tasks", Duration.ofSeconds(20));
+
+    List<HistoryEvent> events = cluster.client.fetchHistory(BrowserVmWorkflow.workflowId("s-tasks")).getEvents();
+    List<String> path = events.stream()
+        .map(e -> switch (e.getEventType()) {
+          case EVENT_TYPE_WORKFLOW_TASK_COMPLETED -> "task";
+          case EVENT_TYPE_MARKER_RECORDED -> "marker";
+          case EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName();
+          default -> "";
+        })
+        .filter(name -> !name.isEmpty())
+        .toList();
+    // One task starts the workflow and runs placement (a local activity's marker), one follows each host step.
+    assertEquals(List.of("task", "marker", "CreateNetwork", "task", "BootVm", "task", "AwaitReady", "task"), path);
+    kindling.release("s-tasks");
+    kindling.awaitEnd("s-tasks");
   }
 
   @Test
