@@ -38,9 +38,13 @@ public final class HostStubs {
   public static final RetryOptions TEARDOWN_RETRY =
       RetryOptions.newBuilder(HOST_RETRY).setMaximumAttempts(6).setMaximumInterval(Duration.ofSeconds(10)).build();
 
-  /** Readiness has its own deadline inside the activity; a second attempt would only double it. */
+  /**
+   * Readiness has its own deadline inside the activity and its verdicts are typed (never retried),
+   * so a second attempt runs only when the first one's worker died; it probes for what is left of
+   * the deadline, not a new one.
+   */
   public static final RetryOptions READINESS_RETRY =
-      RetryOptions.newBuilder(HOST_RETRY).setMaximumAttempts(1).build();
+      RetryOptions.newBuilder(HOST_RETRY).setMaximumAttempts(2).build();
 
   /** Creating a namespace and a TAP is a handful of netlink calls; 30 s means the host is wedged. */
   public static final ActivityOptions NETWORK =
@@ -147,7 +151,10 @@ public final class HostStubs {
 
   public ReadinessActivities readiness(Duration deadline) {
     ActivityOptions options =
-        ActivityOptions.newBuilder(pinned(READINESS)).setStartToCloseTimeout(deadline.plus(READINESS_GRACE)).build();
+        ActivityOptions.newBuilder(pinned(READINESS))
+            .setStartToCloseTimeout(deadline.plus(READINESS_GRACE))
+            .setScheduleToCloseTimeout(deadline.plus(READINESS_GRACE).plus(HOST_PICKUP))
+            .build();
     return Workflow.newActivityStub(ReadinessActivities.class, options);
   }
 

@@ -13,6 +13,7 @@ import dev.kindling.workflows.host.ReadinessStage;
 import dev.kindling.workflows.host.VmRef;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
+import io.temporal.activity.ActivityInfo;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Map;
@@ -81,9 +82,25 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
     return collector.collect(target, "describe", "requested", livenessOf(vm.vmId()), null);
   }
 
+  /**
+   * The request's deadline (capped by the host's), less what earlier attempts used: an attempt that
+   * replaces one whose worker died continues the same wait instead of starting a new one.
+   */
   private Duration deadline(ReadinessRequest request) {
     Duration requested = Duration.ofMillis(request.timeoutMillis());
-    return maxTimeout != null && maxTimeout.compareTo(requested) < 0 ? maxTimeout : requested;
+    Duration allowed = maxTimeout != null && maxTimeout.compareTo(requested) < 0 ? maxTimeout : requested;
+    Duration left = allowed.minus(usedByEarlierAttempts());
+    return left.isNegative() ? Duration.ZERO : left;
+  }
+
+  /** Both timestamps are the server's, so the hosts' clocks do not matter. */
+  private static Duration usedByEarlierAttempts() {
+    try {
+      ActivityInfo info = Activity.getExecutionContext().getInfo();
+      return Duration.ofMillis(Math.max(0, info.getCurrentAttemptScheduledTimestamp() - info.getScheduledTimestamp()));
+    } catch (IllegalStateException notInAnActivity) {
+      return Duration.ZERO;
+    }
   }
 
   private VmmLiveness livenessOf(String vmId) {

@@ -8,6 +8,8 @@ import dev.kindling.workflows.Fixtures;
 import dev.kindling.workflows.TestCluster;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.BootRequest;
+import dev.kindling.workflows.host.ReadinessReport;
+import dev.kindling.workflows.host.ReadinessRequest;
 import dev.kindling.workflows.host.VmHandle;
 import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityInfo;
@@ -28,12 +30,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A worker that dies during bootVm: its attempt neither completes nor heartbeats. The heartbeat
- * timeout notices, and the boot is retried with the same request, which the host's bootVm makes
- * idempotent (it adopts or replaces the VMM the dead attempt started).
+ * A worker that dies during bootVm or awaitReady: its attempt neither completes nor heartbeats. The
+ * heartbeat timeout notices, and the step is retried with the same request: the host's bootVm is
+ * idempotent (it adopts or replaces the VMM the dead attempt started), and a second readiness
+ * attempt probes for what is left of the first one's deadline.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class WorkerDeathDuringBootTest {
+class WorkerDeathTest {
   private final TestCluster cluster = TestCluster.withHosts("h1");
   private final CountDownLatch deadWorker = new CountDownLatch(1);
   private final CompletableFuture<Failure> retryCause = new CompletableFuture<>();
@@ -74,17 +77,44 @@ class WorkerDeathDuringBootTest {
     kindling.awaitEnd("s-dead-worker");
   }
 
-  /** Why the server retried the running bootVm: the last failure of the pending activity, as the server describes it. */
+  @Test
+  void aReadinessProbeWhoseWorkerStopsHeartbeatingIsRetriedWithTheSameRequest() throws Exception {
+    Fixtures.healthyHost(cluster, "h1", Fixtures.COLD_IMAGE);
+    List<ReadinessRequest> attempts = new CopyOnWriteArrayList<>();
+    doAnswer(call -> {
+      ReadinessRequest probe = call.getArgument(0);
+      attempts.add(probe);
+      if (attempts.size() == 1) {
+        deadWorker.await();
+        throw new IllegalStateException("the first attempt's worker was dead");
+      }
+      retryCause.complete(pendingBootFailure(Activity.getExecutionContext().getInfo()));
+      return new ReadinessReport(List.of(), 1, 1024, 768, "kindling");
+    }).when(cluster.host("h1").readiness()).awaitReady(any());
+    cluster.start();
+    KindlingClient kindling = new KindlingClient(cluster.client);
+    kindling.startVm(VmRequest.forSession("s-dead-probe"));
+
+    kindling.awaitReady("s-dead-probe", Duration.ofSeconds(45));
+
+    assertEquals(2, attempts.size(), "one retry after the dead attempt");
+    assertEquals(attempts.get(0), attempts.get(1), "the retry probes the same VM with the same deadline");
+    assertEquals(TimeoutType.TIMEOUT_TYPE_HEARTBEAT, retryCause.getNow(null).getTimeoutFailureInfo().getTimeoutType());
+    kindling.release("s-dead-probe");
+    kindling.awaitEnd("s-dead-probe");
+  }
+
+  /** Why the server retried the running activity: the last failure of the pending activity, as the server describes it. */
   private Failure pendingBootFailure(ActivityInfo info) {
     DescribeWorkflowExecutionResponse description = cluster.client.getWorkflowServiceStubs().blockingStub()
         .describeWorkflowExecution(DescribeWorkflowExecutionRequest.newBuilder()
             .setNamespace(info.getNamespace())
             .setExecution(WorkflowExecution.newBuilder().setWorkflowId(info.getWorkflowId()).setRunId(info.getRunId()))
             .build());
-    PendingActivityInfo boot = description.getPendingActivitiesList().stream()
+    PendingActivityInfo pending = description.getPendingActivitiesList().stream()
         .filter(a -> a.getActivityId().equals(info.getActivityId()))
         .findFirst().orElseThrow();
-    assertEquals(2, boot.getAttempt(), "the second attempt");
-    return boot.getLastFailure();
+    assertEquals(2, pending.getAttempt(), "the second attempt");
+    return pending.getLastFailure();
   }
 }
