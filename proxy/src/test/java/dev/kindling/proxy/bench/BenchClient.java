@@ -31,9 +31,12 @@ final class BenchClient implements AutoCloseable {
     http.setMaxConnectionsPerDestination(1 << 16);
     http.setMaxRequestsQueuedPerDestination(1 << 16);
     http.setConnectTimeout(10_000);
+    http.setByteBufferPool(BenchBuffers.pool());
     client = new WebSocketClient(http);
     client.setMaxFrameSize(8 << 20);
     client.setMaxBinaryMessageSize(8 << 20);
+    client.setInputBufferSize(BenchBuffers.READ_BYTES);
+    client.setOutputBufferSize(BenchBuffers.READ_BYTES);
     client.setIdleTimeout(Duration.ofHours(1));
     client.start();
   }
@@ -94,7 +97,7 @@ final class BenchClient implements AutoCloseable {
 
   /** Round-trip times in nanoseconds of {@code rounds} echoes of {@code size} bytes, after a warm-up. */
   static long[] roundTrips(Counting connection, int warmup, int rounds, int size) {
-    ByteBuffer payload = ByteBuffer.allocate(size);
+    ByteBuffer payload = ByteBuffer.allocateDirect(size);
     long[] samples = new long[rounds];
     long expected = connection.received.get();
     for (int i = -warmup; i < rounds; i++) {
@@ -111,7 +114,7 @@ final class BenchClient implements AutoCloseable {
 
   /** Echoed bytes per second, sending {@code frame}-sized frames with at most {@code window} bytes unanswered. */
   static double throughput(Counting connection, int frame, int window, Duration warmup, Duration measure) {
-    ByteBuffer payload = ByteBuffer.allocate(frame);
+    ByteBuffer payload = ByteBuffer.allocateDirect(frame);
     connection.waiter = Thread.currentThread();
     long sent = connection.received.get();
     long measureFrom = System.nanoTime() + warmup.toNanos();

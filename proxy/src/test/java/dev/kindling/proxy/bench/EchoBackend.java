@@ -32,7 +32,7 @@ final class EchoBackend implements AutoCloseable {
   EchoBackend() throws Exception {
     QueuedThreadPool threads = new QueuedThreadPool(64, 4);
     threads.setName("echo-backend");
-    server = new Server(threads);
+    server = new Server(threads, null, BenchBuffers.pool());
     connector = new ServerConnector(server, 1, 1);
     connector.setHost("127.0.0.1");
     connector.setAcceptQueueSize(4096);
@@ -41,6 +41,8 @@ final class EchoBackend implements AutoCloseable {
     context.setHandler(WebSocketUpgradeHandler.from(server, context, container -> {
       container.setMaxFrameSize(8 << 20);
       container.setMaxBinaryMessageSize(8 << 20);
+      container.setInputBufferSize(BenchBuffers.READ_BYTES);
+      container.setOutputBufferSize(BenchBuffers.READ_BYTES);
       container.setIdleTimeout(java.time.Duration.ofHours(1));
       container.addMapping(PATH, (rq, rs, cb) -> {
         if (rq.hasSubProtocol("binary")) {

@@ -130,8 +130,8 @@ public final class ProxyBenchmark {
               r.websockifyRate += rate / THROUGHPUT_ROUNDS;
             }
           }
-          log("throughput: proxy %s (%.2f CPU-s/GiB), websockify %s (%.2f CPU-s/GiB)",
-              mib(r.proxyRate), r.proxyCpuPerGib, mib(r.websockifyRate), r.websockifyCpuPerGib);
+          log("throughput: proxy %s (%.2f CPU-s/GiB), websockify %s (%.2f CPU-s/GiB); straight to the backend %s (WebSocket), %s (TCP)",
+              mib(r.proxyRate), r.proxyCpuPerGib, mib(r.websockifyRate), r.websockifyCpuPerGib, mib(r.directWsRate), mib(r.directTcpRate));
         }
         if (phases.contains("idle")) {
           log("idle connections through the proxy (cap %d)", proxyIdleCap);
