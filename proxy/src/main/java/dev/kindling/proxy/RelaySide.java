@@ -12,6 +12,7 @@ import org.eclipse.jetty.io.RetainableByteBuffer;
 import org.eclipse.jetty.util.BufferUtil;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IteratingCallback;
+import org.eclipse.jetty.util.thread.Invocable;
 
 /**
  * One side of a relay (the browser's connection or the VM's) after its WebSocket handshake: reads
@@ -86,7 +87,7 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
    */
   void close(int code, String reason, long graceMillis) {
     ending = true;
-    output.close(code, reason, Callback.from(Callback.NOOP::succeeded, this::afterCloseSent));
+    output.close(code, reason, Callback.from(Invocable.InvocationType.NON_BLOCKING, this::afterCloseSent, this::afterCloseFailed));
     relay.schedule(() -> getEndPoint().close(), graceMillis);
     // A side that never started reading must start now, to see the peer's close frame.
     pump.iterate();
@@ -99,7 +100,7 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
     }
   }
 
-  private void afterCloseSent(Throwable failure) {
+  private void afterCloseFailed(Throwable failure) {
     getEndPoint().close(failure);
   }
 
