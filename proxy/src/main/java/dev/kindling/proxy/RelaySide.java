@@ -25,6 +25,12 @@ import org.eclipse.jetty.util.thread.Invocable;
  * socket was readable (or that a write completed), without a hand-off to another thread.
  */
 final class RelaySide extends AbstractConnection.NonBlocking implements Connection.UpgradeTo {
+  /**
+   * Reads in a row before a side lets the other connections its thread serves go first, by
+   * waiting for the selector again although more may be waiting.
+   */
+  private static final int READS_PER_TURN = 16;
+
   private final Relay relay;
   private final boolean browser;
   private final ByteBufferPool buffers;
@@ -38,6 +44,7 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
   private ByteBuffer headerArea;
   private ByteBuffer unread;
   private ByteBuffer upgradeLeftover;
+  private int readsThisTurn;
   private volatile boolean ending;
   private volatile boolean closeSent;
   private volatile boolean closeReceived;
@@ -174,6 +181,10 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
           release();
           return Action.IDLE;
         }
+        if (++readsThisTurn > READS_PER_TURN) {
+          release();
+          return waitForData();
+        }
         int filled = fill();
         if (filled > 0) {
           continue;
@@ -184,12 +195,17 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
           getEndPoint().close();
           return Action.SUCCEEDED;
         }
-        // A side that was already waiting to read (then closed, and so woken) waits on.
-        if (!isFillInterested()) {
-          fillInterested();
-        }
-        return Action.IDLE;
+        return waitForData();
       }
+    }
+
+    private Action waitForData() {
+      readsThisTurn = 0;
+      // A side that was already waiting to read (then closed, and so woken) waits on.
+      if (!isFillInterested()) {
+        fillInterested();
+      }
+      return Action.IDLE;
     }
 
     /** Handles the control frame just scanned; true when that started a write this pump waits for. */

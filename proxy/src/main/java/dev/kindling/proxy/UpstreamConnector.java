@@ -45,7 +45,9 @@ final class UpstreamConnector implements AutoCloseable {
    */
   UpstreamConnector(ProxyConfig config, Executor executor, Scheduler scheduler, ByteBufferPool buffers) {
     this.config = config;
-    http = new RoutedHttpClient();
+    // The relay runs on the threads that notice a socket is ready, so the VM side gets as many of
+    // them as Jetty gives the browser side.
+    http = new RoutedHttpClient(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
     http.setExecutor(executor);
     http.setScheduler(scheduler);
     http.setByteBufferPool(buffers);
