@@ -179,8 +179,6 @@ final class Relay {
     if (b == null || u == null || !startedOnce.compareAndSet(false, true)) {
       return;
     }
-    b.peer(u);
-    u.peer(b);
     if (counted.compareAndSet(false, true)) {
       metrics.sessionOpened();
     }

@@ -39,7 +39,6 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
   private final FrameOutput output;
   private final Segments segments = new Segments();
   private final Pump pump = new Pump();
-  private volatile RelaySide peer;
   private RetainableByteBuffer pooled;
   private ByteBuffer headerArea;
   private ByteBuffer unread;
@@ -65,10 +64,6 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
 
   boolean isBrowser() {
     return browser;
-  }
-
-  void peer(RelaySide other) {
-    peer = other;
   }
 
   FrameOutput output() {
