@@ -21,7 +21,7 @@ import java.util.List;
  *     derives it from the process's open-file limit ({@link ConnectionCapacity})
  * @param maxFrameBytes the largest frame or message relayed; larger ones close with 1009
  * @param maxQueuedBytes per direction, how many bytes read from one side may wait to be written to the other
- *     before the proxy stops reading that side (exceeded by at most one read of 64 KiB)
+ *     before the proxy stops reading that side (one read takes at most this many)
  * @param writeTimeout a frame not written within this time closes the session
  * @param upstreamConnectTimeout how long connecting and upgrading to a VM's websockify may take
  * @param noVncDir where Debian's novnc package keeps noVNC
@@ -48,7 +48,7 @@ public record ProxyConfig(
     boolean allowLoopbackUpstreams) {
 
   public static final int MIN_FRAME_BYTES = 1 << 20;
-  /** Frames are relayed in pieces of at most one 64 KiB read, so the queue bound need not hold a whole frame. */
+  /** Frames are relayed in pieces of at most one read, so the queue bound need not hold a whole frame. */
   public static final int MIN_QUEUED_BYTES = 64 * 1024;
 
   public ProxyConfig {

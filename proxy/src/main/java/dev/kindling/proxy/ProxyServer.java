@@ -18,7 +18,6 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.eclipse.jetty.util.thread.Scheduler;
-import org.eclipse.jetty.io.ArrayByteBufferPool;
 import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 import org.slf4j.Logger;
@@ -62,7 +61,7 @@ public final class ProxyServer implements AutoCloseable {
     QueuedThreadPool threads = new QueuedThreadPool(200, 4);
     threads.setName("kindling-proxy");
     Scheduler scheduler = new ScheduledExecutorScheduler("kindling-proxy-scheduler", true);
-    ByteBufferPool buffers = new ArrayByteBufferPool();
+    ByteBufferPool buffers = RelayBuffers.pool();
     server = new Server(threads, scheduler, buffers);
     server.setStopTimeout(2000);
     connector = new SpareDescriptorConnector(server);

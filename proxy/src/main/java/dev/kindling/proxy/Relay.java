@@ -1,32 +1,33 @@
 package dev.kindling.proxy;
 
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
-import org.eclipse.jetty.websocket.api.exceptions.MessageTooLargeException;
-import org.eclipse.jetty.websocket.api.exceptions.WebSocketTimeoutException;
+import org.eclipse.jetty.io.ByteBufferPool;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.Invocable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One browser connection relayed to one VM websockify: two listeners, one per side.
+ * One browser connection relayed to one VM websockify: two {@link RelaySide}s, one per socket.
  *
- * <p>Neither side reads on its own (no auto-demand). A frame read from one side is written to the
- * other, and only when that write completes is the next frame demanded from the first side. That
- * chain is the backpressure: a side that stops reading stops the other side being read, so at
- * most one frame per direction is ever held here. A tick checks write timeouts and idleness and
- * pings both sides. A failure or close on one side closes the other with the code and reason
- * passed through, and every end goes through {@link #end}.
+ * <p>Neither side reads until both are open. What one side reads is passed to the other, and that
+ * side reads again only when the write has completed. That chain is the backpressure: a side that
+ * stops reading stops the other side being read, so at most one read buffer per direction is ever
+ * held here. A tick checks write timeouts and idleness and pings both sides. A failure or close on
+ * one side closes the other with the code and reason passed through, and every end goes through
+ * {@link #end}.
  */
 final class Relay {
   private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
-  private static final ByteBuffer PING = ByteBuffer.wrap("kindling".getBytes(StandardCharsets.US_ASCII)).asReadOnlyBuffer();
+  private static final byte[] PING = "kindling".getBytes(StandardCharsets.US_ASCII);
 
   private final String sessionId;
   private final String connectionId;
@@ -34,14 +35,14 @@ final class Relay {
   private final ProxyMetrics metrics;
   private final Runnable onEnd;
   private final ScheduledExecutorService ticker;
-  private final BrowserSide browserSide = new BrowserSide();
-  private final UpstreamSide upstreamSide = new UpstreamSide();
   private final Direction toUpstream = new Direction("to_upstream", true);
   private final Direction toBrowser = new Direction("to_browser", false);
   private final AtomicBoolean ended = new AtomicBoolean();
+  private final AtomicBoolean startedOnce = new AtomicBoolean();
   private final AtomicBoolean counted = new AtomicBoolean();
-  private volatile Session browser;
-  private volatile Session upstream;
+  private volatile RelaySide browser;
+  private volatile RelaySide upstream;
+  private volatile boolean started;
   private volatile long lastDataNanos = System.nanoTime();
   private volatile long lastPingNanos = System.nanoTime();
   private volatile ScheduledFuture<?> tick;
@@ -57,16 +58,29 @@ final class Relay {
     this.onEnd = onEnd;
   }
 
-  Session.Listener browserListener() {
-    return browserSide;
+  /** The VM's side of the relay, for the connection to the VM once its handshake has completed. */
+  Connection upstreamConnection(EndPoint endPoint, Executor executor, ByteBufferPool buffers) {
+    endPoint.setIdleTimeout(UpstreamConnector.jettyIdleTimeout(config).toMillis());
+    return new RelaySide(endPoint, executor, this, false, buffers, readBytes(), config.maxFrameBytes());
   }
 
-  Session.Listener upstreamListener() {
-    return upstreamSide;
+  /** The browser's side of the relay, for the browser's connection once the upgrade is answered. */
+  Connection browserConnection(EndPoint endPoint, Executor executor, ByteBufferPool buffers) {
+    endPoint.setIdleTimeout(UpstreamConnector.jettyIdleTimeout(config).toMillis());
+    return new RelaySide(endPoint, executor, this, true, buffers, readBytes(), config.maxFrameBytes());
+  }
+
+  /** One read fills a pooled buffer (less its header area) and never exceeds the queue bound. */
+  private int readBytes() {
+    return (int) Math.min(RelayBuffers.READ_BYTES - Segments.HEADER_AREA_BYTES, config.maxQueuedBytes());
   }
 
   boolean browserOpened() {
     return browser != null;
+  }
+
+  boolean started() {
+    return started;
   }
 
   int endCode() {
@@ -127,13 +141,44 @@ final class Relay {
     }
   }
 
-  private static void close(Session session, int code, String reason) {
-    if (session != null && session.isOpen()) {
-      session.close(code, reason, Callback.NOOP);
+  private void close(RelaySide side, int code, String reason) {
+    if (side != null) {
+      side.close(code, reason, closeGraceMillis());
     }
   }
 
-  private void started() {
+  /** How long a side may take to send its close frame and get the peer's before its socket is closed. */
+  private long closeGraceMillis() {
+    return Math.max(5000, config.writeTimeout().toMillis());
+  }
+
+  void schedule(Runnable action, long millis) {
+    ticker.schedule(action, millis, TimeUnit.MILLISECONDS);
+  }
+
+  /** A side's connection is open: the VM's first, then the browser's, which starts the relay. */
+  void opened(RelaySide side) {
+    if (side.isBrowser()) {
+      browser = side;
+    } else {
+      upstream = side;
+    }
+    if (ended.get()) {
+      side.close(endCode, endReason, closeGraceMillis());
+      return;
+    }
+    if (side.isBrowser()) {
+      LOG.debug("session {} connection {} relaying", sessionId, connectionId);
+      start();
+    }
+  }
+
+  private void start() {
+    RelaySide b = browser;
+    RelaySide u = upstream;
+    if (b == null || u == null || !startedOnce.compareAndSet(false, true)) {
+      return;
+    }
     if (counted.compareAndSet(false, true)) {
       metrics.sessionOpened();
     }
@@ -143,8 +188,9 @@ final class Relay {
       tick.cancel(false);
       return;
     }
-    upstream.demand();
-    browser.demand();
+    started = true;
+    u.start();
+    b.start();
   }
 
   private void onTick() {
@@ -158,63 +204,37 @@ final class Relay {
         end(CloseOutcome.IDLE_TIMEOUT, null, null);
       } else if (now - lastPingNanos >= config.pingInterval().toNanos()) {
         lastPingNanos = now;
-        ping(browser);
-        ping(upstream);
+        browser.ping(PING);
+        upstream.ping(PING);
       }
     } catch (RuntimeException e) {
       end(CloseOutcome.INTERNAL_ERROR, null, e);
     }
   }
 
-  private static void ping(Session session) {
-    if (session != null && session.isOpen()) {
-      session.sendPing(PING.slice(), Callback.NOOP);
+  /**
+   * Passes what {@code from} read to the other side; {@code resume} continues {@code from}'s
+   * reading once the write has completed (or failed, which ends the relay). False when the relay
+   * has ended and nothing was written.
+   */
+  boolean forward(RelaySide from, Segments segments, Callback resume) {
+    RelaySide to = from.isBrowser() ? upstream : browser;
+    if (ended.get() || to == null) {
+      return false;
     }
-  }
-
-  private void forwardBinary(Direction direction, Session from, Session to, ByteBuffer payload, boolean last, Callback callback) {
-    int size = payload.remaining();
-    direction.admit(size);
+    Direction direction = from.isBrowser() ? toUpstream : toBrowser;
+    long bytes = segments.payloadBytes();
+    direction.admit(bytes);
     lastDataNanos = System.nanoTime();
-    to.sendPartialBinary(payload, last, Callback.from(() -> {
-      // The payload belongs to the side it was read from until it has been written.
-      callback.succeed();
-      direction.written(size, from);
+    to.output().write(Callback.from(Invocable.InvocationType.NON_BLOCKING, () -> {
+      direction.written(bytes);
+      resume.succeeded();
     }, failure -> {
-      callback.fail(failure);
-      direction.failed(size);
+      direction.failed(bytes);
       writeFailed(direction, failure);
-    }));
-    direction.demandIfRoom(from);
-  }
-
-  private void forwardText(Direction direction, Session from, Session to, String payload, boolean last) {
-    int size = utf8Length(payload);
-    direction.admit(size);
-    lastDataNanos = System.nanoTime();
-    to.sendPartialText(payload, last, Callback.from(() -> direction.written(size, from), failure -> {
-      direction.failed(size);
-      writeFailed(direction, failure);
-    }));
-    direction.demandIfRoom(from);
-  }
-
-  private static int utf8Length(String text) {
-    int bytes = 0;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      if (c < 0x80) {
-        bytes += 1;
-      } else if (c < 0x800) {
-        bytes += 2;
-      } else if (Character.isHighSurrogate(c)) {
-        bytes += 4;
-        i++;
-      } else {
-        bytes += 3;
-      }
-    }
-    return bytes;
+      resume.succeeded();
+    }), segments.toBuffers());
+    return true;
   }
 
   private void writeFailed(Direction direction, Throwable failure) {
@@ -225,21 +245,67 @@ final class Relay {
     }
   }
 
-  private static void pong(Session session, ByteBuffer payload) {
-    session.sendPong(payload, Callback.from(session::demand, failure -> {}));
+  /** {@code side}'s peer sent a close frame. */
+  void closeReceived(RelaySide side, int code, String reason) {
+    if (side.isBrowser()) {
+      end(CloseOutcome.BROWSER_CLOSED, CloseOutcome.transmittable(code) ? code : 1001, reason, null);
+    } else if (CloseOutcome.transmittable(code)) {
+      end(CloseOutcome.UPSTREAM_CLOSED, code, reason == null || reason.isBlank() ? CloseOutcome.UPSTREAM_CLOSED.reason() : reason, null);
+    } else {
+      end(CloseOutcome.UPSTREAM_CLOSED, null, null);
+    }
+  }
+
+  /** {@code side}'s peer closed its socket without a close frame. */
+  void endOfStream(RelaySide side) {
+    if (side.isBrowser()) {
+      end(CloseOutcome.BROWSER_CLOSED, 1001, "browser disconnected", null);
+    } else {
+      end(CloseOutcome.UPSTREAM_CLOSED, null, null);
+    }
+  }
+
+  /** {@code side}'s peer broke the WebSocket protocol or sent a message over the size limit. */
+  void protocolError(RelaySide side, int code, String reason) {
+    if (side.isBrowser()) {
+      end(CloseOutcome.BROWSER_CLOSED, code, reason, null);
+    } else {
+      end(CloseOutcome.UPSTREAM_CLOSED, reason, null);
+    }
+  }
+
+  /** Jetty's own idle timeout, a backstop behind the tick's, which ignores pings. */
+  void idle(RelaySide side) {
+    end(CloseOutcome.IDLE_TIMEOUT, side.isBrowser() ? "browser connection idle" : "VM connection idle", null);
+  }
+
+  void failed(RelaySide side, Throwable cause) {
+    if (side.isBrowser()) {
+      end(CloseOutcome.BROWSER_CLOSED, 1001, "browser connection failed", cause);
+    } else {
+      end(CloseOutcome.UPSTREAM_CLOSED, "connection to VM failed", cause);
+    }
+  }
+
+  /** {@code side}'s socket closed; after an end that is expected, before one it is a failure. */
+  void closed(RelaySide side, Throwable cause) {
+    if (!ended.get()) {
+      if (cause == null) {
+        endOfStream(side);
+      } else {
+        failed(side, cause);
+      }
+    }
   }
 
   /**
-   * Bytes read from one side and not yet written to the other. The next frame is demanded while
-   * fewer than {@code maxQueuedBytes} are unwritten; at the bound the side is paused, and the write
-   * completion that brings it back under the bound demands again. Exactly one of the two paths
-   * demands, so each side has at most one demand outstanding.
+   * Bytes read from one side and not yet written to the other, and when writes this way last made
+   * progress: the tick closes a relay whose writes stall for longer than the write timeout.
    */
   private final class Direction {
     private final String label;
     private final boolean toUpstream;
     private final AtomicLong inFlight = new AtomicLong();
-    private final AtomicBoolean paused = new AtomicBoolean();
     private volatile long lastProgressNanos;
 
     Direction(String label, boolean toUpstream) {
@@ -248,32 +314,16 @@ final class Relay {
     }
 
     void admit(long bytes) {
-      if (inFlight.getAndAdd(bytes) == 0) {
-        lastProgressNanos = System.nanoTime();
-      }
+      lastProgressNanos = System.nanoTime();
+      inFlight.addAndGet(bytes);
       metrics.queued(bytes);
     }
 
-    /** After forwarding a frame: demand the next one now, or pause until writes catch up. */
-    void demandIfRoom(Session from) {
-      if (inFlight.get() < config.maxQueuedBytes()) {
-        from.demand();
-        return;
-      }
-      paused.set(true);
-      if (inFlight.get() < config.maxQueuedBytes() && paused.compareAndSet(true, false)) {
-        from.demand();
-      }
-    }
-
-    void written(long bytes, Session from) {
+    void written(long bytes) {
       lastProgressNanos = System.nanoTime();
-      long left = inFlight.addAndGet(-bytes);
+      inFlight.addAndGet(-bytes);
       metrics.queued(-bytes);
       metrics.relayed(toUpstream, bytes);
-      if (left < config.maxQueuedBytes() && paused.get() && paused.compareAndSet(true, false)) {
-        from.demand();
-      }
     }
 
     void failed(long bytes) {
@@ -290,111 +340,5 @@ final class Relay {
     public String toString() {
       return label;
     }
-  }
-
-  /** The browser's side: opened only after the VM's side is connected and verified. */
-  public final class BrowserSide implements Session.Listener {
-    @Override
-    public void onWebSocketOpen(Session session) {
-      browser = session;
-      if (ended.get()) {
-        close(session, endCode, endReason);
-        return;
-      }
-      LOG.debug("session {} connection {} relaying", sessionId, connectionId);
-      started();
-    }
-
-    @Override
-    public void onWebSocketPartialBinary(ByteBuffer payload, boolean last, Callback callback) {
-      forwardBinary(toUpstream, browser, upstream, payload, last, callback);
-    }
-
-    @Override
-    public void onWebSocketPartialText(String payload, boolean last) {
-      forwardText(toUpstream, browser, upstream, payload, last);
-    }
-
-    @Override
-    public void onWebSocketPing(ByteBuffer payload) {
-      pong(browser, payload);
-    }
-
-    @Override
-    public void onWebSocketPong(ByteBuffer payload) {
-      browser.demand();
-    }
-
-    @Override
-    public void onWebSocketError(Throwable cause) {
-      if (cause instanceof WebSocketTimeoutException) {
-        end(CloseOutcome.IDLE_TIMEOUT, "browser connection idle", null);
-      } else if (cause instanceof MessageTooLargeException) {
-        end(CloseOutcome.BROWSER_CLOSED, 1009, "message larger than " + config.maxFrameBytes() + " bytes", null);
-      } else {
-        end(CloseOutcome.BROWSER_CLOSED, 1001, "browser connection failed", cause);
-      }
-    }
-
-    @Override
-    public void onWebSocketClose(int code, String reason, Callback callback) {
-      end(CloseOutcome.BROWSER_CLOSED, CloseOutcome.transmittable(code) ? code : 1001, reason, null);
-      callback.succeed();
-    }
-
-  }
-
-  /** The VM's side: connected first; not read until the browser's side is open. */
-  public final class UpstreamSide implements Session.Listener {
-    @Override
-    public void onWebSocketOpen(Session session) {
-      upstream = session;
-      if (ended.get()) {
-        close(session, endCode, endReason);
-      }
-    }
-
-    @Override
-    public void onWebSocketPartialBinary(ByteBuffer payload, boolean last, Callback callback) {
-      forwardBinary(toBrowser, upstream, browser, payload, last, callback);
-    }
-
-    @Override
-    public void onWebSocketPartialText(String payload, boolean last) {
-      forwardText(toBrowser, upstream, browser, payload, last);
-    }
-
-    @Override
-    public void onWebSocketPing(ByteBuffer payload) {
-      pong(upstream, payload);
-    }
-
-    @Override
-    public void onWebSocketPong(ByteBuffer payload) {
-      upstream.demand();
-    }
-
-    @Override
-    public void onWebSocketError(Throwable cause) {
-      if (upstream == null) {
-        return; // a failed connect: the connecting code classifies it
-      }
-      if (cause instanceof WebSocketTimeoutException) {
-        end(CloseOutcome.IDLE_TIMEOUT, "VM connection idle", null);
-      } else {
-        end(CloseOutcome.UPSTREAM_CLOSED, "connection to VM failed", cause);
-      }
-    }
-
-    @Override
-    public void onWebSocketClose(int code, String reason, Callback callback) {
-      callback.succeed();
-      if (CloseOutcome.transmittable(code)) {
-        end(CloseOutcome.UPSTREAM_CLOSED, code, reason == null || reason.isBlank() ? CloseOutcome.UPSTREAM_CLOSED.reason() : reason, null);
-      } else {
-        end(CloseOutcome.UPSTREAM_CLOSED, null, null);
-      }
-    }
-
   }
 }

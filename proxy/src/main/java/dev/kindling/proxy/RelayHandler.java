@@ -17,7 +17,6 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.server.ServerUpgradeRequest;
 import org.eclipse.jetty.websocket.server.ServerUpgradeResponse;
 import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
@@ -156,7 +155,7 @@ final class RelayHandler extends Handler.Abstract {
     relays.add(relay);
     Duration timeout = config.upstreamConnectTimeout();
     long started = System.nanoTime();
-    CompletableFuture<Session> upstream = connector.connect(route.upstream(), relay.upstreamListener(), timeout);
+    CompletableFuture<Void> upstream = connector.connect(route.upstream(), relay::upstreamConnection, timeout);
     try {
       upstream.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
       metrics.upstreamConnected(System.nanoTime() - started);
@@ -177,13 +176,12 @@ final class RelayHandler extends Handler.Abstract {
       acceptAndClose(request, response, callback, relay.endCode(), relay.endReason());
       return;
     }
-    boolean upgraded = upgrade(request, response, callback, relay.browserListener());
-    if (!upgraded) {
-      // Jetty declined the browser's upgrade request itself (for example an unsupported version).
+    if (!BrowserHandshake.acceptable(request)) {
       relay.end(CloseOutcome.NOT_A_WEBSOCKET, "the browser's upgrade request was not acceptable", null);
       HttpReplies.outcome(response, callback, CloseOutcome.NOT_A_WEBSOCKET, CloseOutcome.NOT_A_WEBSOCKET.reason());
       return;
     }
+    BrowserHandshake.accept(request, response, callback, relay::browserConnection);
     // A browser that went away while the VM was being connected never opens its side.
     ticker.schedule(() -> {
       if (!relay.browserOpened()) {

@@ -1,34 +1,22 @@
 package dev.kindling.proxy;
 
 import java.net.URI;
-import java.util.concurrent.Callable;
 import org.eclipse.jetty.client.HttpClient;
 import org.eclipse.jetty.client.Request;
-import org.eclipse.jetty.io.Transport;
+import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
 
 /**
- * An HTTP client whose requests carry the transport of the route being connected. Jetty's
- * WebSocket client creates its upgrade request inside {@code connect()} on the calling thread and
- * offers no other hook that runs before the destination is chosen, so the transport is handed
- * over through a thread-local for the duration of that call. A request created outside such a
- * call gets a transport that refuses to connect: the proxy never connects anywhere a route did
- * not name.
+ * An HTTP client whose requests refuse to connect unless the caller names their transport (the
+ * route's): the proxy never connects anywhere a route did not name, whatever a request's URI says.
  */
 final class RoutedHttpClient extends HttpClient {
-  private static final ThreadLocal<Transport> NEXT = new ThreadLocal<>();
-
-  static <T> T withTransport(Transport transport, Callable<T> action) throws Exception {
-    NEXT.set(transport);
-    try {
-      return action.call();
-    } finally {
-      NEXT.remove();
-    }
+  /** @param selectors threads watching the client's sockets (Jetty's default is one) */
+  RoutedHttpClient(int selectors) {
+    super(new HttpClientTransportOverHTTP(selectors));
   }
 
   @Override
   public Request newRequest(URI uri) {
-    Transport transport = NEXT.get();
-    return super.newRequest(uri).transport(transport != null ? transport : FixedAddressTransport.REFUSING);
+    return super.newRequest(uri).transport(FixedAddressTransport.REFUSING);
   }
 }

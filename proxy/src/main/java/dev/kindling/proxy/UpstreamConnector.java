@@ -1,8 +1,10 @@
 package dev.kindling.proxy;
 
+import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
+import java.net.URI;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -10,37 +12,42 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.client.HttpUpgrader;
+import org.eclipse.jetty.client.Request;
+import org.eclipse.jetty.client.Response;
+import org.eclipse.jetty.http.HttpFields;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpMethod;
+import org.eclipse.jetty.http.HttpStatus;
+import org.eclipse.jetty.http.HttpVersion;
 import org.eclipse.jetty.io.ByteBufferPool;
+import org.eclipse.jetty.io.Connection;
+import org.eclipse.jetty.io.EndPoint;
 import org.eclipse.jetty.io.Transport;
 import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.thread.Scheduler;
-import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.api.exceptions.UpgradeException;
-import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
-import org.eclipse.jetty.websocket.client.WebSocketClient;
 
 /** Opens WebSocket connections to VM websockify servers, each only where its route says. */
 final class UpstreamConnector implements AutoCloseable {
   /** websockify speaks raw binary RFB under this subprotocol. */
   static final String BINARY = "binary";
 
-  /**
-   * How much one read takes from a socket, and so the largest piece of a frame relayed at once.
-   * Jetty's default of 4 KiB cut a 64 KiB framebuffer update into 16 reads, writes and demands;
-   * the buffer is only held while a connection has unread data, so idle connections do not pay.
-   */
-  static final int READ_BUFFER_BYTES = 64 * 1024;
+  /** How much one read takes from a socket; see {@link RelayBuffers#READ_BYTES}. */
+  static final int READ_BUFFER_BYTES = RelayBuffers.READ_BYTES;
 
-  private final WebSocketClient client;
-  private final boolean allowLoopback;
+  private final ProxyConfig config;
+  private final RoutedHttpClient http;
 
   /**
    * A connector sharing the proxy server's threads, scheduler and buffers; the server owns them,
    * so the client only uses them. Start it by adding {@link #lifeCycle()} to the server as a bean.
    */
   UpstreamConnector(ProxyConfig config, Executor executor, Scheduler scheduler, ByteBufferPool buffers) {
-    this.allowLoopback = config.allowLoopbackUpstreams();
-    RoutedHttpClient http = new RoutedHttpClient();
+    this.config = config;
+    // The relay runs on the threads that notice a socket is ready, so the VM side gets as many of
+    // them as Jetty gives the browser side.
+    http = new RoutedHttpClient(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
     http.setExecutor(executor);
     http.setScheduler(scheduler);
     http.setByteBufferPool(buffers);
@@ -50,21 +57,10 @@ final class UpstreamConnector implements AutoCloseable {
     // One destination per VM; forget a VM's destination a minute after its last connection.
     http.setDestinationIdleTimeout(60_000);
     http.setFollowRedirects(false);
-    client = new WebSocketClient(http);
-    client.setMaxFrameSize(config.maxFrameBytes());
-    client.setMaxBinaryMessageSize(config.maxFrameBytes());
-    client.setMaxTextMessageSize(config.maxFrameBytes());
-    client.setIdleTimeout(jettyIdleTimeout(config));
-    client.setMaxOutgoingFrames(64);
-    client.setInputBufferSize(READ_BUFFER_BYTES);
-    // Frames to the VM must be masked, which Jetty does while copying into its output buffer;
-    // a 4 KiB buffer cut every 64 KiB frame into 16 writes.
-    client.setOutputBufferSize(READ_BUFFER_BYTES);
-    client.setStopAtShutdown(false);
   }
 
   LifeCycle lifeCycle() {
-    return client;
+    return http;
   }
 
   /** Jetty's own idle timeout is a backstop behind the relay's, which ignores pings. */
@@ -72,15 +68,89 @@ final class UpstreamConnector implements AutoCloseable {
     return config.idleTimeout().plus(config.pingInterval().multipliedBy(2));
   }
 
-  /** Connects and upgrades to {@code upstream}, offering the {@code binary} subprotocol. */
-  CompletableFuture<Session> connect(Upstream upstream, Session.Listener listener, Duration timeout) {
-    ClientUpgradeRequest request = new ClientUpgradeRequest(upstream.uri());
-    request.setSubProtocols(BINARY);
-    request.setTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  /** Makes the connection that takes over a socket to a VM once its WebSocket handshake is done. */
+  @FunctionalInterface
+  interface ConnectionFactory {
+    Connection newConnection(EndPoint endPoint, Executor executor, ByteBufferPool buffers);
+  }
+
+  /**
+   * Connects to {@code upstream} and performs the WebSocket handshake, offering the {@code binary}
+   * subprotocol; the socket then belongs to the connection {@code connections} makes. Completes
+   * when that connection is installed, or with the reason it could not be.
+   */
+  CompletableFuture<Void> connect(Upstream upstream, ConnectionFactory connections, Duration timeout) {
+    CompletableFuture<Void> upgraded = new CompletableFuture<>();
+    URI uri = URI.create(upstream.uri().toString().replaceFirst("^ws:", "http:"));
     try {
-      return RoutedHttpClient.withTransport(transportFor(upstream), () -> client.connect(listener, request));
-    } catch (Exception e) {
-      return CompletableFuture.failedFuture(e);
+      String key = WebSocketFrames.newKey();
+      Request request = http.newRequest(uri)
+          .transport(transportFor(upstream))
+          .method(HttpMethod.GET)
+          .version(HttpVersion.HTTP_1_1)
+          .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+          .headers(h -> h.put(HttpHeader.UPGRADE, "websocket")
+              .put(HttpHeader.CONNECTION, "Upgrade")
+              .put(HttpHeader.SEC_WEBSOCKET_KEY, key)
+              .put(HttpHeader.SEC_WEBSOCKET_VERSION, "13")
+              .put(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, BINARY))
+          .attribute(HttpUpgrader.Factory.class.getName(), (HttpUpgrader.Factory) version -> new Upgrader(key, connections, upgraded));
+      // A caller that gives up (a timeout) aborts the handshake.
+      upgraded.whenComplete((ok, failure) -> {
+        if (failure != null) {
+          request.abort(failure);
+        }
+      });
+      request.send(result -> {
+        if (result.isFailed()) {
+          Throwable failure = result.getFailure();
+          int status = result.getResponse() == null ? 0 : result.getResponse().getStatus();
+          upgraded.completeExceptionally(failure instanceof IOException || failure instanceof UpgradeException
+              ? failure : new UpgradeException(upstream.uri(), status, "WebSocket handshake failed", failure));
+        } else if (result.getResponse().getStatus() != HttpStatus.SWITCHING_PROTOCOLS_101) {
+          upgraded.completeExceptionally(new UpgradeException(upstream.uri(), result.getResponse().getStatus(),
+              "WebSocket handshake refused: " + result.getResponse().getStatus() + " " + result.getResponse().getReason()));
+        }
+      });
+    } catch (RuntimeException e) {
+      upgraded.completeExceptionally(e);
+    }
+    return upgraded;
+  }
+
+  /** Checks the VM's 101 answer and hands the socket over. */
+  private final class Upgrader implements HttpUpgrader {
+    private final String key;
+    private final ConnectionFactory connections;
+    private final CompletableFuture<Void> upgraded;
+
+    Upgrader(String key, ConnectionFactory connections, CompletableFuture<Void> upgraded) {
+      this.key = key;
+      this.connections = connections;
+      this.upgraded = upgraded;
+    }
+
+    @Override
+    public void prepare(Request request) {
+      // The request already carries the handshake's headers.
+    }
+
+    @Override
+    public void upgrade(Response response, EndPoint endPoint, org.eclipse.jetty.util.Callback callback) {
+      HttpFields headers = response.getHeaders();
+      String subprotocol = headers.get(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL);
+      String problem = !headers.contains(HttpHeader.CONNECTION, "upgrade") ? "no Connection: Upgrade"
+          : !WebSocketFrames.acceptFor(key).equals(headers.get(HttpHeader.SEC_WEBSOCKET_ACCEPT)) ? "wrong Sec-WebSocket-Accept"
+          : headers.get(HttpHeader.SEC_WEBSOCKET_EXTENSIONS) != null ? "an extension nobody asked for"
+          : subprotocol != null && !subprotocol.equals(BINARY) ? "subprotocol " + subprotocol + " was not offered"
+          : null;
+      if (problem != null) {
+        callback.failed(new UpgradeException(response.getRequest().getURI(), response.getStatus(), "WebSocket handshake invalid: " + problem));
+        return;
+      }
+      endPoint.upgrade(connections.newConnection(endPoint, http.getExecutor(), http.getByteBufferPool()));
+      callback.succeeded();
+      upgraded.complete(null);
     }
   }
 
@@ -88,7 +158,7 @@ final class UpstreamConnector implements AutoCloseable {
     return switch (upstream) {
       case NamespacedUpstream n -> new NamespaceTransport(n.namespace(), n.socketAddress());
       case LoopbackUpstream l -> {
-        if (!allowLoopback) {
+        if (!config.allowLoopbackUpstreams()) {
           throw new IllegalStateException("route names a loopback upstream but loopback upstreams are not allowed");
         }
         yield new FixedAddressTransport(new java.net.InetSocketAddress("127.0.0.1", l.port()));
@@ -132,9 +202,6 @@ final class UpstreamConnector implements AutoCloseable {
     if (t instanceof UpgradeException u) {
       return Math.max(0, u.getResponseStatusCode());
     }
-    if (t instanceof org.eclipse.jetty.websocket.core.exception.UpgradeException u) {
-      return Math.max(0, u.getResponseStatusCode());
-    }
     return -1;
   }
 
@@ -149,6 +216,6 @@ final class UpstreamConnector implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    client.stop();
+    http.stop();
   }
 }

@@ -63,6 +63,42 @@ class ProxyRelayTest {
   }
 
   @Test
+  void aFragmentedMessageAndAPingBetweenItsFragmentsPassThrough() throws Exception {
+    TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+    byte[] first = new byte[100_000];
+    byte[] second = new byte[3];
+    new Random(3).nextBytes(first);
+    new Random(4).nextBytes(second);
+
+    connection.sendFragment(first, false);
+    connection.sendPing(new byte[] {7});
+    connection.sendFragment(second, true);
+
+    byte[] whole = new byte[first.length + second.length];
+    System.arraycopy(first, 0, whole, 0, first.length);
+    System.arraycopy(second, 0, whole, first.length, second.length);
+    assertArrayEquals(whole, (byte[]) connection.next());
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (connection.pongs.get() == 0 && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertEquals(1, connection.pongs.get(), "the proxy answers a browser's ping itself");
+  }
+
+  @Test
+  void aMessageOverTheSizeLimitClosesWith1009() throws Exception {
+    try (ProxyFixture limited = ProxyFixture.start(b -> b.maxFrameBytes(1 << 20))) {
+      TestClient.Connection connection = limited.client.connect(limited.websocket(ProxyFixture.SESSION));
+
+      connection.session.sendBinary(java.nio.ByteBuffer.allocate((1 << 20) + 1), org.eclipse.jetty.websocket.api.Callback.NOOP);
+
+      TestClient.Closed closed = connection.awaitClose();
+      assertEquals(1009, closed.code(), closed.toString());
+      assertTrue(closed.reason().startsWith("message larger than"), closed.reason());
+    }
+  }
+
+  @Test
   void echoesTheBinarySubprotocolOnlyWhenOffered() throws Exception {
     TestClient.Connection offered = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION), List.of("binary"), Map.of(), false);
     TestClient.Connection notOffered = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION), List.of(), Map.of(), false);

@@ -36,6 +36,7 @@ final class TestClient implements AutoCloseable {
     final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
     final CompletableFuture<Closed> closed = new CompletableFuture<>();
     final AtomicLong bytesReceived = new AtomicLong();
+    final AtomicLong pongs = new AtomicLong();
     private final AtomicBoolean paused;
     private final StringBuilder text = new StringBuilder();
     private java.io.ByteArrayOutputStream binary = new java.io.ByteArrayOutputStream();
@@ -103,6 +104,7 @@ final class TestClient implements AutoCloseable {
 
     @Override
     public void onWebSocketPong(ByteBuffer payload) {
+      pongs.incrementAndGet();
       demand();
     }
 
@@ -138,6 +140,19 @@ final class TestClient implements AutoCloseable {
     void sendBinary(byte[] bytes) throws Exception {
       CompletableFuture<Void> sent = new CompletableFuture<>();
       session.sendBinary(ByteBuffer.wrap(bytes), Callback.from(() -> sent.complete(null), sent::completeExceptionally));
+      sent.get(10, TimeUnit.SECONDS);
+    }
+
+    /** Sends {@code bytes} as one fragment of a binary message, the last one when {@code last}. */
+    void sendFragment(byte[] bytes, boolean last) throws Exception {
+      CompletableFuture<Void> sent = new CompletableFuture<>();
+      session.sendPartialBinary(ByteBuffer.wrap(bytes), last, Callback.from(() -> sent.complete(null), sent::completeExceptionally));
+      sent.get(10, TimeUnit.SECONDS);
+    }
+
+    void sendPing(byte[] bytes) throws Exception {
+      CompletableFuture<Void> sent = new CompletableFuture<>();
+      session.sendPing(ByteBuffer.wrap(bytes), Callback.from(() -> sent.complete(null), sent::completeExceptionally));
       sent.get(10, TimeUnit.SECONDS);
     }
 

@@ -30,7 +30,13 @@ final class ChildJvm implements AutoCloseable {
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new java.util.ArrayList<>(List.of(
         java, "-Xmx3g", "-XX:+UseG1GC", "--enable-native-access=ALL-UNNAMED",
-        "-cp", System.getProperty("java.class.path"), mainClass.getName()));
+        "-cp", System.getProperty("java.class.path")));
+    // Extra options for every child JVM, e.g. a flight recording: -Dbench.childOpts="-XX:StartFlightRecording=..."
+    String extra = System.getProperty("bench.childOpts", "").replace("{role}", args.length > 0 ? args[0].replace("--serve-", "") : "child");
+    if (!extra.isBlank()) {
+      command.addAll(List.of(extra.trim().split("\\s+")));
+    }
+    command.add(mainClass.getName());
     command.addAll(List.of(args));
     process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));

@@ -6,78 +6,65 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Base64;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.handler.ContextHandler;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
-import org.eclipse.jetty.websocket.api.Callback;
-import org.eclipse.jetty.websocket.api.Session;
-import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+import java.util.function.Consumer;
 
 /**
  * The backend both relays talk to, on loopback: a WebSocket echo (what the Kindling proxy relays
  * to, as it would to a VM's websockify) and a plain TCP echo (what websockify relays to, as it
- * would to x11vnc).
+ * would to x11vnc). Both are minimal blocking loops on virtual threads, so that neither backend
+ * costs more than it must: the WebSocket echo reads a frame, unmasks it eight bytes at a time and
+ * writes it back unmasked, answers pings and closes.
  */
 final class EchoBackend implements AutoCloseable {
   static final String PATH = "/websockify";
+  private static final int MAX_FRAME = 8 << 20;
+  /** Enough for a frame header and a small frame; larger frames get a buffer of their own. */
+  private static final int SMALL_READ = 4096;
 
-  private final Server server;
-  private final ServerConnector connector;
+  private final ServerSocketChannel webSocket;
   private final ServerSocketChannel tcp;
-  private final ExecutorService tcpThreads = Executors.newVirtualThreadPerTaskExecutor();
+  private final ExecutorService threads = Executors.newVirtualThreadPerTaskExecutor();
 
-  EchoBackend() throws Exception {
-    QueuedThreadPool threads = new QueuedThreadPool(64, 4);
-    threads.setName("echo-backend");
-    server = new Server(threads);
-    connector = new ServerConnector(server, 1, 1);
-    connector.setHost("127.0.0.1");
-    connector.setAcceptQueueSize(4096);
-    server.addConnector(connector);
-    ContextHandler context = new ContextHandler("/");
-    context.setHandler(WebSocketUpgradeHandler.from(server, context, container -> {
-      container.setMaxFrameSize(8 << 20);
-      container.setMaxBinaryMessageSize(8 << 20);
-      container.setIdleTimeout(java.time.Duration.ofHours(1));
-      container.addMapping(PATH, (rq, rs, cb) -> {
-        if (rq.hasSubProtocol("binary")) {
-          rs.setAcceptedSubProtocol("binary");
-        }
-        return new Echo();
-      });
-    }));
-    server.setHandler(context);
-    server.start();
-
-    tcp = ServerSocketChannel.open();
-    tcp.bind(new InetSocketAddress("127.0.0.1", 0), 4096);
-    Thread.ofVirtual().name("tcp-echo-accept").start(this::acceptTcp);
+  EchoBackend() throws IOException {
+    webSocket = listen();
+    tcp = listen();
+    Thread.ofVirtual().name("websocket-echo-accept").start(() -> accept(webSocket, EchoBackend::echoWebSocket));
+    Thread.ofVirtual().name("tcp-echo-accept").start(() -> accept(tcp, EchoBackend::echoTcp));
   }
 
-  int webSocketPort() {
-    return connector.getLocalPort();
+  int webSocketPort() throws IOException {
+    return ((InetSocketAddress) webSocket.getLocalAddress()).getPort();
   }
 
   int tcpPort() throws IOException {
     return ((InetSocketAddress) tcp.getLocalAddress()).getPort();
   }
 
-  private void acceptTcp() {
-    while (tcp.isOpen()) {
+  private static ServerSocketChannel listen() throws IOException {
+    ServerSocketChannel channel = ServerSocketChannel.open();
+    channel.bind(new InetSocketAddress("127.0.0.1", 0), 4096);
+    return channel;
+  }
+
+  private void accept(ServerSocketChannel server, Consumer<SocketChannel> echo) {
+    while (server.isOpen()) {
       try {
-        SocketChannel channel = tcp.accept();
+        SocketChannel channel = server.accept();
         channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
-        tcpThreads.execute(() -> echo(channel));
+        threads.execute(() -> echo.accept(channel));
       } catch (IOException e) {
         return;
       }
     }
   }
 
-  private static void echo(SocketChannel channel) {
+  private static void echoTcp(SocketChannel channel) {
     try (channel) {
       ByteBuffer buffer = ByteBuffer.allocateDirect(64 * 1024);
       while (channel.read(buffer) >= 0) {
@@ -92,44 +79,159 @@ final class EchoBackend implements AutoCloseable {
     }
   }
 
-  @Override
-  public void close() throws Exception {
-    tcp.close();
-    tcpThreads.shutdownNow();
-    server.stop();
+  private static void echoWebSocket(SocketChannel channel) {
+    try (channel) {
+      ByteBuffer in = ByteBuffer.allocateDirect(SMALL_READ).flip();
+      if (!handshake(channel, in)) {
+        return;
+      }
+      ByteBuffer header = ByteBuffer.allocateDirect(10);
+      ByteBuffer large = null;
+      while (fill(channel, in, 2)) {
+        int at = in.position();
+        int length7 = in.get(at + 1) & 0x7F;
+        int headerLength = (length7 < 126 ? 2 : length7 == 126 ? 4 : 10) + ((in.get(at + 1) & 0x80) != 0 ? 4 : 0);
+        if (!fill(channel, in, headerLength)) {
+          return;
+        }
+        at = in.position();
+        int first = in.get(at) & 0xFF;
+        long length = length7 < 126 ? length7 : length7 == 126 ? in.getShort(at + 2) & 0xFFFF : in.getLong(at + 2);
+        boolean masked = (in.get(at + 1) & 0x80) != 0;
+        int mask = masked ? in.getInt(at + headerLength - 4) : 0;
+        in.position(at + headerLength);
+        if (length > MAX_FRAME) {
+          return;
+        }
+        int size = (int) length;
+        ByteBuffer payload;
+        if (size <= in.capacity()) {
+          if (!fill(channel, in, size)) {
+            return;
+          }
+          payload = in.slice(in.position(), size);
+          in.position(in.position() + size);
+        } else {
+          if (large == null || large.capacity() < size) {
+            large = ByteBuffer.allocateDirect(size);
+          }
+          large.clear().limit(size);
+          int buffered = Math.min(size, in.remaining());
+          large.put(0, in, in.position(), buffered).position(buffered);
+          in.position(in.position() + buffered);
+          while (large.hasRemaining()) {
+            if (channel.read(large) < 0) {
+              return;
+            }
+          }
+          payload = large.flip();
+        }
+        if (masked) {
+          Masking.xor(payload, 0, payload, 0, size, mask);
+        }
+        int opcode = first & 0x0F;
+        if (opcode == 0x8) {
+          write(channel, frameHeader(header, 0x88, size), payload);
+          return;
+        }
+        if (opcode == 0xA) {
+          continue;
+        }
+        write(channel, frameHeader(header, opcode == 0x9 ? 0x8A : first, size), payload);
+      }
+    } catch (IOException e) {
+      // The peer went away.
+    }
   }
 
-  /** Echoes every frame back, reading the next only once the echo is written. */
-  public static final class Echo implements Session.Listener {
-    private Session session;
-
-    @Override
-    public void onWebSocketOpen(Session session) {
-      this.session = session;
-      session.demand();
+  /** Answers the upgrade (any path but {@link #PATH} gets 404); false when there is nothing to echo. */
+  private static boolean handshake(SocketChannel channel, ByteBuffer in) throws IOException {
+    int end;
+    while ((end = headersEnd(in)) < 0) {
+      if (in.limit() == in.capacity() || !fill(channel, in, in.remaining() + 1)) {
+        return false;
+      }
     }
-
-    @Override
-    public void onWebSocketPartialBinary(ByteBuffer payload, boolean last, Callback callback) {
-      session.sendPartialBinary(payload, last, Callback.from(() -> {
-        callback.succeed();
-        session.demand();
-      }, callback::fail));
+    byte[] head = new byte[end - in.position()];
+    in.get(head);
+    String request = new String(head, StandardCharsets.US_ASCII);
+    String key = null;
+    boolean binary = false;
+    for (String line : request.split("\r\n")) {
+      int colon = line.indexOf(':');
+      if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("Sec-WebSocket-Key")) {
+        key = line.substring(colon + 1).trim();
+      } else if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("Sec-WebSocket-Protocol")) {
+        binary |= java.util.Arrays.stream(line.substring(colon + 1).split(",")).map(String::trim).anyMatch("binary"::equals);
+      }
     }
-
-    @Override
-    public void onWebSocketPing(ByteBuffer payload) {
-      session.sendPong(payload, Callback.from(session::demand, t -> {}));
+    if (!request.startsWith("GET " + PATH + " ") || key == null) {
+      write(channel, ByteBuffer.wrap("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+      return false;
     }
+    String response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+        + accept(key) + "\r\n" + (binary ? "Sec-WebSocket-Protocol: binary\r\n" : "") + "\r\n";
+    write(channel, ByteBuffer.wrap(response.getBytes(StandardCharsets.US_ASCII)));
+    return true;
+  }
 
-    @Override
-    public void onWebSocketPong(ByteBuffer payload) {
-      session.demand();
+  private static int headersEnd(ByteBuffer in) {
+    for (int i = in.position() + 3; i < in.limit(); i++) {
+      if (in.get(i - 3) == '\r' && in.get(i - 2) == '\n' && in.get(i - 1) == '\r' && in.get(i) == '\n') {
+        return i + 1;
+      }
     }
+    return -1;
+  }
 
-    @Override
-    public void onWebSocketError(Throwable cause) {
-      // Clients drop their connections at the end of each phase.
+  private static String accept(String key) {
+    try {
+      byte[] digest = MessageDigest.getInstance("SHA-1").digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII));
+      return Base64.getEncoder().encodeToString(digest);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
+  }
+
+  /** Reads until {@code in} (kept ready to read from) holds at least {@code need} bytes; false at end of stream. */
+  private static boolean fill(SocketChannel channel, ByteBuffer in, int need) throws IOException {
+    while (in.remaining() < need) {
+      in.compact();
+      int n = channel.read(in);
+      in.flip();
+      if (n < 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static ByteBuffer frameHeader(ByteBuffer header, int first, int size) {
+    header.clear().put((byte) first);
+    if (size < 126) {
+      header.put((byte) size);
+    } else if (size <= 0xFFFF) {
+      header.put((byte) 126).putShort((short) size);
+    } else {
+      header.put((byte) 127).putLong(size);
+    }
+    return header.flip();
+  }
+
+  private static void write(SocketChannel channel, ByteBuffer... buffers) throws IOException {
+    long left = 0;
+    for (ByteBuffer b : buffers) {
+      left += b.remaining();
+    }
+    while (left > 0) {
+      left -= channel.write(buffers);
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    webSocket.close();
+    tcp.close();
+    threads.shutdownNow();
   }
 }

@@ -45,11 +45,12 @@ public final class ProxyBenchmark {
   static final byte[] KEY = "kindling-benchmark-key-not-a-secret-0123".getBytes(StandardCharsets.US_ASCII);
 
   private static final int SMALL = 32;
-  private static final int LATENCY_WARMUP = 5000;
+  /** Enough round trips for every JVM involved to finish compiling the paths measured. */
+  private static final int LATENCY_WARMUP = 20_000;
   private static final int LATENCY_ROUNDS = 10_000;
   private static final int FRAME = 64 * 1024;
   private static final int WINDOW = 16 * FRAME;
-  private static final Duration WARMUP = Duration.ofSeconds(2);
+  private static final Duration WARMUP = Duration.ofSeconds(5);
   private static final Duration MEASURE = Duration.ofSeconds(2);
   private static final int THROUGHPUT_ROUNDS = 4;
   private static final int PROXY_IDLE_TARGET = 10_000;
@@ -86,21 +87,19 @@ public final class ProxyBenchmark {
         URI viaWebsockify = URI.create("ws://127.0.0.1:" + websockify.port + "/");
         if (phases.contains("latency")) {
           log("latency: %d round trips of %d bytes each way, in blocks that alternate between the relays", LATENCY_ROUNDS, SMALL);
-          try (BenchClient client = new BenchClient()) {
-            BenchClient.Counting toDirect = client.connect(direct);
-            BenchClient.Counting toProxy = client.connect(proxyUri(proxyPort, "bench-0", tokens));
-            BenchClient.Counting toWebsockify = client.connect(viaWebsockify);
-            try (SocketChannel toTcp = SocketChannel.open(new InetSocketAddress("127.0.0.1", tcpEchoPort))) {
-              toTcp.setOption(StandardSocketOptions.TCP_NODELAY, true);
-              int blocks = 10;
-              int perBlock = LATENCY_ROUNDS / blocks;
-              for (int b = 0; b < blocks; b++) {
-                int warmup = b == 0 ? LATENCY_WARMUP : 100;
-                r.directWs = concat(r.directWs, BenchClient.roundTrips(toDirect, warmup, perBlock, SMALL));
-                r.proxied = concat(r.proxied, BenchClient.roundTrips(toProxy, warmup, perBlock, SMALL));
-                r.directTcp = concat(r.directTcp, tcpRoundTrips(toTcp, warmup, perBlock, SMALL));
-                r.websockified = concat(r.websockified, BenchClient.roundTrips(toWebsockify, warmup, perBlock, SMALL));
-              }
+          try (RawWebSocket toDirect = RawWebSocket.connect(direct, SMALL);
+              RawWebSocket toProxy = RawWebSocket.connect(proxyUri(proxyPort, "bench-0", tokens), SMALL);
+              RawWebSocket toWebsockify = RawWebSocket.connect(viaWebsockify, SMALL);
+              SocketChannel toTcp = SocketChannel.open(new InetSocketAddress("127.0.0.1", tcpEchoPort))) {
+            toTcp.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            int blocks = 10;
+            int perBlock = LATENCY_ROUNDS / blocks;
+            for (int b = 0; b < blocks; b++) {
+              int warmup = b == 0 ? LATENCY_WARMUP : 100;
+              r.directWs = concat(r.directWs, RawWebSocket.roundTrips(toDirect, warmup, perBlock, SMALL));
+              r.proxied = concat(r.proxied, RawWebSocket.roundTrips(toProxy, warmup, perBlock, SMALL));
+              r.directTcp = concat(r.directTcp, tcpRoundTrips(toTcp, warmup, perBlock, SMALL));
+              r.websockified = concat(r.websockified, RawWebSocket.roundTrips(toWebsockify, warmup, perBlock, SMALL));
             }
           }
           log("added p50/p99: proxy %s / %s, websockify %s / %s",
@@ -110,26 +109,25 @@ public final class ProxyBenchmark {
         if (phases.contains("throughput")) {
           log("throughput: 64 KiB frames, %d rounds of %d s alternating between the relays", THROUGHPUT_ROUNDS, MEASURE.toSeconds());
           ProcessHandle proxyProcess = ProcessHandle.of(proxy.pid()).orElseThrow();
-          try (BenchClient client = new BenchClient()) {
-            BenchClient.Counting toDirect = client.connect(direct);
-            BenchClient.Counting toProxy = client.connect(proxyUri(proxyPort, "bench-1", tokens));
-            BenchClient.Counting toWebsockify = client.connect(viaWebsockify);
+          try (RawWebSocket toDirect = RawWebSocket.connect(direct, FRAME);
+              RawWebSocket toProxy = RawWebSocket.connect(proxyUri(proxyPort, "bench-1", tokens), FRAME);
+              RawWebSocket toWebsockify = RawWebSocket.connect(viaWebsockify, FRAME)) {
             for (int round = 0; round < THROUGHPUT_ROUNDS; round++) {
               Duration warmup = round == 0 ? WARMUP : Duration.ofMillis(300);
-              r.directWsRate += BenchClient.throughput(toDirect, FRAME, WINDOW, warmup, MEASURE) / THROUGHPUT_ROUNDS;
+              r.directWsRate += RawWebSocket.throughput(toDirect, FRAME, WINDOW, warmup, MEASURE) / THROUGHPUT_ROUNDS;
               double cpuBefore = cpuSeconds(proxyProcess);
-              double rate = BenchClient.throughput(toProxy, FRAME, WINDOW, warmup, MEASURE);
+              double rate = RawWebSocket.throughput(toProxy, FRAME, WINDOW, warmup, MEASURE);
               r.proxyCpuPerGib += (cpuSeconds(proxyProcess) - cpuBefore) / (rate * (MEASURE.toNanos() + warmup.toNanos()) / 1e9 / (1 << 30)) / THROUGHPUT_ROUNDS;
               r.proxyRate += rate / THROUGHPUT_ROUNDS;
               r.directTcpRate += tcpThroughput(tcpEchoPort, FRAME, WINDOW, warmup, MEASURE) / THROUGHPUT_ROUNDS;
               cpuBefore = cpuSeconds(websockify.handle());
-              rate = BenchClient.throughput(toWebsockify, FRAME, WINDOW, warmup, MEASURE);
+              rate = RawWebSocket.throughput(toWebsockify, FRAME, WINDOW, warmup, MEASURE);
               r.websockifyCpuPerGib += (cpuSeconds(websockify.handle()) - cpuBefore) / (rate * (MEASURE.toNanos() + warmup.toNanos()) / 1e9 / (1 << 30)) / THROUGHPUT_ROUNDS;
               r.websockifyRate += rate / THROUGHPUT_ROUNDS;
             }
           }
-          log("throughput: proxy %s (%.2f CPU-s/GiB), websockify %s (%.2f CPU-s/GiB)",
-              mib(r.proxyRate), r.proxyCpuPerGib, mib(r.websockifyRate), r.websockifyCpuPerGib);
+          log("throughput: proxy %s (%.2f CPU-s/GiB), websockify %s (%.2f CPU-s/GiB); straight to the backend %s (WebSocket), %s (TCP)",
+              mib(r.proxyRate), r.proxyCpuPerGib, mib(r.websockifyRate), r.websockifyCpuPerGib, mib(r.directWsRate), mib(r.directTcpRate));
         }
         if (phases.contains("idle")) {
           r.proxyIdle = IdleSessionsBench.run(echo, wsEchoPort, tokens, fdLimit, PROXY_IDLE_TARGET, IDLE_TIME_LIMIT);
@@ -255,14 +253,20 @@ public final class ProxyBenchmark {
           .append("; p99 added latency ").append(p99Met ? "met" : "NOT met")
           .append("; heap per idle connection ").append(heapMet ? "met" : "NOT met")
           .append("; 10,000 idle connections ").append(idleMet ? "met" : "NOT met")
-          .append(". The proxy relays WebSocket to WebSocket, so it parses, unmasks and re-masks frames on both sides ")
-          .append("where websockify frames only one; on a host this loaded, latency tails and throughput move a lot between ")
-          .append("runs, and CPU time per GiB is the steadier comparison.\n\n")
+          .append(". The proxy relays WebSocket to WebSocket: it reads frame headers on both sides and passes payload bytes ")
+          .append("on untouched (a browser's frames keep the browser's mask on the way to the VM), where websockify unmasks ")
+          .append("and frames every byte in Python. On a host this loaded, latency tails and throughput move a lot between ")
+          .append("runs; CPU time per GiB is the steadier comparison.\n\n")
+          .append("Load side: one minimal blocking WebSocket client, used alike for every path, masks what it sends eight bytes ")
+          .append("at a time as browsers do; the WebSocket and TCP echoes are minimal blocking loops (the WebSocket echo unmasks ")
+          .append("eight bytes at a time), so that neither the client nor a backend is slower than the relays they measure. ")
           .append("Latency: ").append(LATENCY_ROUNDS).append(" sequential round trips per path after ").append(LATENCY_WARMUP)
-          .append(" warm-up ones, in 10 blocks that alternate between the four paths so that load from elsewhere on the ")
-          .append("host falls on all of them alike. Throughput: one connection per path, 64 KiB binary frames, at most ")
+          .append(" warm-up ones (enough for the JVMs to finish compiling), in 10 blocks that alternate between the four paths ")
+          .append("so that load from elsewhere on the host falls on all of them alike. Throughput: one connection per path, ")
+          .append("64 KiB binary frames, at most ")
           .append(WINDOW / 1024).append(" KiB unanswered, ").append(THROUGHPUT_ROUNDS).append(" alternating rounds of ")
-          .append(MEASURE.toSeconds()).append(" s; MiB/s of payload echoed (every byte crossed the relay twice); CPU time ")
+          .append(MEASURE.toSeconds()).append(" s (the first after ").append(WARMUP.toSeconds()).append(" s of warm-up); MiB/s of payload ")
+          .append("echoed (every byte crossed the relay twice); CPU time ")
           .append("is the relay process's (for websockify, its per-connection child's) user plus system time. ")
           .append(idleMethod(fdLimit))
           .append("\n\n")
@@ -399,7 +403,7 @@ public final class ProxyBenchmark {
           return rate;
         }
         if (sent - received.get() + frame > window) {
-          Thread.onSpinWait();
+          java.util.concurrent.locks.LockSupport.parkNanos(50_000);
           continue;
         }
         out.clear();
