@@ -47,6 +47,10 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReadinessProbe {
   private static final Logger log = LoggerFactory.getLogger(ReadinessProbe.class);
+  /** How far towards a desktop an attempt at websockify got when it failed, least far first. */
+  private static final List<FailureKind> REACH =
+      List.of(WEBSOCKIFY_REFUSED, WEBSOCKET_UPGRADE_FAILED, NO_BANNER, HANDSHAKE_FAILED);
+
   /** Per-attempt timeouts end this long before the deadline, so the attempt's own cause is recorded. */
   private static final long DEADLINE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(15);
   private static final List<String> SUBPROTOCOLS = List.of("binary");
@@ -199,9 +203,10 @@ public final class ReadinessProbe {
         try {
           return attempt.run(budget);
         } catch (AttemptFailure failure) {
-          // A timeout the deadline cut short proves less than the cause already seen: keep that one.
+          // A timeout the deadline cut short proves less than the cause already seen, and so does an
+          // attempt that got less far than an earlier one of the same stage: keep that one.
           boolean cutShort = failure.timedOut() && budget.compareTo(settings.ioTimeout()) < 0;
-          if (!cutShort || lastFailure == null) {
+          if (lastFailure == null || !(cutShort || reachesLessFar(failure, lastFailure))) {
             lastFailure = failure;
           }
           if (!failure.retryable()) {
@@ -211,6 +216,12 @@ public final class ReadinessProbe {
         TimeUnit.NANOSECONDS.sleep(delay);
         delay = Math.min(delay * 2, settings.maxRetryDelay().toNanos());
       }
+    }
+
+    /** E.g. a fresh WebSocket upgrade that failed after an earlier attempt reached the RFB handshake. */
+    private static boolean reachesLessFar(AttemptFailure failure, AttemptFailure earlier) {
+      int reach = REACH.indexOf(failure.kind());
+      return reach >= 0 && reach < REACH.indexOf(earlier.kind());
     }
 
     private ReadinessFailure deadlineFailure(ReadinessStage stage) {
