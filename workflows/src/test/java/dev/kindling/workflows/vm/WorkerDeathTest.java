@@ -25,9 +25,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.mockito.stubbing.Answer;
 
 /**
  * A worker that dies during bootVm or awaitReady: its attempt neither completes nor heartbeats. The
@@ -51,61 +53,65 @@ class WorkerDeathTest {
   void aBootWhoseWorkerStopsHeartbeatingIsRetriedWithTheSameRequestAfterTheHeartbeatTimeout() throws Exception {
     Fixtures.healthyHost(cluster, "h1", Fixtures.COLD_IMAGE);
     List<BootRequest> attempts = new CopyOnWriteArrayList<>();
-    doAnswer(call -> {
-      BootRequest boot = call.getArgument(0);
-      attempts.add(boot);
-      if (attempts.size() == 1) {
-        deadWorker.await(); // A dead worker: no result, no heartbeat, until the test ends.
-        throw new IllegalStateException("the first attempt's worker was dead");
-      }
-      retryCause.complete(pendingBootFailure(Activity.getExecutionContext().getInfo()));
-      return new VmHandle(boot.vmId(), "qemu", "tcg", 4242, "/run/kindling/vms/" + boot.vmId(), "serial.log", boot.mode(), 1L, 180);
-    }).when(cluster.host("h1").vmm()).bootVm(any());
-    cluster.start();
-    KindlingClient kindling = new KindlingClient(cluster.client);
-    kindling.startVm(VmRequest.forSession("s-dead-worker"));
+    doAnswer(firstAttemptDies(attempts, (BootRequest boot) ->
+        new VmHandle(boot.vmId(), "qemu", "tcg", 4242, "/run/kindling/vms/" + boot.vmId(), "serial.log", boot.mode(), 1L, 180)))
+        .when(cluster.host("h1").vmm()).bootVm(any());
 
     // Within the 2-minute start-to-close the first attempt would still hold the boot; the heartbeat timeout frees it.
-    kindling.awaitReady("s-dead-worker", Duration.ofSeconds(45));
+    runToReadyAndRelease("s-dead-worker");
 
-    assertEquals(2, attempts.size(), "one retry after the dead attempt");
-    assertEquals(attempts.get(0), attempts.get(1), "the retry carries the same request (request id, VM id, network)");
-    Failure cause = retryCause.getNow(null);
-    assertEquals(TimeoutType.TIMEOUT_TYPE_HEARTBEAT, cause.getTimeoutFailureInfo().getTimeoutType(),
-        "retried because the heartbeats stopped: " + cause);
-    kindling.release("s-dead-worker");
-    kindling.awaitEnd("s-dead-worker");
+    assertRetriedOnceWithTheSameRequest(attempts);
   }
 
   @Test
   void aReadinessProbeWhoseWorkerStopsHeartbeatingIsRetriedWithTheSameRequest() throws Exception {
     Fixtures.healthyHost(cluster, "h1", Fixtures.COLD_IMAGE);
     List<ReadinessRequest> attempts = new CopyOnWriteArrayList<>();
-    doAnswer(call -> {
-      ReadinessRequest probe = call.getArgument(0);
-      attempts.add(probe);
+    doAnswer(firstAttemptDies(attempts, (ReadinessRequest probe) -> new ReadinessReport(List.of(), 1, 1024, 768, "kindling")))
+        .when(cluster.host("h1").readiness()).awaitReady(any());
+
+    // With one attempt only, the dead probe would fail the VM as HostUnavailable.
+    runToReadyAndRelease("s-dead-probe");
+
+    assertRetriedOnceWithTheSameRequest(attempts);
+  }
+
+  /**
+   * An activity whose first attempt runs on a dead worker (no result, no heartbeat, until the test
+   * ends) and whose retry answers {@code result}, after noting why the server retried it.
+   */
+  private <T, R> Answer<R> firstAttemptDies(List<T> attempts, Function<T, R> result) {
+    return call -> {
+      T request = call.getArgument(0);
+      attempts.add(request);
       if (attempts.size() == 1) {
         deadWorker.await();
         throw new IllegalStateException("the first attempt's worker was dead");
       }
-      retryCause.complete(pendingBootFailure(Activity.getExecutionContext().getInfo()));
-      return new ReadinessReport(List.of(), 1, 1024, 768, "kindling");
-    }).when(cluster.host("h1").readiness()).awaitReady(any());
+      retryCause.complete(pendingActivityFailure(Activity.getExecutionContext().getInfo()));
+      return result.apply(request);
+    };
+  }
+
+  private void runToReadyAndRelease(String sessionId) throws Exception {
     cluster.start();
     KindlingClient kindling = new KindlingClient(cluster.client);
-    kindling.startVm(VmRequest.forSession("s-dead-probe"));
+    kindling.startVm(VmRequest.forSession(sessionId));
+    kindling.awaitReady(sessionId, Duration.ofSeconds(45));
+    kindling.release(sessionId);
+    kindling.awaitEnd(sessionId);
+  }
 
-    kindling.awaitReady("s-dead-probe", Duration.ofSeconds(45));
-
+  private void assertRetriedOnceWithTheSameRequest(List<?> attempts) {
     assertEquals(2, attempts.size(), "one retry after the dead attempt");
-    assertEquals(attempts.get(0), attempts.get(1), "the retry probes the same VM with the same deadline");
-    assertEquals(TimeoutType.TIMEOUT_TYPE_HEARTBEAT, retryCause.getNow(null).getTimeoutFailureInfo().getTimeoutType());
-    kindling.release("s-dead-probe");
-    kindling.awaitEnd("s-dead-probe");
+    assertEquals(attempts.get(0), attempts.get(1), "the retry carries the same request");
+    Failure cause = retryCause.getNow(null);
+    assertEquals(TimeoutType.TIMEOUT_TYPE_HEARTBEAT, cause.getTimeoutFailureInfo().getTimeoutType(),
+        "retried because the heartbeats stopped: " + cause);
   }
 
   /** Why the server retried the running activity: the last failure of the pending activity, as the server describes it. */
-  private Failure pendingBootFailure(ActivityInfo info) {
+  private Failure pendingActivityFailure(ActivityInfo info) {
     DescribeWorkflowExecutionResponse description = cluster.client.getWorkflowServiceStubs().blockingStub()
         .describeWorkflowExecution(DescribeWorkflowExecutionRequest.newBuilder()
             .setNamespace(info.getNamespace())
