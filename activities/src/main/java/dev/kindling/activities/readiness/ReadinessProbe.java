@@ -47,6 +47,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReadinessProbe {
   private static final Logger log = LoggerFactory.getLogger(ReadinessProbe.class);
+  /** A read's timeout grows up to this many times the configured one. */
+  private static final int MAX_PATIENCE_FACTOR = 8;
+
   /** How far towards a desktop an attempt at websockify got when it failed, least far first. */
   private static final List<FailureKind> REACH =
       List.of(WEBSOCKIFY_REFUSED, WEBSOCKET_UPGRADE_FAILED, NO_BANNER, HANDSHAKE_FAILED);
@@ -108,6 +111,12 @@ public final class ReadinessProbe {
     private volatile SocketChannel connected;
     /** An upgraded WebSocket handed from the upgrade stage to the handshake stage. */
     private volatile WebSocketClientConnection upgraded;
+    /**
+     * How long one read may take. It doubles whenever websockify took a connection and then did not
+     * answer in time with time to spare: a guest too busy to answer within the usual time (websockify
+     * forking under load) is given longer, instead of being asked again with a timeout it cannot meet.
+     */
+    private volatile Duration patience = settings.ioTimeout();
 
     Run(ProbeTarget target, VmmLiveness liveness, ProbeListener listener, long startNanos, Duration timeout) {
       this.target = target;
@@ -205,9 +214,12 @@ public final class ReadinessProbe {
         } catch (AttemptFailure failure) {
           // A timeout the deadline cut short proves less than the cause already seen, and so does an
           // attempt that got less far than an earlier one of the same stage: keep that one.
-          boolean cutShort = failure.timedOut() && budget.compareTo(settings.ioTimeout()) < 0;
+          boolean cutShort = failure.timedOut() && budget.compareTo(patience) < 0;
           if (lastFailure == null || !(cutShort || reachesLessFar(failure, lastFailure))) {
             lastFailure = failure;
+          }
+          if (failure.slowAnswer() && !cutShort) {
+            patience = min(patience.multipliedBy(2), settings.ioTimeout().multipliedBy(MAX_PATIENCE_FACTOR));
           }
           if (!failure.retryable()) {
             throw failure;
@@ -369,7 +381,7 @@ public final class ReadinessProbe {
           throw AttemptFailure.definite(kind, message);
         }
         throw e.getCause() instanceof SocketTimeoutException
-            ? AttemptFailure.timedOut(kind, message)
+            ? AttemptFailure.answerTimedOut(kind, message)
             : AttemptFailure.transientFailure(kind, message);
       } catch (IOException e) {
         closeQuietly(ws);
@@ -392,7 +404,7 @@ public final class ReadinessProbe {
         return WebSocketClientConnection.upgrade(channel, host, "/", SUBPROTOCOLS, ioTimeout(budget));
       } catch (SocketTimeoutException e) {
         closeQuietly(channel);
-        throw AttemptFailure.timedOut(WEBSOCKET_UPGRADE_FAILED,
+        throw AttemptFailure.answerTimedOut(WEBSOCKET_UPGRADE_FAILED,
             "no answer to the WebSocket upgrade from " + describe(target.websockify()) + " within " + ioTimeout(budget).toMillis() + " ms");
       } catch (EOFException e) {
         closeQuietly(channel);
@@ -440,7 +452,7 @@ public final class ReadinessProbe {
     }
 
     private Duration ioTimeout(Duration budget) {
-      return min(settings.ioTimeout(), budget);
+      return min(patience, budget);
     }
   }
 

@@ -10,6 +10,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
@@ -100,9 +101,24 @@ final class GuestFixture implements AutoCloseable {
 
   /** Real websockify, {@code 0.0.0.0:6080 -> 127.0.0.1:5901}, inside the namespace. */
   Process startWebsockify() throws IOException {
+    return startWebsockify("0.0.0.0:" + GuestNetwork.WEBSOCKIFY_PORT);
+  }
+
+  /**
+   * Real websockify behind a forwarder on 6080 that holds back websockify's first answer on every
+   * connection for {@code delay}: a websockify too busy to answer an upgrade in the usual time.
+   */
+  void startSlowWebsockify(Duration delay) throws IOException {
+    int behind = GuestNetwork.WEBSOCKIFY_PORT + 1;
+    startWebsockify("127.0.0.1:" + behind);
+    SlowForwarder forwarder = SlowForwarder.start(name(), GuestNetwork.WEBSOCKIFY_PORT, behind, delay);
+    resources.push(forwarder::close);
+  }
+
+  private Process startWebsockify(String listen) throws IOException {
     Path log = Files.createTempFile("kindling-websockify", ".log");
     Process process = new ProcessBuilder(List.of("ip", "netns", "exec", name(), "websockify",
-        "0.0.0.0:" + GuestNetwork.WEBSOCKIFY_PORT, "127.0.0.1:" + GuestNetwork.VNC_PORT))
+        listen, "127.0.0.1:" + GuestNetwork.VNC_PORT))
         .redirectErrorStream(true)
         .redirectOutput(log.toFile())
         .start();

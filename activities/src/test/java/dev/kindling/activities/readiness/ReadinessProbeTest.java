@@ -94,6 +94,20 @@ class ReadinessProbeTest {
 
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
+  void aWebsockifySlowerThanOneReadTimeoutIsGivenLongerAndIsReady() throws Exception {
+    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+      guest.startAgent();
+      guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
+      guest.startSlowWebsockify(SETTINGS.ioTimeout().multipliedBy(3).dividedBy(2));
+
+      ReadinessReport report = probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(20));
+
+      assertEquals("rfb-handshake", report.stages().getLast().stage());
+    }
+  }
+
+  @Test
+  @RequiresHost(HostCapability.WEBSOCKIFY)
   void aBackendThatDropsTheConnectionAfterItsBannerFailsTheHandshake() throws Exception {
     try (GuestFixture guest = GuestFixture.withGuestAddress()) {
       guest.startAgent();
