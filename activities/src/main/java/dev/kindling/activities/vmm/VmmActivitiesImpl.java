@@ -49,6 +49,9 @@ public final class VmmActivitiesImpl implements VmmActivities {
    */
   static final Duration BOOT_HEARTBEAT = Duration.ofSeconds(1);
 
+  private static final String STAGING_PREFIX = ".staging-";
+  private static final Duration ABANDONED_STAGING_AGE = Duration.ofMinutes(15);
+
   private final HostPaths paths;
   private final Vmm vmm;
   private final String extraKernelArgs;
@@ -202,8 +205,9 @@ public final class VmmActivitiesImpl implements VmmActivities {
         throw FailureKind.VMM_EXITED.failure("the VMM of " + vmId + " is not running; nothing to snapshot");
       }
       Path snapshots = paths.imageDir(imageId).resolve("snapshots");
-      Path staging = snapshots.resolve(".staging-" + vmId + "-" + request.requestId());
+      Path staging = snapshots.resolve(STAGING_PREFIX + vmId + "-" + request.requestId());
       deleteTree(staging);
+      deleteAbandonedStaging(snapshots);
       Files.createDirectories(staging);
       String snapshotId;
       try {
@@ -225,6 +229,25 @@ public final class VmmActivitiesImpl implements VmmActivities {
 
   public Vmm vmm() {
     return vmm;
+  }
+
+  /**
+   * Removes what snapshots of workers that died mid-snapshot left: staging directories older than
+   * any snapshot may take (the workflow's timeout is 5 minutes).
+   */
+  private static void deleteAbandonedStaging(Path snapshots) throws IOException {
+    if (!Files.isDirectory(snapshots)) {
+      return;
+    }
+    long abandonedBefore = System.currentTimeMillis() - ABANDONED_STAGING_AGE.toMillis();
+    try (Stream<Path> entries = Files.list(snapshots)) {
+      for (Path entry : entries.filter(p -> p.getFileName().toString().startsWith(STAGING_PREFIX)).toList()) {
+        if (Files.getLastModifiedTime(entry).toMillis() < abandonedBefore) {
+          log.info("removing {}, left by a snapshot that did not finish", entry);
+          deleteTree(entry);
+        }
+      }
+    }
   }
 
   private String kernelCmdline(ImageFiles image, VmNetwork network) {

@@ -1,7 +1,9 @@
 package dev.kindling.activities.vmm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.workflows.host.SnapshotRequest;
@@ -10,7 +12,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -35,6 +39,24 @@ class VmmActivitiesSnapshotTest {
     try (Stream<Path> left = Files.list(snapshots)) {
       assertEquals(List.of(), left.toList(), "nothing may remain under " + snapshots);
     }
+  }
+
+  @Test
+  void aSnapshotRemovesStagingDirectoriesAbandonedByWorkersThatDiedMidSnapshot() throws IOException {
+    HostPaths paths = new HostPaths(root.resolve("cache"), root.resolve("run"));
+    Path vmDir = Files.createDirectories(paths.vmDir(VM));
+    new LaunchRecord(VM, IMAGE, "qemu", "pc", "tcg", 512, 1, "", ProcessHandle.current().pid(), 0, 0).write(vmDir);
+    Path snapshots = Files.createDirectories(paths.imageDir(IMAGE).resolve("snapshots"));
+    Path abandoned = Files.createDirectories(snapshots.resolve(".staging-vm9999999999-snap-0"));
+    Files.write(abandoned.resolve("ram.bin"), new byte[16]);
+    Files.setLastModifiedTime(abandoned, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+    Path inProgress = Files.createDirectories(snapshots.resolve(".staging-vm8888888888-snap-0"));
+    VmmActivitiesImpl activities = new VmmActivitiesImpl(paths, new VmmFailingMidSnapshot(), "", Duration.ofSeconds(1));
+
+    assertThrows(ApplicationFailure.class, () -> activities.snapshotVm(new SnapshotRequest("snap-1", VM, IMAGE)));
+
+    assertFalse(Files.exists(abandoned), "an hour-old staging directory is abandoned");
+    assertTrue(Files.exists(inProgress), "another worker's snapshot in progress is left alone");
   }
 
   /** Writes part of a snapshot into the staging directory, then fails as a full disk would. */
