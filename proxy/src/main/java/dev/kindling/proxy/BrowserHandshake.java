@@ -1,5 +1,7 @@
 package dev.kindling.proxy;
 
+import static dev.kindling.activities.readiness.WebSocketFrames.acceptFor;
+
 import java.util.Base64;
 import org.eclipse.jetty.http.HttpFields;
 import org.eclipse.jetty.http.HttpHeader;
@@ -43,7 +45,7 @@ final class BrowserHandshake {
     HttpFields.Mutable headers = response.getHeaders();
     headers.put(HttpHeader.UPGRADE, "websocket");
     headers.put(HttpHeader.CONNECTION, "Upgrade");
-    headers.put(HttpHeader.SEC_WEBSOCKET_ACCEPT, WebSocketFrames.acceptFor(request.getHeaders().get(HttpHeader.SEC_WEBSOCKET_KEY)));
+    headers.put(HttpHeader.SEC_WEBSOCKET_ACCEPT, acceptFor(request.getHeaders().get(HttpHeader.SEC_WEBSOCKET_KEY).trim()));
     if (binaryOffered) {
       headers.put(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, UpstreamConnector.BINARY);
     }

@@ -1,5 +1,7 @@
 package dev.kindling.proxy;
 
+import static dev.kindling.activities.readiness.WebSocketFrames.acceptFor;
+
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.NoRouteToHostException;
@@ -140,7 +142,7 @@ final class UpstreamConnector implements AutoCloseable {
       HttpFields headers = response.getHeaders();
       String subprotocol = headers.get(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL);
       String problem = !headers.contains(HttpHeader.CONNECTION, "upgrade") ? "no Connection: Upgrade"
-          : !WebSocketFrames.acceptFor(key).equals(headers.get(HttpHeader.SEC_WEBSOCKET_ACCEPT)) ? "wrong Sec-WebSocket-Accept"
+          : !acceptFor(key).equals(headers.get(HttpHeader.SEC_WEBSOCKET_ACCEPT)) ? "wrong Sec-WebSocket-Accept"
           : headers.get(HttpHeader.SEC_WEBSOCKET_EXTENSIONS) != null ? "an extension nobody asked for"
           : subprotocol != null && !subprotocol.equals(BINARY) ? "subprotocol " + subprotocol + " was not offered"
           : null;

@@ -2,12 +2,13 @@ package dev.kindling.proxy;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
 
-/** RFC 6455 framing: opcodes, frame headers, close payloads and the handshake's key hash. */
+/**
+ * RFC 6455 framing: opcodes, frame headers, close payloads and the handshake's key. The key's
+ * hash (Sec-WebSocket-Accept) is the readiness probe's {@link dev.kindling.activities.readiness.WebSocketFrames#acceptFor}.
+ */
 final class WebSocketFrames {
   static final int CONTINUATION = 0x0;
   static final int TEXT = 0x1;
@@ -24,7 +25,6 @@ final class WebSocketFrames {
   static final int PROTOCOL_ERROR = 1002;
   static final int MESSAGE_TOO_BIG = 1009;
 
-  private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
   private static final SecureRandom MASKS = new SecureRandom();
 
   private WebSocketFrames() {}
@@ -107,16 +107,6 @@ final class WebSocketFrames {
 
   static String closeReason(byte[] payload, int length) {
     return length > 2 ? new String(payload, 2, length - 2, StandardCharsets.UTF_8) : "";
-  }
-
-  /** The Sec-WebSocket-Accept value for a Sec-WebSocket-Key. */
-  static String acceptFor(String key) {
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-1").digest((key.trim() + ACCEPT_GUID).getBytes(StandardCharsets.US_ASCII));
-      return Base64.getEncoder().encodeToString(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("every Java runtime has SHA-1", e);
-    }
   }
 
   /** A fresh Sec-WebSocket-Key. */
