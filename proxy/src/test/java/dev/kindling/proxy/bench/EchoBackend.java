@@ -1,5 +1,6 @@
 package dev.kindling.proxy.bench;
 
+import dev.kindling.activities.readiness.WebSocketFrames;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
@@ -7,9 +8,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Base64;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Consumer;
@@ -170,7 +168,7 @@ final class EchoBackend implements AutoCloseable {
       return false;
     }
     String response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
-        + accept(key) + "\r\n" + (binary ? "Sec-WebSocket-Protocol: binary\r\n" : "") + "\r\n";
+        + WebSocketFrames.acceptFor(key) + "\r\n" + (binary ? "Sec-WebSocket-Protocol: binary\r\n" : "") + "\r\n";
     write(channel, ByteBuffer.wrap(response.getBytes(StandardCharsets.US_ASCII)));
     return true;
   }
@@ -184,14 +182,6 @@ final class EchoBackend implements AutoCloseable {
     return -1;
   }
 
-  private static String accept(String key) {
-    try {
-      byte[] digest = MessageDigest.getInstance("SHA-1").digest((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").getBytes(StandardCharsets.US_ASCII));
-      return Base64.getEncoder().encodeToString(digest);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
 
   /** Reads until {@code in} (kept ready to read from) holds at least {@code need} bytes; false at end of stream. */
   private static boolean fill(SocketChannel channel, ByteBuffer in, int need) throws IOException {
