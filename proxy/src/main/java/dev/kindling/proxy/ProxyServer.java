@@ -71,14 +71,10 @@ public final class ProxyServer implements AutoCloseable {
     server.addConnector(connector);
 
     ContextHandler root = new ContextHandler("/");
+    // Jetty's WebSocket container only answers upgrades the proxy refuses with a close frame
+    // (ClosingEndpoint); relayed connections bypass it (BrowserHandshake, RelaySide).
     ServerWebSocketContainer container = ServerWebSocketContainer.ensure(server, root);
-    container.setMaxFrameSize(config.maxFrameBytes());
-    container.setMaxBinaryMessageSize(config.maxFrameBytes());
-    container.setMaxTextMessageSize(config.maxFrameBytes());
     container.setIdleTimeout(UpstreamConnector.jettyIdleTimeout(config));
-    container.setMaxOutgoingFrames(64);
-    container.setInputBufferSize(UpstreamConnector.READ_BUFFER_BYTES);
-    container.setOutputBufferSize(UpstreamConnector.READ_BUFFER_BYTES);
 
     // The server starts its beans before its connectors, so the upstream client is ready before
     // the first browser can arrive, and it stops after the connectors have closed.

@@ -35,9 +35,6 @@ final class UpstreamConnector implements AutoCloseable {
   /** websockify speaks raw binary RFB under this subprotocol. */
   static final String BINARY = "binary";
 
-  /** How much one read takes from a socket; see {@link RelayBuffers#READ_BYTES}. */
-  static final int READ_BUFFER_BYTES = RelayBuffers.READ_BYTES;
-
   private final ProxyConfig config;
   private final RoutedHttpClient http;
 
