@@ -60,19 +60,19 @@ final class Relay {
 
   /** The VM's side of the relay, for the connection to the VM once its handshake has completed. */
   Connection upstreamConnection(EndPoint endPoint, Executor executor, ByteBufferPool buffers) {
-    endPoint.setIdleTimeout(UpstreamConnector.jettyIdleTimeout(config).toMillis());
-    return new RelaySide(endPoint, executor, this, false, buffers, readBytes(), config.maxFrameBytes());
+    return side(endPoint, executor, buffers, false);
   }
 
   /** The browser's side of the relay, for the browser's connection once the upgrade is answered. */
   Connection browserConnection(EndPoint endPoint, Executor executor, ByteBufferPool buffers) {
-    endPoint.setIdleTimeout(UpstreamConnector.jettyIdleTimeout(config).toMillis());
-    return new RelaySide(endPoint, executor, this, true, buffers, readBytes(), config.maxFrameBytes());
+    return side(endPoint, executor, buffers, true);
   }
 
-  /** One read fills a pooled buffer (less its header area) and never exceeds the queue bound. */
-  private int readBytes() {
-    return (int) Math.min(RelayBuffers.READ_BYTES - Segments.HEADER_AREA_BYTES, config.maxQueuedBytes());
+  private RelaySide side(EndPoint endPoint, Executor executor, ByteBufferPool buffers, boolean browser) {
+    endPoint.setIdleTimeout(UpstreamConnector.jettyIdleTimeout(config).toMillis());
+    // One read fills a pooled buffer (less its header area) and never exceeds the queue bound.
+    int readBytes = (int) Math.min(RelayBuffers.READ_BYTES - Segments.HEADER_AREA_BYTES, config.maxQueuedBytes());
+    return new RelaySide(endPoint, executor, this, browser, buffers, readBytes, config.maxFrameBytes());
   }
 
   boolean browserOpened() {
