@@ -4,9 +4,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -86,16 +89,21 @@ public final class Commands {
 
   /** True when {@code program} is an executable on PATH (or an absolute path that is executable). */
   public static boolean available(String program) {
+    return locate(program).isPresent();
+  }
+
+  /** The executable {@code program} names: itself when it is a path, else the first on PATH (then /usr/sbin, /sbin). */
+  public static Optional<Path> locate(String program) {
     if (program.contains("/")) {
-      return new java.io.File(program).canExecute();
+      return Optional.of(Path.of(program)).filter(Files::isExecutable);
     }
     String path = System.getenv().getOrDefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     for (String dir : (path + ":/usr/sbin:/sbin").split(":")) {
-      if (!dir.isEmpty() && new java.io.File(dir, program).canExecute()) {
-        return true;
+      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
+        return Optional.of(Path.of(dir, program));
       }
     }
-    return false;
+    return Optional.empty();
   }
 
   public static String tail(String text) {

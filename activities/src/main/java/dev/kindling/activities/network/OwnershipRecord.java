@@ -2,6 +2,7 @@ package dev.kindling.activities.network;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindling.activities.temporal.CurrentActivity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -54,11 +55,7 @@ public record OwnershipRecord(String requestId, long createdAtEpochMillis, Strin
    * owner still runs; null outside an activity.
    */
   static String currentWorkflowId() {
-    try {
-      return io.temporal.activity.Activity.getExecutionContext().getInfo().getWorkflowId();
-    } catch (IllegalStateException notInAnActivity) {
-      return null;
-    }
+    return CurrentActivity.context().map(context -> context.getInfo().getWorkflowId()).orElse(null);
   }
 
   public static void release(Path vmDir) {

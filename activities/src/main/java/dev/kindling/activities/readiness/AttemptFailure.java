@@ -7,43 +7,48 @@ import dev.kindling.workflows.FailureKind;
  * timed out without a telling cause); {@code retryable} is false when retrying cannot help.
  */
 final class AttemptFailure extends Exception {
-  private final FailureKind kind;
-  private final boolean retryable;
-  private final boolean timedOut;
-  private final boolean slowAnswer;
+  /** How an attempt ended; each says whether retrying can help and whether the attempt used its whole budget. */
+  private enum Ending {
+    TRANSIENT,
+    /** The attempt waited its whole budget for an answer that did not come. */
+    TIMED_OUT,
+    /** A peer that took the connection waited the attempt's whole budget without answering: it may only be slow. */
+    SLOW_ANSWER,
+    DEFINITE
+  }
 
-  private AttemptFailure(FailureKind kind, String message, boolean retryable, boolean timedOut, boolean slowAnswer) {
+  private final FailureKind kind;
+  private final Ending ending;
+
+  private AttemptFailure(FailureKind kind, String message, Ending ending) {
     super(message, null, false, false);
     this.kind = kind;
-    this.retryable = retryable;
-    this.timedOut = timedOut;
-    this.slowAnswer = slowAnswer;
+    this.ending = ending;
   }
 
   static AttemptFailure transientFailure(FailureKind kind, String message) {
-    return new AttemptFailure(kind, message, true, false, false);
+    return new AttemptFailure(kind, message, Ending.TRANSIENT);
   }
 
-  /** The attempt waited its whole budget for an answer that did not come. */
   static AttemptFailure timedOut(FailureKind kind, String message) {
-    return new AttemptFailure(kind, message, true, true, false);
+    return new AttemptFailure(kind, message, Ending.TIMED_OUT);
   }
 
-  /** A peer that took the connection waited the attempt's whole budget without answering: it may only be slow. */
   static AttemptFailure answerTimedOut(FailureKind kind, String message) {
-    return new AttemptFailure(kind, message, true, true, true);
+    return new AttemptFailure(kind, message, Ending.SLOW_ANSWER);
   }
 
   static AttemptFailure definite(FailureKind kind, String message) {
-    return new AttemptFailure(kind, message, false, false, false);
+    return new AttemptFailure(kind, message, Ending.DEFINITE);
   }
 
+  /** True for both kinds of timeout: the attempt used its whole budget. */
   boolean timedOut() {
-    return timedOut;
+    return ending == Ending.TIMED_OUT || ending == Ending.SLOW_ANSWER;
   }
 
   boolean slowAnswer() {
-    return slowAnswer;
+    return ending == Ending.SLOW_ANSWER;
   }
 
   FailureKind kind() {
@@ -51,6 +56,6 @@ final class AttemptFailure extends Exception {
   }
 
   boolean retryable() {
-    return retryable;
+    return ending != Ending.DEFINITE;
   }
 }

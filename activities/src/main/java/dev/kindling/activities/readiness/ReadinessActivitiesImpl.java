@@ -2,6 +2,7 @@ package dev.kindling.activities.readiness;
 
 import dev.kindling.activities.diagnostics.DiagnosticsCollector;
 import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.temporal.CurrentActivity;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.Diagnostics;
@@ -11,12 +12,11 @@ import dev.kindling.workflows.host.ReadinessReport;
 import dev.kindling.workflows.host.ReadinessRequest;
 import dev.kindling.workflows.host.ReadinessStage;
 import dev.kindling.workflows.host.VmRef;
-import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
-import io.temporal.activity.ActivityInfo;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Function;
 
 /**
@@ -95,12 +95,9 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
 
   /** Both timestamps are the server's, so the hosts' clocks do not matter. */
   private static Duration usedByEarlierAttempts() {
-    try {
-      ActivityInfo info = Activity.getExecutionContext().getInfo();
-      return Duration.ofMillis(Math.max(0, info.getCurrentAttemptScheduledTimestamp() - info.getScheduledTimestamp()));
-    } catch (IllegalStateException notInAnActivity) {
-      return Duration.ZERO;
-    }
+    return CurrentActivity.context().map(ActivityExecutionContext::getInfo)
+        .map(info -> Duration.ofMillis(Math.max(0, info.getCurrentAttemptScheduledTimestamp() - info.getScheduledTimestamp())))
+        .orElse(Duration.ZERO);
   }
 
   private VmmLiveness livenessOf(String vmId) {
@@ -110,12 +107,11 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
 
   /** Heartbeats with the current stage inside an activity; a no-op elsewhere (tests, the CLI). */
   private static ProbeListener heartbeats() {
-    ActivityExecutionContext context;
-    try {
-      context = Activity.getExecutionContext();
-    } catch (IllegalStateException e) {
+    Optional<ActivityExecutionContext> current = CurrentActivity.context();
+    if (current.isEmpty()) {
       return ProbeListener.NONE;
     }
+    ActivityExecutionContext context = current.get();
     return new ProbeListener() {
       @Override
       public void stageStarted(ReadinessStage stage) {

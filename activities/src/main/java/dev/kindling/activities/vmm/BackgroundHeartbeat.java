@@ -1,9 +1,10 @@
 package dev.kindling.activities.vmm;
 
-import io.temporal.activity.Activity;
+import dev.kindling.activities.temporal.CurrentActivity;
 import io.temporal.activity.ActivityExecutionContext;
 import io.temporal.client.ActivityCompletionException;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -24,12 +25,11 @@ final class BackgroundHeartbeat implements AutoCloseable {
 
   static BackgroundHeartbeat start(String detail, Duration period) {
     BackgroundHeartbeat heartbeat = new BackgroundHeartbeat();
-    ActivityExecutionContext context;
-    try {
-      context = Activity.getExecutionContext();
-    } catch (IllegalStateException notInAnActivity) {
+    Optional<ActivityExecutionContext> current = CurrentActivity.context();
+    if (current.isEmpty()) {
       return heartbeat;
     }
+    ActivityExecutionContext context = current.get();
     Thread.ofVirtual().name("heartbeat-" + detail).start(() -> {
       try {
         do {

@@ -1,6 +1,6 @@
 package dev.kindling.activities.vmm;
 
-import io.temporal.activity.Activity;
+import dev.kindling.activities.temporal.CurrentActivity;
 
 /** Reports progress while a long VMM operation waits. */
 @FunctionalInterface
@@ -14,12 +14,6 @@ public interface Heartbeat {
    * otherwise, so the drivers stay usable outside Temporal.
    */
   static Heartbeat ofCurrentActivity() {
-    return detail -> {
-      try {
-        Activity.getExecutionContext().heartbeat(detail);
-      } catch (IllegalStateException notInAnActivity) {
-        // Called outside an activity (tests, CLI): nothing to report to.
-      }
-    };
+    return detail -> CurrentActivity.context().ifPresent(context -> context.heartbeat(detail));
   }
 }

@@ -1,5 +1,6 @@
 package dev.kindling.activities.testing;
 
+import dev.kindling.activities.exec.Commands;
 import dev.kindling.activities.host.HostPaths;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,13 +27,7 @@ public final class TemporalCli {
     if (cached.isPresent()) {
       return cached;
     }
-    String path = System.getenv().getOrDefault("PATH", "");
-    for (String dir : path.split(":")) {
-      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, "temporal"))) {
-        return Optional.of(Path.of(dir, "temporal"));
-      }
-    }
-    return Optional.empty();
+    return Commands.locate("temporal");
   }
 
   /** {@code <cache>/tools/temporal-<version>/temporal}, the path bin/setup-host builds to; empty when the version file is missing. */
