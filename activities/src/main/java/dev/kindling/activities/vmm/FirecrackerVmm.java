@@ -207,7 +207,6 @@ public final class FirecrackerVmm implements Vmm {
       if (System.nanoTime() > deadline) {
         throw new IOException("timed out after " + config.startTimeout().toMillis() + " ms waiting for the API socket " + spec.apiSocket());
       }
-      heartbeat.beat("waiting for the Firecracker API socket");
       try {
         Thread.sleep(5);
       } catch (InterruptedException e) {

@@ -271,7 +271,7 @@ public final class QemuVmm implements Vmm {
       throw new VmmException(FailureKind.VMM_FAILED_TO_START, "timed out after " + config.startTimeout().toMillis()
           + " ms waiting for QEMU " + pid + " of " + spec.vmId() + " to report " + waitingFor + serialTail(spec));
     }
-    heartbeat.beat("waiting for " + waitingFor);
+    // No heartbeat per poll: bootVm, the only caller, heartbeats in the background for its whole run.
     sleep(STATUS_POLL_MILLIS);
   }
 
