@@ -17,6 +17,7 @@ import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.BuiltImage;
 import dev.kindling.snapshot.FileTrees;
 import dev.kindling.snapshot.ImageBuilder;
+import dev.kindling.snapshot.ImageVerifier;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.BootRequest;
 import dev.kindling.workflows.host.NetworkRequest;
@@ -168,7 +169,7 @@ public final class GoldenImageBench {
 
   private static BootSample boot(HostPaths paths, QemuVmm qemu, BuiltImage image, int vcpus, Options options,
       boolean checkRotation) {
-    String vmId = "vm" + HexFormat.of().formatHex(randomBytes(5));
+    String vmId = ImageVerifier.newVmId();
     String requestId = "bench-" + vmId;
     NetworkActivitiesImpl network = new NetworkActivitiesImpl(paths);
     VmProcesses processes = new VmProcesses(paths);
