@@ -18,7 +18,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Removing build trees safely: a chroot may still have /proc or /dev mounted inside it. */
-final class FileTrees {
+public final class FileTrees {
   private static final Logger log = LoggerFactory.getLogger(FileTrees.class);
 
   private FileTrees() {}
@@ -52,7 +52,7 @@ final class FileTrees {
   }
 
   /** Deletes {@code dir} recursively without following links; refuses while anything is mounted below it. */
-  static void deleteRecursively(Path dir) {
+  public static void deleteRecursively(Path dir) {
     if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }

@@ -6,6 +6,7 @@ import dev.kindling.activities.vmm.LaunchRecord;
 import dev.kindling.activities.vmm.VmmActivitiesImpl;
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.Failures;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.BootRequest;
@@ -160,14 +161,7 @@ public final class ImageVerifier {
     }
 
     private VerifyFailure typedFailure(ApplicationFailure failure, String stage, VmNetwork net) {
-      Diagnostics diagnostics = null;
-      if (failure.getDetails() != null && failure.getDetails().getSize() > 0) {
-        try {
-          diagnostics = failure.getDetails().get(Diagnostics.class);
-        } catch (RuntimeException notDiagnostics) {
-          log.debug("failure details of {} are not diagnostics: {}", vmId, notDiagnostics.getMessage());
-        }
-      }
+      Diagnostics diagnostics = Failures.diagnostics(failure).orElse(null);
       if (diagnostics == null && !"network".equals(stage)) {
         // A boot that failed left a serial log and a namespace worth describing before teardown.
         try {

@@ -15,7 +15,9 @@ import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.activities.vmm.VmmActivitiesImpl;
 import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.BuiltImage;
+import dev.kindling.snapshot.FileTrees;
 import dev.kindling.snapshot.ImageBuilder;
+import dev.kindling.snapshot.ImageVerifier;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.BootRequest;
 import dev.kindling.workflows.host.NetworkRequest;
@@ -146,7 +148,7 @@ public final class GoldenImageBench {
         md.append("| cold (debootstrap, no cached base) | ").append(seconds(cold.duration()))
             .append(" | .deb files from the local package cache |\n");
       } finally {
-        deleteTree(cache);
+        FileTrees.deleteRecursively(cache);
       }
     }
     Path cache = Files.createTempDirectory(real.cacheDir(), ".bench-warm-");
@@ -161,13 +163,13 @@ public final class GoldenImageBench {
       md.append("| unchanged rebuild (cache hit) | ").append(String.format("%.3f", hit.duration().toNanos() / 1e9))
           .append(" | ").append(hit.cacheHit() ? "manifest read" : "unexpected miss").append(" |\n");
     } finally {
-      deleteTree(cache);
+      FileTrees.deleteRecursively(cache);
     }
   }
 
   private static BootSample boot(HostPaths paths, QemuVmm qemu, BuiltImage image, int vcpus, Options options,
       boolean checkRotation) {
-    String vmId = "vm" + HexFormat.of().formatHex(randomBytes(5));
+    String vmId = ImageVerifier.newVmId();
     String requestId = "bench-" + vmId;
     NetworkActivitiesImpl network = new NetworkActivitiesImpl(paths);
     VmProcesses processes = new VmProcesses(paths);
@@ -343,17 +345,6 @@ public final class GoldenImageBench {
       Thread.sleep(millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    }
-  }
-
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(root)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
     }
   }
 

@@ -161,7 +161,7 @@ public final class KindlingClient {
     try {
       return client.listExecutions(VM_QUERY).map(KindlingClient::summary).toList();
     } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() != Status.Code.UNIMPLEMENTED) {
+      if (!unimplemented(e)) {
         throw e;
       }
       return listOpen();
@@ -219,14 +219,8 @@ public final class KindlingClient {
       return CleanupTrigger.SCHEDULE;
     } catch (ScheduleAlreadyRunningException e) {
       return CleanupTrigger.SCHEDULE;
-    } catch (StatusRuntimeException e) {
-      if (e.getStatus().getCode() != Status.Code.UNIMPLEMENTED) {
-        throw e;
-      }
-      log.info("The server has no Schedules; running cleanup as a cron workflow");
     } catch (RuntimeException e) {
-      if (!(e.getCause() instanceof StatusRuntimeException status)
-          || status.getStatus().getCode() != Status.Code.UNIMPLEMENTED) {
+      if (!unimplemented(e)) {
         throw e;
       }
       log.info("The server has no Schedules; running cleanup as a cron workflow");
@@ -250,6 +244,12 @@ public final class KindlingClient {
     }
     long hours = Math.min(23, minutes / 60);
     return "0 */" + hours + " * * *";
+  }
+
+  /** True when the server answered UNIMPLEMENTED, directly or wrapped by the SDK. */
+  private static boolean unimplemented(RuntimeException e) {
+    Throwable status = e instanceof StatusRuntimeException ? e : e.getCause();
+    return status instanceof StatusRuntimeException s && s.getStatus().getCode() == Status.Code.UNIMPLEMENTED;
   }
 
   private BrowserVmWorkflow vm(String sessionId) {

@@ -99,6 +99,19 @@ class BrowserVmWorkflowTest {
     return kindling.workflowStub(sessionId).describe().getCloseTime().toEpochMilli();
   }
 
+  /** Like the real readiness check: probe and heartbeat until ready or cancelled (never ready here). */
+  private void readinessProbesUntilCancelled() {
+    doAnswer(
+            call -> {
+              while (true) {
+                Activity.getExecutionContext().heartbeat("probing");
+                Thread.sleep(20);
+              }
+            })
+        .when(h1.readiness())
+        .awaitReady(any());
+  }
+
   private static ApplicationFailure failureOf(WorkflowFailedException e) {
     return assertInstanceOf(ApplicationFailure.class, e.getCause());
   }
@@ -418,16 +431,7 @@ class BrowserVmWorkflowTest {
   @Test
   void releaseDuringProvisioningCompensatesAndEndsReleased() throws Exception {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
-    // Like the real readiness check: probe and heartbeat until ready or cancelled.
-    doAnswer(
-            call -> {
-              while (true) {
-                Activity.getExecutionContext().heartbeat("probing");
-                Thread.sleep(20);
-              }
-            })
-        .when(h1.readiness())
-        .awaitReady(any());
+    readinessProbesUntilCancelled();
     kindling.startVm(VmRequest.forSession("s-early-release"));
     BrowserVmWorkflow vm = vm("s-early-release");
     awaitPhase(vm, Phase.READINESS);
@@ -446,15 +450,7 @@ class BrowserVmWorkflowTest {
   @Test
   void cancellationDuringProvisioningCompensatesAndEndsCancelled() throws Exception {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
-    doAnswer(
-            call -> {
-              while (true) {
-                Activity.getExecutionContext().heartbeat("probing");
-                Thread.sleep(20);
-              }
-            })
-        .when(h1.readiness())
-        .awaitReady(any());
+    readinessProbesUntilCancelled();
     kindling.startVm(VmRequest.forSession("s-cancel-early"));
     BrowserVmWorkflow vm = vm("s-cancel-early");
     awaitPhase(vm, Phase.READINESS);
