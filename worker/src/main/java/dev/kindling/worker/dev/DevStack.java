@@ -12,8 +12,6 @@ import dev.kindling.workflows.KindlingSearchAttributes;
 import io.grpc.ManagedChannel;
 import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.common.SearchAttributeKey;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -51,7 +49,7 @@ public final class DevStack implements AutoCloseable {
 
   /**
    * Starts everything. The Temporal port comes from {@code temporal.target} (localhost:PORT); port 0
-   * picks a free one. The proxy listens on {@code proxy.port} (0 for a free one). The worker, the
+   * binds a free one. The proxy listens on {@code proxy.port} (0 for a free one). The worker, the
    * proxy and {@link #connection()} reach the server in-process; other processes use the port.
    */
   public static DevStack start(KindlingConfig requested) throws Exception {
@@ -97,16 +95,7 @@ public final class DevStack implements AutoCloseable {
       throw new dev.kindling.workflows.InvalidInputException(Setting.TEMPORAL_TARGET.key(),
           "the embedded server listens on localhost:PORT, not '" + target + "'");
     }
-    int port = Integer.parseInt(parts[1]);
-    if (port != 0) {
-      return port;
-    }
-    try (ServerSocket socket = new ServerSocket()) {
-      socket.bind(new InetSocketAddress("127.0.0.1", 0));
-      return socket.getLocalPort();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    return Integer.parseInt(parts[1]);
   }
 
   public KindlingConfig config() {
