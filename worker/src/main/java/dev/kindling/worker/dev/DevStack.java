@@ -5,7 +5,6 @@ import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.runtime.HostServices;
 import dev.kindling.worker.runtime.ProxyRuntime;
-import dev.kindling.worker.runtime.SharedActivities;
 import dev.kindling.worker.runtime.TemporalConnection;
 import dev.kindling.worker.runtime.WorkerRuntime;
 import dev.kindling.workflows.KindlingSearchAttributes;
@@ -23,8 +22,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class DevStack implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DevStack.class);
-  /** How often the cleanup reconciler runs: orphans live at most this long after a crash. */
-  public static final java.time.Duration CLEANUP_EVERY = java.time.Duration.ofMinutes(5);
 
   private final KindlingConfig config;
   private final EmbeddedTemporal temporal;
@@ -63,8 +60,8 @@ public final class DevStack implements AutoCloseable {
       temporal.registerSearchAttributes(config.temporalNamespace(), searchAttributes());
       connection = TemporalConnection.over(channel, config);
       HostServices host = HostServices.create(config);
-      worker = WorkerRuntime.start(connection.client(), host, SharedActivities.create(config, connection.client(), host));
-      new dev.kindling.workflows.client.KindlingClient(connection.client()).ensureCleanup(CLEANUP_EVERY);
+      worker = WorkerRuntime.start(connection.client(), host);
+      new dev.kindling.workflows.client.KindlingClient(connection.client()).ensureCleanup(WorkerRuntime.CLEANUP_EVERY);
       String tokenKey = ProxyRuntime.tokenKey(config);
       ProxyServer proxy = ProxyRuntime.start(config, connection.client(), tokenKey);
       return new DevStack(config, temporal, channel, connection, host, worker, proxy, tokenKey);
