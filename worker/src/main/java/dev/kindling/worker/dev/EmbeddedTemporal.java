@@ -6,6 +6,7 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -74,8 +75,9 @@ public final class EmbeddedTemporal implements Closeable {
   private static ServerBuilder<?> withServices(ServerBuilder<?> builder, TestServicesStarter services) {
     HealthStatusManager health = new HealthStatusManager();
     for (BindableService service : services.getServices()) {
-      builder.addService(service);
-      health.setStatus(service.bindService().getServiceDescriptor().getName(), ServingStatus.SERVING);
+      ServerServiceDefinition definition = service.bindService();
+      builder.addService(definition);
+      health.setStatus(definition.getServiceDescriptor().getName(), ServingStatus.SERVING);
     }
     return builder.addService(health.getHealthService());
   }
