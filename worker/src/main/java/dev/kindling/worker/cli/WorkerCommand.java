@@ -3,7 +3,6 @@ package dev.kindling.worker.cli;
 import dev.kindling.activities.network.HostPreflight;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.runtime.HostServices;
-import dev.kindling.worker.runtime.SharedActivities;
 import dev.kindling.worker.runtime.TemporalConnection;
 import dev.kindling.worker.runtime.WorkerRuntime;
 import java.util.concurrent.Callable;
@@ -20,8 +19,8 @@ final class WorkerCommand implements Callable<Integer> {
     new HostPreflight(config.paths(), "qemu-system-x86_64").require();
     HostServices host = HostServices.create(config);
     try (TemporalConnection temporal = TemporalConnection.open(config);
-        WorkerRuntime worker = WorkerRuntime.start(temporal.client(), host, SharedActivities.create(config, temporal.client(), host))) {
-      new dev.kindling.workflows.client.KindlingClient(temporal.client()).ensureCleanup(dev.kindling.worker.dev.DevStack.CLEANUP_EVERY);
+        WorkerRuntime worker = WorkerRuntime.start(temporal.client(), host)) {
+      new dev.kindling.workflows.client.KindlingClient(temporal.client()).ensureCleanup(WorkerRuntime.CLEANUP_EVERY);
       System.out.println("worker for host " + config.hostId() + " on " + config.temporalTarget() + " (" + worker.hostQueue() + ")");
       Shutdown.await();
       return 0;

@@ -5,15 +5,12 @@ import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.runtime.HostServices;
 import dev.kindling.worker.runtime.ProxyRuntime;
-import dev.kindling.worker.runtime.SharedActivities;
 import dev.kindling.worker.runtime.TemporalConnection;
 import dev.kindling.worker.runtime.WorkerRuntime;
 import dev.kindling.workflows.KindlingSearchAttributes;
 import io.grpc.ManagedChannel;
 import io.temporal.api.enums.v1.IndexedValueType;
 import io.temporal.common.SearchAttributeKey;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -25,8 +22,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class DevStack implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DevStack.class);
-  /** How often the cleanup reconciler runs: orphans live at most this long after a crash. */
-  public static final java.time.Duration CLEANUP_EVERY = java.time.Duration.ofMinutes(5);
 
   private final KindlingConfig config;
   private final EmbeddedTemporal temporal;
@@ -51,7 +46,7 @@ public final class DevStack implements AutoCloseable {
 
   /**
    * Starts everything. The Temporal port comes from {@code temporal.target} (localhost:PORT); port 0
-   * picks a free one. The proxy listens on {@code proxy.port} (0 for a free one). The worker, the
+   * binds a free one. The proxy listens on {@code proxy.port} (0 for a free one). The worker, the
    * proxy and {@link #connection()} reach the server in-process; other processes use the port.
    */
   public static DevStack start(KindlingConfig requested) throws Exception {
@@ -65,8 +60,8 @@ public final class DevStack implements AutoCloseable {
       temporal.registerSearchAttributes(config.temporalNamespace(), searchAttributes());
       connection = TemporalConnection.over(channel, config);
       HostServices host = HostServices.create(config);
-      worker = WorkerRuntime.start(connection.client(), host, SharedActivities.create(config, connection.client(), host));
-      new dev.kindling.workflows.client.KindlingClient(connection.client()).ensureCleanup(CLEANUP_EVERY);
+      worker = WorkerRuntime.start(connection.client(), host);
+      new dev.kindling.workflows.client.KindlingClient(connection.client()).ensureCleanup(WorkerRuntime.CLEANUP_EVERY);
       String tokenKey = ProxyRuntime.tokenKey(config);
       ProxyServer proxy = ProxyRuntime.start(config, connection.client(), tokenKey);
       return new DevStack(config, temporal, channel, connection, host, worker, proxy, tokenKey);
@@ -97,16 +92,7 @@ public final class DevStack implements AutoCloseable {
       throw new dev.kindling.workflows.InvalidInputException(Setting.TEMPORAL_TARGET.key(),
           "the embedded server listens on localhost:PORT, not '" + target + "'");
     }
-    int port = Integer.parseInt(parts[1]);
-    if (port != 0) {
-      return port;
-    }
-    try (ServerSocket socket = new ServerSocket()) {
-      socket.bind(new InetSocketAddress("127.0.0.1", 0));
-      return socket.getLocalPort();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
+    return Integer.parseInt(parts[1]);
   }
 
   public KindlingConfig config() {

@@ -6,6 +6,7 @@ import io.grpc.InsecureServerCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
@@ -41,17 +42,18 @@ public final class EmbeddedTemporal implements Closeable {
   private final Server tcp;
   private final Server inProcess;
   private final String inProcessName;
-  private final int port;
 
-  private EmbeddedTemporal(TestServicesStarter services, Server tcp, Server inProcess, String inProcessName, int port) {
+  private EmbeddedTemporal(TestServicesStarter services, Server tcp, Server inProcess, String inProcessName) {
     this.services = services;
     this.tcp = tcp;
     this.inProcess = inProcess;
     this.inProcessName = inProcessName;
-    this.port = port;
   }
 
-  /** Starts the server on {@code port} on the real clock: time skipping is locked, so leases last as long as they say. */
+  /**
+   * Starts the server on {@code port} (0 binds a free one) on the real clock: time skipping is
+   * locked, so leases last as long as they say.
+   */
   public static EmbeddedTemporal start(int port) {
     TestServicesStarter services = new TestServicesStarter(true, 0);
     String name = InProcessServerBuilder.generateName();
@@ -59,8 +61,8 @@ public final class EmbeddedTemporal implements Closeable {
     try {
       tcp = withServices(Grpc.newServerBuilderForPort(port, InsecureServerCredentials.create()), services).build().start();
       Server inProcess = withServices(InProcessServerBuilder.forName(name), services).build().start();
-      log.info("embedded Temporal test server listening on localhost:{}", port);
-      return new EmbeddedTemporal(services, tcp, inProcess, name, port);
+      log.info("embedded Temporal test server listening on localhost:{}", tcp.getPort());
+      return new EmbeddedTemporal(services, tcp, inProcess, name);
     } catch (IOException e) {
       if (tcp != null) {
         tcp.shutdownNow();
@@ -73,14 +75,15 @@ public final class EmbeddedTemporal implements Closeable {
   private static ServerBuilder<?> withServices(ServerBuilder<?> builder, TestServicesStarter services) {
     HealthStatusManager health = new HealthStatusManager();
     for (BindableService service : services.getServices()) {
-      builder.addService(service);
-      health.setStatus(service.bindService().getServiceDescriptor().getName(), ServingStatus.SERVING);
+      ServerServiceDefinition definition = service.bindService();
+      builder.addService(definition);
+      health.setStatus(definition.getServiceDescriptor().getName(), ServingStatus.SERVING);
     }
     return builder.addService(health.getHealthService());
   }
 
   public String target() {
-    return "localhost:" + port;
+    return "localhost:" + tcp.getPort();
   }
 
   /** A channel to this server that stays inside the process; the caller closes it. */

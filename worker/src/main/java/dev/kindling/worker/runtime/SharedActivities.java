@@ -1,7 +1,6 @@
 package dev.kindling.worker.runtime;
 
 import dev.kindling.snapshot.ImageStore;
-import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.shared.HostDirectory;
 import dev.kindling.worker.shared.LivenessActivitiesImpl;
 import dev.kindling.worker.shared.LocalHostDirectory;
@@ -10,12 +9,12 @@ import dev.kindling.worker.shared.RetirementActivitiesImpl;
 import io.temporal.client.WorkflowClient;
 import java.util.List;
 
-/** The activities of the shared queue, built from configuration. */
-public final class SharedActivities {
+/** The activities of the shared queue, built from {@code host}'s configuration. */
+final class SharedActivities {
   private SharedActivities() {}
 
-  public static List<Object> create(KindlingConfig config, WorkflowClient client, HostServices host) {
-    HostDirectory directory = new LocalHostDirectory(config.hosts(), new ImageStore(host.paths()));
+  static List<Object> create(WorkflowClient client, HostServices host) {
+    HostDirectory directory = new LocalHostDirectory(host.config().hosts(), new ImageStore(host.paths()));
     return List.of(
         new PlacementActivitiesImpl(directory),
         new LivenessActivitiesImpl(client, directory),

@@ -19,6 +19,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkerRuntime implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerRuntime.class);
+  /** How often the cleanup reconciler runs: orphans live at most this long after a crash. */
+  public static final java.time.Duration CLEANUP_EVERY = java.time.Duration.ofMinutes(5);
 
   private final WorkerFactory factory;
   private final String hostQueue;
@@ -28,12 +30,9 @@ public final class WorkerRuntime implements AutoCloseable {
     this.hostQueue = hostQueue;
   }
 
-  /**
-   * Registers and starts both workers.
-   *
-   * @param sharedActivities placement, liveness and retirement implementations for the shared queue
-   */
-  public static WorkerRuntime start(WorkflowClient client, HostServices host, List<Object> sharedActivities) {
+  /** Registers and starts both workers, with the shared queue's activities built from {@code host}'s configuration. */
+  public static WorkerRuntime start(WorkflowClient client, HostServices host) {
+    List<Object> sharedActivities = SharedActivities.create(client, host);
     WorkerFactory factory = WorkerFactory.newInstance(client, io.temporal.worker.WorkerFactoryOptions.newBuilder()
         .setWorkflowCacheSize(host.config().intValue(dev.kindling.worker.config.Setting.WORKFLOW_CACHE))
         .build());

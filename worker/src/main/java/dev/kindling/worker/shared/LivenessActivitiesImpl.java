@@ -50,11 +50,10 @@ public final class LivenessActivitiesImpl implements LivenessActivities {
   @Override
   public boolean isLive(String sessionId, String vmId) {
     String workflowId = BrowserVmWorkflow.workflowId(sessionId);
+    if (!isRunning(workflowId)) {
+      return false;
+    }
     try {
-      WorkflowExecutionStatus status = client.newUntypedWorkflowStub(workflowId).describe().getStatus();
-      if (status != WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING) {
-        return false;
-      }
       VmDescription description = client.newWorkflowStub(BrowserVmWorkflow.class, workflowId).describe();
       return description != null && vmId.equals(description.vmId());
     } catch (WorkflowNotFoundException e) {

@@ -5,7 +5,6 @@ import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;
 import dev.kindling.worker.runtime.HostServices;
-import dev.kindling.worker.runtime.SharedActivities;
 import dev.kindling.worker.runtime.TemporalConnection;
 import dev.kindling.worker.runtime.WorkerRuntime;
 import io.temporal.client.WorkflowClient;
@@ -39,7 +38,7 @@ interface BenchStack extends AutoCloseable {
     TemporalConnection connection = TemporalConnection.open(config);
     try {
       HostServices host = HostServices.create(config);
-      WorkerRuntime worker = WorkerRuntime.start(connection.client(), host, SharedActivities.create(config, connection.client(), host));
+      WorkerRuntime worker = WorkerRuntime.start(connection.client(), host);
       return new External(temporalTarget, connection, host, worker);
     } catch (Exception | Error e) {
       connection.close();

@@ -88,7 +88,8 @@ record CriticalPath(long workflowTaskMillis, long pickupMillis, Map<String, Long
     return Duration.between(from, to).toMillis();
   }
 
-  private static Instant time(HistoryEvent event) {
+  /** When the server recorded {@code event}. */
+  static Instant time(HistoryEvent event) {
     return Instant.ofEpochSecond(event.getEventTime().getSeconds(), event.getEventTime().getNanos());
   }
 }

@@ -154,11 +154,11 @@ public final class LifecycleBench {
       throw new IllegalStateException(session + " ended " + end.phase());
     }
     List<HistoryEvent> events = stack.client().fetchHistory(BrowserVmWorkflow.workflowId(session)).getEvents();
-    Instant started = time(first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED));
+    Instant started = CriticalPath.time(first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED));
     HistoryEvent readyEvent = events.stream().filter(e -> setsPhase(e, Phase.READY)).findFirst().orElseThrow();
-    Instant readyAt = time(readyEvent);
-    Instant signalled = time(first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED));
-    Instant completed = time(first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED));
+    Instant readyAt = CriticalPath.time(readyEvent);
+    Instant signalled = CriticalPath.time(first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED));
+    Instant completed = CriticalPath.time(first(events, EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED));
     Map<String, Long> stages = new java.util.LinkedHashMap<>();
     ready.timings().forEach(t -> stages.merge(t.stage(), t.millis(), Long::sum));
     return new Run(ready.vmId(), Duration.between(started, readyAt).toMillis(), driver,
@@ -177,10 +177,6 @@ public final class LifecycleBench {
 
   private static HistoryEvent first(List<HistoryEvent> events, EventType type) {
     return events.stream().filter(e -> e.getEventType() == type).findFirst().orElseThrow(() -> new IllegalStateException("no " + type));
-  }
-
-  private static Instant time(HistoryEvent event) {
-    return Instant.ofEpochSecond(event.getEventTime().getSeconds(), event.getEventTime().getNanos());
   }
 
   /** QEMU processes on this host now, ours included while one runs: other people's VMs skew timings. */

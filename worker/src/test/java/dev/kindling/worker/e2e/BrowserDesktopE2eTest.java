@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.activities.testing.RequiresHost;
 import dev.kindling.worker.dev.DevStack;
 import dev.kindling.workflows.client.KindlingClient;
@@ -49,7 +50,7 @@ class BrowserDesktopE2eTest {
     runDir = E2e.tempRunDir();
     stack = DevStack.start(E2e.config(runDir, Map.of()));
     client = new KindlingClient(stack.connection().client());
-    E2e.ensureCurrentImage(stack);
+    CurrentImage.ensure(stack);
   }
 
   @AfterAll

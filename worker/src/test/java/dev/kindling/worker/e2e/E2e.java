@@ -6,12 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.netns.NetworkNamespaces;
 import dev.kindling.worker.config.KindlingConfig;
-import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.worker.config.Setting;
-import dev.kindling.worker.dev.DevStack;
 import dev.kindling.worker.runtime.LeakCheck;
 import dev.kindling.workflows.host.GuestNetwork;
-import dev.kindling.workflows.host.ImageRef;
 import io.temporal.api.common.v1.Payload;
 import io.temporal.api.history.v1.HistoryEvent;
 import io.temporal.client.WorkflowClient;
@@ -55,20 +52,6 @@ final class E2e {
   static String session(String what) {
     return "e2e-" + what + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
-
-  /**
-   * The current image, built, canary-verified, snapshotted and promoted through the golden image
-   * workflow when this host has none yet (a cached build makes that quick).
-   */
-  static ImageRef ensureCurrentImage(DevStack stack) {
-    return ensureCurrentImage(stack.connection().client(), stack.config());
-  }
-
-  /** As {@link #ensureCurrentImage(DevStack)}, with a worker for {@code config}'s host polling elsewhere. */
-  static ImageRef ensureCurrentImage(WorkflowClient client, KindlingConfig config) {
-    return CurrentImage.ensure(client, config);
-  }
-
 
   /**
    * Releases the session and waits (bounded) until its workflow ended, so compensation or teardown

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.activities.testing.RequiresHost;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;
@@ -58,8 +59,8 @@ class SeedFailuresE2eTest {
   @BeforeAll
   static void ensureImage() throws Exception {
     Path plainRunDir = E2e.tempRunDir();
-    try (DevStack plain = DevStack.start(E2e.config(plainRunDir, Map.of()))) {
-      E2e.ensureCurrentImage(plain);
+    try {
+      CurrentImage.ensure(E2e.config(plainRunDir, Map.of()));
     } finally {
       E2e.deleteRecursively(plainRunDir);
     }
@@ -118,7 +119,7 @@ class SeedFailuresE2eTest {
     stack = DevStack.start(E2e.config(runDir, Map.of(
         Setting.KERNEL_ARGS, kernelArgs,
         Setting.READINESS_TIMEOUT_SECONDS, readinessSeconds)));
-    E2e.ensureCurrentImage(stack);
+    CurrentImage.ensure(stack);
   }
 
   /** Cold-boots a VM for {@code session} (kernel arguments only reach a booting kernel) and waits for it to fail. */

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.activities.host.VmSecrets;
 import dev.kindling.activities.netns.NetworkNamespaces;
 import dev.kindling.activities.testing.RequiresHost;
@@ -57,7 +58,7 @@ class VmLifecycleE2eTest {
     runDir = E2e.tempRunDir();
     stack = DevStack.start(E2e.config(runDir, Map.of()));
     client = new KindlingClient(stack.connection().client());
-    image = E2e.ensureCurrentImage(stack);
+    image = CurrentImage.ensure(stack);
   }
 
   @AfterAll

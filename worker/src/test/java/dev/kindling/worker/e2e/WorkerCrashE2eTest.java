@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.activities.testing.RealTemporal;
 import dev.kindling.activities.testing.RequiresHost;
 import dev.kindling.worker.cli.KindlingCli;
@@ -94,7 +95,7 @@ class WorkerCrashE2eTest {
   @Test
   void killedWorkerDuringBootIsReplacedAndTheWorkflowCompletesOrCompensatesWithoutLeaks() throws Exception {
     startWorker("first");
-    E2e.ensureCurrentImage(connection.client(), config);
+    CurrentImage.ensure(connection.client(), config);
     session = E2e.session("crash");
     client.startVm(new VmRequest(session, null, BootMode.COLD, 600, 0, 0, 0));
     VmDescription booting = awaitPhase(session, BOOTING, Duration.ofMinutes(2));

@@ -16,6 +16,7 @@ import dev.kindling.activities.testing.RequiresHost;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.worker.dev.DevStack;
 import dev.kindling.worker.runtime.LeakCheck;
+import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.worker.runtime.ProxiedDesktop;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.BootMode;
@@ -67,7 +68,7 @@ class ConcurrentRestoreVmTest {
   static void startStack() throws Exception {
     stack = DevStack.start(SnapshotFixture.config(runDir));
     client = new KindlingClient(stack.connection().client());
-    image = SnapshotFixture.currentWithSnapshot(stack);
+    image = CurrentImage.ensure(stack);
   }
 
   @AfterAll

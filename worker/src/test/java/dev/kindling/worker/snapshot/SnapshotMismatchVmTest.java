@@ -22,6 +22,7 @@ import dev.kindling.snapshot.ImageStore;
 import dev.kindling.snapshot.SnapshotInfo;
 import dev.kindling.snapshot.SnapshotMismatchException;
 import dev.kindling.worker.runtime.LeakCheck;
+import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.BootRequest;
@@ -66,7 +67,7 @@ class SnapshotMismatchVmTest {
 
   @BeforeAll
   static void linkImages() throws Exception {
-    ImageRef current = SnapshotFixture.currentWithSnapshot(scratch.resolve("fixture-run"));
+    ImageRef current = CurrentImage.ensure(SnapshotFixture.config(scratch.resolve("fixture-run")));
     HostPaths real = HostPaths.fromEnvironment();
     imageId = current.imageId();
     snapshotId = current.snapshotId();

@@ -8,6 +8,7 @@ import dev.kindling.snapshot.SnapshotMismatchException;
 import dev.kindling.snapshot.UnknownImageException;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
+import dev.kindling.worker.dev.DevStack;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.host.ImageRef;
 import dev.kindling.workflows.image.GoldenImageWorkflow;
@@ -68,5 +69,21 @@ public final class CurrentImage {
       throw new IllegalStateException("the golden image workflow promoted " + image.imageId() + " without a snapshot");
     }
     return image;
+  }
+
+  /** {@link #ensure(WorkflowClient, KindlingConfig)} with {@code stack}'s client and worker. */
+  public static ImageRef ensure(DevStack stack) {
+    return ensure(stack.connection().client(), stack.config());
+  }
+
+  /** {@link #usable}, or built through an embedded stack on {@code config} that starts only when it must build. */
+  public static ImageRef ensure(KindlingConfig config) throws Exception {
+    Optional<ImageRef> current = usable(config.paths());
+    if (current.isPresent()) {
+      return current.get();
+    }
+    try (DevStack stack = DevStack.start(config)) {
+      return ensure(stack);
+    }
   }
 }
