@@ -193,6 +193,7 @@ public final class ReadinessProbe {
             if (e.getCause() instanceof AttemptFailure failure) {
               throw fail(failure.kind(), stage, failure.getMessage());
             }
+            log.warn("{}: unexpected error in {}", target.vmId(), stage.label(), e.getCause());
             throw fail(READINESS_TIMEOUT, stage, "unexpected error in " + stage.label() + ": " + e.getCause());
           } catch (InterruptedException e) {
             task.cancel(true);
@@ -232,8 +233,13 @@ public final class ReadinessProbe {
 
     /** E.g. a fresh WebSocket upgrade that failed after an earlier attempt reached the RFB handshake. */
     private static boolean reachesLessFar(AttemptFailure failure, AttemptFailure earlier) {
-      int reach = REACH.indexOf(failure.kind());
-      return reach >= 0 && reach < REACH.indexOf(earlier.kind());
+      int reach = reach(failure);
+      return reach >= 0 && reach < reach(earlier);
+    }
+
+    /** An attempt that proved nothing has no kind, and no place on the way to a desktop. */
+    private static int reach(AttemptFailure failure) {
+      return failure.kind() == null ? -1 : REACH.indexOf(failure.kind());
     }
 
     private ReadinessFailure deadlineFailure(ReadinessStage stage) {

@@ -131,9 +131,18 @@ final class GuestFixture implements AutoCloseable {
 
   /** Accepts TCP on 6080 and never says a word: a port that is open but is not websockify. */
   void startSilentListener() throws IOException {
+    startSilentListener(new InetSocketAddress("0.0.0.0", GuestNetwork.WEBSOCKIFY_PORT));
+  }
+
+  /** Accepts TCP on the agent's port and never answers: a guest agent that hangs. */
+  void startSilentAgent() throws IOException {
+    startSilentListener(new InetSocketAddress(GuestNetwork.GUEST_ADDRESS, GuestNetwork.AGENT_PORT));
+  }
+
+  private void startSilentListener(InetSocketAddress address) throws IOException {
     ServerSocketChannel server = NetworkNamespaces.inside(name(), () -> {
       ServerSocketChannel s = ServerSocketChannel.open();
-      s.bind(new InetSocketAddress("0.0.0.0", GuestNetwork.WEBSOCKIFY_PORT));
+      s.bind(address);
       return s;
     });
     Deque<SocketChannel> accepted = new ArrayDeque<>();

@@ -141,6 +141,19 @@ class ReadinessProbeTest {
   }
 
   @Test
+  void anAgentThatNeverAnswersFailsAgentHealthWithItsLastCause() throws Exception {
+    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+      guest.startSilentAgent();
+
+      ReadinessFailure failure = assertThrows(ReadinessFailure.class,
+          () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(2)));
+
+      assertEquals(ReadinessStage.AGENT_HEALTH, failure.stage(), failure.getMessage());
+      assertTrue(failure.getMessage().contains("in time"), failure.getMessage());
+    }
+  }
+
+  @Test
   void aListenerThatNeverUpgradesFailsTheWebSocketUpgrade() throws Exception {
     try (GuestFixture guest = GuestFixture.withGuestAddress()) {
       guest.startAgent();
