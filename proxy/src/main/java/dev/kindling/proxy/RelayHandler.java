@@ -86,6 +86,10 @@ final class RelayHandler extends Handler.Abstract {
       HttpReplies.outcome(response, callback, CloseOutcome.NOT_A_WEBSOCKET, CloseOutcome.NOT_A_WEBSOCKET.reason());
       return true;
     }
+    if (SpareDescriptorConnector.acceptedOnSpare(request)) {
+      reject(request, response, callback, path.sessionId(), CloseOutcome.PROXY_FULL, "out of file descriptors", null);
+      return true;
+    }
     Optional<CloseOutcome> refusal = admission(path, request);
     if (refusal.isPresent()) {
       reject(request, response, callback, path.sessionId(), refusal.get(), null, null);

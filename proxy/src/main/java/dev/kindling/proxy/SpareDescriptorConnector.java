@@ -1,9 +1,18 @@
 package dev.kindling.proxy;
 
 import java.io.IOException;
+import java.net.Socket;
 import java.nio.channels.FileChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.io.ManagedSelector;
+import org.eclipse.jetty.io.SocketChannelEndPoint;
+import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
@@ -16,11 +25,12 @@ import org.slf4j.LoggerFactory;
  * <p>When the process is out of descriptors, accept() fails with EMFILE and leaves the browser's
  * connection in the listen queue. Jetty's own connector then logs, sleeps a second and tries
  * again, and the browser hears nothing until some descriptor is freed. This one closes its spare
- * descriptor instead and accepts the browser in its place; the upstream connect for that browser
- * then fails the same way, which the close table answers with {@link CloseOutcome#PROXY_FULL},
- * and closing the browser's socket frees a descriptor for the next one in the queue. The spare is
- * taken back as soon as a descriptor is free again. Normally the connection limit
- * ({@link ProxyConfig#maxConnections()}) refuses first and this never happens.
+ * descriptor instead and accepts the browser in its place. Unless the spare can be taken again at
+ * once, that browser is refused with {@link CloseOutcome#PROXY_FULL} ({@link #acceptedOnSpare})
+ * even if its upstream connect could succeed: relayed, it would keep the spare's descriptor for as
+ * long as it lasts, and the next browser past the limit would hang. Closing its socket gives the
+ * descriptor back, and the spare is taken again before the next accept. Normally the connection
+ * limit ({@link ProxyConfig#maxConnections()}) refuses first and this never happens.
  */
 final class SpareDescriptorConnector extends ServerConnector {
   private static final Logger LOG = LoggerFactory.getLogger(SpareDescriptorConnector.class);
@@ -29,12 +39,19 @@ final class SpareDescriptorConnector extends ServerConnector {
   private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
   private final Object lock = new Object();
+  private final Set<SocketChannel> onSpare = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
   private FileChannel spare;
+  private boolean acceptingOnSpare;
   private long lastWarning = System.nanoTime() - WARN_EVERY_NANOS;
 
   SpareDescriptorConnector(Server server) {
     // One acceptor thread: the spare is used where accept() is called, never by the selectors.
     super(server, 1, -1);
+  }
+
+  /** Whether {@code request} came on a connection accepted with the spare descriptor. */
+  static boolean acceptedOnSpare(Request request) {
+    return request.getConnectionMetaData().getConnection().getEndPoint() instanceof SpareEndPoint;
   }
 
   @Override
@@ -57,15 +74,9 @@ final class SpareDescriptorConnector extends ServerConnector {
     }
   }
 
-  /** Whether a spare descriptor is held now (tests). */
-  boolean holdsSpare() {
-    synchronized (lock) {
-      return spare != null;
-    }
-  }
-
   @Override
   public void accept(int acceptorID) throws IOException {
+    takeSpare();
     try {
       super.accept(acceptorID);
     } catch (IOException e) {
@@ -74,10 +85,33 @@ final class SpareDescriptorConnector extends ServerConnector {
       }
       warn("out of file descriptors: accepting a browser with the spare descriptor to tell it the proxy is full");
       // The connection is still queued: this accept takes the descriptor the spare held.
-      super.accept(acceptorID);
-    } finally {
-      takeSpare();
+      acceptingOnSpare = true;
+      try {
+        super.accept(acceptorID);
+      } finally {
+        acceptingOnSpare = false;
+      }
     }
+  }
+
+  @Override
+  protected void configure(Socket socket) {
+    super.configure(socket);
+    // A descriptor freed while this accept waited for the browser lets the spare be taken again,
+    // and then the browser may be relayed like any other.
+    if (acceptingOnSpare && !takeSpare()) {
+      onSpare.add(socket.getChannel());
+    }
+  }
+
+  @Override
+  protected SocketChannelEndPoint newEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key) throws IOException {
+    if (!onSpare.remove(channel)) {
+      return super.newEndPoint(channel, selector, key);
+    }
+    SocketChannelEndPoint endPoint = new SpareEndPoint(channel, selector, key, this);
+    endPoint.setIdleTimeout(getIdleTimeout());
+    return endPoint;
   }
 
   @Override
@@ -107,17 +141,18 @@ final class SpareDescriptorConnector extends ServerConnector {
     }
   }
 
-  private void takeSpare() {
+  /** Takes the spare unless it is held already; whether it is held now. */
+  private boolean takeSpare() {
     synchronized (lock) {
       // An accept that ends while the connector stops must not take back what doStop closed.
-      if (spare != null || isStopping() || isStopped()) {
-        return;
+      if (spare == null && !isStopping() && !isStopped()) {
+        try {
+          spare = FileChannel.open(SPARE);
+        } catch (IOException e) {
+          // Still out of descriptors; the next accept tries again.
+        }
       }
-      try {
-        spare = FileChannel.open(SPARE);
-      } catch (IOException e) {
-        // Still out of descriptors; the next accept tries again.
-      }
+      return spare != null;
     }
   }
 
@@ -130,5 +165,12 @@ final class SpareDescriptorConnector extends ServerConnector {
       lastWarning = now;
     }
     LOG.warn("{} (raise the open-file limit, lower proxy.maxConnections, or run more proxy processes)", message);
+  }
+
+  /** The socket of a browser accepted with the spare descriptor. */
+  private static final class SpareEndPoint extends SocketChannelEndPoint {
+    SpareEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key, ServerConnector connector) {
+      super(channel, selector, key, connector.getScheduler());
+    }
   }
 }

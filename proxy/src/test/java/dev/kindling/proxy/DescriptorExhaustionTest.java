@@ -12,7 +12,9 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.websocket.api.Callback;
@@ -47,18 +49,30 @@ class DescriptorExhaustionTest {
       child.await("EXHAUSTED");
       List<TestClient.Connection> relayed = new ArrayList<>();
       for (int i = 0; i < 2; i++) {
-        TestClient.Connection c = client.connect(uri(port, "held-" + i));
+        TestClient.Connection c = connect(client, uri(port, "held-" + i), child);
         c.sendText("hello " + i);
         assertEquals("hello " + i, c.next(), child.output());
         relayed.add(c);
       }
-      // The next browser finds accept() failing (the spare descriptor lets it in); the ones after
-      // it get the descriptor each refused browser frees; the upstream connect fails for all.
-      for (int i = 0; i < 3; i++) {
-        TestClient.Closed closed = client.connect(uri(port, "over-" + i)).awaitClose();
-        assertEquals(CloseOutcome.PROXY_FULL.closeCode(), closed.code(), "browser " + i + ": " + closed + "\n" + child.output());
-        assertTrue(closed.reason().startsWith(CloseOutcome.PROXY_FULL.reason()), closed.reason());
+      // Take whatever the process freed meanwhile (a socket of the warm-up finishing its close), so
+      // the next browser finds accept() failing and the spare descriptor lets it in; each refused
+      // browser then frees the descriptor the next one is accepted with. A descriptor the process
+      // frees later still lets a browser through: that one must be relayed, never left hanging.
+      child.send("exhaust 0");
+      child.await("EXHAUSTED");
+      int refused = 0;
+      for (int i = 0; i < 10 && refused < 3; i++) {
+        TestClient.Connection c = connect(client, uri(port, "over-" + i), child);
+        Optional<TestClient.Closed> closed = relayedOrClosed(c, "over " + i, child);
+        if (closed.isEmpty()) {
+          relayed.add(c);
+          continue;
+        }
+        assertEquals(CloseOutcome.PROXY_FULL.closeCode(), closed.get().code(), "browser " + i + ": " + closed.get() + "\n" + child.output());
+        assertTrue(closed.get().reason().startsWith(CloseOutcome.PROXY_FULL.reason()), closed.get().reason());
+        refused++;
       }
+      assertEquals(3, refused, "browsers refused out of ten\n" + child.output());
 
       // Closing the relayed connections frees their sockets, and the proxy relays again.
       for (TestClient.Connection c : relayed) {
@@ -67,12 +81,12 @@ class DescriptorExhaustionTest {
       }
       TestClient.Connection again = null;
       for (int attempt = 0; attempt < 50 && again == null; attempt++) {
-        TestClient.Connection c = client.connect(uri(port, "again-" + attempt));
-        if (echoes(c, "back")) {
+        TestClient.Connection c = connect(client, uri(port, "again-" + attempt), child);
+        Optional<TestClient.Closed> closed = relayedOrClosed(c, "back", child);
+        if (closed.isEmpty()) {
           again = c;
         } else {
-          TestClient.Closed closed = c.awaitClose();
-          assertEquals(CloseOutcome.PROXY_FULL.closeCode(), closed.code(), "after the close: " + closed + "\n" + child.output());
+          assertEquals(CloseOutcome.PROXY_FULL.closeCode(), closed.get().code(), "after the close: " + closed.get() + "\n" + child.output());
         }
       }
       assertTrue(again != null, "the proxy never relayed again after connections closed\n" + child.output());
@@ -80,14 +94,36 @@ class DescriptorExhaustionTest {
     }
   }
 
-  /** Whether {@code text} comes back; false when the proxy closed the connection instead. */
-  private static boolean echoes(TestClient.Connection connection, String text) throws Exception {
+  /** Connects, or fails with what the proxy printed: an upgrade never answered is a hang too. */
+  private static TestClient.Connection connect(TestClient client, URI uri, Child child) throws Exception {
+    try {
+      return client.connect(uri);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("the proxy did not answer the upgrade of " + uri.getPath() + " within 15 s\n" + child.output(), e);
+    }
+  }
+
+  /**
+   * Empty when {@code text} comes back through the relay, else the close the proxy sent instead;
+   * a connection that does neither is the hang this test exists to rule out.
+   */
+  private static Optional<TestClient.Closed> relayedOrClosed(TestClient.Connection connection, String text, Child child) throws Exception {
     try {
       connection.sendText(text);
-    } catch (java.util.concurrent.ExecutionException e) {
-      return false;
+    } catch (ExecutionException e) {
+      // Closed before the text went out: the close says why.
     }
-    return text.equals(connection.received.poll(15, TimeUnit.SECONDS));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (System.nanoTime() < deadline) {
+      Object received = connection.received.poll(50, TimeUnit.MILLISECONDS);
+      if (text.equals(received)) {
+        return Optional.empty();
+      }
+      if (received == null && connection.closed.isDone()) {
+        return Optional.of(connection.closed.get());
+      }
+    }
+    throw new AssertionError("a browser was neither relayed nor told why within 15 s\n" + child.output());
   }
 
   private static URI uri(int port, String sessionId) {

@@ -15,7 +15,7 @@ import java.util.Optional;
  * The child process of {@link DescriptorExhaustionTest}: a proxy relaying to a loopback echo
  * (arguments: echo port, a closed port, maxConnections), and
  * on command ("exhaust N") it opens /dev/null until the process is out of file descriptors, then
- * closes N of them. It prints "PORT p" when listening and "EXHAUSTED n" with the number it opened.
+ * closes N of them; each such command first closes what earlier ones opened. It prints "PORT p" when listening and "EXHAUSTED n" with the number it opened.
  * Its own process, so the test JVM never runs out of descriptors.
  */
 public final class DescriptorHog {
@@ -78,6 +78,8 @@ public final class DescriptorHog {
           int leaveFree = Integer.parseInt(line.substring("exhaust ".length()));
           // Classes load from directories here (an open file each): load this one while that is possible.
           DescriptorExhaustion.causedBy(new IOException());
+          // Each command starts again from what the proxy holds now.
+          closeAll(hogged);
           awaitSteadyDescriptors();
           // Another thread may hold a descriptor for a moment while this one fills the table: fill
           // again until a pass after a pause finds nothing left.
@@ -91,9 +93,13 @@ public final class DescriptorHog {
         }
       }
     } finally {
-      for (FileChannel channel : hogged) {
-        channel.close();
-      }
+      closeAll(hogged);
+    }
+  }
+
+  private static void closeAll(Deque<FileChannel> hogged) throws IOException {
+    while (!hogged.isEmpty()) {
+      hogged.pop().close();
     }
   }
 }
