@@ -13,12 +13,14 @@ import org.eclipse.jetty.io.Transport;
  */
 final class FixedAddressTransport extends Transport.TCPIP {
   /** Fails every connection: what the upstream client uses for a request no route named. */
-  static final FixedAddressTransport REFUSING = new FixedAddressTransport(null);
+  static final FixedAddressTransport REFUSING = new FixedAddressTransport(null, null);
 
   private final InetSocketAddress address;
+  private final SpareDescriptor spare;
 
-  FixedAddressTransport(InetSocketAddress address) {
+  FixedAddressTransport(InetSocketAddress address, SpareDescriptor spare) {
     this.address = address;
+    this.spare = spare;
   }
 
   @Override
@@ -36,7 +38,7 @@ final class FixedAddressTransport extends Transport.TCPIP {
     if (address == null) {
       throw new IOException("refusing to connect: no route named this upstream connection");
     }
-    return super.newSelectableChannel();
+    return spare.open(super::newSelectableChannel);
   }
 
   @Override

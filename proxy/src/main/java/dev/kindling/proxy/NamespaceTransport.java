@@ -17,10 +17,12 @@ import org.eclipse.jetty.io.Transport;
 final class NamespaceTransport extends Transport.TCPIP {
   private final String namespace;
   private final InetSocketAddress address;
+  private final SpareDescriptor spare;
 
-  NamespaceTransport(String namespace, InetSocketAddress address) {
+  NamespaceTransport(String namespace, InetSocketAddress address, SpareDescriptor spare) {
     this.namespace = Objects.requireNonNull(namespace);
     this.address = Objects.requireNonNull(address);
+    this.spare = spare;
   }
 
   @Override
@@ -35,7 +37,7 @@ final class NamespaceTransport extends Transport.TCPIP {
 
   @Override
   public SelectableChannel newSelectableChannel() throws IOException {
-    return NetworkNamespaces.openChannel(namespace);
+    return spare.open(() -> NetworkNamespaces.openChannel(namespace));
   }
 
   // Jetty keys connection pools by transport, so two routes to the same namespace and address

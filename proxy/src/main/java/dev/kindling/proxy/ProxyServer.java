@@ -19,7 +19,6 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.eclipse.jetty.util.thread.Scheduler;
 import org.eclipse.jetty.io.ByteBufferPool;
-import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,23 +63,20 @@ public final class ProxyServer implements AutoCloseable {
     ByteBufferPool buffers = RelayBuffers.pool();
     server = new Server(threads, scheduler, buffers);
     server.setStopTimeout(2000);
-    connector = new SpareDescriptorConnector(server);
+    SpareDescriptor spare = new SpareDescriptor();
+    connector = new SpareDescriptorConnector(server, spare);
     connector.setHost(config.bindHost());
     connector.setPort(config.port());
     connector.setReusePort(config.reusePort());
     server.addConnector(connector);
 
     ContextHandler root = new ContextHandler("/");
-    // Jetty's WebSocket container only answers upgrades the proxy refuses with a close frame
-    // (ClosingEndpoint); relayed connections bypass it (BrowserHandshake, RelaySide).
-    ServerWebSocketContainer container = ServerWebSocketContainer.ensure(server, root);
-    container.setIdleTimeout(UpstreamConnector.jettyIdleTimeout(config));
 
     // The server starts its beans before its connectors, so the upstream client is ready before
     // the first browser can arrive, and it stops after the connectors have closed.
-    upstreams = new UpstreamConnector(config, threads, scheduler, buffers);
+    upstreams = new UpstreamConnector(config, threads, scheduler, buffers, spare);
     server.addBean(upstreams.lifeCycle());
-    relayHandler = new RelayHandler(config, tokens, resolver, upstreams, container, metrics, ticker, workers, relays);
+    relayHandler = new RelayHandler(config, tokens, resolver, upstreams, metrics, ticker, workers, relays);
     metrics.maxConnections(relayHandler.limiter().perProcess());
     root.setHandler(new Handler.Sequence(
         relayHandler,

@@ -58,6 +58,19 @@ final class Relay {
     this.onEnd = onEnd;
   }
 
+  /**
+   * A relay that has ended before it began, for a browser refused with {@code code} and {@code reason}
+   * (counted and logged by whoever refused it): its browser side only sends that close frame and
+   * waits for the browser's.
+   */
+  static Relay refused(String sessionId, ProxyConfig config, ProxyMetrics metrics, ScheduledExecutorService ticker, int code, String reason) {
+    Relay relay = new Relay(sessionId, "refused", config, metrics, ticker, () -> {});
+    relay.endCode = code;
+    relay.endReason = reason;
+    relay.ended.set(true);
+    return relay;
+  }
+
   /** The VM's side of the relay, for the connection to the VM once its handshake has completed. */
   Connection upstreamConnection(EndPoint endPoint, Executor executor, ByteBufferPool buffers) {
     return side(endPoint, executor, buffers, false);

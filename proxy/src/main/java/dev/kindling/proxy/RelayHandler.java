@@ -17,9 +17,6 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.websocket.server.ServerUpgradeRequest;
-import org.eclipse.jetty.websocket.server.ServerUpgradeResponse;
-import org.eclipse.jetty.websocket.server.ServerWebSocketContainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +37,6 @@ final class RelayHandler extends Handler.Abstract {
   private final SessionTokens tokens;
   private final RouteResolver resolver;
   private final UpstreamConnector connector;
-  private final ServerWebSocketContainer container;
   private final ProxyMetrics metrics;
   private final SessionLimiter limiter;
   private final OriginPolicy origins;
@@ -51,14 +47,13 @@ final class RelayHandler extends Handler.Abstract {
   private volatile boolean shuttingDown;
 
   RelayHandler(
-      ProxyConfig config, SessionTokens tokens, RouteResolver resolver, UpstreamConnector connector, ServerWebSocketContainer container,
+      ProxyConfig config, SessionTokens tokens, RouteResolver resolver, UpstreamConnector connector,
       ProxyMetrics metrics, ScheduledExecutorService ticker, ExecutorService workers, Set<Relay> relays) {
     super(InvocationType.NON_BLOCKING);
     this.config = config;
     this.tokens = tokens;
     this.resolver = resolver;
     this.connector = connector;
-    this.container = container;
     this.metrics = metrics;
     this.limiter = new SessionLimiter(config.sessionConnectionLimit(), ConnectionCapacity.resolve(config.maxConnections()));
     this.origins = new OriginPolicy(config.allowedOrigins());
@@ -168,16 +163,16 @@ final class RelayHandler extends Handler.Abstract {
       CloseOutcome outcome = e instanceof TimeoutException ? CloseOutcome.VM_UNREACHABLE : UpstreamConnector.classify(e);
       resolver.invalidate(sessionId);
       relay.end(outcome, UpstreamConnector.describe(e), outcome.blame() == CloseOutcome.Blame.PROXY ? e : null);
-      acceptAndClose(request, response, callback, relay.endCode(), relay.endReason());
+      acceptAndClose(request, response, callback, relay);
       return;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       relay.end(CloseOutcome.PROXY_SHUTTING_DOWN, null, null);
-      acceptAndClose(request, response, callback, relay.endCode(), relay.endReason());
+      acceptAndClose(request, response, callback, relay);
       return;
     }
     if (relay.isEnded()) {
-      acceptAndClose(request, response, callback, relay.endCode(), relay.endReason());
+      acceptAndClose(request, response, callback, relay);
       return;
     }
     if (!BrowserHandshake.acceptable(request)) {
@@ -198,7 +193,7 @@ final class RelayHandler extends Handler.Abstract {
   private void reject(Request request, Response response, Callback callback, String sessionId, CloseOutcome outcome, String detail, Throwable cause) {
     String reason = outcome.reasonWith(detail);
     count(outcome, sessionId, reason, cause);
-    acceptAndClose(request, response, callback, outcome.closeCode(), reason);
+    acceptAndClose(request, response, callback, Relay.refused(sessionId, config, metrics, ticker, outcome.closeCode(), reason));
   }
 
   private void count(CloseOutcome outcome, String sessionId, String reason, Throwable cause) {
@@ -211,28 +206,18 @@ final class RelayHandler extends Handler.Abstract {
     }
   }
 
-  private void acceptAndClose(Request request, Response response, Callback callback, int code, String reason) {
-    if (!upgrade(request, response, callback, new ClosingEndpoint(code, reason))) {
-      CloseOutcome fallback = java.util.Arrays.stream(CloseOutcome.values()).filter(o -> o.closeCode() == code).findFirst().orElse(CloseOutcome.INTERNAL_ERROR);
-      HttpReplies.outcome(response, callback, fallback, reason);
+  /**
+   * Accepts the upgrade only to send {@code ended}'s close code and reason, then closes. A request
+   * that is no acceptable upgrade gets the HTTP status of the outcome with that code instead.
+   */
+  private void acceptAndClose(Request request, Response response, Callback callback, Relay ended) {
+    if (BrowserHandshake.acceptable(request)) {
+      BrowserHandshake.accept(request, response, callback, ended::browserConnection);
+      return;
     }
-  }
-
-  private boolean upgrade(Request request, Response response, Callback callback, Object endpoint) {
-    try {
-      return container.upgrade(
-          (ServerUpgradeRequest rq, ServerUpgradeResponse rs, Callback cb) -> {
-            // Echo the subprotocol only when the browser offered it.
-            if (rq.hasSubProtocol(UpstreamConnector.BINARY)) {
-              rs.setAcceptedSubProtocol(UpstreamConnector.BINARY);
-            }
-            return endpoint;
-          },
-          request, response, callback);
-    } catch (RuntimeException e) {
-      LOG.error("upgrade of {} failed", Request.getPathInContext(request), e);
-      return false;
-    }
+    int code = ended.endCode();
+    CloseOutcome fallback = java.util.Arrays.stream(CloseOutcome.values()).filter(o -> o.closeCode() == code).findFirst().orElse(CloseOutcome.INTERNAL_ERROR);
+    HttpReplies.outcome(response, callback, fallback, ended.endReason());
   }
 
   private static boolean isUpgrade(Request request) {

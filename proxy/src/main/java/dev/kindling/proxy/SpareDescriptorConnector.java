@@ -2,10 +2,8 @@ package dev.kindling.proxy;
 
 import java.io.IOException;
 import java.net.Socket;
-import java.nio.channels.FileChannel;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Path;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Set;
@@ -19,34 +17,33 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A server connector that keeps one file descriptor in reserve for telling a browser that the
- * proxy is full.
+ * A server connector that uses the {@link SpareDescriptor} to tell a browser that the proxy is
+ * full when the process is out of file descriptors.
  *
- * <p>When the process is out of descriptors, accept() fails with EMFILE and leaves the browser's
- * connection in the listen queue. Jetty's own connector then logs, sleeps a second and tries
- * again, and the browser hears nothing until some descriptor is freed. This one closes its spare
- * descriptor instead and accepts the browser in its place. Unless the spare can be taken again at
- * once, that browser is refused with {@link CloseOutcome#PROXY_FULL} ({@link #acceptedOnSpare})
- * even if its upstream connect could succeed: relayed, it would keep the spare's descriptor for as
- * long as it lasts, and the next browser past the limit would hang. Closing its socket gives the
- * descriptor back, and the spare is taken again before the next accept. Normally the connection
- * limit ({@link ProxyConfig#maxConnections()}) refuses first and this never happens.
+ * <p>Then accept() fails with EMFILE and leaves the browser's connection in the listen queue.
+ * Jetty's own connector logs, sleeps a second and tries again, and the browser hears nothing until
+ * some descriptor is freed. This one gives up the spare instead and accepts the browser in its
+ * place. Unless the spare can be taken again at once, that browser is refused with
+ * {@link CloseOutcome#PROXY_FULL} ({@link #acceptedOnSpare}) even if its upstream connect could
+ * succeed: relayed, it would keep the spare's descriptor for as long as it lasts. Closing its
+ * socket gives the descriptor back, and the spare is taken again before the next accept. Normally
+ * the connection limit ({@link ProxyConfig#maxConnections()}) refuses first and this never happens.
  */
 final class SpareDescriptorConnector extends ServerConnector {
   private static final Logger LOG = LoggerFactory.getLogger(SpareDescriptorConnector.class);
-  private static final Path SPARE = Path.of("/dev/null");
   private static final long RETRY_MILLIS = 20;
   private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
-  private final Object lock = new Object();
+  private final Object warnings = new Object();
+  private final SpareDescriptor spare;
   private final Set<SocketChannel> onSpare = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
-  private FileChannel spare;
   private boolean acceptingOnSpare;
   private long lastWarning = System.nanoTime() - WARN_EVERY_NANOS;
 
-  SpareDescriptorConnector(Server server) {
+  SpareDescriptorConnector(Server server, SpareDescriptor spare) {
     // One acceptor thread: the spare is used where accept() is called, never by the selectors.
     super(server, 1, -1);
+    this.spare = spare;
   }
 
   /** Whether {@code request} came on a connection accepted with the spare descriptor. */
@@ -56,7 +53,7 @@ final class SpareDescriptorConnector extends ServerConnector {
 
   @Override
   protected void doStart() throws Exception {
-    takeSpare();
+    spare.take();
     super.doStart();
   }
 
@@ -65,26 +62,21 @@ final class SpareDescriptorConnector extends ServerConnector {
     try {
       super.doStop();
     } finally {
-      synchronized (lock) {
-        if (spare != null) {
-          spare.close();
-          spare = null;
-        }
-      }
+      spare.close();
     }
   }
 
   @Override
   public void accept(int acceptorID) throws IOException {
-    takeSpare();
+    spare.take();
     try {
       super.accept(acceptorID);
     } catch (IOException e) {
-      if (!DescriptorExhaustion.causedBy(e) || !giveUpSpare()) {
+      if (!DescriptorExhaustion.causedBy(e) || !spare.release()) {
         throw e;
       }
-      warn("out of file descriptors: accepting a browser with the spare descriptor to tell it the proxy is full");
-      // The connection is still queued: this accept takes the descriptor the spare held.
+      // accept() holds the freed descriptor while it waits for a browser. Sockets to VMs are not
+      // opened meanwhile (SpareDescriptor), and nothing here may open a file in between.
       acceptingOnSpare = true;
       try {
         super.accept(acceptorID);
@@ -99,8 +91,9 @@ final class SpareDescriptorConnector extends ServerConnector {
     super.configure(socket);
     // A descriptor freed while this accept waited for the browser lets the spare be taken again,
     // and then the browser may be relayed like any other.
-    if (acceptingOnSpare && !takeSpare()) {
+    if (acceptingOnSpare && !spare.take()) {
       onSpare.add(socket.getChannel());
+      warn("out of file descriptors: accepted a browser with the spare descriptor to tell it the proxy is full");
     }
   }
 
@@ -130,34 +123,8 @@ final class SpareDescriptorConnector extends ServerConnector {
     }
   }
 
-  private boolean giveUpSpare() throws IOException {
-    synchronized (lock) {
-      if (spare == null) {
-        return false;
-      }
-      spare.close();
-      spare = null;
-      return true;
-    }
-  }
-
-  /** Takes the spare unless it is held already; whether it is held now. */
-  private boolean takeSpare() {
-    synchronized (lock) {
-      // An accept that ends while the connector stops must not take back what doStop closed.
-      if (spare == null && !isStopping() && !isStopped()) {
-        try {
-          spare = FileChannel.open(SPARE);
-        } catch (IOException e) {
-          // Still out of descriptors; the next accept tries again.
-        }
-      }
-      return spare != null;
-    }
-  }
-
   private void warn(String message) {
-    synchronized (lock) {
+    synchronized (warnings) {
       long now = System.nanoTime();
       if (now - lastWarning < WARN_EVERY_NANOS) {
         return;

@@ -37,13 +37,15 @@ final class UpstreamConnector implements AutoCloseable {
 
   private final ProxyConfig config;
   private final RoutedHttpClient http;
+  private final SpareDescriptor spare;
 
   /**
    * A connector sharing the proxy server's threads, scheduler and buffers; the server owns them,
    * so the client only uses them. Start it by adding {@link #lifeCycle()} to the server as a bean.
    */
-  UpstreamConnector(ProxyConfig config, Executor executor, Scheduler scheduler, ByteBufferPool buffers) {
+  UpstreamConnector(ProxyConfig config, Executor executor, Scheduler scheduler, ByteBufferPool buffers, SpareDescriptor spare) {
     this.config = config;
+    this.spare = spare;
     // The relay runs on the threads that notice a socket is ready, so the VM side gets as many of
     // them as Jetty gives the browser side.
     http = new RoutedHttpClient(Math.max(1, Runtime.getRuntime().availableProcessors() / 2));
@@ -155,12 +157,12 @@ final class UpstreamConnector implements AutoCloseable {
 
   private Transport transportFor(Upstream upstream) {
     return switch (upstream) {
-      case NamespacedUpstream n -> new NamespaceTransport(n.namespace(), n.socketAddress());
+      case NamespacedUpstream n -> new NamespaceTransport(n.namespace(), n.socketAddress(), spare);
       case LoopbackUpstream l -> {
         if (!config.allowLoopbackUpstreams()) {
           throw new IllegalStateException("route names a loopback upstream but loopback upstreams are not allowed");
         }
-        yield new FixedAddressTransport(new java.net.InetSocketAddress("127.0.0.1", l.port()));
+        yield new FixedAddressTransport(new java.net.InetSocketAddress("127.0.0.1", l.port()), spare);
       }
     };
   }

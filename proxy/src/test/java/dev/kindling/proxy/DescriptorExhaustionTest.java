@@ -99,6 +99,8 @@ class DescriptorExhaustionTest {
     try {
       return client.connect(uri);
     } catch (java.util.concurrent.TimeoutException e) {
+      child.send("diagnose");
+      child.awaitLine("DIAGNOSED");
       throw new AssertionError("the proxy did not answer the upgrade of " + uri.getPath() + " within 15 s\n" + child.output(), e);
     }
   }
@@ -181,6 +183,15 @@ class DescriptorExhaustionTest {
         }
       }
       throw new AssertionError("the proxy process did not report " + key + "\n" + output);
+    }
+
+    void awaitLine(String line) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+      while (System.nanoTime() < deadline && process.isAlive()) {
+        if (line.equals(lines.poll(1, TimeUnit.SECONDS))) {
+          return;
+        }
+      }
     }
 
     String output() {

@@ -5,18 +5,22 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * The child process of {@link DescriptorExhaustionTest}: a proxy relaying to a loopback echo
- * (arguments: echo port, a closed port, maxConnections), and
- * on command ("exhaust N") it opens /dev/null until the process is out of file descriptors, then
- * closes N of them; each such command first closes what earlier ones opened. It prints "PORT p" when listening and "EXHAUSTED n" with the number it opened.
- * Its own process, so the test JVM never runs out of descriptors.
+ * (arguments: echo port, a closed port, maxConnections). On command ("exhaust N") it opens
+ * /dev/null until the process is out of file descriptors, then closes N of them; each such command
+ * first closes what earlier ones opened. It prints "PORT p" when listening and "EXHAUSTED n" with
+ * the number it opened; "diagnose" prints its threads and open descriptors, then "DIAGNOSED". Its
+ * own process, so the test JVM never runs out of descriptors.
  */
 public final class DescriptorHog {
   private DescriptorHog() {}
@@ -43,7 +47,7 @@ public final class DescriptorHog {
     int steady = 0;
     for (int i = 0; i < 100 && steady < 5; i++) {
       long count;
-      try (var fds = java.nio.file.Files.list(Path.of("/proc/self/fd"))) {
+      try (var fds = Files.list(Path.of("/proc/self/fd"))) {
         count = fds.count();
       }
       steady = count == last ? steady + 1 : 0;
@@ -53,6 +57,8 @@ public final class DescriptorHog {
   }
 
   public static void main(String[] args) throws Exception {
+    // Which connections were relayed shows in a failing test's output.
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.kindling.proxy")).setLevel(ch.qos.logback.classic.Level.DEBUG);
     int echoPort = Integer.parseInt(args[0]);
     int closedPort = Integer.parseInt(args[1]);
     int maxConnections = Integer.parseInt(args[2]);
@@ -74,6 +80,9 @@ public final class DescriptorHog {
       BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       String line;
       while ((line = commands.readLine()) != null && !line.equals("quit")) {
+        if (line.equals("diagnose")) {
+          diagnose(hogged);
+        }
         if (line.startsWith("exhaust ")) {
           int leaveFree = Integer.parseInt(line.substring("exhaust ".length()));
           // Classes load from directories here (an open file each): load this one while that is possible.
@@ -95,6 +104,35 @@ public final class DescriptorHog {
     } finally {
       closeAll(hogged);
     }
+  }
+
+  /** Prints every thread's stack and what the open descriptors are, freeing one to list them. */
+  private static void diagnose(Deque<FileChannel> hogged) throws IOException {
+    StringBuilder out = new StringBuilder("threads:\n");
+    Thread.getAllStackTraces().forEach((thread, stack) -> {
+      out.append(thread.getName()).append(' ').append(thread.getState()).append('\n');
+      for (StackTraceElement frame : stack) {
+        out.append("    ").append(frame).append('\n');
+      }
+    });
+    if (!hogged.isEmpty()) {
+      hogged.pop().close();
+    }
+    Map<String, Integer> kinds = new TreeMap<>();
+    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+      fds.forEach(fd -> {
+        String target;
+        try {
+          target = Files.readSymbolicLink(fd).toString().replaceAll("\\[\\d+]", "[]");
+        } catch (IOException e) {
+          target = "unreadable";
+        }
+        kinds.merge(target, 1, Integer::sum);
+      });
+    }
+    out.append("open descriptors by kind: ").append(kinds);
+    System.out.println(out);
+    System.out.println("DIAGNOSED");
   }
 
   private static void closeAll(Deque<FileChannel> hogged) throws IOException {
