@@ -11,6 +11,8 @@ import java.util.List;
  * @param port TCP port, 0 for an ephemeral port (tests)
  * @param reusePort binds with SO_REUSEPORT, so that several proxy processes can listen on one port and
  *     the kernel spreads new connections across them
+ * @param metricsPort a port of this process's own serving only {@code /metrics} and {@code /healthz}
+ *     (on {@code bindHost}), -1 for none, 0 for an ephemeral one (tests)
  * @param pathPrefix routes are {@code <prefix>/<sessionId>/websockify} and {@code <prefix>/<sessionId>/}
  * @param tokenKey HMAC key for session tokens, or null in development mode (a random key is used)
  * @param allowedOrigins browser origins allowed to connect; empty means same origin only, "*" means any
@@ -32,6 +34,7 @@ public record ProxyConfig(
     String bindHost,
     int port,
     boolean reusePort,
+    int metricsPort,
     String pathPrefix,
     byte[] tokenKey,
     List<String> allowedOrigins,
@@ -69,6 +72,12 @@ public record ProxyConfig(
     if (sessionConnectionLimit < 1) {
       throw new IllegalArgumentException("sessionConnectionLimit must be at least 1");
     }
+    if (metricsPort < -1 || metricsPort > 65535) {
+      throw new IllegalArgumentException("metricsPort must be -1 (none), 0 (ephemeral) or a port, was " + metricsPort);
+    }
+    if (metricsPort > 0 && metricsPort == port) {
+      throw new IllegalArgumentException("metricsPort must differ from port " + port + ": it is this process's own");
+    }
     if (maxConnections < 0) {
       throw new IllegalArgumentException("maxConnections must be 0 (derived from the open-file limit) or positive, was " + maxConnections);
     }
@@ -94,6 +103,7 @@ public record ProxyConfig(
     b.bindHost = bindHost;
     b.port = port;
     b.reusePort = reusePort;
+    b.metricsPort = metricsPort;
     b.pathPrefix = pathPrefix.isEmpty() ? "/" : pathPrefix;
     b.tokenKey = tokenKey;
     b.allowedOrigins = allowedOrigins;
@@ -126,6 +136,7 @@ public record ProxyConfig(
     private String bindHost = "127.0.0.1";
     private int port = 6090;
     private boolean reusePort;
+    private int metricsPort = -1;
     private String pathPrefix = "/sessions";
     private byte[] tokenKey;
     private List<String> allowedOrigins = List.of();
@@ -162,6 +173,16 @@ public record ProxyConfig(
      */
     public Builder reusePort(boolean value) {
       reusePort = value;
+      return this;
+    }
+
+    /**
+     * Default -1: none; {@code /metrics} and {@code /healthz} are served on {@link #port} only. With
+     * {@link #reusePort} a scrape of the shared port reaches whichever process the kernel picks, so
+     * give each process its own metrics port and scrape every one.
+     */
+    public Builder metricsPort(int value) {
+      metricsPort = value;
       return this;
     }
 
@@ -254,7 +275,7 @@ public record ProxyConfig(
 
     public ProxyConfig build() {
       return new ProxyConfig(
-          bindHost, port, reusePort, pathPrefix, tokenKey, allowedOrigins, pingInterval, idleTimeout, sessionConnectionLimit,
+          bindHost, port, reusePort, metricsPort, pathPrefix, tokenKey, allowedOrigins, pingInterval, idleTimeout, sessionConnectionLimit,
           maxConnections, maxFrameBytes, maxQueuedBytes, writeTimeout, upstreamConnectTimeout, noVncDir, productionMode, allowLoopbackUpstreams);
     }
   }

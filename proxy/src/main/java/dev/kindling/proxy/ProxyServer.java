@@ -4,6 +4,7 @@ import dev.kindling.activities.host.HostPaths;
 import java.net.URI;
 import java.nio.file.Files;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -11,6 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.ContextHandler;
 import org.eclipse.jetty.server.handler.ContextHandlerCollection;
 import org.eclipse.jetty.server.handler.ResourceHandler;
@@ -41,7 +43,11 @@ public final class ProxyServer implements AutoCloseable {
   private final ScheduledThreadPoolExecutor ticker;
   private final ExecutorService workers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("kindling-proxy-connect-", 0).factory());
   private final Server server;
+  private static final String MAIN = "main";
+  private static final String METRICS = "metrics";
+
   private final SpareDescriptorConnector connector;
+  private final ServerConnector metricsConnector;
   private final UpstreamConnector upstreams;
   private final RelayHandler relayHandler;
   private volatile boolean serving;
@@ -68,7 +74,20 @@ public final class ProxyServer implements AutoCloseable {
     connector.setHost(config.bindHost());
     connector.setPort(config.port());
     connector.setReusePort(config.reusePort());
+    connector.setName(MAIN);
     server.addConnector(connector);
+    ContextHandler statusOnly = null;
+    if (config.metricsPort() >= 0) {
+      metricsConnector = new ServerConnector(server, 1, 1);
+      metricsConnector.setHost(config.bindHost());
+      metricsConnector.setPort(config.metricsPort());
+      metricsConnector.setName(METRICS);
+      server.addConnector(metricsConnector);
+      statusOnly = new ContextHandler(new StatusHandler(metrics, () -> serving), "/");
+      statusOnly.setVirtualHosts(List.of("@" + METRICS));
+    } else {
+      metricsConnector = null;
+    }
 
     ContextHandler root = new ContextHandler("/");
 
@@ -95,6 +114,13 @@ public final class ProxyServer implements AutoCloseable {
       LOG.warn("noVNC not found at {} (install Debian's novnc package): session pages will not load", config.noVncDir());
     }
     contexts.addHandler(root);
+    if (statusOnly != null) {
+      // The metrics port answers only for status; sessions and pages stay on the main port.
+      for (var context : contexts.getHandlers()) {
+        ((ContextHandler) context).setVirtualHosts(List.of("@" + MAIN));
+      }
+      contexts.addHandler(statusOnly);
+    }
     server.setHandler(contexts);
     try {
       server.start();
@@ -107,6 +133,7 @@ public final class ProxyServer implements AutoCloseable {
     serving = true;
     LOG.info("proxy listening on {} (sessions under {}/<id>/; at most {} connections in this process{})", baseUri(), config.pathPrefix(),
         maxConnections(), config.reusePort() ? "; port shared with other proxy processes" : "");
+    metricsPort().ifPresent(port -> LOG.info("this process's /metrics and /healthz: http://{}:{}/metrics", config.bindHost(), port));
   }
 
   /** Starts a proxy that reads VNC passwords from this host's run directory. */
@@ -121,6 +148,11 @@ public final class ProxyServer implements AutoCloseable {
   /** The port actually bound (useful with port 0). */
   public int port() {
     return connector.getLocalPort();
+  }
+
+  /** The port of this process's own {@code /metrics} and {@code /healthz}, when it has one. */
+  public OptionalInt metricsPort() {
+    return metricsConnector == null ? OptionalInt.empty() : OptionalInt.of(metricsConnector.getLocalPort());
   }
 
   /** {@code http://host:port/}. */

@@ -18,7 +18,16 @@ class ProxyConfigTest {
     assertEquals(Duration.ofSeconds(25), config.pingInterval());
     assertEquals(java.nio.file.Path.of("/usr/share/novnc"), config.noVncDir());
     assertEquals(false, config.reusePort());
+    assertEquals(-1, config.metricsPort(), "-1: no metrics port of its own");
     assertEquals(0, config.maxConnections(), "0: derived from the open-file limit");
+  }
+
+  @Test
+  void aMetricsPortIsNoneEphemeralOrAnotherPortThanTheMainOne() {
+    assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().metricsPort(-2).build());
+    assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().metricsPort(65536).build());
+    assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().port(6090).metricsPort(6090).build());
+    assertEquals(6091, ProxyConfig.builder().metricsPort(6091).build().metricsPort());
   }
 
   @Test

@@ -4,6 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -15,7 +19,7 @@ class SharedPortTest {
 
   @Test
   void twoProxiesOnOnePortBothTakeConnectionsAndRelayThem() throws Exception {
-    try (ProxyFixture fixture = ProxyFixture.start(b -> b.reusePort(true).sessionConnectionLimit(CONNECTIONS));
+    try (ProxyFixture fixture = ProxyFixture.start(b -> b.reusePort(true).metricsPort(0).sessionConnectionLimit(CONNECTIONS));
         ProxyServer second = ProxyServer.start(
             fixture.proxy.config().toBuilder().port(fixture.proxy.port()).build(), fixture.routes, vmId -> Optional.empty())) {
       assertEquals(fixture.proxy.port(), second.port());
@@ -33,6 +37,22 @@ class SharedPortTest {
       int other = second.connections();
       assertEquals(CONNECTIONS, first + other, "connections held: " + first + " + " + other);
       assertTrue(first > 0 && other > 0, "both proxies take connections: " + first + " and " + other);
+
+      // Each process's own metrics port describes that process, and serves nothing else.
+      for (ProxyServer proxy : List.of(fixture.proxy, second)) {
+        HttpResponse<String> metrics = get(proxy.metricsPort().orElseThrow(), "/metrics");
+        assertEquals(200, metrics.statusCode());
+        assertTrue(metrics.body().contains("kindling_proxy_open_sessions " + proxy.connections() + "\n"), metrics.body());
+        assertEquals(200, get(proxy.metricsPort().orElseThrow(), "/healthz").statusCode());
+        assertEquals(404, get(proxy.metricsPort().orElseThrow(), fixture.proxy.config().pagePath(ProxyFixture.SESSION)).statusCode());
+      }
+      assertTrue(fixture.proxy.metricsPort().orElseThrow() != second.metricsPort().orElseThrow());
+    }
+  }
+
+  private static HttpResponse<String> get(int port, String path) throws Exception {
+    try (HttpClient http = HttpClient.newHttpClient()) {
+      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
     }
   }
 

@@ -85,6 +85,7 @@ public final class KindlingConfig {
     hosts();
     intValue(Setting.PROXY_PORT, 0, 65535);
     intValue(Setting.PROXY_MAX_CONNECTIONS, 0, Integer.MAX_VALUE);
+    intValue(Setting.PROXY_METRICS_PORT, -1, 65535);
     oneOf(Setting.PROXY_REUSE_PORT, "true", "false");
     intValue(Setting.WORKFLOW_CACHE, 0, 100_000);
     intValue(Setting.MEMORY_MIB, 128, 65536);

@@ -25,6 +25,7 @@ public enum Setting {
   PROXY_BIND("proxy.bind", "127.0.0.1", "Address the proxy listens on."),
   PROXY_PORT("proxy.port", "6090", "Port the proxy listens on."),
   PROXY_REUSE_PORT("proxy.reusePort", "false", "Bind with SO_REUSEPORT so several `kindling proxy` processes share proxy.port; the kernel spreads connections across them."),
+  PROXY_METRICS_PORT("proxy.metricsPort", "-1", "A port of this proxy process's own serving only /metrics and /healthz; -1: none. With proxy.reusePort, give each process its own and scrape every one."),
   PROXY_MAX_CONNECTIONS("proxy.maxConnections", "0", "Relayed connections one proxy process holds before refusing with 4513 (proxy full); 0: derived from its open-file limit."),
   PROXY_ORIGINS("proxy.allowedOrigins", "", "Comma-separated Origins allowed to open sessions; empty: same origin only."),
   TOKEN_KEY("proxy.tokenKey", "", "HMAC key for session tokens. Required in production mode; dev mode generates one per run."),

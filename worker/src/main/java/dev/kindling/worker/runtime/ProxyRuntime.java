@@ -19,6 +19,7 @@ public final class ProxyRuntime {
         .bindHost(config.get(Setting.PROXY_BIND))
         .port(config.intValue(Setting.PROXY_PORT))
         .reusePort(Boolean.parseBoolean(config.get(Setting.PROXY_REUSE_PORT)))
+        .metricsPort(config.intValue(Setting.PROXY_METRICS_PORT))
         .maxConnections(config.intValue(Setting.PROXY_MAX_CONNECTIONS))
         .tokenKey(SessionTokens.decodeKey(tokenKey))
         .allowedOrigins(config.list(Setting.PROXY_ORIGINS))

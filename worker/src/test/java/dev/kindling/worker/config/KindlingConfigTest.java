@@ -49,6 +49,7 @@ class KindlingConfigTest {
     assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.HOST_ID, "Bad Host/1")));
     assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.PROXY_MAX_CONNECTIONS, "-1")));
     assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of("KINDLING_PROXY_REUSE_PORT", "yes"), Map.of()));
+    assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of("KINDLING_PROXY_METRICS_PORT", "-2"), Map.of()));
   }
 
   @Test
