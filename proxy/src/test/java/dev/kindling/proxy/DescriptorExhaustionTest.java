@@ -54,10 +54,11 @@ class DescriptorExhaustionTest {
         assertEquals("hello " + i, c.next(), child.output());
         relayed.add(c);
       }
-      // Take whatever the process freed meanwhile (a socket of the warm-up finishing its close), so
-      // the next browser finds accept() failing and the spare descriptor lets it in; each refused
-      // browser then frees the descriptor the next one is accepted with. A descriptor the process
-      // frees later still lets a browser through: that one must be relayed, never left hanging.
+      // Take whatever the process freed meanwhile (JVM threads hold files for moments), so that the
+      // browsers past the limit find accept() or their upstream connect failing and are told so;
+      // the spare descriptor lets them in when accept() fails, and each refused browser frees the
+      // descriptor the next one is accepted with. A descriptor the process frees later still lets
+      // a browser through: that one must be relayed, never left hanging.
       child.send("exhaust 0");
       child.await("EXHAUSTED");
       int refused = 0;
