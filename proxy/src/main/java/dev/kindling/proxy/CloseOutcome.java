@@ -90,6 +90,16 @@ public enum CloseOutcome {
     return new String(bytes, 0, MAX_REASON_BYTES - 3, StandardCharsets.UTF_8).replace("\uFFFD", "") + "...";
   }
 
+  /** The outcome that closes with {@code code}; INTERNAL_ERROR when no row does. */
+  static CloseOutcome withCloseCode(int code) {
+    for (CloseOutcome outcome : values()) {
+      if (outcome.closeCode() == code) {
+        return outcome;
+      }
+    }
+    return INTERNAL_ERROR;
+  }
+
   /** Codes a peer may legally put in a close frame (1005, 1006 and 1015 are reserved for reporting). */
   static boolean transmittable(int code) {
     return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);

@@ -215,9 +215,7 @@ final class RelayHandler extends Handler.Abstract {
       BrowserHandshake.accept(request, response, callback, ended::browserConnection);
       return;
     }
-    int code = ended.endCode();
-    CloseOutcome fallback = java.util.Arrays.stream(CloseOutcome.values()).filter(o -> o.closeCode() == code).findFirst().orElse(CloseOutcome.INTERNAL_ERROR);
-    HttpReplies.outcome(response, callback, fallback, ended.endReason());
+    HttpReplies.outcome(response, callback, CloseOutcome.withCloseCode(ended.endCode()), ended.endReason());
   }
 
   private static boolean isUpgrade(Request request) {

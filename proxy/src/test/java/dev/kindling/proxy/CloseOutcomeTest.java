@@ -43,6 +43,10 @@ class CloseOutcomeTest {
     }
     Set<Integer> codes = Arrays.stream(CloseOutcome.values()).map(CloseOutcome::closeCode).collect(Collectors.toSet());
     assertEquals(CloseOutcome.values().length, codes.size(), "two outcomes share a close code");
+    for (CloseOutcome outcome : CloseOutcome.values()) {
+      assertEquals(outcome, CloseOutcome.withCloseCode(outcome.closeCode()));
+    }
+    assertEquals(CloseOutcome.INTERNAL_ERROR, CloseOutcome.withCloseCode(4999));
   }
 
   @ParameterizedTest

@@ -17,6 +17,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.junit.jupiter.api.Test;
 
@@ -99,7 +100,7 @@ class DescriptorExhaustionTest {
   private static TestClient.Connection connect(TestClient client, URI uri, Child child) throws Exception {
     try {
       return client.connect(uri);
-    } catch (java.util.concurrent.TimeoutException e) {
+    } catch (TimeoutException e) {
       child.send("diagnose");
       child.awaitLine("DIAGNOSED");
       throw new AssertionError("the proxy did not answer the upgrade of " + uri.getPath() + " within 15 s\n" + child.output(), e);
