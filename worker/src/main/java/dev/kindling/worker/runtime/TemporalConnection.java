@@ -12,23 +12,16 @@ import java.time.Duration;
 public record TemporalConnection(WorkflowServiceStubs service, WorkflowClient client) implements AutoCloseable {
 
   public static TemporalConnection open(KindlingConfig config) {
-    WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
-        WorkflowServiceStubsOptions.newBuilder()
-            .setTarget(config.temporalTarget())
-            .setRpcTimeout(Duration.ofSeconds(10))
-            .build());
-    WorkflowClient client = WorkflowClient.newInstance(service,
-        WorkflowClientOptions.newBuilder().setNamespace(config.temporalNamespace()).build());
-    return new TemporalConnection(service, client);
+    return connect(WorkflowServiceStubsOptions.newBuilder().setTarget(config.temporalTarget()), config);
   }
 
   /** A connection over {@code channel} (the embedded server's in-process one), which the caller closes after this. */
   public static TemporalConnection over(ManagedChannel channel, KindlingConfig config) {
-    WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(
-        WorkflowServiceStubsOptions.newBuilder()
-            .setChannel(channel)
-            .setRpcTimeout(Duration.ofSeconds(10))
-            .build());
+    return connect(WorkflowServiceStubsOptions.newBuilder().setChannel(channel), config);
+  }
+
+  private static TemporalConnection connect(WorkflowServiceStubsOptions.Builder options, KindlingConfig config) {
+    WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(options.setRpcTimeout(Duration.ofSeconds(10)).build());
     WorkflowClient client = WorkflowClient.newInstance(service,
         WorkflowClientOptions.newBuilder().setNamespace(config.temporalNamespace()).build());
     return new TemporalConnection(service, client);
