@@ -19,7 +19,7 @@ import java.util.TreeMap;
  * (arguments: echo port, a closed port, maxConnections). On command ("exhaust N") it opens
  * /dev/null until the process is out of file descriptors, then closes N of them; each such command
  * first closes what earlier ones opened. It prints "PORT p" when listening and "EXHAUSTED n" with
- * the number it opened; "diagnose" prints its threads and open descriptors, then "DIAGNOSED". Its
+ * the number it opened; "diagnose" prints its threads, then "DIAGNOSED" with its open descriptors. Its
  * own process, so the test JVM never runs out of descriptors.
  */
 public final class DescriptorHog {
@@ -130,9 +130,8 @@ public final class DescriptorHog {
         kinds.merge(target, 1, Integer::sum);
       });
     }
-    out.append("open descriptors by kind: ").append(kinds);
     System.out.println(out);
-    System.out.println("DIAGNOSED");
+    System.out.println("DIAGNOSED open descriptors by kind: " + kinds);
   }
 
   private static void closeAll(Deque<FileChannel> hogged) throws IOException {
