@@ -30,7 +30,7 @@ public final class ConnectionCapacity {
   /** The connections a process with {@code openFileLimit} open files can hold, keeping the reserve. */
   public static int forOpenFileLimit(long openFileLimit) {
     long reserve = Math.max(MIN_RESERVE, openFileLimit / 20);
-    return (int) Math.clamp((openFileLimit - reserve) / 2, 1, Integer.MAX_VALUE);
+    return Math.clamp((openFileLimit - reserve) / 2, 1, Integer.MAX_VALUE);
   }
 
   /** {@code configured} when positive, else what this process's open-file limit allows. */

@@ -39,7 +39,7 @@ final class SlowForwarder implements AutoCloseable {
         SocketChannel client = server.accept();
         SocketChannel upstream;
         try {
-          upstream = NetworkNamespaces.inside(namespace, () -> SocketChannel.open(new InetSocketAddress("127.0.0.1", target)));
+          upstream = NetworkNamespaces.connect(namespace, new InetSocketAddress("127.0.0.1", target), Duration.ofSeconds(1));
         } catch (IOException notListeningYet) {
           client.close();
           continue;

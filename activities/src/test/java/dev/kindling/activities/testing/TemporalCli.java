@@ -21,7 +21,7 @@ public final class TemporalCli {
   public static Optional<Path> find() {
     String named = System.getenv(ENV);
     if (named != null && !named.isBlank()) {
-      return Optional.of(Path.of(named)).filter(Files::isExecutable);
+      return Commands.locate(named.strip());
     }
     Optional<Path> cached = cachedBinary().filter(Files::isExecutable);
     if (cached.isPresent()) {
