@@ -12,9 +12,11 @@ import java.util.List;
  * @param packages packages on top of {@code minbase}
  * @param extraMaskedUnits units additionally masked in this image, e.g. {@code kindling-websockify.service}
  *     for a negative test; they change the image id
+ * @param template the template whose image this is
  * @param paths where the cache lives
  */
-public record BuildOptions(String suite, String mirror, List<String> packages, List<String> extraMaskedUnits, HostPaths paths) {
+public record BuildOptions(
+    String suite, String mirror, List<String> packages, List<String> extraMaskedUnits, Template template, HostPaths paths) {
   public BuildOptions {
     packages = List.copyOf(packages);
     extraMaskedUnits = List.copyOf(extraMaskedUnits);
@@ -28,36 +30,53 @@ public record BuildOptions(String suite, String mirror, List<String> packages, L
         throw new IllegalArgumentException("not a Debian package name: " + name);
       }
     }
+    java.util.Objects.requireNonNull(template, "template");
     if (!suite.matches("[a-z]+")) {
       throw new IllegalArgumentException("not a Debian suite: " + suite);
     }
   }
 
-  /** The default image for this host: its suite, its mirror, the standard packages. */
+  /** The default template's image for this host: its suite, its mirror, the standard packages. */
   public static BuildOptions defaults(HostPaths paths) {
+    return forTemplate(Templates.builtIn(Templates.DEFAULT), paths);
+  }
+
+  /** {@code template}'s image for this host. */
+  public static BuildOptions forTemplate(Template template, HostPaths paths) {
     String suite = GuestImageSpec.DEFAULT_SUITE;
-    return new BuildOptions(suite, DebianMirror.resolve(suite), GuestImageSpec.PACKAGES, List.of(), paths);
+    return new BuildOptions(suite, DebianMirror.resolve(suite), GuestImageSpec.PACKAGES, List.of(), template, paths);
   }
 
   public BuildOptions withMirror(String value) {
-    return new BuildOptions(suite, value, packages, extraMaskedUnits, paths);
+    return new BuildOptions(suite, value, packages, extraMaskedUnits, template, paths);
   }
 
   public BuildOptions withExtraMaskedUnits(List<String> units) {
-    return new BuildOptions(suite, mirror, packages, units, paths);
+    return new BuildOptions(suite, mirror, packages, units, template, paths);
+  }
+
+  public BuildOptions withTemplate(Template value) {
+    return new BuildOptions(suite, mirror, packages, extraMaskedUnits, value, paths);
   }
 
   public BuildOptions withPaths(HostPaths value) {
-    return new BuildOptions(suite, mirror, packages, extraMaskedUnits, value);
+    return new BuildOptions(suite, mirror, packages, extraMaskedUnits, template, value);
   }
 
-  /** The full recipe, whose hash is the image id. */
+  /** The full recipe, whose hash is the image id: Kindling's base and the template's additions. */
   public ImageRecipe recipe() {
     List<String> masked = new ArrayList<>(GuestImageSpec.MASKED_UNITS);
     masked.addAll(extraMaskedUnits);
-    return new ImageRecipe(suite, mirror, packages, GuestImageSpec.PURGED_PACKAGES,
+    List<GuestFile> files = new ArrayList<>(GuestFiles.load());
+    for (GuestFile added : template.guestFiles()) {
+      if (files.stream().anyMatch(f -> f.path().equals(added.path()))) {
+        throw new InvalidTemplateException(template.id(), "files", "'" + added.path() + "' is one of Kindling's own guest files");
+      }
+      files.add(added);
+    }
+    return new ImageRecipe(suite, mirror, packages, template.id(), template.packages(), GuestImageSpec.PURGED_PACKAGES,
         GuestImageSpec.LATE_PURGED_PACKAGES, GuestImageSpec.UNITS,
-        GuestImageSpec.ENABLED_UNITS, masked, GuestImageSpec.KERNEL_CMDLINE, GuestFiles.load(),
+        GuestImageSpec.ENABLED_UNITS, masked, GuestImageSpec.KERNEL_CMDLINE, files,
         GuestImageSpec.BUILDER_VERSION);
   }
 }

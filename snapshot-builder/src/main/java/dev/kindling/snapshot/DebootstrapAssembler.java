@@ -29,34 +29,42 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Builds an image from Debian packages with debootstrap, chroot and {@code mkfs.ext4 -d}: no loop
- * mounts. Must run as root. The bootstrapped and purged base system is cached as a tarball keyed
- * by the inputs that shape it, so a change to guest files alone does not bootstrap again.
+ * mounts. Must run as root. Two layers are cached as tarballs under {@code <cache>/base/}: the
+ * bootstrapped system (one debootstrap, shared by every template), and that system with a
+ * template's packages installed and the forced purges done (shared by templates with the same
+ * packages), so a change to a template's files or app alone installs nothing again.
  */
 public final class DebootstrapAssembler implements ImageAssembler {
   private static final Logger log = LoggerFactory.getLogger(DebootstrapAssembler.class);
   private static final Duration BOOTSTRAP_TIMEOUT = Duration.ofMinutes(30);
   private static final Duration STEP_TIMEOUT = Duration.ofMinutes(10);
+  private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(30);
   private static final Map<String, String> CHROOT_ENV = Map.of(
       "LC_ALL", "C", "LANG", "C", "DEBIAN_FRONTEND", "noninteractive",
       "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   private static final long MIB = 1024 * 1024;
   private static final long BLOCK = 4096;
+  /** Written into the template layer: the packages the template's packages need, which no purge removes. */
+  static final String KEEP_FILE = "var/lib/kindling/template-needs";
+  private static final java.util.regex.Pattern UNKNOWN_PACKAGE =
+      java.util.regex.Pattern.compile("Unable to locate package (\\S+)|Package '?([^' ]+)'? has no installation candidate");
 
   @Override
   public AssembledImage assemble(ImageRecipe recipe, Path outDir, HostPaths paths) {
     Path root = outDir.resolve("root");
     try {
-      Path base = baseTarball(recipe, paths);
+      Path layer = templateTarball(recipe, paths);
       Files.createDirectories(root);
-      run(List.of("tar", "-xpf", base.toString(), "-C", root.toString(), "--numeric-owner",
-          "--xattrs", "--xattrs-include=*"), STEP_TIMEOUT);
+      untar(layer, root);
+      Set<String> keep = new java.util.TreeSet<>(readKeep(root));
+      createAppUser(root);
       installGuestFiles(root, recipe);
       configureSystem(root, recipe);
       String kernelVersion = kernelVersion(root);
       makeInitrd(root, kernelVersion);
       Files.copy(root.resolve("boot/vmlinuz-" + kernelVersion), outDir.resolve(Manifest.KERNEL));
       Files.copy(root.resolve("boot/initrd.img-" + kernelVersion), outDir.resolve(Manifest.INITRD));
-      purge(root, recipe.latePurgedPackages());
+      purge(root, without(recipe.latePurgedPackages(), keep));
       List<PackageVersion> packages = installedPackages(root);
       trim(root, kernelVersion);
       Path rootfs = outDir.resolve(Manifest.ROOTFS);
@@ -69,27 +77,53 @@ public final class DebootstrapAssembler implements ImageAssembler {
     }
   }
 
-  /** debootstrap plus the forced purges, cached as {@code <cache>/base/<hash>.tar}. */
+  /** debootstrap alone, cached as {@code <cache>/base/<hash>.tar}: the one layer every template shares. */
   Path baseTarball(ImageRecipe recipe, HostPaths paths) throws IOException {
-    Path baseDir = paths.cacheDir().resolve("base");
-    Files.createDirectories(baseDir);
-    Path tarball = baseDir.resolve(baseKey(recipe) + ".tar");
-    if (Files.isRegularFile(tarball)) {
-      log.info("reusing bootstrapped base {}", tarball.getFileName());
-      return tarball;
-    }
-    Path work = Files.createTempDirectory(baseDir, ".bootstrap-");
-    try {
-      Path root = work.resolve("root");
-      Path debs = paths.cacheDir().resolve("debs");
-      Files.createDirectories(debs);
+    return cachedLayer(paths, baseKey(recipe), root -> {
+      Path debs = debsCache(paths);
       log.info("debootstrap {} from {} ({} packages)", recipe.suite(), recipe.mirror(), recipe.packages().size());
       run(List.of("debootstrap", "--variant=minbase", "--components=main",
           "--cache-dir=" + debs.toAbsolutePath(),
           "--include=" + String.join(",", recipe.packages()),
           recipe.suite(), root.toString(), recipe.mirror()), BOOTSTRAP_TIMEOUT);
-      purge(root, recipe.purgedPackages());
-      Path tmp = work.resolve("base.tar");
+    });
+  }
+
+  /**
+   * The base with the template's packages installed (apt, from the recipe's mirror) and the forced
+   * purges done, except for what the template's packages need.
+   */
+  Path templateTarball(ImageRecipe recipe, HostPaths paths) throws IOException {
+    Path base = baseTarball(recipe, paths);
+    return cachedLayer(paths, templateKey(recipe), root -> {
+      untar(base, root);
+      Set<String> keep = Set.of();
+      if (!recipe.templatePackages().isEmpty()) {
+        installPackages(root, recipe, paths);
+        keep = dependencyClosure(root, recipe.templatePackages());
+      }
+      Path keepFile = root.resolve(KEEP_FILE);
+      Files.createDirectories(keepFile.getParent());
+      Files.writeString(keepFile, String.join("\n", keep) + "\n");
+      purge(root, without(recipe.purgedPackages(), keep));
+    });
+  }
+
+  /** Makes {@code <cache>/base/<key>.tar} with {@code populate} when it is not there yet. */
+  private Path cachedLayer(HostPaths paths, String key, Layer populate) throws IOException {
+    Path baseDir = paths.cacheDir().resolve("base");
+    Files.createDirectories(baseDir);
+    Path tarball = baseDir.resolve(key + ".tar");
+    if (Files.isRegularFile(tarball)) {
+      log.info("reusing layer {}", tarball.getFileName());
+      return tarball;
+    }
+    Path work = Files.createTempDirectory(baseDir, ".layer-");
+    try {
+      Path root = work.resolve("root");
+      Files.createDirectories(root);
+      populate.fill(root);
+      Path tmp = work.resolve("layer.tar");
       run(List.of("tar", "-cf", tmp.toString(), "-C", root.toString(), "--numeric-owner",
           "--xattrs", "--xattrs-include=*", "."), STEP_TIMEOUT);
       Files.move(tmp, tarball, StandardCopyOption.ATOMIC_MOVE);
@@ -99,11 +133,143 @@ public final class DebootstrapAssembler implements ImageAssembler {
     }
   }
 
+  @FunctionalInterface
+  private interface Layer {
+    void fill(Path root) throws IOException;
+  }
+
   static String baseKey(ImageRecipe recipe) {
     String key = "base-builder=" + recipe.builderVersion() + "\nsuite=" + recipe.suite() + "\nmirror=" + recipe.mirror()
-        + "\npackages=" + recipe.packages().stream().sorted().toList()
+        + "\npackages=" + recipe.packages().stream().sorted().toList() + "\n";
+    return sha256Hex(key);
+  }
+
+  static String templateKey(ImageRecipe recipe) {
+    String key = "base=" + baseKey(recipe)
+        + "\ntemplate-packages=" + recipe.templatePackages().stream().sorted().toList()
         + "\npurge=" + recipe.purgedPackages().stream().sorted().toList() + "\n";
-    return HexFormat.of().formatHex(ImageRecipe.sha256(key.getBytes(StandardCharsets.UTF_8)));
+    return sha256Hex(key);
+  }
+
+  private static String sha256Hex(String text) {
+    return HexFormat.of().formatHex(ImageRecipe.sha256(text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static Path debsCache(HostPaths paths) throws IOException {
+    Path debs = paths.cacheDir().resolve("debs");
+    Files.createDirectories(debs);
+    return debs;
+  }
+
+  private void untar(Path tarball, Path root) {
+    run(List.of("tar", "-xpf", tarball.toString(), "-C", root.toString(), "--numeric-owner",
+        "--xattrs", "--xattrs-include=*"), STEP_TIMEOUT);
+  }
+
+  /**
+   * apt-get inside the chroot, from the recipe's mirror, with the host's resolver for the download
+   * and no service started. Packages already downloaded are taken from (and new ones added to) the
+   * cache's {@code debs/}. A name the mirror does not have fails as an invalid template naming it.
+   */
+  private void installPackages(Path root, ImageRecipe recipe, HostPaths paths) throws IOException {
+    Path debs = debsCache(paths);
+    Path archives = root.resolve("var/cache/apt/archives");
+    Files.createDirectories(archives.resolve("partial"));
+    linkDebs(debs, archives);
+    Files.writeString(root.resolve("etc/apt/sources.list"), "deb " + recipe.mirror() + " " + recipe.suite() + " main\n");
+    Path resolv = root.resolve("etc/resolv.conf");
+    Files.deleteIfExists(resolv);
+    if (Files.isRegularFile(Path.of("/etc/resolv.conf"))) {
+      Files.copy(Path.of("/etc/resolv.conf"), resolv);
+    }
+    Path policy = root.resolve("usr/sbin/policy-rc.d");
+    Files.writeString(policy, "#!/bin/sh\n# No service starts while an image is built.\nexit 101\n");
+    Files.setPosixFilePermissions(policy, permissions(0755));
+    try {
+      log.info("installing template {} packages {}", recipe.template(), recipe.templatePackages());
+      run(List.of("chroot", root.toString(), "apt-get", "update", "-q", "-o", "Acquire::Languages=none"), INSTALL_TIMEOUT);
+      List<String> install = new ArrayList<>(List.of("chroot", root.toString(), "apt-get", "install", "-y", "-q",
+          "--no-install-recommends", "-o", "Dpkg::Options::=--force-confold"));
+      install.addAll(recipe.templatePackages());
+      CommandResult result = Commands.run(install, INSTALL_TIMEOUT, CHROOT_ENV);
+      if (!result.ok()) {
+        String output = result.stderr() + "\n" + result.stdout();
+        java.util.regex.Matcher unknown = UNKNOWN_PACKAGE.matcher(output);
+        if (unknown.find()) {
+          String name = unknown.group(1) != null ? unknown.group(1) : unknown.group(2);
+          int index = recipe.templatePackages().indexOf(name);
+          throw new InvalidTemplateException(recipe.template(), index >= 0 ? "packages[" + index + "]" : "packages",
+              "'" + name + "' is not a package of Debian " + recipe.suite() + " at " + recipe.mirror());
+        }
+        throw new CommandFailedException(install, result.exitCode(), Commands.tail(output), null);
+      }
+      linkDebs(archives, debs);
+    } finally {
+      Files.deleteIfExists(policy);
+      FileTrees.deleteRecursively(root.resolve("var/lib/apt/lists"));
+      Files.createDirectories(root.resolve("var/lib/apt/lists/partial"));
+      emptyDirectory(archives, Set.of("partial", "lock"));
+    }
+  }
+
+  /** Hard links (or copies, across file systems) every .deb of {@code from} missing in {@code to}. */
+  private static void linkDebs(Path from, Path to) throws IOException {
+    try (Stream<Path> debs = Files.list(from)) {
+      for (Path deb : debs.filter(p -> p.getFileName().toString().endsWith(".deb")).toList()) {
+        Path target = to.resolve(deb.getFileName());
+        if (Files.exists(target)) {
+          continue;
+        }
+        try {
+          Files.createLink(target, deb);
+        } catch (IOException | UnsupportedOperationException e) {
+          Files.copy(deb, target);
+        }
+      }
+    }
+  }
+
+  /** {@code packages} and everything they depend on (Depends and Pre-Depends), as installed in {@code root}. */
+  private static Set<String> dependencyClosure(Path root, List<String> packages) {
+    List<String> argv = new ArrayList<>(List.of("chroot", root.toString(), "apt-cache", "depends", "--recurse", "--installed",
+        "--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances"));
+    argv.addAll(packages);
+    String out = run(argv, STEP_TIMEOUT).stdout();
+    Set<String> names = new java.util.TreeSet<>();
+    for (String line : out.split("\n")) {
+      String name = line.strip();
+      int colon = name.indexOf(':');
+      if (name.startsWith("|")) {
+        name = name.substring(1).strip();
+      }
+      if (name.startsWith("Depends:") || name.startsWith("PreDepends:")) {
+        name = name.substring(name.indexOf(':') + 1).strip();
+      } else if (colon >= 0 || name.isEmpty()) {
+        continue;
+      }
+      if (name.startsWith("<")) {
+        continue; // a virtual package; its provider is listed on its own line
+      }
+      name = name.replaceFirst(":.*$", "");
+      if (!name.isEmpty()) {
+        names.add(name);
+      }
+    }
+    return names;
+  }
+
+  private static List<String> readKeep(Path root) throws IOException {
+    Path file = root.resolve(KEEP_FILE);
+    if (!Files.isRegularFile(file)) {
+      return List.of();
+    }
+    List<String> names = Files.readAllLines(file).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    FileTrees.deleteRecursively(file.getParent());
+    return names;
+  }
+
+  private static List<String> without(List<String> packages, Set<String> keep) {
+    return packages.stream().filter(p -> !keep.contains(p)).toList();
   }
 
   private void purge(Path root, List<String> wanted) {
@@ -118,6 +284,12 @@ public final class DebootstrapAssembler implements ImageAssembler {
     run(argv, STEP_TIMEOUT);
   }
 
+  /** The unprivileged user the template's app runs as, with a home of its own. */
+  private void createAppUser(Path root) throws IOException {
+    run(List.of("chroot", root.toString(), "useradd", "--uid", Integer.toString(Template.USER_ID), "--user-group",
+        "--create-home", "--home-dir", Template.HOME, "--shell", "/bin/bash", Template.USER), STEP_TIMEOUT);
+  }
+
   private static void installGuestFiles(Path root, ImageRecipe recipe) throws IOException {
     for (GuestFile file : recipe.guestFiles()) {
       Path target = root.resolve(file.path());
@@ -129,6 +301,14 @@ public final class DebootstrapAssembler implements ImageAssembler {
     Path units = root.resolve("etc/kindling/units");
     Files.createDirectories(units.getParent());
     Files.writeString(units, String.join("\n", recipe.units()) + "\n");
+    // The template's files in the app user's home belong to that user.
+    Path home = root.resolve(Template.HOME.substring(1));
+    try (Stream<Path> walk = Files.walk(home)) {
+      for (Path path : walk.toList()) {
+        Files.setAttribute(path, "unix:uid", Template.USER_ID, LinkOption.NOFOLLOW_LINKS);
+        Files.setAttribute(path, "unix:gid", Template.USER_ID, LinkOption.NOFOLLOW_LINKS);
+      }
+    }
   }
 
   private static void configureSystem(Path root, ImageRecipe recipe) throws IOException {
@@ -232,7 +412,7 @@ public final class DebootstrapAssembler implements ImageAssembler {
     Files.createDirectories(modules);
   }
 
-  private static void emptyDirectory(Path dir, Set<String> keep) throws IOException {
+  static void emptyDirectory(Path dir, Set<String> keep) throws IOException {
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }

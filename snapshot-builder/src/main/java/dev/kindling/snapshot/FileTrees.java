@@ -93,4 +93,13 @@ public final class FileTrees {
   private static String unescape(String field) {
     return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
   }
+
+  /** Bytes the files under {@code dir} occupy on disk, as du counts them (sparse files count what they allocate); 0 when absent. */
+  public static long size(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    String out = Commands.check(List.of("du", "-s", "--block-size=1", dir.toString()), Duration.ofSeconds(30));
+    return Long.parseLong(out.strip().split("\\s+")[0]);
+  }
 }

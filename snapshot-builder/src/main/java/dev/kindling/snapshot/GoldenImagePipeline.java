@@ -69,7 +69,7 @@ public final class GoldenImagePipeline {
     ImageRef promoted = null;
     if (failure == null && promote) {
       promoted = store.promote(new ImageRef(imageId, snapshotId.get(), image.manifest().kernelVersion(),
-          image.manifest().builtAtEpochSeconds()));
+          image.manifest().builtAtEpochSeconds(), null));
     }
     return new PipelineResult(imageId, image.cacheHit(), image.duration().toMillis(), canary, snapshotId.get(),
         snapshotMillis.get(), failure, promoted);

@@ -7,7 +7,7 @@ import java.util.Map;
 /** What the golden image is made of, beyond the guest files: packages, units, kernel arguments. */
 public final class GuestImageSpec {
   /** Bumped whenever a build step changes what it produces, so old cache entries stop matching. */
-  public static final String BUILDER_VERSION = "1";
+  public static final String BUILDER_VERSION = "2";
 
   public static final String DEFAULT_SUITE = "bookworm";
 
@@ -18,13 +18,14 @@ public final class GuestImageSpec {
    */
   public static final List<String> PACKAGES = List.of(
       "systemd", "systemd-sysv", "iproute2", "python3",
-      "xvfb", "openbox", "x11vnc", "python3-websockify",
+      "xvfb", "openbox", "x11vnc", "python3-websockify", "xdotool",
       "linux-image-cloud-amd64", "initramfs-tools");
 
   /**
    * Removed with {@code dpkg --force-depends}: Xvfb runs with {@code -extension GLX}, so Mesa's DRI
    * drivers and the LLVM they load are never used; websockify falls back to pure Python without
-   * numpy (client-to-server frames are small), and numpy's import is slow under emulation. None of
+   * numpy (client-to-server frames are small), and numpy's import is slow under emulation.
+   * xdotool lets the agent find the app's window. None of
    * these is linked by Xvfb, openbox, x11vnc, python3 or systemd (checked with ldd).
    */
   public static final List<String> PURGED_PACKAGES = List.of(
@@ -66,6 +67,8 @@ public final class GuestImageSpec {
   /**
    * All start at boot without waiting for sysinit.target ({@code DefaultDependencies=no}); x11vnc
    * starts with a placeholder password made in the guest, which the agent replaces with the VM's.
+   * The template's app is not among {@link #UNITS}: readiness judges it by its window, and a
+   * restarting app is not a broken desktop stack.
    */
   public static final List<String> ENABLED_UNITS = List.of(
       "kindling-network.service",
@@ -73,7 +76,8 @@ public final class GuestImageSpec {
       "kindling-openbox.service",
       "kindling-x11vnc.service",
       "kindling-websockify.service",
-      "kindling-agent.service");
+      "kindling-agent.service",
+      "kindling-app.service");
 
   /** Units that only cost boot time in a disposable VM. */
   public static final List<String> MASKED_UNITS = List.of(

@@ -3,35 +3,50 @@ package dev.kindling.snapshot;
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.InvalidInputException;
+import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.ImageRef;
 import dev.kindling.workflows.image.ImageActivities;
 import dev.kindling.workflows.image.ImageBuildRequest;
+import java.nio.file.Path;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
-/** Golden images as Temporal activities on a host's queue; typed exceptions become typed failures. */
+/**
+ * Golden images as Temporal activities on a host's queue; typed exceptions become typed failures.
+ * A request names a template by id only (never a host path): a built-in, or a directory under the
+ * host's templates directory.
+ */
 public final class ImageActivitiesImpl implements ImageActivities {
   private final ImageBuilder builder;
   private final ImageStore store;
-  private final Supplier<BuildOptions> options;
+  private final Function<Template, BuildOptions> options;
+  private final Path templatesDir;
+  private final String defaultTemplate;
 
-  public ImageActivitiesImpl(HostPaths paths) {
-    this(new ImageBuilder(), new ImageStore(paths), () -> BuildOptions.defaults(paths));
+  public ImageActivitiesImpl(HostPaths paths, Path templatesDir, String defaultTemplate) {
+    this(new ImageBuilder(), new ImageStore(paths), t -> BuildOptions.forTemplate(t, paths), templatesDir, defaultTemplate);
   }
 
-  public ImageActivitiesImpl(ImageBuilder builder, ImageStore store, Supplier<BuildOptions> options) {
+  public ImageActivitiesImpl(ImageBuilder builder, ImageStore store, Function<Template, BuildOptions> options, Path templatesDir,
+      String defaultTemplate) {
     this.builder = builder;
     this.store = store;
     this.options = options;
+    this.templatesDir = templatesDir;
+    this.defaultTemplate = Validation.templateId(defaultTemplate);
   }
 
   @Override
   public ImageRef buildImage(ImageBuildRequest request) {
-    return typed(() -> builder.build(options.get()).ref());
+    return typed(() -> {
+      String id = request.template() == null ? defaultTemplate : Validation.templateId(request.template());
+      return builder.build(options.apply(Templates.resolve(id, templatesDir))).ref();
+    });
   }
 
   @Override
-  public ImageRef resolveImage(String imageId) {
-    return typed(() -> store.resolve(imageId));
+  public ImageRef resolveImage(String imageId, String template) {
+    return typed(() -> store.resolve(imageId, template == null ? defaultTemplate : Validation.templateId(template)));
   }
 
   @Override
@@ -47,6 +62,8 @@ public final class ImageActivitiesImpl implements ImageActivities {
     } catch (SnapshotMismatchException e) {
       throw e.kind().failure(e.getMessage());
     } catch (ImageBuildException e) {
+      throw e.kind().failure(e.getMessage());
+    } catch (InvalidTemplateException e) {
       throw e.kind().failure(e.getMessage());
     } catch (InvalidInputException e) {
       throw FailureKind.INVALID_INPUT.failure(e.getMessage());

@@ -49,6 +49,7 @@ public final class ImageBuilder {
     long startNanos = System.nanoTime();
     ImageRecipe recipe = options.recipe();
     String id = recipe.imageId();
+    Template template = options.template();
     HostPaths paths = options.paths();
     Path dir = paths.imageDir(id);
     Manifest cached = published(dir, id);
@@ -71,7 +72,7 @@ public final class ImageBuilder {
         log.info("image {} was built by a concurrent builder", id);
         return new BuiltImage(cached.toImageRef(), dir, cached, true, Duration.ofNanos(System.nanoTime() - startNanos));
       }
-      Manifest manifest = buildLocked(recipe, paths, dir, startNanos);
+      Manifest manifest = buildLocked(recipe, template, paths, dir, startNanos);
       return new BuiltImage(manifest.toImageRef(), dir, manifest, false, Duration.ofNanos(System.nanoTime() - startNanos));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot lock " + lockFile, e);
@@ -80,7 +81,8 @@ public final class ImageBuilder {
     }
   }
 
-  private Manifest buildLocked(ImageRecipe recipe, HostPaths paths, Path dir, long startNanos) throws IOException {
+  private Manifest buildLocked(ImageRecipe recipe, Template template, HostPaths paths, Path dir, long startNanos)
+      throws IOException {
     String id = recipe.imageId();
     removeLeftovers(paths.imagesDir(), id);
     Path work = Files.createTempDirectory(paths.imagesDir(), BUILD_PREFIX + id + "-");
@@ -94,7 +96,7 @@ public final class ImageBuilder {
           recipe.kernelCmdline(), Manifest.ROOTFS, Manifest.KERNEL, Manifest.INITRD, assembled.packages(),
           recipe.units(), recipe.maskedUnits(), GuestImageSpec.PORTS, assembled.rootfsBytes(),
           assembled.usedBytes(), Math.round(seconds * 10) / 10.0, Instant.now().getEpochSecond(),
-          recipe.builderVersion());
+          recipe.builderVersion(), template.id(), Manifest.Defaults.of(template));
       manifest.write(work.resolve(Manifest.FILE));
       if (Files.exists(dir)) {
         // A directory without a valid manifest is debris (e.g. from a copy that was interrupted).
@@ -111,6 +113,9 @@ public final class ImageBuilder {
         FileTrees.deleteRecursively(work);
       } catch (RuntimeException cleanup) {
         e.addSuppressed(cleanup);
+      }
+      if (e instanceof InvalidTemplateException invalid) {
+        throw invalid;
       }
       throw new ImageBuildException("building image " + id + " failed: " + e.getMessage(), e);
     }

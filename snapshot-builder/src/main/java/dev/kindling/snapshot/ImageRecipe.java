@@ -15,8 +15,11 @@ import java.util.List;
  * @param suite Debian suite, e.g. {@code bookworm}
  * @param mirror Debian mirror URL the packages come from
  * @param packages packages asked of debootstrap beyond {@code minbase}
- * @param purgedPackages packages removed after bootstrap even though others depend on them (Mesa's
- *     DRI drivers and LLVM, numpy, ...): nothing in the guest loads them at run time
+ * @param template the template's id
+ * @param templatePackages packages the template installs on top of the bootstrapped base
+ * @param purgedPackages packages removed after the template's packages are installed even though
+ *     others depend on them (Mesa's DRI drivers and LLVM, numpy, ...): nothing in the guest loads
+ *     them at run time. Packages the template's packages need are kept.
  * @param units the Kindling units the guest runs and the agent reports, in start order
  * @param enabledUnits unit files linked into {@code multi-user.target.wants}
  * @param maskedUnits units masked to shorten boot (timers, gettys, udev in the root file system)
@@ -28,6 +31,8 @@ public record ImageRecipe(
     String suite,
     String mirror,
     List<String> packages,
+    String template,
+    List<String> templatePackages,
     List<String> purgedPackages,
     List<String> latePurgedPackages,
     List<String> units,
@@ -39,6 +44,7 @@ public record ImageRecipe(
 
   public ImageRecipe {
     packages = List.copyOf(packages);
+    templatePackages = List.copyOf(templatePackages);
     purgedPackages = List.copyOf(purgedPackages);
     latePurgedPackages = List.copyOf(latePurgedPackages);
     units = List.copyOf(units);
@@ -62,6 +68,8 @@ public record ImageRecipe(
     line(out, "suite", suite);
     line(out, "mirror", mirror);
     sorted(packages).forEach(p -> line(out, "package", p));
+    line(out, "template", template);
+    sorted(templatePackages).forEach(p -> line(out, "template-package", p));
     sorted(purgedPackages).forEach(p -> line(out, "purge", p));
     sorted(latePurgedPackages).forEach(p -> line(out, "late-purge", p));
     units.forEach(u -> line(out, "unit", u));

@@ -17,7 +17,7 @@ import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The images published on this host and which one is current. */
+/** The images published on this host and which one is current for each template. */
 public final class ImageStore {
   private static final Logger log = LoggerFactory.getLogger(ImageStore.class);
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -68,9 +68,9 @@ public final class ImageStore {
     return new StoredImage(manifest.toImageRef(), dir, manifest);
   }
 
-  /** The promoted image, if any. */
-  public Optional<ImageRef> current() {
-    Path file = paths.currentImageFile();
+  /** The promoted image of {@code template}, if any. */
+  public Optional<ImageRef> current(String template) {
+    Path file = paths.currentImageFile(template);
     if (!Files.isRegularFile(file)) {
       return Optional.empty();
     }
@@ -81,16 +81,37 @@ public final class ImageStore {
     }
   }
 
+  /** Every template's promoted image, by template id. */
+  public java.util.SortedMap<String, ImageRef> currents() {
+    java.util.SortedMap<String, ImageRef> all = new java.util.TreeMap<>();
+    if (!Files.isDirectory(paths.currentDir())) {
+      return all;
+    }
+    try (Stream<Path> files = Files.list(paths.currentDir())) {
+      for (Path file : files.toList()) {
+        String name = file.getFileName().toString();
+        if (name.matches("[a-z][a-z0-9-]{0,31}\\.json")) {
+          String template = name.substring(0, name.length() - ".json".length());
+          current(template).ifPresent(ref -> all.put(template, ref));
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return all;
+  }
+
   /**
-   * The image by id, or the current image when {@code imageId} is null. A snapshot in the current
-   * image's reference is checked again, so a removed snapshot is not handed out.
+   * The image by id, or {@code template}'s current image when {@code imageId} is null. A snapshot
+   * in the current image's reference is checked again, so a removed snapshot is not handed out.
    */
-  public ImageRef resolve(String imageId) {
+  public ImageRef resolve(String imageId, String template) {
     if (imageId != null) {
       return find(imageId).ref();
     }
-    ImageRef current = current().orElseThrow(() -> new UnknownImageException(null,
-        "no current image: build one and promote it (" + paths.currentImageFile() + " is missing)"));
+    ImageRef current = current(template).orElseThrow(() -> new UnknownImageException(null,
+        "no current image of template " + template + ": build one and promote it (kindling image build --template "
+            + template + "; " + paths.currentImageFile(template) + " is missing)"));
     find(current.imageId());
     if (current.hasSnapshot()) {
       checkSnapshot(current.imageId(), current.snapshotId());
@@ -99,8 +120,9 @@ public final class ImageStore {
   }
 
   /**
-   * Makes {@code image} (with its snapshot, if any) current by writing {@code current.json} through
-   * a temporary file and an atomic rename: readers see the old or the new image, never a mix.
+   * Makes {@code image} (with its snapshot, if any) its template's current image by writing
+   * {@code current/<template>.json} through a temporary file and an atomic rename: readers see the
+   * old or the new image, never a mix.
    *
    * @return the reference as written, with the manifest's kernel version and build time
    * @throws UnknownImageException when the image is not published
@@ -111,9 +133,13 @@ public final class ImageStore {
     if (image.hasSnapshot()) {
       checkSnapshot(image.imageId(), image.snapshotId());
     }
+    String template = stored.manifest().template();
+    if (template == null) {
+      throw new UnknownImageException(image.imageId(), "image " + image.imageId() + " was built without a template; rebuild it");
+    }
     ImageRef ref = new ImageRef(stored.ref().imageId(), image.hasSnapshot() ? image.snapshotId() : null,
-        stored.manifest().kernelVersion(), stored.manifest().builtAtEpochSeconds());
-    Path file = paths.currentImageFile();
+        stored.manifest().kernelVersion(), stored.manifest().builtAtEpochSeconds(), template);
+    Path file = paths.currentImageFile(template);
     try {
       Files.createDirectories(file.getParent());
       Path tmp = Files.createTempFile(file.getParent(), ".current-", ".json.tmp");
@@ -129,7 +155,7 @@ public final class ImageStore {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }
-    log.info("promoted image {}{}", ref.imageId(), ref.hasSnapshot() ? " with snapshot " + ref.snapshotId() : "");
+    log.info("promoted image {} of template {}{}", ref.imageId(), template, ref.hasSnapshot() ? " with snapshot " + ref.snapshotId() : "");
     return ref;
   }
 

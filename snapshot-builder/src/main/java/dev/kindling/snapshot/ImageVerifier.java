@@ -86,7 +86,7 @@ public final class ImageVerifier {
   public VerifyResult verify(String imageId, WhileReady whileReady) {
     Validation.imageId(imageId);
     StoredImage image = store.find(imageId);
-    ImageRef cold = new ImageRef(imageId, null, image.manifest().kernelVersion(), image.manifest().builtAtEpochSeconds());
+    ImageRef cold = new ImageRef(imageId, null, image.manifest().kernelVersion(), image.manifest().builtAtEpochSeconds(), null);
     String vmId = newVmId();
     Run run = new Run(imageId, vmId, "verify-" + UUID.randomUUID());
     Thread hook = new Thread(run::teardown, "kindling-verify-teardown-" + vmId);
@@ -141,7 +141,7 @@ public final class ImageVerifier {
 
         stage = "readiness";
         VmRef ref = new VmRef(requestId, vmId, net);
-        ReadinessReport report = readiness.awaitReady(new ReadinessRequest(ref, settings.readinessTimeout().toMillis()));
+        ReadinessReport report = readiness.awaitReady(new ReadinessRequest(ref, settings.readinessTimeout().toMillis(), null));
         result.bootToReadyMillis = millisSince(bootStarted);
         result.report = report;
         log.info("image {} verified in {}: boot → RFB-ready {} ms, framebuffer {}x{}", imageId, vmId,

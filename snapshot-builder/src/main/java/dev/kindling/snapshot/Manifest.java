@@ -22,6 +22,8 @@ import java.util.Map;
  * @param rootfsBytes size of {@code rootfs.ext4}
  * @param usedBytes bytes in use inside the ext4 file system
  * @param buildSeconds how long the build took
+ * @param template the template the image was built for
+ * @param defaults the template's guest size and screen, used when a session names none
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Manifest(
@@ -41,7 +43,17 @@ public record Manifest(
     long usedBytes,
     double buildSeconds,
     long builtAtEpochSeconds,
-    String builderVersion) {
+    String builderVersion,
+    String template,
+    Defaults defaults) {
+
+  /** A template's defaults as the host reads them when booting the image. */
+  @JsonIgnoreProperties(ignoreUnknown = true)
+  public record Defaults(int memoryMib, int vcpus, int screenWidth, int screenHeight) {
+    static Defaults of(Template template) {
+      return new Defaults(template.memoryMib(), template.vcpus(), template.screenWidth(), template.screenHeight());
+    }
+  }
 
   public static final String FILE = "manifest.json";
   public static final String ROOTFS = "rootfs.ext4";
@@ -50,7 +62,7 @@ public record Manifest(
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public ImageRef toImageRef() {
-    return new ImageRef(id, null, kernelVersion, builtAtEpochSeconds);
+    return new ImageRef(id, null, kernelVersion, builtAtEpochSeconds, template);
   }
 
   public static Manifest read(Path file) {

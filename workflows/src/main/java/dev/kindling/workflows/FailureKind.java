@@ -22,7 +22,13 @@ public enum FailureKind {
   NO_BANNER("NoRfbBanner", "readiness", false),
   HANDSHAKE_FAILED("HandshakeFailed", "readiness", false),
   READINESS_TIMEOUT("ReadinessTimeout", "readiness", false),
+  /** The session app exited, or never mapped the window its template names; carries its exit status and log tail. */
+  APP_NOT_RUNNING("AppNotRunning", "readiness", false),
+  /** The app's window is mapped but the desktop shows nothing (one colour, or next to nothing on it); carries a thumbnail. */
+  BLANK_DESKTOP("BlankDesktop", "readiness", false),
   IMAGE_BUILD_FAILED("ImageBuildFailed", "build", false),
+  /** A template recipe that cannot be built: the message names the field. */
+  INVALID_TEMPLATE("InvalidTemplate", "build", false),
   CANARY_FAILED("CanaryFailed", "canary", false),
   COMMAND_FAILED("CommandFailed", "host", true),
   /** No worker on the VM's host picked up a task in time (schedule-to-start) or it stopped heartbeating. */

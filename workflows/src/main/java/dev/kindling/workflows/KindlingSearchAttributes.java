@@ -15,6 +15,8 @@ public final class KindlingSearchAttributes {
   public static final SearchAttributeKey<String> HOST = SearchAttributeKey.forKeyword("KindlingHost");
   /** The golden image id a VM runs (or an image workflow builds). */
   public static final SearchAttributeKey<String> IMAGE = SearchAttributeKey.forKeyword("KindlingImage");
+  /** The template a VM runs (or an image workflow builds). */
+  public static final SearchAttributeKey<String> TEMPLATE = SearchAttributeKey.forKeyword("KindlingTemplate");
   /** The current {@code Phase} name. */
   public static final SearchAttributeKey<String> PHASE = SearchAttributeKey.forKeyword("KindlingPhase");
 
@@ -22,6 +24,6 @@ public final class KindlingSearchAttributes {
 
   /** Every key, for registration with a namespace ({@code getName()}, {@code getValueType()}). */
   public static List<SearchAttributeKey<?>> all() {
-    return List.of(SESSION, HOST, IMAGE, PHASE);
+    return List.of(SESSION, HOST, IMAGE, TEMPLATE, PHASE);
   }
 }

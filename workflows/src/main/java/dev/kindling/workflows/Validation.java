@@ -12,6 +12,7 @@ public final class Validation {
   private static final Pattern HOST = Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
   private static final Pattern VM = Pattern.compile("vm[0-9a-f]{10}");
   private static final Pattern IMAGE = Pattern.compile("[0-9a-f]{64}");
+  private static final Pattern TEMPLATE = Pattern.compile("[a-z][a-z0-9-]{0,31}");
   private static final Pattern IFNAME = Pattern.compile("[A-Za-z0-9_.-]+");
   /** Linux IFNAMSIZ is 16 including the terminating NUL. */
   public static final int MAX_IFNAME_BYTES = 15;
@@ -32,6 +33,10 @@ public final class Validation {
 
   public static String imageId(String value) {
     return matching("imageId", value, IMAGE, "a sha-256 content hash: 64 lowercase hex digits");
+  }
+
+  public static String templateId(String value) {
+    return matching("template", value, TEMPLATE, "1-32 lowercase letters, digits or '-', starting with a letter");
   }
 
   public static String interfaceName(String value) {

@@ -63,7 +63,8 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
         sessionOf(paths.vmDir(vmId)).orElse(null),
         dev.kindling.activities.netns.NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)),
         processes.alive(vmId),
-        Files.isDirectory(paths.vmDir(vmId))));
+        Files.isDirectory(paths.vmDir(vmId)),
+        OwnershipRecord.read(paths.vmDir(vmId)).map(OwnershipRecord::workflowId).orElse(null)));
     return new HostInventory(hostId, vms.toList());
   }
 

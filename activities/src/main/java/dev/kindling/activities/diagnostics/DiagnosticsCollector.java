@@ -61,7 +61,7 @@ public final class DiagnosticsCollector {
         namespaceExists ? ip(namespace, "route", "show") : missing(namespace),
         namespaceExists ? ip(namespace, "neigh", "show") : missing(namespace),
         health == null ? null : health.unitsText(),
-        exitCode);
+        exitCode, null, null, null);
   }
 
   /** The neighbour entry for {@code address} in {@code neighbours} ({@code ip neigh} output), or null. */

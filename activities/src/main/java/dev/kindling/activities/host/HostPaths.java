@@ -12,8 +12,9 @@ import java.util.Map;
  * <pre>
  * cacheDir/images/&lt;imageId&gt;/{rootfs.ext4, vmlinuz, initrd.img, manifest.json}
  * cacheDir/images/&lt;imageId&gt;/snapshots/&lt;snapshotId&gt;/...
- * cacheDir/current.json                 the promoted image (written atomically)
+ * cacheDir/current/&lt;template&gt;.json     each template's promoted image (written atomically)
  * runDir/vms/&lt;vmId&gt;/{owner.json, secrets.json, vmm.pid, serial.log, qmp.sock, overlay.qcow2, ...}
+ * runDir/evidence/&lt;vmId&gt;-*.png       evidence kept after the VM is gone (a blank desktop's thumbnail)
  * </pre>
  *
  * @param cacheDir default {@code $XDG_CACHE_HOME/kindling} or {@code ~/.cache/kindling}; env KINDLING_CACHE_DIR
@@ -50,12 +51,21 @@ public record HostPaths(Path cacheDir, Path runDir) {
     return imageDir(imageId).resolve("snapshots").resolve(Validation.imageId(snapshotId));
   }
 
-  public Path currentImageFile() {
-    return cacheDir.resolve("current.json");
+  public Path currentDir() {
+    return cacheDir.resolve("current");
+  }
+
+  public Path currentImageFile(String template) {
+    return currentDir().resolve(Validation.templateId(template) + ".json");
   }
 
   public Path vmsDir() {
     return runDir.resolve("vms");
+  }
+
+  /** Evidence that outlives its VM, named by VM id. */
+  public Path evidenceDir() {
+    return runDir.resolve("evidence");
   }
 
   public Path vmDir(String vmId) {

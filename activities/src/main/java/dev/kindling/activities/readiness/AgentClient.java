@@ -18,7 +18,7 @@ import java.util.Map;
 
 /**
  * The guest agent's HTTP API, spoken as plain HTTP/1.1 (one request per connection) over a socket
- * opened inside the VM's namespace: {@code GET /health} and {@code POST /v1/secrets}.
+ * opened inside the VM's namespace: {@code GET /health}, {@code POST /v1/secrets} and {@code GET /v1/app}.
  */
 public final class AgentClient {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -64,9 +64,36 @@ public final class AgentClient {
     }
   }
 
-  /** {@code POST /v1/secrets} with the VM's VNC password; the agent answers 204 once x11vnc uses it. */
-  public Response postVncPassword(String vncPassword) throws IOException {
-    return exchange("POST", "/v1/secrets", JSON.writeValueAsString(Map.of("vncPassword", vncPassword)));
+  /**
+   * {@code POST /v1/secrets} with the VM's VNC password and the session's launch parameters (null
+   * for none); the agent answers 204 once x11vnc uses the password.
+   */
+  public Response postSecrets(String vncPassword, dev.kindling.workflows.host.Launch launch) throws IOException {
+    Map<String, Object> body = new java.util.LinkedHashMap<>();
+    body.put("vncPassword", vncPassword);
+    if (launch != null && !launch.isEmpty()) {
+      Map<String, Object> params = new java.util.LinkedHashMap<>();
+      params.put("url", launch.url());
+      params.put("args", launch.args());
+      body.put("launch", params);
+    }
+    return exchange("POST", "/v1/secrets", JSON.writeValueAsString(body));
+  }
+
+  /** {@code GET /v1/app}: the session app's state, or empty when the agent has no app endpoint (404). */
+  public java.util.Optional<AppStatus> app() throws IOException {
+    Response response = exchange("GET", "/v1/app", null);
+    if (response.status() == 404) {
+      return java.util.Optional.empty();
+    }
+    if (response.status() != 200) {
+      throw new UnhealthyAnswerException("GET /v1/app answered " + response.status() + " " + HttpHead.printable(response.body()));
+    }
+    try {
+      return java.util.Optional.of(JSON.readValue(response.body(), AppStatus.class));
+    } catch (JsonProcessingException e) {
+      throw new UnhealthyAnswerException("GET /v1/app answered 200 with a body that is not app JSON: " + HttpHead.printable(response.body()));
+    }
   }
 
   /** One request on a fresh connection; {@code body} null sends none. */

@@ -3,6 +3,7 @@ package dev.kindling.activities.readiness;
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.host.VmSecrets;
 import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.host.Launch;
 import dev.kindling.workflows.host.VmRef;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -11,9 +12,18 @@ import java.nio.file.Path;
  * What readiness probes: one VM's guest, reached from inside its namespace.
  *
  * @param serialLog the VM's serial console capture, for diagnostics (may not exist yet)
+ * @param evidenceDir where evidence that outlives the VM is written (a blank desktop's thumbnail)
+ * @param launch what the session's app receives with the secrets; null for nothing
  */
 public record ProbeTarget(
-    String vmId, String namespace, InetSocketAddress agent, InetSocketAddress websockify, String vncPassword, Path serialLog) {
+    String vmId,
+    String namespace,
+    InetSocketAddress agent,
+    InetSocketAddress websockify,
+    String vncPassword,
+    Path serialLog,
+    Path evidenceDir,
+    Launch launch) {
 
   public static final String SERIAL_LOG = "serial.log";
 
@@ -22,7 +32,8 @@ public record ProbeTarget(
     Path vmDir = paths.vmDir(vm.vmId());
     String namespace = vm.network() != null ? vm.network().namespace() : GuestNetwork.namespaceFor(vm.vmId());
     String guest = vm.network() != null ? vm.network().guestAddress() : GuestNetwork.GUEST_ADDRESS;
-    return atGuest(vm.vmId(), namespace, guest, VmSecrets.read(vmDir).vncPassword(), vmDir.resolve(SERIAL_LOG));
+    return atGuest(vm.vmId(), namespace, guest, VmSecrets.read(vmDir).vncPassword(), vmDir.resolve(SERIAL_LOG))
+        .withEvidenceDir(paths.evidenceDir());
   }
 
   /** A guest at {@code guestAddress} inside {@code namespace}, on the standard agent and websockify ports. */
@@ -30,7 +41,15 @@ public record ProbeTarget(
     return new ProbeTarget(vmId, namespace,
         new InetSocketAddress(guestAddress, GuestNetwork.AGENT_PORT),
         new InetSocketAddress(guestAddress, GuestNetwork.WEBSOCKIFY_PORT),
-        vncPassword, serialLog);
+        vncPassword, serialLog, null, null);
+  }
+
+  public ProbeTarget withLaunch(Launch value) {
+    return new ProbeTarget(vmId, namespace, agent, websockify, vncPassword, serialLog, evidenceDir, value);
+  }
+
+  public ProbeTarget withEvidenceDir(Path value) {
+    return new ProbeTarget(vmId, namespace, agent, websockify, vncPassword, serialLog, value, launch);
   }
 
   public String guestAddress() {

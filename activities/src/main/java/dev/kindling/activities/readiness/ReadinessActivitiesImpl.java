@@ -61,7 +61,7 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
     }
     ProbeTarget target;
     try {
-      target = ProbeTarget.forVm(vm, paths);
+      target = ProbeTarget.forVm(vm, paths).withLaunch(request.launch());
     } catch (UncheckedIOException e) {
       throw FailureKind.VMM_FAILED_TO_START.failure("the VM has no secrets: " + e.getMessage());
     }

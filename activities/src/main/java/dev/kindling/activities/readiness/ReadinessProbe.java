@@ -1,6 +1,8 @@
 package dev.kindling.activities.readiness;
 
 import static dev.kindling.workflows.FailureKind.AGENT_UNHEALTHY;
+import static dev.kindling.workflows.FailureKind.APP_NOT_RUNNING;
+import static dev.kindling.workflows.FailureKind.BLANK_DESKTOP;
 import static dev.kindling.workflows.FailureKind.GUEST_UNREACHABLE;
 import static dev.kindling.workflows.FailureKind.HANDSHAKE_FAILED;
 import static dev.kindling.workflows.FailureKind.NO_BANNER;
@@ -23,6 +25,7 @@ import java.net.InetSocketAddress;
 import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -43,7 +46,9 @@ import org.slf4j.LoggerFactory;
  * attempt proved anything) and a {@link Diagnostics} bundle.
  *
  * <p>Ready means a complete RFB handshake through websockify with the VM's password, up to
- * ServerInit: a port that accepts TCP is not ready, and neither is a banner.
+ * ServerInit (a port that accepts TCP is not ready, and neither is a banner), and then the desktop
+ * a user would see: the agent reports the template's app window mapped, and one full framebuffer
+ * through websockify is not blank ({@link DesktopFrame#blank()}).
  */
 public final class ReadinessProbe {
   private static final Logger log = LoggerFactory.getLogger(ReadinessProbe.class);
@@ -61,6 +66,16 @@ public final class ReadinessProbe {
   /** How long the agent must report websockify's unit settled down before the probe believes it. */
   static final Duration SETTLED_UNIT_GRACE = Duration.ofSeconds(3);
   private static final Duration UNIT_CHECK_EVERY = Duration.ofMillis(500);
+  /**
+   * How long a mapped window may show a blank desktop before it counts as blank for good: an app
+   * paints its first frame within seconds of mapping its window, even under emulation.
+   */
+  static final Duration BLANK_GRACE = Duration.ofSeconds(10);
+  /** Desktop attempts each start processes in the guest (systemctl, xdotool) and move a frame: not more often than this. */
+  static final Duration DESKTOP_POLL = Duration.ofMillis(250);
+  /** One framebuffer at 8 bits per pixel (1 MiB at 1280x800) may take seconds through websockify under emulation. */
+  private static final Duration FRAME_TIMEOUT = Duration.ofSeconds(15);
+  static final int THUMBNAIL_WIDTH = 320;
 
   private final ProbeSettings settings;
   private final DiagnosticsCollector diagnostics;
@@ -111,6 +126,12 @@ public final class ReadinessProbe {
     private volatile SocketChannel connected;
     /** An upgraded WebSocket handed from the upgrade stage to the handshake stage. */
     private volatile WebSocketClientConnection upgraded;
+    /** The RFB session the handshake stage completed, kept for the desktop stage's frames. */
+    private volatile VncDesktop desktop;
+    private volatile AppStatus app;
+    private volatile DesktopFrame frame;
+    private long blankSinceNanos;
+    private long lastDesktopAttemptNanos;
     /**
      * How long one read may take. It doubles whenever websockify took a connection and then did not
      * answer in time with time to spare: a guest too busy to answer within the usual time (websockify
@@ -138,12 +159,16 @@ public final class ReadinessProbe {
         stage(ReadinessStage.TCP_WEBSOCKIFY, this::connectWebsockify);
         stage(ReadinessStage.WEBSOCKET_UPGRADE, this::upgrade);
         ServerInit init = stage(ReadinessStage.RFB_HANDSHAKE, this::handshake);
+        DesktopFrame shown = stage(ReadinessStage.DESKTOP, this::desktop);
         long total = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
-        log.info("{} ready in {} ms: {}x{} '{}' ({})", target.vmId(), total, init.width(), init.height(), init.name(), timingsText());
+        AppStatus.Window window = app.window();
+        log.info("{} ready in {} ms: {}x{} '{}', app window {} '{}', {} ({})", target.vmId(), total, init.width(), init.height(),
+            init.name(), window.wmClass(), window.title(), shown.summary(), timingsText());
         return new ReadinessReport(List.copyOf(timings), total, init.width(), init.height(), init.name());
       } finally {
         closeQuietly(connected);
         closeQuietly(upgraded);
+        closeQuietly(desktop);
       }
     }
 
@@ -255,6 +280,9 @@ public final class ReadinessProbe {
     private ReadinessFailure fail(FailureKind kind, ReadinessStage stage, String message) {
       String passed = timings.isEmpty() ? "" : " (passed: " + timingsText() + ")";
       Diagnostics evidence = diagnostics.collect(target, stage.label(), message, liveness, health);
+      if (stage == ReadinessStage.DESKTOP) {
+        evidence = withAppEvidence(evidence, kind);
+      }
       String text = message;
       if (kind == GUEST_UNREACHABLE) {
         String entry = DiagnosticsCollector.neighbourEntry(evidence.neighbours(), target.guestAddress());
@@ -262,6 +290,23 @@ public final class ReadinessProbe {
       }
       log.warn("{} not ready: {} in {}: {}{}", target.vmId(), kind.type(), stage.label(), text, passed);
       return new ReadinessFailure(kind, stage, text + passed, evidence);
+    }
+
+    /** The app's state and log tail, and for a blank desktop a thumbnail kept beyond the VM's life. */
+    private Diagnostics withAppEvidence(Diagnostics evidence, FailureKind kind) {
+      AppStatus last = app;
+      String thumbnail = null;
+      DesktopFrame seen = frame;
+      if (kind == BLANK_DESKTOP && seen != null && target.evidenceDir() != null) {
+        Path file = target.evidenceDir().resolve(target.vmId() + "-desktop.png");
+        try {
+          seen.writeThumbnail(file, THUMBNAIL_WIDTH);
+          thumbnail = file.toString();
+        } catch (IOException | RuntimeException e) {
+          log.warn("{}: could not keep the desktop's thumbnail at {}: {}", target.vmId(), file, e.toString());
+        }
+      }
+      return evidence.withApp(last == null ? null : last.ending(), last == null ? null : last.logTail(), thumbnail);
     }
 
     private String timingsText() {
@@ -305,7 +350,7 @@ public final class ReadinessProbe {
         // The agent answers only once x11vnc demands the password, which can take seconds under
         // emulation, so this one request may use the whole remaining budget.
         AgentClient slowAgent = new AgentClient(target.namespace(), target.agent(), min(settings.connectTimeout(), budget), budget);
-        AgentClient.Response response = slowAgent.postVncPassword(target.vncPassword());
+        AgentClient.Response response = slowAgent.postSecrets(target.vncPassword(), target.launch());
         if (!response.successful()) {
           throw AttemptFailure.transientFailure(AGENT_UNHEALTHY,
               "POST /v1/secrets answered " + response.status() + " " + HttpHead.printable(response.body()));
@@ -375,9 +420,9 @@ public final class ReadinessProbe {
       upgraded = null;
       try {
         ws.setReadTimeout(ioTimeout(budget));
-        ServerInit init = RfbHandshake.perform(ws.input(), ws.output(), target.vncPassword()).serverInit();
-        closeQuietly(ws);
-        return init;
+        RfbSession session = RfbHandshake.perform(ws.input(), ws.output(), target.vncPassword());
+        desktop = new VncDesktop(ws, session);
+        return session.serverInit();
       } catch (RfbHandshakeException e) {
         closeQuietly(ws);
         String closed = ws.closeStatus().map(s -> " (websockify closed the WebSocket: " + s.code() + " " + s.reason() + ")").orElse("");
@@ -393,6 +438,94 @@ public final class ReadinessProbe {
         closeQuietly(ws);
         throw AttemptFailure.transientFailure(HANDSHAKE_FAILED, "RFB through " + describe(target.websockify()) + ": " + RfbHandshake.describe(e));
       }
+    }
+
+    /**
+     * The app's window is mapped (and the session's URL reached it), and a full frame through
+     * websockify is not blank. An app that exited and will not come back, or a desktop blank for
+     * {@link #BLANK_GRACE} after the window appeared, fails at once.
+     */
+    private DesktopFrame desktop(Duration budget) throws AttemptFailure, InterruptedException {
+      long wait = lastDesktopAttemptNanos + DESKTOP_POLL.toNanos() - System.nanoTime();
+      if (lastDesktopAttemptNanos != 0 && wait > 0) {
+        TimeUnit.NANOSECONDS.sleep(wait);
+      }
+      lastDesktopAttemptNanos = System.nanoTime();
+      AppStatus status = appStatus(budget);
+      if (status.window() == null) {
+        blankSinceNanos = 0;
+        if (status.gaveUp()) {
+          throw AttemptFailure.definite(APP_NOT_RUNNING, "the " + appName(status) + " app " + status.ending()
+              + " without mapping its window" + logExcerpt(status));
+        }
+        throw AttemptFailure.transientFailure(APP_NOT_RUNNING, "the " + appName(status) + " app has not mapped its window yet (unit "
+            + status.activeState() + ")" + logExcerpt(status));
+      }
+      if (!status.launchDelivered()) {
+        throw AttemptFailure.transientFailure(APP_NOT_RUNNING, "the session's URL has not reached the " + appName(status) + " app yet");
+      }
+      DesktopFrame shown = captureFrame(budget);
+      frame = shown;
+      if (!shown.blank()) {
+        return shown;
+      }
+      long now = System.nanoTime();
+      if (blankSinceNanos == 0) {
+        blankSinceNanos = now;
+      }
+      String message = "the " + appName(status) + " app's window " + status.window().wmClass() + " '" + status.window().title()
+          + "' is mapped, but the desktop is blank: " + shown.summary();
+      if (now - blankSinceNanos >= BLANK_GRACE.toNanos()) {
+        throw AttemptFailure.definite(BLANK_DESKTOP, message + " for " + TimeUnit.NANOSECONDS.toSeconds(now - blankSinceNanos) + " s");
+      }
+      throw AttemptFailure.transientFailure(BLANK_DESKTOP, message);
+    }
+
+    private AppStatus appStatus(Duration budget) throws AttemptFailure {
+      Optional<AppStatus> answer;
+      try {
+        answer = agent(budget).app();
+      } catch (AgentClient.UnhealthyAnswerException e) {
+        throw AttemptFailure.transientFailure(AGENT_UNHEALTHY, e.getMessage());
+      } catch (IOException e) {
+        throw agentFailure("GET /v1/app", e);
+      }
+      if (answer.isEmpty() || !answer.get().configured()) {
+        throw AttemptFailure.definite(APP_NOT_RUNNING, "the guest agent reports no session app"
+            + (answer.isEmpty() ? " (GET /v1/app: 404)" : "") + ": the image was built without a template; rebuild it");
+      }
+      app = answer.get();
+      return app;
+    }
+
+    private DesktopFrame captureFrame(Duration budget) throws AttemptFailure {
+      try {
+        if (desktop == null) {
+          desktop = VncDesktop.open(target, min(settings.connectTimeout(), budget).plus(ioTimeout(budget)));
+        }
+        desktop.webSocket().setReadTimeout(min(FRAME_TIMEOUT, budget));
+        return DesktopFrame.capture(desktop.session(), RfbSession.BGR233);
+      } catch (IOException e) {
+        closeQuietly(desktop);
+        desktop = null;
+        throw e instanceof SocketTimeoutException
+            ? AttemptFailure.timedOut(null, "no framebuffer through " + describe(target.websockify()) + " in time")
+            : AttemptFailure.transientFailure(HANDSHAKE_FAILED, "framebuffer through " + describe(target.websockify()) + ": "
+                + RfbHandshake.describe(e));
+      }
+    }
+
+    private static String appName(AppStatus status) {
+      return status.template() == null ? "session" : status.template();
+    }
+
+    private static String logExcerpt(AppStatus status) {
+      String tail = status.logTail() == null ? "" : status.logTail().strip();
+      if (tail.isEmpty()) {
+        return "";
+      }
+      List<String> lines = tail.lines().toList();
+      return "; its log ends: " + String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
     }
 
     private WebSocketClientConnection openWebSocket(Duration budget) throws AttemptFailure {

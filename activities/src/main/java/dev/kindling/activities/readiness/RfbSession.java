@@ -14,6 +14,8 @@ import java.util.List;
  */
 public final class RfbSession {
   public static final int ENCODING_RAW = 0;
+  /** 8-bit true colour, 3 bits red and green, 2 blue. */
+  public static final PixelFormat BGR233 = new PixelFormat(8, 8, false, true, 7, 7, 3, 0, 3, 6);
 
   /** One rectangle of a FramebufferUpdate, with its Raw pixels. */
   public record Rectangle(int x, int y, int width, int height, int encoding, byte[] pixels) {}
@@ -22,11 +24,31 @@ public final class RfbSession {
   private final OutputStream out;
   private final ServerInit serverInit;
   private boolean rawRequested;
+  private PixelFormat pixelFormat;
 
   RfbSession(DataInputStream in, OutputStream out, ServerInit serverInit) {
     this.in = in;
     this.out = out;
     this.serverInit = serverInit;
+    this.pixelFormat = serverInit.pixelFormat();
+  }
+
+  /** The format rectangles arrive in: the server's until {@link #setPixelFormat} changed it. */
+  public PixelFormat pixelFormat() {
+    return pixelFormat;
+  }
+
+  /** SetPixelFormat: later framebuffer updates use {@code format}. */
+  public void setPixelFormat(PixelFormat format) throws IOException {
+    if (format.equals(pixelFormat)) {
+      return;
+    }
+    RfbHandshake.writeMessage(out, m -> {
+      m.writeByte(0);
+      m.write(new byte[3]);
+      m.write(format.encode());
+    });
+    pixelFormat = format;
   }
 
   public ServerInit serverInit() {
@@ -100,7 +122,7 @@ public final class RfbSession {
     if (encoding != ENCODING_RAW) {
       throw new ProtocolException("server used encoding " + encoding + " although only Raw was requested");
     }
-    byte[] pixels = new byte[width * height * serverInit.pixelFormat().bytesPerPixel()];
+    byte[] pixels = new byte[width * height * pixelFormat.bytesPerPixel()];
     in.readFully(pixels);
     return new Rectangle(x, y, width, height, encoding, pixels);
   }

@@ -14,7 +14,7 @@ public final class VncDesktop implements AutoCloseable {
   private final WebSocketClientConnection webSocket;
   private final RfbSession session;
 
-  private VncDesktop(WebSocketClientConnection webSocket, RfbSession session) {
+  VncDesktop(WebSocketClientConnection webSocket, RfbSession session) {
     this.webSocket = webSocket;
     this.session = session;
   }
@@ -44,6 +44,10 @@ public final class VncDesktop implements AutoCloseable {
 
   public ServerInit serverInit() {
     return session.serverInit();
+  }
+
+  public WebSocketClientConnection webSocket() {
+    return webSocket;
   }
 
   /** Requests the whole framebuffer and returns the update's rectangles. */

@@ -9,8 +9,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** A golden image's files on this host, as the image builder lays them out. */
-public record ImageFiles(String imageId, Path dir, String kernelCmdline) {
+/**
+ * A golden image's files on this host, as the image builder lays them out.
+ *
+ * @param memoryMib the guest memory its template asks for, used when a boot names none
+ * @param vcpus the vCPUs its template asks for, used when a boot names none
+ */
+public record ImageFiles(String imageId, Path dir, String kernelCmdline, int memoryMib, int vcpus) {
+  /** For images whose manifest names no template defaults. */
+  static final int FALLBACK_MEMORY_MIB = 512;
+  static final int FALLBACK_VCPUS = 1;
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> REQUIRED = List.of("rootfs.ext4", "vmlinuz", "initrd.img", "manifest.json");
 
@@ -24,7 +33,9 @@ public record ImageFiles(String imageId, Path dir, String kernelCmdline) {
     }
     try {
       JsonNode manifest = JSON.readTree(dir.resolve("manifest.json").toFile());
-      return new ImageFiles(imageId, dir, manifest.path("kernelCmdline").asText("console=ttyS0"));
+      JsonNode defaults = manifest.path("defaults");
+      return new ImageFiles(imageId, dir, manifest.path("kernelCmdline").asText("console=ttyS0"),
+          defaults.path("memoryMib").asInt(FALLBACK_MEMORY_MIB), defaults.path("vcpus").asInt(FALLBACK_VCPUS));
     } catch (IOException e) {
       throw new VmmException(FailureKind.UNKNOWN_IMAGE, "image " + imageId + " has an unreadable manifest: " + e.getMessage(), e);
     }

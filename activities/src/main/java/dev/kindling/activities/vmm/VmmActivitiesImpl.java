@@ -89,8 +89,6 @@ public final class VmmActivitiesImpl implements VmmActivities {
           + GuestNetwork.namespaceFor(vmId) + ")");
     }
     Validation.interfaceName(network.tap());
-    int memoryMib = request.memoryMib() > 0 ? request.memoryMib() : 512;
-    int vcpus = request.vcpus() > 0 ? request.vcpus() : 1;
     Path vmDir = paths.vmDir(vmId);
 
     var previous = BootRecord.read(vmDir);
@@ -119,6 +117,8 @@ public final class VmmActivitiesImpl implements VmmActivities {
           + " does not exist; createNetwork must run before bootVm");
     }
     ImageFiles image = ImageFiles.open(paths, imageId);
+    int memoryMib = request.memoryMib() > 0 ? request.memoryMib() : image.memoryMib();
+    int vcpus = request.vcpus() > 0 ? request.vcpus() : image.vcpus();
     // A snapshot is checked before anything is written for the VM, so a refused one leaves nothing behind.
     SnapshotFiles snapshot = mode == BootMode.RESTORE ? matchingSnapshot(imageId, request.image().snapshotId()) : null;
     removeVmmFiles(vmDir);

@@ -38,6 +38,9 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--session", description = "Session id (default: demo-<random>).")
   String session;
 
+  @Option(names = "--template", description = "Template whose app the session sees (default: the host's template.default).")
+  String template;
+
   @Option(names = "--no-snapshot", description = "Cold-boot the VM instead of restoring the image's memory snapshot.")
   boolean noSnapshot;
 
@@ -49,6 +52,7 @@ final class DemoCommand implements Callable<Integer> {
     KindlingConfig config = options.load().with(dev.kindling.worker.config.Setting.PROXY_PORT, "0");
     String sessionId = session != null ? session : "demo-" + UUID.randomUUID().toString().substring(0, 8);
     dev.kindling.workflows.Validation.sessionId(sessionId);
+    String templateId = dev.kindling.workflows.Validation.templateId(template == null ? config.defaultTemplate() : template);
     step("preflight");
     new HostPreflight(config.paths(), "qemu-system-x86_64").require();
 
@@ -56,18 +60,18 @@ final class DemoCommand implements Callable<Integer> {
       System.out.println("  Temporal " + stack.temporalTarget() + ", proxy " + stack.proxy().baseUri());
       KindlingClient client = new KindlingClient(stack.connection().client());
 
-      step("golden image: build or reuse, canary boot with full readiness, " + (noSnapshot ? "" : "snapshot, ") + "promote");
+      step("golden image of template " + templateId + ": build or reuse, canary boot showing the app, " + (noSnapshot ? "" : "snapshot, ") + "promote");
       GoldenImageWorkflow golden = stack.connection().client().newWorkflowStub(GoldenImageWorkflow.class,
           WorkflowOptions.newBuilder()
-              .setWorkflowId(GoldenImageWorkflow.workflowId(stack.config().hostId()))
+              .setWorkflowId(GoldenImageWorkflow.workflowId(stack.config().hostId(), templateId))
               .setTaskQueue(TaskQueues.SHARED)
               .build());
-      GoldenImageResult image = golden.run(new ImageBuildRequest(stack.config().hostId(), !noSnapshot, false));
+      GoldenImageResult image = golden.run(new ImageBuildRequest(stack.config().hostId(), !noSnapshot, false, templateId));
       printTimings(image.timings());
       System.out.println("  image " + image.image().imageId() + (image.image().hasSnapshot() ? " with snapshot " + image.image().snapshotId().substring(0, 12) : ""));
 
       step("browser VM for session " + sessionId);
-      client.startVm(new VmRequest(sessionId, null, noSnapshot ? BootMode.COLD : BootMode.AUTO, 600, 0, 0, 0));
+      client.startVm(new VmRequest(sessionId, null, noSnapshot ? BootMode.COLD : BootMode.AUTO, 600, 0, 0, 0, templateId, null));
       VmDescription ready = PhaseWatcher.watch(client, sessionId, Duration.ofMinutes(5), System.out);
       if (ready == null || ready.phase() != Phase.READY) {
         throw new TypedFailureException(ready == null || ready.failureType() == null ? "NotReady" : ready.failureType(),
@@ -80,10 +84,10 @@ final class DemoCommand implements Callable<Integer> {
       ProxiedDesktop desktop = ProxiedDesktop.capture(
           new InetSocketAddress("127.0.0.1", stack.proxy().port()),
           stack.proxy().config().websocketPath(sessionId), token, password, Duration.ofSeconds(30));
-      desktop.writePng(screenshot);
-      System.out.printf("  %dx%d \"%s\", %d colours, %.1f%% non-background; written to %s%n",
+      desktop.frame().writePng(screenshot);
+      System.out.printf("  %dx%d \"%s\", %s; written to %s%n",
           desktop.serverInit().width(), desktop.serverInit().height(), desktop.serverInit().name(),
-          desktop.distinctColours(), desktop.nonBackgroundShare() * 100, screenshot.toAbsolutePath());
+          desktop.frame().summary(), screenshot.toAbsolutePath());
       System.out.println("  a browser would open " + stack.proxy().baseUri().resolve(
           stack.proxy().config().pagePath(sessionId)) + "?token=" + token);
 

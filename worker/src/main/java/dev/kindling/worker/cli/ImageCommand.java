@@ -4,7 +4,12 @@ import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.GoldenImagePipeline;
 import dev.kindling.snapshot.ImageBuildException;
 import dev.kindling.snapshot.ImageBuilder;
+import dev.kindling.snapshot.FileTrees;
 import dev.kindling.snapshot.ImageStore;
+import dev.kindling.snapshot.InvalidTemplateException;
+import dev.kindling.snapshot.Manifest;
+import dev.kindling.snapshot.Template;
+import dev.kindling.snapshot.Templates;
 import dev.kindling.snapshot.ImageVerifier;
 import dev.kindling.snapshot.PipelineResult;
 import dev.kindling.snapshot.StoredImage;
@@ -39,9 +44,14 @@ final class ImageCommand {
   /** Lines of the guest's serial console printed with a failure. */
   private static final int SERIAL_LINES = 40;
 
-  @Command(name = "build", mixinStandardHelpOptions = true, description = "Build the golden image (or find it cached), boot a canary, snapshot it, promote it.")
+  @Command(name = "build", mixinStandardHelpOptions = true, description = "Build a template's golden image (or find it cached), boot a canary"
+      + " that must show the app, snapshot it, promote it as the template's current image.")
   static final class Build implements Callable<Integer> {
     @Mixin ConfigOptions options;
+
+    @Option(names = "--template", paramLabel = "ID|DIR", description = "A template id (built-in: terminal, browser; or a directory"
+        + " name under templates.dir) or a template directory. Default: template.default.")
+    String template;
 
     @Option(names = "--json", description = "Print the result as JSON.")
     boolean json;
@@ -63,8 +73,14 @@ final class ImageCommand {
         }
       }
       KindlingConfig config = options.load();
+      Template recipe;
+      try {
+        recipe = Templates.resolve(template == null ? config.defaultTemplate() : template, config.templatesDir());
+      } catch (InvalidTemplateException e) {
+        throw new TypedFailureException(e.kind().type(), e.getMessage());
+      }
       HostServices host = HostServices.create(config);
-      BuildOptions build = BuildOptions.defaults(host.paths()).withExtraMaskedUnits(maskUnits);
+      BuildOptions build = BuildOptions.forTemplate(recipe, host.paths()).withExtraMaskedUnits(maskUnits);
       GoldenImagePipeline pipeline = new GoldenImagePipeline(new ImageBuilder(), new ImageStore(host.paths()),
           verifier(host, config), host.vmms());
       PipelineResult result;
@@ -72,12 +88,15 @@ final class ImageCommand {
         result = pipeline.run(build, !noSnapshot, !noPromote);
       } catch (ImageBuildException e) {
         throw new TypedFailureException(e.kind().type(), e.getMessage());
+      } catch (InvalidTemplateException e) {
+        throw new TypedFailureException(e.kind().type(), e.getMessage());
       }
       if (json) {
         Json.print(result);
       } else {
         PrintStream out = System.out;
-        out.printf("image %s: %s in %d ms%n", result.imageId(), result.cacheHit() ? "cached" : "built", result.buildMillis());
+        out.printf("template %s: image %s %s in %d ms%n", recipe.id(), result.imageId(), result.cacheHit() ? "cached" : "built",
+            result.buildMillis());
         printVerification(result.canary(), out);
         if (result.snapshotId() != null) {
           out.printf("snapshot %s in %d ms%n", result.snapshotId(), result.snapshotMillis());
@@ -138,7 +157,7 @@ final class ImageCommand {
     }
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true, description = "List the images in the cache; '*' marks the current one.")
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List the images in the cache by template; '*' marks each template's current one.")
   static final class ListImages implements Callable<Integer> {
     @Mixin ConfigOptions options;
 
@@ -148,45 +167,49 @@ final class ImageCommand {
     @Override
     public Integer call() {
       ImageStore store = new ImageStore(options.load().paths());
-      Optional<ImageRef> current = store.current();
+      Map<String, ImageRef> currents = store.currents();
       List<StoredImage> images = store.list();
+      List<Map<String, Object>> rows = new ArrayList<>();
+      for (StoredImage image : images) {
+        Manifest manifest = image.manifest();
+        ImageRef current = manifest.template() == null ? null : currents.get(manifest.template());
+        boolean isCurrent = current != null && current.imageId().equals(image.ref().imageId());
+        Map<String, Object> row = new LinkedHashMap<>();
+        row.put("template", manifest.template());
+        row.put("imageId", image.ref().imageId());
+        row.put("current", isCurrent);
+        row.put("snapshotId", isCurrent ? current.snapshotId() : null);
+        row.put("kernelVersion", manifest.kernelVersion());
+        row.put("builtAt", Instant.ofEpochSecond(manifest.builtAtEpochSeconds()).toString());
+        row.put("usedBytes", manifest.usedBytes());
+        row.put("rootfsBytes", manifest.rootfsBytes());
+        row.put("snapshotBytes", isCurrent && current.hasSnapshot() ? FileTrees.size(image.dir().resolve("snapshots").resolve(current.snapshotId())) : 0L);
+        row.put("dir", image.dir().toString());
+        rows.add(row);
+      }
+      rows.sort(java.util.Comparator.comparing((Map<String, Object> r) -> String.valueOf(r.get("template")))
+          .thenComparing(r -> !(Boolean) r.get("current")));
       if (json) {
-        List<Map<String, Object>> rows = new ArrayList<>();
-        for (StoredImage image : images) {
-          Map<String, Object> row = new LinkedHashMap<>();
-          row.put("imageId", image.ref().imageId());
-          row.put("current", isCurrent(image, current));
-          row.put("snapshotId", isCurrent(image, current) ? current.get().snapshotId() : null);
-          row.put("kernelVersion", image.manifest().kernelVersion());
-          row.put("builtAt", Instant.ofEpochSecond(image.manifest().builtAtEpochSeconds()).toString());
-          row.put("usedBytes", image.manifest().usedBytes());
-          row.put("rootfsBytes", image.manifest().rootfsBytes());
-          row.put("dir", image.dir().toString());
-          rows.add(row);
-        }
         Json.print(rows);
         return 0;
       }
-      System.out.printf("  %-64s  %-20s  %8s  %s%n", "IMAGE", "BUILT", "USED MiB", "SNAPSHOT");
-      for (StoredImage image : images) {
-        boolean isCurrent = isCurrent(image, current);
-        String snapshot = isCurrent && current.get().hasSnapshot() ? current.get().snapshotId().substring(0, 12) : "-";
-        System.out.printf("%s %-64s  %-20s  %8d  %s%n", isCurrent ? "*" : " ", image.ref().imageId(),
-            Instant.ofEpochSecond(image.manifest().builtAtEpochSeconds()), image.manifest().usedBytes() >> 20, snapshot);
+      System.out.printf("  %-10s  %-16s  %-20s  %8s  %8s  %-12s  %8s%n", "TEMPLATE", "IMAGE", "BUILT", "USED MiB", "FILE MiB",
+          "SNAPSHOT", "SNAP MiB");
+      for (Map<String, Object> row : rows) {
+        String snapshot = row.get("snapshotId") == null ? "-" : ((String) row.get("snapshotId")).substring(0, 12);
+        System.out.printf("%s %-10s  %-16s  %-20s  %8d  %8d  %-12s  %8d%n", (Boolean) row.get("current") ? "*" : " ",
+            row.get("template") == null ? "-" : row.get("template"), ((String) row.get("imageId")).substring(0, 16), row.get("builtAt"),
+            (Long) row.get("usedBytes") >> 20, (Long) row.get("rootfsBytes") >> 20, snapshot, (Long) row.get("snapshotBytes") >> 20);
       }
       return 0;
-    }
-
-    private static boolean isCurrent(StoredImage image, Optional<ImageRef> current) {
-      return current.isPresent() && current.get().imageId().equals(image.ref().imageId());
     }
   }
 
   private ImageCommand() {}
 
   static ImageVerifier verifier(HostServices host, KindlingConfig config) {
-    VerifySettings settings = new VerifySettings(config.intValue(Setting.MEMORY_MIB), config.intValue(Setting.VCPUS),
-        Duration.ofSeconds(config.intValue(Setting.READINESS_TIMEOUT_SECONDS)));
+    VerifySettings settings = VerifySettings.defaults()
+        .withReadinessTimeout(Duration.ofSeconds(config.intValue(Setting.READINESS_TIMEOUT_SECONDS)));
     return new ImageVerifier(host.paths(), new ImageStore(host.paths()), host.network(), host.vmms(), host.readiness(), settings);
   }
 

@@ -6,12 +6,14 @@ import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.client.VmSummary;
 import dev.kindling.workflows.host.BootMode;
+import dev.kindling.workflows.host.Launch;
 import dev.kindling.workflows.host.StageTiming;
 import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;
 import io.temporal.client.WorkflowNotFoundException;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -31,8 +33,17 @@ final class VmCommand {
     @Option(names = "--session", required = true, description = "Session id (letters, digits, _ . -; at most 64).")
     String session;
 
-    @Option(names = "--image", description = "Image id (default: the host's current image).")
+    @Option(names = "--image", description = "Image id (default: the host's current image of the template).")
     String image;
+
+    @Option(names = "--template", description = "Template whose app the session sees (default: the host's template.default).")
+    String template;
+
+    @Option(names = "--url", description = "URL the app opens (http or https; the browser template shows it instead of its start page).")
+    String url;
+
+    @Option(names = "--arg", description = "An argument appended to the app's command line (repeatable; never run through a shell).")
+    List<String> args = new ArrayList<>();
 
     @Option(names = "--boot", defaultValue = "AUTO", description = "AUTO, COLD or RESTORE (default ${DEFAULT-VALUE}).")
     BootMode boot;
@@ -60,9 +71,13 @@ final class VmCommand {
       if (idleSeconds < 0) {
         throw new dev.kindling.workflows.InvalidInputException("idle", "must not be negative");
       }
+      if (template != null) {
+        Validation.templateId(template);
+      }
+      Launch launch = new Launch(url, args).validated();
       try (TemporalConnection temporal = TemporalConnection.open(config)) {
         KindlingClient client = new KindlingClient(temporal.client());
-        client.startVm(new VmRequest(session, image, boot, ttlSeconds, idleSeconds, 0, 0));
+        client.startVm(new VmRequest(session, image, boot, ttlSeconds, idleSeconds, 0, 0, template, launch.isEmpty() ? null : launch));
         VmDescription last = PhaseWatcher.watch(client, session, Duration.ofSeconds(timeoutSeconds), json ? null : System.out);
         if (json) {
           Json.print(last);

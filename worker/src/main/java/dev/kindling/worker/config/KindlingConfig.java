@@ -88,8 +88,7 @@ public final class KindlingConfig {
     intValue(Setting.PROXY_METRICS_PORT, -1, 65535);
     oneOf(Setting.PROXY_REUSE_PORT, "true", "false");
     intValue(Setting.WORKFLOW_CACHE, 0, 100_000);
-    intValue(Setting.MEMORY_MIB, 128, 65536);
-    intValue(Setting.VCPUS, 1, 64);
+    Validation.templateId(get(Setting.DEFAULT_TEMPLATE));
     intValue(Setting.READINESS_TIMEOUT_SECONDS, 1, 3600);
     oneOf(Setting.ACCELERATOR, "auto", "kvm", "tcg");
     oneOf(Setting.MACHINE, "microvm", "pc");
@@ -134,6 +133,15 @@ public final class KindlingConfig {
     HostPaths env = HostPaths.fromEnvironment();
     Path cache = get(Setting.CACHE_DIR).isBlank() ? env.cacheDir() : Path.of(get(Setting.CACHE_DIR)).toAbsolutePath();
     return new HostPaths(cache, Path.of(get(Setting.RUN_DIR)).toAbsolutePath());
+  }
+
+  /** The operator's template directories. */
+  public Path templatesDir() {
+    return Path.of(get(Setting.TEMPLATES_DIR)).toAbsolutePath();
+  }
+
+  public String defaultTemplate() {
+    return get(Setting.DEFAULT_TEMPLATE);
   }
 
   public int intValue(Setting setting) {

@@ -57,7 +57,7 @@ public record HostServices(
     ReadinessActivitiesImpl readiness = new ReadinessActivitiesImpl(paths, vmId -> liveness(processes, vmId),
         ProbeSettings.defaults(), Duration.ofSeconds(config.intValue(Setting.READINESS_TIMEOUT_SECONDS)));
     return new HostServices(config, paths, vmm, processes, new NetworkActivitiesImpl(paths), vmms, readiness,
-        new ImageActivitiesImpl(paths), extraKernelArgs);
+        new ImageActivitiesImpl(paths, config.templatesDir(), config.defaultTemplate()), extraKernelArgs);
   }
 
   static VmmLiveness liveness(VmProcesses processes, String vmId) {

@@ -8,6 +8,9 @@ import java.util.Optional;
 public interface HostDirectory {
   List<String> hosts();
 
-  /** The image {@code imageId} (or the host's current image when null) on {@code hostId}, if it has it. */
-  Optional<ImageRef> image(String hostId, String imageId);
+  /**
+   * The image {@code imageId} (or, when null, the host's current image of {@code template}, null
+   * meaning the default template) on {@code hostId}, if it has it.
+   */
+  Optional<ImageRef> image(String hostId, String imageId, String template);
 }

@@ -14,10 +14,12 @@ import java.util.Optional;
 public final class LocalHostDirectory implements HostDirectory {
   private final List<String> hosts;
   private final ImageStore store;
+  private final String defaultTemplate;
 
-  public LocalHostDirectory(List<String> hosts, ImageStore store) {
+  public LocalHostDirectory(List<String> hosts, ImageStore store, String defaultTemplate) {
     this.hosts = List.copyOf(hosts);
     this.store = store;
+    this.defaultTemplate = defaultTemplate;
   }
 
   @Override
@@ -26,12 +28,12 @@ public final class LocalHostDirectory implements HostDirectory {
   }
 
   @Override
-  public Optional<ImageRef> image(String hostId, String imageId) {
+  public Optional<ImageRef> image(String hostId, String imageId, String template) {
     if (!hosts.contains(hostId)) {
       return Optional.empty();
     }
     try {
-      return Optional.of(store.resolve(imageId));
+      return Optional.of(store.resolve(imageId, template == null ? defaultTemplate : template));
     } catch (UnknownImageException | SnapshotMismatchException e) {
       return Optional.empty();
     }

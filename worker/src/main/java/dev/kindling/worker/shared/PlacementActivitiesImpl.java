@@ -29,6 +29,9 @@ public final class PlacementActivitiesImpl implements PlacementActivities {
       if (request.imageId() != null) {
         Validation.imageId(request.imageId());
       }
+      if (request.template() != null) {
+        Validation.templateId(request.template());
+      }
     } catch (InvalidInputException e) {
       throw FailureKind.INVALID_INPUT.failure(e.getMessage());
     }
@@ -36,13 +39,16 @@ public final class PlacementActivitiesImpl implements PlacementActivities {
     int start = Math.floorMod(request.sessionId().hashCode(), Math.max(1, hosts.size()));
     for (int i = 0; i < hosts.size(); i++) {
       String hostId = hosts.get((start + i) % hosts.size());
-      Optional<ImageRef> image = directory.image(hostId, request.imageId());
-      if (image.isPresent()) {
+      Optional<ImageRef> image = directory.image(hostId, request.imageId(), request.template());
+      // An image named by id must still be of the template the session asked for.
+      if (image.isPresent() && (request.template() == null || request.template().equals(image.get().template()))) {
         return new Placement(hostId, TaskQueues.forHost(hostId), image.get());
       }
     }
+    String template = request.template() == null ? "the default template" : "template " + request.template();
     throw FailureKind.UNKNOWN_IMAGE.failure(request.imageId() == null
-        ? "no host has a current image: build and promote one (kindling image build)"
-        : "no host has image " + request.imageId());
+        ? "no host has a current image of " + template + ": build and promote one (kindling image build"
+            + (request.template() == null ? "" : " --template " + request.template()) + ")"
+        : "no host has image " + request.imageId() + (request.template() == null ? "" : " of template " + request.template()));
   }
 }

@@ -22,17 +22,21 @@ public final class RetirementActivitiesImpl implements RetirementActivities {
   }
 
   @Override
-  public int retireOlderThan(String hostId, String currentImageId) {
+  public int retireOlderThan(String hostId, String currentImageId, String template) {
     try {
       Validation.hostId(hostId);
       Validation.imageId(currentImageId);
+      if (template != null) {
+        Validation.templateId(template);
+      }
     } catch (InvalidInputException e) {
       throw FailureKind.INVALID_INPUT.failure(e.getMessage());
     }
     int retired = 0;
     for (VmSummary vm : kindling.list()) {
       // A VM not yet placed has no host or image: it will boot whatever placement resolves now.
-      if (hostId.equals(vm.hostId()) && vm.imageId() != null && !vm.imageId().equals(currentImageId)) {
+      if (hostId.equals(vm.hostId()) && vm.imageId() != null && !vm.imageId().equals(currentImageId)
+          && java.util.Objects.equals(template, vm.template())) {
         try {
           kindling.release(vm.sessionId());
           log.info("Retiring session {} on {}: image {} is not current", vm.sessionId(), hostId, vm.imageId());

@@ -3,7 +3,6 @@ package dev.kindling.workflows.cleanup;
 import dev.kindling.workflows.Failures;
 import dev.kindling.workflows.HostStubs;
 import dev.kindling.workflows.TaskQueues;
-import dev.kindling.workflows.image.GoldenImageWorkflow;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.workflow.Async;
@@ -79,17 +78,13 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
     int live = 0;
     int destroyed = 0;
     List<HostInventory.HostVm> vms = inventory.vms() == null ? List.of() : inventory.vms();
-    Boolean imageWorkflowRunning = null;
     for (HostInventory.HostVm vm : vms) {
       boolean keep;
       if (vm.sessionId() != null) {
         keep = liveness.isLive(vm.sessionId(), vm.vmId());
       } else {
-        // No session: a canary of an image build, or a leftover. Keep it while a build may own it.
-        if (imageWorkflowRunning == null) {
-          imageWorkflowRunning = liveness.isRunning(GoldenImageWorkflow.workflowId(hostId));
-        }
-        keep = imageWorkflowRunning;
+        // No session: a canary of an image build, or a leftover. Keep it while the build that made it runs.
+        keep = vm.ownerWorkflowId() != null && liveness.isRunning(vm.ownerWorkflowId());
       }
       if (keep) {
         live++;

@@ -7,7 +7,10 @@ import java.util.List;
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record HostInventory(String hostId, List<HostVm> vms) {
 
-  /** @param sessionId from the VM's ownership record, or null when it has none */
+  /**
+   * @param sessionId from the VM's ownership record, or null when it has none
+   * @param ownerWorkflowId the workflow its ownership record names (a session's or an image build's), or null
+   */
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record HostVm(String vmId, String sessionId, boolean namespace, boolean vmmRunning, boolean files) {}
+  public record HostVm(String vmId, String sessionId, boolean namespace, boolean vmmRunning, boolean files, String ownerWorkflowId) {}
 }

@@ -273,6 +273,7 @@ public final class KindlingClient {
           listed.status(),
           description.hostId(),
           description.imageId(),
+          description.template(),
           description.phase() == null ? null : description.phase().name(),
           listed.startedAt());
     } catch (RuntimeException e) {
@@ -292,6 +293,7 @@ public final class KindlingClient {
         metadata.getStatus().name().replaceFirst("^WORKFLOW_EXECUTION_STATUS_", ""),
         attributes.get(KindlingSearchAttributes.HOST),
         attributes.get(KindlingSearchAttributes.IMAGE),
+        attributes.get(KindlingSearchAttributes.TEMPLATE),
         attributes.get(KindlingSearchAttributes.PHASE),
         metadata.getStartTime());
   }

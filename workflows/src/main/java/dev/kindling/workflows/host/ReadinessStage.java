@@ -7,7 +7,9 @@ public enum ReadinessStage {
   SECRETS("secrets"),
   TCP_WEBSOCKIFY("tcp-6080"),
   WEBSOCKET_UPGRADE("websocket-upgrade"),
-  RFB_HANDSHAKE("rfb-handshake");
+  RFB_HANDSHAKE("rfb-handshake"),
+  /** The app's window is mapped and one full framebuffer through websockify is not blank. */
+  DESKTOP("desktop");
 
   private final String label;
 

@@ -8,8 +8,9 @@ import io.temporal.workflow.WorkflowMethod;
 public interface GoldenImageWorkflow {
   String WORKFLOW_TYPE = "GoldenImage";
 
-  static String workflowId(String hostId) {
-    return "golden-image-" + hostId;
+  /** One image workflow per host and template at a time; {@code template} null is the host's default. */
+  static String workflowId(String hostId, String template) {
+    return "golden-image-" + hostId + (template == null ? "" : "-" + template);
   }
 
   @WorkflowMethod(name = WORKFLOW_TYPE)

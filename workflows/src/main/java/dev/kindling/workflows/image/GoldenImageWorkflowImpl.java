@@ -59,6 +59,9 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
         throw new InvalidInputException("request", "is required");
       }
       hostId = Validation.hostId(request.hostId());
+      if (request.template() != null) {
+        Validation.templateId(request.template());
+      }
     } catch (InvalidInputException e) {
       throw FailureKind.INVALID_INPUT.failure(e.getMessage());
     }
@@ -72,7 +75,9 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
     } catch (RuntimeException e) {
       throw failed(Failures.typed("build on host " + hostId, e));
     }
-    Workflow.upsertTypedSearchAttributes(KindlingSearchAttributes.IMAGE.valueSet(image.imageId()));
+    Workflow.upsertTypedSearchAttributes(
+        KindlingSearchAttributes.IMAGE.valueSet(image.imageId()),
+        KindlingSearchAttributes.TEMPLATE.valueSet(image.template() == null ? "" : image.template()));
 
     image = canary(host, hostId, image, request.snapshot());
 
@@ -86,7 +91,7 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
     if (request.retireOlder()) {
       stage("RETIRING");
       try {
-        retired = retirement.retireOlderThan(hostId, image.imageId());
+        retired = retirement.retireOlderThan(hostId, image.imageId(), image.template());
       } catch (RuntimeException e) {
         // The image is promoted either way; VMs on older images end with their leases.
         log.warn("Retiring VMs on older images than {} failed: {}", image.imageId(), e.toString());
@@ -111,7 +116,7 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
       saga.addCompensation(host.vmmTeardown()::destroyVm, vm);
       host.boot().bootVm(new BootRequest(vm.requestId(), vmId, image, network, BootMode.COLD, 0, 0));
       Duration deadline = BrowserVmWorkflowImpl.COLD_READINESS_DEADLINE;
-      ReadinessReport report = host.readiness(deadline).awaitReady(new ReadinessRequest(vm, deadline.toMillis()));
+      ReadinessReport report = host.readiness(deadline).awaitReady(new ReadinessRequest(vm, deadline.toMillis(), null));
       if (report.stages() != null) {
         report.stages().forEach(s -> timings.add(new StageTiming("canary/" + s.stage(), s.millis())));
       }
@@ -119,7 +124,7 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
         stage("SNAPSHOT");
         String snapshotId =
             host.snapshot().snapshotVm(new SnapshotRequest(Workflow.randomUUID().toString(), vmId, image.imageId()));
-        result = new ImageRef(image.imageId(), snapshotId, image.kernelVersion(), image.builtAtEpochSeconds());
+        result = image.withSnapshot(snapshotId);
       }
     } catch (RuntimeException e) {
       compensate(saga, vmId);

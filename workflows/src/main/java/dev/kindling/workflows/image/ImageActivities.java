@@ -6,11 +6,14 @@ import io.temporal.activity.ActivityInterface;
 /** Golden images on a host. Runs on that host's queue. */
 @ActivityInterface
 public interface ImageActivities {
-  /** Builds the image (or finds it cached by content hash). */
+  /** Builds the request's template's image (or finds it cached by content hash); InvalidTemplate names a bad recipe field. */
   ImageRef buildImage(ImageBuildRequest request);
 
-  /** The image by id, or the host's current image when {@code imageId} is null; UnknownImage if absent. */
-  ImageRef resolveImage(String imageId);
+  /**
+   * The image by id, or the host's current image of {@code template} (null: the host's default
+   * template) when {@code imageId} is null; UnknownImage if absent.
+   */
+  ImageRef resolveImage(String imageId, String template);
 
   /**
    * Makes {@code image} (with its snapshot, if any) the host's current image in one atomic step.

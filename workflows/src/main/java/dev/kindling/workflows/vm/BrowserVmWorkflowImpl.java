@@ -9,6 +9,7 @@ import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.BootRequest;
 import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.host.Launch;
 import dev.kindling.workflows.host.NetworkRequest;
 import dev.kindling.workflows.host.Placement;
 import dev.kindling.workflows.host.PlacementActivities;
@@ -50,8 +51,6 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
    * here); the rest is headroom for a host whose CPUs are shared by many VMs restoring at once.
    */
   public static final Duration RESTORE_READINESS_DEADLINE = Duration.ofSeconds(60);
-  public static final int DEFAULT_MEMORY_MIB = 1024;
-  public static final int DEFAULT_VCPUS = 1;
   public static final int MAX_MEMORY_MIB = 16384;
   public static final int MAX_VCPUS = 16;
 
@@ -94,6 +93,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
       throw FailureKind.INVALID_INPUT.failure(e.getMessage());
     }
     progress.vmId(vmIdFrom(Workflow.randomUUID().toString()));
+    progress.launch(valid.launch());
     Workflow.upsertTypedSearchAttributes(KindlingSearchAttributes.SESSION.valueSet(sessionId));
     phase(Phase.PLACING);
 
@@ -141,18 +141,23 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   private void provision(ValidRequest request) {
     String sessionId = request.sessionId();
     String vmId = progress.vmId();
-    Placement placed = placement.place(new PlacementRequest(sessionId, request.imageId()));
-    progress.placed(placed.hostId(), placed.image().imageId());
+    Placement placed = placement.place(new PlacementRequest(sessionId, request.imageId(), request.template()));
+    String template = placed.image().template();
+    progress.placed(placed.hostId(), placed.image().imageId(), template);
     BootMode mode = resolve(request.bootMode(), placed);
     progress.bootMode(mode.name());
     Workflow.upsertTypedSearchAttributes(
         KindlingSearchAttributes.HOST.valueSet(placed.hostId()),
-        KindlingSearchAttributes.IMAGE.valueSet(placed.image().imageId()));
+        KindlingSearchAttributes.IMAGE.valueSet(placed.image().imageId()),
+        KindlingSearchAttributes.TEMPLATE.valueSet(template == null ? "" : template));
     Map<String, Object> memo = new HashMap<>();
     memo.put("vmId", vmId);
     memo.put("hostId", placed.hostId());
     memo.put("imageId", placed.image().imageId());
     memo.put("bootMode", mode.name());
+    if (template != null) {
+      memo.put("template", template);
+    }
     Workflow.upsertMemo(memo);
     HostStubs host = HostStubs.on(placed.taskQueue());
 
@@ -171,7 +176,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
 
     phase(Phase.READINESS);
     Duration deadline = mode == BootMode.RESTORE ? RESTORE_READINESS_DEADLINE : COLD_READINESS_DEADLINE;
-    ReadinessReport report = host.readiness(deadline).awaitReady(new ReadinessRequest(vm, deadline.toMillis()));
+    ReadinessReport report = host.readiness(deadline).awaitReady(new ReadinessRequest(vm, deadline.toMillis(), request.launch()));
     if (report.stages() != null) {
       for (StageTiming stage : report.stages()) {
         progress.addTiming("readiness/" + stage.stage(), stage.millis());
@@ -283,7 +288,15 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
 
   /** A request with defaults applied and every field checked. */
   record ValidRequest(
-      String sessionId, String imageId, BootMode bootMode, Duration ttl, Duration idle, int memoryMib, int vcpus) {
+      String sessionId,
+      String imageId,
+      BootMode bootMode,
+      Duration ttl,
+      Duration idle,
+      int memoryMib,
+      int vcpus,
+      String template,
+      Launch launch) {
 
     static ValidRequest of(VmRequest request) {
       if (request == null) {
@@ -293,10 +306,13 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
       String imageId = request.imageId() == null ? null : Validation.imageId(request.imageId());
       Duration ttl = request.ttlSeconds() == 0 ? DEFAULT_TTL : lease("ttlSeconds", request.ttlSeconds());
       Duration idle = request.idleSeconds() == 0 ? Duration.ZERO : lease("idleSeconds", request.idleSeconds());
-      int memory = request.memoryMib() == 0 ? DEFAULT_MEMORY_MIB : bounded("memoryMib", request.memoryMib(), 128, MAX_MEMORY_MIB);
-      int vcpus = request.vcpus() == 0 ? DEFAULT_VCPUS : bounded("vcpus", request.vcpus(), 1, MAX_VCPUS);
+      // Zero is passed on: the host boots with the image's template defaults.
+      int memory = request.memoryMib() == 0 ? 0 : bounded("memoryMib", request.memoryMib(), 128, MAX_MEMORY_MIB);
+      int vcpus = request.vcpus() == 0 ? 0 : bounded("vcpus", request.vcpus(), 1, MAX_VCPUS);
       BootMode mode = request.bootMode() == null ? BootMode.AUTO : request.bootMode();
-      return new ValidRequest(sessionId, imageId, mode, ttl, idle, memory, vcpus);
+      String template = request.template() == null ? null : Validation.templateId(request.template());
+      Launch launch = request.launch() == null || request.launch().isEmpty() ? null : request.launch().validated();
+      return new ValidRequest(sessionId, imageId, mode, ttl, idle, memory, vcpus, template, launch);
     }
 
     private static Duration lease(String field, long seconds) {

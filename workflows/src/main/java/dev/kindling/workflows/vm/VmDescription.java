@@ -1,12 +1,15 @@
 package dev.kindling.workflows.vm;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import dev.kindling.workflows.host.Launch;
 import dev.kindling.workflows.host.StageTiming;
 import java.util.List;
 
 /**
  * The answer to {@code describe()}.
  *
+ * @param template the template whose app the VM shows (known once placed)
+ * @param launch what the app was handed (null when nothing)
  * @param timings per-phase (and readiness-stage) durations in order of completion
  * @param leaseExpiresAtEpochMillis 0 before READY
  * @param failureType a FailureKind type when the VM failed, else null
@@ -17,6 +20,8 @@ public record VmDescription(
     Phase phase,
     String hostId,
     String imageId,
+    String template,
+    Launch launch,
     String vmId,
     String bootMode,
     Endpoint endpoint,

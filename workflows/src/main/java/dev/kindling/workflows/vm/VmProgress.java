@@ -1,5 +1,6 @@
 package dev.kindling.workflows.vm;
 
+import dev.kindling.workflows.host.Launch;
 import dev.kindling.workflows.host.StageTiming;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +13,8 @@ final class VmProgress {
   private long phaseStartedAt;
   private String hostId;
   private String imageId;
+  private String template;
+  private Launch launch;
   private String vmId;
   private String bootMode;
   private Endpoint endpoint;
@@ -63,9 +66,14 @@ final class VmProgress {
     return vmId;
   }
 
-  void placed(String host, String image) {
+  void placed(String host, String image, String templateId) {
     hostId = host;
     imageId = image;
+    template = templateId;
+  }
+
+  void launch(Launch value) {
+    launch = value;
   }
 
   void bootMode(String value) {
@@ -95,6 +103,8 @@ final class VmProgress {
         phase,
         hostId,
         imageId,
+        template,
+        launch,
         vmId,
         bootMode,
         endpoint,
