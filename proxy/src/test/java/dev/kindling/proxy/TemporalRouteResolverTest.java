@@ -52,7 +52,7 @@ class TemporalRouteResolverTest {
 
     @Override
     public VmDescription describe() {
-      return new VmDescription(sessionId, phase, "host-a", null, "vm0123456789", "COLD", endpoint, List.of(), 0, null, null);
+      return new VmDescription(sessionId, phase, "host-a", null, null, null, "vm0123456789", "COLD", endpoint, List.of(), 0, null, null);
     }
 
     @Override

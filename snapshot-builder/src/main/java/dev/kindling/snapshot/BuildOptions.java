@@ -74,7 +74,9 @@ public record BuildOptions(
       }
       files.add(added);
     }
-    return new ImageRecipe(suite, mirror, packages, template.id(), template.packages(), GuestImageSpec.PURGED_PACKAGES,
+    return new ImageRecipe(suite, mirror, packages, template.id(), template.packages(),
+        "memoryMib=" + template.memoryMib() + " vcpus=" + template.vcpus(), GuestImageSpec.GPU_PACKAGES,
+        GuestImageSpec.PURGED_PACKAGES,
         GuestImageSpec.LATE_PURGED_PACKAGES, GuestImageSpec.UNITS,
         GuestImageSpec.ENABLED_UNITS, masked, GuestImageSpec.KERNEL_CMDLINE, files,
         GuestImageSpec.BUILDER_VERSION);

@@ -86,6 +86,9 @@ public final class DebootstrapAssembler implements ImageAssembler {
           "--cache-dir=" + debs.toAbsolutePath(),
           "--include=" + String.join(",", recipe.packages()),
           recipe.suite(), root.toString(), recipe.mirror()), BOOTSTRAP_TIMEOUT);
+      // The downloads are in debs/ already, and a template layer fetches fresh package lists.
+      emptyDirectory(root.resolve("var/cache/apt/archives"), Set.of("partial", "lock"));
+      emptyDirectory(root.resolve("var/lib/apt/lists"), Set.of("partial", "lock"));
     });
   }
 
@@ -105,7 +108,9 @@ public final class DebootstrapAssembler implements ImageAssembler {
       Path keepFile = root.resolve(KEEP_FILE);
       Files.createDirectories(keepFile.getParent());
       Files.writeString(keepFile, String.join("\n", keep) + "\n");
-      purge(root, without(recipe.purgedPackages(), keep));
+      List<String> purged = new ArrayList<>(recipe.gpuPackages());
+      purged.addAll(without(recipe.purgedPackages(), keep));
+      purge(root, purged);
     });
   }
 
@@ -147,6 +152,7 @@ public final class DebootstrapAssembler implements ImageAssembler {
   static String templateKey(ImageRecipe recipe) {
     String key = "base=" + baseKey(recipe)
         + "\ntemplate-packages=" + recipe.templatePackages().stream().sorted().toList()
+        + "\npurge-always=" + recipe.gpuPackages().stream().sorted().toList()
         + "\npurge=" + recipe.purgedPackages().stream().sorted().toList() + "\n";
     return sha256Hex(key);
   }

@@ -22,16 +22,23 @@ public final class GuestImageSpec {
       "linux-image-cloud-amd64", "initramfs-tools");
 
   /**
-   * Removed with {@code dpkg --force-depends}: Xvfb runs with {@code -extension GLX}, so Mesa's DRI
-   * drivers and the LLVM they load are never used; websockify falls back to pure Python without
-   * numpy (client-to-server frames are small), and numpy's import is slow under emulation.
-   * xdotool lets the agent find the app's window. None of
-   * these is linked by Xvfb, openbox, x11vnc, python3 or systemd (checked with ldd).
+   * Removed with {@code dpkg --force-depends} from every image, whatever its template installs:
+   * the guest has no GPU and Xvfb runs with {@code -extension GLX}, so no program in it ever loads
+   * a DRI driver (a template's app must not use the GPU either; Chromium runs with
+   * {@code --disable-gpu}), and LLVM and Z3 are loaded only by those drivers. Nothing links them:
+   * they are reached through dlopen.
+   */
+  public static final List<String> GPU_PACKAGES = List.of(
+      "libgl1-mesa-dri", "libllvm15", "libz3-4", "libdrm-amdgpu1", "libdrm-nouveau2", "libdrm-radeon1",
+      "libdrm-intel1", "libsensors5", "libsensors-config");
+
+  /**
+   * Removed with {@code dpkg --force-depends} unless a template's packages depend on them:
+   * websockify falls back to pure Python without numpy (client-to-server frames are small), and
+   * numpy's import is slow under emulation. None of these is linked by Xvfb, openbox, x11vnc,
+   * python3 or systemd (checked with ldd).
    */
   public static final List<String> PURGED_PACKAGES = List.of(
-      // Mesa's DRI drivers and what only they use.
-      "libgl1-mesa-dri", "libllvm15", "libz3-4", "libdrm-amdgpu1", "libdrm-nouveau2", "libdrm-radeon1",
-      "libdrm-intel1", "libsensors5", "libsensors-config",
       // numpy and its linear algebra.
       "python3-numpy", "liblapack3", "libblas3", "libgfortran5", "libquadmath0",
       // Tk, for x11vnc's optional GUI.

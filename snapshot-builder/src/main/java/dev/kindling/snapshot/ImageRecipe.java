@@ -17,6 +17,10 @@ import java.util.List;
  * @param packages packages asked of debootstrap beyond {@code minbase}
  * @param template the template's id
  * @param templatePackages packages the template installs on top of the bootstrapped base
+ * @param templateDefaults the template's guest size, e.g. {@code memoryMib=512 vcpus=1}: written
+ *     into the image's manifest, so part of what the image is
+ * @param gpuPackages packages removed from every image even when a template's packages depend on
+ *     them (GPU drivers, loaded only through dlopen, and what only they load)
  * @param purgedPackages packages removed after the template's packages are installed even though
  *     others depend on them (Mesa's DRI drivers and LLVM, numpy, ...): nothing in the guest loads
  *     them at run time. Packages the template's packages need are kept.
@@ -33,6 +37,8 @@ public record ImageRecipe(
     List<String> packages,
     String template,
     List<String> templatePackages,
+    String templateDefaults,
+    List<String> gpuPackages,
     List<String> purgedPackages,
     List<String> latePurgedPackages,
     List<String> units,
@@ -45,6 +51,7 @@ public record ImageRecipe(
   public ImageRecipe {
     packages = List.copyOf(packages);
     templatePackages = List.copyOf(templatePackages);
+    gpuPackages = List.copyOf(gpuPackages);
     purgedPackages = List.copyOf(purgedPackages);
     latePurgedPackages = List.copyOf(latePurgedPackages);
     units = List.copyOf(units);
@@ -70,6 +77,8 @@ public record ImageRecipe(
     sorted(packages).forEach(p -> line(out, "package", p));
     line(out, "template", template);
     sorted(templatePackages).forEach(p -> line(out, "template-package", p));
+    line(out, "template-defaults", templateDefaults);
+    sorted(gpuPackages).forEach(p -> line(out, "purge-always", p));
     sorted(purgedPackages).forEach(p -> line(out, "purge", p));
     sorted(latePurgedPackages).forEach(p -> line(out, "late-purge", p));
     units.forEach(u -> line(out, "unit", u));

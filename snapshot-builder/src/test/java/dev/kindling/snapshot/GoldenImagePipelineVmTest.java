@@ -24,7 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Build → canary → snapshot → promote with real VMs. The cache is the test's own (its own
- * {@code current.json}) with the real golden image linked in, so the image is reused and the host's
+ * {@code current/}) with the real golden image linked in, so the image is reused and the host's
  * current image is never touched.
  */
 @Tag("vm")
@@ -50,7 +50,7 @@ class GoldenImagePipelineVmTest {
     HostPaths paths = VerifyHost.privateCache(cacheDir, runDir, image);
     ImageStore store = new ImageStore(paths);
     store.promote(image.ref());
-    byte[] currentBefore = Files.readAllBytes(paths.currentImageFile());
+    byte[] currentBefore = Files.readAllBytes(paths.currentImageFile(Templates.DEFAULT));
 
     // The same image, booted with websockify disabled: its canary cannot pass.
     VerifyHost host = VerifyHost.create(paths, VerifyHost.WITHOUT_WEBSOCKIFY);
@@ -63,7 +63,7 @@ class GoldenImagePipelineVmTest {
     assertEquals(result.canary().failure(), result.failure());
     assertNull(result.snapshotId(), "no snapshot of a failed canary");
     assertNull(result.promoted());
-    assertArrayEquals(currentBefore, Files.readAllBytes(paths.currentImageFile()), "current.json unchanged");
+    assertArrayEquals(currentBefore, Files.readAllBytes(paths.currentImageFile(Templates.DEFAULT)), "the current image is unchanged");
     String vmId = result.canary().vmId();
     assertEquals(image.ref().imageId(), result.imageId());
     assertTrue(snapshots(paths, image).stream().noneMatch(p -> p.getFileName().toString().contains(vmId)),
@@ -89,11 +89,11 @@ class GoldenImagePipelineVmTest {
       assertTrue(Files.size(files.memoryState()) > 0 && Files.size(files.disk()) > 0);
       assertEquals(image.ref().imageId(), store.checkSnapshot(image.ref().imageId(), result.snapshotId()).imageId());
 
-      ImageRef current = store.current().orElseThrow();
+      ImageRef current = store.current(Templates.DEFAULT).orElseThrow();
       assertEquals(result.promoted(), current);
       assertEquals(image.ref().imageId(), current.imageId());
       assertEquals(result.snapshotId(), current.snapshotId());
-      assertEquals(current, store.resolve(null));
+      assertEquals(current, store.resolve(null, Templates.DEFAULT));
       VerifyHost.assertNothingLeft(paths, result.canary().vmId());
     } finally {
       if (snapshotDir != null) {

@@ -58,7 +58,11 @@ class ImageBuilderCacheTest {
   }
 
   private static BuildOptions options(Path cache) {
-    return new BuildOptions("bookworm", "http://mirror.example/debian", GuestImageSpec.PACKAGES, List.of(),
+    return options(cache, Templates.builtIn(Templates.DEFAULT));
+  }
+
+  private static BuildOptions options(Path cache, Template template) {
+    return new BuildOptions("bookworm", "http://mirror.example/debian", GuestImageSpec.PACKAGES, List.of(), template,
         new HostPaths(cache, cache.resolve("run")));
   }
 
@@ -73,6 +77,11 @@ class ImageBuilderCacheTest {
     assertEquals(Manifest.read(first.dir().resolve(Manifest.FILE)), first.manifest());
     assertEquals("6.1.0-test", first.manifest().kernelVersion());
     assertEquals(42, first.manifest().rootfsBytes());
+    assertEquals(Templates.DEFAULT, first.manifest().template());
+    assertEquals(Templates.DEFAULT, first.ref().template());
+    Template terminal = Templates.builtIn(Templates.DEFAULT);
+    assertEquals(new Manifest.Defaults(terminal.memoryMib(), terminal.vcpus(), terminal.screenWidth(), terminal.screenHeight()),
+        first.manifest().defaults());
 
     BuiltImage second = new ImageBuilder(fake).build(options(cache));
     assertTrue(second.cacheHit());
@@ -138,6 +147,32 @@ class ImageBuilderCacheTest {
     assertFalse(image.cacheHit());
     assertEquals("rootfs of " + id, Files.readString(image.rootfs()));
     assertEquals(List.of(id), imageEntries(cache));
+  }
+
+  @Test
+  void eachTemplateIsItsOwnImageWithItsOwnManifest(@TempDir Path cache) throws Exception {
+    FakeAssembler fake = new FakeAssembler();
+    BuiltImage terminal = new ImageBuilder(fake).build(options(cache));
+    BuiltImage browser = new ImageBuilder(fake).build(options(cache, Templates.builtIn("browser")));
+
+    assertFalse(browser.cacheHit(), "another template is another image");
+    assertEquals("browser", browser.manifest().template());
+    assertEquals(1024, browser.manifest().defaults().memoryMib());
+    assertEquals("browser", browser.ref().template());
+    assertEquals(2, fake.calls.get());
+    assertEquals(List.of(terminal.ref().imageId(), browser.ref().imageId()).stream().sorted().toList(), imageEntries(cache));
+  }
+
+  @Test
+  void anInvalidTemplateFoundWhileBuildingFailsAsSuchAndLeavesNothingBehind(@TempDir Path cache) throws Exception {
+    FakeAssembler fake = new FakeAssembler();
+    fake.failure = new InvalidTemplateException("terminal", "packages[0]", "'xterm' is not a package of Debian bookworm");
+
+    InvalidTemplateException e = assertThrows(InvalidTemplateException.class, () -> new ImageBuilder(fake).build(options(cache)));
+
+    assertEquals("packages[0]", e.field());
+    assertEquals("InvalidTemplate", e.kind().type());
+    assertEquals(List.of(), imageEntries(cache));
   }
 
   /** Everything in images/ except lock files: published images and any temporary directories. */

@@ -67,7 +67,7 @@ record VerifyHost(HostPaths paths, VmmActivitiesImpl vmms, ImageVerifier verifie
   }
 
   /**
-   * Paths whose cache is {@code cacheDir} (its own {@code current.json}) with the real image linked
+   * Paths whose cache is {@code cacheDir} (its own {@code current/}) with the real image linked
    * in, so snapshots land beside the real image but promotion never touches the host's current image.
    */
   static HostPaths privateCache(Path cacheDir, Path runDir, BuiltImage image) throws Exception {

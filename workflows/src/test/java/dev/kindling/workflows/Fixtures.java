@@ -16,8 +16,10 @@ import java.util.List;
 /** Images and host behaviour shared by the workflow tests. */
 public final class Fixtures {
   public static final String IMAGE = "ab".repeat(32);
-  public static final ImageRef COLD_IMAGE = new ImageRef(IMAGE, null, "6.12", 1_700_000_000L);
-  public static final ImageRef SNAPSHOT_IMAGE = new ImageRef(IMAGE, "snap-1", "6.12", 1_700_000_000L);
+  /** The template the fixture images were built from, as a host reports it from the image's manifest. */
+  public static final String TEMPLATE = "terminal";
+  public static final ImageRef COLD_IMAGE = new ImageRef(IMAGE, null, "6.12", 1_700_000_000L, TEMPLATE);
+  public static final ImageRef SNAPSHOT_IMAGE = COLD_IMAGE.withSnapshot("snap-1");
 
   private Fixtures() {}
 
@@ -41,8 +43,9 @@ public final class Fixtures {
                     new StageTiming("agent-health", 30),
                     new StageTiming("tcp-6080", 4),
                     new StageTiming("websocket-upgrade", 3),
-                    new StageTiming("rfb-handshake", 9)),
-                58,
+                    new StageTiming("rfb-handshake", 9),
+                    new StageTiming("desktop", 40)),
+                98,
                 1280,
                 800,
                 "kindling"));

@@ -70,12 +70,13 @@ public final class ReadinessProbe {
    * How long a mapped window may show a blank desktop before it counts as blank for good: an app
    * paints its first frame within seconds of mapping its window, even under emulation.
    */
-  static final Duration BLANK_GRACE = Duration.ofSeconds(10);
+  static final Duration BLANK_GRACE = Duration.ofSeconds(30);
   /** Desktop attempts each start processes in the guest (systemctl, xdotool) and move a frame: not more often than this. */
   static final Duration DESKTOP_POLL = Duration.ofMillis(250);
   /** One framebuffer at 8 bits per pixel (1 MiB at 1280x800) may take seconds through websockify under emulation. */
   private static final Duration FRAME_TIMEOUT = Duration.ofSeconds(15);
   static final int THUMBNAIL_WIDTH = 320;
+  private static final Duration APP_TIMEOUT = Duration.ofSeconds(10);
 
   private final ProbeSettings settings;
   private final DiagnosticsCollector diagnostics;
@@ -484,7 +485,8 @@ public final class ReadinessProbe {
     private AppStatus appStatus(Duration budget) throws AttemptFailure {
       Optional<AppStatus> answer;
       try {
-        answer = agent(budget).app();
+        // The agent asks systemd and the X server; while the app starts it competes for the guest's CPU.
+        answer = new AgentClient(target.namespace(), target.agent(), min(settings.connectTimeout(), budget), min(APP_TIMEOUT, budget)).app();
       } catch (AgentClient.UnhealthyAnswerException e) {
         throw AttemptFailure.transientFailure(AGENT_UNHEALTHY, e.getMessage());
       } catch (IOException e) {

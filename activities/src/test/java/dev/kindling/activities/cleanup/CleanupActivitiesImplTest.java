@@ -5,6 +5,7 @@ import static dev.kindling.activities.testing.HostCapability.ROOT;
 import static dev.kindling.activities.testing.HostCapability.TUN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindling.activities.host.HostPaths;
@@ -54,6 +55,8 @@ class CleanupActivitiesImplTest {
       assertEquals(stale, vm.vmId());
       assertTrue(vm.namespace());
       assertFalse(vm.vmmRunning());
+      assertNull(vm.sessionId());
+      assertNull(vm.ownerWorkflowId(), "made outside Temporal: no workflow owns it");
 
       cleanup.destroyOrphan(stale);
       assertFalse(NetworkNamespaces.exists(GuestNetwork.namespaceFor(stale)));
@@ -65,6 +68,36 @@ class CleanupActivitiesImplTest {
       cleanup.destroyOrphan(stale);
     }
     assertFalse(NetworkNamespaces.exists(GuestNetwork.namespaceFor(fresh)));
+  }
+
+  @Test
+  void eachVmIsReportedWithTheWorkflowItsOwnershipRecordNames(@TempDir Path dir) throws Exception {
+    HostPaths paths = new HostPaths(dir.resolve("cache"), dir.resolve("run"));
+    NetworkActivitiesImpl network = new NetworkActivitiesImpl(paths);
+    VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, QemuVmm.forHost(QemuConfig.defaults(), Heartbeat.NONE), "", Duration.ofSeconds(1));
+    CleanupActivitiesImpl cleanup = new CleanupActivitiesImpl("testhost", paths, vmms, network);
+    String canary = vmId();
+    String session = vmId();
+    try {
+      for (String[] vm : new String[][] {{canary, "golden-image-testhost-browser"}, {session, "browser-vm-s-one"}}) {
+        String request = UUID.randomUUID().toString();
+        network.createNetwork(new NetworkRequest(request, vm[0]));
+        Files.writeString(paths.vmDir(vm[0]).resolve(OwnershipRecord.FILE),
+            "{\"requestId\":\"" + request + "\",\"createdAtEpochMillis\":1,\"workflowId\":\"" + vm[1] + "\"}");
+      }
+
+      java.util.Map<String, HostInventory.HostVm> byId = new java.util.HashMap<>();
+      cleanup.inventory().vms().forEach(vm -> byId.put(vm.vmId(), vm));
+
+      assertEquals(java.util.Set.of(canary, session), byId.keySet());
+      assertNull(byId.get(canary).sessionId(), "an image build's canary has no session");
+      assertEquals("golden-image-testhost-browser", byId.get(canary).ownerWorkflowId(), "the build that owns it");
+      assertEquals("s-one", byId.get(session).sessionId());
+      assertEquals("browser-vm-s-one", byId.get(session).ownerWorkflowId());
+    } finally {
+      cleanup.destroyOrphan(canary);
+      cleanup.destroyOrphan(session);
+    }
   }
 
   private static String vmId() {

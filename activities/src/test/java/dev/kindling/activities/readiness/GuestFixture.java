@@ -28,6 +28,12 @@ final class GuestFixture implements AutoCloseable {
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
   /** The password the fake x11vnc demands; null until the agent receives one. */
   final AtomicReference<String> vncPassword = new AtomicReference<>();
+  /** The session app the fake agent reports, and the secrets it was sent. */
+  final FakeAgent.App app = new FakeAgent.App();
+  /** What the fake x11vnc's desktop shows; a test may change it while a probe runs. */
+  final AtomicReference<FakeRfbServer.Screen> screen = new AtomicReference<>(FakeRfbServer.Screen.CONTENT);
+  /** The pixel formats clients of the fake x11vnc asked for, in order. */
+  final List<PixelFormat> vncFormats = new java.util.concurrent.CopyOnWriteArrayList<>();
   final Path serialLog;
 
   private GuestFixture(TestNamespace namespace, Path serialLog) {
@@ -80,23 +86,31 @@ final class GuestFixture implements AutoCloseable {
     return ProbeTarget.atGuest("vm0123456789", name(), GuestNetwork.GUEST_ADDRESS, password, serialLog);
   }
 
+  /** An agent reporting {@link #app}: running, its window mapped, unless the test changes it. */
   void startAgent() throws IOException {
-    resources.push(FakeAgent.start(name(), new InetSocketAddress(GuestNetwork.GUEST_ADDRESS, GuestNetwork.AGENT_PORT), vncPassword, false));
+    startAgent("active", false);
   }
 
   /** An agent that reports websockify's unit in {@code state}. */
   void startAgentReportingWebsockify(String state) throws IOException {
-    resources.push(FakeAgent.start(name(), new InetSocketAddress(GuestNetwork.GUEST_ADDRESS, GuestNetwork.AGENT_PORT), vncPassword, false, state));
+    startAgent(state, false);
   }
 
   /** An agent that acknowledges secrets but leaves x11vnc demanding {@code actualPassword}. */
   void startMisconfiguredAgent(String actualPassword) throws IOException {
     vncPassword.set(actualPassword);
-    resources.push(FakeAgent.start(name(), new InetSocketAddress(GuestNetwork.GUEST_ADDRESS, GuestNetwork.AGENT_PORT), vncPassword, true));
+    startAgent("active", true);
   }
 
+  private void startAgent(String websockifyState, boolean ignoreSecrets) throws IOException {
+    resources.push(FakeAgent.start(name(), new InetSocketAddress(GuestNetwork.GUEST_ADDRESS, GuestNetwork.AGENT_PORT), vncPassword,
+        ignoreSecrets, websockifyState, app));
+  }
+
+  /** A fake x11vnc showing {@link #screen}. */
   void startVncServer(FakeRfbServer.Behaviour behaviour) throws IOException {
-    resources.push(FakeRfbServer.start(name(), new InetSocketAddress("127.0.0.1", GuestNetwork.VNC_PORT), vncPassword, behaviour));
+    resources.push(FakeRfbServer.start(name(), new InetSocketAddress("127.0.0.1", GuestNetwork.VNC_PORT), vncPassword, behaviour,
+        screen, vncFormats));
   }
 
   /** Real websockify, {@code 0.0.0.0:6080 -> 127.0.0.1:5901}, inside the namespace. */

@@ -10,14 +10,17 @@ import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.host.VmSecrets;
 import dev.kindling.activities.testing.HostCapability;
 import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.host.Diagnostics;
 import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.host.Launch;
 import dev.kindling.workflows.host.ReadinessRequest;
 import dev.kindling.workflows.host.VmNetwork;
 import dev.kindling.workflows.host.VmRef;
 import io.temporal.failure.ApplicationFailure;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
@@ -41,7 +44,7 @@ class ReadinessActivitiesImplTest {
       var activities = new ReadinessActivitiesImpl(paths, vmId -> VmmLiveness.UNKNOWN);
 
       ApplicationFailure failure = assertThrows(ApplicationFailure.class,
-          () -> activities.awaitReady(new ReadinessRequest(vmRef(guest), 1500)));
+          () -> activities.awaitReady(new ReadinessRequest(vmRef(guest), 1500, null)));
 
       assertEquals("WebsockifyRefused", failure.getType());
       assertTrue(failure.isNonRetryable());
@@ -50,6 +53,33 @@ class ReadinessActivitiesImplTest {
       assertEquals("tcp-6080", evidence.stage());
       assertTrue(evidence.serialTail().contains("KINDLING-READY"), evidence.serialTail());
       assertEquals(secrets.vncPassword(), guest.vncPassword.get(), "the VM's stored password reached the agent");
+    }
+  }
+
+  @Test
+  @RequiresHost(HostCapability.WEBSOCKIFY)
+  void theRequestsLaunchReachesTheAgentAndAFailedAppIsAppNotRunningWithItsLog() throws Exception {
+    HostPaths paths = new HostPaths(temp.resolve("cache"), temp.resolve("run"));
+    VmSecrets.ensure(paths.vmDir(VM_ID));
+    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+      guest.app.failed(3, "xterm: cannot open font\nboom");
+      guest.startAgent();
+      guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
+      guest.startWebsockify();
+      var activities = new ReadinessActivitiesImpl(paths, vmId -> VmmLiveness.UNKNOWN);
+      Launch launch = new Launch("https://example.org/", List.of("--debug"));
+
+      ApplicationFailure failure = assertThrows(ApplicationFailure.class,
+          () -> activities.awaitReady(new ReadinessRequest(vmRef(guest), 60_000, launch)));
+
+      assertEquals(FailureKind.APP_NOT_RUNNING.type(), failure.getType());
+      assertTrue(failure.isNonRetryable());
+      Diagnostics evidence = failure.getDetails().get(0, Diagnostics.class);
+      assertEquals("desktop", evidence.stage());
+      assertTrue(evidence.app().contains("exited with status 3"), evidence.app());
+      assertTrue(evidence.appLogTail().endsWith("boom"), evidence.appLogTail());
+      String posted = guest.app.secretsBodies.getLast();
+      assertTrue(posted.contains("\"launch\"") && posted.contains("https://example.org/") && posted.contains("--debug"), posted);
     }
   }
 

@@ -43,7 +43,7 @@ class FirecrackerVmTest {
     NetworkRequest request = new NetworkRequest("req-fc", vmId);
     VmNetwork net = network.createNetwork(request);
     try {
-      vmms.bootVm(new BootRequest("req-fc", vmId, new ImageRef(imageId, null, null, 0), net, BootMode.COLD, 256, 1));
+      vmms.bootVm(new BootRequest("req-fc", vmId, new ImageRef(imageId, null, null, 0, null), net, BootMode.COLD, 256, 1));
       assertEquals("ok", GuestHttp.awaitGet(net.namespace(), "/health", Duration.ofSeconds(60)).strip());
     } finally {
       vmms.destroyVm(new VmRef("req-fc", vmId, net));

@@ -81,7 +81,7 @@ class QemuVmTest {
     String requestId = "req-" + vmId;
     VmNetwork net = createNetwork(vmId, requestId);
     long bootStarted = System.nanoTime();
-    VmHandle handle = vmms.bootVm(new BootRequest(requestId, vmId, new ImageRef(imageId, null, null, 0), net, BootMode.COLD, 256, 1));
+    VmHandle handle = vmms.bootVm(new BootRequest(requestId, vmId, new ImageRef(imageId, null, null, 0, null), net, BootMode.COLD, 256, 1));
     try (QmpClient qmp = QmpClient.connect(Path.of(handle.workDir()).resolve("qmp.sock"), Duration.ofSeconds(5))) {
       assertEquals("running", qmp.status(Duration.ofSeconds(5)));
     }
@@ -97,16 +97,16 @@ class QemuVmTest {
 
     // A restarted worker (a new instance) retrying the same request finds the running VMM.
     VmmActivitiesImpl restarted = new VmmActivitiesImpl(paths, QemuVmm.forHost(QemuConfig.fromEnvironment(), Heartbeat.NONE), "", Duration.ofSeconds(5));
-    VmHandle again = restarted.bootVm(new BootRequest(requestId, vmId, new ImageRef(imageId, null, null, 0), net, BootMode.COLD, 256, 1));
+    VmHandle again = restarted.bootVm(new BootRequest(requestId, vmId, new ImageRef(imageId, null, null, 0, null), net, BootMode.COLD, 256, 1));
     assertEquals(handle.pid(), again.pid());
     ApplicationFailure conflict = assertThrows(ApplicationFailure.class, () -> restarted.bootVm(
-        new BootRequest("someone-else", vmId, new ImageRef(imageId, null, null, 0), net, BootMode.COLD, 256, 1)));
+        new BootRequest("someone-else", vmId, new ImageRef(imageId, null, null, 0, null), net, BootMode.COLD, 256, 1)));
     assertEquals("OwnershipConflict", conflict.getType());
 
     // A worker killed after QEMU daemonized but before it saw the guest running leaves no launch record:
     // the retry replaces that VMM instead of adopting one in an unknown state.
     Files.delete(paths.vmDir(vmId).resolve(LaunchRecord.FILE));
-    VmHandle replaced = restarted.bootVm(new BootRequest(requestId, vmId, new ImageRef(imageId, null, null, 0), net, BootMode.COLD, 256, 1));
+    VmHandle replaced = restarted.bootVm(new BootRequest(requestId, vmId, new ImageRef(imageId, null, null, 0, null), net, BootMode.COLD, 256, 1));
     assertNotEquals(handle.pid(), replaced.pid(), "a new VMM");
     assertFalse(VmProcesses.isVmm(handle.pid(), paths.vmDir(vmId)), "the interrupted attempt's VMM is gone");
     assertEquals(replaced.pid(), new VmProcesses(paths).livePid(vmId).orElseThrow());
@@ -130,7 +130,7 @@ class QemuVmTest {
     setUpHost();
     String source = newVmId();
     VmNetwork sourceNet = createNetwork(source, "req-" + source);
-    vmms.bootVm(new BootRequest("req-" + source, source, new ImageRef(imageId, null, null, 0), sourceNet, BootMode.COLD, 256, 1));
+    vmms.bootVm(new BootRequest("req-" + source, source, new ImageRef(imageId, null, null, 0, null), sourceNet, BootMode.COLD, 256, 1));
     String bootId = GuestHttp.awaitGet(sourceNet.namespace(), "/boot-id", GUEST_READY).strip();
 
     long snapshotStarted = System.nanoTime();
@@ -147,7 +147,7 @@ class QemuVmTest {
       String restored = newVmId();
       VmNetwork restoredNet = createNetwork(restored, "req-" + restored);
       long restoreStarted = System.nanoTime();
-      VmHandle handle = vmms.bootVm(new BootRequest("req-" + restored, restored, new ImageRef(imageId, snapshotId, null, 0), restoredNet,
+      VmHandle handle = vmms.bootVm(new BootRequest("req-" + restored, restored, new ImageRef(imageId, snapshotId, null, 0, null), restoredNet,
           BootMode.RESTORE, 256, 1));
       String restoredBootId = GuestHttp.awaitGet(restoredNet.namespace(), "/boot-id", GUEST_READY).strip();
       log.info("measure: restore to guest HTTP {} ms (VMM start {} ms)", (System.nanoTime() - restoreStarted) / 1_000_000, handle.vmmStartMillis());

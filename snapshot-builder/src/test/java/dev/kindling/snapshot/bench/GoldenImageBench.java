@@ -187,7 +187,7 @@ public final class GoldenImageBench {
         contended |= otherVmms(1);
         ReadinessReport report;
         try {
-          report = readiness.awaitReady(new ReadinessRequest(new VmRef(requestId, vmId, net), READY_TIMEOUT.toMillis()));
+          report = readiness.awaitReady(new ReadinessRequest(new VmRef(requestId, vmId, net), READY_TIMEOUT.toMillis(), null));
         } catch (RuntimeException e) {
           log.error("{} did not become ready; its serial console (ms since bootVm):\n{}", vmId, timeline.lines().stream()
               .map(l -> String.format("%6d %s", l.millis(), l.text())).collect(Collectors.joining("\n")));
@@ -223,7 +223,7 @@ public final class GoldenImageBench {
     ProbeTarget rotated = ProbeTarget.atGuest(first.vmId(), first.namespace(), first.agent().getHostString(), second, first.serialLog());
     try {
       AgentClient.Response answer = new AgentClient(first.namespace(), first.agent(), Duration.ofSeconds(1), Duration.ofSeconds(60))
-          .postVncPassword(second);
+          .postSecrets(second, null);
       if (answer.status() != 204) {
         return "FAILED: POST /v1/secrets answered " + answer.status();
       }

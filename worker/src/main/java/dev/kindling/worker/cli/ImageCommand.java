@@ -23,6 +23,7 @@ import dev.kindling.worker.runtime.HostServices;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.Validation;
+import dev.kindling.workflows.host.Diagnostics;
 import dev.kindling.workflows.host.ImageRef;
 import java.io.PrintStream;
 import java.time.Duration;
@@ -226,6 +227,18 @@ final class ImageCommand {
     } else {
       VerifyFailure failure = result.failure();
       out.printf("FAILED: %s at stage %s%n  %s%n", failure.type(), failure.stage(), failure.message());
+      Diagnostics evidence = failure.diagnostics();
+      if (evidence != null && evidence.app() != null) {
+        out.printf("app: %s%n", evidence.app());
+      }
+      if (evidence != null && evidence.appLogTail() != null && !evidence.appLogTail().isBlank()) {
+        List<String> lines = evidence.appLogTail().lines().toList();
+        out.printf("app log (last %d lines):%n", Math.min(SERIAL_LINES, lines.size()));
+        lines.subList(Math.max(0, lines.size() - SERIAL_LINES), lines.size()).forEach(l -> out.println("  | " + l));
+      }
+      if (evidence != null && evidence.thumbnail() != null) {
+        out.printf("the desktop as readiness last saw it: %s%n", evidence.thumbnail());
+      }
       String tail = failure.serialTail();
       if (!tail.isBlank()) {
         List<String> lines = tail.lines().toList();

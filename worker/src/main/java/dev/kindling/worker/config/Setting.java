@@ -21,7 +21,7 @@ public enum Setting {
   KERNEL_ARGS("vm.kernelArgs", "", "Extra guest kernel arguments, appended last (e.g. systemd.mask=... for diagnosis)."),
   DEFAULT_TEMPLATE("template.default", "terminal", "The template a session gets when it names none (a built-in id or a directory name under templates.dir)."),
   TEMPLATES_DIR("templates.dir", "/etc/kindling/templates", "The operator's template directories, one per template id; one named like a built-in replaces it."),
-  READINESS_TIMEOUT_SECONDS("vm.readinessTimeoutSeconds", "120", "How long a VM may take to become RFB-ready; caps the workflow's own deadline (2 min cold, 30 s restore)."),
+  READINESS_TIMEOUT_SECONDS("vm.readinessTimeoutSeconds", "300", "How long a VM may take to show its app; caps the workflow's own deadline (5 min cold, 60 s restore)."),
   PROXY_BIND("proxy.bind", "127.0.0.1", "Address the proxy listens on."),
   PROXY_PORT("proxy.port", "6090", "Port the proxy listens on."),
   PROXY_REUSE_PORT("proxy.reusePort", "false", "Bind with SO_REUSEPORT so several `kindling proxy` processes share proxy.port; the kernel spreads connections across them."),

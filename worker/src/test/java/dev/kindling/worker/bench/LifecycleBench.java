@@ -109,7 +109,7 @@ public final class LifecycleBench {
     String stackDescription;
     try (BenchStack stack = BenchStack.start(temporal, runDir)) {
       stackDescription = stack.description();
-      if (new ImageStore(stack.paths()).current().isEmpty()) {
+      if (new ImageStore(stack.paths()).current(dev.kindling.snapshot.Templates.DEFAULT).isEmpty()) {
         throw new IllegalStateException("no current image: run `kindling demo` or `kindling image build` first");
       }
       KindlingClient client = new KindlingClient(stack.client());
@@ -139,7 +139,7 @@ public final class LifecycleBench {
 
   private static Run once(BenchStack stack, KindlingClient client, BootMode mode, String session) throws Exception {
     long t0 = System.nanoTime();
-    client.startVm(new VmRequest(session, null, mode, 600, 0, 0, 0));
+    client.startVm(new VmRequest(session, null, mode, 600, 0, 0, 0, null, null));
     client.awaitReady(session, Duration.ofMinutes(5));
     long clientReady = System.nanoTime();
     VmDescription ready = client.describe(session);

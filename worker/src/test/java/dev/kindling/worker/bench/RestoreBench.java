@@ -142,17 +142,17 @@ public final class RestoreBench {
   /** The current image with a snapshot; with --resnapshot, a fresh one when its RAM is still inside the stream. */
   private ImageRef currentImage(DevStack stack) {
     ImageStore store = new ImageStore(stack.host().paths());
-    ImageRef current = store.current().filter(ImageRef::hasSnapshot).orElse(null);
+    ImageRef current = store.current(stack.config().defaultTemplate()).filter(ImageRef::hasSnapshot).orElse(null);
     boolean legacy = current != null
         && !SnapshotManifest.read(stack.host().paths().snapshotDir(current.imageId(), current.snapshotId())).manifest().separateRam();
     if (current == null || (resnapshot && legacy)) {
       System.err.println("restore bench: running the golden image workflow for a fresh snapshot");
       GoldenImageWorkflow golden = stack.connection().client().newWorkflowStub(GoldenImageWorkflow.class,
           WorkflowOptions.newBuilder()
-              .setWorkflowId(GoldenImageWorkflow.workflowId(stack.config().hostId()) + "-bench")
+              .setWorkflowId(GoldenImageWorkflow.workflowId(stack.config().hostId(), null) + "-bench")
               .setTaskQueue(TaskQueues.SHARED)
               .build());
-      current = golden.run(new ImageBuildRequest(stack.config().hostId(), true, false)).image();
+      current = golden.run(new ImageBuildRequest(stack.config().hostId(), true, false, null)).image();
     }
     return current;
   }
@@ -162,7 +162,7 @@ public final class RestoreBench {
     try (Stream<Path> images = Files.list(paths.imagesDir())) {
       for (Path dir : images.toList()) {
         if (Files.isRegularFile(dir.resolve("snapshots").resolve(snapshotId).resolve(SnapshotFiles.MANIFEST))) {
-          return new ImageRef(dir.getFileName().toString(), snapshotId, null, 0);
+          return new ImageRef(dir.getFileName().toString(), snapshotId, null, 0, null);
         }
       }
     }
@@ -200,7 +200,7 @@ public final class RestoreBench {
       long started = System.nanoTime();
       VmHandle vm = host.vmms().bootVm(new BootRequest(requestId, vmId, image, network, BootMode.RESTORE, 0, 0));
       long booted = System.nanoTime();
-      ReadinessReport report = host.readiness().awaitReady(new ReadinessRequest(new VmRef(requestId, vmId, network), READY.toMillis()));
+      ReadinessReport report = host.readiness().awaitReady(new ReadinessRequest(new VmRef(requestId, vmId, network), READY.toMillis(), null));
       long ready = System.nanoTime();
       return new Run(millis(ready - started), millis(booted - started), millis(ready - booted), report.stages());
     } finally {
@@ -213,7 +213,7 @@ public final class RestoreBench {
   private static Run engineRun(KindlingClient client, HostServices host) throws Exception {
     String session = "bench-" + newVmId();
     long started = System.nanoTime();
-    client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0));
+    client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0, null, null));
     try {
       client.awaitReady(session, READY);
       long ready = System.nanoTime();

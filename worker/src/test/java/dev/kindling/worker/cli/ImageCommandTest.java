@@ -57,6 +57,26 @@ class ImageCommandTest {
     assertEquals("[ ]", output.out().strip());
   }
 
+  @Test
+  void buildOfAnUnknownTemplateFailsTypedBeforeTheHostIsTouched() {
+    Output output = run("image", "build", "--template", "kiosk", "--set", "templates.dir=" + dir.resolve("templates"));
+    assertEquals(KindlingCli.EXIT_FAILED, output.status(), output.err());
+    assertTrue(output.err().contains("InvalidTemplate"), output.err());
+    assertTrue(output.err().contains("kiosk"), output.err());
+    assertHostUntouched();
+  }
+
+  @Test
+  void buildOfAnInvalidTemplateDirectoryNamesTheFieldBeforeTheHostIsTouched() throws Exception {
+    Path template = Files.createDirectories(dir.resolve("templates").resolve("broken"));
+    Files.writeString(template.resolve("template.json"), "{\"id\": \"broken\", \"app\": {\"argv\": [\"xterm\"]}}");
+    Output output = run("image", "build", "--template", "broken", "--set", "templates.dir=" + dir.resolve("templates"));
+    assertEquals(KindlingCli.EXIT_FAILED, output.status(), output.err());
+    assertTrue(output.err().contains("InvalidTemplate"), output.err());
+    assertTrue(output.err().contains("app.window"), output.err());
+    assertHostUntouched();
+  }
+
   private void assertHostUntouched() {
     assertFalse(Files.exists(dir.resolve("cache")), "cache directory created");
     assertFalse(Files.exists(dir.resolve("run")), "run directory created");

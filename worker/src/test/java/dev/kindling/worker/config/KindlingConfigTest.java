@@ -67,4 +67,38 @@ class KindlingConfigTest {
     assertEquals(List.of("alpha"), config.hosts());
     assertEquals(List.of("a", "b"), config.with(Setting.HOSTS, "a, b").hosts());
   }
+
+  @Test
+  void templatesDefaultToTheBuiltInTerminalAndTheOperatorsDirectory(@TempDir Path dir) {
+    KindlingConfig defaults = KindlingConfig.defaults();
+    assertEquals("terminal", defaults.defaultTemplate());
+    assertEquals(Path.of("/etc/kindling/templates"), defaults.templatesDir());
+    assertEquals("KINDLING_TEMPLATE_DEFAULT", Setting.DEFAULT_TEMPLATE.envName());
+    assertEquals("KINDLING_TEMPLATES_DIR", Setting.TEMPLATES_DIR.envName());
+
+    KindlingConfig configured = KindlingConfig.load(null,
+        Map.of("KINDLING_TEMPLATE_DEFAULT", "browser", "KINDLING_TEMPLATES_DIR", dir.toString()), Map.of());
+    assertEquals("browser", configured.defaultTemplate());
+    assertEquals(dir.toAbsolutePath(), configured.templatesDir());
+    assertTrue(configured.templatesDir().isAbsolute());
+  }
+
+  @Test
+  void aDefaultTemplateThatIsNoTemplateIdIsRefused() {
+    for (String bad : new String[] {"../browser", "Browser", "", "a b"}) {
+      InvalidInputException e = assertThrows(InvalidInputException.class,
+          () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.DEFAULT_TEMPLATE, bad)), bad);
+      assertTrue(e.getMessage().contains("template"), e.getMessage());
+    }
+  }
+
+  @Test
+  void theGuestSizeIsNoLongerAHostSetting(@TempDir Path dir) throws Exception {
+    // Memory and vCPUs come from each image's template now: a file still naming them is refused.
+    Path file = dir.resolve("old.properties");
+    Files.writeString(file, "vm.memoryMib=1024\n");
+    InvalidInputException e = assertThrows(InvalidInputException.class, () -> KindlingConfig.load(file, Map.of(), Map.of()));
+    assertTrue(e.getMessage().contains("vm.memoryMib"), e.getMessage());
+    assertEquals(null, Setting.ofKey("vm.vcpus"));
+  }
 }

@@ -64,7 +64,7 @@ class BrowserDesktopE2eTest {
   @Test
   void chromiumShowsTheDesktopThroughTheProxy() throws Exception {
     String session = E2e.session("browser");
-    client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0));
+    client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0, null, null));
     client.awaitReady(session, E2e.READY_WITHIN);
     VmDescription ready = client.describe(session);
     try {

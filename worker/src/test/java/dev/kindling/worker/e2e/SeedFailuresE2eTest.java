@@ -125,7 +125,7 @@ class SeedFailuresE2eTest {
   /** Cold-boots a VM for {@code session} (kernel arguments only reach a booting kernel) and waits for it to fail. */
   private Failed provisionExpectingFailure(String session) throws Exception {
     KindlingClient client = new KindlingClient(stack.connection().client());
-    client.startVm(new VmRequest(session, null, BootMode.COLD, 600, 0, 0, 0));
+    client.startVm(new VmRequest(session, null, BootMode.COLD, 600, 0, 0, 0, null, null));
     try {
       client.awaitReady(session, E2e.READY_WITHIN);
       client.release(session);

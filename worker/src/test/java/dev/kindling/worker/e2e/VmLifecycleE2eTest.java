@@ -72,7 +72,7 @@ class VmLifecycleE2eTest {
   @Test
   void createReadyHandshakeThroughProxyReleaseLeavesNothing() throws Exception {
     String session = E2e.session("life");
-    client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0));
+    client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0, null, null));
     Endpoint endpoint;
     try {
       endpoint = client.awaitReady(session, E2e.READY_WITHIN);
@@ -111,8 +111,8 @@ class VmLifecycleE2eTest {
       ProxiedDesktop desktop = ProxiedDesktop.capture(new InetSocketAddress("127.0.0.1", stack.proxy().port()),
           stack.proxy().config().websocketPath(session), token, password, Duration.ofSeconds(30));
       assertTrue(desktop.serverInit().width() > 0 && desktop.serverInit().height() > 0, "ServerInit names a framebuffer");
-      assertEquals(desktop.serverInit().width(), desktop.image().getWidth());
-      assertTrue(desktop.distinctColours() > 1, "the desktop shows more than one colour");
+      assertEquals(desktop.serverInit().width(), desktop.frame().image().getWidth());
+      assertTrue(desktop.frame().distinctColours() > 1, "the desktop shows more than one colour");
     } finally {
       client.release(session);
     }

@@ -97,7 +97,7 @@ class WorkerCrashE2eTest {
     startWorker("first");
     CurrentImage.ensure(connection.client(), config);
     session = E2e.session("crash");
-    client.startVm(new VmRequest(session, null, BootMode.COLD, 600, 0, 0, 0));
+    client.startVm(new VmRequest(session, null, BootMode.COLD, 600, 0, 0, 0, null, null));
     VmDescription booting = awaitPhase(session, BOOTING, Duration.ofMinutes(2));
     assertTrue(BOOTING.contains(booting.phase()), "the VM should be booting, not " + booting.phase() + ": " + booting.failureMessage());
     String vmId = booting.vmId();

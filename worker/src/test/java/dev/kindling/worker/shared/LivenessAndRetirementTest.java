@@ -46,11 +46,12 @@ import org.junit.jupiter.api.Timeout;
 class LivenessAndRetirementTest {
   static final ImageRef OLD = PlacementActivitiesImplTest.OLD;
   static final ImageRef NEW = PlacementActivitiesImplTest.NEW;
+  static final ImageRef BROWSER = PlacementActivitiesImplTest.BROWSER;
 
   private TestWorkflowEnvironment env;
   private WorkflowClient client;
   private KindlingClient kindling;
-  private final MapHostDirectory directory = new MapHostDirectory().with("h1", OLD, NEW);
+  private final MapHostDirectory directory = new MapHostDirectory().with("h1", OLD, NEW, BROWSER);
 
   @BeforeEach
   void start() {
@@ -83,7 +84,11 @@ class LivenessAndRetirementTest {
   }
 
   private VmDescription ready(String sessionId, String imageId) throws Exception {
-    kindling.startVm(new VmRequest(sessionId, imageId, null, 0, 0, 0, 0));
+    return ready(sessionId, imageId, null);
+  }
+
+  private VmDescription ready(String sessionId, String imageId, String template) throws Exception {
+    kindling.startVm(new VmRequest(sessionId, imageId, null, 0, 0, 0, 0, template, null));
     kindling.awaitReady(sessionId, Duration.ofSeconds(20));
     return kindling.describe(sessionId);
   }
@@ -98,7 +103,7 @@ class LivenessAndRetirementTest {
     assertFalse(liveness.isLive("s-never", vm.vmId()), "no workflow");
     assertEquals(List.of("h1"), liveness.knownHosts());
     assertTrue(liveness.isRunning("browser-vm-s-live"));
-    assertFalse(liveness.isRunning("golden-image-h1"));
+    assertFalse(liveness.isRunning(dev.kindling.workflows.image.GoldenImageWorkflow.workflowId("h1", null)));
 
     kindling.release("s-live");
     assertEquals(Phase.RELEASED, kindling.awaitEnd("s-live").phase());
@@ -122,12 +127,37 @@ class LivenessAndRetirementTest {
     ready("s-old", OLD.imageId());
     ready("s-new", NEW.imageId());
 
-    int retired = new RetirementActivitiesImpl(client).retireOlderThan("h1", NEW.imageId());
+    int retired = new RetirementActivitiesImpl(client).retireOlderThan("h1", NEW.imageId(), "terminal");
 
     assertEquals(1, retired);
     assertEquals(Phase.RELEASED, kindling.awaitEnd("s-old").phase());
     assertEquals(Phase.READY, kindling.describe("s-new").phase());
-    assertEquals(0, new RetirementActivitiesImpl(client).retireOlderThan("h2", OLD.imageId()), "other hosts untouched");
+    assertEquals(0, new RetirementActivitiesImpl(client).retireOlderThan("h2", OLD.imageId(), "terminal"), "other hosts untouched");
     kindling.release("s-new");
+  }
+
+  @Test
+  void retirementLeavesVmsOfOtherTemplatesAlone() throws Exception {
+    VmDescription terminal = ready("s-terminal", OLD.imageId());
+    VmDescription browser = ready("s-browser", null, "browser");
+    assertEquals("terminal", terminal.template());
+    assertEquals("browser", browser.template());
+    assertEquals(BROWSER.imageId(), browser.imageId());
+    RetirementActivitiesImpl retirement = new RetirementActivitiesImpl(client);
+
+    assertEquals(0, retirement.retireOlderThan("h1", BROWSER.imageId(), "browser"), "the browser VM runs the browser's current image");
+    assertEquals(1, retirement.retireOlderThan("h1", NEW.imageId(), "terminal"));
+
+    assertEquals(Phase.RELEASED, kindling.awaitEnd("s-terminal").phase());
+    assertEquals(Phase.READY, kindling.describe("s-browser").phase(), "another template's image is not older, it is other");
+    kindling.release("s-browser");
+  }
+
+  @Test
+  void retirementRefusesAnInvalidTemplate() {
+    io.temporal.failure.ApplicationFailure failure = org.junit.jupiter.api.Assertions.assertThrows(
+        io.temporal.failure.ApplicationFailure.class,
+        () -> new RetirementActivitiesImpl(client).retireOlderThan("h1", NEW.imageId(), "../terminal"));
+    assertEquals(dev.kindling.workflows.FailureKind.INVALID_INPUT.type(), failure.getType());
   }
 }

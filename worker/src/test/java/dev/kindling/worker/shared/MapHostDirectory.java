@@ -6,8 +6,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** Hosts and the images each holds, the first image of a host being its current one. */
+/**
+ * Hosts and the images each holds. A host's first image of a template is that template's current
+ * one; an image is found by id whatever its template, as {@link LocalHostDirectory} does.
+ */
 final class MapHostDirectory implements HostDirectory {
+  /** The template a request without one gets, like the hosts' {@code template.default}. */
+  static final String DEFAULT_TEMPLATE = "terminal";
   private final Map<String, List<ImageRef>> images = new LinkedHashMap<>();
 
   MapHostDirectory with(String hostId, ImageRef... hostImages) {
@@ -21,10 +26,11 @@ final class MapHostDirectory implements HostDirectory {
   }
 
   @Override
-  public Optional<ImageRef> image(String hostId, String imageId) {
+  public Optional<ImageRef> image(String hostId, String imageId, String template) {
     List<ImageRef> onHost = images.getOrDefault(hostId, List.of());
     if (imageId == null) {
-      return onHost.stream().findFirst();
+      String wanted = template == null ? DEFAULT_TEMPLATE : template;
+      return onHost.stream().filter(i -> wanted.equals(i.template())).findFirst();
     }
     return onHost.stream().filter(i -> i.imageId().equals(imageId)).findFirst();
   }

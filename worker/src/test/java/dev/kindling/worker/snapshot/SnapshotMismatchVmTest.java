@@ -91,11 +91,11 @@ class SnapshotMismatchVmTest {
     ImageStore store = new ImageStore(paths);
     assertThrows(SnapshotMismatchException.class, () -> store.checkSnapshot(changedImageId, snapshotId));
     SnapshotMismatchException promote = assertThrows(SnapshotMismatchException.class,
-        () -> store.promote(new ImageRef(changedImageId, snapshotId, null, 0)));
+        () -> store.promote(new ImageRef(changedImageId, snapshotId, null, 0, null)));
     assertEquals(FailureKind.SNAPSHOT_MISMATCH, promote.kind());
-    assertFalse(Files.exists(paths.currentImageFile()), "nothing was promoted");
+    assertTrue(store.currents().isEmpty(), "nothing was promoted");
 
-    assertRestoreRefused(new ImageRef(changedImageId, snapshotId, null, 0));
+    assertRestoreRefused(new ImageRef(changedImageId, snapshotId, null, 0, null));
   }
 
   @Test
@@ -104,10 +104,10 @@ class SnapshotMismatchVmTest {
     copySnapshot(paths.snapshotDir(imageId, edited), changedImageId);
     ImageStore store = new ImageStore(paths);
     assertThrows(SnapshotMismatchException.class, () -> store.checkSnapshot(imageId, edited));
-    assertThrows(SnapshotMismatchException.class, () -> store.promote(new ImageRef(imageId, edited, null, 0)));
-    assertFalse(Files.exists(paths.currentImageFile()), "nothing was promoted");
+    assertThrows(SnapshotMismatchException.class, () -> store.promote(new ImageRef(imageId, edited, null, 0, null)));
+    assertTrue(store.currents().isEmpty(), "nothing was promoted");
 
-    assertRestoreRefused(new ImageRef(imageId, edited, null, 0));
+    assertRestoreRefused(new ImageRef(imageId, edited, null, 0, null));
   }
 
   /** A RESTORE boot of {@code image} fails typed before anything of the VM exists; its network then goes as usual. */

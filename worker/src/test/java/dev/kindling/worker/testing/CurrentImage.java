@@ -5,6 +5,8 @@ import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.ImageBuilder;
 import dev.kindling.snapshot.ImageStore;
 import dev.kindling.snapshot.SnapshotMismatchException;
+import dev.kindling.snapshot.Template;
+import dev.kindling.snapshot.Templates;
 import dev.kindling.snapshot.UnknownImageException;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
@@ -28,28 +30,43 @@ public final class CurrentImage {
 
   private CurrentImage() {}
 
-  /** The current image when it is this checkout's with a valid snapshot. */
+  /** The default template's current image when it is this checkout's with a valid snapshot. */
   public static Optional<ImageRef> usable(HostPaths paths) {
+    return usable(paths, Templates.builtIn(Templates.DEFAULT));
+  }
+
+  /** {@code template}'s current image when it is this checkout's with a valid snapshot. */
+  public static Optional<ImageRef> usable(HostPaths paths, Template template) {
     ImageStore store = new ImageStore(paths);
-    String wanted = ImageBuilder.imageId(BuildOptions.defaults(paths));
+    String wanted = ImageBuilder.imageId(BuildOptions.forTemplate(template, paths));
     try {
-      return store.current().filter(ref -> ref.imageId().equals(wanted) && ref.hasSnapshot()).map(ref -> {
+      return store.current(template.id()).filter(ref -> ref.imageId().equals(wanted) && ref.hasSnapshot()).map(ref -> {
         store.find(ref.imageId());
         store.checkSnapshot(ref.imageId(), ref.snapshotId());
         return ref;
       });
     } catch (UnknownImageException | SnapshotMismatchException e) {
-      log.info("the current image is not usable for restores: {}", e.getMessage());
+      log.info("the current image of template {} is not usable for restores: {}", template.id(), e.getMessage());
       return Optional.empty();
     }
   }
 
   /**
    * {@link #usable} or, failing that, built, canary-verified, snapshotted and promoted through the
-   * golden image workflow by a worker for {@code config}'s host.
+   * golden image workflow by a worker for {@code config}'s host: the default template's image.
    */
   public static ImageRef ensure(WorkflowClient client, KindlingConfig config) {
-    Optional<ImageRef> current = usable(config.paths());
+    return ensure(client, config, null);
+  }
+
+  /**
+   * Like {@link #ensure(WorkflowClient, KindlingConfig)} for {@code template} (an id, resolved as
+   * the host resolves it: under {@code config}'s templates directory, else built in); null is the
+   * host's default template, built by the golden image workflow of {@code workflowId(hostId, null)}.
+   */
+  public static ImageRef ensure(WorkflowClient client, KindlingConfig config, String template) {
+    Template resolved = Templates.resolve(template == null ? config.defaultTemplate() : template, config.templatesDir());
+    Optional<ImageRef> current = usable(config.paths(), resolved);
     if (current.isPresent()) {
       return current.get();
     }
@@ -58,13 +75,14 @@ public final class CurrentImage {
       throw new IllegalStateException("no usable current image: ensure it with a configuration without "
           + Setting.KERNEL_ARGS.key() + " first");
     }
-    log.info("building this checkout's image in {} through the golden image workflow", config.paths().cacheDir());
+    log.info("building this checkout's image of template {} in {} through the golden image workflow", resolved.id(),
+        config.paths().cacheDir());
     GoldenImageWorkflow golden = client.newWorkflowStub(GoldenImageWorkflow.class,
         WorkflowOptions.newBuilder()
-            .setWorkflowId(GoldenImageWorkflow.workflowId(config.hostId()))
+            .setWorkflowId(GoldenImageWorkflow.workflowId(config.hostId(), template))
             .setTaskQueue(TaskQueues.SHARED)
             .build());
-    ImageRef image = golden.run(new ImageBuildRequest(config.hostId(), true, false)).image();
+    ImageRef image = golden.run(new ImageBuildRequest(config.hostId(), true, false, template)).image();
     if (!image.hasSnapshot()) {
       throw new IllegalStateException("the golden image workflow promoted " + image.imageId() + " without a snapshot");
     }
@@ -73,12 +91,17 @@ public final class CurrentImage {
 
   /** {@link #ensure(WorkflowClient, KindlingConfig)} with {@code stack}'s client and worker. */
   public static ImageRef ensure(DevStack stack) {
-    return ensure(stack.connection().client(), stack.config());
+    return ensure(stack, null);
+  }
+
+  /** {@link #ensure(WorkflowClient, KindlingConfig, String)} with {@code stack}'s client and worker. */
+  public static ImageRef ensure(DevStack stack, String template) {
+    return ensure(stack.connection().client(), stack.config(), template);
   }
 
   /** {@link #usable}, or built through an embedded stack on {@code config} that starts only when it must build. */
   public static ImageRef ensure(KindlingConfig config) throws Exception {
-    Optional<ImageRef> current = usable(config.paths());
+    Optional<ImageRef> current = usable(config.paths(), Templates.resolve(config.defaultTemplate(), config.templatesDir()));
     if (current.isPresent()) {
       return current.get();
     }

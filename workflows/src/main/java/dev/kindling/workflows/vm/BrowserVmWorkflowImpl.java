@@ -44,8 +44,11 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   public static final Duration DEFAULT_TTL = Duration.ofHours(1);
   /** Neither a TTL nor one extension may exceed this: a forgotten VM must end by itself. */
   public static final Duration MAX_LEASE = Duration.ofHours(24);
-  /** A cold boot under TCG takes tens of seconds before websockify serves. */
-  public static final Duration COLD_READINESS_DEADLINE = Duration.ofMinutes(2);
+  /**
+   * A cold boot under TCG takes tens of seconds before websockify serves, and the browser
+   * template's Chromium about another minute before it paints (docs/BENCHMARKS.md).
+   */
+  public static final Duration COLD_READINESS_DEADLINE = Duration.ofMinutes(5);
   /**
    * A restored guest is already running its services and only needs fresh secrets (about a second
    * here); the rest is headroom for a host whose CPUs are shared by many VMs restoring at once.

@@ -44,17 +44,19 @@ class CleanupWorkflowTest {
     try (TestCluster cluster = TestCluster.withHosts(QUICK_PICKUP, "h1", "h2").start()) {
       CleanupActivities h1 = cluster.host("h1").cleanup();
       CleanupActivities h2 = cluster.host("h2").cleanup();
+      String build = GoldenImageWorkflow.workflowId("h1", null);
       when(cluster.liveness.knownHosts()).thenReturn(List.of("h1", "h2", "gone"));
       when(h1.inventory())
           .thenReturn(
               new HostInventory(
                   "h1",
                   List.of(
-                      new HostInventory.HostVm("vm000000000a", "s-live", true, true, true),
-                      new HostInventory.HostVm("vm000000000b", "s-ended", true, true, true),
-                      new HostInventory.HostVm("vm000000000c", null, true, false, false))));
+                      new HostInventory.HostVm("vm000000000a", "s-live", true, true, true, "browser-vm-s-live"),
+                      new HostInventory.HostVm("vm000000000b", "s-ended", true, true, true, "browser-vm-s-ended"),
+                      new HostInventory.HostVm("vm000000000c", null, true, false, false, build))));
       when(h2.inventory())
-          .thenReturn(new HostInventory("h2", List.of(new HostInventory.HostVm("vm000000000d", "s-other", false, true, true))));
+          .thenReturn(new HostInventory("h2",
+              List.of(new HostInventory.HostVm("vm000000000d", "s-other", false, true, true, "browser-vm-s-other"))));
       when(cluster.liveness.isLive("s-live", "vm000000000a")).thenReturn(true);
       when(cluster.liveness.isLive("s-ended", "vm000000000b")).thenReturn(false);
       // The session is live but runs another VM: this one is left over from an earlier run.
@@ -69,23 +71,54 @@ class CleanupWorkflowTest {
       verify(h1, never()).destroyOrphan("vm000000000a");
       verify(h2).destroyOrphan("vm000000000d");
       verify(cluster.liveness, never()).isLive(anyString(), org.mockito.ArgumentMatchers.eq("vm000000000c"));
-      verify(cluster.liveness).isRunning(GoldenImageWorkflow.workflowId("h1"));
+      verify(cluster.liveness).isRunning(build);
     }
   }
 
   @Test
-  void aVmWithoutSessionIsKeptWhileItsHostsImageWorkflowRuns() {
+  void aVmWithoutSessionIsKeptWhileTheImageWorkflowThatOwnsItRuns() {
     try (TestCluster cluster = TestCluster.withHosts("h1").start()) {
       CleanupActivities h1 = cluster.host("h1").cleanup();
+      String build = GoldenImageWorkflow.workflowId("h1", "browser");
       when(cluster.liveness.knownHosts()).thenReturn(List.of("h1"));
       when(h1.inventory())
-          .thenReturn(new HostInventory("h1", List.of(new HostInventory.HostVm("vm000000000e", null, true, true, true))));
-      when(cluster.liveness.isRunning(GoldenImageWorkflow.workflowId("h1"))).thenReturn(true);
+          .thenReturn(new HostInventory("h1", List.of(new HostInventory.HostVm("vm000000000e", null, true, true, true, build))));
+      when(cluster.liveness.isRunning(build)).thenReturn(true);
 
       CleanupReport report = runCleanup(cluster);
 
       assertEquals(new CleanupReport(1, 1, 1, 0, 0), report);
       verify(h1, never()).destroyOrphan(anyString());
+    }
+  }
+
+  @Test
+  void eachSessionlessVmIsJudgedByItsOwnImageWorkflowAndOneWithoutAnOwnerIsDestroyed() {
+    try (TestCluster cluster = TestCluster.withHosts("h1").start()) {
+      CleanupActivities h1 = cluster.host("h1").cleanup();
+      String terminalBuild = GoldenImageWorkflow.workflowId("h1", "terminal");
+      String browserBuild = GoldenImageWorkflow.workflowId("h1", "browser");
+      when(cluster.liveness.knownHosts()).thenReturn(List.of("h1"));
+      when(h1.inventory())
+          .thenReturn(
+              new HostInventory(
+                  "h1",
+                  List.of(
+                      new HostInventory.HostVm("vm00000000f1", null, true, true, true, terminalBuild),
+                      new HostInventory.HostVm("vm00000000f2", null, true, true, true, browserBuild),
+                      new HostInventory.HostVm("vm00000000f3", null, true, false, true, null))));
+      // The browser template's build still runs; the terminal template's ended.
+      when(cluster.liveness.isRunning(browserBuild)).thenReturn(true);
+      when(cluster.liveness.isRunning(terminalBuild)).thenReturn(false);
+
+      CleanupReport report = runCleanup(cluster);
+
+      assertEquals(new CleanupReport(1, 3, 1, 2, 0), report);
+      verify(h1).destroyOrphan("vm00000000f1");
+      verify(h1, never()).destroyOrphan("vm00000000f2");
+      verify(h1).destroyOrphan("vm00000000f3");
+      // The host's default-template build id is no longer consulted for VMs it does not own.
+      verify(cluster.liveness, never()).isRunning(GoldenImageWorkflow.workflowId("h1", null));
     }
   }
 }

@@ -64,6 +64,7 @@ class KindlingClientTest {
     for (VmSummary vm : vms) {
       assertEquals("h1", vm.hostId());
       assertEquals(Fixtures.IMAGE, vm.imageId());
+      assertEquals(Fixtures.TEMPLATE, vm.template());
       assertEquals("RUNNING", vm.status());
     }
     kindling.release("s-one");

@@ -79,7 +79,7 @@ class BrowserVmReplayTest {
 
     @Override
     public VmDescription run(VmRequest request) {
-      placement.place(new PlacementRequest(request.sessionId(), null));
+      placement.place(new PlacementRequest(request.sessionId(), null, null));
       Workflow.sleep(Duration.ofSeconds(1));
       return null;
     }

@@ -2,6 +2,7 @@ package dev.kindling.workflows.vm;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
@@ -24,8 +25,10 @@ import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.BootRequest;
 import dev.kindling.workflows.host.Diagnostics;
 import dev.kindling.workflows.host.ImageRef;
+import dev.kindling.workflows.host.Launch;
 import dev.kindling.workflows.host.NetworkRequest;
 import dev.kindling.workflows.host.Placement;
+import dev.kindling.workflows.host.PlacementRequest;
 import dev.kindling.workflows.host.ReadinessReport;
 import dev.kindling.workflows.host.ReadinessRequest;
 import dev.kindling.workflows.host.StageTiming;
@@ -149,6 +152,8 @@ class BrowserVmWorkflowTest {
     assertEquals(Phase.READY, ready.phase());
     assertEquals("h1", ready.hostId());
     assertEquals(IMAGE, ready.imageId());
+    assertEquals(Fixtures.TEMPLATE, ready.template(), "the placed image's template");
+    assertNull(ready.launch());
     assertEquals("COLD", ready.bootMode());
     assertTrue(ready.vmId().matches("vm[0-9a-f]{10}"), ready.vmId());
     assertEquals(
@@ -166,6 +171,7 @@ class BrowserVmWorkflowTest {
             "readiness/tcp-6080",
             "readiness/websocket-upgrade",
             "readiness/rfb-handshake",
+            "readiness/desktop",
             "readiness"),
         stages);
     long startedAt = ready.leaseExpiresAtEpochMillis() - BrowserVmWorkflowImpl.DEFAULT_TTL.toMillis();
@@ -176,7 +182,9 @@ class BrowserVmWorkflowTest {
     assertEquals("READY", attributes.get(KindlingSearchAttributes.PHASE));
     assertEquals("h1", attributes.get(KindlingSearchAttributes.HOST));
     assertEquals(IMAGE, attributes.get(KindlingSearchAttributes.IMAGE));
+    assertEquals(Fixtures.TEMPLATE, attributes.get(KindlingSearchAttributes.TEMPLATE));
     assertEquals("s-happy", attributes.get(KindlingSearchAttributes.SESSION));
+    assertEquals(Fixtures.TEMPLATE, untyped.describe().getMemo("template", String.class));
 
     kindling.release("s-happy");
     VmDescription released = kindling.awaitEnd("s-happy");
@@ -185,15 +193,78 @@ class BrowserVmWorkflowTest {
     ArgumentCaptor<NetworkRequest> network = ArgumentCaptor.forClass(NetworkRequest.class);
     ArgumentCaptor<BootRequest> boot = ArgumentCaptor.forClass(BootRequest.class);
     InOrder order = inOrder(cluster.placement, h1.network(), h1.vmm(), h1.readiness());
-    order.verify(cluster.placement).place(any());
+    order.verify(cluster.placement).place(new PlacementRequest("s-happy", null, null));
     order.verify(h1.network()).createNetwork(network.capture());
     order.verify(h1.vmm()).bootVm(boot.capture());
     order.verify(h1.readiness()).awaitReady(any());
     order.verify(h1.vmm()).destroyVm(new VmRef(boot.getValue().requestId(), ready.vmId(), VmNetwork.standard(ready.vmId())));
     order.verify(h1.network()).deleteNetwork(network.getValue());
     assertEquals(BootMode.COLD, boot.getValue().mode());
-    assertEquals(BrowserVmWorkflowImpl.DEFAULT_MEMORY_MIB, boot.getValue().memoryMib());
+    // Zero asks the host for the image's template defaults.
+    assertEquals(0, boot.getValue().memoryMib());
+    assertEquals(0, boot.getValue().vcpus());
     verifyNoInteractions(cluster.host("h2").network(), cluster.host("h2").vmm());
+  }
+
+  @Test
+  void theRequestsTemplateReachesPlacementAndItsLaunchReachesReadiness() throws Exception {
+    ImageRef browser = new ImageRef("cd".repeat(32), null, "6.12", 1_700_000_100L, "browser");
+    Fixtures.healthyHost(cluster, "h1", browser);
+    Launch launch = new Launch("https://example.org/app?x=1", List.of("--lang=de"));
+    kindling.startVm(new VmRequest("s-browser", null, BootMode.AUTO, 0, 0, 2048, 2, "browser", launch));
+
+    kindling.awaitReady("s-browser", Duration.ofSeconds(20));
+    VmDescription ready = kindling.describe("s-browser");
+
+    verify(cluster.placement).place(new PlacementRequest("s-browser", null, "browser"));
+    assertEquals("browser", ready.template());
+    assertEquals(browser.imageId(), ready.imageId());
+    assertEquals(launch, ready.launch());
+    ArgumentCaptor<BootRequest> boot = ArgumentCaptor.forClass(BootRequest.class);
+    verify(h1.vmm()).bootVm(boot.capture());
+    assertEquals(browser, boot.getValue().image());
+    assertEquals(2048, boot.getValue().memoryMib(), "a size the request names is passed on");
+    assertEquals(2, boot.getValue().vcpus());
+    ArgumentCaptor<ReadinessRequest> readiness = ArgumentCaptor.forClass(ReadinessRequest.class);
+    verify(h1.readiness()).awaitReady(readiness.capture());
+    assertEquals(launch, readiness.getValue().launch());
+    assertEquals(new VmRef(boot.getValue().requestId(), ready.vmId(), VmNetwork.standard(ready.vmId())), readiness.getValue().vm());
+    var attributes = kindling.workflowStub("s-browser").describe().getTypedSearchAttributes();
+    assertEquals("browser", attributes.get(KindlingSearchAttributes.TEMPLATE));
+    assertEquals(browser.imageId(), attributes.get(KindlingSearchAttributes.IMAGE));
+    assertEquals("h1", attributes.get(KindlingSearchAttributes.HOST));
+
+    kindling.release("s-browser");
+    assertEquals(Phase.RELEASED, kindling.awaitEnd("s-browser").phase());
+  }
+
+  @Test
+  void anEmptyLaunchIsNoLaunch() throws Exception {
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
+    kindling.startVm(VmRequest.forSession("s-empty-launch").withLaunch(new Launch(null, null)));
+    kindling.awaitReady("s-empty-launch", Duration.ofSeconds(20));
+
+    ArgumentCaptor<ReadinessRequest> readiness = ArgumentCaptor.forClass(ReadinessRequest.class);
+    verify(h1.readiness()).awaitReady(readiness.capture());
+    assertNull(readiness.getValue().launch());
+    assertNull(kindling.describe("s-empty-launch").launch());
+    kindling.release("s-empty-launch");
+    kindling.awaitEnd("s-empty-launch");
+  }
+
+  @Test
+  void anImageWithoutTemplateLeavesTheTemplateEmpty() throws Exception {
+    ImageRef legacy = new ImageRef(IMAGE, null, "6.12", 1_700_000_000L, null);
+    Fixtures.healthyHost(cluster, "h1", legacy);
+    kindling.startVm(VmRequest.forSession("s-legacy"));
+    kindling.awaitReady("s-legacy", Duration.ofSeconds(20));
+
+    assertNull(kindling.describe("s-legacy").template());
+    WorkflowStub untyped = kindling.workflowStub("s-legacy");
+    assertEquals("", untyped.describe().getTypedSearchAttributes().get(KindlingSearchAttributes.TEMPLATE));
+    assertNull(untyped.describe().getMemo("template", String.class));
+    kindling.release("s-legacy");
+    kindling.awaitEnd("s-legacy");
   }
 
   @Test
@@ -261,7 +332,7 @@ class BrowserVmWorkflowTest {
   void readinessFailureIsTypedCarriesDiagnosticsAndCompensatesEverything() {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     Diagnostics evidence =
-        new Diagnostics("vm0000000000", "tcp-6080", "connection refused", "websockify.service failed", "tap0 UP", "169.254.77.1/30", "", "169.254.77.2 REACHABLE", "novnc.service failed", null);
+        new Diagnostics("vm0000000000", "tcp-6080", "connection refused", "websockify.service failed", "tap0 UP", "169.254.77.1/30", "", "169.254.77.2 REACHABLE", "novnc.service failed", null, null, null, null);
     doThrow(FailureKind.WEBSOCKIFY_REFUSED.failure("169.254.77.2:6080 refused", evidence))
         .when(h1.readiness())
         .awaitReady(any());
@@ -291,7 +362,7 @@ class BrowserVmWorkflowTest {
   @Test
   void placementFailureNeedsNoCompensation() {
     when(cluster.placement.place(any())).thenThrow(FailureKind.UNKNOWN_IMAGE.failure("no host has image " + IMAGE));
-    kindling.startVm(new VmRequest("s-place", IMAGE, BootMode.AUTO, 0, 0, 0, 0));
+    kindling.startVm(new VmRequest("s-place", IMAGE, BootMode.AUTO, 0, 0, 0, 0, null, null));
 
     WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-place"));
 
@@ -318,16 +389,19 @@ class BrowserVmWorkflowTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"ttl", "idle", "image", "memory", "vcpus", "ttlTooLong"})
+  @ValueSource(strings = {"ttl", "idle", "image", "memory", "vcpus", "ttlTooLong", "template", "launchUrl", "launchArg"})
   void invalidRequestFieldsFailTypedBeforeAnyActivity(String field) {
     VmRequest request =
         switch (field) {
-          case "ttl" -> new VmRequest("s-bad", null, null, -5, 0, 0, 0);
-          case "idle" -> new VmRequest("s-bad", null, null, 0, -1, 0, 0);
-          case "image" -> new VmRequest("s-bad", "not-a-hash", null, 0, 0, 0, 0);
-          case "memory" -> new VmRequest("s-bad", null, null, 0, 0, 64, 0);
-          case "vcpus" -> new VmRequest("s-bad", null, null, 0, 0, 0, -2);
-          default -> new VmRequest("s-bad", null, null, Duration.ofDays(2).toSeconds(), 0, 0, 0);
+          case "ttl" -> new VmRequest("s-bad", null, null, -5, 0, 0, 0, null, null);
+          case "idle" -> new VmRequest("s-bad", null, null, 0, -1, 0, 0, null, null);
+          case "image" -> new VmRequest("s-bad", "not-a-hash", null, 0, 0, 0, 0, null, null);
+          case "memory" -> new VmRequest("s-bad", null, null, 0, 0, 64, 0, null, null);
+          case "vcpus" -> new VmRequest("s-bad", null, null, 0, 0, 0, -2, null, null);
+          case "template" -> VmRequest.forSession("s-bad").withTemplate("Bad Template");
+          case "launchUrl" -> VmRequest.forSession("s-bad").withLaunch(new Launch("file:///etc/passwd", List.of()));
+          case "launchArg" -> VmRequest.forSession("s-bad").withLaunch(new Launch(null, List.of("ok", "line\nbreak")));
+          default -> new VmRequest("s-bad", null, null, Duration.ofDays(2).toSeconds(), 0, 0, 0, null, null);
         };
     kindling.startVm(request);
 
@@ -341,7 +415,7 @@ class BrowserVmWorkflowTest {
   @Test
   void ttlExpiryTearsDownByTimeSkipping() throws Exception {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
-    kindling.startVm(new VmRequest("s-ttl", null, null, 600, 0, 0, 0));
+    kindling.startVm(new VmRequest("s-ttl", null, null, 600, 0, 0, 0, null, null));
     kindling.awaitReady("s-ttl", Duration.ofSeconds(20));
     long readyAt = cluster.env.currentTimeMillis();
 
@@ -358,7 +432,7 @@ class BrowserVmWorkflowTest {
   @Test
   void idleTimeoutEndsTheLeaseBeforeTheTtl() throws Exception {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
-    kindling.startVm(new VmRequest("s-idle", null, null, 3600, 120, 0, 0));
+    kindling.startVm(new VmRequest("s-idle", null, null, 3600, 120, 0, 0, null, null));
     kindling.awaitReady("s-idle", Duration.ofSeconds(20));
     long readyAt = cluster.env.currentTimeMillis();
 
@@ -373,7 +447,7 @@ class BrowserVmWorkflowTest {
   @Test
   void extendRestartsTheIdleTimer() throws Exception {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
-    kindling.startVm(new VmRequest("s-idle2", null, null, 3600, 120, 0, 0));
+    kindling.startVm(new VmRequest("s-idle2", null, null, 3600, 120, 0, 0, null, null));
     kindling.awaitReady("s-idle2", Duration.ofSeconds(20));
     cluster.env.sleep(Duration.ofSeconds(100));
     long extendedAt = cluster.env.currentTimeMillis();

@@ -1,0 +1,265 @@
+package dev.kindling.worker.e2e;
+
+import static dev.kindling.activities.testing.HostCapability.BROWSER_E2E;
+import static dev.kindling.activities.testing.HostCapability.IPROUTE2;
+import static dev.kindling.activities.testing.HostCapability.QEMU;
+import static dev.kindling.activities.testing.HostCapability.ROOT;
+import static dev.kindling.activities.testing.HostCapability.TUN;
+import static dev.kindling.activities.testing.HostCapability.VM_TESTS_ENABLED;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.snapshot.BuildOptions;
+import dev.kindling.snapshot.ImageBuilder;
+import dev.kindling.snapshot.Templates;
+import dev.kindling.worker.dev.DevStack;
+import dev.kindling.worker.testing.CurrentImage;
+import dev.kindling.workflows.client.KindlingClient;
+import dev.kindling.workflows.client.VmFailedException;
+import dev.kindling.workflows.host.BootMode;
+import dev.kindling.workflows.host.Diagnostics;
+import dev.kindling.workflows.host.ImageRef;
+import dev.kindling.workflows.host.Launch;
+import dev.kindling.workflows.vm.Phase;
+import dev.kindling.workflows.vm.VmDescription;
+import dev.kindling.workflows.vm.VmRequest;
+import io.temporal.client.WorkflowFailedException;
+import io.temporal.failure.ApplicationFailure;
+import java.awt.image.BufferedImage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What a user sees, per template: Debian's headless Chromium opens the proxy's noVNC page for a
+ * session (with a session token), noVNC connects through the proxy to the VM's websockify, and the
+ * canvas shows the template's app, checked by colours only that app puts on screen. Screenshots
+ * are kept under {@code worker/target/e2e/} as test artefacts. Templates whose app exits or draws
+ * nothing fail typed, with their evidence, and leave nothing behind.
+ */
+@Tag("vm")
+@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, BROWSER_E2E, VM_TESTS_ENABLED})
+class TemplateDesktopE2eTest {
+  /** The terminal template's background and the banner's yellow (template.json, bash_profile). */
+  private static final int TERMINAL_BACKGROUND = 0x0b3954;
+  /** The browser template's start page band (start/index.html). */
+  private static final int START_PAGE_BAND = 0xff7a00;
+  private static final Path ARTEFACTS = Path.of(System.getProperty("kindling.repo.root", "."), "worker", "target", "e2e");
+
+  private static Path runDir;
+  private static DevStack stack;
+  private static KindlingClient client;
+
+  @BeforeAll
+  static void startStack() throws Exception {
+    runDir = E2e.tempRunDir();
+    stack = DevStack.start(E2e.config(runDir, Map.of()));
+    client = new KindlingClient(stack.connection().client());
+    Files.createDirectories(ARTEFACTS);
+  }
+
+  @AfterAll
+  static void stopStack() throws Exception {
+    if (stack != null) {
+      stack.close();
+    }
+    E2e.deleteRecursively(runDir);
+  }
+
+  @Test
+  void theTerminalShowsALoginShellFillingTheScreen() throws Exception {
+    CurrentImage.ensure(stack, "terminal");
+    String session = E2e.session("terminal");
+    client.startVm(request(session, "terminal", null));
+    VmDescription ready = awaitReady(session);
+    try {
+      assertEquals("terminal", ready.template());
+      BufferedImage image = screenshot(session, "terminal", TERMINAL_BACKGROUND, 0.6);
+      assertTrue(share(image, TERMINAL_BACKGROUND) > 0.6, "the terminal's background fills the screen: " + share(image, TERMINAL_BACKGROUND));
+      assertTrue(count(image, rgb -> red(rgb) > 200 && green(rgb) > 200 && blue(rgb) > 180) > 200, "light text on it (prompt)");
+      assertTrue(count(image, rgb -> red(rgb) > 200 && green(rgb) > 200 && blue(rgb) < 100) > 50, "the yellow greeting line");
+    } finally {
+      end(session, ready);
+    }
+  }
+
+  @Test
+  void theBrowserShowsItsStartPage() throws Exception {
+    CurrentImage.ensure(stack, "browser");
+    String session = E2e.session("browser");
+    client.startVm(request(session, "browser", null));
+    VmDescription ready = awaitReady(session);
+    try {
+      assertEquals("browser", ready.template());
+      BufferedImage image = screenshot(session, "browser-start-page", START_PAGE_BAND, 0.3);
+      assertTrue(share(image, START_PAGE_BAND) > 0.3, "the start page's orange band: " + share(image, START_PAGE_BAND));
+    } finally {
+      end(session, ready);
+    }
+  }
+
+  /** Two sessions restored from the same snapshot each show the page their launch named. */
+  @Test
+  void eachBrowserSessionOpensItsOwnUrl() throws Exception {
+    ImageRef image = CurrentImage.ensure(stack, "browser");
+    assertTrue(image.hasSnapshot());
+    for (String[] page : List.of(new String[] {"green", "00a86b"}, new String[] {"purple", "7b2cbf"})) {
+      String session = E2e.session("url-" + page[0]);
+      String url = PageInNamespace.url("/" + page[0] + ".html");
+      client.startVm(request(session, "browser", new Launch(url, List.of())));
+      String vmId = vmIdOf(session);
+      VmDescription ready = null;
+      try (PageInNamespace served = PageInNamespace.serve(vmId, PageInNamespace.solidPage(page[0], page[1]), Duration.ofSeconds(30))) {
+        ready = awaitReady(session);
+        assertEquals("RESTORE", ready.bootMode());
+        assertEquals(url, ready.launch().url());
+        int colour = Integer.parseInt(page[1], 16);
+        BufferedImage shown = screenshot(session, "browser-url-" + page[0], colour, 0.5);
+        assertTrue(share(shown, colour) > 0.5, "the session's own page (" + page[0] + ") fills the screen: " + share(shown, colour));
+        assertTrue(share(shown, START_PAGE_BAND) < 0.01, "the start page is gone");
+      } finally {
+        end(session, ready);
+      }
+    }
+  }
+
+  @Test
+  void anAppThatExitsAtOnceFailsAppNotRunningWithItsLog() throws Exception {
+    Diagnostics evidence = failingTemplate("exits-at-once", "AppNotRunning");
+    assertTrue(evidence.app() != null && evidence.app().contains("status 3"), "exit status in " + evidence.app());
+    assertTrue(evidence.appLogTail() != null && evidence.appLogTail().contains("giving up on purpose"), "log tail: " + evidence.appLogTail());
+  }
+
+  @Test
+  void anAppThatDrawsNothingFailsBlankDesktopWithAThumbnail() throws Exception {
+    Diagnostics evidence = failingTemplate("draws-nothing", "BlankDesktop");
+    assertNotNull(evidence.thumbnail(), "thumbnail path in " + evidence);
+    Path thumbnail = Path.of(evidence.thumbnail());
+    assertTrue(Files.isRegularFile(thumbnail), thumbnail + " exists");
+    BufferedImage image = ImageIO.read(thumbnail.toFile());
+    assertTrue(share(image, 0x000000) > 0.99, "the thumbnail is the black screen the VM showed");
+    Files.copy(thumbnail, ARTEFACTS.resolve("draws-nothing-thumbnail.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * Builds the test template's image (no canary: it would fail by design), cold-boots a session on
+   * it, and returns the typed failure's evidence after checking that nothing was left behind.
+   */
+  private static Diagnostics failingTemplate(String template, String failureType) throws Exception {
+    Path dir = Path.of(TemplateDesktopE2eTest.class.getResource("/templates/" + template + "/template.json").toURI()).getParent();
+    ImageRef image = new ImageBuilder().build(BuildOptions.forTemplate(Templates.fromDirectory(dir), stack.host().paths())).ref();
+    String session = E2e.session(template);
+    client.startVm(new VmRequest(session, image.imageId(), BootMode.COLD, 600, 0, 0, 0, template, null));
+    VmFailedException failed = assertThrows(VmFailedException.class, () -> client.awaitReady(session, E2e.READY_WITHIN));
+    assertEquals(failureType, failed.description().failureType(), failed.description().failureMessage());
+    WorkflowFailedException ended = assertThrows(WorkflowFailedException.class, () -> client.awaitEnd(session));
+    ApplicationFailure cause = (ApplicationFailure) ended.getCause();
+    assertEquals(failureType, cause.getType());
+    Diagnostics evidence = cause.getDetails().get(Diagnostics.class);
+    assertEquals("desktop", evidence.stage());
+    E2e.assertNothingLeft(stack.host().paths(), failed.description().vmId());
+    return evidence;
+  }
+
+  private static VmRequest request(String session, String template, Launch launch) {
+    return new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0, template, launch);
+  }
+
+  private static VmDescription awaitReady(String session) throws Exception {
+    client.awaitReady(session, E2e.READY_WITHIN);
+    VmDescription ready = client.describe(session);
+    assertEquals(Phase.READY, ready.phase());
+    assertTrue(ready.timings().stream().anyMatch(t -> t.stage().equals("readiness/desktop")), "a desktop stage: " + ready.timings());
+    return ready;
+  }
+
+  private static String vmIdOf(String session) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      VmDescription description = client.describe(session);
+      if (description != null && description.vmId() != null) {
+        return description.vmId();
+      }
+      Thread.sleep(5);
+    }
+    throw new AssertionError("session " + session + " never named its VM");
+  }
+
+  private static void end(String session, VmDescription ready) {
+    E2e.releaseAndAwaitEnd(stack.connection().client(), session);
+    if (ready != null) {
+      E2e.assertNothingLeft(stack.host().paths(), ready.vmId());
+    }
+  }
+
+  /** Opens the session's page in Chromium, waits for {@code colour} to cover {@code share} of it, and reads the screenshot. */
+  private static BufferedImage screenshot(String session, String name, int colour, double share) throws Exception {
+    String token = stack.proxy().tokens().mint(session);
+    String url = stack.proxy().baseUri().resolve(stack.proxy().config().pagePath(session)) + "?token=" + token;
+    Path file = ARTEFACTS.resolve(name + ".png");
+    Path script = Path.of(System.getProperty("kindling.repo.root", "."), "e2e", "browser", "desktop.mjs");
+    Process node = new ProcessBuilder(List.of("node", script.toString(), url, file.toString(), "90000",
+        String.format("%06x", colour), Double.toString(share)))
+        .redirectError(ProcessBuilder.Redirect.INHERIT)
+        .start();
+    String out;
+    try {
+      out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+      if (!node.waitFor(3, TimeUnit.MINUTES)) {
+        throw new AssertionError("the browser run did not finish");
+      }
+    } finally {
+      node.destroyForcibly();
+    }
+    JsonNode verdict = new ObjectMapper().readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
+    assertTrue(verdict.path("connected").asBoolean(), "noVNC did not show the app (screenshot " + file + "): " + verdict);
+    assertEquals(1280, verdict.path("width").asInt(), verdict.toString());
+    assertEquals(800, verdict.path("height").asInt(), verdict.toString());
+    return ImageIO.read(file.toFile());
+  }
+
+  /** The share of pixels within 8 per channel of {@code rgb}. */
+  private static double share(BufferedImage image, int rgb) {
+    long total = (long) image.getWidth() * image.getHeight();
+    return (double) count(image, p -> Math.abs(red(p) - red(rgb)) <= 8 && Math.abs(green(p) - green(rgb)) <= 8
+        && Math.abs(blue(p) - blue(rgb)) <= 8) / total;
+  }
+
+  private static long count(BufferedImage image, java.util.function.IntPredicate test) {
+    long n = 0;
+    for (int y = 0; y < image.getHeight(); y++) {
+      for (int x = 0; x < image.getWidth(); x++) {
+        if (test.test(image.getRGB(x, y) & 0xffffff)) {
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  private static int red(int rgb) {
+    return (rgb >> 16) & 0xff;
+  }
+
+  private static int green(int rgb) {
+    return (rgb >> 8) & 0xff;
+  }
+
+  private static int blue(int rgb) {
+    return rgb & 0xff;
+  }
+}
