@@ -143,13 +143,15 @@ public final class DebootstrapAssembler implements ImageAssembler {
     void fill(Path root) throws IOException;
   }
 
-  static String baseKey(ImageRecipe recipe) {
+  /** The cache key of the bootstrapped base layer every template shares. */
+  public static String baseKey(ImageRecipe recipe) {
     String key = "base-builder=" + recipe.builderVersion() + "\nsuite=" + recipe.suite() + "\nmirror=" + recipe.mirror()
         + "\npackages=" + recipe.packages().stream().sorted().toList() + "\n";
     return sha256Hex(key);
   }
 
-  static String templateKey(ImageRecipe recipe) {
+  /** The cache key of the layer with a template's packages; templates with the same packages share it. */
+  public static String templateKey(ImageRecipe recipe) {
     String key = "base=" + baseKey(recipe)
         + "\ntemplate-packages=" + recipe.templatePackages().stream().sorted().toList()
         + "\npurge-always=" + recipe.gpuPackages().stream().sorted().toList()

@@ -40,7 +40,7 @@ public final class ImageActivitiesImpl implements ImageActivities {
   public ImageRef buildImage(ImageBuildRequest request) {
     return typed(() -> {
       String id = request.template() == null ? defaultTemplate : Validation.templateId(request.template());
-      return builder.build(options.apply(Templates.resolve(id, templatesDir))).ref();
+      return builder.build(options.apply(Templates.byId(id, templatesDir))).ref();
     });
   }
 

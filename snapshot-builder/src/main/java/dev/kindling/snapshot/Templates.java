@@ -36,27 +36,45 @@ public final class Templates {
       .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
       .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
       .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
       .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
       .build();
+
+  static {
+    // A number where a string belongs ("mode": 644) is refused too, not read as "644".
+    STRICT.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual)
+        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail)
+        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail)
+        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail);
+  }
 
   private Templates() {}
 
   /**
-   * A template id or a template directory: a value naming an existing directory (or containing
-   * '/') is read as a directory; otherwise {@code templatesDir/<id>} when it exists, else the
-   * built-in template of that id.
+   * For the command line: a template id or a template directory. A value containing '/' or naming
+   * an existing directory is read as a directory; otherwise as an id ({@link #byId}).
    */
   public static Template resolve(String idOrDirectory, Path templatesDir) {
     String value = idOrDirectory == null ? DEFAULT : idOrDirectory;
-    Path asPath = Path.of(value);
-    if (value.contains("/") || Files.isDirectory(asPath)) {
-      return fromDirectory(asPath);
+    if (value.contains("/") || Files.isDirectory(Path.of(value))) {
+      return fromDirectory(Path.of(value));
     }
+    return byId(value, templatesDir);
+  }
+
+  /**
+   * A template by id, never a path (what a request through Temporal may name): {@code
+   * templatesDir/<id>} when it exists, else the built-in template of that id.
+   */
+  public static Template byId(String id, Path templatesDir) {
+    String value = id == null ? DEFAULT : id;
     if (!value.matches("[a-z][a-z0-9-]{0,31}")) {
       throw new InvalidTemplateException(value, "template", "'" + value + "' is neither a template id nor a directory");
     }
     if (templatesDir != null && Files.isRegularFile(templatesDir.resolve(value).resolve(RECIPE))) {
-      return fromDirectory(templatesDir.resolve(value));
+      Template template = fromDirectory(templatesDir.resolve(value));
+      requireId(template, value, templatesDir.resolve(value).toString());
+      return template;
     }
     if (BUILT_IN.contains(value)) {
       return builtIn(value);

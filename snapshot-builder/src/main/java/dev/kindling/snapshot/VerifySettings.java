@@ -19,9 +19,9 @@ public record VerifySettings(int memoryMib, int vcpus, Duration readinessTimeout
     }
   }
 
-  /** The template's guest size, two minutes: a cold boot takes about 30 s under TCG on a small shared host. */
+  /** The template's guest size, five minutes: a cold boot of the browser template takes about a minute under TCG on a small shared host. */
   public static VerifySettings defaults() {
-    return new VerifySettings(0, 0, Duration.ofSeconds(120));
+    return new VerifySettings(0, 0, Duration.ofSeconds(300));
   }
 
   public VerifySettings withReadinessTimeout(Duration value) {

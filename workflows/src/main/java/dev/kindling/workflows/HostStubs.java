@@ -84,6 +84,20 @@ public final class HostStubs {
   /** Room the readiness activity gets beyond its own deadline to report a typed failure with evidence. */
   public static final Duration READINESS_GRACE = Duration.ofSeconds(30);
 
+  /**
+   * Watching a ready VM's app lasts as long as its lease (at most a day, the lease's cap). It
+   * heartbeats every few seconds: a worker that dies is noticed within 30 s and the watch starts
+   * again on the host's queue, as often as that happens while the lease lasts.
+   */
+  public static final ActivityOptions APP_WATCH =
+      ActivityOptions.newBuilder()
+          .setScheduleToStartTimeout(HOST_PICKUP)
+          .setCancellationType(ActivityCancellationType.TRY_CANCEL)
+          .setStartToCloseTimeout(Duration.ofHours(25))
+          .setHeartbeatTimeout(Duration.ofSeconds(30))
+          .setRetryOptions(RetryOptions.newBuilder(HOST_RETRY).setMaximumAttempts(0).setMaximumInterval(Duration.ofSeconds(30)).build())
+          .build();
+
   /** Stopping a VMM waits for its exit (with a kill after a grace period), then removes files. */
   public static final ActivityOptions TEARDOWN =
       ActivityOptions.newBuilder()
@@ -156,6 +170,10 @@ public final class HostStubs {
             .setScheduleToCloseTimeout(deadline.plus(READINESS_GRACE).plus(HOST_PICKUP))
             .build();
     return Workflow.newActivityStub(ReadinessActivities.class, options);
+  }
+
+  public ReadinessActivities appWatch() {
+    return Workflow.newActivityStub(ReadinessActivities.class, pinned(APP_WATCH));
   }
 
   public NetworkActivities networkTeardown() {

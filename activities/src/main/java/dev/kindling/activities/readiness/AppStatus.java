@@ -12,6 +12,7 @@ import java.util.List;
 public record AppStatus(
     boolean configured,
     String template,
+    String onExit,
     String activeState,
     String subState,
     int mainPid,
@@ -26,19 +27,21 @@ public record AppStatus(
   public record Window(String id, String wmClass, String title) {}
 
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record Launch(int generation, String url, boolean urlDelivered, List<String> args) {}
+  /** @param polled whether anything in the guest ever asked the agent for a URL (the browser's start page) */
+  public record Launch(int generation, String url, boolean urlDelivered, boolean polled, List<String> args) {}
 
-  /** Restarted this often without ever mapping its window, the app is taken to crash at start. */
-  static final int CRASH_LOOP_RESTARTS = 3;
-
-  /** True when the app is not running and will not come back by itself. */
+  /**
+   * True when the app is not running and will not come back by itself: systemd gave up restarting
+   * it (the unit failed: five quick exits in 30 s), or it exited under a template that does not
+   * restart it. An app still being restarted is given until the deadline.
+   */
   public boolean gaveUp() {
-    if ("failed".equals(activeState)) {
-      return true;
-    }
-    boolean exited = exitCode != null && !"active".equals(activeState) && !"activating".equals(activeState)
-        && !"reloading".equals(activeState);
-    return exited || (window == null && restarts >= CRASH_LOOP_RESTARTS);
+    return "failed".equals(activeState) || ("inactive".equals(activeState) && exitCode != null);
+  }
+
+  /** Whether the template ends the lease when its app exits (instead of restarting the app). */
+  public boolean releasesOnExit() {
+    return "release".equals(onExit);
   }
 
   /** How the app ended, e.g. "exited with status 3" or "killed by signal 9", or its state. */
@@ -54,8 +57,12 @@ public record AppStatus(
     return how + (restarts > 0 ? " (restarted " + restarts + " times)" : "") + "; unit " + activeState;
   }
 
-  /** Whether the launch's URL, if there is one, has reached the app. */
+  /**
+   * Whether the launch's URL, if there is one, has reached the app. An app that never asks for a
+   * URL (a terminal) has it in {@code KINDLING_LAUNCH_URL} from its next start only, and is not
+   * waited for.
+   */
   public boolean launchDelivered() {
-    return launch == null || launch.url() == null || launch.urlDelivered();
+    return launch == null || launch.url() == null || launch.urlDelivered() || !launch.polled();
   }
 }

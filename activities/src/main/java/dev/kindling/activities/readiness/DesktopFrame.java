@@ -57,7 +57,7 @@ public record DesktopFrame(BufferedImage image) {
   public double contentShare() {
     int most = counts().values().stream().mapToInt(Integer::intValue).max().orElse(0);
     long total = (long) image.getWidth() * image.getHeight();
-    return total == 0 ? 0 : 1.0 - (double) most / total;
+    return total == 0 ? 0 : (double) (total - most) / total;
   }
 
   /** The most common colour as 0xRRGGBB. */

@@ -5,6 +5,8 @@ import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.temporal.CurrentActivity;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Validation;
+import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.workflows.host.AppExit;
 import dev.kindling.workflows.host.Diagnostics;
 import dev.kindling.workflows.host.GuestNetwork;
 import dev.kindling.workflows.host.ReadinessActivities;
@@ -13,6 +15,7 @@ import dev.kindling.workflows.host.ReadinessRequest;
 import dev.kindling.workflows.host.ReadinessStage;
 import dev.kindling.workflows.host.VmRef;
 import io.temporal.activity.ActivityExecutionContext;
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Map;
@@ -25,6 +28,8 @@ import java.util.function.Function;
  * with the diagnostics as details.
  */
 public final class ReadinessActivitiesImpl implements ReadinessActivities {
+  /** How often a ready VM's app is asked whether it still runs: each ask starts processes in the guest. */
+  static final Duration APP_WATCH_EVERY = Duration.ofSeconds(5);
   private final HostPaths paths;
   private final Function<String, VmmLiveness> livenessByVmId;
   private final ReadinessProbe probe;
@@ -73,13 +78,56 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
   }
 
   @Override
+  public AppExit awaitAppExit(VmRef vm) {
+    Validation.vmId(vm.vmId());
+    ProbeTarget target = guest(vm, "");
+    AgentClient agent = new AgentClient(target.namespace(), target.agent(), Duration.ofSeconds(1), Duration.ofSeconds(10));
+    Optional<ActivityExecutionContext> activity = CurrentActivity.context();
+    String lastProblem = "";
+    while (true) {
+      Optional<String> vmmExit = livenessOf(vm.vmId()).exitReason();
+      if (vmmExit.isPresent()) {
+        return new AppExit(false, "not watched any more: the VMM exited (" + vmmExit.get() + ")");
+      }
+      if (!NetworkNamespaces.exists(target.namespace())) {
+        return new AppExit(false, "not watched any more: the VM's namespace is gone");
+      }
+      try {
+        Optional<AppStatus> status = agent.app();
+        if (status.isEmpty() || !status.get().releasesOnExit()) {
+          return new AppExit(false, "not watched: the template restarts its app");
+        }
+        if (status.get().gaveUp()) {
+          return new AppExit(true, status.get().ending());
+        }
+        lastProblem = "";
+      } catch (IOException e) {
+        lastProblem = "GET /v1/app: " + e.getMessage();
+      }
+      // Throws when the workflow cancelled the watch (its lease ended otherwise).
+      String problem = lastProblem;
+      activity.ifPresent(context -> context.heartbeat(problem));
+      try {
+        Thread.sleep(APP_WATCH_EVERY.toMillis());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return new AppExit(false, "not watched any more: interrupted");
+      }
+    }
+  }
+
+  @Override
   public Diagnostics collectDiagnostics(VmRef vm) {
     Validation.vmId(vm.vmId());
-    ProbeTarget target = ProbeTarget.atGuest(vm.vmId(),
+    return collector.collect(guest(vm, ""), "describe", "requested", livenessOf(vm.vmId()), null);
+  }
+
+  /** The VM's guest without reading its secrets. */
+  private ProbeTarget guest(VmRef vm, String vncPassword) {
+    return ProbeTarget.atGuest(vm.vmId(),
         vm.network() != null ? vm.network().namespace() : GuestNetwork.namespaceFor(vm.vmId()),
         vm.network() != null ? vm.network().guestAddress() : GuestNetwork.GUEST_ADDRESS,
-        "", paths.vmDir(vm.vmId()).resolve(ProbeTarget.SERIAL_LOG));
-    return collector.collect(target, "describe", "requested", livenessOf(vm.vmId()), null);
+        vncPassword, paths.vmDir(vm.vmId()).resolve(ProbeTarget.SERIAL_LOG));
   }
 
   /**

@@ -67,8 +67,9 @@ public final class ReadinessProbe {
   static final Duration SETTLED_UNIT_GRACE = Duration.ofSeconds(3);
   private static final Duration UNIT_CHECK_EVERY = Duration.ofMillis(500);
   /**
-   * How long a mapped window may show a blank desktop before it counts as blank for good: an app
-   * paints its first frame within seconds of mapping its window, even under emulation.
+   * How long a mapped window may show a blank desktop before it counts as blank for good. Under
+   * emulation Chromium maps its window and then takes up to half a minute to paint its page; a
+   * frame that is still blank after that will not change by itself.
    */
   static final Duration BLANK_GRACE = Duration.ofSeconds(30);
   /** Desktop attempts each start processes in the guest (systemctl, xdotool) and move a frame: not more often than this. */

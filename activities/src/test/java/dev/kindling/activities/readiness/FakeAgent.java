@@ -48,6 +48,8 @@ final class FakeAgent implements AutoCloseable {
     volatile boolean windowMapped = true;
     /** Whether the app has fetched the launch's URL (the real agent marks it when the app long-polls). */
     volatile boolean urlDelivered = true;
+    /** Whether the app ever asks the agent for a URL (the browser's start page does, a terminal never). */
+    volatile boolean urlPolled = true;
     volatile String logTail = "";
     /** Bodies of every {@code POST /v1/secrets}, as sent. */
     final List<String> secretsBodies = new CopyOnWriteArrayList<>();
@@ -101,6 +103,7 @@ final class FakeAgent implements AutoCloseable {
       launch.put("generation", generation);
       launch.put("url", url);
       launch.put("urlDelivered", url != null && urlDelivered);
+      launch.put("polled", urlPolled);
       launch.put("args", args);
       body.put("launch", launch);
       body.put("logTail", logTail);

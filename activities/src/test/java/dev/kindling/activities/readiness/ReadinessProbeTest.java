@@ -237,6 +237,20 @@ class ReadinessProbeTest {
 
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
+  void aUrlForAnAppThatNeverAsksForOneIsNotWaitedFor() throws Exception {
+    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+      guest.app.urlDelivered = false;
+      guest.app.urlPolled = false;
+      guest.startAgent();
+      guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
+      guest.startWebsockify();
+
+      probe.await(guest.target().withLaunch(new Launch("https://example.org/", List.of())), VmmLiveness.UNKNOWN, Duration.ofSeconds(20));
+    }
+  }
+
+  @Test
+  @RequiresHost(HostCapability.WEBSOCKIFY)
   void anAgentWithoutASessionAppIsAppNotRunningAtOnce() throws Exception {
     try (GuestFixture guest = GuestFixture.withGuestAddress()) {
       guest.app.endpoint = false;

@@ -36,7 +36,7 @@ public final class RetirementActivitiesImpl implements RetirementActivities {
     for (VmSummary vm : kindling.list()) {
       // A VM not yet placed has no host or image: it will boot whatever placement resolves now.
       if (hostId.equals(vm.hostId()) && vm.imageId() != null && !vm.imageId().equals(currentImageId)
-          && java.util.Objects.equals(template, vm.template())) {
+          && sameTemplate(template, vm.template())) {
         try {
           kindling.release(vm.sessionId());
           log.info("Retiring session {} on {}: image {} is not current", vm.sessionId(), hostId, vm.imageId());
@@ -47,5 +47,10 @@ public final class RetirementActivitiesImpl implements RetirementActivities {
       }
     }
     return retired;
+  }
+
+  /** Images from before templates carry none: null or "" (the search attribute's empty value). */
+  private static boolean sameTemplate(String a, String b) {
+    return java.util.Objects.equals(a == null || a.isEmpty() ? null : a, b == null || b.isEmpty() ? null : b);
   }
 }

@@ -5,6 +5,7 @@ import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.vmm.SnapshotFiles;
 import dev.kindling.activities.vmm.SnapshotManifest;
 import dev.kindling.snapshot.ImageStore;
+import dev.kindling.snapshot.Templates;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;
@@ -149,7 +150,7 @@ public final class RestoreBench {
       System.err.println("restore bench: running the golden image workflow for a fresh snapshot");
       GoldenImageWorkflow golden = stack.connection().client().newWorkflowStub(GoldenImageWorkflow.class,
           WorkflowOptions.newBuilder()
-              .setWorkflowId(GoldenImageWorkflow.workflowId(stack.config().hostId(), null) + "-bench")
+              .setWorkflowId(GoldenImageWorkflow.workflowId(stack.config().hostId(), Templates.DEFAULT) + "-bench")
               .setTaskQueue(TaskQueues.SHARED)
               .build());
       current = golden.run(new ImageBuildRequest(stack.config().hostId(), true, false, null)).image();
@@ -427,8 +428,13 @@ public final class RestoreBench {
 
   /** Replaces the "Snapshots" section of {@code doc} (up to the next second-level heading), or appends it. */
   static void writeSection(Path doc, String section) throws IOException {
+    writeSection(doc, SECTION, section);
+  }
+
+  /** Replaces the section under {@code heading} of {@code doc} (up to the next second-level heading), or appends it. */
+  static void writeSection(Path doc, String heading, String section) throws IOException {
     String text = Files.exists(doc) ? Files.readString(doc) : "# Benchmarks\n";
-    int start = text.indexOf("\n" + SECTION + "\n");
+    int start = text.indexOf("\n" + heading + "\n");
     String updated;
     if (start < 0) {
       updated = text.stripTrailing() + "\n\n" + section;

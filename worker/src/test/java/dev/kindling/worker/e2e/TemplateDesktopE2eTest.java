@@ -155,13 +155,35 @@ class TemplateDesktopE2eTest {
     Files.copy(thumbnail, ARTEFACTS.resolve("draws-nothing-thumbnail.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /** A template whose onExit is "release": when its command ends, so does the session, long before its lease. */
+  @Test
+  void aSessionEndsWhenItsAppExitsUnderReleaseOnExit() throws Exception {
+    ImageRef image = testImage("exits-later");
+    String session = E2e.session("exits-later");
+    client.startVm(new VmRequest(session, image.imageId(), BootMode.COLD, 3600, 0, 0, 0, "exits-later", null));
+    VmDescription ready = awaitReady(session);
+    long readyAt = System.nanoTime();
+    VmDescription end = client.awaitEnd(session);
+    assertEquals(Phase.RELEASED, end.phase());
+    assertTrue(System.nanoTime() - readyAt < TimeUnit.MINUTES.toNanos(3), "ended with the app, not with the one-hour lease");
+    var memo = client.workflowStub(session).describe();
+    assertEquals("APP_EXITED", memo.getMemo("leaseEnd", String.class));
+    assertTrue(memo.getMemo("appExit", String.class).contains("status 0"), memo.getMemo("appExit", String.class));
+    E2e.assertNothingLeft(stack.host().paths(), ready.vmId());
+  }
+
+  /** The image of a test template under src/test/resources/templates, built without a canary. */
+  private static ImageRef testImage(String template) throws Exception {
+    Path dir = Path.of(TemplateDesktopE2eTest.class.getResource("/templates/" + template + "/template.json").toURI()).getParent();
+    return new ImageBuilder().build(BuildOptions.forTemplate(Templates.fromDirectory(dir), stack.host().paths())).ref();
+  }
+
   /**
    * Builds the test template's image (no canary: it would fail by design), cold-boots a session on
    * it, and returns the typed failure's evidence after checking that nothing was left behind.
    */
   private static Diagnostics failingTemplate(String template, String failureType) throws Exception {
-    Path dir = Path.of(TemplateDesktopE2eTest.class.getResource("/templates/" + template + "/template.json").toURI()).getParent();
-    ImageRef image = new ImageBuilder().build(BuildOptions.forTemplate(Templates.fromDirectory(dir), stack.host().paths())).ref();
+    ImageRef image = testImage(template);
     String session = E2e.session(template);
     client.startVm(new VmRequest(session, image.imageId(), BootMode.COLD, 600, 0, 0, 0, template, null));
     VmFailedException failed = assertThrows(VmFailedException.class, () -> client.awaitReady(session, E2e.READY_WITHIN));

@@ -62,10 +62,11 @@ public final class CurrentImage {
   /**
    * Like {@link #ensure(WorkflowClient, KindlingConfig)} for {@code template} (an id, resolved as
    * the host resolves it: under {@code config}'s templates directory, else built in); null is the
-   * host's default template, built by the golden image workflow of {@code workflowId(hostId, null)}.
+   * host's default template. The build runs under the workflow id of the resolved template, the
+   * one {@code kindling demo} uses, so two builds of one template never run at once.
    */
   public static ImageRef ensure(WorkflowClient client, KindlingConfig config, String template) {
-    Template resolved = Templates.resolve(template == null ? config.defaultTemplate() : template, config.templatesDir());
+    Template resolved = Templates.byId(template == null ? config.defaultTemplate() : template, config.templatesDir());
     Optional<ImageRef> current = usable(config.paths(), resolved);
     if (current.isPresent()) {
       return current.get();
@@ -79,10 +80,10 @@ public final class CurrentImage {
         config.paths().cacheDir());
     GoldenImageWorkflow golden = client.newWorkflowStub(GoldenImageWorkflow.class,
         WorkflowOptions.newBuilder()
-            .setWorkflowId(GoldenImageWorkflow.workflowId(config.hostId(), template))
+            .setWorkflowId(GoldenImageWorkflow.workflowId(config.hostId(), resolved.id()))
             .setTaskQueue(TaskQueues.SHARED)
             .build());
-    ImageRef image = golden.run(new ImageBuildRequest(config.hostId(), true, false, template)).image();
+    ImageRef image = golden.run(new ImageBuildRequest(config.hostId(), true, false, resolved.id())).image();
     if (!image.hasSnapshot()) {
       throw new IllegalStateException("the golden image workflow promoted " + image.imageId() + " without a snapshot");
     }
@@ -101,7 +102,7 @@ public final class CurrentImage {
 
   /** {@link #usable}, or built through an embedded stack on {@code config} that starts only when it must build. */
   public static ImageRef ensure(KindlingConfig config) throws Exception {
-    Optional<ImageRef> current = usable(config.paths(), Templates.resolve(config.defaultTemplate(), config.templatesDir()));
+    Optional<ImageRef> current = usable(config.paths(), Templates.byId(config.defaultTemplate(), config.templatesDir()));
     if (current.isPresent()) {
       return current.get();
     }

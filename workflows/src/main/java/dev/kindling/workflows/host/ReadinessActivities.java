@@ -12,6 +12,13 @@ public interface ReadinessActivities {
    */
   ReadinessReport awaitReady(ReadinessRequest request);
 
+  /**
+   * While the VM is READY: returns at once (not exited) when its template restarts its app, else
+   * waits, heartbeating, until the app has exited for good and says how. Cancelled when the lease
+   * ends otherwise.
+   */
+  AppExit awaitAppExit(VmRef vm);
+
   /** Collects evidence about a VM for {@code describe} or a failure report. */
   Diagnostics collectDiagnostics(VmRef vm);
 }

@@ -24,6 +24,7 @@ import io.temporal.activity.LocalActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
+import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
 import io.temporal.workflow.Saga;
 import io.temporal.workflow.Workflow;
@@ -81,6 +82,10 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
 
   private VmProgress progress;
   private Lease lease;
+  /** Where the ready VM runs: what watching its app needs. */
+  private HostStubs readyHost;
+  private VmRef readyVm;
+  private String appExit;
   private boolean released;
   private CancellationScope provisioning;
 
@@ -128,15 +133,23 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     progress.leaseExpiresAt(lease.expiresAt());
     phase(Phase.READY);
     log.info("VM {} for session {} ready at {}", progress.vmId(), sessionId, progress.endpoint());
+    CancellationScope watch = watchApp();
     try {
       Lease.End end = lease.awaitEnd();
-      log.info("Lease of session {} ended: {}", sessionId, end);
-      Workflow.upsertMemo(Map.of("leaseEnd", end.name()));
+      log.info("Lease of session {} ended: {}{}", sessionId, end, appExit == null ? "" : " (the app " + appExit + ")");
+      Map<String, Object> memo = new HashMap<>();
+      memo.put("leaseEnd", end.name());
+      if (appExit != null) {
+        memo.put("appExit", appExit);
+      }
+      Workflow.upsertMemo(memo);
     } catch (CanceledFailure e) {
       log.info("Workflow for session {} cancelled while READY; tearing down", sessionId);
+      watch.cancel();
       teardown();
       throw e;
     }
+    watch.cancel();
     teardown();
     return progress.describe();
   }
@@ -177,6 +190,8 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
             .bootVm(new BootRequest(vm.requestId(), vmId, placed.image(), network, mode, request.memoryMib(), request.vcpus()));
     progress.addTiming("vmm-start", handle.vmmStartMillis());
 
+    readyHost = host;
+    readyVm = vm;
     phase(Phase.READINESS);
     Duration deadline = mode == BootMode.RESTORE ? RESTORE_READINESS_DEADLINE : COLD_READINESS_DEADLINE;
     ReadinessReport report = host.readiness(deadline).awaitReady(new ReadinessRequest(vm, deadline.toMillis(), request.launch()));
@@ -194,6 +209,31 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
             GuestNetwork.GUEST_ADDRESS,
             GuestNetwork.WEBSOCKIFY_PORT,
             "/"));
+  }
+
+  /**
+   * Watches the app of the ready VM on its host: when its template's {@code onExit} is
+   * {@code release} and the app exits, the lease ends. For other templates the watch returns at
+   * once. A watch that fails leaves the lease to its timers.
+   */
+  private CancellationScope watchApp() {
+    int version = Workflow.getVersion("watch-app", Workflow.DEFAULT_VERSION, 1);
+    CancellationScope scope = Workflow.newCancellationScope(() -> {
+      if (version == Workflow.DEFAULT_VERSION) {
+        return;
+      }
+      Async.function(readyHost.appWatch()::awaitAppExit, readyVm).handle((exit, failure) -> {
+        if (failure == null && exit != null && exit.exited()) {
+          appExit = exit.how();
+          lease.appExited();
+        } else if (failure != null && !Failures.isCancellation(failure)) {
+          log.warn("Watching the app of session {} failed; the lease runs on: {}", progress.sessionId(), failure.toString());
+        }
+        return null;
+      });
+    });
+    scope.run();
+    return scope;
   }
 
   private static BootMode resolve(BootMode requested, Placement placed) {

@@ -11,13 +11,16 @@ final class Lease {
   enum End {
     RELEASED,
     EXPIRED,
-    IDLE
+    IDLE,
+    /** The app exited under a template whose {@code onExit} is {@code release}. */
+    APP_EXITED
   }
 
   private final long idleMillis;
   private long expiresAt;
   private long idleDeadline;
   private boolean released;
+  private boolean appExited;
   private int changes;
 
   Lease(long now, Duration ttl, Duration idle) {
@@ -32,6 +35,10 @@ final class Lease {
 
   void release() {
     released = true;
+  }
+
+  void appExited() {
+    appExited = true;
   }
 
   /** Moves the expiry to {@code now + by} unless it is already later, and restarts the idle timer. */
@@ -51,6 +58,9 @@ final class Lease {
       if (released) {
         return End.RELEASED;
       }
+      if (appExited) {
+        return End.APP_EXITED;
+      }
       if (now >= expiresAt) {
         return End.EXPIRED;
       }
@@ -59,7 +69,7 @@ final class Lease {
       }
       int seen = changes;
       long wakeAt = Math.min(expiresAt, idleDeadline);
-      Workflow.await(Duration.ofMillis(wakeAt - now), () -> released || changes != seen);
+      Workflow.await(Duration.ofMillis(wakeAt - now), () -> released || appExited || changes != seen);
     }
   }
 }

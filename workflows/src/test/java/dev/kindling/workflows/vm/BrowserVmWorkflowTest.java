@@ -21,6 +21,7 @@ import dev.kindling.workflows.KindlingSearchAttributes;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.TestCluster;
 import dev.kindling.workflows.client.KindlingClient;
+import dev.kindling.workflows.host.AppExit;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.BootRequest;
 import dev.kindling.workflows.host.Diagnostics;
@@ -135,8 +136,11 @@ class BrowserVmWorkflowTest {
         })
         .filter(name -> !name.isEmpty())
         .toList();
-    // One task starts the workflow and runs placement (a local activity's marker), one follows each host step.
-    assertEquals(List.of("task", "marker", "CreateNetwork", "task", "BootVm", "task", "AwaitReady", "task"), path);
+    // One task starts the workflow and runs placement (a local activity's marker), one follows each host step;
+    // the task that reaches READY also starts watching the app (a version marker, then AwaitAppExit,
+    // which returns at once here as for a template that restarts its app).
+    assertEquals(List.of("task", "marker", "CreateNetwork", "task", "BootVm", "task", "AwaitReady", "task", "marker", "AwaitAppExit", "task"),
+        path.subList(0, Math.min(path.size(), 11)));
     kindling.release("s-tasks");
     kindling.awaitEnd("s-tasks");
   }
@@ -410,6 +414,24 @@ class BrowserVmWorkflowTest {
     assertEquals(FailureKind.INVALID_INPUT.type(), failureOf(failed).getType());
     assertEquals(Phase.FAILED, kindling.describe("s-bad").phase());
     verifyNoInteractions(cluster.allMocks());
+  }
+
+  @Test
+  void anAppThatExitsUnderReleaseOnExitEndsTheLease() throws Exception {
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
+    when(h1.readiness().awaitAppExit(any())).thenReturn(new AppExit(true, "exited with status 0; unit inactive"));
+    kindling.startVm(new VmRequest("s-app-exit", null, null, 3600, 0, 0, 0, null, null));
+
+    VmDescription ended = kindling.awaitEnd("s-app-exit");
+
+    assertEquals(Phase.RELEASED, ended.phase());
+    assertEquals("APP_EXITED", kindling.workflowStub("s-app-exit").describe().getMemo("leaseEnd", String.class));
+    assertEquals("exited with status 0; unit inactive", kindling.workflowStub("s-app-exit").describe().getMemo("appExit", String.class));
+    ArgumentCaptor<VmRef> watched = ArgumentCaptor.forClass(VmRef.class);
+    verify(h1.readiness()).awaitAppExit(watched.capture());
+    assertEquals(ended.vmId(), watched.getValue().vmId());
+    verify(h1.vmm()).destroyVm(any());
+    verify(h1.network()).deleteNetwork(any());
   }
 
   @Test
