@@ -166,9 +166,10 @@ class TemplateDesktopE2eTest {
     VmDescription end = client.awaitEnd(session);
     assertEquals(Phase.RELEASED, end.phase());
     assertTrue(System.nanoTime() - readyAt < TimeUnit.MINUTES.toNanos(3), "ended with the app, not with the one-hour lease");
-    var memo = client.workflowStub(session).describe();
-    assertEquals("APP_EXITED", memo.getMemo("leaseEnd", String.class));
-    assertTrue(memo.getMemo("appExit", String.class).contains("status 0"), memo.getMemo("appExit", String.class));
+    var described = client.workflowStub(session).describe();
+    assertEquals("APP_EXITED", described.getMemo("leaseEnd", String.class));
+    String appExit = described.getMemo("appExit", String.class);
+    assertTrue(appExit != null && appExit.contains("status 0"), appExit);
     E2e.assertNothingLeft(stack.host().paths(), ready.vmId());
   }
 
