@@ -54,7 +54,12 @@ final class PhaseWatcher {
     out.println("session   " + d.sessionId());
     out.println("phase     " + d.phase());
     out.println("host      " + d.hostId());
+    out.println("template  " + (d.template() == null ? "-" : d.template()));
     out.println("image     " + d.imageId());
+    if (d.launch() != null) {
+      out.println("launch    " + (d.launch().url() == null ? "" : "url " + d.launch().url())
+          + (d.launch().args().isEmpty() ? "" : (d.launch().url() == null ? "" : ", ") + "args " + d.launch().args()));
+    }
     out.println("vm        " + d.vmId() + " (" + d.bootMode() + ")");
     if (d.endpoint() != null) {
       out.println("endpoint  netns " + d.endpoint().namespace() + " " + d.endpoint().address() + ":" + d.endpoint().port()

@@ -185,9 +185,10 @@ final class VmCommand {
           Json.print(vms);
           return 0;
         }
-        System.out.printf("%-24s %-10s %-12s %-14s %s%n", "SESSION", "PHASE", "HOST", "IMAGE", "STARTED");
+        System.out.printf("%-24s %-10s %-12s %-10s %-14s %s%n", "SESSION", "PHASE", "HOST", "TEMPLATE", "IMAGE", "STARTED");
         for (VmSummary vm : vms) {
-          System.out.printf("%-24s %-10s %-12s %-14s %s%n", vm.sessionId(), vm.phase(), vm.hostId(),
+          System.out.printf("%-24s %-10s %-12s %-10s %-14s %s%n", vm.sessionId(), vm.phase(), vm.hostId(),
+              vm.template() == null || vm.template().isEmpty() ? "-" : vm.template(),
               vm.imageId() == null ? "-" : vm.imageId().substring(0, 12), vm.startedAt());
         }
         return 0;
