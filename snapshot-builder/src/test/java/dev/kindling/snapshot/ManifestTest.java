@@ -83,7 +83,7 @@ class ManifestTest {
     Template browser = Templates.builtIn("browser");
     assertEquals(new Manifest.Defaults(browser.memoryMib(), browser.vcpus(), browser.screenWidth(), browser.screenHeight()),
         Manifest.Defaults.of(browser));
-    assertEquals(new Manifest.Defaults(1024, 1, 1280, 800), Manifest.Defaults.of(browser));
+    assertEquals(new Manifest.Defaults(1024, 2, 1280, 800), Manifest.Defaults.of(browser));
   }
 
   @Test
