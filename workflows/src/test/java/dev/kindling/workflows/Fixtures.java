@@ -3,7 +3,6 @@ package dev.kindling.workflows;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.when;
 
-import dev.kindling.workflows.host.AppExit;
 import dev.kindling.workflows.host.BootRequest;
 import dev.kindling.workflows.host.ImageRef;
 import dev.kindling.workflows.host.NetworkRequest;
@@ -36,7 +35,6 @@ public final class Fixtures {
               BootRequest boot = call.getArgument(0);
               return new VmHandle(boot.vmId(), "qemu", "tcg", 4242, "/run/kindling/vms/" + boot.vmId(), "serial.log", boot.mode(), 1L, 180);
             });
-    when(host.readiness().awaitAppExit(any())).thenReturn(new AppExit(false, "not watched: the template restarts its app"));
     when(host.readiness().awaitReady(any()))
         .thenReturn(
             new ReadinessReport(
@@ -50,6 +48,6 @@ public final class Fixtures {
                 98,
                 1280,
                 800,
-                "kindling"));
+                "kindling", null));
   }
 }

@@ -166,7 +166,7 @@ public final class ReadinessProbe {
         AppStatus.Window window = app.window();
         log.info("{} ready in {} ms: {}x{} '{}', app window {} '{}', {} ({})", target.vmId(), total, init.width(), init.height(),
             init.name(), window.wmClass(), window.title(), shown.summary(), timingsText());
-        return new ReadinessReport(List.copyOf(timings), total, init.width(), init.height(), init.name());
+        return new ReadinessReport(List.copyOf(timings), total, init.width(), init.height(), init.name(), app.onExit());
       } finally {
         closeQuietly(connected);
         closeQuietly(upgraded);

@@ -72,7 +72,7 @@ class LivenessAndRetirementTest {
           BootRequest boot = c.getArgument(0);
           return new VmHandle(boot.vmId(), "qemu", "tcg", 1, "/run/kindling/vms/" + boot.vmId(), "serial.log", boot.mode(), 0, 1);
         });
-    when(readiness.awaitReady(any())).thenReturn(new ReadinessReport(List.of(), 1, 1280, 800, "kindling"));
+    when(readiness.awaitReady(any())).thenReturn(new ReadinessReport(List.of(), 1, 1280, 800, "kindling", null));
     env.newWorker(TaskQueues.forHost("h1")).registerActivitiesImplementations(network, vmm, readiness);
     env.start();
     kindling = new KindlingClient(client);

@@ -85,6 +85,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   /** Where the ready VM runs: what watching its app needs. */
   private HostStubs readyHost;
   private VmRef readyVm;
+  private boolean watchApp;
   private String appExit;
   private boolean released;
   private CancellationScope provisioning;
@@ -195,6 +196,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     phase(Phase.READINESS);
     Duration deadline = mode == BootMode.RESTORE ? RESTORE_READINESS_DEADLINE : COLD_READINESS_DEADLINE;
     ReadinessReport report = host.readiness(deadline).awaitReady(new ReadinessRequest(vm, deadline.toMillis(), request.launch()));
+    watchApp = report.releasesOnAppExit();
     if (report.stages() != null) {
       for (StageTiming stage : report.stages()) {
         progress.addTiming("readiness/" + stage.stage(), stage.millis());
@@ -212,12 +214,12 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   }
 
   /**
-   * Watches the app of the ready VM on its host: when its template's {@code onExit} is
-   * {@code release} and the app exits, the lease ends. For other templates the watch returns at
-   * once. A watch that fails leaves the lease to its timers.
+   * Watches the app of the ready VM on its host when its template's {@code onExit} is
+   * {@code release}: when the app exits, the lease ends. A watch that fails leaves the lease to
+   * its timers. Templates that restart their app are not watched.
    */
   private CancellationScope watchApp() {
-    int version = Workflow.getVersion("watch-app", Workflow.DEFAULT_VERSION, 1);
+    int version = watchApp ? Workflow.getVersion("watch-app", Workflow.DEFAULT_VERSION, 1) : Workflow.DEFAULT_VERSION;
     CancellationScope scope = Workflow.newCancellationScope(() -> {
       if (version == Workflow.DEFAULT_VERSION) {
         return;

@@ -67,7 +67,7 @@ class WorkerDeathTest {
   void aReadinessProbeWhoseWorkerStopsHeartbeatingIsRetriedWithTheSameRequest() throws Exception {
     Fixtures.healthyHost(cluster, "h1", Fixtures.COLD_IMAGE);
     List<ReadinessRequest> attempts = new CopyOnWriteArrayList<>();
-    doAnswer(firstAttemptDies(attempts, (ReadinessRequest probe) -> new ReadinessReport(List.of(), 1, 1024, 768, "kindling")))
+    doAnswer(firstAttemptDies(attempts, (ReadinessRequest probe) -> new ReadinessReport(List.of(), 1, 1024, 768, "kindling", null)))
         .when(cluster.host("h1").readiness()).awaitReady(any());
 
     // With one attempt only, the dead probe would fail the VM as HostUnavailable.
