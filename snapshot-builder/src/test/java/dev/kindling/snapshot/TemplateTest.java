@@ -105,7 +105,7 @@ class TemplateTest {
     assertTrue(browser.packages().contains("chromium"));
     assertEquals(512, terminal.memoryMib());
     assertEquals(1024, browser.memoryMib());
-    assertEquals(List.of(1, 2), List.of(terminal.vcpus(), browser.vcpus()));
+    assertEquals(List.of(2, 2), List.of(terminal.vcpus(), browser.vcpus()));
     assertTrue(terminal.guestFiles().stream().anyMatch(f -> f.path().equals("home/kindling/.bash_profile")));
     assertTrue(browser.guestFiles().stream().anyMatch(f -> f.path().equals("usr/local/share/kindling/start/index.html")));
     assertNotEquals(imageId(terminal), imageId(browser));
