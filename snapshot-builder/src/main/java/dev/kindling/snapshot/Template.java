@@ -224,9 +224,9 @@ public final class Template {
     return origin;
   }
 
-  /** Debian packages on top of the base image, sorted. */
+  /** Debian packages on top of the base image, in the recipe's order (so an error can name the entry); hashes sort them. */
   public List<String> packages() {
-    return recipe.packages() == null ? List.of() : recipe.packages().stream().sorted().distinct().toList();
+    return recipe.packages() == null ? List.of() : recipe.packages().stream().distinct().toList();
   }
 
   /** The template's files and the ones made from its recipe. */

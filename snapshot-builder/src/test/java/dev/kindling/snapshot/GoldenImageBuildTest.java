@@ -2,6 +2,7 @@ package dev.kindling.snapshot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindling.activities.exec.Commands;
@@ -9,6 +10,7 @@ import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.testing.HostCapability;
 import dev.kindling.activities.testing.RequiresHost;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +63,12 @@ class GoldenImageBuildTest {
     assertTrue(debugfs(image, "stat /usr/local/lib/kindling/kindling-agent").contains("Mode:  0755"));
     assertFalse(debugfs(image, "ls /run").contains("vncpasswd"));
     assertTrue(debugfs(image, "ls /usr/share/doc/systemd").contains("copyright"));
+    // The default template: its app's configuration, restart policy and screen, and its user's home.
+    assertTrue(debugfs(image, "cat /etc/kindling/app.json").contains("\"template\" : \"terminal\""));
+    assertTrue(debugfs(image, "cat /etc/systemd/system/kindling-app.service.d/on-exit.conf").contains("Restart=always"));
+    assertTrue(debugfs(image, "cat /etc/kindling/screen.env").contains("KINDLING_SCREEN=1280x800x24"));
+    assertTrue(debugfs(image, "cat /etc/passwd").contains("kindling:x:1000:1000::/home/kindling:/bin/bash"));
+    assertTrue(debugfs(image, "stat /home/kindling/.bash_profile").contains("User:  1000"));
     assertFalse(debugfs(image, "ls /usr/share/man").contains("man1"), "no manuals");
 
     BuiltImage again = new ImageBuilder().build(options);
@@ -68,6 +76,26 @@ class GoldenImageBuildTest {
     LoggerFactory.getLogger(GoldenImageBuildTest.class).info("image {}: first call {} ms (cache hit: {}), second call {} ms",
         manifest.id(), image.duration().toMillis(), image.cacheHit(), again.duration().toMillis());
     assertEquals(manifest, again.manifest());
+  }
+
+  /** A package the mirror does not have fails the build as an invalid template naming it, and publishes nothing. */
+  @Test
+  void aPackageTheMirrorLacksFailsTheBuildNamingIt() throws Exception {
+    HostPaths paths = HostPaths.fromEnvironment();
+    Path dir = Files.createTempDirectory("kindling-template-");
+    try {
+      Files.writeString(dir.resolve(Templates.RECIPE), """
+          {"id": "no-such-package", "packages": ["xterm", "kindling-no-such-package"],
+           "app": {"argv": ["xterm"], "window": {"wmClass": "^XTerm$"}}}
+          """);
+      BuildOptions options = BuildOptions.forTemplate(Templates.fromDirectory(dir), paths);
+      InvalidTemplateException failure = assertThrows(InvalidTemplateException.class, () -> new ImageBuilder().build(options));
+      assertEquals("packages[1]", failure.field(), failure.getMessage());
+      assertTrue(failure.getMessage().contains("kindling-no-such-package"), failure.getMessage());
+      assertFalse(Files.exists(paths.imageDir(options.recipe().imageId())), "nothing published");
+    } finally {
+      FileTrees.deleteRecursively(dir);
+    }
   }
 
   private static String debugfs(BuiltImage image, String request) {
