@@ -48,9 +48,15 @@ final class FirecrackerSpecServer implements AutoCloseable {
     this.server = server;
   }
 
+  /**
+   * Firecracker's published API spec, read from the shared data beside the checkout (it is not
+   * copied into the repository); the calling test is skipped, with the reason, when it is absent.
+   */
   static JsonNode loadSpec() throws IOException {
     Path root = Path.of(System.getProperty("kindling.repo.root", "."));
     Path yaml = root.resolve("../shared/firecracker/firecracker.yaml").normalize();
+    org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(yaml),
+        "Firecracker's API spec is not beside this checkout (" + yaml + "); the contract test needs it");
     return new ObjectMapper(new YAMLFactory()).readTree(yaml.toFile());
   }
 
