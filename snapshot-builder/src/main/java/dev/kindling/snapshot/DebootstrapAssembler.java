@@ -299,9 +299,16 @@ public final class DebootstrapAssembler implements ImageAssembler {
   }
 
   private static void installGuestFiles(Path root, ImageRecipe recipe) throws IOException {
+    Path realRoot = root.toRealPath();
     for (GuestFile file : recipe.guestFiles()) {
       Path target = root.resolve(file.path());
       Files.createDirectories(target.getParent());
+      // Written as root on the host: a directory link the packages left in the tree must not lead out
+      // of it. (A link in the file's own place is deleted, not followed.)
+      if (!target.getParent().toRealPath().startsWith(realRoot)) {
+        throw new InvalidTemplateException(recipe.template(), "files", "'" + file.path()
+            + "' would be written through a symbolic link in the image (" + target.getParent().toRealPath() + ")");
+      }
       Files.deleteIfExists(target);
       Files.write(target, file.content());
       Files.setPosixFilePermissions(target, permissions(file.mode()));

@@ -11,7 +11,7 @@ import java.util.HexFormat;
  */
 public record GuestFile(String path, int mode, byte[] content) {
   public GuestFile {
-    if (path.startsWith("/") || path.contains("..") || path.isBlank()) {
+    if (path.startsWith("/") || java.util.Arrays.asList(path.split("/")).contains("..") || path.isBlank()) {
       throw new IllegalArgumentException("guest file path must be relative without '..': " + path);
     }
     content = content.clone();

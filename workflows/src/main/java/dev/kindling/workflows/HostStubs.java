@@ -172,8 +172,10 @@ public final class HostStubs {
     return Workflow.newActivityStub(ReadinessActivities.class, options);
   }
 
+  /** On the host's app-watch queue ({@link TaskQueues#appWatchOf}), not its host queue. */
   public ReadinessActivities appWatch() {
-    return Workflow.newActivityStub(ReadinessActivities.class, pinned(APP_WATCH));
+    return Workflow.newActivityStub(ReadinessActivities.class,
+        ActivityOptions.newBuilder(APP_WATCH).setTaskQueue(TaskQueues.appWatchOf(taskQueue)).build());
   }
 
   public NetworkActivities networkTeardown() {

@@ -13,4 +13,12 @@ public final class TaskQueues {
   public static String forHost(String hostId) {
     return HOST_PREFIX + Validation.hostId(hostId);
   }
+
+  /**
+   * The queue of a host's app watches ({@code awaitAppExit}), beside its host queue: a watch lasts
+   * as long as its VM's lease, so it must not hold one of the slots that bound the host's work.
+   */
+  public static String appWatchOf(String hostQueue) {
+    return hostQueue + "-app-watch";
+  }
 }

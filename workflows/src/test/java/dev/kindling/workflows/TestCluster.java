@@ -64,6 +64,8 @@ public final class TestCluster implements AutoCloseable {
               mockActivity(CleanupActivities.class));
       env.newWorker(TaskQueues.forHost(id))
           .registerActivitiesImplementations(host.network(), host.vmm(), host.readiness(), host.images(), host.cleanup());
+      // As on a real host: app watches on their own queue, answered by the same readiness activities.
+      env.newWorker(TaskQueues.appWatchOf(TaskQueues.forHost(id))).registerActivitiesImplementations(host.readiness());
       hosts.put(id, host);
     }
     client = env.getWorkflowClient();

@@ -22,6 +22,9 @@ public final class WorkerRuntime implements AutoCloseable {
   /** How often the cleanup reconciler runs: orphans live at most this long after a crash. */
   public static final java.time.Duration CLEANUP_EVERY = java.time.Duration.ofMinutes(5);
 
+  /** Ready VMs of release-on-exit templates one host watches at once; beyond this, watches wait for a slot. */
+  static final int MAX_APP_WATCHES = 2000;
+
   private final WorkerFactory factory;
   private final String hostQueue;
 
@@ -53,6 +56,12 @@ public final class WorkerRuntime implements AutoCloseable {
         host.readiness(),
         host.images(),
         new CleanupActivitiesImpl(hostId, host.paths(), host.vmms(), host.network()));
+    // App watches last a lease each and mostly sleep: on virtual threads, apart from the bounded host work.
+    Worker appWatches = factory.newWorker(TaskQueues.appWatchOf(hostQueue), WorkerOptions.newBuilder()
+        .setUsingVirtualThreadsOnActivityWorker(true)
+        .setMaxConcurrentActivityExecutionSize(MAX_APP_WATCHES)
+        .build());
+    appWatches.registerActivitiesImplementations(host.readiness());
     factory.start();
     log.info("worker polling {} and {}", TaskQueues.SHARED, hostQueue);
     return new WorkerRuntime(factory, hostQueue);

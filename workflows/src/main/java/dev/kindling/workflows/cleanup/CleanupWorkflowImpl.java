@@ -3,6 +3,7 @@ package dev.kindling.workflows.cleanup;
 import dev.kindling.workflows.Failures;
 import dev.kindling.workflows.HostStubs;
 import dev.kindling.workflows.TaskQueues;
+import dev.kindling.workflows.image.GoldenImageWorkflow;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.workflow.Async;
@@ -83,8 +84,13 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
       if (vm.sessionId() != null) {
         keep = liveness.isLive(vm.sessionId(), vm.vmId());
       } else {
-        // No session: a canary of an image build, or a leftover. Keep it while the build that made it runs.
-        keep = vm.ownerWorkflowId() != null && liveness.isRunning(vm.ownerWorkflowId());
+        // No session: a canary of an image build, or a leftover. Keep it while the build that made it
+        // runs (runs started before builds were per template ask about the host's one build).
+        if (Workflow.getVersion("cleanup-canary-owner", Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION) {
+          keep = liveness.isRunning(GoldenImageWorkflow.workflowId(hostId, null));
+        } else {
+          keep = vm.ownerWorkflowId() != null && liveness.isRunning(vm.ownerWorkflowId());
+        }
       }
       if (keep) {
         live++;
