@@ -19,10 +19,37 @@ import javax.imageio.ImageIO;
  * 14 px font, while a text cursor or a window border alone stays below it. A terminal showing just
  * its prompt covers about ten times that.
  */
-public record DesktopFrame(BufferedImage image) {
+public final class DesktopFrame {
   /** The least share of pixels that must differ from the background colour. */
   public static final double MIN_CONTENT_SHARE = 0.0002;
   public static final int MIN_COLOURS = 2;
+
+  private final BufferedImage image;
+  private final int distinctColours;
+  private final double contentShare;
+  private final int background;
+
+  /** Counts the frame's colours once: readiness asks whether it is blank and how, at every attempt. */
+  public DesktopFrame(BufferedImage image) {
+    this.image = image;
+    Map<Integer, Integer> counts = new HashMap<>();
+    int[] row = new int[image.getWidth()];
+    for (int y = 0; y < image.getHeight(); y++) {
+      image.getRGB(0, y, row.length, 1, row, 0, row.length);
+      for (int rgb : row) {
+        counts.merge(rgb & 0xffffff, 1, Integer::sum);
+      }
+    }
+    Map.Entry<Integer, Integer> most = counts.entrySet().stream().max(Map.Entry.comparingByValue()).orElse(null);
+    long total = (long) image.getWidth() * image.getHeight();
+    this.distinctColours = counts.size();
+    this.background = most == null ? 0 : most.getKey();
+    this.contentShare = total == 0 || most == null ? 0 : (double) (total - most.getValue()) / total;
+  }
+
+  public BufferedImage image() {
+    return image;
+  }
 
   /**
    * Asks for the whole framebuffer in {@code format} and paints every rectangle until all of it
@@ -50,19 +77,17 @@ public record DesktopFrame(BufferedImage image) {
 
   /** Distinct colours on screen. */
   public int distinctColours() {
-    return counts().size();
+    return distinctColours;
   }
 
   /** The share of pixels that differ from the most common colour: 0 for a one-colour screen. */
   public double contentShare() {
-    int most = counts().values().stream().mapToInt(Integer::intValue).max().orElse(0);
-    long total = (long) image.getWidth() * image.getHeight();
-    return total == 0 ? 0 : (double) (total - most) / total;
+    return contentShare;
   }
 
   /** The most common colour as 0xRRGGBB. */
   public int background() {
-    return counts().entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(0);
+    return background;
   }
 
   public boolean blank() {
@@ -98,18 +123,6 @@ public record DesktopFrame(BufferedImage image) {
     } finally {
       Files.deleteIfExists(tmp);
     }
-  }
-
-  private Map<Integer, Integer> counts() {
-    Map<Integer, Integer> counts = new HashMap<>();
-    int[] row = new int[image.getWidth()];
-    for (int y = 0; y < image.getHeight(); y++) {
-      image.getRGB(0, y, row.length, 1, row, 0, row.length);
-      for (int rgb : row) {
-        counts.merge(rgb & 0xffffff, 1, Integer::sum);
-      }
-    }
-    return counts;
   }
 
   private static void paint(BufferedImage image, RfbSession.Rectangle r, PixelFormat format) {
