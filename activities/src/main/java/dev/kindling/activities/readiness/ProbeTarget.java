@@ -29,10 +29,14 @@ public record ProbeTarget(
 
   /** The standard target for {@code vm}: its namespace, the fixed guest ports, its stored password. */
   public static ProbeTarget forVm(VmRef vm, HostPaths paths) {
-    Path vmDir = paths.vmDir(vm.vmId());
+    return forVm(vm, paths, VmSecrets.read(paths.vmDir(vm.vmId())).vncPassword());
+  }
+
+  /** The standard target for {@code vm} with {@code vncPassword} (empty where no handshake is made). */
+  public static ProbeTarget forVm(VmRef vm, HostPaths paths, String vncPassword) {
     String namespace = vm.network() != null ? vm.network().namespace() : GuestNetwork.namespaceFor(vm.vmId());
     String guest = vm.network() != null ? vm.network().guestAddress() : GuestNetwork.GUEST_ADDRESS;
-    return atGuest(vm.vmId(), namespace, guest, VmSecrets.read(vmDir).vncPassword(), vmDir.resolve(SERIAL_LOG))
+    return atGuest(vm.vmId(), namespace, guest, vncPassword, paths.vmDir(vm.vmId()).resolve(SERIAL_LOG))
         .withEvidenceDir(paths.evidenceDir());
   }
 

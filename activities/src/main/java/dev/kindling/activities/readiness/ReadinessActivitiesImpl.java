@@ -8,7 +8,6 @@ import dev.kindling.workflows.Validation;
 import dev.kindling.activities.netns.NetworkNamespaces;
 import dev.kindling.workflows.host.AppExit;
 import dev.kindling.workflows.host.Diagnostics;
-import dev.kindling.workflows.host.GuestNetwork;
 import dev.kindling.workflows.host.ReadinessActivities;
 import dev.kindling.workflows.host.ReadinessReport;
 import dev.kindling.workflows.host.ReadinessRequest;
@@ -80,7 +79,7 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
   @Override
   public AppExit awaitAppExit(VmRef vm) {
     Validation.vmId(vm.vmId());
-    ProbeTarget target = guest(vm, "");
+    ProbeTarget target = ProbeTarget.forVm(vm, paths, "");
     AgentClient agent = new AgentClient(target.namespace(), target.agent(), Duration.ofSeconds(1), Duration.ofSeconds(10));
     Optional<ActivityExecutionContext> activity = CurrentActivity.context();
     String lastProblem = "";
@@ -119,16 +118,9 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
   @Override
   public Diagnostics collectDiagnostics(VmRef vm) {
     Validation.vmId(vm.vmId());
-    return collector.collect(guest(vm, ""), "describe", "requested", livenessOf(vm.vmId()), null);
+    return collector.collect(ProbeTarget.forVm(vm, paths, ""), "describe", "requested", livenessOf(vm.vmId()), null);
   }
 
-  /** The VM's guest without reading its secrets. */
-  private ProbeTarget guest(VmRef vm, String vncPassword) {
-    return ProbeTarget.atGuest(vm.vmId(),
-        vm.network() != null ? vm.network().namespace() : GuestNetwork.namespaceFor(vm.vmId()),
-        vm.network() != null ? vm.network().guestAddress() : GuestNetwork.GUEST_ADDRESS,
-        vncPassword, paths.vmDir(vm.vmId()).resolve(ProbeTarget.SERIAL_LOG));
-  }
 
   /**
    * The request's deadline (capped by the host's), less what earlier attempts used: an attempt that
