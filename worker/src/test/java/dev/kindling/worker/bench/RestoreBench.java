@@ -367,7 +367,7 @@ public final class RestoreBench {
     return median(runs.stream().map(r -> value.applyAsLong(r)).toList());
   }
 
-  private static long median(List<Long> values) {
+  static long median(List<Long> values) {
     List<Long> sorted = values.stream().sorted().toList();
     if (sorted.isEmpty()) {
       return 0;
@@ -380,7 +380,7 @@ public final class RestoreBench {
     return stages.stream().map(t -> t.stage() + " " + t.millis()).collect(Collectors.joining(", "));
   }
 
-  private static String contention() {
+  static String contention() {
     String qemus = Commands.run(List.of("pgrep", "-c", "qemu-system")).stdout().strip();
     String load;
     try {
@@ -391,7 +391,7 @@ public final class RestoreBench {
     return (qemus.isEmpty() ? "0" : qemus) + " other QEMU processes, load " + load;
   }
 
-  private static String machine() {
+  static String machine() {
     String model = "unknown CPU";
     try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
       model = lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst().orElse(model);
@@ -407,7 +407,7 @@ public final class RestoreBench {
     return Runtime.getRuntime().availableProcessors() + " CPUs (" + model + "), " + memoryGib + " GiB";
   }
 
-  private static String qemuVersion() {
+  static String qemuVersion() {
     String version = Commands.run(List.of("qemu-system-x86_64", "--version")).stdout().lines().findFirst().orElse("");
     return version.replace("QEMU emulator version ", "").strip();
   }

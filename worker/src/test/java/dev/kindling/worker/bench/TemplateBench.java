@@ -1,6 +1,5 @@
 package dev.kindling.worker.bench;
 
-import dev.kindling.activities.exec.Commands;
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.host.VmSecrets;
 import dev.kindling.snapshot.BuildOptions;
@@ -73,7 +72,7 @@ public final class TemplateBench {
     flags.put(Setting.TEMPORAL_TARGET, "localhost:0");
     flags.put(Setting.PROXY_PORT, "0");
     KindlingConfig config = KindlingConfig.load(null, Map.of(), flags);
-    String load = loadAverage();
+    String contention = RestoreBench.contention();
     List<Row> rows = new ArrayList<>();
     try (DevStack stack = DevStack.start(config)) {
       KindlingClient client = new KindlingClient(stack.connection().client());
@@ -106,7 +105,7 @@ public final class TemplateBench {
     } finally {
       FileTrees.deleteRecursively(runDir);
     }
-    String section = section(rows, runs, load);
+    String section = section(rows, runs, contention);
     System.out.println(section);
     RestoreBench.writeSection(doc, SECTION, section);
   }
@@ -167,10 +166,10 @@ public final class TemplateBench {
     }
   }
 
-  private static String section(List<Row> rows, int runs, String load) {
+  private static String section(List<Row> rows, int runs, String contention) {
     StringBuilder md = new StringBuilder(SECTION + "\n\n");
-    md.append("`bench/templates.sh` (").append(LocalDate.now()).append(", ").append(machine()).append(", QEMU under TCG, load ")
-        .append(load).append(" at the start). Build: the template's image in a scratch cache holding only the bootstrapped base and")
+    md.append("`bench/templates.sh` (").append(LocalDate.now()).append(", ").append(RestoreBench.machine()).append(", QEMU ")
+        .append(RestoreBench.qemuVersion()).append(" under TCG; at the start ").append(contention).append("). Build: the template's image in a scratch cache holding only the bootstrapped base and")
         .append(" the downloaded packages (apt in the chroot, the image steps, mkfs). Cold: the canary's boot → app visible (readiness")
         .append(" through the desktop stage). Restore: start request → READY → one non-blank framebuffer through the proxy,")
         .append(" p50 of ").append(runs).append(" (all runs listed).\n\n");
@@ -190,24 +189,10 @@ public final class TemplateBench {
   }
 
   private static long p50(List<Long> values) {
-    List<Long> sorted = values.stream().sorted().toList();
-    return sorted.get((sorted.size() - 1) / 2);
+    return RestoreBench.median(values);
   }
 
   private static String seconds(long millis) {
     return String.format("%.1f s", millis / 1000.0);
-  }
-
-  private static String loadAverage() {
-    try {
-      return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
-    } catch (IOException e) {
-      return "?";
-    }
-  }
-
-  private static String machine() {
-    return Runtime.getRuntime().availableProcessors() + " CPUs, "
-        + Commands.run(List.of("qemu-system-x86_64", "--version")).stdout().lines().findFirst().orElse("QEMU").replace("QEMU emulator version ", "QEMU ");
   }
 }
