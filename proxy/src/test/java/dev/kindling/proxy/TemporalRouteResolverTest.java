@@ -56,6 +56,12 @@ class TemporalRouteResolverTest {
     }
 
     @Override
+    public VmDescription awaitReady() {
+      Workflow.await(() -> phase.settled());
+      return describe();
+    }
+
+    @Override
     public void release() {
       released = true;
     }

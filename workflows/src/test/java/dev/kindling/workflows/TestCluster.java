@@ -44,7 +44,9 @@ public final class TestCluster implements AutoCloseable {
   private final Map<String, Host> hosts = new LinkedHashMap<>();
 
   private TestCluster(List<String> hostIds, WorkflowImplementationOptions workflowOptions) {
-    env = TestWorkflowEnvironment.newInstance();
+    env = TestWorkflowEnvironment.newInstance(io.temporal.testing.TestEnvironmentOptions.newBuilder()
+        .setWorkflowClientOptions(io.temporal.client.WorkflowClientOptions.newBuilder().setDataConverter(StrictDataConverter.INSTANCE).build())
+        .build());
     for (var key : KindlingSearchAttributes.all()) {
       env.registerSearchAttribute(key.getName(), key.getValueType());
     }

@@ -64,16 +64,22 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
         dev.kindling.activities.netns.NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)),
         processes.alive(vmId),
         Files.isDirectory(paths.vmDir(vmId)),
-        OwnershipRecord.read(paths.vmDir(vmId)).map(OwnershipRecord::workflowId).orElse(null)));
-    return new HostInventory(hostId, vms.toList());
+        OwnershipRecord.read(paths.vmDir(vmId)).map(OwnershipRecord::workflowId).orElse(null),
+        OwnershipRecord.read(paths.vmDir(vmId)).map(OwnershipRecord::deployment).orElse(null)));
+    return new HostInventory(hostId, vms.toList(), network.deployment());
   }
 
   @Override
   public void destroyOrphan(String vmId) {
     Validation.vmId(vmId);
     Path vmDir = paths.vmDir(vmId);
+    Optional<OwnershipRecord> owner = OwnershipRecord.read(vmDir);
+    if (owner.isPresent() && owner.get().ownedByAnother(network.deployment())) {
+      throw FailureKind.OWNERSHIP_CONFLICT.failure(vmId + " belongs to the Temporal deployment " + owner.get().deployment()
+          + ", not " + network.deployment() + "; its own reconciler decides");
+    }
     String bootRequest = BootRecord.read(vmDir).map(BootRecord::requestId).orElse(null);
-    String networkRequest = OwnershipRecord.read(vmDir).map(OwnershipRecord::requestId).orElse(null);
+    String networkRequest = owner.map(OwnershipRecord::requestId).orElse(null);
     log.info("destroying orphan {} (boot request {}, network request {})", vmId, bootRequest, networkRequest);
     vmms.destroyVm(new VmRef(bootRequest, vmId, VmNetwork.standard(vmId)));
     if (networkRequest != null) {

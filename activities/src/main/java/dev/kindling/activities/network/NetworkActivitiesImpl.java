@@ -24,9 +24,21 @@ import java.util.Optional;
  */
 public final class NetworkActivitiesImpl implements NetworkActivities {
   private final HostPaths paths;
+  private final String deployment;
 
+  /** For VMs made outside Temporal (local commands, tests): their records name no deployment. */
   public NetworkActivitiesImpl(HostPaths paths) {
+    this(paths, null);
+  }
+
+  /** @param deployment the Temporal deployment this worker serves ({@link Deployment}), written into each ownership record */
+  public NetworkActivitiesImpl(HostPaths paths, String deployment) {
     this.paths = paths;
+    this.deployment = deployment;
+  }
+
+  public String deployment() {
+    return deployment;
   }
 
   @Override
@@ -40,7 +52,7 @@ public final class NetworkActivitiesImpl implements NetworkActivities {
         throw FailureKind.OWNERSHIP_CONFLICT.failure("namespace " + GuestNetwork.namespaceFor(vmId)
             + " exists but has no ownership record in " + vmDir + "; it was not created by request " + requestId);
       }
-      OwnershipRecord owner = existing.orElseGet(() -> OwnershipRecord.claim(vmDir, requestId));
+      OwnershipRecord owner = existing.orElseGet(() -> OwnershipRecord.claim(vmDir, requestId, deployment));
       requireOwner(owner, requestId, vmId);
       return VmNetworks.create(vmId);
     } catch (InvalidInputException e) {

@@ -15,10 +15,12 @@ import java.util.Optional;
  * {@code <vmDir>/owner.json}: which request created a VM's network. Written before the namespace
  * exists (create-new, so two requests cannot both win), which makes a namespace without a record
  * something Kindling did not finish creating or does not own. {@code workflowId} names the
- * workflow that created it (null when created outside Temporal).
+ * workflow that created it (null when created outside Temporal), and {@code deployment} the
+ * Temporal server and namespace that workflow runs in (null when created outside Temporal, or
+ * before records named it): a reconciler of another deployment leaves the VM alone.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record OwnershipRecord(String requestId, long createdAtEpochMillis, String workflowId) {
+public record OwnershipRecord(String requestId, long createdAtEpochMillis, String workflowId, String deployment) {
   public static final String FILE = "owner.json";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -34,11 +36,11 @@ public record OwnershipRecord(String requestId, long createdAtEpochMillis, Strin
   }
 
   /**
-   * Claims {@code vmDir} for {@code requestId}; returns the record now in place, which belongs to
-   * another request when someone claimed it first.
+   * Claims {@code vmDir} for {@code requestId} of {@code deployment}; returns the record now in
+   * place, which belongs to another request when someone claimed it first.
    */
-  public static OwnershipRecord claim(Path vmDir, String requestId) {
-    OwnershipRecord mine = new OwnershipRecord(requestId, System.currentTimeMillis(), currentWorkflowId());
+  public static OwnershipRecord claim(Path vmDir, String requestId, String deployment) {
+    OwnershipRecord mine = new OwnershipRecord(requestId, System.currentTimeMillis(), currentWorkflowId(), deployment);
     try {
       Files.createDirectories(vmDir);
       Files.write(vmDir.resolve(FILE), JSON.writeValueAsBytes(mine), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -56,6 +58,11 @@ public record OwnershipRecord(String requestId, long createdAtEpochMillis, Strin
    */
   static String currentWorkflowId() {
     return CurrentActivity.context().map(context -> context.getInfo().getWorkflowId()).orElse(null);
+  }
+
+  /** True when this record names a deployment other than {@code ours} (a record naming none belongs to every deployment). */
+  public boolean ownedByAnother(String ours) {
+    return deployment != null && ours != null && !deployment.equals(ours);
   }
 
   public static void release(Path vmDir) {

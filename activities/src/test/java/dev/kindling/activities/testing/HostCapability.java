@@ -1,6 +1,8 @@
 package dev.kindling.activities.testing;
 
 import dev.kindling.activities.exec.Commands;
+import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.host.TemporalCli;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -68,15 +70,7 @@ public enum HostCapability {
       + " or 'temporal' on PATH)") {
     @Override
     boolean present() {
-      return TemporalCli.find().isPresent();
-    }
-  },
-  REAL_TEMPORAL("a real Temporal server, which the embedded test server is not (it does not reliably hand a SIGKILLed"
-      + " worker's workflow tasks to its replacement): " + TEMPORAL_CLI.description + ", or"
-      + " KINDLING_TEST_TEMPORAL_TARGET=host:port of a running server with Kindling's search attributes registered") {
-    @Override
-    boolean present() {
-      return RealTemporal.available();
+      return TemporalCli.find(System.getenv("KINDLING_TEMPORAL_CLI"), HostPaths.fromEnvironment()).isPresent();
     }
   },
   VM_TESTS_ENABLED("VM tests enabled (unset KINDLING_SKIP_VM_TESTS)") {

@@ -3,6 +3,7 @@ package dev.kindling.worker.cli;
 import dev.kindling.activities.host.VmSecrets;
 import dev.kindling.activities.network.HostPreflight;
 import dev.kindling.worker.config.KindlingConfig;
+import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;
 import dev.kindling.worker.runtime.LeakCheck;
 import dev.kindling.worker.runtime.ProxiedDesktop;
@@ -49,7 +50,14 @@ final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    KindlingConfig config = options.load().with(dev.kindling.worker.config.Setting.PROXY_PORT, "0");
+    KindlingConfig config = options.load().with(Setting.PROXY_PORT, "0");
+    if ("default".equals(config.source(Setting.TEMPORAL_TARGET))) {
+      // Its own Temporal on free ports, so a `kindling dev` already running on this host is not disturbed.
+      config = config.with(Setting.TEMPORAL_TARGET, "localhost:0");
+    }
+    if ("default".equals(config.source(Setting.WORKER_METRICS_PORT))) {
+      config = config.with(Setting.WORKER_METRICS_PORT, "0");
+    }
     String sessionId = session != null ? session : "demo-" + UUID.randomUUID().toString().substring(0, 8);
     dev.kindling.workflows.Validation.sessionId(sessionId);
     String templateId = dev.kindling.workflows.Validation.templateId(template == null ? config.defaultTemplate() : template);
@@ -57,7 +65,7 @@ final class DemoCommand implements Callable<Integer> {
     new HostPreflight(config.paths(), "qemu-system-x86_64").require();
 
     try (DevStack stack = DevStack.start(config)) {
-      System.out.println("  Temporal " + stack.temporalTarget() + ", proxy " + stack.proxy().baseUri());
+      DevCommand.printStack(stack);
       KindlingClient client = new KindlingClient(stack.connection().client());
 
       step("golden image of template " + templateId + ": build or reuse, canary boot showing the app, " + (noSnapshot ? "" : "snapshot, ") + "promote");
@@ -71,8 +79,8 @@ final class DemoCommand implements Callable<Integer> {
       System.out.println("  image " + image.image().imageId() + (image.image().hasSnapshot() ? " with snapshot " + image.image().snapshotId().substring(0, 12) : ""));
 
       step("browser VM for session " + sessionId);
-      client.startVm(new VmRequest(sessionId, null, noSnapshot ? BootMode.COLD : BootMode.AUTO, 600, 0, 0, 0, templateId, null));
-      VmDescription ready = PhaseWatcher.watch(client, sessionId, Duration.ofMinutes(5), System.out);
+      VmDescription ready = ReadyWait.create(client,
+          new VmRequest(sessionId, null, noSnapshot ? BootMode.COLD : BootMode.AUTO, 600, 0, 0, 0, templateId, null), Duration.ofMinutes(5), System.out);
       if (ready == null || ready.phase() != Phase.READY) {
         throw new TypedFailureException(ready == null || ready.failureType() == null ? "NotReady" : ready.failureType(),
             ready == null ? "no description" : ready.failureMessage() != null ? ready.failureMessage() : "the VM ended in phase " + ready.phase());

@@ -77,8 +77,8 @@ final class VmCommand {
       Launch launch = new Launch(url, args).validated();
       try (TemporalConnection temporal = TemporalConnection.open(config)) {
         KindlingClient client = new KindlingClient(temporal.client());
-        client.startVm(new VmRequest(session, image, boot, ttlSeconds, idleSeconds, 0, 0, template, launch.isEmpty() ? null : launch));
-        VmDescription last = PhaseWatcher.watch(client, session, Duration.ofSeconds(timeoutSeconds), json ? null : System.out);
+        VmRequest request = new VmRequest(session, image, boot, ttlSeconds, idleSeconds, 0, 0, template, launch.isEmpty() ? null : launch);
+        VmDescription last = ReadyWait.create(client, request, Duration.ofSeconds(timeoutSeconds), json ? null : System.out);
         if (json) {
           Json.print(last);
         }
@@ -114,7 +114,7 @@ final class VmCommand {
         if (json) {
           Json.print(d);
         } else {
-          PhaseWatcher.printDescription(d, System.out);
+          ReadyWait.printDescription(d, System.out);
         }
         return 0;
       }

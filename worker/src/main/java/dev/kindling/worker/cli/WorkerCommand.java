@@ -3,7 +3,6 @@ package dev.kindling.worker.cli;
 import dev.kindling.activities.network.HostPreflight;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.runtime.HostServices;
-import dev.kindling.worker.runtime.TemporalConnection;
 import dev.kindling.worker.runtime.WorkerRuntime;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -18,10 +17,10 @@ final class WorkerCommand implements Callable<Integer> {
     KindlingConfig config = options.load();
     new HostPreflight(config.paths(), "qemu-system-x86_64").require();
     HostServices host = HostServices.create(config);
-    try (TemporalConnection temporal = TemporalConnection.open(config);
-        WorkerRuntime worker = WorkerRuntime.start(temporal.client(), host)) {
-      new dev.kindling.workflows.client.KindlingClient(temporal.client()).ensureCleanup(WorkerRuntime.CLEANUP_EVERY);
-      System.out.println("worker for host " + config.hostId() + " on " + config.temporalTarget() + " (" + worker.hostQueue() + ")");
+    try (WorkerRuntime worker = WorkerRuntime.start(host)) {
+      new dev.kindling.workflows.client.KindlingClient(worker.connection().client()).ensureCleanup(WorkerRuntime.CLEANUP_EVERY);
+      System.out.println("worker for host " + config.hostId() + " on " + config.temporalTarget() + " (" + worker.hostQueue() + ")"
+          + worker.metricsUri().map(uri -> ", metrics " + uri).orElse(""));
       Shutdown.await();
       return 0;
     }

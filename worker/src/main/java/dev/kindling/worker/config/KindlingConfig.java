@@ -86,6 +86,9 @@ public final class KindlingConfig {
     intValue(Setting.PROXY_PORT, 0, 65535);
     intValue(Setting.PROXY_MAX_CONNECTIONS, 0, Integer.MAX_VALUE);
     intValue(Setting.PROXY_METRICS_PORT, -1, 65535);
+    intValue(Setting.TEMPORAL_UI_PORT, -1, 65535);
+    intValue(Setting.WORKER_METRICS_PORT, -1, 65535);
+    oneOf(Setting.TEMPORAL_EPHEMERAL, "true", "false");
     oneOf(Setting.PROXY_REUSE_PORT, "true", "false");
     intValue(Setting.WORKFLOW_CACHE, 0, 100_000);
     Validation.templateId(get(Setting.DEFAULT_TEMPLATE));
@@ -133,6 +136,17 @@ public final class KindlingConfig {
     HostPaths env = HostPaths.fromEnvironment();
     Path cache = get(Setting.CACHE_DIR).isBlank() ? env.cacheDir() : Path.of(get(Setting.CACHE_DIR)).toAbsolutePath();
     return new HostPaths(cache, Path.of(get(Setting.RUN_DIR)).toAbsolutePath());
+  }
+
+  /** Where the dev server keeps its state: {@code temporal.stateDir}, else $XDG_STATE_HOME/kindling or ~/.local/state/kindling. */
+  public Path temporalStateDir() {
+    String configured = get(Setting.TEMPORAL_STATE_DIR);
+    if (!configured.isBlank()) {
+      return Path.of(configured).toAbsolutePath();
+    }
+    String xdg = System.getenv("XDG_STATE_HOME");
+    return (xdg != null && !xdg.isBlank() ? Path.of(xdg, "kindling") : Path.of(System.getProperty("user.home"), ".local", "state", "kindling"))
+        .toAbsolutePath();
   }
 
   /** The operator's template directories. */

@@ -8,7 +8,11 @@ import java.util.Locale;
  * flag, the environment ({@link #envName()}), the configuration file ({@link #key()}), the default.
  */
 public enum Setting {
-  TEMPORAL_TARGET("temporal.target", "localhost:7233", "Temporal frontend host:port. `kindling dev` serves an embedded test server there."),
+  TEMPORAL_TARGET("temporal.target", "localhost:7233", "Temporal frontend host:port. `kindling dev` uses the server that answers there, else starts the Temporal CLI's dev server there (localhost only; localhost:0: a private one on free ports, state in memory)."),
+  TEMPORAL_CLI("temporal.cli", "", "The Temporal CLI whose dev server `kindling dev` starts; default: the one bin/setup-host built into <cache.dir>/tools, else `temporal` on PATH."),
+  TEMPORAL_UI_PORT("temporal.uiPort", "8233", "Web UI port of the dev server `kindling dev` starts; 0: a free port; -1: no web UI."),
+  TEMPORAL_STATE_DIR("temporal.stateDir", "", "Where the dev server `kindling dev` starts keeps its SQLite file (temporal.db) and output; default $XDG_STATE_HOME/kindling or ~/.local/state/kindling."),
+  TEMPORAL_EPHEMERAL("temporal.ephemeral", "false", "Keep the dev server's state in memory (`kindling dev --ephemeral`): every workflow is gone when it stops."),
   WORKFLOW_CACHE("temporal.workflowCacheSize", "600", "Workflows a worker keeps between tasks (sticky execution); 0 replays history on every task."),
   TEMPORAL_NAMESPACE("temporal.namespace", "default", "Temporal namespace."),
   HOST_ID("host.id", "", "This host's id (task queue kindling-host-<id>); default: the machine's hostname, sanitized."),
@@ -22,6 +26,8 @@ public enum Setting {
   DEFAULT_TEMPLATE("template.default", "terminal", "The template a session gets when it names none (a built-in id or a directory name under templates.dir)."),
   TEMPLATES_DIR("templates.dir", "/etc/kindling/templates", "The operator's template directories, one per template id; one named like a built-in replaces it."),
   READINESS_TIMEOUT_SECONDS("vm.readinessTimeoutSeconds", "300", "How long a VM may take to show its app; caps the workflow's own deadline (5 min cold, 60 s restore)."),
+  WORKER_METRICS_PORT("worker.metricsPort", "9464", "Port of the worker's Prometheus endpoint (/metrics: Temporal SDK and Kindling meters) on worker.metricsBind; 0: a free port; -1: none."),
+  WORKER_METRICS_BIND("worker.metricsBind", "127.0.0.1", "Address the worker's metrics endpoint listens on."),
   PROXY_BIND("proxy.bind", "127.0.0.1", "Address the proxy listens on."),
   PROXY_PORT("proxy.port", "6090", "Port the proxy listens on."),
   PROXY_REUSE_PORT("proxy.reusePort", "false", "Bind with SO_REUSEPORT so several `kindling proxy` processes share proxy.port; the kernel spreads connections across them."),

@@ -1,6 +1,7 @@
 package dev.kindling.worker.runtime;
 
 import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.network.Deployment;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.readiness.ProbeSettings;
 import dev.kindling.activities.readiness.ReadinessActivitiesImpl;
@@ -56,7 +57,7 @@ public record HostServices(
     VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, vmm, extraKernelArgs, STOP_GRACE);
     ReadinessActivitiesImpl readiness = new ReadinessActivitiesImpl(paths, vmId -> liveness(processes, vmId),
         ProbeSettings.defaults(), Duration.ofSeconds(config.intValue(Setting.READINESS_TIMEOUT_SECONDS)));
-    return new HostServices(config, paths, vmm, processes, new NetworkActivitiesImpl(paths), vmms, readiness,
+    return new HostServices(config, paths, vmm, processes, new NetworkActivitiesImpl(paths, Deployment.of(config.temporalTarget(), config.temporalNamespace())), vmms, readiness,
         new ImageActivitiesImpl(paths, config.templatesDir(), config.defaultTemplate()), extraKernelArgs);
   }
 

@@ -1,44 +1,77 @@
 package dev.kindling.worker.runtime;
 
 import dev.kindling.activities.cleanup.CleanupActivitiesImpl;
+import dev.kindling.worker.config.KindlingConfig;
+import dev.kindling.worker.config.Setting;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.cleanup.CleanupWorkflowImpl;
 import dev.kindling.workflows.image.GoldenImageWorkflowImpl;
 import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
-import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
+import io.temporal.worker.WorkerFactoryOptions;
 import io.temporal.worker.WorkerOptions;
+import java.net.URI;
+import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One Kindling worker process: workflows and shared-queue activities on {@value TaskQueues#SHARED},
- * and this host's activities on {@code kindling-host-<hostId>}.
+ * One Kindling worker process: its connection to Temporal, workflows and shared-queue activities on
+ * {@value TaskQueues#SHARED}, this host's activities on {@code kindling-host-<hostId>}, and its
+ * metrics endpoint.
  */
 public final class WorkerRuntime implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerRuntime.class);
   /** How often the cleanup reconciler runs: orphans live at most this long after a crash. */
-  public static final java.time.Duration CLEANUP_EVERY = java.time.Duration.ofMinutes(5);
+  public static final Duration CLEANUP_EVERY = Duration.ofMinutes(5);
 
   /** Ready VMs of release-on-exit templates one host watches at once; beyond this, watches wait for a slot. */
   static final int MAX_APP_WATCHES = 2000;
 
+  private final WorkerMetrics metrics;
+  private final TemporalConnection connection;
   private final WorkerFactory factory;
   private final String hostQueue;
 
-  private WorkerRuntime(WorkerFactory factory, String hostQueue) {
+  private WorkerRuntime(WorkerMetrics metrics, TemporalConnection connection, WorkerFactory factory, String hostQueue) {
+    this.metrics = metrics;
+    this.connection = connection;
     this.factory = factory;
     this.hostQueue = hostQueue;
   }
 
-  /** Registers and starts both workers, with the shared queue's activities built from {@code host}'s configuration. */
-  public static WorkerRuntime start(WorkflowClient client, HostServices host) {
-    List<Object> sharedActivities = SharedActivities.create(client, host);
-    WorkerFactory factory = WorkerFactory.newInstance(client, io.temporal.worker.WorkerFactoryOptions.newBuilder()
-        .setWorkflowCacheSize(host.config().intValue(dev.kindling.worker.config.Setting.WORKFLOW_CACHE))
-        .build());
+  /** Connects to the configured Temporal, registers and starts the workers, and serves the metrics endpoint. */
+  public static WorkerRuntime start(HostServices host) {
+    KindlingConfig config = host.config();
+    WorkerMetrics metrics = WorkerMetrics.start(config.get(Setting.WORKER_METRICS_BIND), config.intValue(Setting.WORKER_METRICS_PORT),
+        config.hostId());
+    TemporalConnection connection = null;
+    try {
+      connection = TemporalConnection.open(config, metrics.temporalScope());
+      WorkerFactory factory = WorkerFactory.newInstance(connection.client(), WorkerFactoryOptions.newBuilder()
+          .setWorkflowCacheSize(config.intValue(Setting.WORKFLOW_CACHE))
+          .setWorkerInterceptors(metrics.interceptor())
+          .build());
+      String hostQueue = register(factory, connection, host);
+      factory.start();
+      metrics.trackPhases(connection.client());
+      log.info("worker polling {} and {}{}", TaskQueues.SHARED, hostQueue, metrics.uri() == null ? "" : ", metrics on " + metrics.uri());
+      return new WorkerRuntime(metrics, connection, factory, hostQueue);
+    } catch (RuntimeException | Error e) {
+      if (connection != null) {
+        connection.close();
+      }
+      metrics.close();
+      throw e;
+    }
+  }
+
+  private static String register(WorkerFactory factory, TemporalConnection connection, HostServices host) {
+    List<Object> sharedActivities = SharedActivities.create(connection.client(), host);
     Worker shared = factory.newWorker(TaskQueues.SHARED);
     shared.registerWorkflowImplementationTypes(BrowserVmWorkflowImpl.class, GoldenImageWorkflowImpl.class, CleanupWorkflowImpl.class);
     // Placement runs as a local activity of the VM workflow, so it must live on the worker that runs the workflows.
@@ -62,23 +95,35 @@ public final class WorkerRuntime implements AutoCloseable {
         .setMaxConcurrentActivityExecutionSize(MAX_APP_WATCHES)
         .build());
     appWatches.registerActivitiesImplementations(host.readiness());
-    factory.start();
-    log.info("worker polling {} and {}", TaskQueues.SHARED, hostQueue);
-    return new WorkerRuntime(factory, hostQueue);
+    return hostQueue;
   }
 
   public String hostQueue() {
     return hostQueue;
   }
 
-  /** Stops polling and waits briefly for running tasks; Temporal retries whatever did not finish. */
-  @Override
-  public void close() {
-    factory.shutdown();
-    factory.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
-    if (!factory.isTerminated()) {
-      factory.shutdownNow();
-    }
+  /** This worker's connection, which the rest of its process (proxy, clients) may share. */
+  public TemporalConnection connection() {
+    return connection;
   }
 
+  /** The Prometheus endpoint, unless worker.metricsPort is -1. */
+  public Optional<URI> metricsUri() {
+    return Optional.ofNullable(metrics.uri());
+  }
+
+  /** Stops polling and waits briefly for running tasks (Temporal retries whatever did not finish), then disconnects. */
+  @Override
+  public void close() {
+    try {
+      factory.shutdown();
+      factory.awaitTermination(10, TimeUnit.SECONDS);
+      if (!factory.isTerminated()) {
+        factory.shutdownNow();
+      }
+    } finally {
+      metrics.close();
+      connection.close();
+    }
+  }
 }

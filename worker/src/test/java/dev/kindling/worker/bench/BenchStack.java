@@ -1,93 +1,51 @@
 package dev.kindling.worker.bench;
 
 import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.host.TemporalCli;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;
-import dev.kindling.worker.runtime.HostServices;
-import dev.kindling.worker.runtime.TemporalConnection;
-import dev.kindling.worker.runtime.WorkerRuntime;
 import io.temporal.client.WorkflowClient;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * What a benchmark provisions VMs on: the embedded dev stack (the default), or a worker in this
- * JVM polling a Temporal server elsewhere (whose namespace must know Kindling's search attributes).
+ * What a benchmark provisions VMs on: the dev stack, on a private Temporal CLI dev server (the
+ * default) or on the Temporal server that answers at a given target (whose namespace gets
+ * Kindling's search attributes).
  */
-interface BenchStack extends AutoCloseable {
-  WorkflowClient client();
+record BenchStack(DevStack stack) implements AutoCloseable {
 
-  HostPaths paths();
-
-  /** For the report: which Temporal server, and how the worker reaches it. */
-  String description();
-
-  /** The embedded dev stack with its run directory in {@code runDir}, or a worker against {@code temporalTarget}. */
+  /** The dev stack with its run directory in {@code runDir}, on {@code temporalTarget} or (null) a private dev server. */
   static BenchStack start(String temporalTarget, Path runDir) throws Exception {
     Map<Setting, String> flags = new EnumMap<>(Setting.class);
     flags.put(Setting.RUN_DIR, runDir.toString());
-    if (temporalTarget == null) {
-      flags.put(Setting.TEMPORAL_TARGET, "localhost:0");
-      flags.put(Setting.PROXY_PORT, "0");
-      return new Embedded(DevStack.start(KindlingConfig.load(null, Map.of(), flags)));
-    }
-    flags.put(Setting.TEMPORAL_TARGET, temporalTarget);
-    KindlingConfig config = KindlingConfig.load(null, Map.of(), flags);
-    TemporalConnection connection = TemporalConnection.open(config);
-    try {
-      HostServices host = HostServices.create(config);
-      WorkerRuntime worker = WorkerRuntime.start(connection.client(), host);
-      return new External(temporalTarget, connection, host, worker);
-    } catch (Exception | Error e) {
-      connection.close();
-      throw e;
-    }
+    flags.put(Setting.WORKER_METRICS_PORT, "0");
+    flags.put(Setting.PROXY_PORT, "0");
+    flags.put(Setting.TEMPORAL_UI_PORT, "-1");
+    flags.put(Setting.TEMPORAL_TARGET, temporalTarget == null ? "localhost:0" : temporalTarget);
+    return new BenchStack(DevStack.start(KindlingConfig.load(null, Map.of(), flags)));
   }
 
-  record Embedded(DevStack stack) implements BenchStack {
-    @Override
-    public WorkflowClient client() {
-      return stack.connection().client();
-    }
-
-    @Override
-    public HostPaths paths() {
-      return stack.host().paths();
-    }
-
-    @Override
-    public String description() {
-      return "the embedded dev stack (Temporal test server, worker and proxy in one JVM; the worker reaches the server in-process)";
-    }
-
-    @Override
-    public void close() throws Exception {
-      stack.close();
-    }
+  WorkflowClient client() {
+    return stack.connection().client();
   }
 
-  record External(String target, TemporalConnection connection, HostServices host, WorkerRuntime worker) implements BenchStack {
-    @Override
-    public WorkflowClient client() {
-      return connection.client();
-    }
+  HostPaths paths() {
+    return stack.host().paths();
+  }
 
-    @Override
-    public HostPaths paths() {
-      return host.paths();
-    }
+  /** For the report: which Temporal server, and how the worker reaches it. */
+  String description() {
+    return stack.devServer()
+        .map(server -> "the dev stack on a private Temporal CLI " + TemporalCli.VERSION + " dev server (in memory, on loopback;"
+            + " worker, proxy and client in the benchmark's JVM over gRPC)")
+        .orElse("the dev stack on the Temporal server at " + stack.temporalTarget() + " (worker, proxy and client in the benchmark's JVM)");
+  }
 
-    @Override
-    public String description() {
-      return "a Temporal server at " + target + " (worker in the benchmark's JVM, over gRPC on loopback)";
-    }
-
-    @Override
-    public void close() {
-      worker.close();
-      connection.close();
-    }
+  @Override
+  public void close() throws Exception {
+    stack.close();
   }
 }

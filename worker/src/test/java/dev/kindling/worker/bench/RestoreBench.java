@@ -105,6 +105,7 @@ public final class RestoreBench {
     KindlingConfig config = KindlingConfig.defaults()
         .with(Setting.RUN_DIR, runDir.toString())
         .with(Setting.TEMPORAL_TARGET, "localhost:0")
+        .with(Setting.WORKER_METRICS_PORT, "0")
         .with(Setting.PROXY_PORT, "0");
     String contentionBefore = contention();
     try (DevStack stack = DevStack.start(config)) {

@@ -70,6 +70,7 @@ public final class TemplateBench {
     Map<Setting, String> flags = new EnumMap<>(Setting.class);
     flags.put(Setting.RUN_DIR, runDir.toString());
     flags.put(Setting.TEMPORAL_TARGET, "localhost:0");
+    flags.put(Setting.WORKER_METRICS_PORT, "0");
     flags.put(Setting.PROXY_PORT, "0");
     KindlingConfig config = KindlingConfig.load(null, Map.of(), flags);
     String contention = RestoreBench.contention();

@@ -25,6 +25,7 @@ import dev.kindling.workflows.vm.BrowserVmWorkflow;
 import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;
+import io.temporal.api.enums.v1.EventType;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
@@ -32,18 +33,23 @@ import io.temporal.failure.ApplicationFailure;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Bad input gets a clear typed error before anything changes on the host: no VM directory, no
  * namespace, no VMM. Checked at all three doors: the Java client, a raw workflow start (what a
- * backend in another language does), and the CLI.
+ * backend in another language does, also with JSON that is not a VmRequest at all), and the CLI,
+ * on the dev stack's real Temporal.
  */
 @Tag("vm")
 @RequiresHost({ROOT, IPROUTE2, TUN, QEMU, VM_TESTS_ENABLED})
@@ -103,6 +109,36 @@ class BadInputE2eTest {
     VmDescription description = stack.connection().client()
         .newWorkflowStub(BrowserVmWorkflow.class, workflowId).describe();
     assertNothingProvisioned(description);
+  }
+
+  /** JSON a Node or Python backend may send that cannot be read as a VmRequest at all. */
+  static Stream<Arguments> unreadableStarts() {
+    return Stream.of(
+        Arguments.of(Map.of("sessionId", "x", "memoryMib", "lots"), "memoryMib"),
+        Arguments.of(Map.of("sessionId", "x", "vcpus", 99999999999L), "vcpus"),
+        Arguments.of(Map.of("sessionId", "x", "ttlSeconds", 1e30), "ttlSeconds"),
+        Arguments.of(Map.of("sessionId", "x", "bootMode", "WARP"), "bootMode"),
+        Arguments.of("alice", "VmRequest"));
+  }
+
+  @ParameterizedTest
+  @MethodSource("unreadableStarts")
+  void unreadableStartInputEndsTheWorkflowWithInvalidInputAtOnce(Object input, String field) throws Exception {
+    String session = E2e.session("unreadable");
+    WorkflowStub stub = stack.connection().client().newUntypedWorkflowStub(BrowserVmWorkflow.WORKFLOW_TYPE,
+        WorkflowOptions.newBuilder().setWorkflowId(BrowserVmWorkflow.workflowId(session)).setTaskQueue(TaskQueues.SHARED).build());
+    stub.start(input);
+
+    ApplicationFailure failure = failureOf(() -> stub.getResult(5, TimeUnit.SECONDS, VmDescription.class));
+    assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
+    assertTrue(failure.getOriginalMessage().startsWith(field + ": "), failure.getOriginalMessage());
+    VmDescription described = client.describe(session);
+    assertEquals(Phase.FAILED, described.phase(), "describe answers: " + described);
+    assertEquals(FailureKind.INVALID_INPUT.type(), described.failureType());
+    assertTrue(stack.connection().client().fetchHistory(BrowserVmWorkflow.workflowId(session)).getEvents().stream()
+        .noneMatch(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED || e.getEventType() == EventType.EVENT_TYPE_MARKER_RECORDED),
+        "nothing was scheduled, not even placement");
+    assertTrue(client.list().stream().noneMatch(vm -> vm.sessionId().equals(session)), "no workflow is left running");
   }
 
   @Test

@@ -39,6 +39,7 @@ final class E2e {
   static KindlingConfig config(Path runDir, Map<Setting, String> extra) {
     Map<Setting, String> flags = new EnumMap<>(Setting.class);
     flags.put(Setting.TEMPORAL_TARGET, "localhost:0");
+    flags.put(Setting.WORKER_METRICS_PORT, "0");
     flags.put(Setting.PROXY_PORT, "0");
     flags.put(Setting.RUN_DIR, runDir.toString());
     flags.putAll(extra);

@@ -2,8 +2,8 @@ package dev.kindling.worker.e2e;
 
 import static dev.kindling.activities.testing.HostCapability.IPROUTE2;
 import static dev.kindling.activities.testing.HostCapability.QEMU;
-import static dev.kindling.activities.testing.HostCapability.REAL_TEMPORAL;
 import static dev.kindling.activities.testing.HostCapability.ROOT;
+import static dev.kindling.activities.testing.HostCapability.TEMPORAL_CLI;
 import static dev.kindling.activities.testing.HostCapability.TUN;
 import static dev.kindling.activities.testing.HostCapability.VM_TESTS_ENABLED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -12,11 +12,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kindling.worker.testing.CurrentImage;
-import dev.kindling.activities.testing.RealTemporal;
+import dev.kindling.activities.host.TemporalCli;
 import dev.kindling.activities.testing.RequiresHost;
 import dev.kindling.worker.cli.KindlingCli;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
+import dev.kindling.worker.dev.TemporalDevServer;
 import dev.kindling.worker.runtime.TemporalConnection;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.client.KindlingClient;
@@ -40,23 +41,20 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@code kill -9} of the worker while a VM boots: a real Temporal server (the Temporal CLI's dev
- * server, or the one in {@code KINDLING_TEST_TEMPORAL_TARGET}) and the client run for the test, the
- * worker runs as its own JVM, is killed mid-boot and replaced; the workflow either reaches READY
- * or ends compensated with a typed failure, and nothing leaks either way.
- *
- * <p>Not on the embedded test server: it was seen to keep a SIGKILLed worker's workflow tasks from
- * its replacement (queries and tasks time out), so the test would measure the test server.
+ * {@code kill -9} of the worker while a VM boots: the Temporal CLI's dev server (the embedded
+ * default's Temporal) and the client run for the test, the worker runs as its own JVM, is killed
+ * mid-boot and replaced; the workflow either reaches READY or ends compensated with a typed
+ * failure, and nothing leaks either way.
  */
 @Tag("vm")
-@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, REAL_TEMPORAL, VM_TESTS_ENABLED})
+@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, TEMPORAL_CLI, VM_TESTS_ENABLED})
 class WorkerCrashE2eTest {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WorkerCrashE2eTest.class);
   private static final Set<Phase> BOOTING = EnumSet.of(Phase.BOOTING, Phase.READINESS);
   private static final Set<Phase> SETTLED = EnumSet.of(Phase.READY, Phase.FAILED, Phase.RELEASED);
 
   private static final List<Process> workers = new ArrayList<>();
-  private static RealTemporal temporal;
+  private static TemporalDevServer temporal;
   private static Path runDir;
   private static TemporalConnection connection;
   private static KindlingConfig config;
@@ -66,8 +64,9 @@ class WorkerCrashE2eTest {
   @BeforeAll
   static void startTemporal() throws Exception {
     runDir = E2e.tempRunDir();
-    temporal = RealTemporal.open(Path.of(System.getProperty("kindling.repo.root", "."), "worker", "target", "temporal"));
-    log.info("Temporal for this test: {}", temporal);
+    KindlingConfig defaults = E2e.config(runDir, Map.of());
+    Path cli = TemporalCli.find(System.getenv("KINDLING_TEMPORAL_CLI"), defaults.paths()).orElseThrow();
+    temporal = TemporalDevServer.start(new TemporalDevServer.Options(cli, 0, -1, null, "default", runDir.resolve("temporal-dev-server.log")));
     config = E2e.config(runDir, Map.of(Setting.TEMPORAL_TARGET, temporal.target()));
     connection = TemporalConnection.open(config);
     client = new KindlingClient(connection.client());
@@ -171,7 +170,8 @@ class WorkerCrashE2eTest {
     List<String> argv = List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
         "-cp", classpath, KindlingCli.class.getName(), "worker",
         "--set", Setting.TEMPORAL_TARGET.key() + "=" + config.temporalTarget(),
-        "--set", Setting.RUN_DIR.key() + "=" + runDir);
+        "--set", Setting.RUN_DIR.key() + "=" + runDir,
+        "--set", Setting.WORKER_METRICS_PORT.key() + "=0");
     Process process = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     workers.add(process);
     long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();

@@ -13,6 +13,7 @@ final class SnapshotFixture {
     return KindlingConfig.defaults()
         .with(Setting.RUN_DIR, runDir.toString())
         .with(Setting.TEMPORAL_TARGET, "localhost:0")
+        .with(Setting.WORKER_METRICS_PORT, "0")
         .with(Setting.PROXY_PORT, "0");
   }
 }

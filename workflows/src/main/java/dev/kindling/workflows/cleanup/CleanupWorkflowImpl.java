@@ -16,7 +16,8 @@ import org.slf4j.Logger;
 
 /**
  * Reconciles every known host against Temporal: whatever a host holds whose workflow is not
- * running (or no longer owns that VM) is an orphan and is destroyed. Hosts run in parallel; a dead
+ * running (or no longer owns that VM) is an orphan and is destroyed. VMs whose ownership record
+ * names another Temporal deployment are left to that deployment's reconciler and counted. Hosts run in parallel; a dead
  * host times out on schedule-to-start and is skipped until the next run.
  */
 public class CleanupWorkflowImpl implements CleanupWorkflow {
@@ -33,7 +34,7 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
   private final LivenessActivities liveness = Workflow.newActivityStub(LivenessActivities.class, LIVENESS);
 
   /** What one host contributed. */
-  record HostCounts(int seen, int live, int destroyed) {}
+  record HostCounts(int seen, int live, int destroyed, int foreign) {}
 
   @Override
   public CleanupReport run() {
@@ -45,12 +46,14 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
     int seen = 0;
     int live = 0;
     int destroyed = 0;
+    int foreign = 0;
     for (int i = 0; i < perHost.size(); i++) {
       try {
         HostCounts counts = perHost.get(i).get();
         seen += counts.seen();
         live += counts.live();
         destroyed += counts.destroyed();
+        foreign += counts.foreign();
       } catch (RuntimeException e) {
         if (Failures.isCancellation(e)) {
           throw e;
@@ -68,7 +71,7 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
       // Orphans were handled; lease sweeping waits for the next run.
       log.warn("Ending expired leases failed this round: {}", e.toString());
     }
-    CleanupReport report = new CleanupReport(hosts.size(), seen, live, destroyed, leasesEnded);
+    CleanupReport report = new CleanupReport(hosts.size(), seen, live, destroyed, leasesEnded, foreign);
     log.info("Cleanup: {}", report);
     return report;
   }
@@ -78,8 +81,15 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
     HostInventory inventory = host.inventory();
     int live = 0;
     int destroyed = 0;
+    int foreign = 0;
     List<HostInventory.HostVm> vms = inventory.vms() == null ? List.of() : inventory.vms();
     for (HostInventory.HostVm vm : vms) {
+      if (vm.foreignTo(inventory.deployment())) {
+        log.info("Leaving {} on {} alone: the Temporal deployment {} owns it, not {}", vm.vmId(), hostId, vm.deployment(),
+            inventory.deployment());
+        foreign++;
+        continue;
+      }
       boolean keep;
       if (vm.sessionId() != null) {
         keep = liveness.isLive(vm.sessionId(), vm.vmId());
@@ -100,6 +110,6 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
         destroyed++;
       }
     }
-    return new HostCounts(vms.size(), live, destroyed);
+    return new HostCounts(vms.size(), live, destroyed, foreign);
   }
 }

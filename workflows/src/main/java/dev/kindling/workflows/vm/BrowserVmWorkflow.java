@@ -14,6 +14,7 @@ import io.temporal.workflow.WorkflowMethod;
 @WorkflowInterface
 public interface BrowserVmWorkflow {
   String WORKFLOW_TYPE = "BrowserVm";
+  String AWAIT_READY = "awaitReady";
 
   static String workflowId(String sessionId) {
     return "browser-vm-" + sessionId;
@@ -24,6 +25,13 @@ public interface BrowserVmWorkflow {
 
   @QueryMethod(name = "describe")
   VmDescription describe();
+
+  /**
+   * Returns the description once the VM is READY, or has failed or ended without becoming ready:
+   * a client waits on it (or starts the workflow with it, update-with-start) instead of polling.
+   */
+  @UpdateMethod(name = AWAIT_READY)
+  VmDescription awaitReady();
 
   /** Ends the lease now; teardown follows. */
   @SignalMethod(name = "release")

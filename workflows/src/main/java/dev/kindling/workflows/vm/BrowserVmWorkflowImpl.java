@@ -255,6 +255,12 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   }
 
   @Override
+  public VmDescription awaitReady() {
+    Workflow.await(() -> progress != null && progress.phase().settled());
+    return progress.describe();
+  }
+
+  @Override
   public void release() {
     released = true;
     if (lease != null) {
@@ -268,6 +274,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   public long extend(long seconds) {
     long expiry = lease.extend(Workflow.currentTimeMillis(), Duration.ofSeconds(seconds));
     progress.leaseExpiresAt(expiry);
+    Workflow.setCurrentDetails(progress.details());
     log.info("Lease of session {} extended to {}", progress.sessionId(), expiry);
     return expiry;
   }
@@ -296,6 +303,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
       throw FailureKind.TEARDOWN_FAILED.failure(message);
     }
     phase(Phase.RELEASED);
+    answerWaitingClients();
   }
 
   private void compensate() {
@@ -306,11 +314,19 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     }
   }
 
+  /** Records the failure; the caller then ends the workflow, after clients waiting in {@link #awaitReady} have their answer. */
   private void fail(String type, String message) {
     progress.failed(type, message);
     progress.end(Phase.FAILED, Workflow.currentTimeMillis());
     Workflow.upsertTypedSearchAttributes(KindlingSearchAttributes.PHASE.valueSet(Phase.FAILED.name()));
+    Workflow.setCurrentDetails(progress.details());
     log.warn("Session {} failed: {}: {}", progress.sessionId(), type, message);
+    answerWaitingClients();
+  }
+
+  /** Lets {@link #awaitReady} calls complete before the workflow ends (also when it ends because it was cancelled). */
+  private static void answerWaitingClients() {
+    Workflow.newDetachedCancellationScope(() -> Workflow.await(Workflow::isEveryHandlerFinished)).run();
   }
 
   private void phase(Phase next) {
@@ -318,6 +334,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
       progress.enter(next, Workflow.currentTimeMillis());
     }
     Workflow.upsertTypedSearchAttributes(KindlingSearchAttributes.PHASE.valueSet(next.name()));
+    Workflow.setCurrentDetails(progress.details());
   }
 
   private String step() {

@@ -9,5 +9,10 @@ public enum Phase {
   READY,
   RELEASING,
   RELEASED,
-  FAILED
+  FAILED;
+
+  /** READY, or past the point where a VM that is not READY could still become ready. */
+  public boolean settled() {
+    return compareTo(READY) >= 0;
+  }
 }

@@ -28,4 +28,10 @@ public record VmDescription(
     List<StageTiming> timings,
     long leaseExpiresAtEpochMillis,
     String failureType,
-    String failureMessage) {}
+    String failureMessage) {
+
+  /** A VM whose workflow failed before it could describe it (its input could not be read). */
+  public static VmDescription failedBeforeStart(String sessionId, String failureType, String failureMessage) {
+    return new VmDescription(sessionId, Phase.FAILED, null, null, null, null, null, null, null, List.of(), 0, failureType, failureMessage);
+  }
+}

@@ -114,6 +114,41 @@ final class VmProgress {
         failureMessage);
   }
 
+  /** Markdown for the Temporal web UI's "current details": what the VM is doing now and what it took. */
+  String details() {
+    StringBuilder md = new StringBuilder("**").append(phase).append("**");
+    if (hostId != null) {
+      md.append(" on host `").append(hostId).append('`');
+    }
+    if (template != null) {
+      md.append(", template `").append(template).append('`');
+    }
+    if (vmId != null) {
+      md.append(", VM `").append(vmId).append('`').append(bootMode == null ? "" : " (" + bootMode + ")");
+    }
+    md.append('\n');
+    if (imageId != null) {
+      md.append("\nimage `").append(imageId).append("`\n");
+    }
+    if (endpoint != null) {
+      md.append("\nwebsockify ").append(endpoint.address()).append(':').append(endpoint.port())
+          .append(" in namespace `").append(endpoint.namespace()).append("`\n");
+    }
+    if (leaseExpiresAt > 0 && (phase == Phase.READY)) {
+      md.append("\nlease until ").append(java.time.Instant.ofEpochMilli(leaseExpiresAt)).append('\n');
+    }
+    if (failureType != null) {
+      md.append("\n**").append(failureType).append("**: ").append(failureMessage).append('\n');
+    }
+    if (!timings.isEmpty()) {
+      md.append("\n| step | ms |\n|---|---:|\n");
+      for (StageTiming timing : timings) {
+        md.append("| ").append(timing.stage()).append(" | ").append(timing.millis()).append(" |\n");
+      }
+    }
+    return md.toString();
+  }
+
   private static String label(Phase phase) {
     return phase.name().toLowerCase(java.util.Locale.ROOT);
   }

@@ -39,6 +39,8 @@ class CleanupWorkflowTest {
     return workflow.run();
   }
 
+  private static final String OURS = "127.0.0.1:7234/default";
+
   @Test
   void orphansAreDestroyedLiveVmsKeptAndADeadHostSkipped() {
     try (TestCluster cluster = TestCluster.withHosts(QUICK_PICKUP, "h1", "h2").start()) {
@@ -51,12 +53,12 @@ class CleanupWorkflowTest {
               new HostInventory(
                   "h1",
                   List.of(
-                      new HostInventory.HostVm("vm000000000a", "s-live", true, true, true, "browser-vm-s-live"),
-                      new HostInventory.HostVm("vm000000000b", "s-ended", true, true, true, "browser-vm-s-ended"),
-                      new HostInventory.HostVm("vm000000000c", null, true, false, false, build))));
+                      new HostInventory.HostVm("vm000000000a", "s-live", true, true, true, "browser-vm-s-live", OURS),
+                      new HostInventory.HostVm("vm000000000b", "s-ended", true, true, true, "browser-vm-s-ended", OURS),
+                      new HostInventory.HostVm("vm000000000c", null, true, false, false, build, OURS)), OURS));
       when(h2.inventory())
           .thenReturn(new HostInventory("h2",
-              List.of(new HostInventory.HostVm("vm000000000d", "s-other", false, true, true, "browser-vm-s-other"))));
+              List.of(new HostInventory.HostVm("vm000000000d", "s-other", false, true, true, "browser-vm-s-other", OURS)), OURS));
       when(cluster.liveness.isLive("s-live", "vm000000000a")).thenReturn(true);
       when(cluster.liveness.isLive("s-ended", "vm000000000b")).thenReturn(false);
       // The session is live but runs another VM: this one is left over from an earlier run.
@@ -65,7 +67,7 @@ class CleanupWorkflowTest {
 
       CleanupReport report = runCleanup(cluster);
 
-      assertEquals(new CleanupReport(3, 4, 1, 3, 1), report);
+      assertEquals(new CleanupReport(3, 4, 1, 3, 1, 0), report);
       verify(h1).destroyOrphan("vm000000000b");
       verify(h1).destroyOrphan("vm000000000c");
       verify(h1, never()).destroyOrphan("vm000000000a");
@@ -82,12 +84,12 @@ class CleanupWorkflowTest {
       String build = GoldenImageWorkflow.workflowId("h1", "browser");
       when(cluster.liveness.knownHosts()).thenReturn(List.of("h1"));
       when(h1.inventory())
-          .thenReturn(new HostInventory("h1", List.of(new HostInventory.HostVm("vm000000000e", null, true, true, true, build))));
+          .thenReturn(new HostInventory("h1", List.of(new HostInventory.HostVm("vm000000000e", null, true, true, true, build, OURS)), OURS));
       when(cluster.liveness.isRunning(build)).thenReturn(true);
 
       CleanupReport report = runCleanup(cluster);
 
-      assertEquals(new CleanupReport(1, 1, 1, 0, 0), report);
+      assertEquals(new CleanupReport(1, 1, 1, 0, 0, 0), report);
       verify(h1, never()).destroyOrphan(anyString());
     }
   }
@@ -104,21 +106,49 @@ class CleanupWorkflowTest {
               new HostInventory(
                   "h1",
                   List.of(
-                      new HostInventory.HostVm("vm00000000f1", null, true, true, true, terminalBuild),
-                      new HostInventory.HostVm("vm00000000f2", null, true, true, true, browserBuild),
-                      new HostInventory.HostVm("vm00000000f3", null, true, false, true, null))));
+                      new HostInventory.HostVm("vm00000000f1", null, true, true, true, terminalBuild, OURS),
+                      new HostInventory.HostVm("vm00000000f2", null, true, true, true, browserBuild, OURS),
+                      new HostInventory.HostVm("vm00000000f3", null, true, false, true, null, OURS)), OURS));
       // The browser template's build still runs; the terminal template's ended.
       when(cluster.liveness.isRunning(browserBuild)).thenReturn(true);
       when(cluster.liveness.isRunning(terminalBuild)).thenReturn(false);
 
       CleanupReport report = runCleanup(cluster);
 
-      assertEquals(new CleanupReport(1, 3, 1, 2, 0), report);
+      assertEquals(new CleanupReport(1, 3, 1, 2, 0, 0), report);
       verify(h1).destroyOrphan("vm00000000f1");
       verify(h1, never()).destroyOrphan("vm00000000f2");
       verify(h1).destroyOrphan("vm00000000f3");
       // The host's default-template build id is no longer consulted for VMs it does not own.
       verify(cluster.liveness, never()).isRunning(GoldenImageWorkflow.workflowId("h1", null));
+    }
+  }
+
+  @Test
+  void aVmOfAnotherTemporalDeploymentIsNeitherJudgedNorDestroyedAndIsCounted() {
+    try (TestCluster cluster = TestCluster.withHosts("h1").start()) {
+      CleanupActivities h1 = cluster.host("h1").cleanup();
+      when(cluster.liveness.knownHosts()).thenReturn(List.of("h1"));
+      when(h1.inventory())
+          .thenReturn(
+              new HostInventory(
+                  "h1",
+                  List.of(
+                      new HostInventory.HostVm("vm0000000a01", "s-theirs", true, true, true, "browser-vm-s-theirs", "127.0.0.1:7233/default"),
+                      new HostInventory.HostVm("vm0000000a02", "s-mine", true, true, true, "browser-vm-s-mine", OURS),
+                      new HostInventory.HostVm("vm0000000a03", "s-legacy", true, true, true, "browser-vm-s-legacy", null)),
+                  OURS));
+      when(cluster.liveness.isLive("s-mine", "vm0000000a02")).thenReturn(false);
+      when(cluster.liveness.isLive("s-legacy", "vm0000000a03")).thenReturn(false);
+
+      CleanupReport report = runCleanup(cluster);
+
+      assertEquals(new CleanupReport(1, 3, 0, 2, 0, 1), report);
+      verify(h1, never()).destroyOrphan("vm0000000a01");
+      verify(cluster.liveness, never()).isLive(anyString(), org.mockito.ArgumentMatchers.eq("vm0000000a01"));
+      verify(h1).destroyOrphan("vm0000000a02");
+      // A record from before deployments were recorded is judged like one of ours.
+      verify(h1).destroyOrphan("vm0000000a03");
     }
   }
 }

@@ -8,12 +8,9 @@ import static org.mockito.Mockito.doThrow;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Fixtures;
 import dev.kindling.workflows.TestCluster;
-import dev.kindling.workflows.cleanup.CleanupWorkflow;
 import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmRequest;
-import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -52,46 +49,26 @@ class KindlingClientTest {
   }
 
   @Test
-  void listShowsRunningVmsWithTheirSearchAttributes() throws Exception {
-    kindling.startVm(VmRequest.forSession("s-one"));
-    kindling.startVm(VmRequest.forSession("s-two"));
-    kindling.awaitReady("s-one", Duration.ofSeconds(20));
-    kindling.awaitReady("s-two", Duration.ofSeconds(20));
+  void createVmStartsAndWaitsInOneCallAndAJoinedStartGetsTheSameVm() throws Exception {
+    var ready = kindling.createVm(VmRequest.forSession("s-create"), Duration.ofSeconds(20));
+    var again = kindling.createVm(VmRequest.forSession("s-create"), Duration.ofSeconds(20));
 
-    List<VmSummary> vms = kindling.list();
-
-    assertEquals(List.of("s-one", "s-two"), vms.stream().map(VmSummary::sessionId).sorted().toList());
-    for (VmSummary vm : vms) {
-      assertEquals("h1", vm.hostId());
-      assertEquals(Fixtures.IMAGE, vm.imageId());
-      assertEquals(Fixtures.TEMPLATE, vm.template());
-      assertEquals("RUNNING", vm.status());
-    }
-    kindling.release("s-one");
-    kindling.release("s-two");
+    assertEquals(Phase.READY, ready.phase());
+    assertEquals(ready.vmId(), again.vmId());
+    assertEquals(ready.endpoint(), kindling.awaitReady("s-create", Duration.ofSeconds(5)));
+    kindling.release("s-create");
   }
 
   @Test
-  void cleanupFallsBackToACronWorkflowWithoutSchedulesAndIsIdempotent() {
-    CleanupTrigger first = kindling.ensureCleanup(Duration.ofMinutes(5));
-    CleanupTrigger second = kindling.ensureCleanup(Duration.ofMinutes(5));
+  void awaitReadyAfterTheWorkflowFailedReportsItsFailure() {
+    doThrow(FailureKind.WEBSOCKIFY_REFUSED.failure("connection refused on 6080"))
+        .when(cluster.host("h1").readiness())
+        .awaitReady(any());
+    kindling.startVm(VmRequest.forSession("s-late"));
+    assertThrows(io.temporal.client.WorkflowFailedException.class, () -> kindling.awaitEnd("s-late"));
 
-    assertEquals(first, second);
-    if (first == CleanupTrigger.CRON) {
-      var description = cluster.client.newUntypedWorkflowStub(CleanupWorkflow.WORKFLOW_ID).describe();
-      assertEquals(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING, description.getStatus());
-      String cron =
-          cluster.client.fetchHistory(CleanupWorkflow.WORKFLOW_ID).getEvents().get(0)
-              .getWorkflowExecutionStartedEventAttributes()
-              .getCronSchedule();
-      assertEquals("*/5 * * * *", cron);
-    }
-  }
+    VmFailedException failed = assertThrows(VmFailedException.class, () -> kindling.awaitReady("s-late", Duration.ofSeconds(10)));
 
-  @Test
-  void cronExpressionsRoundToWholeMinutes() {
-    assertEquals("*/1 * * * *", KindlingClient.cronFor(Duration.ofSeconds(10)));
-    assertEquals("*/5 * * * *", KindlingClient.cronFor(Duration.ofMinutes(5)));
-    assertEquals("0 */2 * * *", KindlingClient.cronFor(Duration.ofHours(2)));
+    assertEquals("WebsockifyRefused", failed.failureType());
   }
 }

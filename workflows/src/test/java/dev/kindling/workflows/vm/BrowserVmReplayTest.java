@@ -90,6 +90,11 @@ class BrowserVmReplayTest {
     }
 
     @Override
+    public VmDescription awaitReady() {
+      return null;
+    }
+
+    @Override
     public void release() {}
 
     @Override

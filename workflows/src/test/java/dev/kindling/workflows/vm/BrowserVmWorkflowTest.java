@@ -123,8 +123,8 @@ class BrowserVmWorkflowTest {
   @Test
   void placementRunsInsideTheFirstWorkflowTaskAndWaitingForReadyAddsNone() throws Exception {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
-    kindling.startVm(VmRequest.forSession("s-tasks"));
-    kindling.awaitReady("s-tasks", Duration.ofSeconds(20));
+    // Update-with-start: the update rides on the first workflow task and is answered in READY's.
+    kindling.createVm(VmRequest.forSession("s-tasks"), Duration.ofSeconds(20));
 
     List<HistoryEvent> events = cluster.client.fetchHistory(BrowserVmWorkflow.workflowId("s-tasks")).getEvents();
     List<String> path = events.stream()

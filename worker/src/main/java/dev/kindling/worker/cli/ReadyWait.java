@@ -1,46 +1,42 @@
 package dev.kindling.worker.cli;
 
 import dev.kindling.workflows.client.KindlingClient;
+import dev.kindling.workflows.client.VmFailedException;
 import dev.kindling.workflows.host.StageTiming;
 import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
+import dev.kindling.workflows.vm.VmRequest;
 import java.io.PrintStream;
 import java.time.Duration;
-import java.util.EnumSet;
-import java.util.Set;
+import java.util.concurrent.TimeoutException;
 
-/** Follows a VM's phases through {@code describe()} and prints each as it completes. */
-final class PhaseWatcher {
-  private static final Set<Phase> SETTLED = EnumSet.of(Phase.READY, Phase.FAILED, Phase.RELEASED);
+/**
+ * Starts a session's VM and waits for READY in one call (update-with-start: the workflow answers
+ * when the VM is ready or will not be), then prints its phase and stage timings.
+ */
+final class ReadyWait {
+  private ReadyWait() {}
 
-  private PhaseWatcher() {}
-
-  /** Polls until READY, FAILED or RELEASED (or the timeout) and returns the last description. */
-  static VmDescription watch(KindlingClient client, String session, Duration timeout, PrintStream out) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    int printed = 0;
-    Phase lastPhase = null;
-    VmDescription d = null;
-    while (System.nanoTime() < deadline) {
-      d = client.describe(session);
-      if (d != null) {
-        if (out != null) {
-          for (; d.timings() != null && printed < d.timings().size(); printed++) {
-            StageTiming t = d.timings().get(printed);
-            out.printf("  %-22s %6d ms%n", t.stage(), t.millis());
-          }
-          if (d.phase() != lastPhase) {
-            out.println(session + ": " + d.phase());
-            lastPhase = d.phase();
-          }
-        }
-        if (SETTLED.contains(d.phase())) {
-          break;
-        }
-      }
-      Thread.sleep(KindlingClient.READY_POLL_INTERVAL.toMillis() * 5);
+  /** Returns the description the VM settled with, or its last one when {@code timeout} passed first. */
+  static VmDescription create(KindlingClient client, VmRequest request, Duration timeout, PrintStream out) {
+    if (out != null) {
+      out.println(request.sessionId() + ": waiting for READY (at most " + timeout.toSeconds() + " s)");
+    }
+    VmDescription d;
+    try {
+      d = client.createVm(request, timeout);
+    } catch (VmFailedException e) {
+      d = e.description();
+    } catch (TimeoutException e) {
+      d = client.describe(request.sessionId());
     }
     if (out != null && d != null) {
+      if (d.timings() != null) {
+        for (StageTiming t : d.timings()) {
+          out.printf("  %-22s %6d ms%n", t.stage(), t.millis());
+        }
+      }
+      out.println(request.sessionId() + ": " + d.phase());
       if (d.phase() == Phase.READY) {
         printDescription(d, out);
       } else if (d.failureType() != null) {
