@@ -11,55 +11,55 @@ import java.util.List;
 public enum HostCapability {
   ROOT("root (CAP_NET_ADMIN, CAP_SYS_ADMIN) to create network namespaces") {
     @Override
-    boolean present() {
+    public boolean present() {
       return "root".equals(System.getProperty("user.name"));
     }
   },
   IPROUTE2("iproute2's 'ip' command (apt-get install iproute2)") {
     @Override
-    boolean present() {
+    public boolean present() {
       return Commands.available("ip");
     }
   },
   TUN("/dev/net/tun for TAP devices") {
     @Override
-    boolean present() {
+    public boolean present() {
       return Files.isReadable(Path.of("/dev/net/tun"));
     }
   },
   QEMU("qemu-system-x86_64 (apt-get install qemu-system-x86 qemu-utils)") {
     @Override
-    boolean present() {
+    public boolean present() {
       return Commands.available("qemu-system-x86_64") && Commands.available("qemu-img");
     }
   },
   DEBOOTSTRAP("debootstrap and mkfs.ext4 (apt-get install debootstrap e2fsprogs)") {
     @Override
-    boolean present() {
+    public boolean present() {
       return Commands.available("debootstrap") && Commands.available("mkfs.ext4");
     }
   },
   FIRECRACKER("a 'firecracker' binary on PATH (not installable from Debian's packages)") {
     @Override
-    boolean present() {
+    public boolean present() {
       return Commands.available("firecracker");
     }
   },
   WEBSOCKIFY("websockify (apt-get install websockify)") {
     @Override
-    boolean present() {
+    public boolean present() {
       return Commands.available("websockify");
     }
   },
   CHROMIUM("chromium (apt-get install chromium)") {
     @Override
-    boolean present() {
+    public boolean present() {
       return Commands.available("chromium");
     }
   },
   BROWSER_E2E("node with e2e/browser's packages installed (bin/setup-host runs npm ci there) and chromium") {
     @Override
-    boolean present() {
+    public boolean present() {
       String root = System.getProperty("kindling.repo.root", ".");
       return Commands.available("node") && Commands.available("chromium")
           && Files.isDirectory(Path.of(root, "e2e", "browser", "node_modules", "playwright-core"));
@@ -69,13 +69,13 @@ public enum HostCapability {
       + " bin/temporal-cli.version into <cache>/tools/temporal-<version>/temporal; or KINDLING_TEMPORAL_CLI=/path/to/temporal,"
       + " or 'temporal' on PATH)") {
     @Override
-    boolean present() {
+    public boolean present() {
       return TemporalCli.find(System.getenv("KINDLING_TEMPORAL_CLI"), HostPaths.fromEnvironment()).isPresent();
     }
   },
   VM_TESTS_ENABLED("VM tests enabled (unset KINDLING_SKIP_VM_TESTS)") {
     @Override
-    boolean present() {
+    public boolean present() {
       return System.getenv("KINDLING_SKIP_VM_TESTS") == null;
     }
   };
@@ -93,5 +93,5 @@ public enum HostCapability {
     return description;
   }
 
-  abstract boolean present();
+  public abstract boolean present();
 }

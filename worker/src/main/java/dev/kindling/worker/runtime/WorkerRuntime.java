@@ -122,8 +122,9 @@ public final class WorkerRuntime implements AutoCloseable {
         factory.shutdownNow();
       }
     } finally {
-      metrics.close();
+      // The connection first, so the metrics' last report includes the SDK's shutdown.
       connection.close();
+      metrics.close();
     }
   }
 }

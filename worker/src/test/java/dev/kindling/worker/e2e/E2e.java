@@ -5,7 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.activities.cleanup.CleanupActivitiesImpl;
+import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.worker.config.KindlingConfig;
+import dev.kindling.worker.runtime.HostServices;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.runtime.LeakCheck;
 import dev.kindling.workflows.host.GuestNetwork;
@@ -115,6 +118,27 @@ final class E2e {
       }
     }
     return values;
+  }
+
+  /**
+   * Destroys every VM left in {@code config}'s run directory as the host's reconciler would, so a
+   * failed test leaves no VMM or namespace behind.
+   */
+  static void destroyLeftovers(KindlingConfig config) {
+    List<String> left = vmDirs(config.paths());
+    if (left.isEmpty()) {
+      return;
+    }
+    log.warn("destroying what the test left: {}", left);
+    HostServices host = HostServices.create(config);
+    CleanupActivitiesImpl cleanup = new CleanupActivitiesImpl(config.hostId(), host.paths(), host.vmms(), new NetworkActivitiesImpl(host.paths()));
+    for (String vmId : left) {
+      try {
+        cleanup.destroyOrphan(vmId);
+      } catch (RuntimeException e) {
+        log.warn("could not destroy {}: {}", vmId, e.toString());
+      }
+    }
   }
 
   static void deleteRecursively(Path dir) {

@@ -80,7 +80,9 @@ class WorkerCrashE2eTest {
     for (Process worker : workers) {
       worker.destroyForcibly();
     }
-    destroyWhatTheWorkersLeft();
+    if (config != null) {
+      E2e.destroyLeftovers(config); // the last resort when the workflow never finished
+    }
     logWorkerTails();
     if (connection != null) {
       connection.close();
@@ -121,30 +123,6 @@ class WorkerCrashE2eTest {
       awaitWorkflowEnd(session);
     }
     E2e.assertNothingLeft(config.paths(), vmId);
-  }
-
-  /**
-   * The last resort when the workflow never finished: the host's own orphan destruction for every VM
-   * in this test's run directory, so a failed run leaves no VMM or namespace behind.
-   */
-  private static void destroyWhatTheWorkersLeft() {
-    if (config == null) {
-      return;
-    }
-    List<String> left = E2e.vmDirs(config.paths());
-    if (left.isEmpty()) {
-      return;
-    }
-    log.warn("the workflow left {} behind; destroying them as orphans", left);
-    dev.kindling.worker.runtime.HostServices host = dev.kindling.worker.runtime.HostServices.create(config);
-    var cleanup = new dev.kindling.activities.cleanup.CleanupActivitiesImpl(config.hostId(), host.paths(), host.vmms(), host.network());
-    for (String vmId : left) {
-      try {
-        cleanup.destroyOrphan(vmId);
-      } catch (RuntimeException e) {
-        log.warn("could not destroy {}: {}", vmId, e.toString());
-      }
-    }
   }
 
   /** The workers' own logs vanish with the run directory: keep their last lines in the test output. */
