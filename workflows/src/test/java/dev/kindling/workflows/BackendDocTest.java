@@ -47,6 +47,7 @@ class BackendDocTest {
                 GoldenImageWorkflow.workflowId("<hostId>", "<template>"),
                 "**`" + TaskQueues.SHARED + "`**",
                 "describe",
+                BrowserVmWorkflow.AWAIT_READY,
                 "release",
                 "extend"));
     KindlingSearchAttributes.all().forEach(key -> names.add("**`" + key.getName() + "`**"));

@@ -36,7 +36,7 @@ import java.util.stream.Stream;
  *
  * <p>Workflow times come from the server's own event timestamps (one clock): the start event, and
  * the upsert that set the phase search attribute to READY or the signal and the completion. The
- * client's wall-clock time (with its 20 ms polling) is shown beside them. The same event times
+ * client's wall-clock time (one update-with-start call) is shown beside them. The same event times
  * split the overhead a second way, along the path: workflow tasks, activity pickup, and each
  * activity's body beyond what the driver and the probe measured inside it.
  *
@@ -107,13 +107,18 @@ public final class LifecycleBench {
     List<Run> warm = new ArrayList<>();
     int maxOtherVmms = contentionBefore;
     String stackDescription;
+    WorkerTaskMetrics taskMetrics;
     try (BenchStack stack = BenchStack.start(temporal, runDir)) {
       stackDescription = stack.description();
       if (new ImageStore(stack.paths()).current(dev.kindling.snapshot.Templates.DEFAULT).isEmpty()) {
         throw new IllegalStateException("no current image: run `kindling demo` or `kindling image build` first");
       }
       KindlingClient client = new KindlingClient(stack.client());
+      WorkerTaskMetrics beforeRuns = null;
       for (int i = 0; i < warmups + runs; i++) {
+        if (i == warmups) {
+          beforeRuns = WorkerTaskMetrics.read(stack.stack().worker().metricsUri().orElseThrow());
+        }
         maxOtherVmms = Math.max(maxOtherVmms, otherVmms());
         Run run = once(stack, client, mode, "bench-" + UUID.randomUUID().toString().substring(0, 8));
         System.err.printf("%s %d: start->READY %d ms, driver %d ms, overhead %d ms, release->RELEASED %d ms (%s; %s)%n",
@@ -121,6 +126,7 @@ public final class LifecycleBench {
             run.overheadMillis(), run.releaseToEndMillis(), run.timings(), run.path());
         (i < warmups ? warm : results).add(run);
       }
+      taskMetrics = WorkerTaskMetrics.read(stack.stack().worker().metricsUri().orElseThrow()).since(beforeRuns);
     } finally {
       deleteRecursively(runDir);
     }
@@ -130,7 +136,7 @@ public final class LifecycleBench {
         latency.add(WebsockifyNoticeLatency.measure(ProbeSettings.defaults()));
       }
     }
-    String markdown = markdown(stackDescription, loadBefore, warm, results, latency, mode, contentionBefore, maxOtherVmms);
+    String markdown = markdown(stackDescription, loadBefore, warm, results, latency, mode, contentionBefore, maxOtherVmms, taskMetrics);
     System.out.println(markdown);
     if (out != null) {
       Files.writeString(out, markdown);
@@ -139,10 +145,8 @@ public final class LifecycleBench {
 
   private static Run once(BenchStack stack, KindlingClient client, BootMode mode, String session) throws Exception {
     long t0 = System.nanoTime();
-    client.startVm(new VmRequest(session, null, mode, 600, 0, 0, 0, null, null));
-    client.awaitReady(session, Duration.ofMinutes(5));
+    VmDescription ready = client.createVm(new VmRequest(session, null, mode, 600, 0, 0, 0, null, null), Duration.ofMinutes(5));
     long clientReady = System.nanoTime();
-    VmDescription ready = client.describe(session);
     long driver = ready.timings().stream()
         .filter(t -> t.stage().equals("vmm-start") || t.stage().startsWith("readiness/"))
         .mapToLong(StageTiming::millis).sum();
@@ -200,7 +204,7 @@ public final class LifecycleBench {
   }
 
   private static String markdown(String stack, String loadBefore, List<Run> warmups, List<Run> runs,
-      List<WebsockifyNoticeLatency.Sample> latency, BootMode mode, int before, int max) {
+      List<WebsockifyNoticeLatency.Sample> latency, BootMode mode, int before, int max, WorkerTaskMetrics tasks) {
     StringBuilder md = new StringBuilder();
     int cpus = Runtime.getRuntime().availableProcessors();
     String loadAfter = loadAverage();
@@ -231,9 +235,13 @@ public final class LifecycleBench {
       row(md, "— on the path: " + activity + " activity body" + beyond, runs.stream().map(r -> r.bodyBeyondDriver(activity)).toList(), "");
     }
     row(md, "workflow tasks completed before READY", runs.stream().map(r -> (long) r.path().workflowTasks()).toList(), "");
+    md.append(String.format(Locale.ROOT, "| worker: mean workflow task execution, SDK metric (%d tasks of the measured runs, teardown included) | %.1f | | | |%n",
+        tasks.executions(), tasks.meanExecutionMillis()));
+    md.append(String.format(Locale.ROOT, "| worker: mean workflow task schedule-to-start, SDK metric (%d tasks) | %.1f | | | |%n",
+        tasks.waits(), tasks.meanWaitMillis()));
     row(md, "workflow start → READY (server event times)", runs.stream().map(Run::startToReadyMillis).toList(), "");
     row(md, "VMM start → ready as the driver and probe measured it", runs.stream().map(Run::driverMillis).toList(), "");
-    row(md, "client: startVm → awaitReady returned (20 ms polling)", runs.stream().map(Run::clientStartToReadyMillis).toList(), "");
+    row(md, "client: createVm returned (update-with-start)", runs.stream().map(Run::clientStartToReadyMillis).toList(), "");
     row(md, "teardown: release signal → RELEASED (server event times)", runs.stream().map(Run::releaseToEndMillis).toList(), "");
     row(md, "client: release → awaitEnd returned", runs.stream().map(Run::clientReleaseToEndMillis).toList(), "");
     if (!latency.isEmpty()) {

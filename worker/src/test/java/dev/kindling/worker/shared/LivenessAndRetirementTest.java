@@ -8,7 +8,14 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 import static org.mockito.Mockito.withSettings;
 
-import dev.kindling.workflows.KindlingSearchAttributes;
+import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.host.TemporalCli;
+import dev.kindling.activities.testing.HostCapability;
+import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.worker.config.KindlingConfig;
+import dev.kindling.worker.config.Setting;
+import dev.kindling.worker.dev.TemporalDevServer;
+import dev.kindling.worker.runtime.TemporalConnection;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.BootRequest;
@@ -25,42 +32,49 @@ import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;
 import io.temporal.client.WorkflowClient;
-import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
+import io.temporal.worker.WorkerFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The shared-queue activities that read Temporal, against real BrowserVm workflows on the
- * in-memory server (host activities mocked).
+ * The shared-queue activities that read Temporal (visibility queries among them), against real
+ * BrowserVm workflows on a Temporal CLI dev server (host activities mocked).
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@RequiresHost(HostCapability.TEMPORAL_CLI)
 class LivenessAndRetirementTest {
   static final ImageRef OLD = PlacementActivitiesImplTest.OLD;
   static final ImageRef NEW = PlacementActivitiesImplTest.NEW;
   static final ImageRef BROWSER = PlacementActivitiesImplTest.BROWSER;
 
-  private TestWorkflowEnvironment env;
+  @TempDir Path dir;
+  private TemporalDevServer server;
+  private TemporalConnection connection;
+  private WorkerFactory factory;
   private WorkflowClient client;
   private KindlingClient kindling;
   private final MapHostDirectory directory = new MapHostDirectory().with("h1", OLD, NEW, BROWSER);
 
   @BeforeEach
   void start() {
-    env = TestWorkflowEnvironment.newInstance();
-    for (var key : KindlingSearchAttributes.all()) {
-      env.registerSearchAttribute(key.getName(), key.getValueType());
-    }
-    client = env.getWorkflowClient();
-    Worker shared = env.newWorker(TaskQueues.SHARED);
+    Path cli = TemporalCli.find(System.getenv("KINDLING_TEMPORAL_CLI"), HostPaths.fromEnvironment()).orElseThrow();
+    server = TemporalDevServer.start(new TemporalDevServer.Options(cli, 0, -1, null, "default", dir.resolve("server.log")));
+    connection = TemporalConnection.open(KindlingConfig.load(null, Map.of(), Map.of(Setting.TEMPORAL_TARGET, server.target())));
+    client = connection.client();
+    factory = WorkerFactory.newInstance(client);
+    Worker shared = factory.newWorker(TaskQueues.SHARED);
     shared.registerWorkflowImplementationTypes(BrowserVmWorkflowImpl.class);
     shared.registerActivitiesImplementations(new PlacementActivitiesImpl(directory));
     NetworkActivities network = mock(NetworkActivities.class, withSettings().withoutAnnotations());
@@ -73,14 +87,31 @@ class LivenessAndRetirementTest {
           return new VmHandle(boot.vmId(), "qemu", "tcg", 1, "/run/kindling/vms/" + boot.vmId(), "serial.log", boot.mode(), 0, 1);
         });
     when(readiness.awaitReady(any())).thenReturn(new ReadinessReport(List.of(), 1, 1280, 800, "kindling", null));
-    env.newWorker(TaskQueues.forHost("h1")).registerActivitiesImplementations(network, vmm, readiness);
-    env.start();
+    factory.newWorker(TaskQueues.forHost("h1")).registerActivitiesImplementations(network, vmm, readiness);
+    factory.start();
     kindling = new KindlingClient(client);
   }
 
   @AfterEach
   void stop() {
-    env.close();
+    if (factory != null) {
+      factory.shutdownNow();
+    }
+    if (connection != null) {
+      connection.close();
+    }
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  /** Visibility is updated a moment after a workflow's search attributes change. */
+  private void awaitListed(int running) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (kindling.list().size() != running && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    assertEquals(running, kindling.list().size(), "running VMs in visibility");
   }
 
   private VmDescription ready(String sessionId, String imageId) throws Exception {
@@ -88,9 +119,7 @@ class LivenessAndRetirementTest {
   }
 
   private VmDescription ready(String sessionId, String imageId, String template) throws Exception {
-    kindling.startVm(new VmRequest(sessionId, imageId, null, 0, 0, 0, 0, template, null));
-    kindling.awaitReady(sessionId, Duration.ofSeconds(20));
-    return kindling.describe(sessionId);
+    return kindling.createVm(new VmRequest(sessionId, imageId, null, 0, 0, 0, 0, template, null), Duration.ofSeconds(20));
   }
 
   @Test
@@ -114,6 +143,7 @@ class LivenessAndRetirementTest {
   @Test
   void leasesPastTheirExpiryAreReleasedOthersKept() throws Exception {
     VmDescription vm = ready("s-lease", null);
+    awaitListed(1);
     Instant afterExpiry = Instant.ofEpochMilli(vm.leaseExpiresAtEpochMillis() + LivenessActivitiesImpl.EXPIRY_GRACE_MILLIS + 1);
 
     assertEquals(0, new LivenessActivitiesImpl(client, directory, Clock.fixed(Instant.ofEpochMilli(vm.leaseExpiresAtEpochMillis()), ZoneOffset.UTC)).endExpiredLeases());
@@ -126,6 +156,7 @@ class LivenessAndRetirementTest {
   void retirementReleasesVmsOnOlderImagesOnly() throws Exception {
     ready("s-old", OLD.imageId());
     ready("s-new", NEW.imageId());
+    awaitListed(2);
 
     int retired = new RetirementActivitiesImpl(client).retireOlderThan("h1", NEW.imageId(), "terminal");
 
@@ -143,6 +174,7 @@ class LivenessAndRetirementTest {
     assertEquals("terminal", terminal.template());
     assertEquals("browser", browser.template());
     assertEquals(BROWSER.imageId(), browser.imageId());
+    awaitListed(2);
     RetirementActivitiesImpl retirement = new RetirementActivitiesImpl(client);
 
     assertEquals(0, retirement.retireOlderThan("h1", BROWSER.imageId(), "browser"), "the browser VM runs the browser's current image");
