@@ -3,6 +3,7 @@ package dev.kindling.workflows;
 import dev.kindling.workflows.cleanup.CleanupActivities;
 import dev.kindling.workflows.host.NetworkActivities;
 import dev.kindling.workflows.host.ReadinessActivities;
+import dev.kindling.workflows.host.VmStartActivities;
 import dev.kindling.workflows.host.VmmActivities;
 import dev.kindling.workflows.image.ImageActivities;
 import io.temporal.activity.ActivityCancellationType;
@@ -161,6 +162,11 @@ public final class HostStubs {
 
   public VmmActivities boot() {
     return Workflow.newActivityStub(VmmActivities.class, pinned(BOOT));
+  }
+
+  /** The network and the boot in one step, with the boot's options (its heartbeat covers both). */
+  public VmStartActivities start() {
+    return Workflow.newActivityStub(VmStartActivities.class, pinned(BOOT));
   }
 
   public ReadinessActivities readiness(Duration deadline) {

@@ -9,6 +9,9 @@ import dev.kindling.workflows.cleanup.LivenessActivities;
 import dev.kindling.workflows.host.NetworkActivities;
 import dev.kindling.workflows.host.PlacementActivities;
 import dev.kindling.workflows.host.ReadinessActivities;
+import dev.kindling.workflows.host.StartedVm;
+import dev.kindling.workflows.host.VmNetwork;
+import dev.kindling.workflows.host.VmStartActivities;
 import dev.kindling.workflows.host.VmmActivities;
 import dev.kindling.workflows.image.GoldenImageWorkflowImpl;
 import dev.kindling.workflows.image.ImageActivities;
@@ -65,12 +68,21 @@ public final class TestCluster implements AutoCloseable {
               mockActivity(ImageActivities.class),
               mockActivity(CleanupActivities.class));
       env.newWorker(TaskQueues.forHost(id))
-          .registerActivitiesImplementations(host.network(), host.vmm(), host.readiness(), host.images(), host.cleanup());
+          .registerActivitiesImplementations(host.network(), host.vmm(), host.readiness(), host.images(), host.cleanup(),
+              startingWith(host.network(), host.vmm()));
       // As on a real host: app watches on their own queue, answered by the same readiness activities.
       env.newWorker(TaskQueues.appWatchOf(TaskQueues.forHost(id))).registerActivitiesImplementations(host.readiness());
       hosts.put(id, host);
     }
     client = env.getWorkflowClient();
+  }
+
+  /** The one-step network and boot over the host's mocked halves, as a host's worker composes its real ones. */
+  private static VmStartActivities startingWith(NetworkActivities network, VmmActivities vmm) {
+    return (networkRequest, boot) -> {
+      VmNetwork created = network.createNetwork(networkRequest);
+      return new StartedVm(created, vmm.bootVm(boot.withNetwork(created)), 0);
+    };
   }
 
   /** A cluster with a worker for each of {@code hostIds}; call {@link #start()} after stubbing. */

@@ -1,6 +1,7 @@
 package dev.kindling.worker.runtime;
 
 import dev.kindling.activities.cleanup.CleanupActivitiesImpl;
+import dev.kindling.activities.vmm.VmStartActivitiesImpl;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.workflows.TaskQueues;
@@ -86,6 +87,7 @@ public final class WorkerRuntime implements AutoCloseable {
     hostWorker.registerActivitiesImplementations(
         host.network(),
         host.vmms(),
+        new VmStartActivitiesImpl(host.network(), host.vmms()),
         host.readiness(),
         host.images(),
         new CleanupActivitiesImpl(hostId, host.paths(), host.vmms(), host.network()));

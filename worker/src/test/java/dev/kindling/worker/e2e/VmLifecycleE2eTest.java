@@ -92,7 +92,7 @@ class VmLifecycleE2eTest {
       assertTrue(NetworkNamespaces.exists(endpoint.namespace()), "the VM's namespace exists while it is READY");
       assertTrue(ready.leaseExpiresAtEpochMillis() > System.currentTimeMillis(), "the lease runs into the future");
       List<String> stages = ready.timings().stream().map(StageTiming::stage).toList();
-      assertTrue(stages.containsAll(List.of("placing", "network", "booting", "readiness", "vmm-start",
+      assertTrue(stages.containsAll(List.of("placing", "booting/network", "booting", "readiness", "vmm-start",
           "readiness/guest-reachable", "readiness/tcp-6080", "readiness/websocket-upgrade", "readiness/rfb-handshake")),
           "per-phase and per-stage timings: " + stages);
       assertTrue(ready.timings().stream().allMatch(t -> t.millis() >= 0), "timings are durations: " + ready.timings());

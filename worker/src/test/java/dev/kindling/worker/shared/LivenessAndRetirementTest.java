@@ -26,6 +26,8 @@ import dev.kindling.workflows.host.ReadinessActivities;
 import dev.kindling.workflows.host.ReadinessReport;
 import dev.kindling.workflows.host.VmHandle;
 import dev.kindling.workflows.host.VmNetwork;
+import dev.kindling.workflows.host.StartedVm;
+import dev.kindling.workflows.host.VmStartActivities;
 import dev.kindling.workflows.host.VmmActivities;
 import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
 import dev.kindling.workflows.vm.Phase;
@@ -87,7 +89,11 @@ class LivenessAndRetirementTest {
           return new VmHandle(boot.vmId(), "qemu", "tcg", 1, "/run/kindling/vms/" + boot.vmId(), "serial.log", boot.mode(), 0, 1);
         });
     when(readiness.awaitReady(any())).thenReturn(new ReadinessReport(List.of(), 1, 1280, 800, "kindling", null));
-    factory.newWorker(TaskQueues.forHost("h1")).registerActivitiesImplementations(network, vmm, readiness);
+    VmStartActivities start = (networkRequest, boot) -> {
+      VmNetwork created = network.createNetwork(networkRequest);
+      return new StartedVm(created, vmm.bootVm(boot.withNetwork(created)), 0);
+    };
+    factory.newWorker(TaskQueues.forHost("h1")).registerActivitiesImplementations(network, vmm, readiness, start);
     factory.start();
     kindling = new KindlingClient(client);
   }

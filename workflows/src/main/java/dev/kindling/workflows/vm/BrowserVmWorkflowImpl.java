@@ -17,6 +17,7 @@ import dev.kindling.workflows.host.PlacementRequest;
 import dev.kindling.workflows.host.ReadinessReport;
 import dev.kindling.workflows.host.ReadinessRequest;
 import dev.kindling.workflows.host.StageTiming;
+import dev.kindling.workflows.host.StartedVm;
 import dev.kindling.workflows.host.VmHandle;
 import dev.kindling.workflows.host.VmNetwork;
 import dev.kindling.workflows.host.VmRef;
@@ -75,6 +76,8 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
           .build();
 
   private static final Logger log = Workflow.getLogger(BrowserVmWorkflowImpl.class);
+  /** The version marker of making the network and booting in one host step ({@link HostStubs#start()}). */
+  static final String ONE_HOST_STEP = "network-and-boot-in-one-step";
 
   private final PlacementActivities placement = Workflow.newLocalActivityStub(PlacementActivities.class, PLACEMENT);
   private final Saga saga =
@@ -178,17 +181,29 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     Workflow.upsertMemo(memo);
     HostStubs host = HostStubs.on(placed.taskQueue());
 
-    phase(Phase.NETWORK);
     NetworkRequest networkRequest = new NetworkRequest(Workflow.randomUUID().toString(), vmId);
     saga.addCompensation(host.networkTeardown()::deleteNetwork, networkRequest);
-    VmNetwork network = host.network().createNetwork(networkRequest);
-
-    phase(Phase.BOOTING);
-    VmRef vm = new VmRef(Workflow.randomUUID().toString(), vmId, network);
-    saga.addCompensation(host.vmmTeardown()::destroyVm, vm);
-    VmHandle handle =
-        host.boot()
-            .bootVm(new BootRequest(vm.requestId(), vmId, placed.image(), network, mode, request.memoryMib(), request.vcpus()));
+    VmHandle handle;
+    VmRef vm;
+    if (Workflow.getVersion(ONE_HOST_STEP, Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION) {
+      // Runs started before the network and the boot were one step replay the two steps they made.
+      phase(Phase.NETWORK);
+      VmNetwork network = host.network().createNetwork(networkRequest);
+      phase(Phase.BOOTING);
+      vm = new VmRef(Workflow.randomUUID().toString(), vmId, network);
+      saga.addCompensation(host.vmmTeardown()::destroyVm, vm);
+      handle = host.boot()
+          .bootVm(new BootRequest(vm.requestId(), vmId, placed.image(), network, mode, request.memoryMib(), request.vcpus()));
+    } else {
+      phase(Phase.BOOTING);
+      vm = new VmRef(Workflow.randomUUID().toString(), vmId, VmNetwork.standard(vmId));
+      saga.addCompensation(host.vmmTeardown()::destroyVm, vm);
+      StartedVm started = host.start().startVm(networkRequest,
+          new BootRequest(vm.requestId(), vmId, placed.image(), null, mode, request.memoryMib(), request.vcpus()));
+      vm = new VmRef(vm.requestId(), vmId, started.network());
+      handle = started.handle();
+      progress.addTiming("booting/network", started.networkMillis());
+    }
     progress.addTiming("vmm-start", handle.vmmStartMillis());
 
     readyHost = host;
@@ -207,7 +222,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
             sessionId,
             placed.hostId(),
             vmId,
-            network.namespace(),
+            vm.network().namespace(),
             GuestNetwork.GUEST_ADDRESS,
             GuestNetwork.WEBSOCKIFY_PORT,
             "/"));
