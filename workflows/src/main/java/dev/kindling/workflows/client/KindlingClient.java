@@ -226,7 +226,6 @@ public final class KindlingClient {
             .setOptions(WorkflowOptions.newBuilder()
                 .setWorkflowId(CleanupWorkflow.WORKFLOW_ID)
                 .setTaskQueue(TaskQueues.SHARED)
-                .setStaticSummary("Kindling cleanup: destroys VMs whose workflow is gone, ends expired leases")
                 .build())
             .build())
         .setSpec(ScheduleSpec.newBuilder().setIntervals(List.of(new ScheduleIntervalSpec(every))).build())
