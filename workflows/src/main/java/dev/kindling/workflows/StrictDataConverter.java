@@ -15,22 +15,28 @@ import io.temporal.common.converter.DefaultDataConverter;
 import io.temporal.common.converter.JacksonJsonPayloadConverter;
 import io.temporal.payload.context.SerializationContext;
 import java.lang.reflect.Type;
+import dev.kindling.workflows.image.ImageBuildRequest;
+import dev.kindling.workflows.vm.VmRequest;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
  * Temporal's default data converter, reading JSON strictly: a string where a number belongs, a
  * fraction or an overflowing number where a whole number belongs, or a value of the wrong shape is
- * an error, never a guess. One of Kindling's own types (a workflow's input) that cannot be read
- * fails with a non-retryable {@code InvalidInput} failure naming the field, which fails the
- * workflow at once (the SDK would otherwise fail its workflow task and retry it forever). Any other
- * value (an update's argument) fails with {@link InvalidInputException}, which rejects the update.
+ * an error, never a guess; so are an empty string for a number, a number for an enum or a string,
+ * and a number with a decimal point for a whole number. A workflow's input that cannot be read fails
+ * with a non-retryable {@code InvalidInput} failure naming the field, which fails the workflow at
+ * once (the SDK would otherwise fail its workflow task and retry it forever). Any other value (an
+ * update's argument, an activity's result) fails with {@link InvalidInputException}, which rejects
+ * an update and fails a workflow task (retried until a worker that reads it is deployed).
  */
 public final class StrictDataConverter implements DataConverter {
   public static final StrictDataConverter INSTANCE = new StrictDataConverter(
       DefaultDataConverter.newDefaultInstance().withPayloadConverterOverrides(new JacksonJsonPayloadConverter(strictMapper())));
 
-  private static final String CONTRACTS = "dev.kindling.";
+  /** Workflow inputs: what a backend sends. An unreadable activity result is a bug to fix and redeploy, not bad input. */
+  private static final Set<Class<?>> WORKFLOW_INPUTS = Set.of(VmRequest.class, ImageBuildRequest.class);
 
   private final DataConverter delegate;
 
@@ -41,9 +47,17 @@ public final class StrictDataConverter implements DataConverter {
   static ObjectMapper strictMapper() {
     ObjectMapper mapper = JacksonJsonPayloadConverter.newDefaultObjectMapper();
     mapper.configure(DeserializationFeature.ACCEPT_FLOAT_AS_INT, false);
+    mapper.configure(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS, true);
     for (LogicalType scalar : new LogicalType[] {LogicalType.Integer, LogicalType.Float, LogicalType.Boolean}) {
-      mapper.coercionConfigFor(scalar).setCoercion(CoercionInputShape.String, CoercionAction.Fail);
+      mapper.coercionConfigFor(scalar)
+          .setAcceptBlankAsEmpty(false)
+          .setCoercion(CoercionInputShape.String, CoercionAction.Fail)
+          .setCoercion(CoercionInputShape.EmptyString, CoercionAction.Fail);
     }
+    mapper.coercionConfigFor(LogicalType.Textual)
+        .setCoercion(CoercionInputShape.Integer, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Float, CoercionAction.Fail)
+        .setCoercion(CoercionInputShape.Boolean, CoercionAction.Fail);
     return mapper;
   }
 
@@ -93,7 +107,7 @@ public final class StrictDataConverter implements DataConverter {
   private static RuntimeException unreadable(DataConverterException e, Class<?> valueClass) {
     InvalidInputException invalid = invalid(e, valueClass.getSimpleName());
     // Thrown as a Temporal failure it fails a workflow; in an update handler it would fail the workflow task instead.
-    return valueClass.getName().startsWith(CONTRACTS) ? FailureKind.INVALID_INPUT.failure(invalid.getMessage()) : invalid;
+    return WORKFLOW_INPUTS.contains(valueClass) ? FailureKind.INVALID_INPUT.failure(invalid.getMessage()) : invalid;
   }
 
   private static InvalidInputException invalid(DataConverterException e, String what) {

@@ -2,6 +2,7 @@ package dev.kindling.worker.runtime;
 
 import dev.kindling.workflows.host.ReadinessReport;
 import dev.kindling.workflows.host.StageTiming;
+import dev.kindling.workflows.host.StartedVm;
 import dev.kindling.workflows.host.VmHandle;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -77,10 +78,16 @@ final class ActivityMetricsInterceptor extends WorkerInterceptorBase {
         }
       }
     } else if (result instanceof VmHandle handle) {
-      timer("kindling.vmm.start", "From spawning the VMM to the VMM reporting the guest running.",
-          "vmm", String.valueOf(handle.vmm()), "mode", String.valueOf(handle.mode()))
-          .record(Duration.ofMillis(handle.vmmStartMillis()));
+      recordVmmStart(handle);
+    } else if (result instanceof StartedVm started && started.handle() != null) {
+      recordVmmStart(started.handle());
     }
+  }
+
+  private void recordVmmStart(VmHandle handle) {
+    timer("kindling.vmm.start", "From spawning the VMM to the VMM reporting the guest running.",
+        "vmm", String.valueOf(handle.vmm()), "mode", String.valueOf(handle.mode()))
+        .record(Duration.ofMillis(handle.vmmStartMillis()));
   }
 
   private Timer timer(String name, String description, String... tags) {

@@ -207,6 +207,8 @@ class RealTemporalE2eTest {
     assertTrue(samples.stream().anyMatch(line -> line.startsWith("temporal_")), "the Temporal SDK's meters");
     assertTrue(samples.stream().anyMatch(line -> line.startsWith("kindling_readiness_stage_seconds_count") && line.contains("stage=\"desktop\"")
         && !line.endsWith(" 0.0")), "readiness stage latencies of the VMs just made");
+    assertTrue(samples.stream().anyMatch(line -> line.startsWith("kindling_vmm_start_seconds_count") && line.contains("mode=\"RESTORE\"")
+        && !line.endsWith(" 0.0")), "VMM start latencies of the VMs just made");
   }
 
   private static void anUnreadableUpdateArgumentIsRejectedAndTheVmStaysReady(KindlingClient client, String session) {

@@ -9,6 +9,7 @@ import dev.kindling.workflows.vm.Endpoint;
 import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;
+import io.grpc.Context;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
@@ -37,6 +38,8 @@ import io.temporal.failure.ApplicationFailure;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
@@ -51,6 +54,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class KindlingClient {
   private static final Logger log = LoggerFactory.getLogger(KindlingClient.class);
+  /** Fires the gRPC deadlines that bound waiting calls. */
+  private static final ScheduledExecutorService DEADLINES =
+      Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("kindling-client-deadlines").daemon().factory());
   private static final String VM_QUERY =
       "WorkflowType = '" + BrowserVmWorkflow.WORKFLOW_TYPE + "' AND ExecutionStatus = 'Running'";
 
@@ -110,13 +116,18 @@ public final class KindlingClient {
   }
 
   /**
-   * Waits until the session's VM is READY and returns where its websockify is. The workflow
-   * answers once, when the VM is ready or will not be (a workflow update): no polling.
+   * Waits until the session's VM is READY and returns where its websockify is. A VM that has
+   * settled is answered from {@code describe}; otherwise the workflow answers once, when the VM is
+   * ready or will not be (a workflow update): no polling.
    *
    * @throws VmFailedException when it failed or its lease ended before it became ready
    * @throws TimeoutException when it is still provisioning after {@code timeout}
    */
   public Endpoint awaitReady(String sessionId, Duration timeout) throws TimeoutException {
+    VmDescription now = vm(sessionId).describe();
+    if (now != null && now.phase().settled()) {
+      return readyOrThrow(now).endpoint();
+    }
     WorkflowStub stub = workflowStub(sessionId);
     return ready(sessionId, timeout, () -> stub.startUpdate(awaitReadyOptions())).endpoint();
   }
@@ -128,30 +139,61 @@ public final class KindlingClient {
         .build();
   }
 
+  /**
+   * Sends the update and waits for its answer, both within {@code timeout} (a gRPC deadline bounds
+   * the SDK's own retries while no worker accepts the update).
+   */
   private VmDescription ready(String sessionId, Duration timeout, Supplier<WorkflowUpdateHandle<VmDescription>> update)
       throws TimeoutException {
+    long deadline = System.nanoTime() + timeout.toNanos();
     VmDescription description;
-    try {
-      description = update.get().getResult(timeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (WorkflowUpdateTimeoutOrCancelledException e) {
-      throw new TimeoutException("session " + sessionId + " not ready after " + timeout);
-    } catch (WorkflowException e) {
+    try (Context.CancellableContext bounded = Context.current().withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS, DEADLINES)) {
+      description = bounded.call(() -> update.get().getResult(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+    } catch (Exception e) {
+      if (causedBy(e, WorkflowUpdateTimeoutOrCancelledException.class) || System.nanoTime() >= deadline) {
+        throw new TimeoutException("session " + sessionId + " not ready after " + timeout);
+      }
+      if (!(e instanceof WorkflowException workflowProblem)) {
+        throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
+      }
+      if (running(sessionId)) {
+        // Not an answer about the VM: no worker took the update, the server refused it, or a limit was reached.
+        throw workflowProblem;
+      }
       // The workflow ended before it could answer (its input was unreadable, or it failed or was released meanwhile).
       description = ended(sessionId);
     }
-    if (description == null) {
-      throw new IllegalStateException("the workflow of session " + sessionId + " never described its VM");
-    }
+    return readyOrThrow(description);
+  }
+
+  private static VmDescription readyOrThrow(VmDescription description) {
     if (description.phase() != Phase.READY) {
       throw new VmFailedException(description);
     }
     return description;
   }
 
+  private boolean running(String sessionId) {
+    return workflowStub(sessionId).describe().getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+  }
+
+  private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** How an ended workflow left its VM: its last description, or its failure when it never described one. */
   private VmDescription ended(String sessionId) {
     try {
-      return awaitEnd(sessionId);
+      VmDescription end = awaitEnd(sessionId);
+      if (end == null) {
+        throw new IllegalStateException("the workflow of session " + sessionId + " ended without describing its VM");
+      }
+      return end;
     } catch (WorkflowFailedException e) {
       VmDescription last = vm(sessionId).describe();
       return last != null ? last : failedBeforeStart(sessionId, e);

@@ -2,7 +2,9 @@ package dev.kindling.workflows.client;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.Mockito.doAnswer;
 import static org.mockito.Mockito.doThrow;
 
 import dev.kindling.workflows.FailureKind;
@@ -70,5 +72,21 @@ class KindlingClientTest {
     VmFailedException failed = assertThrows(VmFailedException.class, () -> kindling.awaitReady("s-late", Duration.ofSeconds(10)));
 
     assertEquals("WebsockifyRefused", failed.failureType());
+  }
+
+  @Test
+  void awaitReadyGivesUpAfterItsTimeoutWhileTheVmIsStillProvisioning() {
+    doAnswer(call -> {
+      Thread.sleep(15_000);
+      return null;
+    }).when(cluster.host("h1").readiness()).awaitReady(any());
+    kindling.startVm(VmRequest.forSession("s-slow"));
+
+    long start = System.nanoTime();
+    assertThrows(java.util.concurrent.TimeoutException.class, () -> kindling.awaitReady("s-slow", Duration.ofSeconds(2)));
+
+    long waited = (System.nanoTime() - start) / 1_000_000;
+    assertTrue(waited < 10_000, "gave up after " + waited + " ms, not when the VM settled");
+    kindling.release("s-slow");
   }
 }

@@ -59,6 +59,11 @@ class StrictInputTest {
         Arguments.of("a long overflow", request("ttlSeconds", 1e30), "ttlSeconds"),
         Arguments.of("a fraction for a whole number", request("idleSeconds", 1.5), "idleSeconds"),
         Arguments.of("an unknown boot mode", request("bootMode", "WARP"), "bootMode"),
+        Arguments.of("a boot mode by number", request("bootMode", 1), "bootMode"),
+        Arguments.of("an empty string for a number", request("memoryMib", ""), "memoryMib"),
+        Arguments.of("a blank string for a number", request("ttlSeconds", " "), "ttlSeconds"),
+        Arguments.of("a whole number with a decimal point", request("ttlSeconds", 3600.0), "ttlSeconds"),
+        Arguments.of("a number for a string", request("template", 5), "template"),
         Arguments.of("an object for a string", request("template", Map.of("id", "browser")), "template"),
         Arguments.of("a number in launch args", request("launch", Map.of("args", List.of(Map.of("x", 1)))), "launch.args[0]"),
         Arguments.of("a bare string", "alice", "VmRequest"),
@@ -95,6 +100,18 @@ class StrictInputTest {
     assertTrue(cause.getOriginalMessage().contains("\"lots\""), cause.getOriginalMessage());
     assertEquals(Phase.READY, kindling.describe("s-extend").phase());
     kindling.release("s-extend");
+  }
+
+  @Test
+  void aNumberForTheSessionIdIsNotReadAsItsDigits() {
+    WorkflowStub stub = cluster.client.newUntypedWorkflowStub(BrowserVmWorkflow.WORKFLOW_TYPE,
+        WorkflowOptions.newBuilder().setWorkflowId("browser-vm-123").setTaskQueue(TaskQueues.SHARED).build());
+    stub.start(Map.of("sessionId", 123));
+
+    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class,
+        () -> stub.getResult(5, TimeUnit.SECONDS, VmDescription.class));
+
+    assertTrue(assertInstanceOf(ApplicationFailure.class, failed.getCause()).getOriginalMessage().startsWith("sessionId: "));
   }
 
   private static Map<String, Object> request(String field, Object value) {
