@@ -1,6 +1,7 @@
 package dev.kindling.activities.cleanup;
 
 import dev.kindling.activities.host.HostPaths;
+import dev.kindling.activities.network.Deployment;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.network.OwnershipRecord;
 import dev.kindling.activities.network.VmNetworks;
@@ -58,15 +59,20 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
     // without a directory here belong to another run dir (another worker or a test) and are not ours.
     TreeSet<String> vmIds = new TreeSet<>(directoryVmIds());
     long now = System.currentTimeMillis();
-    Stream<HostInventory.HostVm> vms = vmIds.stream().filter(vmId -> !madeByALocalCommand(paths.vmDir(vmId), now)).map(vmId -> new HostInventory.HostVm(
-        vmId,
-        sessionOf(paths.vmDir(vmId)).orElse(null),
-        dev.kindling.activities.netns.NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)),
-        processes.alive(vmId),
-        Files.isDirectory(paths.vmDir(vmId)),
-        OwnershipRecord.read(paths.vmDir(vmId)).map(OwnershipRecord::workflowId).orElse(null),
-        OwnershipRecord.read(paths.vmDir(vmId)).map(OwnershipRecord::deployment).orElse(null)));
-    return new HostInventory(hostId, vms.toList(), network.deployment());
+    Deployment ours = network.deployment();
+    Stream<HostInventory.HostVm> vms = vmIds.stream().filter(vmId -> !madeByALocalCommand(paths.vmDir(vmId), now)).map(vmId -> {
+      Optional<OwnershipRecord> owner = OwnershipRecord.read(paths.vmDir(vmId));
+      return new HostInventory.HostVm(
+          vmId,
+          sessionOf(paths.vmDir(vmId)).orElse(null),
+          dev.kindling.activities.netns.NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)),
+          processes.alive(vmId),
+          Files.isDirectory(paths.vmDir(vmId)),
+          owner.map(OwnershipRecord::workflowId).orElse(null),
+          // Reported as another deployment's only while that one may still want it.
+          owner.filter(record -> record.ownedByAnother(ours)).map(OwnershipRecord::deployment).orElse(null));
+    });
+    return new HostInventory(hostId, vms.toList(), ours == null ? null : ours.id());
   }
 
   @Override
@@ -76,7 +82,7 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
     Optional<OwnershipRecord> owner = OwnershipRecord.read(vmDir);
     if (owner.isPresent() && owner.get().ownedByAnother(network.deployment())) {
       throw FailureKind.OWNERSHIP_CONFLICT.failure(vmId + " belongs to the Temporal deployment " + owner.get().deployment()
-          + ", not " + network.deployment() + "; its own reconciler decides");
+          + ", not " + network.deployment().id() + "; its own reconciler decides");
     }
     String bootRequest = BootRecord.read(vmDir).map(BootRecord::requestId).orElse(null);
     String networkRequest = owner.map(OwnershipRecord::requestId).orElse(null);

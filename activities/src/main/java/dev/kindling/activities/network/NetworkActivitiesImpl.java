@@ -24,20 +24,20 @@ import java.util.Optional;
  */
 public final class NetworkActivitiesImpl implements NetworkActivities {
   private final HostPaths paths;
-  private final String deployment;
+  private final Deployment deployment;
 
   /** For VMs made outside Temporal (local commands, tests): their records name no deployment. */
   public NetworkActivitiesImpl(HostPaths paths) {
     this(paths, null);
   }
 
-  /** @param deployment the Temporal deployment this worker serves ({@link Deployment}), written into each ownership record */
-  public NetworkActivitiesImpl(HostPaths paths, String deployment) {
+  /** @param deployment the Temporal deployment this worker serves, written into each ownership record */
+  public NetworkActivitiesImpl(HostPaths paths, Deployment deployment) {
     this.paths = paths;
     this.deployment = deployment;
   }
 
-  public String deployment() {
+  public Deployment deployment() {
     return deployment;
   }
 

@@ -20,7 +20,8 @@ import java.util.Optional;
  * before records named it): a reconciler of another deployment leaves the VM alone.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record OwnershipRecord(String requestId, long createdAtEpochMillis, String workflowId, String deployment) {
+public record OwnershipRecord(String requestId, long createdAtEpochMillis, String workflowId, String deployment,
+    boolean deploymentInMemory) {
   public static final String FILE = "owner.json";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -39,8 +40,9 @@ public record OwnershipRecord(String requestId, long createdAtEpochMillis, Strin
    * Claims {@code vmDir} for {@code requestId} of {@code deployment}; returns the record now in
    * place, which belongs to another request when someone claimed it first.
    */
-  public static OwnershipRecord claim(Path vmDir, String requestId, String deployment) {
-    OwnershipRecord mine = new OwnershipRecord(requestId, System.currentTimeMillis(), currentWorkflowId(), deployment);
+  public static OwnershipRecord claim(Path vmDir, String requestId, Deployment deployment) {
+    OwnershipRecord mine = new OwnershipRecord(requestId, System.currentTimeMillis(), currentWorkflowId(),
+        deployment == null ? null : deployment.id(), deployment != null && deployment.inMemory());
     try {
       Files.createDirectories(vmDir);
       Files.write(vmDir.resolve(FILE), JSON.writeValueAsBytes(mine), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
@@ -60,9 +62,15 @@ public record OwnershipRecord(String requestId, long createdAtEpochMillis, Strin
     return CurrentActivity.context().map(context -> context.getInfo().getWorkflowId()).orElse(null);
   }
 
-  /** True when this record names a deployment other than {@code ours} (a record naming none belongs to every deployment). */
-  public boolean ownedByAnother(String ours) {
-    return deployment != null && ours != null && !deployment.equals(ours);
+  /**
+   * True when this record names a deployment other than {@code ours} that may still want the VM: a
+   * record naming none belongs to every deployment, and so does one whose in-memory server is gone.
+   */
+  public boolean ownedByAnother(Deployment ours) {
+    if (deployment == null || ours == null || deployment.equals(ours.id())) {
+      return false;
+    }
+    return !(deploymentInMemory && Deployment.inMemoryServerGone(deployment));
   }
 
   public static void release(Path vmDir) {

@@ -24,7 +24,11 @@ public final class VmStartActivitiesImpl implements VmStartActivities {
   @Override
   public StartedVm startVm(NetworkRequest networkRequest, BootRequest boot) {
     long start = System.nanoTime();
-    VmNetwork created = network.createNetwork(networkRequest);
+    VmNetwork created;
+    // The step runs under the boot's heartbeat timeout; the boot heartbeats itself.
+    try (var _ = BackgroundHeartbeat.start("startVm", VmmActivitiesImpl.BOOT_HEARTBEAT)) {
+      created = network.createNetwork(networkRequest);
+    }
     long networkMillis = (System.nanoTime() - start) / 1_000_000;
     VmHandle handle = vmms.bootVm(boot.withNetwork(created));
     return new StartedVm(created, handle, networkMillis);

@@ -37,13 +37,17 @@ final class DevCommand implements Callable<Integer> {
 
   static void printStack(DevStack stack) {
     System.out.println("Temporal   " + stack.temporalTarget() + " (namespace " + stack.config().temporalNamespace() + ", "
-        + stack.devServer().map(server -> Boolean.parseBoolean(stack.config().get(Setting.TEMPORAL_EPHEMERAL))
-            ? "dev server, state in memory" : "dev server, state in " + stack.config().temporalStateDir().resolve("temporal.db"))
+        + stack.devServer().map(server -> server.inMemory() ? "dev server, state in memory"
+            : "dev server, state in " + DevStack.stateFile(stack.config(), port(server.target())))
             .orElse("a server that was already running") + ")");
     stack.temporalUi().ifPresent(ui -> System.out.println("web UI     " + ui + "/namespaces/" + stack.config().temporalNamespace() + "/workflows"));
     System.out.println("worker     host " + stack.config().hostId());
     stack.worker().metricsUri().ifPresent(uri -> System.out.println("metrics    " + uri));
     System.out.println("proxy      " + stack.proxy().baseUri());
     System.out.println("token key  export KINDLING_PROXY_TOKEN_KEY=" + stack.tokenKey());
+  }
+
+  private static int port(String target) {
+    return Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
   }
 }

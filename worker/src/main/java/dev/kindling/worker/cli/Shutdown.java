@@ -33,11 +33,15 @@ final class Shutdown {
       }
     }, "kindling-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
-    lost.thenAccept(reason -> stop.complete(Optional.of(reason)));
+    lost.thenAccept(reason -> stop.complete(requested ? Optional.empty() : Optional.of(reason)));
     try {
       Optional<String> reason = stop.get();
       if (reason.isPresent()) {
-        Runtime.getRuntime().removeShutdownHook(hook);
+        try {
+          Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException exiting) {
+          return Optional.empty(); // Ctrl-C came at the same moment: an ordinary stop
+        }
       }
       return reason;
     } catch (ExecutionException e) {

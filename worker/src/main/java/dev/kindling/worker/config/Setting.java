@@ -11,7 +11,7 @@ public enum Setting {
   TEMPORAL_TARGET("temporal.target", "localhost:7233", "Temporal frontend host:port. `kindling dev` uses the server that answers there, else starts the Temporal CLI's dev server there (localhost only; localhost:0: a private one on free ports, state in memory)."),
   TEMPORAL_CLI("temporal.cli", "", "The Temporal CLI whose dev server `kindling dev` starts; default: the one bin/setup-host built into <cache.dir>/tools, else `temporal` on PATH."),
   TEMPORAL_UI_PORT("temporal.uiPort", "8233", "Web UI port of the dev server `kindling dev` starts; 0: a free port; -1: no web UI."),
-  TEMPORAL_STATE_DIR("temporal.stateDir", "", "Where the dev server `kindling dev` starts keeps its SQLite file (temporal.db) and output; default $XDG_STATE_HOME/kindling or ~/.local/state/kindling."),
+  TEMPORAL_STATE_DIR("temporal.stateDir", "", "Where the dev server `kindling dev` starts keeps its SQLite file (temporal-<port>.db, one per port) and output; default $XDG_STATE_HOME/kindling or ~/.local/state/kindling."),
   TEMPORAL_EPHEMERAL("temporal.ephemeral", "false", "Keep the dev server's state in memory (`kindling dev --ephemeral`): every workflow is gone when it stops."),
   WORKFLOW_CACHE("temporal.workflowCacheSize", "600", "Workflows a worker keeps between tasks (sticky execution); 0 replays history on every task."),
   TEMPORAL_NAMESPACE("temporal.namespace", "default", "Temporal namespace."),

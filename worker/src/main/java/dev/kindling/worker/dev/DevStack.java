@@ -61,7 +61,8 @@ public final class DevStack implements AutoCloseable {
    */
   public static DevStack start(KindlingConfig requested) throws Exception {
     TemporalDevServer server = answers(requested) ? null : startServer(requested);
-    KindlingConfig config = server == null ? requested : requested.with(Setting.TEMPORAL_TARGET, server.target());
+    KindlingConfig config = server == null ? requested : requested.with(Setting.TEMPORAL_TARGET, server.target())
+        .with(Setting.TEMPORAL_EPHEMERAL, Boolean.toString(server.inMemory()));
     WorkerRuntime worker = null;
     try {
       HostServices host = HostServices.create(config);
@@ -122,7 +123,12 @@ public final class DevStack implements AutoCloseable {
     boolean ephemeral = port == 0 || Boolean.parseBoolean(config.get(Setting.TEMPORAL_EPHEMERAL));
     int uiPort = config.intValue(Setting.TEMPORAL_UI_PORT);
     return TemporalDevServer.start(new TemporalDevServer.Options(cli, port, port == 0 && uiPort > 0 ? 0 : uiPort,
-        ephemeral ? null : state.resolve("temporal.db"), config.temporalNamespace(), state.resolve("temporal-dev-server.log")));
+        ephemeral ? null : stateFile(config, port), config.temporalNamespace(), state.resolve("temporal-dev-server-" + port + ".log")));
+  }
+
+  /** One state file per port: two dev servers never share one, and a restart on the same port finds its own. */
+  public static Path stateFile(KindlingConfig config, int port) {
+    return config.temporalStateDir().resolve("temporal-" + port + ".db");
   }
 
   static int loopbackPort(String target) {

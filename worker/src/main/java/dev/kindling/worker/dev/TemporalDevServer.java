@@ -1,5 +1,6 @@
 package dev.kindling.worker.dev;
 
+import dev.kindling.activities.exec.Commands;
 import dev.kindling.workflows.KindlingSearchAttributes;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.enums.v1.IndexedValueType;
@@ -23,6 +24,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +41,8 @@ public final class TemporalDevServer implements AutoCloseable {
   /** It serves within a second here; a busy two-core host running VMs gets the rest. */
   private static final Duration STARTUP = Duration.ofMinutes(2);
   private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+  /** Longer than a worker's drain (10 s) plus the proxy's stop. */
+  private static final Duration OWNER_CLOSE_GRACE = Duration.ofSeconds(20);
   private static final int PORT_ATTEMPTS = 3;
   private static final String LOOPBACK = "127.0.0.1";
 
@@ -52,18 +56,21 @@ public final class TemporalDevServer implements AutoCloseable {
   public record Options(Path cli, int port, int uiPort, Path database, String namespace, Path logFile) {}
 
   private final Process process;
+  private final boolean inMemory;
   private final int port;
   private final int uiPort;
   private final Path logFile;
   private final Thread stopOnExit;
+  private final CountDownLatch closed = new CountDownLatch(1);
   private volatile boolean stopping;
 
-  private TemporalDevServer(Process process, int port, int uiPort, Path logFile) {
+  private TemporalDevServer(Process process, int port, int uiPort, Path logFile, boolean inMemory) {
+    this.inMemory = inMemory;
     this.process = process;
     this.port = port;
     this.uiPort = uiPort;
     this.logFile = logFile;
-    this.stopOnExit = new Thread(this::stop, "temporal-dev-server-stop");
+    this.stopOnExit = new Thread(this::stopUnlessClosed, "temporal-dev-server-stop");
     Runtime.getRuntime().addShutdownHook(stopOnExit);
   }
 
@@ -114,6 +121,11 @@ public final class TemporalDevServer implements AutoCloseable {
     return uiPort < 0 ? Optional.empty() : Optional.of(URI.create("http://" + LOOPBACK + ":" + uiPort));
   }
 
+  /** True when its state is in memory: gone with the process. */
+  public boolean inMemory() {
+    return inMemory;
+  }
+
   public Path logFile() {
     return logFile;
   }
@@ -140,6 +152,7 @@ public final class TemporalDevServer implements AutoCloseable {
   @Override
   public void close() {
     stop();
+    closed.countDown();
     try {
       Runtime.getRuntime().removeShutdownHook(stopOnExit);
     } catch (IllegalStateException exiting) {
@@ -176,13 +189,17 @@ public final class TemporalDevServer implements AutoCloseable {
   }
 
   private static TemporalDevServer launch(Options options, int port, int uiPort) {
-    ProcessBuilder builder = new ProcessBuilder(argv(options, port, uiPort))
+    List<String> command = new ArrayList<>();
+    // In a session of its own, a terminal's Ctrl-C reaches only the JVM, which stops the server after its worker.
+    Commands.locate("setsid").ifPresent(setsid -> command.add(setsid.toString()));
+    command.addAll(argv(options, port, uiPort));
+    ProcessBuilder builder = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(options.logFile().toFile()))
         .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     builder.environment().put("TEMPORAL_VERSION_CHECK_DISABLED", "1");
     try {
-      return new TemporalDevServer(builder.start(), port, uiPort, options.logFile());
+      return new TemporalDevServer(builder.start(), port, uiPort, options.logFile(), options.database() == null);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run " + options.cli(), e);
     }
@@ -224,6 +241,21 @@ public final class TemporalDevServer implements AutoCloseable {
       operator.shutdownNow();
       service.shutdownNow();
     }
+  }
+
+  /**
+   * At JVM exit: the owner's orderly {@link #close()} (after its worker drained) runs in another
+   * shutdown hook; this one stops the server only if that does not happen in time.
+   */
+  private void stopUnlessClosed() {
+    try {
+      if (closed.await(OWNER_CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+        return;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    stop();
   }
 
   /** SIGTERM (the server shuts down cleanly), SIGKILL after a grace period, then anything it started. */

@@ -57,7 +57,8 @@ public record HostServices(
     VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, vmm, extraKernelArgs, STOP_GRACE);
     ReadinessActivitiesImpl readiness = new ReadinessActivitiesImpl(paths, vmId -> liveness(processes, vmId),
         ProbeSettings.defaults(), Duration.ofSeconds(config.intValue(Setting.READINESS_TIMEOUT_SECONDS)));
-    return new HostServices(config, paths, vmm, processes, new NetworkActivitiesImpl(paths, Deployment.of(config.temporalTarget(), config.temporalNamespace())), vmms, readiness,
+    return new HostServices(config, paths, vmm, processes, new NetworkActivitiesImpl(paths,
+        Deployment.of(config.temporalTarget(), config.temporalNamespace(), Boolean.parseBoolean(config.get(Setting.TEMPORAL_EPHEMERAL)))), vmms, readiness,
         new ImageActivitiesImpl(paths, config.templatesDir(), config.defaultTemplate()), extraKernelArgs);
   }
 

@@ -3,6 +3,7 @@ package dev.kindling.worker.e2e;
 import static dev.kindling.activities.testing.HostCapability.IPROUTE2;
 import static dev.kindling.activities.testing.HostCapability.QEMU;
 import static dev.kindling.activities.testing.HostCapability.ROOT;
+import static dev.kindling.activities.testing.HostCapability.TEMPORAL_CLI;
 import static dev.kindling.activities.testing.HostCapability.TUN;
 import static dev.kindling.activities.testing.HostCapability.VM_TESTS_ENABLED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,6 +27,7 @@ import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;
 import io.temporal.api.enums.v1.EventType;
+import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
@@ -52,7 +54,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * on the dev stack's real Temporal.
  */
 @Tag("vm")
-@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, VM_TESTS_ENABLED})
+@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, TEMPORAL_CLI, VM_TESTS_ENABLED})
 class BadInputE2eTest {
   private static final String OVERLONG = "s".repeat(65);
   /** A well-formed content hash that no image has. */
@@ -138,7 +140,7 @@ class BadInputE2eTest {
     assertTrue(stack.connection().client().fetchHistory(BrowserVmWorkflow.workflowId(session)).getEvents().stream()
         .noneMatch(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED || e.getEventType() == EventType.EVENT_TYPE_MARKER_RECORDED),
         "nothing was scheduled, not even placement");
-    assertTrue(client.list().stream().noneMatch(vm -> vm.sessionId().equals(session)), "no workflow is left running");
+    assertEquals(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED, stub.describe().getStatus(), "no workflow is left running");
   }
 
   @Test

@@ -115,7 +115,7 @@ class RealTemporalE2eTest {
     open.remove(first);
     // While the stack is down an operator ends one session's workflow on the server (which keeps its state).
     try (TemporalDevServer server = TemporalDevServer.start(new TemporalDevServer.Options(cli(config), port(config), -1,
-        config.temporalStateDir().resolve("temporal.db"), "default", runDir.resolve("operator-server.log")))) {
+        DevStack.stateFile(config, port(config)), "default", runDir.resolve("operator-server.log")))) {
       terminate(server.target(), ended);
     }
     assertTrue(new VmProcesses(config.paths()).alive(keptReady.vmId()), "the VMs ran on while the stack was down");
@@ -133,7 +133,8 @@ class RealTemporalE2eTest {
     assertFalse(desktop.frame().blank(), "the desktop after the restart: " + desktop.frame().summary());
 
     CleanupReport report = runCleanup(second.connection().client());
-    assertEquals(1, report.orphansDestroyed(), report.toString());
+    // The schedule may have run a cleanup of its own since the restart; either way the ended VM is gone now.
+    assertTrue(report.orphansDestroyed() <= 1, report.toString());
     assertEquals(1, report.live(), report.toString());
     E2e.assertNothingLeft(second.host().paths(), endedReady.vmId());
     assertEquals(Phase.READY, again.describe(kept).phase(), "the reconciler left the live VM alone");

@@ -4,6 +4,7 @@ import static dev.kindling.activities.testing.HostCapability.BROWSER_E2E;
 import static dev.kindling.activities.testing.HostCapability.IPROUTE2;
 import static dev.kindling.activities.testing.HostCapability.QEMU;
 import static dev.kindling.activities.testing.HostCapability.ROOT;
+import static dev.kindling.activities.testing.HostCapability.TEMPORAL_CLI;
 import static dev.kindling.activities.testing.HostCapability.TUN;
 import static dev.kindling.activities.testing.HostCapability.VM_TESTS_ENABLED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -52,7 +53,7 @@ import org.junit.jupiter.api.Test;
  * nothing fail typed, with their evidence, and leave nothing behind.
  */
 @Tag("vm")
-@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, BROWSER_E2E, VM_TESTS_ENABLED})
+@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, BROWSER_E2E, TEMPORAL_CLI, VM_TESTS_ENABLED})
 class TemplateDesktopE2eTest {
   /** The terminal template's background and the banner's yellow (template.json, bash_profile). */
   private static final int TERMINAL_BACKGROUND = 0x0b3954;

@@ -3,6 +3,7 @@ package dev.kindling.worker.e2e;
 import static dev.kindling.activities.testing.HostCapability.IPROUTE2;
 import static dev.kindling.activities.testing.HostCapability.QEMU;
 import static dev.kindling.activities.testing.HostCapability.ROOT;
+import static dev.kindling.activities.testing.HostCapability.TEMPORAL_CLI;
 import static dev.kindling.activities.testing.HostCapability.TUN;
 import static dev.kindling.activities.testing.HostCapability.VM_TESTS_ENABLED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -46,7 +47,7 @@ import org.junit.jupiter.api.Test;
  * nothing left on the host.
  */
 @Tag("vm")
-@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, VM_TESTS_ENABLED})
+@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, TEMPORAL_CLI, VM_TESTS_ENABLED})
 class VmLifecycleE2eTest {
   private static Path runDir;
   private static DevStack stack;

@@ -111,13 +111,17 @@ class LivenessAndRetirementTest {
     }
   }
 
-  /** Visibility is updated a moment after a workflow's search attributes change. */
+  /** Visibility is updated a moment after a workflow's search attributes change: wait until it lists every VM READY. */
   private void awaitListed(int running) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (kindling.list().size() != running && System.nanoTime() < deadline) {
+    while (!allReady(kindling.list(), running) && System.nanoTime() < deadline) {
       Thread.sleep(50);
     }
-    assertEquals(running, kindling.list().size(), "running VMs in visibility");
+    assertTrue(allReady(kindling.list(), running), "running VMs in visibility: " + kindling.list());
+  }
+
+  private static boolean allReady(List<dev.kindling.workflows.client.VmSummary> listed, int running) {
+    return listed.size() == running && listed.stream().allMatch(vm -> "READY".equals(vm.phase()) && vm.hostId() != null && vm.imageId() != null);
   }
 
   private VmDescription ready(String sessionId, String imageId) throws Exception {

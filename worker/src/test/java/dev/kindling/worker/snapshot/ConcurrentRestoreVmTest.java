@@ -51,7 +51,8 @@ import org.slf4j.LoggerFactory;
  * disk overlay, namespace, TAP and VNC password, and each leaves nothing behind.
  */
 @Tag("vm")
-@RequiresHost({HostCapability.ROOT, HostCapability.IPROUTE2, HostCapability.TUN, HostCapability.QEMU, HostCapability.VM_TESTS_ENABLED})
+@RequiresHost({HostCapability.ROOT, HostCapability.IPROUTE2, HostCapability.TUN, HostCapability.QEMU, HostCapability.TEMPORAL_CLI,
+    HostCapability.VM_TESTS_ENABLED})
 class ConcurrentRestoreVmTest {
   private static final Logger log = LoggerFactory.getLogger(ConcurrentRestoreVmTest.class);
   private static final Duration READY = Duration.ofMinutes(4);

@@ -14,7 +14,8 @@ public record HostInventory(String hostId, List<HostVm> vms, String deployment) 
   /**
    * @param sessionId from the VM's ownership record, or null when it has none
    * @param ownerWorkflowId the workflow its ownership record names (a session's or an image build's), or null
-   * @param deployment the Temporal deployment its ownership record names, or null when it names none
+   * @param deployment the other Temporal deployment that owns it and may still want it; null when it
+   *     is this deployment's, names none, or belonged to an in-memory server that is gone
    */
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record HostVm(String vmId, String sessionId, boolean namespace, boolean vmmRunning, boolean files, String ownerWorkflowId,
