@@ -1,15 +1,13 @@
 package dev.kindling.snapshot;
 
 import dev.kindling.activities.host.HostPaths;
-import dev.kindling.workflows.FailureKind;
-import dev.kindling.workflows.InvalidInputException;
+import dev.kindling.activities.temporal.HostFailures;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.ImageRef;
 import dev.kindling.workflows.image.ImageActivities;
 import dev.kindling.workflows.image.ImageBuildRequest;
 import java.nio.file.Path;
 import java.util.function.Function;
-import java.util.function.Supplier;
 
 /**
  * Golden images as Temporal activities on a host's queue; typed exceptions become typed failures.
@@ -38,7 +36,7 @@ public final class ImageActivitiesImpl implements ImageActivities {
 
   @Override
   public ImageRef buildImage(ImageBuildRequest request) {
-    return typed(() -> {
+    return HostFailures.typed(() -> {
       String id = request.template() == null ? defaultTemplate : Validation.templateId(request.template());
       return builder.build(options.apply(Templates.byId(id, templatesDir))).ref();
     });
@@ -46,27 +44,11 @@ public final class ImageActivitiesImpl implements ImageActivities {
 
   @Override
   public ImageRef resolveImage(String imageId, String template) {
-    return typed(() -> store.resolve(imageId, template == null ? defaultTemplate : Validation.templateId(template)));
+    return HostFailures.typed(() -> store.resolve(imageId, template == null ? defaultTemplate : Validation.templateId(template)));
   }
 
   @Override
   public void promote(ImageRef image) {
-    typed(() -> store.promote(image));
-  }
-
-  private static <T> T typed(Supplier<T> action) {
-    try {
-      return action.get();
-    } catch (UnknownImageException e) {
-      throw e.kind().failure(e.getMessage());
-    } catch (SnapshotMismatchException e) {
-      throw e.kind().failure(e.getMessage());
-    } catch (ImageBuildException e) {
-      throw e.kind().failure(e.getMessage());
-    } catch (InvalidTemplateException e) {
-      throw e.kind().failure(e.getMessage());
-    } catch (InvalidInputException e) {
-      throw FailureKind.INVALID_INPUT.failure(e.getMessage());
-    }
+    HostFailures.typed(() -> store.promote(image));
   }
 }

@@ -1,14 +1,11 @@
 package dev.kindling.snapshot;
 
 import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.KindedException;
 
 /** A snapshot that is missing or was not made from the image it is paired with (FailureKind SnapshotMismatch). */
-public final class SnapshotMismatchException extends RuntimeException {
+public final class SnapshotMismatchException extends KindedException {
   public SnapshotMismatchException(String message) {
-    super(message);
-  }
-
-  public FailureKind kind() {
-    return FailureKind.SNAPSHOT_MISMATCH;
+    super(FailureKind.SNAPSHOT_MISMATCH, message);
   }
 }

@@ -1,21 +1,18 @@
 package dev.kindling.snapshot;
 
 import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.KindedException;
 
 /** No published image has this id (FailureKind UnknownImage). */
-public final class UnknownImageException extends RuntimeException {
+public final class UnknownImageException extends KindedException {
   private final String imageId;
 
   public UnknownImageException(String imageId, String message) {
-    super(message);
+    super(FailureKind.UNKNOWN_IMAGE, message);
     this.imageId = imageId;
   }
 
   public String imageId() {
     return imageId;
-  }
-
-  public FailureKind kind() {
-    return FailureKind.UNKNOWN_IMAGE;
   }
 }

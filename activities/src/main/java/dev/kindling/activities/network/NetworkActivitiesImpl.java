@@ -1,10 +1,9 @@
 package dev.kindling.activities.network;
 
-import dev.kindling.activities.exec.CommandFailedException;
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.activities.temporal.HostFailures;
 import dev.kindling.workflows.FailureKind;
-import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.GuestNetwork;
 import dev.kindling.workflows.host.NetworkActivities;
@@ -43,7 +42,7 @@ public final class NetworkActivitiesImpl implements NetworkActivities {
 
   @Override
   public VmNetwork createNetwork(NetworkRequest request) {
-    try {
+    return HostFailures.typed("creating the network of " + request.vmId(), () -> {
       String vmId = Validation.vmId(request.vmId());
       String requestId = RequestIds.check(request.requestId());
       Path vmDir = paths.vmDir(vmId);
@@ -55,16 +54,12 @@ public final class NetworkActivitiesImpl implements NetworkActivities {
       OwnershipRecord owner = existing.orElseGet(() -> OwnershipRecord.claim(vmDir, requestId, deployment));
       requireOwner(owner, requestId, vmId);
       return VmNetworks.create(vmId);
-    } catch (InvalidInputException e) {
-      throw FailureKind.INVALID_INPUT.failure(e.getMessage());
-    } catch (CommandFailedException | UncheckedIOException e) {
-      throw FailureKind.COMMAND_FAILED.failure("creating the network of " + request.vmId() + " failed: " + e.getMessage());
-    }
+    });
   }
 
   @Override
   public void deleteNetwork(NetworkRequest request) {
-    try {
+    HostFailures.typed("deleting the network of " + request.vmId(), () -> {
       String vmId = Validation.vmId(request.vmId());
       String requestId = RequestIds.check(request.requestId());
       Path vmDir = paths.vmDir(vmId);
@@ -75,11 +70,7 @@ public final class NetworkActivitiesImpl implements NetworkActivities {
       VmNetworks.delete(vmId);
       OwnershipRecord.release(vmDir);
       deleteIfEmpty(vmDir);
-    } catch (InvalidInputException e) {
-      throw FailureKind.INVALID_INPUT.failure(e.getMessage());
-    } catch (CommandFailedException | UncheckedIOException e) {
-      throw FailureKind.COMMAND_FAILED.failure("deleting the network of " + request.vmId() + " failed: " + e.getMessage());
-    }
+    });
   }
 
   private static void requireOwner(OwnershipRecord owner, String requestId, String vmId) {

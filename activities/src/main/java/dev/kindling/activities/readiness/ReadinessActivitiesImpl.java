@@ -3,6 +3,7 @@ package dev.kindling.activities.readiness;
 import dev.kindling.activities.diagnostics.DiagnosticsCollector;
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.temporal.CurrentActivity;
+import dev.kindling.activities.temporal.HostFailures;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Validation;
 import dev.kindling.activities.netns.NetworkNamespaces;
@@ -69,11 +70,7 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
     } catch (UncheckedIOException e) {
       throw FailureKind.VMM_FAILED_TO_START.failure("the VM has no secrets: " + e.getMessage());
     }
-    try {
-      return probe.await(target, livenessOf(vm.vmId()), deadline(request), heartbeats());
-    } catch (ReadinessFailure failure) {
-      throw failure.toApplicationFailure();
-    }
+    return HostFailures.typed(() -> probe.await(target, livenessOf(vm.vmId()), deadline(request), heartbeats()));
   }
 
   @Override

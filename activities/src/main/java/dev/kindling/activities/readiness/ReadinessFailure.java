@@ -1,25 +1,19 @@
 package dev.kindling.activities.readiness;
 
 import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.KindedException;
 import dev.kindling.workflows.host.Diagnostics;
 import dev.kindling.workflows.host.ReadinessStage;
-import io.temporal.failure.ApplicationFailure;
 
 /** Readiness failed in {@link #stage()} for a typed reason, with the evidence collected at that moment. */
-public final class ReadinessFailure extends RuntimeException {
-  private final FailureKind kind;
+public final class ReadinessFailure extends KindedException {
   private final ReadinessStage stage;
   private final Diagnostics diagnostics;
 
   public ReadinessFailure(FailureKind kind, ReadinessStage stage, String message, Diagnostics diagnostics) {
-    super(message);
-    this.kind = kind;
+    super(kind, message);
     this.stage = stage;
     this.diagnostics = diagnostics;
-  }
-
-  public FailureKind kind() {
-    return kind;
   }
 
   public ReadinessStage stage() {
@@ -30,8 +24,9 @@ public final class ReadinessFailure extends RuntimeException {
     return diagnostics;
   }
 
-  /** The Temporal failure a workflow sees: the kind's type, this message, the diagnostics as details. */
-  public ApplicationFailure toApplicationFailure() {
-    return kind.failure(getMessage(), diagnostics);
+  /** The evidence: the diagnostics collected when readiness failed. */
+  @Override
+  public Object[] details() {
+    return new Object[] {diagnostics};
   }
 }

@@ -6,6 +6,7 @@ import dev.kindling.activities.host.VmSecrets;
 import dev.kindling.activities.netns.NetworkNamespaces;
 import dev.kindling.activities.network.OwnershipRecord;
 import dev.kindling.activities.network.RequestIds;
+import dev.kindling.activities.temporal.HostFailures;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.Validation;
@@ -17,7 +18,6 @@ import dev.kindling.workflows.host.VmHandle;
 import dev.kindling.workflows.host.VmNetwork;
 import dev.kindling.workflows.host.VmRef;
 import dev.kindling.workflows.host.VmmActivities;
-import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -71,7 +71,7 @@ public final class VmmActivitiesImpl implements VmmActivities {
   @Override
   public VmHandle bootVm(BootRequest request) {
     try (var _ = BackgroundHeartbeat.start("bootVm", BOOT_HEARTBEAT)) {
-      return typed(() -> boot(request));
+      return HostFailures.typed(() -> boot(request));
     }
   }
 
@@ -160,7 +160,7 @@ public final class VmmActivitiesImpl implements VmmActivities {
 
   @Override
   public void destroyVm(VmRef ref) {
-    typed(() -> {
+    HostFailures.typed(() -> {
       String vmId = Validation.vmId(ref.vmId());
       Path vmDir = paths.vmDir(vmId);
       var boot = BootRecord.read(vmDir);
@@ -186,7 +186,7 @@ public final class VmmActivitiesImpl implements VmmActivities {
 
   @Override
   public String snapshotVm(SnapshotRequest request) {
-    return typed(() -> {
+    return HostFailures.typed(() -> {
       String vmId = Validation.vmId(request.vmId());
       RequestIds.check(request.requestId());
       String imageId = Validation.imageId(request.imageId());
@@ -318,25 +318,5 @@ public final class VmmActivitiesImpl implements VmmActivities {
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
-  }
-
-  /** Runs {@code action}, turning every failure into the typed Temporal failure a workflow sees. */
-  private static <T> T typed(IoSupplier<T> action) {
-    try {
-      return action.get();
-    } catch (ApplicationFailure e) {
-      throw e;
-    } catch (InvalidInputException e) {
-      throw FailureKind.INVALID_INPUT.failure(e.getMessage());
-    } catch (VmmException e) {
-      throw e.kind().failure(e.getMessage());
-    } catch (CommandFailedException | UncheckedIOException | IOException e) {
-      throw FailureKind.COMMAND_FAILED.failure(e.getMessage());
-    }
-  }
-
-  @FunctionalInterface
-  private interface IoSupplier<T> {
-    T get() throws IOException;
   }
 }

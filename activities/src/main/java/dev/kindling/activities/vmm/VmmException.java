@@ -1,21 +1,15 @@
 package dev.kindling.activities.vmm;
 
 import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.KindedException;
 
 /** A VMM operation that failed, with the {@link FailureKind} a workflow should see. */
-public final class VmmException extends RuntimeException {
-  private final FailureKind kind;
-
+public final class VmmException extends KindedException {
   public VmmException(FailureKind kind, String message, Throwable cause) {
-    super(message, cause);
-    this.kind = kind;
+    super(kind, message, cause);
   }
 
   public VmmException(FailureKind kind, String message) {
-    this(kind, message, null);
-  }
-
-  public FailureKind kind() {
-    return kind;
+    super(kind, message);
   }
 }

@@ -1,7 +1,7 @@
 package dev.kindling.worker.shared;
 
+import dev.kindling.activities.temporal.HostFailures;
 import dev.kindling.workflows.FailureKind;
-import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.ImageRef;
@@ -24,7 +24,7 @@ public final class PlacementActivitiesImpl implements PlacementActivities {
 
   @Override
   public Placement place(PlacementRequest request) {
-    try {
+    HostFailures.typed(null, () -> {
       Validation.sessionId(request.sessionId());
       if (request.imageId() != null) {
         Validation.imageId(request.imageId());
@@ -32,9 +32,7 @@ public final class PlacementActivitiesImpl implements PlacementActivities {
       if (request.template() != null) {
         Validation.templateId(request.template());
       }
-    } catch (InvalidInputException e) {
-      throw FailureKind.INVALID_INPUT.failure(e.getMessage());
-    }
+    });
     List<String> hosts = directory.hosts();
     int start = Math.floorMod(request.sessionId().hashCode(), Math.max(1, hosts.size()));
     for (int i = 0; i < hosts.size(); i++) {

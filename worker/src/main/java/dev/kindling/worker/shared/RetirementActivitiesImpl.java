@@ -1,7 +1,6 @@
 package dev.kindling.worker.shared;
 
-import dev.kindling.workflows.FailureKind;
-import dev.kindling.workflows.InvalidInputException;
+import dev.kindling.activities.temporal.HostFailures;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.client.VmSummary;
@@ -23,15 +22,13 @@ public final class RetirementActivitiesImpl implements RetirementActivities {
 
   @Override
   public int retireOlderThan(String hostId, String currentImageId, String template) {
-    try {
+    HostFailures.typed(null, () -> {
       Validation.hostId(hostId);
       Validation.imageId(currentImageId);
       if (template != null) {
         Validation.templateId(template);
       }
-    } catch (InvalidInputException e) {
-      throw FailureKind.INVALID_INPUT.failure(e.getMessage());
-    }
+    });
     int retired = 0;
     for (VmSummary vm : kindling.list()) {
       // A VM not yet placed has no host or image: it will boot whatever placement resolves now.
