@@ -8,11 +8,13 @@ import java.nio.charset.StandardCharsets;
  * blame decides the log level: a browser's mistake is routine, a VM's failure is a warning and the
  * proxy's own failure is an error.
  *
- * <p>Application codes are 4000 plus the closest HTTP status, so a reader of a browser console can
- * guess them; the rest are the standard codes (RFC 6455 section 7.4.1).
+ * <p>Where RFC 6455 (section 7.4.1) has a code for the outcome, it is that code; the others are
+ * 4000 plus the closest HTTP status, so a reader of a browser console can guess them. A request
+ * that is not a WebSocket upgrade only ever gets its HTTP status, so its code (4426) is seen only
+ * in metrics; the standard 1002 belongs to a browser that breaks the protocol.
  */
 public enum CloseOutcome {
-  NOT_A_WEBSOCKET(426, 1002, Blame.CLIENT, "this address only accepts WebSocket upgrades"),
+  NOT_A_WEBSOCKET(426, 4426, Blame.CLIENT, "this address only accepts WebSocket upgrades"),
   UNKNOWN_SESSION(404, 4404, Blame.CLIENT, "unknown session: no browser VM for this session"),
   BAD_TOKEN(401, 4401, Blame.CLIENT, "invalid token: ask the application for a new link"),
   EXPIRED_TOKEN(401, 4411, Blame.CLIENT, "token expired: ask the application for a new link"),
@@ -27,6 +29,8 @@ public enum CloseOutcome {
   UPSTREAM_STALLED(504, 4504, Blame.UPSTREAM, "VM stopped reading: write timed out"),
   BROWSER_CLOSED(499, 1000, Blame.CLIENT, "browser closed the connection"),
   BROWSER_TOO_SLOW(408, 4408, Blame.CLIENT, "browser stopped reading: write timed out"),
+  BROWSER_PROTOCOL_ERROR(400, 1002, Blame.CLIENT, "browser broke the WebSocket protocol"),
+  BROWSER_MESSAGE_TOO_BIG(413, 1009, Blame.CLIENT, "browser sent a message too big to relay"),
   IDLE_TIMEOUT(408, 4000, Blame.CLIENT, "idle timeout: nothing was sent either way for too long"),
   PROXY_SHUTTING_DOWN(503, 1001, Blame.NONE, "proxy shutting down: reconnect"),
   INTERNAL_ERROR(500, 1011, Blame.PROXY, "internal proxy error");

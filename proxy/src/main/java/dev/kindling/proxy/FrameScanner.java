@@ -3,8 +3,6 @@ package dev.kindling.proxy;
 import static dev.kindling.proxy.WebSocketFrames.CONTINUATION;
 import static dev.kindling.proxy.WebSocketFrames.MAX_CONTROL_PAYLOAD;
 import static dev.kindling.proxy.WebSocketFrames.MAX_HEADER_BYTES;
-import static dev.kindling.proxy.WebSocketFrames.MESSAGE_TOO_BIG;
-import static dev.kindling.proxy.WebSocketFrames.PROTOCOL_ERROR;
 
 import java.nio.ByteBuffer;
 
@@ -33,8 +31,16 @@ final class FrameScanner {
     CONTROL,
     /** The buffer is used up: read more. */
     NEED_MORE,
-    /** The peer broke the protocol ({@link #failureCode()}, {@link #failureReason()}); nothing more is scanned. */
+    /** The peer broke the protocol ({@link #violation()}, {@link #failureReason()}); nothing more is scanned. */
     FAILED
+  }
+
+  /** How a peer broke the protocol; the relay decides the close code. */
+  enum Violation {
+    /** A frame RFC 6455 does not allow here. */
+    PROTOCOL_ERROR,
+    /** A frame or message over the size limit. */
+    MESSAGE_TOO_BIG
   }
 
   private enum State { HEADER, DATA, CONTROL, FAILED }
@@ -58,12 +64,12 @@ final class FrameScanner {
   private int controlOpcode;
   private int controlLength;
   private boolean controlReady;
-  private int failureCode;
+  private Violation violation;
   private String failureReason;
 
   /**
    * @param expectMasked frames must arrive masked (from a browser) or must not (from a server)
-   * @param maxMessageBytes a longer frame or message fails with 1009
+   * @param maxMessageBytes a longer frame or message fails as {@link Violation#MESSAGE_TOO_BIG}
    */
   FrameScanner(boolean expectMasked, long maxMessageBytes) {
     this.expectMasked = expectMasked;
@@ -162,8 +168,8 @@ final class FrameScanner {
     return payload;
   }
 
-  int failureCode() {
-    return failureCode;
+  Violation violation() {
+    return violation;
   }
 
   String failureReason() {
@@ -176,8 +182,8 @@ final class FrameScanner {
     return out.isEmpty() ? Stop.NEED_MORE : Stop.FORWARD;
   }
 
-  private void fail(int code, String reason) {
-    failureCode = code;
+  private void fail(Violation kind, String reason) {
+    violation = kind;
     failureReason = reason;
     state = State.FAILED;
   }
@@ -245,12 +251,12 @@ final class FrameScanner {
     } else {
       messageBytes = opcode == CONTINUATION ? messageBytes + payloadLength : payloadLength;
       if (messageBytes > maxMessageBytes) {
-        fail(MESSAGE_TOO_BIG, "message larger than " + maxMessageBytes + " bytes");
+        fail(Violation.MESSAGE_TOO_BIG, "message larger than " + maxMessageBytes + " bytes");
         return false;
       }
     }
     if (problem != null) {
-      fail(PROTOCOL_ERROR, problem);
+      fail(Violation.PROTOCOL_ERROR, problem);
       return false;
     }
     return true;

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * asks for ({@code <prefix>/<id>/vnc-password}). noVNC's own files are served under {@code /novnc/}.
  */
 final class PageHandler extends Handler.Abstract {
-  private static final Logger LOG = LoggerFactory.getLogger(PageHandler.class);
+  private static final Logger log = LoggerFactory.getLogger(PageHandler.class);
   private static final String TEMPLATE = load();
 
   private final ProxyConfig config;
@@ -97,7 +97,7 @@ final class PageHandler extends Handler.Abstract {
       }
       HttpReplies.text(response, callback, 200, "application/json", "{\"password\":" + HttpReplies.json(password.get()) + "}");
     } catch (RuntimeException e) {
-      LOG.error("VNC password for session {} failed", sessionId, e);
+      log.error("VNC password for session {} failed", sessionId, e);
       HttpReplies.outcome(response, callback, CloseOutcome.INTERNAL_ERROR, CloseOutcome.INTERNAL_ERROR.reason());
     }
   }
@@ -107,7 +107,10 @@ final class PageHandler extends Handler.Abstract {
       if (in == null) {
         throw new IllegalStateException("session.html is missing from the proxy's resources");
       }
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+      // The close codes the page retries after come from the one table.
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8)
+          .replace("{{VM_NOT_READY_CODE}}", Integer.toString(CloseOutcome.VM_NOT_READY.closeCode()))
+          .replace("{{PROXY_FULL_CODE}}", Integer.toString(CloseOutcome.PROXY_FULL.closeCode()));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

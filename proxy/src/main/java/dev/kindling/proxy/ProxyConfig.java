@@ -21,7 +21,8 @@ import java.util.List;
  * @param sessionConnectionLimit at most this many concurrent connections per session
  * @param maxConnections at most this many relayed connections in this process, pending and open alike; 0
  *     derives it from the process's open-file limit ({@link ConnectionCapacity})
- * @param maxFrameBytes the largest frame or message relayed; larger ones close with 1009
+ * @param maxFrameBytes the largest frame or message relayed; a browser's larger ones close as
+ *     {@link CloseOutcome#BROWSER_MESSAGE_TOO_BIG}
  * @param maxQueuedBytes per direction, how many bytes read from one side may wait to be written to the other
  *     before the proxy stops reading that side (one read takes at most this many)
  * @param writeTimeout a frame not written within this time closes the session

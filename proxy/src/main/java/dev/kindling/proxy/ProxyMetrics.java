@@ -1,28 +1,71 @@
 package dev.kindling.proxy;
 
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.BaseUnits;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
+import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.stream.LongStream;
 
-/** The proxy's counters, written in Prometheus' text exposition format (version 0.0.4) by hand. */
+/**
+ * The proxy's meters, in a Micrometer registry that {@code /metrics} serves in Prometheus' text
+ * format ({@link #scrape()}). The relay adds to plain adders on every write; the registry reads
+ * them only when scraped.
+ */
 public final class ProxyMetrics {
-  private static final double[] CONNECT_BUCKETS = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  /** Prometheus' text exposition format, what {@link #scrape()} writes. */
+  static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+  private static final String CLOSES = "kindling.proxy.closes";
+  /** Upstream connect buckets in microseconds, from 1 ms (a VM on this host answering at once) to 10 s. */
+  private static final Duration[] CONNECT_BUCKETS = LongStream.of(
+          1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000)
+      .mapToObj(micros -> Duration.of(micros, ChronoUnit.MICROS))
+      .toArray(Duration[]::new);
 
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicLong openSessions = new AtomicLong();
-  private volatile long maxConnections;
+  private final AtomicLong maxConnections = new AtomicLong();
   private final LongAdder bytesToUpstream = new LongAdder();
   private final LongAdder bytesToBrowser = new LongAdder();
   private final AtomicLong queuedBytes = new AtomicLong();
   private final AtomicLong queuedBytesHighWater = new AtomicLong();
-  private final AtomicLongArray connectBuckets = new AtomicLongArray(CONNECT_BUCKETS.length);
-  private final LongAdder connectCount = new LongAdder();
-  private final AtomicLong connectNanosSum = new AtomicLong();
-  private final Map<String, LongAdder> closes = new ConcurrentHashMap<>();
+  private final Timer upstreamConnect;
+
+  ProxyMetrics() {
+    gauge("kindling.proxy.open.sessions", "Relayed sessions open now.", openSessions);
+    gauge("kindling.proxy.max.connections",
+        "Relayed connections this process holds at most; more are refused as proxy_full.", maxConnections);
+    bytes("to_upstream", bytesToUpstream);
+    bytes("to_browser", bytesToBrowser);
+    gauge("kindling.proxy.queued.bytes", "Bytes read from one side and not yet written to the other.", queuedBytes);
+    gauge("kindling.proxy.queued.bytes.high.water", "The most bytes ever queued at once.", queuedBytesHighWater);
+    upstreamConnect = Timer.builder("kindling.proxy.upstream.connect")
+        .description("Time to connect and upgrade to a VM's websockify.")
+        .serviceLevelObjectives(CONNECT_BUCKETS)
+        .register(registry);
+  }
+
+  private void gauge(String name, String description, AtomicLong value) {
+    Gauge.builder(name, value, AtomicLong::get).description(description).register(registry);
+  }
+
+  private void bytes(String direction, LongAdder counted) {
+    FunctionCounter.builder("kindling.proxy.bytes", counted, LongAdder::sum)
+        .description("Payload bytes relayed, by direction.")
+        .baseUnit(BaseUnits.BYTES)
+        .tag("direction", direction)
+        .register(registry);
+  }
 
   void maxConnections(long value) {
-    maxConnections = value;
+    maxConnections.set(value);
   }
 
   void sessionOpened() {
@@ -43,18 +86,16 @@ public final class ProxyMetrics {
   }
 
   void upstreamConnected(long nanos) {
-    double seconds = nanos / 1e9;
-    for (int i = 0; i < CONNECT_BUCKETS.length; i++) {
-      if (seconds <= CONNECT_BUCKETS[i]) {
-        connectBuckets.incrementAndGet(i);
-      }
-    }
-    connectCount.increment();
-    connectNanosSum.addAndGet(nanos);
+    upstreamConnect.record(Duration.ofNanos(nanos));
   }
 
   void closed(CloseOutcome outcome, int code) {
-    closes.computeIfAbsent(outcome.name() + "\u0000" + code, k -> new LongAdder()).increment();
+    Counter.builder(CLOSES)
+        .description("Connections ended, by outcome and the close code the browser got.")
+        .tag("outcome", label(outcome))
+        .tag("code", Integer.toString(code))
+        .register(registry)
+        .increment();
   }
 
   public long openSessions() {
@@ -79,50 +120,24 @@ public final class ProxyMetrics {
     return queuedBytesHighWater.get();
   }
 
+  /** Connections that ended with {@code outcome}, whatever their close code. */
   public long closes(CloseOutcome outcome) {
-    return closes.entrySet().stream()
-        .filter(e -> e.getKey().startsWith(outcome.name() + "\u0000"))
-        .mapToLong(e -> e.getValue().sum())
+    return (long) registry.find(CLOSES).tag("outcome", label(outcome)).counters().stream()
+        .mapToDouble(Counter::count)
         .sum();
   }
 
   public long upstreamConnects() {
-    return connectCount.sum();
+    return upstreamConnect.count();
   }
 
   /** The exposition text served at {@code /metrics}. */
-  public String render() {
-    StringBuilder out = new StringBuilder(2048);
-    gauge(out, "kindling_proxy_open_sessions", "Relayed sessions open now.", openSessions.get());
-    gauge(out, "kindling_proxy_max_connections", "Relayed connections this process holds at most; more are refused as proxy_full.", maxConnections);
-    out.append("# HELP kindling_proxy_bytes_total Payload bytes relayed, by direction.\n")
-        .append("# TYPE kindling_proxy_bytes_total counter\n")
-        .append("kindling_proxy_bytes_total{direction=\"to_upstream\"} ").append(bytesToUpstream.sum()).append('\n')
-        .append("kindling_proxy_bytes_total{direction=\"to_browser\"} ").append(bytesToBrowser.sum()).append('\n');
-    gauge(out, "kindling_proxy_queued_bytes", "Bytes read from one side and not yet written to the other.", queuedBytes.get());
-    gauge(out, "kindling_proxy_queued_bytes_high_water", "The most bytes ever queued at once.", queuedBytesHighWater.get());
-    out.append("# HELP kindling_proxy_upstream_connect_seconds Time to connect and upgrade to a VM's websockify.\n")
-        .append("# TYPE kindling_proxy_upstream_connect_seconds histogram\n");
-    for (int i = 0; i < CONNECT_BUCKETS.length; i++) {
-      out.append("kindling_proxy_upstream_connect_seconds_bucket{le=\"").append(CONNECT_BUCKETS[i]).append("\"} ")
-          .append(connectBuckets.get(i)).append('\n');
-    }
-    out.append("kindling_proxy_upstream_connect_seconds_bucket{le=\"+Inf\"} ").append(connectCount.sum()).append('\n')
-        .append("kindling_proxy_upstream_connect_seconds_sum ").append(connectNanosSum.get() / 1e9).append('\n')
-        .append("kindling_proxy_upstream_connect_seconds_count ").append(connectCount.sum()).append('\n');
-    out.append("# HELP kindling_proxy_closes_total Connections ended, by outcome and the close code the browser got.\n")
-        .append("# TYPE kindling_proxy_closes_total counter\n");
-    closes.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> {
-      String[] key = e.getKey().split("\u0000");
-      out.append("kindling_proxy_closes_total{outcome=\"").append(key[0].toLowerCase(java.util.Locale.ROOT))
-          .append("\",code=\"").append(key[1]).append("\"} ").append(e.getValue().sum()).append('\n');
-    });
-    return out.toString();
+  public String scrape() {
+    return registry.scrape();
   }
 
-  private static void gauge(StringBuilder out, String name, String help, long value) {
-    out.append("# HELP ").append(name).append(' ').append(help).append('\n')
-        .append("# TYPE ").append(name).append(" gauge\n")
-        .append(name).append(' ').append(value).append('\n');
+  /** An outcome as the {@code outcome} label spells it: its name in lower case. */
+  static String label(CloseOutcome outcome) {
+    return outcome.name().toLowerCase(Locale.ROOT);
   }
 }

@@ -1,6 +1,5 @@
 package dev.kindling.proxy;
 
-import dev.kindling.activities.host.HostPaths;
 import java.net.URI;
 import java.nio.file.Files;
 import java.util.List;
@@ -28,13 +27,13 @@ import org.slf4j.LoggerFactory;
  * The WebSocket proxy: browsers' noVNC connections in, each session's VM websockify out.
  *
  * <pre>{@code
- * ProxyServer proxy = ProxyServer.start(ProxyConfig.builder().tokenKey(key).build(), resolver);
+ * ProxyServer proxy = ProxyServer.start(ProxyConfig.builder().tokenKey(key).build(), resolver, VncPasswords.fromHost(paths));
  * String url = proxy.baseUri() + "sessions/" + id + "/?token=" + proxy.tokens().mint(id);
  * proxy.close();
  * }</pre>
  */
 public final class ProxyServer implements AutoCloseable {
-  private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+  private static final Logger log = LoggerFactory.getLogger(ProxyServer.class);
 
   private final ProxyConfig config;
   private final SessionTokens tokens;
@@ -55,7 +54,7 @@ public final class ProxyServer implements AutoCloseable {
   private ProxyServer(ProxyConfig config, RouteResolver resolver, VncPasswords passwords) throws Exception {
     this.config = config;
     if (config.tokenKey() == null) {
-      LOG.warn("no token key configured (development mode): using a random key for this process; tokens minted elsewhere will be refused");
+      log.warn("no token key configured (development mode): using a random key for this process; tokens minted elsewhere will be refused");
       this.tokens = new SessionTokens(SessionTokens.decodeKey(SessionTokens.generateKey()));
     } else {
       this.tokens = new SessionTokens(config.tokenKey());
@@ -111,7 +110,7 @@ public final class ProxyServer implements AutoCloseable {
       novnc.setHandler(files);
       contexts.addHandler(novnc);
     } else {
-      LOG.warn("noVNC not found at {} (install Debian's novnc package): session pages will not load", config.noVncDir());
+      log.warn("noVNC not found at {} (install Debian's novnc package): session pages will not load", config.noVncDir());
     }
     contexts.addHandler(root);
     if (statusOnly != null) {
@@ -131,16 +130,12 @@ public final class ProxyServer implements AutoCloseable {
       throw e;
     }
     serving = true;
-    LOG.info("proxy listening on {} (sessions under {}/<id>/; at most {} connections in this process{})", baseUri(), config.pathPrefix(),
+    log.info("proxy listening on {} (sessions under {}/<id>/; at most {} connections in this process{})", baseUri(), config.pathPrefix(),
         maxConnections(), config.reusePort() ? "; port shared with other proxy processes" : "");
-    metricsPort().ifPresent(port -> LOG.info("this process's /metrics and /healthz: http://{}:{}/metrics", config.bindHost(), port));
+    metricsPort().ifPresent(port -> log.info("this process's /metrics and /healthz: http://{}:{}/metrics", config.bindHost(), port));
   }
 
-  /** Starts a proxy that reads VNC passwords from this host's run directory. */
-  public static ProxyServer start(ProxyConfig config, RouteResolver resolver) throws Exception {
-    return start(config, resolver, VncPasswords.fromHost(HostPaths.fromEnvironment()));
-  }
-
+  /** Starts a proxy; on a VM host {@code passwords} reads its run directory ({@link VncPasswords#fromHost}). */
   public static ProxyServer start(ProxyConfig config, RouteResolver resolver, VncPasswords passwords) throws Exception {
     return new ProxyServer(config, resolver, passwords);
   }

@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * {@link #end}.
  */
 final class Relay {
-  private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
+  private static final Logger log = LoggerFactory.getLogger(Relay.class);
   private static final byte[] PING = "kindling".getBytes(StandardCharsets.US_ASCII);
 
   private final String sessionId;
@@ -119,8 +119,8 @@ final class Relay {
 
   /**
    * The one place a relay ends: logs by blame, counts the outcome, cancels the tick and closes
-   * whichever sides are open. {@code code} is what the browser gets; the VM gets the same code
-   * when it may be sent, else 1001.
+   * whichever sides are open. Both sides get {@code code} (a peer's own, passed through) when it
+   * may be sent in a close frame, else the outcome's code.
    */
   private void end(CloseOutcome outcome, int code, String reason, String detail, Throwable cause) {
     if (!ended.compareAndSet(false, true)) {
@@ -148,9 +148,9 @@ final class Relay {
     String message = "session {} connection {} ended: {} (code {}, \"{}\"){}";
     String why = detail != null ? ": " + detail : cause == null ? "" : ": " + cause;
     switch (outcome.blame()) {
-      case PROXY -> LOG.error(message, sessionId, connectionId, outcome, code, reason, why, cause);
-      case UPSTREAM -> LOG.warn(message, sessionId, connectionId, outcome, code, reason, why);
-      case CLIENT, NONE -> LOG.info(message, sessionId, connectionId, outcome, code, reason, why);
+      case PROXY -> log.error(message, sessionId, connectionId, outcome, code, reason, why, cause);
+      case UPSTREAM -> log.warn(message, sessionId, connectionId, outcome, code, reason, why);
+      case CLIENT, NONE -> log.info(message, sessionId, connectionId, outcome, code, reason, why);
     }
   }
 
@@ -181,7 +181,7 @@ final class Relay {
       return;
     }
     if (side.isBrowser()) {
-      LOG.debug("session {} connection {} relaying", sessionId, connectionId);
+      log.debug("session {} connection {} relaying", sessionId, connectionId);
       start();
     }
   }
@@ -254,14 +254,14 @@ final class Relay {
     if (direction.toUpstream) {
       end(CloseOutcome.UPSTREAM_CLOSED, "write to VM failed", failure);
     } else {
-      end(CloseOutcome.BROWSER_CLOSED, 1001, "browser went away", failure);
+      end(CloseOutcome.BROWSER_CLOSED, "write to the browser failed", failure);
     }
   }
 
   /** {@code side}'s peer sent a close frame. */
   void closeReceived(RelaySide side, int code, String reason) {
     if (side.isBrowser()) {
-      end(CloseOutcome.BROWSER_CLOSED, CloseOutcome.transmittable(code) ? code : 1001, reason, null);
+      end(CloseOutcome.BROWSER_CLOSED, code, reason, null);
     } else if (CloseOutcome.transmittable(code)) {
       end(CloseOutcome.UPSTREAM_CLOSED, code, reason == null || reason.isBlank() ? CloseOutcome.UPSTREAM_CLOSED.reason() : reason, null);
     } else {
@@ -272,19 +272,23 @@ final class Relay {
   /** {@code side}'s peer closed its socket without a close frame. */
   void endOfStream(RelaySide side) {
     if (side.isBrowser()) {
-      end(CloseOutcome.BROWSER_CLOSED, 1001, "browser disconnected", null);
+      end(CloseOutcome.BROWSER_CLOSED, "without a close frame", null);
     } else {
       end(CloseOutcome.UPSTREAM_CLOSED, null, null);
     }
   }
 
   /** {@code side}'s peer broke the WebSocket protocol or sent a message over the size limit. */
-  void protocolError(RelaySide side, int code, String reason) {
-    if (side.isBrowser()) {
-      end(CloseOutcome.BROWSER_CLOSED, code, reason, null);
-    } else {
-      end(CloseOutcome.UPSTREAM_CLOSED, reason, null);
+  void protocolError(RelaySide side, FrameScanner.Violation violation, String detail) {
+    if (!side.isBrowser()) {
+      end(CloseOutcome.UPSTREAM_CLOSED, detail, null);
+      return;
     }
+    CloseOutcome outcome = switch (violation) {
+      case PROTOCOL_ERROR -> CloseOutcome.BROWSER_PROTOCOL_ERROR;
+      case MESSAGE_TOO_BIG -> CloseOutcome.BROWSER_MESSAGE_TOO_BIG;
+    };
+    end(outcome, detail, null);
   }
 
   /** Jetty's own idle timeout, a backstop behind the tick's, which ignores pings. */
@@ -294,7 +298,7 @@ final class Relay {
 
   void failed(RelaySide side, Throwable cause) {
     if (side.isBrowser()) {
-      end(CloseOutcome.BROWSER_CLOSED, 1001, "browser connection failed", cause);
+      end(CloseOutcome.BROWSER_CLOSED, "connection failed", cause);
     } else {
       end(CloseOutcome.UPSTREAM_CLOSED, "connection to VM failed", cause);
     }

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * upgrades get the outcome's HTTP status.
  */
 final class RelayHandler extends Handler.Abstract {
-  private static final Logger LOG = LoggerFactory.getLogger(RelayHandler.class);
+  private static final Logger log = LoggerFactory.getLogger(RelayHandler.class);
   private static final String TAIL = "websockify";
 
   private final ProxyConfig config;
@@ -184,7 +184,7 @@ final class RelayHandler extends Handler.Abstract {
     // A browser that went away while the VM was being connected never opens its side.
     ticker.schedule(() -> {
       if (!relay.browserOpened()) {
-        relay.end(CloseOutcome.BROWSER_CLOSED, 1001, "browser left before the upgrade completed", null);
+        relay.end(CloseOutcome.BROWSER_CLOSED, "left before the upgrade completed", null);
       }
     }, timeout.toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -200,9 +200,9 @@ final class RelayHandler extends Handler.Abstract {
     metrics.closed(outcome, outcome.closeCode());
     String message = "session {} refused: {} ({})";
     switch (outcome.blame()) {
-      case PROXY -> LOG.error(message, sessionId, outcome, reason, cause);
-      case UPSTREAM -> LOG.warn(message, sessionId, outcome, reason);
-      case CLIENT, NONE -> LOG.info(message, sessionId, outcome, reason);
+      case PROXY -> log.error(message, sessionId, outcome, reason, cause);
+      case UPSTREAM -> log.warn(message, sessionId, outcome, reason);
+      case CLIENT, NONE -> log.info(message, sessionId, outcome, reason);
     }
   }
 

@@ -163,7 +163,7 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
                 return Action.SCHEDULED;
               }
             }
-            case FAILED -> relay.protocolError(RelaySide.this, scanner.failureCode(), scanner.failureReason());
+            case FAILED -> relay.protocolError(RelaySide.this, scanner.violation(), scanner.failureReason());
             case NEED_MORE -> unread.position(unread.limit());
           }
           continue;

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  * the connection limit ({@link ProxyConfig#maxConnections()}) refuses first and this never happens.
  */
 final class SpareDescriptorConnector extends ServerConnector {
-  private static final Logger LOG = LoggerFactory.getLogger(SpareDescriptorConnector.class);
+  private static final Logger log = LoggerFactory.getLogger(SpareDescriptorConnector.class);
   private static final long RETRY_MILLIS = 20;
   private static final long WARN_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
@@ -131,7 +131,7 @@ final class SpareDescriptorConnector extends ServerConnector {
       }
       lastWarning = now;
     }
-    LOG.warn("{} (raise the open-file limit, lower proxy.maxConnections, or run more proxy processes)", message);
+    log.warn("{} (raise the open-file limit, lower proxy.maxConnections, or run more proxy processes)", message);
   }
 
   /** The socket of a browser accepted with the spare descriptor. */

@@ -30,7 +30,7 @@ final class StatusHandler extends Handler.Abstract {
         return true;
       }
       case "/metrics" -> {
-        HttpReplies.text(response, callback, 200, "text/plain; version=0.0.4; charset=utf-8", metrics.render());
+        HttpReplies.text(response, callback, 200, ProxyMetrics.CONTENT_TYPE, metrics.scrape());
         return true;
       }
       default -> {

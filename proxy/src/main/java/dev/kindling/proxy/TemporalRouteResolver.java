@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class TemporalRouteResolver implements RouteResolver {
   public static final Duration DEFAULT_CACHE_TTL = Duration.ofSeconds(5);
-  private static final Logger LOG = LoggerFactory.getLogger(TemporalRouteResolver.class);
+  private static final Logger log = LoggerFactory.getLogger(TemporalRouteResolver.class);
 
   private final WorkflowClient client;
   private final Duration ttl;
@@ -85,7 +85,7 @@ public final class TemporalRouteResolver implements RouteResolver {
     try {
       return new Resolution.Found(Route.of(endpoint));
     } catch (IllegalArgumentException e) {
-      LOG.warn("session {} published an endpoint the proxy will not use: {}", sessionId, e.getMessage());
+      log.warn("session {} published an endpoint the proxy will not use: {}", sessionId, e.getMessage());
       return new Resolution.Unroutable(e.getMessage());
     }
   }

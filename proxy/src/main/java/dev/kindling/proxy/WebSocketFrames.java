@@ -22,8 +22,6 @@ final class WebSocketFrames {
   static final int MAX_CONTROL_PAYLOAD = 125;
   /** No status code in a close frame; never sent. */
   static final int NO_STATUS = 1005;
-  static final int PROTOCOL_ERROR = 1002;
-  static final int MESSAGE_TOO_BIG = 1009;
 
   private static final SecureRandom MASKS = new SecureRandom();
 

@@ -31,6 +31,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * compile until it has a scenario.
  */
 class CloseOutcomeTest {
+  /** A data opcode RFC 6455 reserves for later use. */
+  private static final int RESERVED_OPCODE = 0x3;
 
   @Test
   void everyRowIsWellFormedAndCodesAreDistinct() {
@@ -92,6 +94,10 @@ class CloseOutcomeTest {
       case UPSTREAM_STALLED -> upstreamStalled();
       case BROWSER_CLOSED -> browserClosed();
       case BROWSER_TOO_SLOW -> browserTooSlow();
+      case BROWSER_PROTOCOL_ERROR -> misbehavingBrowserSees(outcome, b -> b,
+          browser -> browser.send(true, RESERVED_OPCODE, true, new byte[] {1, 2, 3}));
+      case BROWSER_MESSAGE_TOO_BIG -> misbehavingBrowserSees(outcome, b -> b.maxFrameBytes(ProxyConfig.MIN_FRAME_BYTES),
+          browser -> browser.sendHeader(true, WebSocketFrames.BINARY, ProxyConfig.MIN_FRAME_BYTES + 1L));
       case IDLE_TIMEOUT -> browserSees(outcome, b -> b.idleTimeout(Duration.ofMillis(400)).pingInterval(Duration.ofMillis(100)),
           f -> f.client.connect(f.websocket(ProxyFixture.SESSION)));
       case PROXY_SHUTTING_DOWN -> browserSees(outcome, b -> b, f -> {
@@ -109,6 +115,25 @@ class CloseOutcomeTest {
   @FunctionalInterface
   private interface Scenario {
     TestClient.Connection run(ProxyFixture fixture) throws Exception;
+  }
+
+  @FunctionalInterface
+  private interface Misbehaviour {
+    void send(RawBrowser browser) throws Exception;
+  }
+
+  /** A browser that sends what Jetty's client never would gets the outcome's code and reason, counted as that outcome. */
+  private static void misbehavingBrowserSees(CloseOutcome outcome, UnaryOperator<ProxyConfig.Builder> config, Misbehaviour misbehaviour)
+      throws Exception {
+    try (ProxyFixture fixture = ProxyFixture.start(config);
+        RawBrowser browser = RawBrowser.connect(fixture.websocket(ProxyFixture.SESSION))) {
+      misbehaviour.send(browser);
+      TestClient.Closed closed = browser.awaitClose();
+      assertEquals(outcome.closeCode(), closed.code(), "close code for " + outcome + ": " + closed);
+      assertTrue(closed.reason().startsWith(outcome.reason()), "reason for " + outcome + ": " + closed.reason());
+      assertEquals(1, fixture.proxy.metrics().closes(outcome), outcome + " count");
+      assertEquals(0, fixture.proxy.metrics().closes(CloseOutcome.BROWSER_CLOSED), "counted as an ordinary close too");
+    }
   }
 
   /** Runs {@code scenario} and checks the browser got the outcome's code and reason and the proxy counted it. */
@@ -167,7 +192,7 @@ class CloseOutcomeTest {
       try {
         closed = connection.awaitClose();
       } catch (java.util.concurrent.TimeoutException e) {
-        throw new AssertionError("no close; proxy metrics:\n" + fixture.proxy.metrics().render(), e);
+        throw new AssertionError("no close; proxy metrics:\n" + fixture.proxy.metrics().scrape(), e);
       }
       assertEquals(CloseOutcome.UPSTREAM_STALLED.closeCode(), closed.code(), closed.toString());
       awaitCount(fixture, CloseOutcome.UPSTREAM_STALLED);

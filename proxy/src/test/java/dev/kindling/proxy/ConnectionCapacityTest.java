@@ -1,7 +1,6 @@
 package dev.kindling.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,7 +36,7 @@ class ConnectionCapacityTest {
   void aProxyWithoutAConfiguredLimitTakesTheDerivedOne() throws Exception {
     try (ProxyFixture fixture = ProxyFixture.start()) {
       assertEquals(ConnectionCapacity.resolve(0), fixture.proxy.maxConnections());
-      assertTrue(fixture.proxy.metrics().render().contains("kindling_proxy_max_connections " + fixture.proxy.maxConnections() + "\n"));
+      assertEquals(fixture.proxy.maxConnections(), ScrapedMetrics.of(fixture.proxy).value("kindling_proxy_max_connections"));
     }
     try (ProxyFixture fixture = ProxyFixture.start(b -> b.maxConnections(3))) {
       assertEquals(3, fixture.proxy.maxConnections());

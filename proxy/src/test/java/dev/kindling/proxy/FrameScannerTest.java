@@ -1,5 +1,7 @@
 package dev.kindling.proxy;
 
+import static dev.kindling.proxy.FrameScanner.Violation.MESSAGE_TOO_BIG;
+import static dev.kindling.proxy.FrameScanner.Violation.PROTOCOL_ERROR;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -98,20 +100,20 @@ class FrameScannerTest {
 
   @Test
   void protocolViolationsAndOversizedMessagesFail() {
-    assertFails(new FrameScanner(true, LIMIT), frame(true, 2, false, 0, bytes(5)), WebSocketFrames.PROTOCOL_ERROR);
-    assertFails(new FrameScanner(false, LIMIT), frame(true, 2, true, 5, bytes(5)), WebSocketFrames.PROTOCOL_ERROR);
-    assertFails(new FrameScanner(false, LIMIT), frame(true, 0, false, 0, bytes(5)), WebSocketFrames.PROTOCOL_ERROR);
-    assertFails(new FrameScanner(false, LIMIT), concat(frame(false, 2, false, 0, bytes(5)), frame(true, 2, false, 0, bytes(5))), WebSocketFrames.PROTOCOL_ERROR);
-    assertFails(new FrameScanner(false, LIMIT), frame(false, 9, false, 0, bytes(5)), WebSocketFrames.PROTOCOL_ERROR);
-    assertFails(new FrameScanner(false, LIMIT), frame(true, 3, false, 0, bytes(5)), WebSocketFrames.PROTOCOL_ERROR);
+    assertFails(new FrameScanner(true, LIMIT), frame(true, 2, false, 0, bytes(5)), PROTOCOL_ERROR);
+    assertFails(new FrameScanner(false, LIMIT), frame(true, 2, true, 5, bytes(5)), PROTOCOL_ERROR);
+    assertFails(new FrameScanner(false, LIMIT), frame(true, 0, false, 0, bytes(5)), PROTOCOL_ERROR);
+    assertFails(new FrameScanner(false, LIMIT), concat(frame(false, 2, false, 0, bytes(5)), frame(true, 2, false, 0, bytes(5))), PROTOCOL_ERROR);
+    assertFails(new FrameScanner(false, LIMIT), frame(false, 9, false, 0, bytes(5)), PROTOCOL_ERROR);
+    assertFails(new FrameScanner(false, LIMIT), frame(true, 3, false, 0, bytes(5)), PROTOCOL_ERROR);
     byte[] reserved = frame(true, 2, false, 0, bytes(5));
     reserved[0] |= 0x40;
-    assertFails(new FrameScanner(false, LIMIT), reserved, WebSocketFrames.PROTOCOL_ERROR);
-    assertFails(new FrameScanner(false, 100), frame(true, 2, false, 0, bytes(101)), WebSocketFrames.MESSAGE_TOO_BIG);
-    assertFails(new FrameScanner(false, 100), concat(frame(false, 2, false, 0, bytes(60)), frame(true, 0, false, 0, bytes(60))), WebSocketFrames.MESSAGE_TOO_BIG);
+    assertFails(new FrameScanner(false, LIMIT), reserved, PROTOCOL_ERROR);
+    assertFails(new FrameScanner(false, 100), frame(true, 2, false, 0, bytes(101)), MESSAGE_TOO_BIG);
+    assertFails(new FrameScanner(false, 100), concat(frame(false, 2, false, 0, bytes(60)), frame(true, 0, false, 0, bytes(60))), MESSAGE_TOO_BIG);
   }
 
-  private static void assertFails(FrameScanner scanner, byte[] stream, int code) {
+  private static void assertFails(FrameScanner scanner, byte[] stream, FrameScanner.Violation violation) {
     ByteBuffer in = direct(stream);
     FrameScanner.Stop stop;
     do {
@@ -120,7 +122,7 @@ class FrameScannerTest {
       stop = scanner.scan(in, out);
     } while (stop == FrameScanner.Stop.FORWARD || stop == FrameScanner.Stop.CONTROL);
     assertEquals(FrameScanner.Stop.FAILED, stop);
-    assertEquals(code, scanner.failureCode());
+    assertEquals(violation, scanner.violation());
   }
 
   /** Scans {@code reads} one after another, as a relay side would; returns all bytes passed on. */

@@ -1,6 +1,7 @@
 package dev.kindling.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.URI;
@@ -46,6 +47,8 @@ class PageAndStatusTest {
     assertTrue(page.body().contains("const SESSION = \"s-1\";"), page.body());
     assertTrue(page.body().contains("/novnc/core/rfb.js"));
     assertTrue(page.body().contains("'/websockify?token='"));
+    assertTrue(page.body().contains("const NOT_READY = 4503;"), "retries after VM_NOT_READY's code");
+    assertTrue(page.body().contains("const PROXY_FULL = 4513;"), "retries after PROXY_FULL's code");
   }
 
   @Test
@@ -92,8 +95,13 @@ class PageAndStatusTest {
     assertEquals("ok\n", health.body());
     assertEquals(200, metrics.statusCode());
     assertTrue(metrics.headers().firstValue("content-type").orElseThrow().startsWith("text/plain; version=0.0.4"));
-    assertTrue(metrics.body().contains("kindling_proxy_open_sessions 1\n"), metrics.body());
-    assertTrue(metrics.body().contains("kindling_proxy_bytes_total{direction=\"to_upstream\"} 8\n"), metrics.body());
-    assertTrue(metrics.body().contains("kindling_proxy_upstream_connect_seconds_count 1\n"), metrics.body());
+    ScrapedMetrics scraped = ScrapedMetrics.parse(metrics.body());
+    assertEquals(1, scraped.value("kindling_proxy_open_sessions"));
+    assertEquals(fixture.proxy.maxConnections(), scraped.value("kindling_proxy_max_connections"));
+    assertEquals(8, scraped.value("kindling_proxy_bytes_total", "direction", "to_upstream"));
+    assertEquals(1, scraped.value("kindling_proxy_upstream_connect_seconds_count"));
+    assertEquals(1, scraped.value("kindling_proxy_upstream_connect_seconds_bucket", "le", "+Inf"));
+    assertTrue(scraped.value("kindling_proxy_upstream_connect_seconds_sum") > 0, scraped::toString);
+    assertFalse(scraped.has("kindling_proxy_closes_total"), "nothing has closed yet");
   }
 }

@@ -2,12 +2,14 @@ package dev.kindling.proxy;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -94,8 +96,56 @@ class ProxyRelayTest {
 
       TestClient.Closed closed = connection.awaitClose();
       assertEquals(1009, closed.code(), closed.toString());
-      assertTrue(closed.reason().startsWith("message larger than"), closed.reason());
+      assertEquals(CloseOutcome.BROWSER_MESSAGE_TOO_BIG.reason() + " (message larger than 1048576 bytes)", closed.reason());
+      assertEquals(1, limited.proxy.metrics().closes(CloseOutcome.BROWSER_MESSAGE_TOO_BIG));
     }
+  }
+
+  @Test
+  void aFragmentedMessageOverTheSizeLimitClosesBothSidesWith1009() throws Exception {
+    try (ProxyFixture limited = ProxyFixture.start(b -> b.maxFrameBytes(ProxyConfig.MIN_FRAME_BYTES));
+        RawBrowser browser = RawBrowser.connect(limited.websocket(ProxyFixture.SESSION))) {
+      byte[] overHalf = new byte[ProxyConfig.MIN_FRAME_BYTES / 2 + 1];
+
+      browser.send(false, WebSocketFrames.BINARY, true, overHalf);
+      browser.send(true, WebSocketFrames.CONTINUATION, true, overHalf);
+
+      assertEquals(new TestClient.Closed(1009, CloseOutcome.BROWSER_MESSAGE_TOO_BIG.reason() + " (message larger than 1048576 bytes)"),
+          browser.awaitClose());
+      assertEquals(1009, limited.upstream.closeCodes.poll(10, TimeUnit.SECONDS), "the VM gets the same code");
+      ScrapedMetrics metrics = ScrapedMetrics.of(limited.proxy);
+      assertEquals(1, metrics.value("kindling_proxy_closes_total", "outcome", "browser_message_too_big", "code", "1009"));
+      assertFalse(metrics.has("kindling_proxy_closes_total", "outcome", "browser_closed"), metrics::toString);
+    }
+  }
+
+  @Test
+  void anUnmaskedFrameFromTheBrowserClosesBothSidesWith1002() throws Exception {
+    try (RawBrowser browser = RawBrowser.connect(fixture.websocket(ProxyFixture.SESSION))) {
+      browser.send(true, WebSocketFrames.TEXT, true, "hello".getBytes(StandardCharsets.UTF_8));
+      assertEquals("hello", new String(browser.next().payload(), StandardCharsets.UTF_8));
+
+      browser.send(true, WebSocketFrames.BINARY, false, new byte[] {1, 2, 3});
+
+      assertEquals(new TestClient.Closed(1002, CloseOutcome.BROWSER_PROTOCOL_ERROR.reason() + " (a client's frames must be masked)"),
+          browser.awaitClose());
+      assertEquals(1002, fixture.upstream.closeCodes.poll(10, TimeUnit.SECONDS), "the VM gets the same code");
+      ScrapedMetrics metrics = ScrapedMetrics.of(fixture.proxy);
+      assertEquals(1, metrics.value("kindling_proxy_closes_total", "outcome", "browser_protocol_error", "code", "1002"));
+      assertFalse(metrics.has("kindling_proxy_closes_total", "outcome", "browser_closed"), metrics::toString);
+    }
+  }
+
+  @Test
+  void aBrowserThatVanishesWithoutACloseFrameClosesTheVmWithTheBrowserClosedCode() throws Exception {
+    try (RawBrowser browser = RawBrowser.connect(fixture.websocket(ProxyFixture.SESSION))) {
+      browser.send(true, WebSocketFrames.TEXT, true, "hello".getBytes(StandardCharsets.UTF_8));
+      assertEquals("hello", new String(browser.next().payload(), StandardCharsets.UTF_8));
+    }
+
+    assertEquals(CloseOutcome.BROWSER_CLOSED.closeCode(), fixture.upstream.closeCodes.poll(10, TimeUnit.SECONDS));
+    ScrapedMetrics metrics = ScrapedMetrics.of(fixture.proxy);
+    assertEquals(1, metrics.value("kindling_proxy_closes_total", "outcome", "browser_closed", "code", "1000"));
   }
 
   @Test

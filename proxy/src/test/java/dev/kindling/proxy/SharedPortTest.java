@@ -42,7 +42,7 @@ class SharedPortTest {
       for (ProxyServer proxy : List.of(fixture.proxy, second)) {
         HttpResponse<String> metrics = get(proxy.metricsPort().orElseThrow(), "/metrics");
         assertEquals(200, metrics.statusCode());
-        assertTrue(metrics.body().contains("kindling_proxy_open_sessions " + proxy.connections() + "\n"), metrics.body());
+        assertEquals(proxy.connections(), ScrapedMetrics.parse(metrics.body()).value("kindling_proxy_open_sessions"));
         assertEquals(200, get(proxy.metricsPort().orElseThrow(), "/healthz").statusCode());
         assertEquals(404, get(proxy.metricsPort().orElseThrow(), fixture.proxy.config().pagePath(ProxyFixture.SESSION)).statusCode());
       }

@@ -36,15 +36,24 @@ public record BuildOptions(
     }
   }
 
-  /** The default template's image for this host: its suite, its mirror, the standard packages. */
+  /** The default template's image for this host: its suite, the mirror of its apt sources, the standard packages. */
   public static BuildOptions defaults(HostPaths paths) {
     return forTemplate(Templates.builtIn(Templates.DEFAULT), paths);
   }
 
-  /** {@code template}'s image for this host. */
+  /** {@code template}'s image for this host, from the mirror of its apt sources (no {@code debian.mirror} configured). */
   public static BuildOptions forTemplate(Template template, HostPaths paths) {
+    return forTemplate(template, paths, "");
+  }
+
+  /**
+   * {@code template}'s image for this host.
+   *
+   * @param mirror the setting {@code debian.mirror}: a Debian mirror URL, or blank for the mirror of this host's apt sources
+   */
+  public static BuildOptions forTemplate(Template template, HostPaths paths, String mirror) {
     String suite = GuestImageSpec.DEFAULT_SUITE;
-    return new BuildOptions(suite, DebianMirror.resolve(suite), GuestImageSpec.PACKAGES, List.of(), template, paths);
+    return new BuildOptions(suite, DebianMirror.resolve(suite, mirror), GuestImageSpec.PACKAGES, List.of(), template, paths);
   }
 
   public BuildOptions withMirror(String value) {

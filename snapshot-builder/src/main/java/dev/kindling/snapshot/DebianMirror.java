@@ -6,34 +6,34 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Finds the Debian mirror to bootstrap from: env {@code KINDLING_DEBIAN_MIRROR} wins; otherwise the
- * host's own apt configuration (deb822 {@code sources.list.d/*.sources} files, then the one-line
- * {@code sources.list}), taking the first archive that serves the suite itself (not its security
- * or updates pockets). Nothing is hard-coded, so the image comes from wherever this host's
- * packages come from.
+ * Finds the Debian mirror to bootstrap from: a configured one (the worker's setting
+ * {@code debian.mirror}) wins; otherwise the host's own apt configuration (deb822
+ * {@code sources.list.d/*.sources} files, then the one-line {@code sources.list}), taking the first
+ * archive that serves the suite itself (not its security or updates pockets). Nothing is
+ * hard-coded, so the image comes from wherever this host's packages come from.
  */
 public final class DebianMirror {
-  public static final String ENV = "KINDLING_DEBIAN_MIRROR";
+  /** How an operator names a mirror: the setting and its environment variable. */
+  private static final String SETTING = "debian.mirror (KINDLING_DEBIAN_MIRROR)";
 
   private DebianMirror() {}
 
-  public static String resolve(String suite) {
-    return resolve(suite, System.getenv(), Path.of("/etc/apt"));
+  /** {@code configured} when not blank, else the first archive of this host's /etc/apt that serves {@code suite}. */
+  public static String resolve(String suite, String configured) {
+    return resolve(suite, configured, Path.of("/etc/apt"));
   }
 
-  public static String resolve(String suite, Map<String, String> env, Path aptDir) {
-    String override = env.get(ENV);
-    if (override != null && !override.isBlank()) {
-      return validated(override.strip());
+  public static String resolve(String suite, String configured, Path aptDir) {
+    if (configured != null && !configured.isBlank()) {
+      return validated(configured.strip());
     }
     return fromApt(suite, aptDir)
         .orElseThrow(() -> new IllegalStateException("no apt source for suite '" + suite + "' under " + aptDir
-            + "; set " + ENV + " to a Debian mirror URL"));
+            + "; set " + SETTING + " to a Debian mirror URL"));
   }
 
   static Optional<String> fromApt(String suite, Path aptDir) {

@@ -21,8 +21,9 @@ public final class ImageActivitiesImpl implements ImageActivities {
   private final Path templatesDir;
   private final String defaultTemplate;
 
-  public ImageActivitiesImpl(HostPaths paths, Path templatesDir, String defaultTemplate) {
-    this(new ImageBuilder(), new ImageStore(paths), t -> BuildOptions.forTemplate(t, paths), templatesDir, defaultTemplate);
+  /** @param debianMirror the setting {@code debian.mirror}: a Debian mirror URL, or blank for this host's apt sources */
+  public ImageActivitiesImpl(HostPaths paths, Path templatesDir, String defaultTemplate, String debianMirror) {
+    this(new ImageBuilder(), new ImageStore(paths), t -> BuildOptions.forTemplate(t, paths, debianMirror), templatesDir, defaultTemplate);
   }
 
   public ImageActivitiesImpl(ImageBuilder builder, ImageStore store, Function<Template, BuildOptions> options, Path templatesDir,

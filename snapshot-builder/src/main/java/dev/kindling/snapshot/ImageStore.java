@@ -1,5 +1,7 @@
 package dev.kindling.snapshot;
 
+import dev.kindling.activities.vmm.SnapshotFiles;
+import dev.kindling.activities.vmm.SnapshotManifest;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.workflows.Validation;
@@ -160,23 +162,23 @@ public final class ImageStore {
   }
 
   /** Checks that {@code snapshotId} is stored under {@code imageId} and its {@code snapshot.json} names that image. */
-  public SnapshotInfo checkSnapshot(String imageId, String snapshotId) {
+  public SnapshotManifest checkSnapshot(String imageId, String snapshotId) {
     Path dir;
     try {
       dir = paths.snapshotDir(imageId, snapshotId);
     } catch (dev.kindling.workflows.InvalidInputException e) {
       throw new SnapshotMismatchException("snapshot id '" + snapshotId + "' is not valid: " + e.getMessage());
     }
-    Path file = dir.resolve(SnapshotInfo.FILE);
+    Path file = dir.resolve(SnapshotFiles.MANIFEST);
     if (!Files.isRegularFile(file)) {
       throw new SnapshotMismatchException("snapshot " + snapshotId + " is not stored under image " + imageId
           + " (no " + file + ")");
     }
-    SnapshotInfo info;
+    SnapshotManifest info;
     try {
-      info = JSON.readValue(file.toFile(), SnapshotInfo.class);
-    } catch (IOException e) {
-      throw new SnapshotMismatchException("snapshot " + snapshotId + " has an unreadable " + file + ": " + e.getMessage());
+      info = SnapshotManifest.read(dir).manifest();
+    } catch (UncheckedIOException e) {
+      throw new SnapshotMismatchException("snapshot " + snapshotId + " has an unreadable " + file + ": " + e.getCause().getMessage());
     }
     if (!imageId.equals(info.imageId())) {
       throw new SnapshotMismatchException("snapshot " + snapshotId + " was made from image " + info.imageId()

@@ -2,6 +2,7 @@ package dev.kindling.snapshot;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.kindling.activities.vmm.ImageFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -28,8 +29,9 @@ public final class Template {
   public static final String USER = "kindling";
   public static final int USER_ID = 1000;
   public static final String HOME = "/home/kindling";
-  public static final int DEFAULT_MEMORY_MIB = 512;
-  public static final int DEFAULT_VCPUS = 1;
+  /** A template's guest size when its recipe names none: the one a host boots an image with whose manifest names none. */
+  public static final int DEFAULT_MEMORY_MIB = ImageFiles.DEFAULT_MEMORY_MIB;
+  public static final int DEFAULT_VCPUS = ImageFiles.DEFAULT_VCPUS;
   public static final int DEFAULT_WIDTH = 1280;
   public static final int DEFAULT_HEIGHT = 800;
   /** The environment variable the app launcher sets to the session's URL. */

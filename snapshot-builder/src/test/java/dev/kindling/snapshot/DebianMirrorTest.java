@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -56,25 +55,25 @@ class DebianMirrorTest {
   }
 
   @Test
-  void prefersTheEnvironmentThenSourcesFilesThenSourcesList(@TempDir Path apt) throws Exception {
+  void prefersTheConfiguredMirrorThenSourcesFilesThenSourcesList(@TempDir Path apt) throws Exception {
     Files.createDirectories(apt.resolve("sources.list.d"));
     Files.writeString(apt.resolve("sources.list"), "deb http://list.example/debian bookworm main\n");
-    assertEquals("http://list.example/debian", DebianMirror.resolve("bookworm", Map.of(), apt));
+    assertEquals("http://list.example/debian", DebianMirror.resolve("bookworm", "", apt));
     Files.writeString(apt.resolve("sources.list.d/debian.sources"), DEB822);
-    assertEquals("http://archive.example/debian", DebianMirror.resolve("bookworm", Map.of(), apt));
+    assertEquals("http://archive.example/debian", DebianMirror.resolve("bookworm", "", apt));
     assertEquals("http://local.example/mirror",
-        DebianMirror.resolve("bookworm", Map.of(DebianMirror.ENV, "http://local.example/mirror/"), apt));
+        DebianMirror.resolve("bookworm", "http://local.example/mirror/", apt));
   }
 
   @Test
   void failsWithAHintWhenNothingServesTheSuite(@TempDir Path apt) {
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> DebianMirror.resolve("bookworm", Map.of(), apt));
-    assertEquals(true, e.getMessage().contains(DebianMirror.ENV));
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> DebianMirror.resolve("bookworm", "", apt));
+    assertEquals(true, e.getMessage().contains("debian.mirror"));
   }
 
   @Test
   void rejectsAMirrorThatIsNotAUrl() {
     assertThrows(IllegalArgumentException.class,
-        () -> DebianMirror.resolve("bookworm", Map.of(DebianMirror.ENV, "mirror; rm -rf /"), Path.of("/nonexistent")));
+        () -> DebianMirror.resolve("bookworm", "mirror; rm -rf /", Path.of("/nonexistent")));
   }
 }

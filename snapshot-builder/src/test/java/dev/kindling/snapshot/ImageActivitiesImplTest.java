@@ -91,6 +91,6 @@ class ImageActivitiesImplTest {
 
   @Test
   void theDefaultTemplateMustBeAnId() {
-    assertThrows(dev.kindling.workflows.InvalidInputException.class, () -> new ImageActivitiesImpl(paths, templatesDir, "../x"));
+    assertThrows(dev.kindling.workflows.InvalidInputException.class, () -> new ImageActivitiesImpl(paths, templatesDir, "../x", ""));
   }
 }

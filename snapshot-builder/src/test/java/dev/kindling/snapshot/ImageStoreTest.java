@@ -47,7 +47,7 @@ class ImageStoreTest {
   private static void snapshot(HostPaths paths, String storedUnder, String snapshotId, String namedImage) throws Exception {
     Path dir = paths.snapshotDir(storedUnder, snapshotId);
     Files.createDirectories(dir);
-    Files.writeString(dir.resolve(SnapshotInfo.FILE),
+    Files.writeString(dir.resolve(dev.kindling.activities.vmm.SnapshotFiles.MANIFEST),
         "{\"imageId\":\"" + namedImage + "\",\"snapshotId\":\"" + snapshotId + "\",\"vmm\":\"qemu\"}");
   }
 

@@ -40,7 +40,7 @@ record VerifyHost(HostPaths paths, VmmActivitiesImpl vmms, ImageVerifier verifie
   static final String CONSOLE_STATUS = "systemd.show_status=true";
 
   static VerifyHost create(HostPaths paths, String extraKernelArgs) {
-    QemuVmm vmm = QemuVmm.forHost(QemuConfig.fromEnvironment(), Heartbeat.NONE);
+    QemuVmm vmm = QemuVmm.forHost(QemuConfig.defaults(), Heartbeat.NONE);
     VmProcesses processes = new VmProcesses(paths);
     VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, vmm, extraKernelArgs, Duration.ofSeconds(5));
     ReadinessActivitiesImpl readiness = new ReadinessActivitiesImpl(paths,

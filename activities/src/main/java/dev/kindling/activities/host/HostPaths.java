@@ -17,26 +17,33 @@ import java.util.Map;
  * runDir/evidence/&lt;vmId&gt;-*.png       evidence kept after the VM is gone (a blank desktop's thumbnail)
  * </pre>
  *
- * @param cacheDir default {@code $XDG_CACHE_HOME/kindling} or {@code ~/.cache/kindling}; env KINDLING_CACHE_DIR
- * @param runDir default {@code /run/kindling}; env KINDLING_RUN_DIR
+ * <p>A process takes both from its configuration (settings {@code cache.dir} and {@code run.dir}).
+ *
+ * @param cacheDir images and snapshots; default {@link #defaultCacheDir}
+ * @param runDir per-VM runtime files; default {@code /run/kindling}
  */
 public record HostPaths(Path cacheDir, Path runDir) {
 
+  /**
+   * For tests and benchmarks, which run without a configuration: {@code KINDLING_CACHE_DIR} and
+   * {@code KINDLING_RUN_DIR}, the environment names of the settings {@code cache.dir} and
+   * {@code run.dir}, with the same defaults.
+   */
   public static HostPaths fromEnvironment() {
     return from(System.getenv());
   }
 
+  /** {@link #fromEnvironment()} with {@code env} as the environment. */
   public static HostPaths from(Map<String, String> env) {
-    Path cache;
-    if (env.get("KINDLING_CACHE_DIR") != null) {
-      cache = Path.of(env.get("KINDLING_CACHE_DIR"));
-    } else if (env.get("XDG_CACHE_HOME") != null) {
-      cache = Path.of(env.get("XDG_CACHE_HOME"), "kindling");
-    } else {
-      cache = Path.of(System.getProperty("user.home"), ".cache", "kindling");
-    }
+    String cache = env.get("KINDLING_CACHE_DIR");
     Path run = Path.of(env.getOrDefault("KINDLING_RUN_DIR", "/run/kindling"));
-    return new HostPaths(cache.toAbsolutePath(), run.toAbsolutePath());
+    return new HostPaths((cache != null ? Path.of(cache) : defaultCacheDir(env)).toAbsolutePath(), run.toAbsolutePath());
+  }
+
+  /** The cache directory when none is configured: {@code $XDG_CACHE_HOME/kindling}, else {@code ~/.cache/kindling}. */
+  public static Path defaultCacheDir(Map<String, String> env) {
+    String xdg = env.get("XDG_CACHE_HOME");
+    return (xdg != null ? Path.of(xdg, "kindling") : Path.of(System.getProperty("user.home"), ".cache", "kindling")).toAbsolutePath();
   }
 
   public Path imagesDir() {

@@ -7,7 +7,8 @@ import java.util.Locale;
 /**
  * Decides between KVM and TCG. {@code /dev/kvm} alone proves little: on hosts whose KVM is KVM-PVM
  * ({@code /sys/module/kvm_pvm}) it runs only PVM-enabled guest kernels, so a stock Debian kernel
- * needs TCG there. {@code KINDLING_ACCEL=auto|kvm|tcg} overrides the detection.
+ * needs TCG there. The setting {@code vmm.accelerator} ({@code auto}, {@code kvm} or {@code tcg})
+ * overrides the detection.
  */
 public final class AcceleratorDetector {
   private final Path root;
@@ -24,10 +25,10 @@ public final class AcceleratorDetector {
   public AcceleratorChoice choose(String setting) {
     String mode = setting == null || setting.isBlank() ? "auto" : setting.strip().toLowerCase(Locale.ROOT);
     return switch (mode) {
-      case "kvm" -> new AcceleratorChoice(Accelerator.KVM, "KINDLING_ACCEL=kvm forces KVM");
-      case "tcg" -> new AcceleratorChoice(Accelerator.TCG, "KINDLING_ACCEL=tcg forces TCG");
+      case "kvm" -> new AcceleratorChoice(Accelerator.KVM, "vmm.accelerator=kvm forces KVM");
+      case "tcg" -> new AcceleratorChoice(Accelerator.TCG, "vmm.accelerator=tcg forces TCG");
       case "auto" -> detectAuto();
-      default -> throw new dev.kindling.workflows.InvalidInputException("KINDLING_ACCEL", "'" + setting + "' is not one of auto, kvm, tcg");
+      default -> throw new dev.kindling.workflows.InvalidInputException("vmm.accelerator", "'" + setting + "' is not one of auto, kvm, tcg");
     };
   }
 

@@ -16,9 +16,12 @@ import java.util.List;
  * @param vcpus the vCPUs its template asks for, used when a boot names none
  */
 public record ImageFiles(String imageId, Path dir, String kernelCmdline, int memoryMib, int vcpus) {
-  /** For images whose manifest names no template defaults. */
-  static final int FALLBACK_MEMORY_MIB = 512;
-  static final int FALLBACK_VCPUS = 1;
+  /**
+   * The guest size when nothing names one: a template without {@code defaults} (the template's
+   * defaults are these) and an image whose manifest names no template defaults (built before templates).
+   */
+  public static final int DEFAULT_MEMORY_MIB = 512;
+  public static final int DEFAULT_VCPUS = 1;
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> REQUIRED = List.of("rootfs.ext4", "vmlinuz", "initrd.img", "manifest.json");
@@ -35,7 +38,7 @@ public record ImageFiles(String imageId, Path dir, String kernelCmdline, int mem
       JsonNode manifest = JSON.readTree(dir.resolve("manifest.json").toFile());
       JsonNode defaults = manifest.path("defaults");
       return new ImageFiles(imageId, dir, manifest.path("kernelCmdline").asText("console=ttyS0"),
-          defaults.path("memoryMib").asInt(FALLBACK_MEMORY_MIB), defaults.path("vcpus").asInt(FALLBACK_VCPUS));
+          defaults.path("memoryMib").asInt(DEFAULT_MEMORY_MIB), defaults.path("vcpus").asInt(DEFAULT_VCPUS));
     } catch (IOException e) {
       throw new VmmException(FailureKind.UNKNOWN_IMAGE, "image " + imageId + " has an unreadable manifest: " + e.getMessage(), e);
     }

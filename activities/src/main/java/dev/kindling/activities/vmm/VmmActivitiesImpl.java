@@ -58,7 +58,7 @@ public final class VmmActivitiesImpl implements VmmActivities {
   private final Duration stopGrace;
 
   /**
-   * @param extraKernelArgs appended to every guest's kernel command line (env KINDLING_KERNEL_ARGS)
+   * @param extraKernelArgs appended to every guest's kernel command line (setting vm.kernelArgs)
    * @param stopGrace how long a VMM may take to exit after quit, and again after SIGTERM
    */
   public VmmActivitiesImpl(HostPaths paths, Vmm vmm, String extraKernelArgs, Duration stopGrace) {

@@ -39,7 +39,7 @@ class ReadinessActivitiesImplTest {
     Path vmDir = paths.vmDir(VM_ID);
     VmSecrets secrets = VmSecrets.ensure(vmDir);
     Files.writeString(vmDir.resolve("serial.log"), "KINDLING-READY units=5\n");
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgent();
       var activities = new ReadinessActivitiesImpl(paths, vmId -> VmmLiveness.UNKNOWN);
 
@@ -61,7 +61,7 @@ class ReadinessActivitiesImplTest {
   void theRequestsLaunchReachesTheAgentAndAFailedAppIsAppNotRunningWithItsLog() throws Exception {
     HostPaths paths = new HostPaths(temp.resolve("cache"), temp.resolve("run"));
     VmSecrets.ensure(paths.vmDir(VM_ID));
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.app.failed(3, "xterm: cannot open font\nboom");
       guest.startAgent();
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
@@ -86,7 +86,7 @@ class ReadinessActivitiesImplTest {
   @Test
   void collectDiagnosticsReportsUnitsAndHowTheVmmExited() throws Exception {
     HostPaths paths = new HostPaths(temp.resolve("cache"), temp.resolve("run"));
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgent();
       VmmLiveness exited = new VmmLiveness() {
         @Override
@@ -122,7 +122,7 @@ class ReadinessActivitiesImplTest {
     assertNull(evidence.vmmExitCode());
   }
 
-  private static VmRef vmRef(GuestFixture guest) {
+  private static VmRef vmRef(StandInGuest guest) {
     return new VmRef("request-1", VM_ID, new VmNetwork(guest.name(), GuestNetwork.TAP, GuestNetwork.HOST_ADDRESS,
         GuestNetwork.GUEST_ADDRESS, GuestNetwork.PREFIX_LENGTH, GuestNetwork.GUEST_MAC));
   }

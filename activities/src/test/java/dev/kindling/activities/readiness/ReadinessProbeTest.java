@@ -41,7 +41,7 @@ class ReadinessProbeTest {
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void aCompleteHandshakeThroughWebsockifyIsReady() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgent();
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
       guest.startWebsockify();
@@ -55,11 +55,11 @@ class ReadinessProbeTest {
           report.stages().stream().map(StageTiming::stage).toList());
       assertEquals("desktop", report.stages().getLast().stage(), "the last stage is the desktop the user sees");
       assertTrue(report.stages().getLast().millis() >= 0);
-      assertEquals(GuestFixture.PASSWORD, guest.vncPassword.get(), "the probe delivered the VM's password to the agent");
+      assertEquals(StandInGuest.PASSWORD, guest.vncPassword.get(), "the probe delivered the VM's password to the agent");
       assertTrue(guest.app.appRequests.get() >= 1, "the probe asked the agent for the app");
       assertEquals(List.of(RfbSession.BGR233), guest.vncFormats, "one frame, asked for in 8-bit BGR233");
       JsonNode secrets = JSON.readTree(guest.app.secretsBodies.getLast());
-      assertEquals(GuestFixture.PASSWORD, secrets.path("vncPassword").asText());
+      assertEquals(StandInGuest.PASSWORD, secrets.path("vncPassword").asText());
       assertFalse(secrets.has("launch"), "no launch parameters without a launch: " + secrets);
 
       try (VncDesktop desktop = VncDesktop.open(guest.target(), Duration.ofSeconds(5))) {
@@ -75,7 +75,7 @@ class ReadinessProbeTest {
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void theSessionsLaunchIsPostedWithTheSecrets() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgent();
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
       guest.startWebsockify();
@@ -85,7 +85,7 @@ class ReadinessProbeTest {
 
       assertEquals("desktop", report.stages().getLast().stage());
       JsonNode secrets = JSON.readTree(guest.app.secretsBodies.getLast());
-      assertEquals(GuestFixture.PASSWORD, secrets.path("vncPassword").asText());
+      assertEquals(StandInGuest.PASSWORD, secrets.path("vncPassword").asText());
       assertEquals("https://example.org/start?lang=de", secrets.path("launch").path("url").asText());
       assertEquals(List.of("--lang", "de"),
           JSON.convertValue(secrets.path("launch").path("args"), new com.fasterxml.jackson.core.type.TypeReference<List<String>>() {}));
@@ -95,7 +95,7 @@ class ReadinessProbeTest {
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void anAppWhoseUnitFailedIsAppNotRunningLongBeforeTheDeadlineWithItsExitStatusAndLog() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.app.failed(3, "boom");
       guest.startAgent();
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
@@ -126,7 +126,7 @@ class ReadinessProbeTest {
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void aMappedWindowOverAOneColourDesktopIsBlankDesktopAfterTheGraceWithAThumbnail(@TempDir Path evidenceDir) throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.screen.set(FakeRfbServer.Screen.solid(0x000000));
       guest.startAgent();
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
@@ -166,7 +166,7 @@ class ReadinessProbeTest {
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void aDesktopThatPaintsWithinTheGraceIsReady() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.screen.set(FakeRfbServer.Screen.solid(0x000000));
       guest.startAgent();
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
@@ -184,7 +184,7 @@ class ReadinessProbeTest {
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void aWindowMappedLaterIsWaitedFor() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.app.windowMapped = false;
       guest.app.activeState = "activating";
       guest.app.subState = "start";
@@ -219,7 +219,7 @@ class ReadinessProbeTest {
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void aUrlThatNeverReachesTheAppFailsAppNotRunningAtTheDeadline() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.app.urlDelivered = false;
       guest.startAgent();
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
@@ -238,7 +238,7 @@ class ReadinessProbeTest {
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void aUrlForAnAppThatNeverAsksForOneIsNotWaitedFor() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.app.urlDelivered = false;
       guest.app.urlPolled = false;
       guest.startAgent();
@@ -252,7 +252,7 @@ class ReadinessProbeTest {
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void anAgentWithoutASessionAppIsAppNotRunningAtOnce() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.app.endpoint = false;
       guest.startAgent();
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
@@ -269,7 +269,7 @@ class ReadinessProbeTest {
   }
 
   /** Shows {@link FakeRfbServer.Screen#CONTENT} {@code delay} after the desktop stage starts. */
-  private static ProbeListener paintAfter(GuestFixture guest, Duration delay) {
+  private static ProbeListener paintAfter(StandInGuest guest, Duration delay) {
     return new ProbeListener() {
       @Override
       public void stageStarted(ReadinessStage stage) {
@@ -293,7 +293,7 @@ class ReadinessProbeTest {
 
   @Test
   void nothingListeningOn6080IsWebsockifyRefused() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgent();
       Files.writeString(guest.serialLog, "[\u001B[0;32m  OK  \u001B[0m] Started kindling-agent.service\n");
 
@@ -314,7 +314,7 @@ class ReadinessProbeTest {
 
   @Test
   void aRefusedPortWhoseUnitTheAgentReportsInactiveFailsWithoutWaitingForTheDeadline() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgentReportingWebsockify("inactive");
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
 
@@ -331,7 +331,7 @@ class ReadinessProbeTest {
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void aWebsockifySlowerThanOneReadTimeoutIsGivenLongerAndIsReady() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgent();
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
       guest.startSlowWebsockify(SETTINGS.ioTimeout().multipliedBy(3).dividedBy(2));
@@ -345,7 +345,7 @@ class ReadinessProbeTest {
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void aBackendThatDropsTheConnectionAfterItsBannerFailsTheHandshake() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgent();
       guest.startVncServer(FakeRfbServer.Behaviour.BANNER_THEN_DROP);
       guest.startWebsockify();
@@ -362,7 +362,7 @@ class ReadinessProbeTest {
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void aWrongPasswordFailsTheHandshakeWithoutWaitingForTheDeadline() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startMisconfiguredAgent("Other123");
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
       guest.startWebsockify();
@@ -378,7 +378,7 @@ class ReadinessProbeTest {
 
   @Test
   void anAgentThatNeverAnswersFailsAgentHealthWithItsLastCause() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startSilentAgent();
 
       ReadinessFailure failure = assertThrows(ReadinessFailure.class,
@@ -391,7 +391,7 @@ class ReadinessProbeTest {
 
   @Test
   void aListenerThatNeverUpgradesFailsTheWebSocketUpgrade() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgent();
       guest.startSilentListener();
 
@@ -406,7 +406,7 @@ class ReadinessProbeTest {
   @Test
   @RequiresHost(HostCapability.TUN)
   void aGuestBehindATapWithNoCarrierIsUnreachableWithNeighbourEvidence() throws Exception {
-    try (GuestFixture guest = GuestFixture.behindDeadTap()) {
+    try (StandInGuest guest = StandInGuest.behindDeadTap()) {
       ReadinessFailure failure = assertThrows(ReadinessFailure.class,
           () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(3)));
 
@@ -423,7 +423,7 @@ class ReadinessProbeTest {
 
   @Test
   void aVmmThatExitsEndsTheProbeInsteadOfTheDeadline() throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgent();
       AtomicBoolean exited = new AtomicBoolean();
       VmmLiveness liveness = () -> exited.get() ? Optional.of("qemu exited with status 1") : Optional.empty();

@@ -35,7 +35,7 @@ public final class WebsockifyNoticeLatency {
   private WebsockifyNoticeLatency() {}
 
   public static Sample measure(ProbeSettings settings) throws Exception {
-    try (GuestFixture guest = GuestFixture.withGuestAddress()) {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgent();
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
       AtomicLong tcpStagePassed = new AtomicLong();
@@ -83,7 +83,7 @@ public final class WebsockifyNoticeLatency {
     }
   }
 
-  private static long firstConnect(GuestFixture guest) {
+  private static long firstConnect(StandInGuest guest) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {
       try (SocketChannel ignored = NetworkNamespaces.connect(guest.name(), guest.target().websockify(), Duration.ofMillis(50))) {

@@ -15,17 +15,7 @@ public final class GuestHttp {
 
   /** The body of {@code path}, retrying until the guest answers or {@code timeout} passes. */
   public static String awaitGet(String namespace, String path, Duration timeout) throws IOException, InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    IOException last = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        return get(namespace, path);
-      } catch (IOException e) {
-        last = e;
-        Thread.sleep(50);
-      }
-    }
-    throw new IOException("the guest in " + namespace + " did not answer GET " + path + " within " + timeout.toSeconds() + " s", last);
+    return Await.value("the guest in " + namespace + " to answer GET " + path, timeout, () -> get(namespace, path), IOException.class);
   }
 
   public static String get(String namespace, String path) throws IOException {

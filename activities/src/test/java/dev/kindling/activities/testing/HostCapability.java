@@ -9,10 +9,10 @@ import java.util.List;
 
 /** A facility a test may need, with how to tell whether this host has it. */
 public enum HostCapability {
-  ROOT("root (CAP_NET_ADMIN, CAP_SYS_ADMIN) to create network namespaces") {
+  ROOT("CAP_NET_ADMIN and CAP_SYS_ADMIN (as root) to create network namespaces and TAPs") {
     @Override
     public boolean present() {
-      return "root".equals(System.getProperty("user.name"));
+      return EffectiveCapabilities.ofThisProcess().hasAll(EffectiveCapabilities.CAP_NET_ADMIN, EffectiveCapabilities.CAP_SYS_ADMIN);
     }
   },
   IPROUTE2("iproute2's 'ip' command (apt-get install iproute2)") {

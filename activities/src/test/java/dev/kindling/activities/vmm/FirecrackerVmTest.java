@@ -37,7 +37,7 @@ class FirecrackerVmTest {
     String imageId = GuestFixture.ensure(paths);
     assumeTrue(Files.exists(paths.imageDir(imageId).resolve("vmlinux")), "Firecracker boots an uncompressed vmlinux, which this image lacks");
     NetworkActivitiesImpl network = new NetworkActivitiesImpl(paths);
-    VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, FirecrackerVmm.forHost(FirecrackerConfig.fromEnvironment(), Heartbeat.NONE), "",
+    VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, FirecrackerVmm.forHost(FirecrackerConfig.defaults(), Heartbeat.NONE), "",
         Duration.ofSeconds(5));
     String vmId = "vm00fc000001";
     NetworkRequest request = new NetworkRequest("req-fc", vmId);

@@ -60,7 +60,7 @@ class QemuVmTest {
   private void setUpHost() {
     paths = new HostPaths(HostPaths.fromEnvironment().cacheDir(), runDir);
     network = new NetworkActivitiesImpl(paths);
-    vmms = new VmmActivitiesImpl(paths, QemuVmm.forHost(QemuConfig.fromEnvironment(), Heartbeat.NONE), "", Duration.ofSeconds(5));
+    vmms = new VmmActivitiesImpl(paths, QemuVmm.forHost(QemuConfig.defaults(), Heartbeat.NONE), "", Duration.ofSeconds(5));
   }
 
   @AfterEach
@@ -96,7 +96,7 @@ class QemuVmTest {
         "the VMM is daemonized, not a child of the worker, so it survives the worker");
 
     // A restarted worker (a new instance) retrying the same request finds the running VMM.
-    VmmActivitiesImpl restarted = new VmmActivitiesImpl(paths, QemuVmm.forHost(QemuConfig.fromEnvironment(), Heartbeat.NONE), "", Duration.ofSeconds(5));
+    VmmActivitiesImpl restarted = new VmmActivitiesImpl(paths, QemuVmm.forHost(QemuConfig.defaults(), Heartbeat.NONE), "", Duration.ofSeconds(5));
     VmHandle again = restarted.bootVm(new BootRequest(requestId, vmId, new ImageRef(imageId, null, null, 0, null), net, BootMode.COLD, 256, 1));
     assertEquals(handle.pid(), again.pid());
     ApplicationFailure conflict = assertThrows(ApplicationFailure.class, () -> restarted.bootVm(

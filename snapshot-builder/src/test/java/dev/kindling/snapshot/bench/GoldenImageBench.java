@@ -18,6 +18,7 @@ import dev.kindling.snapshot.BuiltImage;
 import dev.kindling.snapshot.FileTrees;
 import dev.kindling.snapshot.ImageBuilder;
 import dev.kindling.snapshot.ImageVerifier;
+import dev.kindling.snapshot.Template;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.BootRequest;
 import dev.kindling.workflows.host.NetworkRequest;
@@ -293,7 +294,7 @@ public final class GoldenImageBench {
     Duration quietWait = Duration.ofSeconds(120);
     boolean timeline = false;
     int runs = 3;
-    int memory = 512;
+    int memory = Template.DEFAULT_MEMORY_MIB;
     List<MachineType> machines = List.of(MachineType.PC, MachineType.MICROVM);
     List<Integer> vcpus = List.of(1);
     String kernelArgs = "";

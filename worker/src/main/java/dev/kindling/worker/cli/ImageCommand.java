@@ -81,7 +81,7 @@ final class ImageCommand {
         throw new TypedFailureException(e.kind().type(), e.getMessage());
       }
       HostServices host = HostServices.create(config);
-      BuildOptions build = BuildOptions.forTemplate(recipe, host.paths()).withExtraMaskedUnits(maskUnits);
+      BuildOptions build = BuildOptions.forTemplate(recipe, host.paths(), config.get(Setting.DEBIAN_MIRROR)).withExtraMaskedUnits(maskUnits);
       GoldenImagePipeline pipeline = new GoldenImagePipeline(new ImageBuilder(), new ImageStore(host.paths()),
           verifier(host, config), host.vmms());
       PipelineResult result;

@@ -132,9 +132,9 @@ public final class KindlingConfig {
     return Arrays.stream(list.split(",")).map(String::strip).filter(s -> !s.isEmpty()).map(Validation::hostId).toList();
   }
 
+  /** {@code cache.dir} (else $XDG_CACHE_HOME/kindling or ~/.cache/kindling) and {@code run.dir}. */
   public HostPaths paths() {
-    HostPaths env = HostPaths.fromEnvironment();
-    Path cache = get(Setting.CACHE_DIR).isBlank() ? env.cacheDir() : Path.of(get(Setting.CACHE_DIR)).toAbsolutePath();
+    Path cache = get(Setting.CACHE_DIR).isBlank() ? HostPaths.defaultCacheDir(System.getenv()) : Path.of(get(Setting.CACHE_DIR)).toAbsolutePath();
     return new HostPaths(cache, Path.of(get(Setting.RUN_DIR)).toAbsolutePath());
   }
 

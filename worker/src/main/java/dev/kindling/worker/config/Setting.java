@@ -6,6 +6,16 @@ import java.util.Locale;
 /**
  * Every configuration setting, with its default. A value comes from (highest first) a command-line
  * flag, the environment ({@link #envName()}), the configuration file ({@link #key()}), the default.
+ * An empty default means the value is derived at run time, as the description says. README.md's
+ * Configuration table lists every one (SettingsDocTest checks it).
+ *
+ * <p>The other {@code KINDLING_*} variables are not settings: {@code KINDLING_LOG_LEVEL} (read by
+ * logback.xml before any configuration is loaded), {@code KINDLING_JAVA_HOME} (bin/jdk.sh), and, for
+ * tests and benchmarks only, {@code KINDLING_SKIP_VM_TESTS}, {@code KINDLING_BENCH_BUILD_DIR} and
+ * {@code KINDLING_BENCH_OPTS}. Tests and benchmarks that run without a configuration read
+ * {@code KINDLING_CACHE_DIR}, {@code KINDLING_RUN_DIR} and {@code KINDLING_TEMPORAL_CLI} with the
+ * meaning of the settings of those names. Inside the guest, {@code KINDLING_SCREEN} and
+ * {@code KINDLING_LAUNCH_URL} belong to the image, not to the host.
  */
 public enum Setting {
   TEMPORAL_TARGET("temporal.target", "localhost:7233", "Temporal frontend host:port. `kindling dev` uses the server that answers there, else starts the Temporal CLI's dev server there (localhost only; localhost:0: a private one on free ports, state in memory)."),
@@ -17,7 +27,7 @@ public enum Setting {
   TEMPORAL_NAMESPACE("temporal.namespace", "default", "Temporal namespace."),
   HOST_ID("host.id", "", "This host's id (task queue kindling-host-<id>); default: the machine's hostname, sanitized."),
   HOSTS("placement.hosts", "", "Comma-separated host ids placement may choose; default: this host only."),
-  CACHE_DIR("cache.dir", "", "Image and snapshot cache (outside any work tree); default ~/.cache/kindling."),
+  CACHE_DIR("cache.dir", "", "Image and snapshot cache (outside any work tree); default $XDG_CACHE_HOME/kindling or ~/.cache/kindling."),
   RUN_DIR("run.dir", "/run/kindling", "Per-VM runtime files (sockets, overlays, serial logs)."),
   ACCELERATOR("vmm.accelerator", "auto", "auto, kvm or tcg. auto uses KVM only when it can run a stock guest kernel."),
   MACHINE("vmm.machine", "pc", "QEMU machine type: pc or microvm (pc boots and restores faster under TCG here; see docs/BENCHMARKS.md)."),
@@ -25,6 +35,7 @@ public enum Setting {
   KERNEL_ARGS("vm.kernelArgs", "", "Extra guest kernel arguments, appended last (e.g. systemd.mask=... for diagnosis)."),
   DEFAULT_TEMPLATE("template.default", "terminal", "The template a session gets when it names none (a built-in id or a directory name under templates.dir)."),
   TEMPLATES_DIR("templates.dir", "/etc/kindling/templates", "The operator's template directories, one per template id; one named like a built-in replaces it."),
+  DEBIAN_MIRROR("debian.mirror", "", "Debian mirror URL golden images are built from (part of the image id); default: the archive this host's own apt sources name for the image's suite."),
   READINESS_TIMEOUT_SECONDS("vm.readinessTimeoutSeconds", "300", "How long a VM may take to show its app; caps the workflow's own deadline (5 min cold, 60 s restore)."),
   WORKER_METRICS_PORT("worker.metricsPort", "9464", "Port of the worker's Prometheus endpoint (/metrics: Temporal SDK and Kindling meters) on worker.metricsBind; 0: a free port; -1: none."),
   WORKER_METRICS_BIND("worker.metricsBind", "127.0.0.1", "Address the worker's metrics endpoint listens on."),

@@ -59,7 +59,7 @@ public record HostServices(
         ProbeSettings.defaults(), Duration.ofSeconds(config.intValue(Setting.READINESS_TIMEOUT_SECONDS)));
     return new HostServices(config, paths, vmm, processes, new NetworkActivitiesImpl(paths,
         Deployment.of(config.temporalTarget(), config.temporalNamespace(), Boolean.parseBoolean(config.get(Setting.TEMPORAL_EPHEMERAL)))), vmms, readiness,
-        new ImageActivitiesImpl(paths, config.templatesDir(), config.defaultTemplate()), extraKernelArgs);
+        new ImageActivitiesImpl(paths, config.templatesDir(), config.defaultTemplate(), config.get(Setting.DEBIAN_MIRROR)), extraKernelArgs);
   }
 
   static VmmLiveness liveness(VmProcesses processes, String vmId) {

@@ -35,6 +35,7 @@ class KindlingConfigTest {
     assertEquals("KINDLING_TEMPORAL_TARGET", Setting.TEMPORAL_TARGET.envName());
     assertEquals("KINDLING_VM_READINESS_TIMEOUT_SECONDS", Setting.READINESS_TIMEOUT_SECONDS.envName());
     assertEquals("KINDLING_PROXY_ALLOWED_ORIGINS", Setting.PROXY_ORIGINS.envName());
+    assertEquals("KINDLING_DEBIAN_MIRROR", Setting.DEBIAN_MIRROR.envName());
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.kindling.worker.e2e;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.activities.testing.Await;
 import dev.kindling.workflows.host.GuestNetwork;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -30,28 +31,21 @@ final class PageInNamespace implements AutoCloseable {
   static PageInNamespace serve(String vmId, String html, Duration within) throws IOException, InterruptedException {
     String namespace = GuestNetwork.namespaceFor(vmId);
     byte[] body = html.getBytes(StandardCharsets.UTF_8);
-    long deadline = System.nanoTime() + within.toNanos();
-    IOException last = null;
-    while (System.nanoTime() < deadline) {
-      if (NetworkNamespaces.exists(namespace)) {
-        try {
-          HttpServer server = NetworkNamespaces.inside(namespace,
-              () -> HttpServer.create(new InetSocketAddress(GuestNetwork.HOST_ADDRESS, PORT), 16));
-          server.createContext("/", exchange -> {
-            exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
-            exchange.sendResponseHeaders(200, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-          });
-          server.start();
-          return new PageInNamespace(server);
-        } catch (IOException e) {
-          last = e; // the tap's address is not assigned yet
-        }
-      }
-      Thread.sleep(2);
-    }
-    throw new IOException("no namespace with " + GuestNetwork.HOST_ADDRESS + " for " + vmId + " within " + within, last);
+    HttpServer server = Await.value("a namespace with " + GuestNetwork.HOST_ADDRESS + " for " + vmId, within,
+        () -> NetworkNamespaces.exists(namespace) ? bind(namespace) : null,
+        IOException.class); // the tap's address is not assigned yet
+    server.createContext("/", exchange -> {
+      exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+      exchange.sendResponseHeaders(200, body.length);
+      exchange.getResponseBody().write(body);
+      exchange.close();
+    });
+    server.start();
+    return new PageInNamespace(server);
+  }
+
+  private static HttpServer bind(String namespace) throws IOException {
+    return NetworkNamespaces.inside(namespace, () -> HttpServer.create(new InetSocketAddress(GuestNetwork.HOST_ADDRESS, PORT), 16));
   }
 
   /** A page that is one colour from edge to edge, with a title. */

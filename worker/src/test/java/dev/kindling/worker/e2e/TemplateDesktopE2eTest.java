@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindling.activities.testing.Await;
 import dev.kindling.activities.testing.RequiresHost;
 import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.ImageBuilder;
@@ -212,15 +213,8 @@ class TemplateDesktopE2eTest {
   }
 
   private static String vmIdOf(String session) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (System.nanoTime() < deadline) {
-      VmDescription description = client.describe(session);
-      if (description != null && description.vmId() != null) {
-        return description.vmId();
-      }
-      Thread.sleep(5);
-    }
-    throw new AssertionError("session " + session + " never named its VM");
+    return Await.until("session " + session + " to name its VM", Duration.ofSeconds(30), () -> client.describe(session),
+        description -> description != null && description.vmId() != null).vmId();
   }
 
   private static void end(String session, VmDescription ready) {

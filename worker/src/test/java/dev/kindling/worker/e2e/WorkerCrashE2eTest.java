@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.activities.host.TemporalCli;
+import dev.kindling.activities.testing.Await;
 import dev.kindling.activities.testing.RequiresHost;
 import dev.kindling.worker.cli.KindlingCli;
 import dev.kindling.worker.config.KindlingConfig;
@@ -25,6 +26,8 @@ import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;
+import io.temporal.client.WorkflowQueryException;
+import io.temporal.client.WorkflowServiceException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -152,35 +155,20 @@ class WorkerCrashE2eTest {
         "--set", Setting.WORKER_METRICS_PORT.key() + "=0");
     Process process = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     workers.add(process);
-    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-    while (!Files.readString(log).contains("worker for host")) {
-      if (!process.isAlive()) {
+    Await.until("worker " + name + " to start", Duration.ofMinutes(2), () -> {
+      String text = Files.readString(log);
+      if (!text.contains("worker for host") && !process.isAlive()) {
         fail("worker " + name + " exited with " + process.exitValue() + ":\n" + Files.readString(log));
       }
-      if (System.nanoTime() > deadline) {
-        fail("worker " + name + " did not start within 2 minutes:\n" + Files.readString(log));
-      }
-      Thread.sleep(100);
-    }
+      return text;
+    }, text -> text.contains("worker for host"));
   }
 
   private static VmDescription awaitPhase(String session, Set<Phase> wanted, Duration timeout) throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    VmDescription last = null;
-    while (System.nanoTime() < deadline) {
-      try {
-        last = client.describe(session);
-      } catch (io.temporal.client.WorkflowServiceException | io.temporal.client.WorkflowQueryException noWorkerYet) {
-        // A query needs a worker: while the killed one's sticky queue times out, queries can too.
-        Thread.sleep(200);
-        continue;
-      }
-      if (last != null && (wanted.contains(last.phase()) || SETTLED.contains(last.phase()))) {
-        return last;
-      }
-      Thread.sleep(50);
-    }
-    throw new AssertionError("session " + session + " not in " + wanted + " within " + timeout + "; last: " + last);
+    // A query needs a worker: while the killed one's sticky queue times out, queries can too.
+    return Await.until("session " + session + " in " + wanted, timeout, () -> client.describe(session),
+        last -> last != null && (wanted.contains(last.phase()) || SETTLED.contains(last.phase())),
+        WorkflowServiceException.class, WorkflowQueryException.class);
   }
 
   /** The workflow's own end, after its compensation ran. */

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
+import dev.kindling.activities.testing.Await;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.ReadinessReport;
 import dev.kindling.workflows.host.StageTiming;
@@ -258,31 +258,13 @@ class WorkerMetricsTest {
 
   private static List<Sample> awaitSamples(URI uri, String name) throws Exception {
     HttpClient http = HttpClient.newHttpClient();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (true) {
-      List<Sample> samples = Sample.parse(get(http, uri).body());
-      if (samples.stream().anyMatch(s -> s.name().equals(name))) {
-        return samples;
-      }
-      if (System.nanoTime() > deadline) {
-        fail(name + " never appeared at " + uri);
-      }
-      Thread.sleep(100);
-    }
+    return Await.until(name + " at " + uri, Duration.ofSeconds(10), () -> Sample.parse(get(http, uri).body()),
+        samples -> samples.stream().anyMatch(s -> s.name().equals(name)));
   }
 
   private static List<Sample> awaitScrape(WorkerMetrics metrics, String name, int count) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (true) {
-      List<Sample> samples = Sample.parse(metrics.scrape());
-      if (samples.stream().filter(s -> s.name().equals(name)).count() >= count) {
-        return samples;
-      }
-      if (System.nanoTime() > deadline) {
-        fail(count + " samples of " + name + " never appeared");
-      }
-      Thread.sleep(20);
-    }
+    return Await.until(count + " samples of " + name, Duration.ofSeconds(10), () -> Sample.parse(metrics.scrape()),
+        samples -> samples.stream().filter(s -> s.name().equals(name)).count() >= count);
   }
 
   /** The value of the one sample named {@code name} whose labels include {@code labels} (name, value, ...). */

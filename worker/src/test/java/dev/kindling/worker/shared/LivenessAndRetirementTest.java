@@ -10,6 +10,7 @@ import static org.mockito.Mockito.withSettings;
 
 import dev.kindling.activities.host.HostPaths;
 import dev.kindling.activities.host.TemporalCli;
+import dev.kindling.activities.testing.Await;
 import dev.kindling.activities.testing.HostCapability;
 import dev.kindling.activities.testing.RequiresHost;
 import dev.kindling.worker.config.KindlingConfig;
@@ -113,11 +114,7 @@ class LivenessAndRetirementTest {
 
   /** Visibility is updated a moment after a workflow's search attributes change: wait until it lists every VM READY. */
   private void awaitListed(int running) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (!allReady(kindling.list(), running) && System.nanoTime() < deadline) {
-      Thread.sleep(50);
-    }
-    assertTrue(allReady(kindling.list(), running), "running VMs in visibility: " + kindling.list());
+    Await.until(running + " VMs READY in visibility", Duration.ofSeconds(10), kindling::list, listed -> allReady(listed, running));
   }
 
   private static boolean allReady(List<dev.kindling.workflows.client.VmSummary> listed, int running) {

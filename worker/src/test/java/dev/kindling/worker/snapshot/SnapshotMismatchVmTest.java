@@ -16,10 +16,10 @@ import dev.kindling.activities.vmm.Heartbeat;
 import dev.kindling.activities.vmm.QemuConfig;
 import dev.kindling.activities.vmm.QemuVmm;
 import dev.kindling.activities.vmm.SnapshotFiles;
+import dev.kindling.activities.vmm.SnapshotManifest;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.activities.vmm.VmmActivitiesImpl;
 import dev.kindling.snapshot.ImageStore;
-import dev.kindling.snapshot.SnapshotInfo;
 import dev.kindling.snapshot.SnapshotMismatchException;
 import dev.kindling.worker.runtime.LeakCheck;
 import dev.kindling.worker.testing.CurrentImage;
@@ -81,7 +81,7 @@ class SnapshotMismatchVmTest {
   @Test
   void theGenuineSnapshotPassesTheImageStoreCheck() throws IOException {
     copySnapshot(paths.snapshotDir(imageId, snapshotId), null);
-    SnapshotInfo info = new ImageStore(paths).checkSnapshot(imageId, snapshotId);
+    SnapshotManifest info = new ImageStore(paths).checkSnapshot(imageId, snapshotId);
     assertEquals(imageId, info.imageId());
   }
 
@@ -113,7 +113,7 @@ class SnapshotMismatchVmTest {
   /** A RESTORE boot of {@code image} fails typed before anything of the VM exists; its network then goes as usual. */
   private static void assertRestoreRefused(ImageRef image) throws IOException {
     NetworkActivitiesImpl network = new NetworkActivitiesImpl(paths);
-    VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, QemuVmm.forHost(QemuConfig.fromEnvironment(), Heartbeat.NONE), "",
+    VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, QemuVmm.forHost(QemuConfig.defaults(), Heartbeat.NONE), "",
         Duration.ofSeconds(5));
     String vmId = newVmId();
     String requestId = "req-" + vmId;

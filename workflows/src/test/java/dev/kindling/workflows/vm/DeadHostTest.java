@@ -43,7 +43,7 @@ class DeadHostTest {
   void deadHostTimesOutOnScheduleToStartAndFailsTypedAfterTryingToCompensate() {
     WorkflowImplementationOptions options =
         WorkflowImplementationOptions.newBuilder()
-            .setActivityOptions(Map.of("StartVm", QUICK_PICKUP, "DeleteNetwork", QUICK_PICKUP))
+            .setActivityOptions(Map.of("StartVm", QUICK_PICKUP, "DestroyVm", QUICK_PICKUP, "DeleteNetwork", QUICK_PICKUP))
             .build();
     try (TestCluster cluster = TestCluster.withHosts(options, "h1").start()) {
       KindlingClient kindling = new KindlingClient(cluster.client);

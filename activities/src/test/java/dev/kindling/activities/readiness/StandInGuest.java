@@ -22,7 +22,7 @@ import java.util.concurrent.atomic.AtomicReference;
  * a TAP with nothing attached), and whichever guest services a test starts. Closing it stops every
  * service and process, then deletes the namespace.
  */
-final class GuestFixture implements AutoCloseable {
+final class StandInGuest implements AutoCloseable {
   static final String PASSWORD = "Kx7pQ2mZ";
   private final TestNamespace namespace;
   private final Deque<AutoCloseable> resources = new ArrayDeque<>();
@@ -36,14 +36,14 @@ final class GuestFixture implements AutoCloseable {
   final List<PixelFormat> vncFormats = new java.util.concurrent.CopyOnWriteArrayList<>();
   final Path serialLog;
 
-  private GuestFixture(TestNamespace namespace, Path serialLog) {
+  private StandInGuest(TestNamespace namespace, Path serialLog) {
     this.namespace = namespace;
     this.serialLog = serialLog;
   }
 
   /** The guest address answers locally inside the namespace. */
-  static GuestFixture withGuestAddress() throws IOException {
-    GuestFixture fixture = new GuestFixture(TestNamespace.create(), Files.createTempFile("kindling-serial", ".log"));
+  static StandInGuest withGuestAddress() throws IOException {
+    StandInGuest fixture = new StandInGuest(TestNamespace.create(), Files.createTempFile("kindling-serial", ".log"));
     fixture.setUp(() -> {
       String ns = fixture.name();
       // On the namespace's loopback: this host's kernel has no dummy interfaces, and lo serves as well.
@@ -53,8 +53,8 @@ final class GuestFixture implements AutoCloseable {
   }
 
   /** The guest address lies behind a TAP that nothing is attached to: no carrier, no answer. */
-  static GuestFixture behindDeadTap() throws IOException {
-    GuestFixture fixture = new GuestFixture(TestNamespace.create(), Files.createTempFile("kindling-serial", ".log"));
+  static StandInGuest behindDeadTap() throws IOException {
+    StandInGuest fixture = new StandInGuest(TestNamespace.create(), Files.createTempFile("kindling-serial", ".log"));
     fixture.setUp(() -> {
       String ns = fixture.name();
       Commands.check("ip", "-n", ns, "tuntap", "add", GuestNetwork.TAP, "mode", "tap");
