@@ -24,7 +24,7 @@ if [ "$has_out" = no ]; then
   args+=(--out "$here/snapshot-builder/$build_dir/bench-image.md")
 fi
 
-"$here/mvnw" -q install -Dkindling.build.dir="$build_dir" -pl workflows,activities -DskipTests
+"$here/mvnw" -q install -Dkindling.build.dir="$build_dir" -pl workflows,host,activities -DskipTests
 "$here/mvnw" -q test-compile -Dkindling.build.dir="$build_dir" -pl snapshot-builder
 cp_file="$here/snapshot-builder/$build_dir/bench.classpath"
 "$here/mvnw" -q dependency:build-classpath -Dkindling.build.dir="$build_dir" -pl snapshot-builder \
@@ -34,6 +34,7 @@ cp_file="$here/snapshot-builder/$build_dir/bench.classpath"
 deps=$(tr ':' '\n' < "$cp_file" | grep -v '/dev/kindling/' | paste -sd: -)
 classpath="$here/snapshot-builder/$build_dir/test-classes:$here/snapshot-builder/$build_dir/classes"
 classpath="$classpath:$here/activities/$build_dir/classes:$here/activities/$build_dir/test-classes"
+classpath="$classpath:$here/host/$build_dir/classes:$here/host/$build_dir/test-classes"
 classpath="$classpath:$here/workflows/$build_dir/classes:$deps"
 
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dlogback.configurationFile="$here/bench/logback.xml" -cp "$classpath" \

@@ -18,10 +18,10 @@ cd "$here"
 # parallel builds of other trees may be rewriting.
 deps=$(tr ':' '\n' < "worker/$build_dir/bench.classpath" | grep -v '/dev/kindling/' | paste -sd: -)
 classpath="worker/$build_dir/test-classes:worker/$build_dir/classes"
-for module in proxy snapshot-builder activities workflows; do
+for module in proxy snapshot-builder activities host workflows; do
   classpath="$classpath:$module/$build_dir/classes"
 done
-classpath="$classpath:activities/$build_dir/test-classes:$deps"
+classpath="$classpath:activities/$build_dir/test-classes:host/$build_dir/test-classes:$deps"
 
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
   -Dlogback.configurationFile="$here/bench/logback.xml" -cp "$classpath" \

@@ -1,6 +1,6 @@
 package dev.kindling.proxy;
 
-import static dev.kindling.activities.readiness.WebSocketFrames.acceptFor;
+import static dev.kindling.host.websocket.WebSocketFrames.acceptFor;
 
 import java.io.IOException;
 import java.net.ConnectException;

@@ -1,7 +1,7 @@
 package dev.kindling.proxy;
 
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.host.VmSecrets;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.VmSecrets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;

@@ -7,7 +7,7 @@ import java.util.Base64;
 
 /**
  * RFC 6455 framing: opcodes, frame headers, close payloads and the handshake's key. The key's
- * hash (Sec-WebSocket-Accept) is the readiness probe's {@link dev.kindling.activities.readiness.WebSocketFrames#acceptFor}.
+ * hash (Sec-WebSocket-Accept) is the readiness probe's {@link dev.kindling.host.websocket.WebSocketFrames#acceptFor}.
  */
 final class WebSocketFrames {
   static final int CONTINUATION = 0x0;

@@ -1,6 +1,6 @@
 package dev.kindling.proxy;
 
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.netns.NetworkNamespaces;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;

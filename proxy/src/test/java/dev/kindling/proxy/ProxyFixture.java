@@ -1,7 +1,7 @@
 package dev.kindling.proxy;
 
-import dev.kindling.activities.exec.Commands;
-import dev.kindling.activities.testing.TestNamespace;
+import dev.kindling.host.exec.Commands;
+import dev.kindling.host.testing.TestNamespace;
 import dev.kindling.workflows.host.GuestNetwork;
 import java.net.URI;
 import java.net.URLEncoder;

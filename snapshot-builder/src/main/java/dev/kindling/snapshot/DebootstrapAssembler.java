@@ -1,9 +1,9 @@
 package dev.kindling.snapshot;
 
-import dev.kindling.activities.exec.CommandFailedException;
-import dev.kindling.activities.exec.CommandResult;
-import dev.kindling.activities.exec.Commands;
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.exec.CommandFailedException;
+import dev.kindling.host.exec.CommandResult;
+import dev.kindling.host.exec.Commands;
+import dev.kindling.host.HostPaths;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;

@@ -1,6 +1,6 @@
 package dev.kindling.snapshot;
 
-import dev.kindling.activities.exec.Commands;
+import dev.kindling.host.exec.Commands;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileVisitResult;

@@ -1,6 +1,6 @@
 package dev.kindling.snapshot;
 
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.activities.temporal.HostFailures;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.ImageRef;

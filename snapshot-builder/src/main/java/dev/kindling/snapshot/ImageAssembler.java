@@ -1,6 +1,6 @@
 package dev.kindling.snapshot;
 
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import java.nio.file.Path;
 
 /**

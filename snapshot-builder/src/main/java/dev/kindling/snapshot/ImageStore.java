@@ -3,7 +3,7 @@ package dev.kindling.snapshot;
 import dev.kindling.activities.vmm.SnapshotFiles;
 import dev.kindling.activities.vmm.SnapshotManifest;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.ImageRef;
 import java.io.IOException;

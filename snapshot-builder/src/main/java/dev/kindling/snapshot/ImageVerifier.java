@@ -4,7 +4,7 @@ import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.readiness.ReadinessActivitiesImpl;
 import dev.kindling.activities.vmm.LaunchRecord;
 import dev.kindling.activities.vmm.VmmActivitiesImpl;
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Failures;
 import dev.kindling.workflows.Validation;

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

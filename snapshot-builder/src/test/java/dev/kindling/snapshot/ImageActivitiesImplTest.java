@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.host.ImageRef;
 import dev.kindling.workflows.image.ImageBuildRequest;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.activities.vmm.ImageFiles;
 
 import java.nio.file.Files;

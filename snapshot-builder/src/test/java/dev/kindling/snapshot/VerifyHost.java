@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.readiness.ReadinessActivitiesImpl;
 import dev.kindling.activities.readiness.VmmLiveness;

@@ -1,6 +1,6 @@
 package dev.kindling.activities.cleanup;
 
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.activities.network.Deployment;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.network.OwnershipRecord;
@@ -65,7 +65,7 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
       return new HostInventory.HostVm(
           vmId,
           sessionOf(paths.vmDir(vmId)).orElse(null),
-          dev.kindling.activities.netns.NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)),
+          dev.kindling.host.netns.NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)),
           processes.alive(vmId),
           Files.isDirectory(paths.vmDir(vmId)),
           owner.map(OwnershipRecord::workflowId).orElse(null),

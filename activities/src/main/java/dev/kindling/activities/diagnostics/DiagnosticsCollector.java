@@ -1,9 +1,9 @@
 package dev.kindling.activities.diagnostics;
 
-import dev.kindling.activities.exec.CommandFailedException;
-import dev.kindling.activities.exec.CommandResult;
-import dev.kindling.activities.exec.Commands;
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.exec.CommandFailedException;
+import dev.kindling.host.exec.CommandResult;
+import dev.kindling.host.exec.Commands;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.activities.readiness.AgentClient;
 import dev.kindling.activities.readiness.AgentHealth;
 import dev.kindling.activities.readiness.ProbeTarget;

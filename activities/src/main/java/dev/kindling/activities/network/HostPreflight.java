@@ -1,9 +1,9 @@
 package dev.kindling.activities.network;
 
-import dev.kindling.activities.exec.Commands;
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.netns.Links;
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.exec.Commands;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.netns.Links;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.workflows.FailureKind;
 import java.io.IOException;
 import java.nio.file.Files;

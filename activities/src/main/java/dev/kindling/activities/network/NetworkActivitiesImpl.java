@@ -1,7 +1,7 @@
 package dev.kindling.activities.network;
 
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.activities.temporal.HostFailures;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Validation;

@@ -1,8 +1,8 @@
 package dev.kindling.activities.network;
 
-import dev.kindling.activities.exec.CommandResult;
-import dev.kindling.activities.exec.Commands;
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.exec.CommandResult;
+import dev.kindling.host.exec.Commands;
+import dev.kindling.host.netns.NetworkNamespaces;
 import java.time.Duration;
 import java.util.List;
 

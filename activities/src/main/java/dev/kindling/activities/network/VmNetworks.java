@@ -1,7 +1,7 @@
 package dev.kindling.activities.network;
 
-import dev.kindling.activities.netns.Links;
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.netns.Links;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.GuestNetwork;
 import dev.kindling.workflows.host.VmNetwork;

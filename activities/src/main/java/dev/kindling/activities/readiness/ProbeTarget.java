@@ -1,7 +1,7 @@
 package dev.kindling.activities.readiness;
 
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.host.VmSecrets;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.VmSecrets;
 import dev.kindling.workflows.host.GuestNetwork;
 import dev.kindling.workflows.host.Launch;
 import dev.kindling.workflows.host.VmRef;

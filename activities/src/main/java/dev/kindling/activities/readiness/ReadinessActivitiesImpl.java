@@ -1,12 +1,12 @@
 package dev.kindling.activities.readiness;
 
 import dev.kindling.activities.diagnostics.DiagnosticsCollector;
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.activities.temporal.CurrentActivity;
 import dev.kindling.activities.temporal.HostFailures;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Validation;
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.workflows.host.AppExit;
 import dev.kindling.workflows.host.Diagnostics;
 import dev.kindling.workflows.host.ReadinessActivities;

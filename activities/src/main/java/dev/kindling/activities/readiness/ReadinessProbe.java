@@ -12,7 +12,7 @@ import static dev.kindling.workflows.FailureKind.WEBSOCKET_UPGRADE_FAILED;
 import static dev.kindling.workflows.FailureKind.WEBSOCKIFY_REFUSED;
 
 import dev.kindling.activities.diagnostics.DiagnosticsCollector;
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.host.Diagnostics;
 import dev.kindling.workflows.host.ReadinessReport;

@@ -1,6 +1,6 @@
 package dev.kindling.activities.readiness;
 
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.netns.NetworkNamespaces;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;

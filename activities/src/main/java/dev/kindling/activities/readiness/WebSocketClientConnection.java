@@ -1,5 +1,6 @@
 package dev.kindling.activities.readiness;
 
+import dev.kindling.host.websocket.WebSocketFrames;
 import java.io.BufferedInputStream;
 import java.io.Closeable;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package dev.kindling.activities.temporal;
 
-import dev.kindling.activities.exec.CommandFailedException;
+import dev.kindling.host.exec.CommandFailedException;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.KindedException;

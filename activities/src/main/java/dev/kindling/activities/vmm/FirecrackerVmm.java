@@ -1,7 +1,7 @@
 package dev.kindling.activities.vmm;
 
-import dev.kindling.activities.exec.Commands;
-import dev.kindling.activities.host.VmSecrets;
+import dev.kindling.host.exec.Commands;
+import dev.kindling.host.VmSecrets;
 import dev.kindling.workflows.FailureKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -1,7 +1,7 @@
 package dev.kindling.activities.vmm;
 
-import dev.kindling.activities.exec.CommandResult;
-import dev.kindling.activities.exec.Commands;
+import dev.kindling.host.exec.CommandResult;
+import dev.kindling.host.exec.Commands;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

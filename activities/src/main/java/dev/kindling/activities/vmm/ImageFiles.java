@@ -2,7 +2,7 @@ package dev.kindling.activities.vmm;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.workflows.FailureKind;
 import java.io.IOException;
 import java.nio.file.Files;

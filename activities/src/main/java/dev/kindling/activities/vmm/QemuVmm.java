@@ -1,8 +1,8 @@
 package dev.kindling.activities.vmm;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kindling.activities.exec.CommandFailedException;
-import dev.kindling.activities.exec.Commands;
+import dev.kindling.host.exec.CommandFailedException;
+import dev.kindling.host.exec.Commands;
 import dev.kindling.workflows.FailureKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;

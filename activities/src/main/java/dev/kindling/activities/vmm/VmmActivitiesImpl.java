@@ -1,9 +1,9 @@
 package dev.kindling.activities.vmm;
 
-import dev.kindling.activities.exec.CommandFailedException;
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.host.VmSecrets;
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.exec.CommandFailedException;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.VmSecrets;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.activities.network.OwnershipRecord;
 import dev.kindling.activities.network.RequestIds;
 import dev.kindling.activities.temporal.HostFailures;

@@ -1,18 +1,18 @@
 package dev.kindling.activities.cleanup;
 
-import static dev.kindling.activities.testing.HostCapability.IPROUTE2;
-import static dev.kindling.activities.testing.HostCapability.ROOT;
-import static dev.kindling.activities.testing.HostCapability.TUN;
+import static dev.kindling.host.testing.HostCapability.IPROUTE2;
+import static dev.kindling.host.testing.HostCapability.ROOT;
+import static dev.kindling.host.testing.HostCapability.TUN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.network.OwnershipRecord;
-import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.activities.vmm.Heartbeat;
 import dev.kindling.activities.vmm.QemuConfig;
 import dev.kindling.activities.vmm.QemuVmm;

@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.testing.HostCapability;
-import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.testing.HostCapability;
+import dev.kindling.host.testing.RequiresHost;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;

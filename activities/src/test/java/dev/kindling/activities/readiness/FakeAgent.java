@@ -3,7 +3,7 @@ package dev.kindling.activities.readiness;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.netns.NetworkNamespaces;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

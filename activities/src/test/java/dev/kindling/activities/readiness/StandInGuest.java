@@ -1,8 +1,8 @@
 package dev.kindling.activities.readiness;
 
-import dev.kindling.activities.exec.Commands;
-import dev.kindling.activities.netns.NetworkNamespaces;
-import dev.kindling.activities.testing.TestNamespace;
+import dev.kindling.host.exec.Commands;
+import dev.kindling.host.netns.NetworkNamespaces;
+import dev.kindling.host.testing.TestNamespace;
 import dev.kindling.workflows.host.GuestNetwork;
 import java.io.IOException;
 import java.net.InetSocketAddress;

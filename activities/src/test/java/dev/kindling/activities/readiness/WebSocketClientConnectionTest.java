@@ -1,5 +1,6 @@
 package dev.kindling.activities.readiness;
 
+import dev.kindling.host.websocket.WebSocketFrames;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,7 +1,7 @@
 package dev.kindling.activities.readiness;
 
 import dev.kindling.activities.diagnostics.DiagnosticsCollector;
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.workflows.host.ReadinessReport;
 import dev.kindling.workflows.host.ReadinessStage;
 import java.io.IOException;

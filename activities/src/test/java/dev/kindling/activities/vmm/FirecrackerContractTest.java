@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.kindling.activities.host.VmSecrets;
+import dev.kindling.host.VmSecrets;
 import dev.kindling.workflows.FailureKind;
 import java.io.IOException;
 import java.nio.file.Files;

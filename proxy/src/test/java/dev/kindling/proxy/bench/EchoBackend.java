@@ -1,6 +1,6 @@
 package dev.kindling.proxy.bench;
 
-import dev.kindling.activities.readiness.WebSocketFrames;
+import dev.kindling.host.websocket.WebSocketFrames;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;

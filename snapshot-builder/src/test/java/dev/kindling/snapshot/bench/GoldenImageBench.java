@@ -1,6 +1,6 @@
 package dev.kindling.snapshot.bench;
 
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.readiness.AgentClient;
 import dev.kindling.activities.readiness.ProbeTarget;

@@ -1,6 +1,6 @@
 package dev.kindling.worker.cli;
 
-import dev.kindling.activities.host.VmSecrets;
+import dev.kindling.host.VmSecrets;
 import dev.kindling.activities.network.HostPreflight;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;

@@ -1,6 +1,6 @@
 package dev.kindling.worker.config;
 
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.Validation;
 import java.io.IOException;

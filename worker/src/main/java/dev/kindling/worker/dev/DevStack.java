@@ -1,6 +1,6 @@
 package dev.kindling.worker.dev;
 
-import dev.kindling.activities.host.TemporalCli;
+import dev.kindling.host.TemporalCli;
 import dev.kindling.proxy.ProxyServer;
 import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.worker.config.KindlingConfig;

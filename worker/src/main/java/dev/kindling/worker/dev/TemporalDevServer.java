@@ -1,6 +1,6 @@
 package dev.kindling.worker.dev;
 
-import dev.kindling.activities.exec.Commands;
+import dev.kindling.host.exec.Commands;
 import dev.kindling.workflows.KindlingSearchAttributes;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.enums.v1.IndexedValueType;

@@ -1,6 +1,6 @@
 package dev.kindling.worker.runtime;
 
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.activities.network.Deployment;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.readiness.ProbeSettings;

@@ -1,7 +1,7 @@
 package dev.kindling.worker.runtime;
 
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.workflows.host.GuestNetwork;
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package dev.kindling.worker.bench;
 
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.host.TemporalCli;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.TemporalCli;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;

@@ -2,7 +2,7 @@ package dev.kindling.worker.bench;
 
 import dev.kindling.activities.readiness.ProbeSettings;
 import dev.kindling.activities.readiness.WebsockifyNoticeLatency;
-import dev.kindling.activities.exec.Commands;
+import dev.kindling.host.exec.Commands;
 import dev.kindling.snapshot.ImageStore;
 import dev.kindling.worker.runtime.LeakCheck;
 import dev.kindling.workflows.KindlingSearchAttributes;

@@ -1,6 +1,6 @@
 package dev.kindling.worker.bench;
 
-import dev.kindling.activities.exec.Commands;
+import dev.kindling.host.exec.Commands;
 import java.io.IOException;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;

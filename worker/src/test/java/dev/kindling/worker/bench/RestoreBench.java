@@ -1,7 +1,7 @@
 package dev.kindling.worker.bench;
 
-import dev.kindling.activities.exec.Commands;
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.exec.Commands;
+import dev.kindling.host.HostPaths;
 import dev.kindling.activities.vmm.SnapshotFiles;
 import dev.kindling.activities.vmm.SnapshotManifest;
 import dev.kindling.snapshot.ImageStore;

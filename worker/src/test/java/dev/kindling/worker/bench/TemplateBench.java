@@ -1,7 +1,7 @@
 package dev.kindling.worker.bench;
 
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.host.VmSecrets;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.VmSecrets;
 import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.BuiltImage;
 import dev.kindling.snapshot.DebootstrapAssembler;

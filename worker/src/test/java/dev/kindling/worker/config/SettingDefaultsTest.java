@@ -2,7 +2,7 @@ package dev.kindling.worker.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.activities.vmm.QemuConfig;
 import dev.kindling.proxy.ProxyConfig;
 import dev.kindling.snapshot.Templates;

@@ -3,10 +3,10 @@ package dev.kindling.worker.dev;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.host.TemporalCli;
-import dev.kindling.activities.testing.HostCapability;
-import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.TemporalCli;
+import dev.kindling.host.testing.HostCapability;
+import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.workflows.cleanup.CleanupWorkflow;

@@ -5,10 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.host.TemporalCli;
-import dev.kindling.activities.testing.HostCapability;
-import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.TemporalCli;
+import dev.kindling.host.testing.HostCapability;
+import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.workflows.KindlingSearchAttributes;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.common.v1.WorkflowType;

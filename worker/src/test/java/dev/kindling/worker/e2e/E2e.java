@@ -3,8 +3,8 @@ package dev.kindling.worker.e2e;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.netns.NetworkNamespaces;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.activities.cleanup.CleanupActivitiesImpl;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.worker.config.KindlingConfig;

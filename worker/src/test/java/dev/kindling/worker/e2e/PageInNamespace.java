@@ -1,8 +1,8 @@
 package dev.kindling.worker.e2e;
 
 import com.sun.net.httpserver.HttpServer;
-import dev.kindling.activities.netns.NetworkNamespaces;
-import dev.kindling.activities.testing.Await;
+import dev.kindling.host.netns.NetworkNamespaces;
+import dev.kindling.host.testing.Await;
 import dev.kindling.workflows.host.GuestNetwork;
 import java.io.IOException;
 import java.net.InetSocketAddress;

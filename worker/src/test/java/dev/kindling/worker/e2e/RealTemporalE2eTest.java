@@ -1,12 +1,12 @@
 package dev.kindling.worker.e2e;
 
-import static dev.kindling.activities.testing.HostCapability.BROWSER_E2E;
-import static dev.kindling.activities.testing.HostCapability.IPROUTE2;
-import static dev.kindling.activities.testing.HostCapability.QEMU;
-import static dev.kindling.activities.testing.HostCapability.ROOT;
-import static dev.kindling.activities.testing.HostCapability.TEMPORAL_CLI;
-import static dev.kindling.activities.testing.HostCapability.TUN;
-import static dev.kindling.activities.testing.HostCapability.VM_TESTS_ENABLED;
+import static dev.kindling.host.testing.HostCapability.BROWSER_E2E;
+import static dev.kindling.host.testing.HostCapability.IPROUTE2;
+import static dev.kindling.host.testing.HostCapability.QEMU;
+import static dev.kindling.host.testing.HostCapability.ROOT;
+import static dev.kindling.host.testing.HostCapability.TEMPORAL_CLI;
+import static dev.kindling.host.testing.HostCapability.TUN;
+import static dev.kindling.host.testing.HostCapability.VM_TESTS_ENABLED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -15,9 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kindling.activities.host.TemporalCli;
-import dev.kindling.activities.host.VmSecrets;
-import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.host.TemporalCli;
+import dev.kindling.host.VmSecrets;
+import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;

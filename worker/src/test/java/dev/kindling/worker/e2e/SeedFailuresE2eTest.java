@@ -1,11 +1,11 @@
 package dev.kindling.worker.e2e;
 
-import static dev.kindling.activities.testing.HostCapability.IPROUTE2;
-import static dev.kindling.activities.testing.HostCapability.QEMU;
-import static dev.kindling.activities.testing.HostCapability.ROOT;
-import static dev.kindling.activities.testing.HostCapability.TEMPORAL_CLI;
-import static dev.kindling.activities.testing.HostCapability.TUN;
-import static dev.kindling.activities.testing.HostCapability.VM_TESTS_ENABLED;
+import static dev.kindling.host.testing.HostCapability.IPROUTE2;
+import static dev.kindling.host.testing.HostCapability.QEMU;
+import static dev.kindling.host.testing.HostCapability.ROOT;
+import static dev.kindling.host.testing.HostCapability.TEMPORAL_CLI;
+import static dev.kindling.host.testing.HostCapability.TUN;
+import static dev.kindling.host.testing.HostCapability.VM_TESTS_ENABLED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kindling.worker.testing.CurrentImage;
-import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;
 import dev.kindling.workflows.FailureKind;

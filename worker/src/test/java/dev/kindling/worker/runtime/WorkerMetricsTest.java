@@ -9,7 +9,7 @@ import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
-import dev.kindling.activities.testing.Await;
+import dev.kindling.host.testing.Await;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.ReadinessReport;
 import dev.kindling.workflows.host.StageTiming;

@@ -8,11 +8,11 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 import static org.mockito.Mockito.withSettings;
 
-import dev.kindling.activities.host.HostPaths;
-import dev.kindling.activities.host.TemporalCli;
-import dev.kindling.activities.testing.Await;
-import dev.kindling.activities.testing.HostCapability;
-import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.TemporalCli;
+import dev.kindling.host.testing.Await;
+import dev.kindling.host.testing.HostCapability;
+import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.TemporalDevServer;

@@ -2,7 +2,7 @@ package dev.kindling.worker.shared;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.snapshot.GuestImageSpec;
 import dev.kindling.snapshot.ImageStore;
 import dev.kindling.snapshot.Manifest;

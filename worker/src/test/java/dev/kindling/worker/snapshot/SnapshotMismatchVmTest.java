@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.network.OwnershipRecord;
-import dev.kindling.activities.testing.HostCapability;
-import dev.kindling.activities.testing.RequiresHost;
+import dev.kindling.host.testing.HostCapability;
+import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.activities.vmm.Heartbeat;
 import dev.kindling.activities.vmm.QemuConfig;
 import dev.kindling.activities.vmm.QemuVmm;

@@ -1,6 +1,6 @@
 package dev.kindling.worker.testing;
 
-import dev.kindling.activities.host.HostPaths;
+import dev.kindling.host.HostPaths;
 import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.ImageBuilder;
 import dev.kindling.snapshot.ImageStore;

@@ -1,9 +1,0 @@
-package dev.kindling.activities.exec;
-
-import java.util.List;
-
-public record CommandResult(List<String> argv, int exitCode, String stdout, String stderr) {
-  public boolean ok() {
-    return exitCode == 0;
-  }
-}

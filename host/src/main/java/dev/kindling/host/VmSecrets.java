@@ -1,0 +1,73 @@
+package dev.kindling.host;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+/**
+ * A VM's secrets, generated on its host when it boots and kept in {@code <vmDir>/secrets.json}
+ * (mode 0600). They never travel through Temporal and are never baked into an image.
+ *
+ * @param vncPassword 8 characters: VNC authentication uses at most 8
+ */
+public record VmSecrets(String vncPassword) {
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final String ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  public static final String FILE = "secrets.json";
+
+  public static VmSecrets generate() {
+    StringBuilder password = new StringBuilder(8);
+    for (int i = 0; i < 8; i++) {
+      password.append(ALPHABET.charAt(RANDOM.nextInt(ALPHABET.length())));
+    }
+    return new VmSecrets(password.toString());
+  }
+
+  /** Reads the VM's secrets, generating and storing them first if it has none (idempotent). */
+  public static synchronized VmSecrets ensure(Path vmDir) {
+    Path file = vmDir.resolve(FILE);
+    if (Files.exists(file)) {
+      return read(vmDir);
+    }
+    VmSecrets secrets = generate();
+    try {
+      Files.createDirectories(vmDir);
+      Path tmp = Files.createTempFile(vmDir, ".secrets", ".tmp", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      JSON.writeValue(tmp.toFile(), secrets);
+      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+      return secrets;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  public static VmSecrets read(Path vmDir) {
+    try {
+      return JSON.readValue(vmDir.resolve(FILE).toFile(), VmSecrets.class);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the VM's secrets in " + vmDir, e);
+    }
+  }
+
+  /** A short, non-secret fingerprint for logs. */
+  public String fingerprint() {
+    try {
+      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(vncPassword.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return HexFormat.of().formatHex(digest, 0, 4);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "VmSecrets[" + fingerprint() + "]";
+  }
+}
