@@ -26,8 +26,8 @@ public record AppStatus(
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Window(String id, String wmClass, String title) {}
 
-  @JsonIgnoreProperties(ignoreUnknown = true)
   /** @param polled whether anything in the guest ever asked the agent for a URL (the browser's start page) */
+  @JsonIgnoreProperties(ignoreUnknown = true)
   public record Launch(int generation, String url, boolean urlDelivered, boolean polled, List<String> args) {}
 
   /**

@@ -148,7 +148,7 @@ final class FirecrackerSpecServer implements AutoCloseable {
   }
 
   private JsonNode operation(String method, String path, List<String> problems) {
-    Iterator<Map.Entry<String, JsonNode>> paths = spec.path("paths").fields();
+    Iterator<Map.Entry<String, JsonNode>> paths = spec.path("paths").properties().iterator();
     while (paths.hasNext()) {
       Map.Entry<String, JsonNode> entry = paths.next();
       if (matches(entry.getKey(), path)) {
@@ -219,7 +219,7 @@ final class FirecrackerSpecServer implements AutoCloseable {
         }
         JsonNode properties = schema.path("properties");
         JsonNode additional = schema.path("additionalProperties");
-        value.fields().forEachRemaining(field -> {
+        value.properties().forEach(field -> {
           if (properties.has(field.getKey())) {
             validate(properties.get(field.getKey()), field.getValue(), where + "." + field.getKey(), problems);
           } else if (additional.isObject()) {

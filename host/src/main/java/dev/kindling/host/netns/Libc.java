@@ -18,6 +18,8 @@ import java.lang.invoke.VarHandle;
  * The libc calls behind Kindling's namespaces and links, through FFM. Each one that fails throws
  * {@link ErrnoException} naming the call, its argument and the errno.
  */
+// Restricted FFM methods are this class's purpose; the JVM runs with --enable-native-access=ALL-UNNAMED.
+@SuppressWarnings("restricted")
 final class Libc {
   static final int EINVAL = 22;
   static final int ENODEV = 19;

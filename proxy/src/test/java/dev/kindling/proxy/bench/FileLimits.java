@@ -11,6 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
 /** Raises this process's open-file limit (RLIMIT_NOFILE); child processes inherit it. */
+@SuppressWarnings("restricted") // setrlimit through FFM is this class's purpose
 final class FileLimits {
   private static final int RLIMIT_NOFILE = 7;
 

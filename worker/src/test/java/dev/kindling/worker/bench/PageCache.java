@@ -14,6 +14,7 @@ import java.util.List;
  * Drops one file's clean pages from the page cache ({@code posix_fadvise(POSIX_FADV_DONTNEED)}),
  * so a run can start cold without dropping every cache on a shared machine.
  */
+@SuppressWarnings("restricted") // posix_fadvise and friends through FFM are this class's purpose
 final class PageCache {
   private static final int POSIX_FADV_DONTNEED = 4;
   private static final MethodHandle FADVISE = Linker.nativeLinker().downcallHandle(

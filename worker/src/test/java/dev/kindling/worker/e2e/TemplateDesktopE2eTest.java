@@ -170,7 +170,7 @@ class TemplateDesktopE2eTest {
     assertTrue(System.nanoTime() - readyAt < TimeUnit.MINUTES.toNanos(3), "ended with the app, not with the one-hour lease");
     var described = client.workflowStub(session).describe();
     assertEquals("APP_EXITED", described.getMemo("leaseEnd", String.class));
-    String appExit = String.valueOf((Object) described.getMemo("appExit", String.class));
+    String appExit = String.valueOf(described.getMemo("appExit", String.class));
     assertTrue(appExit != null && appExit.contains("status 0"), appExit);
     E2e.assertNothingLeft(stack.host().paths(), ready.vmId());
   }

@@ -115,7 +115,7 @@ class WorkerDeathTest {
     DescribeWorkflowExecutionResponse description = cluster.client.getWorkflowServiceStubs().blockingStub()
         .describeWorkflowExecution(DescribeWorkflowExecutionRequest.newBuilder()
             .setNamespace(info.getNamespace())
-            .setExecution(WorkflowExecution.newBuilder().setWorkflowId(info.getWorkflowId()).setRunId(info.getRunId()))
+            .setExecution(WorkflowExecution.newBuilder().setWorkflowId(info.getWorkflowId()).setRunId(info.getWorkflowRunId()))
             .build());
     PendingActivityInfo pending = description.getPendingActivitiesList().stream()
         .filter(a -> a.getActivityId().equals(info.getActivityId()))
