@@ -6,8 +6,8 @@ import java.util.Map;
 
 /**
  * Where Kindling keeps things on a host. Images and snapshots are content-addressed and cached
- * outside any work tree; per-VM runtime files live under the run directory and are removed with
- * the VM.
+ * outside any work tree; per-VM runtime files live under the run directory and are removed with the
+ * VM.
  *
  * <pre>
  * cacheDir/images/&lt;imageId&gt;/{rootfs.ext4, vmlinuz, initrd.img, manifest.json}
@@ -26,8 +26,8 @@ public record HostPaths(Path cacheDir, Path runDir) {
 
   /**
    * For tests and benchmarks, which run without a configuration: {@code KINDLING_CACHE_DIR} and
-   * {@code KINDLING_RUN_DIR}, the environment names of the settings {@code cache.dir} and
-   * {@code run.dir}, with the same defaults.
+   * {@code KINDLING_RUN_DIR}, the environment names of the settings {@code cache.dir} and {@code
+   * run.dir}, with the same defaults.
    */
   public static HostPaths fromEnvironment() {
     return from(System.getenv());
@@ -37,13 +37,21 @@ public record HostPaths(Path cacheDir, Path runDir) {
   public static HostPaths from(Map<String, String> env) {
     String cache = env.get("KINDLING_CACHE_DIR");
     Path run = Path.of(env.getOrDefault("KINDLING_RUN_DIR", "/run/kindling"));
-    return new HostPaths((cache != null ? Path.of(cache) : defaultCacheDir(env)).toAbsolutePath(), run.toAbsolutePath());
+    return new HostPaths(
+        (cache != null ? Path.of(cache) : defaultCacheDir(env)).toAbsolutePath(),
+        run.toAbsolutePath());
   }
 
-  /** The cache directory when none is configured: {@code $XDG_CACHE_HOME/kindling}, else {@code ~/.cache/kindling}. */
+  /**
+   * The cache directory when none is configured: {@code $XDG_CACHE_HOME/kindling}, else {@code
+   * ~/.cache/kindling}.
+   */
   public static Path defaultCacheDir(Map<String, String> env) {
     String xdg = env.get("XDG_CACHE_HOME");
-    return (xdg != null ? Path.of(xdg, "kindling") : Path.of(System.getProperty("user.home"), ".cache", "kindling")).toAbsolutePath();
+    return (xdg != null
+            ? Path.of(xdg, "kindling")
+            : Path.of(System.getProperty("user.home"), ".cache", "kindling"))
+        .toAbsolutePath();
   }
 
   public Path imagesDir() {

@@ -12,11 +12,13 @@ import java.util.Optional;
 /**
  * Where the Temporal CLI is on this host, whose {@code server start-dev} is the embedded default's
  * Temporal: the binary named by {@code KINDLING_TEMPORAL_CLI} (setting {@code temporal.cli}), else
- * the one bin/setup-host built into the tool cache for the pinned version, else {@code temporal}
- * on PATH.
+ * the one bin/setup-host built into the tool cache for the pinned version, else {@code temporal} on
+ * PATH.
  */
 public final class TemporalCli {
-  /** The version bin/setup-host builds, from bin/temporal-cli.version (packaged beside this class). */
+  /**
+   * The version bin/setup-host builds, from bin/temporal-cli.version (packaged beside this class).
+   */
   public static final String VERSION = pinnedVersion();
 
   private TemporalCli() {}
@@ -43,14 +45,17 @@ public final class TemporalCli {
     if (named != null && !named.isBlank()) {
       return "the Temporal CLI '" + named.strip() + "' (temporal.cli) is not an executable file";
     }
-    return "no Temporal CLI: neither " + cachedBinary(paths) + " (bin/setup-host builds it) nor 'temporal' on PATH;"
+    return "no Temporal CLI: neither "
+        + cachedBinary(paths)
+        + " (bin/setup-host builds it) nor 'temporal' on PATH;"
         + " run bin/setup-host, or set KINDLING_TEMPORAL_CLI";
   }
 
   private static String pinnedVersion() {
     try (InputStream in = TemporalCli.class.getResourceAsStream("temporal-cli.version")) {
       if (in == null) {
-        throw new IllegalStateException("temporal-cli.version is missing from the classpath (the build copies bin/temporal-cli.version)");
+        throw new IllegalStateException(
+            "temporal-cli.version is missing from the classpath (the build copies bin/temporal-cli.version)");
       }
       return new String(in.readAllBytes(), StandardCharsets.UTF_8).strip();
     } catch (IOException e) {

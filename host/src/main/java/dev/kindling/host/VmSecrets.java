@@ -18,7 +18,8 @@ import java.util.HexFormat;
  */
 public record VmSecrets(String vncPassword) {
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static final String ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  private static final String ALPHABET =
+      "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
   private static final ObjectMapper JSON = new ObjectMapper();
   public static final String FILE = "secrets.json";
 
@@ -39,7 +40,12 @@ public record VmSecrets(String vncPassword) {
     VmSecrets secrets = generate();
     try {
       Files.createDirectories(vmDir);
-      Path tmp = Files.createTempFile(vmDir, ".secrets", ".tmp", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Path tmp =
+          Files.createTempFile(
+              vmDir,
+              ".secrets",
+              ".tmp",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       JSON.writeValue(tmp.toFile(), secrets);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
       return secrets;
@@ -59,7 +65,9 @@ public record VmSecrets(String vncPassword) {
   /** A short, non-secret fingerprint for logs. */
   public String fingerprint() {
     try {
-      byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(vncPassword.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      byte[] digest =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(vncPassword.getBytes(java.nio.charset.StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest, 0, 4);
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

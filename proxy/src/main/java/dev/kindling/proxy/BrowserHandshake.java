@@ -31,26 +31,41 @@ final class BrowserHandshake {
         && headers.contains(HttpHeader.UPGRADE, "websocket")
         && headers.contains(HttpHeader.CONNECTION, "upgrade")
         && "13".equals(headers.get(HttpHeader.SEC_WEBSOCKET_VERSION))
-        && key != null && decodesTo16Bytes(key.trim());
+        && key != null
+        && decodesTo16Bytes(key.trim());
   }
 
   /**
    * Answers 101 and has Jetty give the socket to the connection {@code connections} makes once the
    * answer is written. Echoes the {@code binary} subprotocol only when the browser offered it.
    */
-  static void accept(Request request, Response response, Callback callback, UpstreamConnector.ConnectionFactory connections) {
+  static void accept(
+      Request request,
+      Response response,
+      Callback callback,
+      UpstreamConnector.ConnectionFactory connections) {
     EndPoint endPoint = request.getConnectionMetaData().getConnection().getEndPoint();
-    boolean binaryOffered = request.getHeaders().getCSV(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, true).contains(UpstreamConnector.BINARY);
+    boolean binaryOffered =
+        request
+            .getHeaders()
+            .getCSV(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, true)
+            .contains(UpstreamConnector.BINARY);
     response.setStatus(HttpStatus.SWITCHING_PROTOCOLS_101);
     HttpFields.Mutable headers = response.getHeaders();
     headers.put(HttpHeader.UPGRADE, "websocket");
     headers.put(HttpHeader.CONNECTION, "Upgrade");
-    headers.put(HttpHeader.SEC_WEBSOCKET_ACCEPT, acceptFor(request.getHeaders().get(HttpHeader.SEC_WEBSOCKET_KEY).trim()));
+    headers.put(
+        HttpHeader.SEC_WEBSOCKET_ACCEPT,
+        acceptFor(request.getHeaders().get(HttpHeader.SEC_WEBSOCKET_KEY).trim()));
     if (binaryOffered) {
       headers.put(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, UpstreamConnector.BINARY);
     }
-    request.setAttribute(HttpStream.UPGRADE_CONNECTION_ATTRIBUTE,
-        connections.newConnection(endPoint, request.getComponents().getExecutor(), request.getComponents().getByteBufferPool()));
+    request.setAttribute(
+        HttpStream.UPGRADE_CONNECTION_ATTRIBUTE,
+        connections.newConnection(
+            endPoint,
+            request.getComponents().getExecutor(),
+            request.getComponents().getByteBufferPool()));
     response.write(true, null, callback);
   }
 

@@ -21,9 +21,14 @@ public enum CloseOutcome {
   TOKEN_FOR_OTHER_SESSION(403, 4403, Blame.CLIENT, "token belongs to another session"),
   ORIGIN_REJECTED(403, 1008, Blame.CLIENT, "origin not allowed to open this session"),
   LIMIT_REACHED(429, 4429, Blame.CLIENT, "too many connections to this session"),
-  PROXY_FULL(503, 4513, Blame.NONE, "proxy full: it holds all the connections it can, try again in a few seconds"),
+  PROXY_FULL(
+      503,
+      4513,
+      Blame.NONE,
+      "proxy full: it holds all the connections it can, try again in a few seconds"),
   VM_NOT_READY(503, 4503, Blame.NONE, "VM not ready yet: try again in a few seconds"),
-  VM_UNREACHABLE(502, 4502, Blame.UPSTREAM, "VM unreachable: its websockify did not accept a connection"),
+  VM_UNREACHABLE(
+      502, 4502, Blame.UPSTREAM, "VM unreachable: its websockify did not accept a connection"),
   UPSTREAM_HANDSHAKE_FAILED(502, 4512, Blame.UPSTREAM, "VM refused the WebSocket handshake"),
   UPSTREAM_CLOSED(502, 4510, Blame.UPSTREAM, "VM closed the connection"),
   UPSTREAM_STALLED(504, 4504, Blame.UPSTREAM, "VM stopped reading: write timed out"),
@@ -74,7 +79,10 @@ public enum CloseOutcome {
     return reason;
   }
 
-  /** The reason with {@code detail} appended when it fits the close frame; otherwise the bare reason. */
+  /**
+   * The reason with {@code detail} appended when it fits the close frame; otherwise the bare
+   * reason.
+   */
   public String reasonWith(String detail) {
     if (detail == null || detail.isBlank()) {
       return reason;
@@ -91,7 +99,8 @@ public enum CloseOutcome {
     if (bytes.length <= MAX_REASON_BYTES) {
       return fallback;
     }
-    return new String(bytes, 0, MAX_REASON_BYTES - 3, StandardCharsets.UTF_8).replace("\uFFFD", "") + "...";
+    return new String(bytes, 0, MAX_REASON_BYTES - 3, StandardCharsets.UTF_8).replace("\uFFFD", "")
+        + "...";
   }
 
   /** The outcome that closes with {@code code}; INTERNAL_ERROR when no row does. */
@@ -104,8 +113,12 @@ public enum CloseOutcome {
     return INTERNAL_ERROR;
   }
 
-  /** Codes a peer may legally put in a close frame (1005, 1006 and 1015 are reserved for reporting). */
+  /**
+   * Codes a peer may legally put in a close frame (1005, 1006 and 1015 are reserved for reporting).
+   */
   static boolean transmittable(int code) {
-    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+    return (code >= 1000 && code <= 1003)
+        || (code >= 1007 && code <= 1014)
+        || (code >= 3000 && code <= 4999);
   }
 }

@@ -8,8 +8,8 @@ import java.util.Objects;
 import org.eclipse.jetty.io.Transport;
 
 /**
- * Plain TCP in the proxy's own namespace to one fixed address, for {@link LoopbackUpstream}
- * routes (tests and benchmarks), and a refusing variant used when a request carries no route.
+ * Plain TCP in the proxy's own namespace to one fixed address, for {@link LoopbackUpstream} routes
+ * (tests and benchmarks), and a refusing variant used when a request carries no route.
  */
 final class FixedAddressTransport extends Transport.TCPIP {
   /** Fails every connection: what the upstream client uses for a request no route named. */

@@ -8,10 +8,10 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.IteratingCallback;
 
 /**
- * Everything written to one side, one write at a time and in order: frames passed on from the
- * other side, and the proxy's own pings, pongs and close frame. Writes wait in a queue while one is
- * in progress; the queue stays short because each side passes on one read at a time and control
- * frames are answered before the next read. Once the close frame is queued nothing else is.
+ * Everything written to one side, one write at a time and in order: frames passed on from the other
+ * side, and the proxy's own pings, pongs and close frame. Writes wait in a queue while one is in
+ * progress; the queue stays short because each side passes on one read at a time and control frames
+ * are answered before the next read. Once the close frame is queued nothing else is.
  */
 final class FrameOutput extends IteratingCallback {
   private record Write(ByteBuffer[] buffers, Callback done) {}
@@ -22,7 +22,10 @@ final class FrameOutput extends IteratingCallback {
   private Write current;
   private boolean closeQueued;
 
-  /** @param masked frames to this side are masked: the side is a server (the VM) and the proxy its client */
+  /**
+   * @param masked frames to this side are masked: the side is a server (the VM) and the proxy its
+   *     client
+   */
   FrameOutput(EndPoint endPoint, boolean masked) {
     this.endPoint = endPoint;
     this.masked = masked;
@@ -35,12 +38,16 @@ final class FrameOutput extends IteratingCallback {
 
   /** Writes a control frame of the proxy's own (ping or pong). */
   void control(int opcode, byte[] payload, Callback done) {
-    enqueue(new Write(new ByteBuffer[] {WebSocketFrames.controlFrame(opcode, payload, masked)}, done), false);
+    enqueue(
+        new Write(new ByteBuffer[] {WebSocketFrames.controlFrame(opcode, payload, masked)}, done),
+        false);
   }
 
   /** Queues the close frame behind whatever is being written; later writes fail. */
   void close(int code, String reason, Callback done) {
-    ByteBuffer frame = WebSocketFrames.controlFrame(WebSocketFrames.CLOSE, WebSocketFrames.closePayload(code, reason), masked);
+    ByteBuffer frame =
+        WebSocketFrames.controlFrame(
+            WebSocketFrames.CLOSE, WebSocketFrames.closePayload(code, reason), masked);
     enqueue(new Write(new ByteBuffer[] {frame}, done), true);
   }
 

@@ -27,11 +27,17 @@ final class FrameScanner {
   enum Stop {
     /** Slices to pass on are in the segments: write them, then scan again. */
     FORWARD,
-    /** A whole control frame is ready ({@link #controlOpcode()}, {@link #controlPayload()}): handle it, then scan again. */
+    /**
+     * A whole control frame is ready ({@link #controlOpcode()}, {@link #controlPayload()}): handle
+     * it, then scan again.
+     */
     CONTROL,
     /** The buffer is used up: read more. */
     NEED_MORE,
-    /** The peer broke the protocol ({@link #violation()}, {@link #failureReason()}); nothing more is scanned. */
+    /**
+     * The peer broke the protocol ({@link #violation()}, {@link #failureReason()}); nothing more is
+     * scanned.
+     */
     FAILED
   }
 
@@ -43,7 +49,12 @@ final class FrameScanner {
     MESSAGE_TOO_BIG
   }
 
-  private enum State { HEADER, DATA, CONTROL, FAILED }
+  private enum State {
+    HEADER,
+    DATA,
+    CONTROL,
+    FAILED
+  }
 
   private final boolean expectMasked;
   private final long maxMessageBytes;
@@ -144,7 +155,14 @@ final class FrameScanner {
           if (frameStart >= 0 && offset == 0 && n == left) {
             out.addVerbatim(in, frameStart, payloadStart + n);
           } else {
-            out.addPiece(fin && n == left, offset == 0 ? opcode : CONTINUATION, masked, WebSocketFrames.maskFrom(mask, offset), in, payloadStart, n);
+            out.addPiece(
+                fin && n == left,
+                offset == 0 ? opcode : CONTINUATION,
+                masked,
+                WebSocketFrames.maskFrom(mask, offset),
+                in,
+                payloadStart,
+                n);
           }
           out.countPayload(n);
           in.position(payloadStart + n);
@@ -225,7 +243,13 @@ final class FrameScanner {
       }
       at = 10;
     }
-    mask = masked ? (header[at] & 0xFF) << 24 | (header[at + 1] & 0xFF) << 16 | (header[at + 2] & 0xFF) << 8 | header[at + 3] & 0xFF : 0;
+    mask =
+        masked
+            ? (header[at] & 0xFF) << 24
+                | (header[at + 1] & 0xFF) << 16
+                | (header[at + 2] & 0xFF) << 8
+                | header[at + 3] & 0xFF
+            : 0;
     reservedBits = header[0] & 0x70;
   }
 
@@ -237,7 +261,10 @@ final class FrameScanner {
     } else if (!WebSocketFrames.isKnown(opcode)) {
       problem = "unknown opcode " + opcode;
     } else if (masked != expectMasked) {
-      problem = expectMasked ? "a client's frames must be masked" : "a server's frames must not be masked";
+      problem =
+          expectMasked
+              ? "a client's frames must be masked"
+              : "a server's frames must not be masked";
     } else if (payloadLength < 0) {
       problem = "payload length out of range";
     } else if (WebSocketFrames.isControl(opcode)) {

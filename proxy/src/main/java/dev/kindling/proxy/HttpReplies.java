@@ -12,7 +12,8 @@ final class HttpReplies {
 
   private HttpReplies() {}
 
-  static void text(Response response, Callback callback, int status, String contentType, String body) {
+  static void text(
+      Response response, Callback callback, int status, String contentType, String body) {
     response.setStatus(status);
     response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
     response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");

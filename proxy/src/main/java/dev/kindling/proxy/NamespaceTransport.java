@@ -9,10 +9,10 @@ import java.util.Objects;
 import org.eclipse.jetty.io.Transport;
 
 /**
- * TCP to one fixed address from inside a VM's network namespace. The channel is created inside
- * the namespace (a socket belongs to the namespace it was created in) and then used by Jetty's
- * selector like any other. Name resolution is switched off: the transport only ever connects to
- * the address the route named, whatever the request URI says.
+ * TCP to one fixed address from inside a VM's network namespace. The channel is created inside the
+ * namespace (a socket belongs to the namespace it was created in) and then used by Jetty's selector
+ * like any other. Name resolution is switched off: the transport only ever connects to the address
+ * the route named, whatever the request URI says.
  */
 final class NamespaceTransport extends Transport.TCPIP {
   private final String namespace;
@@ -44,7 +44,9 @@ final class NamespaceTransport extends Transport.TCPIP {
   // share a pool and routes to different namespaces never do.
   @Override
   public boolean equals(Object other) {
-    return other instanceof NamespaceTransport t && t.namespace.equals(namespace) && t.address.equals(address);
+    return other instanceof NamespaceTransport t
+        && t.namespace.equals(namespace)
+        && t.address.equals(address);
   }
 
   @Override

@@ -5,13 +5,15 @@ import java.net.InetSocketAddress;
 import java.net.URI;
 
 /**
- * A websockify reached from inside a VM's own network namespace. The address must be an IP
- * literal: the proxy never resolves names for upstreams.
+ * A websockify reached from inside a VM's own network namespace. The address must be an IP literal:
+ * the proxy never resolves names for upstreams.
  */
-public record NamespacedUpstream(String namespace, String address, int port, String path) implements Upstream {
+public record NamespacedUpstream(String namespace, String address, int port, String path)
+    implements Upstream {
   public NamespacedUpstream {
     if (namespace == null || namespace.isBlank()) {
-      throw new IllegalArgumentException("an upstream needs a network namespace; the proxy never falls back to the host's");
+      throw new IllegalArgumentException(
+          "an upstream needs a network namespace; the proxy never falls back to the host's");
     }
     if (address == null || address.isBlank()) {
       throw new IllegalArgumentException("an upstream needs an address");
@@ -19,7 +21,8 @@ public record NamespacedUpstream(String namespace, String address, int port, Str
     try {
       InetAddress.ofLiteral(address);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("upstream address '" + address + "' is not an IP literal", e);
+      throw new IllegalArgumentException(
+          "upstream address '" + address + "' is not an IP literal", e);
     }
     if (port <= 0 || port > 65535) {
       throw new IllegalArgumentException("upstream port " + port + " is out of range");
@@ -42,7 +45,8 @@ public record NamespacedUpstream(String namespace, String address, int port, Str
       return "/";
     }
     if (!path.startsWith("/") || path.chars().anyMatch(c -> c <= ' ' || c == '#')) {
-      throw new IllegalArgumentException("upstream path '" + path + "' must start with '/' and hold no spaces or fragments");
+      throw new IllegalArgumentException(
+          "upstream path '" + path + "' must start with '/' and hold no spaces or fragments");
     }
     return path;
   }

@@ -7,16 +7,19 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Which browser origins may open a session. An empty allow-list means same origin only: the
- * Origin header's host and port must equal the Host the browser connected to. Requests without
- * an Origin header do not come from a browser page and are judged by their token alone.
+ * Which browser origins may open a session. An empty allow-list means same origin only: the Origin
+ * header's host and port must equal the Host the browser connected to. Requests without an Origin
+ * header do not come from a browser page and are judged by their token alone.
  */
 final class OriginPolicy {
   private final Set<String> allowed;
   private final boolean any;
 
   OriginPolicy(List<String> allowedOrigins) {
-    this.allowed = allowedOrigins.stream().map(OriginPolicy::normalized).collect(Collectors.toUnmodifiableSet());
+    this.allowed =
+        allowedOrigins.stream()
+            .map(OriginPolicy::normalized)
+            .collect(Collectors.toUnmodifiableSet());
     this.any = allowed.contains("*");
   }
 

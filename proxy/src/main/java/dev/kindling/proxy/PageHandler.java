@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A session's noVNC page ({@code <prefix>/<id>/}) and the token-protected VNC password the page
- * asks for ({@code <prefix>/<id>/vnc-password}). noVNC's own files are served under {@code /novnc/}.
+ * asks for ({@code <prefix>/<id>/vnc-password}). noVNC's own files are served under {@code
+ * /novnc/}.
  */
 final class PageHandler extends Handler.Abstract {
   private static final Logger log = LoggerFactory.getLogger(PageHandler.class);
@@ -31,7 +32,12 @@ final class PageHandler extends Handler.Abstract {
   private final OriginPolicy origins;
   private final ExecutorService workers;
 
-  PageHandler(ProxyConfig config, SessionTokens tokens, RouteResolver resolver, VncPasswords passwords, ExecutorService workers) {
+  PageHandler(
+      ProxyConfig config,
+      SessionTokens tokens,
+      RouteResolver resolver,
+      VncPasswords passwords,
+      ExecutorService workers) {
     super(InvocationType.NON_BLOCKING);
     this.config = config;
     this.tokens = tokens;
@@ -50,18 +56,24 @@ final class PageHandler extends Handler.Abstract {
     if (path.tail() == null) {
       String query = request.getHttpURI().getQuery();
       response.setStatus(302);
-      response.getHeaders().put(HttpHeader.LOCATION, config.pagePath(path.sessionId()) + (query == null ? "" : "?" + query));
+      response
+          .getHeaders()
+          .put(
+              HttpHeader.LOCATION,
+              config.pagePath(path.sessionId()) + (query == null ? "" : "?" + query));
       callback.succeeded();
       return true;
     }
     if (!path.validId()) {
-      HttpReplies.outcome(response, callback, CloseOutcome.UNKNOWN_SESSION, CloseOutcome.UNKNOWN_SESSION.reason());
+      HttpReplies.outcome(
+          response, callback, CloseOutcome.UNKNOWN_SESSION, CloseOutcome.UNKNOWN_SESSION.reason());
       return true;
     }
     if (path.tail().isEmpty()) {
-      String page = TEMPLATE
-          .replace("{{SESSION_JSON}}", HttpReplies.json(path.sessionId()))
-          .replace("{{PREFIX_JSON}}", HttpReplies.json(config.pathPrefix()));
+      String page =
+          TEMPLATE
+              .replace("{{SESSION_JSON}}", HttpReplies.json(path.sessionId()))
+              .replace("{{PREFIX_JSON}}", HttpReplies.json(config.pathPrefix()));
       response.getHeaders().put("Referrer-Policy", "no-referrer");
       HttpReplies.text(response, callback, 200, "text/html; charset=utf-8", page);
       return true;
@@ -75,30 +87,51 @@ final class PageHandler extends Handler.Abstract {
 
   private void password(String sessionId, Request request, Response response, Callback callback) {
     try {
-      if (!origins.permits(request.getHeaders().get(HttpHeader.ORIGIN), request.getHeaders().get(HttpHeader.HOST))) {
-        HttpReplies.outcome(response, callback, CloseOutcome.ORIGIN_REJECTED, CloseOutcome.ORIGIN_REJECTED.reason());
+      if (!origins.permits(
+          request.getHeaders().get(HttpHeader.ORIGIN), request.getHeaders().get(HttpHeader.HOST))) {
+        HttpReplies.outcome(
+            response,
+            callback,
+            CloseOutcome.ORIGIN_REJECTED,
+            CloseOutcome.ORIGIN_REJECTED.reason());
         return;
       }
-      Optional<CloseOutcome> refusal = tokens.verify(sessionId, Request.extractQueryParameters(request).getValue("token")).rejection();
+      Optional<CloseOutcome> refusal =
+          tokens
+              .verify(sessionId, Request.extractQueryParameters(request).getValue("token"))
+              .rejection();
       if (refusal.isPresent()) {
         HttpReplies.outcome(response, callback, refusal.get(), refusal.get().reason());
         return;
       }
       Resolution resolution = resolver.resolve(sessionId);
       if (!(resolution instanceof Resolution.Found found)) {
-        CloseOutcome outcome = resolution instanceof Resolution.NotReady ? CloseOutcome.VM_NOT_READY : CloseOutcome.UNKNOWN_SESSION;
+        CloseOutcome outcome =
+            resolution instanceof Resolution.NotReady
+                ? CloseOutcome.VM_NOT_READY
+                : CloseOutcome.UNKNOWN_SESSION;
         HttpReplies.outcome(response, callback, outcome, outcome.reason());
         return;
       }
       Optional<String> password = passwords.passwordFor(found.route().vmId());
       if (password.isEmpty()) {
-        HttpReplies.outcome(response, callback, CloseOutcome.VM_NOT_READY, "the VM's VNC password is not on this host");
+        HttpReplies.outcome(
+            response,
+            callback,
+            CloseOutcome.VM_NOT_READY,
+            "the VM's VNC password is not on this host");
         return;
       }
-      HttpReplies.text(response, callback, 200, "application/json", "{\"password\":" + HttpReplies.json(password.get()) + "}");
+      HttpReplies.text(
+          response,
+          callback,
+          200,
+          "application/json",
+          "{\"password\":" + HttpReplies.json(password.get()) + "}");
     } catch (RuntimeException e) {
       log.error("VNC password for session {} failed", sessionId, e);
-      HttpReplies.outcome(response, callback, CloseOutcome.INTERNAL_ERROR, CloseOutcome.INTERNAL_ERROR.reason());
+      HttpReplies.outcome(
+          response, callback, CloseOutcome.INTERNAL_ERROR, CloseOutcome.INTERNAL_ERROR.reason());
     }
   }
 

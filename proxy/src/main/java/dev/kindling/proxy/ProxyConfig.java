@@ -5,26 +5,29 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * How a proxy listens and relays. Build with {@link #builder()}; every setter documents its default.
+ * How a proxy listens and relays. Build with {@link #builder()}; every setter documents its
+ * default.
  *
  * @param bindHost address the proxy listens on
  * @param port TCP port, 0 for an ephemeral port (tests)
- * @param reusePort binds with SO_REUSEPORT, so that several proxy processes can listen on one port and
- *     the kernel spreads new connections across them
- * @param metricsPort a port of this process's own serving only {@code /metrics} and {@code /healthz}
- *     (on {@code bindHost}), -1 for none, 0 for an ephemeral one (tests)
- * @param pathPrefix routes are {@code <prefix>/<sessionId>/websockify} and {@code <prefix>/<sessionId>/}
+ * @param reusePort binds with SO_REUSEPORT, so that several proxy processes can listen on one port
+ *     and the kernel spreads new connections across them
+ * @param metricsPort a port of this process's own serving only {@code /metrics} and {@code
+ *     /healthz} (on {@code bindHost}), -1 for none, 0 for an ephemeral one (tests)
+ * @param pathPrefix routes are {@code <prefix>/<sessionId>/websockify} and {@code
+ *     <prefix>/<sessionId>/}
  * @param tokenKey HMAC key for session tokens, or null in development mode (a random key is used)
- * @param allowedOrigins browser origins allowed to connect; empty means same origin only, "*" means any
+ * @param allowedOrigins browser origins allowed to connect; empty means same origin only, "*" means
+ *     any
  * @param pingInterval how often both sides are pinged; shorter than load balancers' idle timeouts
  * @param idleTimeout a session with no data either way for this long is closed
  * @param sessionConnectionLimit at most this many concurrent connections per session
- * @param maxConnections at most this many relayed connections in this process, pending and open alike; 0
- *     derives it from the process's open-file limit ({@link ConnectionCapacity})
+ * @param maxConnections at most this many relayed connections in this process, pending and open
+ *     alike; 0 derives it from the process's open-file limit ({@link ConnectionCapacity})
  * @param maxFrameBytes the largest frame or message relayed; a browser's larger ones close as
  *     {@link CloseOutcome#BROWSER_MESSAGE_TOO_BIG}
- * @param maxQueuedBytes per direction, how many bytes read from one side may wait to be written to the other
- *     before the proxy stops reading that side (one read takes at most this many)
+ * @param maxQueuedBytes per direction, how many bytes read from one side may wait to be written to
+ *     the other before the proxy stops reading that side (one read takes at most this many)
  * @param writeTimeout a frame not written within this time closes the session
  * @param upstreamConnectTimeout how long connecting and upgrading to a VM's websockify may take
  * @param noVncDir where Debian's novnc package keeps noVNC
@@ -52,35 +55,49 @@ public record ProxyConfig(
     boolean allowLoopbackUpstreams) {
 
   public static final int MIN_FRAME_BYTES = 1 << 20;
-  /** Frames are relayed in pieces of at most one read, so the queue bound need not hold a whole frame. */
+
+  /**
+   * Frames are relayed in pieces of at most one read, so the queue bound need not hold a whole
+   * frame.
+   */
   public static final int MIN_QUEUED_BYTES = 64 * 1024;
 
   public ProxyConfig {
     allowedOrigins = List.copyOf(allowedOrigins);
     tokenKey = tokenKey == null ? null : tokenKey.clone();
     if (!pathPrefix.startsWith("/") || pathPrefix.endsWith("/") && pathPrefix.length() > 1) {
-      throw new IllegalArgumentException("pathPrefix must start with '/' and not end with one: " + pathPrefix);
+      throw new IllegalArgumentException(
+          "pathPrefix must start with '/' and not end with one: " + pathPrefix);
     }
     if (pathPrefix.equals("/")) {
       pathPrefix = "";
     }
     if (maxFrameBytes < MIN_FRAME_BYTES) {
-      throw new IllegalArgumentException("maxFrameBytes must be at least 1 MiB, was " + maxFrameBytes);
+      throw new IllegalArgumentException(
+          "maxFrameBytes must be at least 1 MiB, was " + maxFrameBytes);
     }
     if (maxQueuedBytes < MIN_QUEUED_BYTES) {
-      throw new IllegalArgumentException("maxQueuedBytes must be at least " + MIN_QUEUED_BYTES + " (one read), was " + maxQueuedBytes);
+      throw new IllegalArgumentException(
+          "maxQueuedBytes must be at least "
+              + MIN_QUEUED_BYTES
+              + " (one read), was "
+              + maxQueuedBytes);
     }
     if (sessionConnectionLimit < 1) {
       throw new IllegalArgumentException("sessionConnectionLimit must be at least 1");
     }
     if (metricsPort < -1 || metricsPort > 65535) {
-      throw new IllegalArgumentException("metricsPort must be -1 (none), 0 (ephemeral) or a port, was " + metricsPort);
+      throw new IllegalArgumentException(
+          "metricsPort must be -1 (none), 0 (ephemeral) or a port, was " + metricsPort);
     }
     if (metricsPort > 0 && metricsPort == port) {
-      throw new IllegalArgumentException("metricsPort must differ from port " + port + ": it is this process's own");
+      throw new IllegalArgumentException(
+          "metricsPort must differ from port " + port + ": it is this process's own");
     }
     if (maxConnections < 0) {
-      throw new IllegalArgumentException("maxConnections must be 0 (derived from the open-file limit) or positive, was " + maxConnections);
+      throw new IllegalArgumentException(
+          "maxConnections must be 0 (derived from the open-file limit) or positive, was "
+              + maxConnections);
     }
     for (Duration d : List.of(pingInterval, idleTimeout, writeTimeout, upstreamConnectTimeout)) {
       if (d.isNegative() || d.isZero()) {
@@ -88,10 +105,12 @@ public record ProxyConfig(
       }
     }
     if (productionMode && tokenKey == null) {
-      throw new IllegalArgumentException("production mode requires a configured token key (never a default)");
+      throw new IllegalArgumentException(
+          "production mode requires a configured token key (never a default)");
     }
     if (productionMode && allowLoopbackUpstreams) {
-      throw new IllegalArgumentException("loopback upstreams are for tests and benchmarks, never production");
+      throw new IllegalArgumentException(
+          "loopback upstreams are for tests and benchmarks, never production");
     }
   }
 
@@ -178,9 +197,9 @@ public record ProxyConfig(
     }
 
     /**
-     * Default -1: none; {@code /metrics} and {@code /healthz} are served on {@link #port} only. With
-     * {@link #reusePort} a scrape of the shared port reaches whichever process the kernel picks, so
-     * give each process its own metrics port and scrape every one.
+     * Default -1: none; {@code /metrics} and {@code /healthz} are served on {@link #port} only.
+     * With {@link #reusePort} a scrape of the shared port reaches whichever process the kernel
+     * picks, so give each process its own metrics port and scrape every one.
      */
     public Builder metricsPort(int value) {
       metricsPort = value;
@@ -224,8 +243,8 @@ public record ProxyConfig(
     }
 
     /**
-     * Default 0: derived from this process's open-file limit, so that the proxy refuses with
-     * {@link CloseOutcome#PROXY_FULL} before the kernel refuses a socket ({@link ConnectionCapacity}).
+     * Default 0: derived from this process's open-file limit, so that the proxy refuses with {@link
+     * CloseOutcome#PROXY_FULL} before the kernel refuses a socket ({@link ConnectionCapacity}).
      */
     public Builder maxConnections(int value) {
       maxConnections = value;
@@ -276,8 +295,24 @@ public record ProxyConfig(
 
     public ProxyConfig build() {
       return new ProxyConfig(
-          bindHost, port, reusePort, metricsPort, pathPrefix, tokenKey, allowedOrigins, pingInterval, idleTimeout, sessionConnectionLimit,
-          maxConnections, maxFrameBytes, maxQueuedBytes, writeTimeout, upstreamConnectTimeout, noVncDir, productionMode, allowLoopbackUpstreams);
+          bindHost,
+          port,
+          reusePort,
+          metricsPort,
+          pathPrefix,
+          tokenKey,
+          allowedOrigins,
+          pingInterval,
+          idleTimeout,
+          sessionConnectionLimit,
+          maxConnections,
+          maxFrameBytes,
+          maxQueuedBytes,
+          writeTimeout,
+          upstreamConnectTimeout,
+          noVncDir,
+          productionMode,
+          allowLoopbackUpstreams);
     }
   }
 }

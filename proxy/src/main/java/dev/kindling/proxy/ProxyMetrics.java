@@ -22,14 +22,33 @@ import java.util.stream.LongStream;
 public final class ProxyMetrics {
   /** Prometheus' text exposition format, what {@link #scrape()} writes. */
   static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
-  private static final String CLOSES = "kindling.proxy.closes";
-  /** Upstream connect buckets in microseconds, from 1 ms (a VM on this host answering at once) to 10 s. */
-  private static final Duration[] CONNECT_BUCKETS = LongStream.of(
-          1_000, 2_500, 5_000, 10_000, 25_000, 50_000, 100_000, 250_000, 500_000, 1_000_000, 2_500_000, 5_000_000, 10_000_000)
-      .mapToObj(micros -> Duration.of(micros, ChronoUnit.MICROS))
-      .toArray(Duration[]::new);
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private static final String CLOSES = "kindling.proxy.closes";
+
+  /**
+   * Upstream connect buckets in microseconds, from 1 ms (a VM on this host answering at once) to 10
+   * s.
+   */
+  private static final Duration[] CONNECT_BUCKETS =
+      LongStream.of(
+              1_000,
+              2_500,
+              5_000,
+              10_000,
+              25_000,
+              50_000,
+              100_000,
+              250_000,
+              500_000,
+              1_000_000,
+              2_500_000,
+              5_000_000,
+              10_000_000)
+          .mapToObj(micros -> Duration.of(micros, ChronoUnit.MICROS))
+          .toArray(Duration[]::new);
+
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
   private final AtomicLong openSessions = new AtomicLong();
   private final AtomicLong maxConnections = new AtomicLong();
   private final LongAdder bytesToUpstream = new LongAdder();
@@ -40,16 +59,25 @@ public final class ProxyMetrics {
 
   ProxyMetrics() {
     gauge("kindling.proxy.open.sessions", "Relayed sessions open now.", openSessions);
-    gauge("kindling.proxy.max.connections",
-        "Relayed connections this process holds at most; more are refused as proxy_full.", maxConnections);
+    gauge(
+        "kindling.proxy.max.connections",
+        "Relayed connections this process holds at most; more are refused as proxy_full.",
+        maxConnections);
     bytes("to_upstream", bytesToUpstream);
     bytes("to_browser", bytesToBrowser);
-    gauge("kindling.proxy.queued.bytes", "Bytes read from one side and not yet written to the other.", queuedBytes);
-    gauge("kindling.proxy.queued.bytes.high.water", "The most bytes ever queued at once.", queuedBytesHighWater);
-    upstreamConnect = Timer.builder("kindling.proxy.upstream.connect")
-        .description("Time to connect and upgrade to a VM's websockify.")
-        .serviceLevelObjectives(CONNECT_BUCKETS)
-        .register(registry);
+    gauge(
+        "kindling.proxy.queued.bytes",
+        "Bytes read from one side and not yet written to the other.",
+        queuedBytes);
+    gauge(
+        "kindling.proxy.queued.bytes.high.water",
+        "The most bytes ever queued at once.",
+        queuedBytesHighWater);
+    upstreamConnect =
+        Timer.builder("kindling.proxy.upstream.connect")
+            .description("Time to connect and upgrade to a VM's websockify.")
+            .serviceLevelObjectives(CONNECT_BUCKETS)
+            .register(registry);
   }
 
   private void gauge(String name, String description, AtomicLong value) {
@@ -122,9 +150,10 @@ public final class ProxyMetrics {
 
   /** Connections that ended with {@code outcome}, whatever their close code. */
   public long closes(CloseOutcome outcome) {
-    return (long) registry.find(CLOSES).tag("outcome", label(outcome)).counters().stream()
-        .mapToDouble(Counter::count)
-        .sum();
+    return (long)
+        registry.find(CLOSES).tag("outcome", label(outcome)).counters().stream()
+            .mapToDouble(Counter::count)
+            .sum();
   }
 
   public long upstreamConnects() {

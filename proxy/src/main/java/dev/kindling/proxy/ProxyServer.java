@@ -9,6 +9,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import org.eclipse.jetty.io.ByteBufferPool;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -19,7 +20,6 @@ import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.util.thread.ScheduledExecutorScheduler;
 import org.eclipse.jetty.util.thread.Scheduler;
-import org.eclipse.jetty.io.ByteBufferPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +40,9 @@ public final class ProxyServer implements AutoCloseable {
   private final ProxyMetrics metrics = new ProxyMetrics();
   private final Set<Relay> relays = ConcurrentHashMap.newKeySet();
   private final ScheduledThreadPoolExecutor ticker;
-  private final ExecutorService workers = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("kindling-proxy-connect-", 0).factory());
+  private final ExecutorService workers =
+      Executors.newThreadPerTaskExecutor(
+          Thread.ofVirtual().name("kindling-proxy-connect-", 0).factory());
   private final Server server;
   private static final String MAIN = "main";
   private static final String METRICS = "metrics";
@@ -51,15 +53,19 @@ public final class ProxyServer implements AutoCloseable {
   private final RelayHandler relayHandler;
   private volatile boolean serving;
 
-  private ProxyServer(ProxyConfig config, RouteResolver resolver, VncPasswords passwords) throws Exception {
+  private ProxyServer(ProxyConfig config, RouteResolver resolver, VncPasswords passwords)
+      throws Exception {
     this.config = config;
     if (config.tokenKey() == null) {
-      log.warn("no token key configured (development mode): using a random key for this process; tokens minted elsewhere will be refused");
+      log.warn(
+          "no token key configured (development mode): using a random key for this process; tokens minted elsewhere will be refused");
       this.tokens = new SessionTokens(SessionTokens.decodeKey(SessionTokens.generateKey()));
     } else {
       this.tokens = new SessionTokens(config.tokenKey());
     }
-    ticker = new ScheduledThreadPoolExecutor(1, Thread.ofPlatform().name("kindling-proxy-tick").daemon().factory());
+    ticker =
+        new ScheduledThreadPoolExecutor(
+            1, Thread.ofPlatform().name("kindling-proxy-tick").daemon().factory());
     ticker.setRemoveOnCancelPolicy(true);
 
     QueuedThreadPool threads = new QueuedThreadPool(200, 4);
@@ -94,12 +100,14 @@ public final class ProxyServer implements AutoCloseable {
     // the first browser can arrive, and it stops after the connectors have closed.
     upstreams = new UpstreamConnector(config, threads, scheduler, buffers, spare);
     server.addBean(upstreams.lifeCycle());
-    relayHandler = new RelayHandler(config, tokens, resolver, upstreams, metrics, ticker, workers, relays);
+    relayHandler =
+        new RelayHandler(config, tokens, resolver, upstreams, metrics, ticker, workers, relays);
     metrics.maxConnections(relayHandler.limiter().perProcess());
-    root.setHandler(new Handler.Sequence(
-        relayHandler,
-        new PageHandler(config, tokens, resolver, passwords, workers),
-        new StatusHandler(metrics, () -> serving)));
+    root.setHandler(
+        new Handler.Sequence(
+            relayHandler,
+            new PageHandler(config, tokens, resolver, passwords, workers),
+            new StatusHandler(metrics, () -> serving)));
 
     ContextHandlerCollection contexts = new ContextHandlerCollection();
     if (Files.isDirectory(config.noVncDir())) {
@@ -110,7 +118,9 @@ public final class ProxyServer implements AutoCloseable {
       novnc.setHandler(files);
       contexts.addHandler(novnc);
     } else {
-      log.warn("noVNC not found at {} (install Debian's novnc package): session pages will not load", config.noVncDir());
+      log.warn(
+          "noVNC not found at {} (install Debian's novnc package): session pages will not load",
+          config.noVncDir());
     }
     contexts.addHandler(root);
     if (statusOnly != null) {
@@ -130,13 +140,27 @@ public final class ProxyServer implements AutoCloseable {
       throw e;
     }
     serving = true;
-    log.info("proxy listening on {} (sessions under {}/<id>/; at most {} connections in this process{})", baseUri(), config.pathPrefix(),
-        maxConnections(), config.reusePort() ? "; port shared with other proxy processes" : "");
-    metricsPort().ifPresent(port -> log.info("this process's /metrics and /healthz: http://{}:{}/metrics", config.bindHost(), port));
+    log.info(
+        "proxy listening on {} (sessions under {}/<id>/; at most {} connections in this process{})",
+        baseUri(),
+        config.pathPrefix(),
+        maxConnections(),
+        config.reusePort() ? "; port shared with other proxy processes" : "");
+    metricsPort()
+        .ifPresent(
+            port ->
+                log.info(
+                    "this process's /metrics and /healthz: http://{}:{}/metrics",
+                    config.bindHost(),
+                    port));
   }
 
-  /** Starts a proxy; on a VM host {@code passwords} reads its run directory ({@link VncPasswords#fromHost}). */
-  public static ProxyServer start(ProxyConfig config, RouteResolver resolver, VncPasswords passwords) throws Exception {
+  /**
+   * Starts a proxy; on a VM host {@code passwords} reads its run directory ({@link
+   * VncPasswords#fromHost}).
+   */
+  public static ProxyServer start(
+      ProxyConfig config, RouteResolver resolver, VncPasswords passwords) throws Exception {
     return new ProxyServer(config, resolver, passwords);
   }
 
@@ -147,12 +171,15 @@ public final class ProxyServer implements AutoCloseable {
 
   /** The port of this process's own {@code /metrics} and {@code /healthz}, when it has one. */
   public OptionalInt metricsPort() {
-    return metricsConnector == null ? OptionalInt.empty() : OptionalInt.of(metricsConnector.getLocalPort());
+    return metricsConnector == null
+        ? OptionalInt.empty()
+        : OptionalInt.of(metricsConnector.getLocalPort());
   }
 
   /** {@code http://host:port/}. */
   public URI baseUri() {
-    String host = config.bindHost().contains(":") ? "[" + config.bindHost() + "]" : config.bindHost();
+    String host =
+        config.bindHost().contains(":") ? "[" + config.bindHost() + "]" : config.bindHost();
     return URI.create("http://" + host + ":" + port() + "/");
   }
 
@@ -169,7 +196,10 @@ public final class ProxyServer implements AutoCloseable {
     return metrics;
   }
 
-  /** The most relayed connections this process holds at once ({@link ProxyConfig#maxConnections()}, resolved). */
+  /**
+   * The most relayed connections this process holds at once ({@link ProxyConfig#maxConnections()},
+   * resolved).
+   */
   public int maxConnections() {
     return relayHandler.limiter().perProcess();
   }

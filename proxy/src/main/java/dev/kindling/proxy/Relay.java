@@ -49,7 +49,13 @@ final class Relay {
   private volatile int endCode = CloseOutcome.PROXY_SHUTTING_DOWN.closeCode();
   private volatile String endReason = CloseOutcome.PROXY_SHUTTING_DOWN.reason();
 
-  Relay(String sessionId, String connectionId, ProxyConfig config, ProxyMetrics metrics, ScheduledExecutorService ticker, Runnable onEnd) {
+  Relay(
+      String sessionId,
+      String connectionId,
+      ProxyConfig config,
+      ProxyMetrics metrics,
+      ScheduledExecutorService ticker,
+      Runnable onEnd) {
     this.sessionId = sessionId;
     this.connectionId = connectionId;
     this.config = config;
@@ -59,11 +65,17 @@ final class Relay {
   }
 
   /**
-   * A relay that has ended before it began, for a browser refused with {@code code} and {@code reason}
-   * (counted and logged by whoever refused it): its browser side only sends that close frame and
-   * waits for the browser's.
+   * A relay that has ended before it began, for a browser refused with {@code code} and {@code
+   * reason} (counted and logged by whoever refused it): its browser side only sends that close
+   * frame and waits for the browser's.
    */
-  static Relay refused(String sessionId, ProxyConfig config, ProxyMetrics metrics, ScheduledExecutorService ticker, int code, String reason) {
+  static Relay refused(
+      String sessionId,
+      ProxyConfig config,
+      ProxyMetrics metrics,
+      ScheduledExecutorService ticker,
+      int code,
+      String reason) {
     Relay relay = new Relay(sessionId, "refused", config, metrics, ticker, () -> {});
     relay.endCode = code;
     relay.endReason = reason;
@@ -81,11 +93,15 @@ final class Relay {
     return side(endPoint, executor, buffers, true);
   }
 
-  private RelaySide side(EndPoint endPoint, Executor executor, ByteBufferPool buffers, boolean browser) {
+  private RelaySide side(
+      EndPoint endPoint, Executor executor, ByteBufferPool buffers, boolean browser) {
     endPoint.setIdleTimeout(UpstreamConnector.jettyIdleTimeout(config).toMillis());
     // One read fills a pooled buffer (less its header area) and never exceeds the queue bound.
-    int readBytes = (int) Math.min(RelayBuffers.READ_BYTES - Segments.HEADER_AREA_BYTES, config.maxQueuedBytes());
-    return new RelaySide(endPoint, executor, this, browser, buffers, readBytes, config.maxFrameBytes());
+    int readBytes =
+        (int)
+            Math.min(RelayBuffers.READ_BYTES - Segments.HEADER_AREA_BYTES, config.maxQueuedBytes());
+    return new RelaySide(
+        endPoint, executor, this, browser, buffers, readBytes, config.maxFrameBytes());
   }
 
   boolean browserOpened() {
@@ -127,7 +143,9 @@ final class Relay {
       return;
     }
     int sent = CloseOutcome.transmittable(code) ? code : outcome.closeCode();
-    String text = CloseOutcome.fitReason(reason == null || reason.isBlank() ? outcome.reason() : reason, outcome.reason());
+    String text =
+        CloseOutcome.fitReason(
+            reason == null || reason.isBlank() ? outcome.reason() : reason, outcome.reason());
     endCode = sent;
     endReason = text;
     log(outcome, sent, text, detail, cause);
@@ -160,7 +178,10 @@ final class Relay {
     }
   }
 
-  /** How long a side may take to send its close frame and get the peer's before its socket is closed. */
+  /**
+   * How long a side may take to send its close frame and get the peer's before its socket is
+   * closed.
+   */
   private long closeGraceMillis() {
     return Math.max(5000, config.writeTimeout().toMillis());
   }
@@ -195,7 +216,12 @@ final class Relay {
     if (counted.compareAndSet(false, true)) {
       metrics.sessionOpened();
     }
-    long period = Math.max(10, Math.min(config.pingInterval().toMillis(), Math.min(config.idleTimeout().toMillis(), config.writeTimeout().toMillis()) / 2));
+    long period =
+        Math.max(
+            10,
+            Math.min(
+                config.pingInterval().toMillis(),
+                Math.min(config.idleTimeout().toMillis(), config.writeTimeout().toMillis()) / 2));
     tick = ticker.scheduleAtFixedRate(this::onTick, period, period, TimeUnit.MILLISECONDS);
     if (ended.get()) {
       tick.cancel(false);
@@ -239,14 +265,20 @@ final class Relay {
     long bytes = segments.payloadBytes();
     direction.admit(bytes);
     lastDataNanos = System.nanoTime();
-    to.output().write(Callback.from(Invocable.InvocationType.NON_BLOCKING, () -> {
-      direction.written(bytes);
-      resume.succeeded();
-    }, failure -> {
-      direction.failed(bytes);
-      writeFailed(direction, failure);
-      resume.succeeded();
-    }), segments.toBuffers());
+    to.output()
+        .write(
+            Callback.from(
+                Invocable.InvocationType.NON_BLOCKING,
+                () -> {
+                  direction.written(bytes);
+                  resume.succeeded();
+                },
+                failure -> {
+                  direction.failed(bytes);
+                  writeFailed(direction, failure);
+                  resume.succeeded();
+                }),
+            segments.toBuffers());
     return true;
   }
 
@@ -263,7 +295,11 @@ final class Relay {
     if (side.isBrowser()) {
       end(CloseOutcome.BROWSER_CLOSED, code, reason, null);
     } else if (CloseOutcome.transmittable(code)) {
-      end(CloseOutcome.UPSTREAM_CLOSED, code, reason == null || reason.isBlank() ? CloseOutcome.UPSTREAM_CLOSED.reason() : reason, null);
+      end(
+          CloseOutcome.UPSTREAM_CLOSED,
+          code,
+          reason == null || reason.isBlank() ? CloseOutcome.UPSTREAM_CLOSED.reason() : reason,
+          null);
     } else {
       end(CloseOutcome.UPSTREAM_CLOSED, null, null);
     }
@@ -284,16 +320,20 @@ final class Relay {
       end(CloseOutcome.UPSTREAM_CLOSED, detail, null);
       return;
     }
-    CloseOutcome outcome = switch (violation) {
-      case PROTOCOL_ERROR -> CloseOutcome.BROWSER_PROTOCOL_ERROR;
-      case MESSAGE_TOO_BIG -> CloseOutcome.BROWSER_MESSAGE_TOO_BIG;
-    };
+    CloseOutcome outcome =
+        switch (violation) {
+          case PROTOCOL_ERROR -> CloseOutcome.BROWSER_PROTOCOL_ERROR;
+          case MESSAGE_TOO_BIG -> CloseOutcome.BROWSER_MESSAGE_TOO_BIG;
+        };
     end(outcome, detail, null);
   }
 
   /** Jetty's own idle timeout, a backstop behind the tick's, which ignores pings. */
   void idle(RelaySide side) {
-    end(CloseOutcome.IDLE_TIMEOUT, side.isBrowser() ? "browser connection idle" : "VM connection idle", null);
+    end(
+        CloseOutcome.IDLE_TIMEOUT,
+        side.isBrowser() ? "browser connection idle" : "VM connection idle",
+        null);
   }
 
   void failed(RelaySide side, Throwable cause) {
@@ -348,7 +388,9 @@ final class Relay {
       metrics.queued(-bytes);
     }
 
-    /** How long writes this way have made no progress while bytes were waiting; 0 when none wait. */
+    /**
+     * How long writes this way have made no progress while bytes were waiting; 0 when none wait.
+     */
     long stalledSince(long now) {
       return inFlight.get() == 0 ? 0 : now - lastProgressNanos;
     }

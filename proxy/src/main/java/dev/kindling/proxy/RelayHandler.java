@@ -47,15 +47,23 @@ final class RelayHandler extends Handler.Abstract {
   private volatile boolean shuttingDown;
 
   RelayHandler(
-      ProxyConfig config, SessionTokens tokens, RouteResolver resolver, UpstreamConnector connector,
-      ProxyMetrics metrics, ScheduledExecutorService ticker, ExecutorService workers, Set<Relay> relays) {
+      ProxyConfig config,
+      SessionTokens tokens,
+      RouteResolver resolver,
+      UpstreamConnector connector,
+      ProxyMetrics metrics,
+      ScheduledExecutorService ticker,
+      ExecutorService workers,
+      Set<Relay> relays) {
     super(InvocationType.NON_BLOCKING);
     this.config = config;
     this.tokens = tokens;
     this.resolver = resolver;
     this.connector = connector;
     this.metrics = metrics;
-    this.limiter = new SessionLimiter(config.sessionConnectionLimit(), ConnectionCapacity.resolve(config.maxConnections()));
+    this.limiter =
+        new SessionLimiter(
+            config.sessionConnectionLimit(), ConnectionCapacity.resolve(config.maxConnections()));
     this.origins = new OriginPolicy(config.allowedOrigins());
     this.ticker = ticker;
     this.workers = workers;
@@ -77,12 +85,24 @@ final class RelayHandler extends Handler.Abstract {
       return false;
     }
     if (!isUpgrade(request)) {
-      count(CloseOutcome.NOT_A_WEBSOCKET, path.sessionId(), CloseOutcome.NOT_A_WEBSOCKET.reason(), null);
-      HttpReplies.outcome(response, callback, CloseOutcome.NOT_A_WEBSOCKET, CloseOutcome.NOT_A_WEBSOCKET.reason());
+      count(
+          CloseOutcome.NOT_A_WEBSOCKET,
+          path.sessionId(),
+          CloseOutcome.NOT_A_WEBSOCKET.reason(),
+          null);
+      HttpReplies.outcome(
+          response, callback, CloseOutcome.NOT_A_WEBSOCKET, CloseOutcome.NOT_A_WEBSOCKET.reason());
       return true;
     }
     if (SpareDescriptorConnector.acceptedOnSpare(request)) {
-      reject(request, response, callback, path.sessionId(), CloseOutcome.PROXY_FULL, "out of file descriptors", null);
+      reject(
+          request,
+          response,
+          callback,
+          path.sessionId(),
+          CloseOutcome.PROXY_FULL,
+          "out of file descriptors",
+          null);
       return true;
     }
     Optional<CloseOutcome> refusal = admission(path, request);
@@ -92,10 +112,18 @@ final class RelayHandler extends Handler.Abstract {
     }
     SessionLimiter.Admission admitted = limiter.tryAcquire(path.sessionId());
     if (admitted.refusal() != null) {
-      reject(request, response, callback, path.sessionId(), admitted.refusal(), admitted.detail(), null);
+      reject(
+          request,
+          response,
+          callback,
+          path.sessionId(),
+          admitted.refusal(),
+          admitted.detail(),
+          null);
       return true;
     }
-    workers.execute(() -> connectThenUpgrade(path.sessionId(), request, response, callback, admitted.slot()));
+    workers.execute(
+        () -> connectThenUpgrade(path.sessionId(), request, response, callback, admitted.slot()));
     return true;
   }
 
@@ -107,62 +135,111 @@ final class RelayHandler extends Handler.Abstract {
     if (!path.validId()) {
       return Optional.of(CloseOutcome.UNKNOWN_SESSION);
     }
-    if (!origins.permits(request.getHeaders().get(HttpHeader.ORIGIN), request.getHeaders().get(HttpHeader.HOST))) {
+    if (!origins.permits(
+        request.getHeaders().get(HttpHeader.ORIGIN), request.getHeaders().get(HttpHeader.HOST))) {
       return Optional.of(CloseOutcome.ORIGIN_REJECTED);
     }
     String token = Request.extractQueryParameters(request).getValue("token");
     return tokens.verify(path.sessionId(), token).rejection();
   }
 
-  private void connectThenUpgrade(String sessionId, Request request, Response response, Callback callback, SessionLimiter.Slot slot) {
+  private void connectThenUpgrade(
+      String sessionId,
+      Request request,
+      Response response,
+      Callback callback,
+      SessionLimiter.Slot slot) {
     Resolution resolution;
     try {
       resolution = resolver.resolve(sessionId);
     } catch (RuntimeException e) {
       slot.release();
-      reject(request, response, callback, sessionId, CloseOutcome.INTERNAL_ERROR, "route lookup failed", e);
+      reject(
+          request,
+          response,
+          callback,
+          sessionId,
+          CloseOutcome.INTERNAL_ERROR,
+          "route lookup failed",
+          e);
       return;
     }
-    Route route = switch (resolution) {
-      case Resolution.Found found -> found.route();
-      case Resolution.Unknown unknown -> {
-        slot.release();
-        reject(request, response, callback, sessionId, CloseOutcome.UNKNOWN_SESSION, unknown.detail(), null);
-        yield null;
-      }
-      case Resolution.NotReady notReady -> {
-        slot.release();
-        reject(request, response, callback, sessionId, CloseOutcome.VM_NOT_READY, notReady.detail(), null);
-        yield null;
-      }
-      case Resolution.Unroutable unroutable -> {
-        slot.release();
-        reject(request, response, callback, sessionId, CloseOutcome.VM_UNREACHABLE, unroutable.detail(), null);
-        yield null;
-      }
-    };
+    Route route =
+        switch (resolution) {
+          case Resolution.Found found -> found.route();
+          case Resolution.Unknown unknown -> {
+            slot.release();
+            reject(
+                request,
+                response,
+                callback,
+                sessionId,
+                CloseOutcome.UNKNOWN_SESSION,
+                unknown.detail(),
+                null);
+            yield null;
+          }
+          case Resolution.NotReady notReady -> {
+            slot.release();
+            reject(
+                request,
+                response,
+                callback,
+                sessionId,
+                CloseOutcome.VM_NOT_READY,
+                notReady.detail(),
+                null);
+            yield null;
+          }
+          case Resolution.Unroutable unroutable -> {
+            slot.release();
+            reject(
+                request,
+                response,
+                callback,
+                sessionId,
+                CloseOutcome.VM_UNREACHABLE,
+                unroutable.detail(),
+                null);
+            yield null;
+          }
+        };
     if (route == null) {
       return;
     }
     String connectionId = Long.toString(connections.incrementAndGet());
     Relay[] holder = new Relay[1];
-    Relay relay = new Relay(sessionId, connectionId, config, metrics, ticker, () -> {
-      slot.release();
-      relays.remove(holder[0]);
-    });
+    Relay relay =
+        new Relay(
+            sessionId,
+            connectionId,
+            config,
+            metrics,
+            ticker,
+            () -> {
+              slot.release();
+              relays.remove(holder[0]);
+            });
     holder[0] = relay;
     relays.add(relay);
     Duration timeout = config.upstreamConnectTimeout();
     long started = System.nanoTime();
-    CompletableFuture<Void> upstream = connector.connect(route.upstream(), relay::upstreamConnection, timeout);
+    CompletableFuture<Void> upstream =
+        connector.connect(route.upstream(), relay::upstreamConnection, timeout);
     try {
       upstream.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
       metrics.upstreamConnected(System.nanoTime() - started);
     } catch (ExecutionException | TimeoutException e) {
       upstream.cancel(true);
-      CloseOutcome outcome = e instanceof TimeoutException ? CloseOutcome.VM_UNREACHABLE : UpstreamConnector.classify(e);
+      CloseOutcome outcome =
+          e instanceof TimeoutException
+              ? CloseOutcome.VM_UNREACHABLE
+              : UpstreamConnector.classify(e);
       resolver.invalidate(sessionId);
-      relay.end(outcome, UpstreamConnector.describe(e), outcome.blame() == CloseOutcome.Blame.PROXY ? e : null);
+      relay.end(
+          outcome,
+          UpstreamConnector.describe(e),
+          outcome.blame() == CloseOutcome.Blame.PROXY ? e : null);
       acceptAndClose(request, response, callback, relay);
       return;
     } catch (InterruptedException e) {
@@ -176,24 +253,40 @@ final class RelayHandler extends Handler.Abstract {
       return;
     }
     if (!BrowserHandshake.acceptable(request)) {
-      relay.end(CloseOutcome.NOT_A_WEBSOCKET, "the browser's upgrade request was not acceptable", null);
-      HttpReplies.outcome(response, callback, CloseOutcome.NOT_A_WEBSOCKET, CloseOutcome.NOT_A_WEBSOCKET.reason());
+      relay.end(
+          CloseOutcome.NOT_A_WEBSOCKET, "the browser's upgrade request was not acceptable", null);
+      HttpReplies.outcome(
+          response, callback, CloseOutcome.NOT_A_WEBSOCKET, CloseOutcome.NOT_A_WEBSOCKET.reason());
       return;
     }
     BrowserHandshake.accept(request, response, callback, relay::browserConnection);
     // A browser that went away while the VM was being connected never opens its side.
-    ticker.schedule(() -> {
-      if (!relay.browserOpened()) {
-        relay.end(CloseOutcome.BROWSER_CLOSED, "left before the upgrade completed", null);
-      }
-    }, timeout.toMillis(), TimeUnit.MILLISECONDS);
+    ticker.schedule(
+        () -> {
+          if (!relay.browserOpened()) {
+            relay.end(CloseOutcome.BROWSER_CLOSED, "left before the upgrade completed", null);
+          }
+        },
+        timeout.toMillis(),
+        TimeUnit.MILLISECONDS);
   }
 
   /** Logs and counts {@code outcome}, then tells the browser through a close frame. */
-  private void reject(Request request, Response response, Callback callback, String sessionId, CloseOutcome outcome, String detail, Throwable cause) {
+  private void reject(
+      Request request,
+      Response response,
+      Callback callback,
+      String sessionId,
+      CloseOutcome outcome,
+      String detail,
+      Throwable cause) {
     String reason = outcome.reasonWith(detail);
     count(outcome, sessionId, reason, cause);
-    acceptAndClose(request, response, callback, Relay.refused(sessionId, config, metrics, ticker, outcome.closeCode(), reason));
+    acceptAndClose(
+        request,
+        response,
+        callback,
+        Relay.refused(sessionId, config, metrics, ticker, outcome.closeCode(), reason));
   }
 
   private void count(CloseOutcome outcome, String sessionId, String reason, Throwable cause) {
@@ -215,10 +308,12 @@ final class RelayHandler extends Handler.Abstract {
       BrowserHandshake.accept(request, response, callback, ended::browserConnection);
       return;
     }
-    HttpReplies.outcome(response, callback, CloseOutcome.withCloseCode(ended.endCode()), ended.endReason());
+    HttpReplies.outcome(
+        response, callback, CloseOutcome.withCloseCode(ended.endCode()), ended.endReason());
   }
 
   private static boolean isUpgrade(Request request) {
-    return HttpMethod.GET.is(request.getMethod()) && "websocket".equalsIgnoreCase(request.getHeaders().get(HttpHeader.UPGRADE));
+    return HttpMethod.GET.is(request.getMethod())
+        && "websocket".equalsIgnoreCase(request.getHeaders().get(HttpHeader.UPGRADE));
   }
 }

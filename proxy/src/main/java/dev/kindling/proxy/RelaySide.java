@@ -26,8 +26,8 @@ import org.eclipse.jetty.util.thread.Invocable;
  */
 final class RelaySide extends AbstractConnection.NonBlocking implements Connection.UpgradeTo {
   /**
-   * Reads in a row before a side lets the other connections its thread serves go first, by
-   * waiting for the selector again although more may be waiting.
+   * Reads in a row before a side lets the other connections its thread serves go first, by waiting
+   * for the selector again although more may be waiting.
    */
   private static final int READS_PER_TURN = 16;
 
@@ -49,10 +49,18 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
   private volatile boolean closeReceived;
 
   /**
-   * @param browser the browser's side (frames arrive masked and leave unmasked) or the VM's (the reverse)
+   * @param browser the browser's side (frames arrive masked and leave unmasked) or the VM's (the
+   *     reverse)
    * @param readBytes how much one read takes from the socket
    */
-  RelaySide(EndPoint endPoint, Executor executor, Relay relay, boolean browser, ByteBufferPool buffers, int readBytes, long maxMessageBytes) {
+  RelaySide(
+      EndPoint endPoint,
+      Executor executor,
+      Relay relay,
+      boolean browser,
+      ByteBufferPool buffers,
+      int readBytes,
+      long maxMessageBytes) {
     super(endPoint, executor);
     this.relay = relay;
     this.browser = browser;
@@ -83,13 +91,17 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
   }
 
   /**
-   * Ends this side: the close frame goes out behind whatever is being written, then the side
-   * reads (and drops) until the peer's close frame or end of stream arrives, and closes its socket
-   * then or when {@code graceMillis} run out, whichever comes first.
+   * Ends this side: the close frame goes out behind whatever is being written, then the side reads
+   * (and drops) until the peer's close frame or end of stream arrives, and closes its socket then
+   * or when {@code graceMillis} run out, whichever comes first.
    */
   void close(int code, String reason, long graceMillis) {
     ending = true;
-    output.close(code, reason, Callback.from(Invocable.InvocationType.NON_BLOCKING, this::afterCloseSent, this::afterCloseFailed));
+    output.close(
+        code,
+        reason,
+        Callback.from(
+            Invocable.InvocationType.NON_BLOCKING, this::afterCloseSent, this::afterCloseFailed));
     relay.schedule(() -> getEndPoint().close(), graceMillis);
     // A side that never started reading must start now, to see the peer's close frame.
     pump.iterate();
@@ -163,7 +175,8 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
                 return Action.SCHEDULED;
               }
             }
-            case FAILED -> relay.protocolError(RelaySide.this, scanner.violation(), scanner.failureReason());
+            case FAILED ->
+                relay.protocolError(RelaySide.this, scanner.violation(), scanner.failureReason());
             case NEED_MORE -> unread.position(unread.limit());
           }
           continue;
@@ -203,7 +216,9 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
       return Action.IDLE;
     }
 
-    /** Handles the control frame just scanned; true when that started a write this pump waits for. */
+    /**
+     * Handles the control frame just scanned; true when that started a write this pump waits for.
+     */
     private boolean onControl() {
       int opcode = scanner.controlOpcode();
       byte[] payload = scanner.controlPayload();
@@ -213,7 +228,10 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
       }
       if (opcode == WebSocketFrames.CLOSE) {
         closeReceived = true;
-        relay.closeReceived(RelaySide.this, WebSocketFrames.closeCode(payload, payload.length), WebSocketFrames.closeReason(payload, payload.length));
+        relay.closeReceived(
+            RelaySide.this,
+            WebSocketFrames.closeCode(payload, payload.length),
+            WebSocketFrames.closeReason(payload, payload.length));
         if (closeSent) {
           getEndPoint().close();
         }

@@ -15,6 +15,7 @@ public record Route(String sessionId, String vmId, Upstream upstream) {
     return new Route(
         endpoint.sessionId(),
         endpoint.vmId(),
-        new NamespacedUpstream(endpoint.namespace(), endpoint.address(), endpoint.port(), endpoint.path()));
+        new NamespacedUpstream(
+            endpoint.namespace(), endpoint.address(), endpoint.port(), endpoint.path()));
   }
 }

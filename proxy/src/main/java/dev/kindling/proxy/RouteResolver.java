@@ -1,11 +1,16 @@
 package dev.kindling.proxy;
 
-/** Finds where a session's VM is. Implementations may block; the proxy calls them off the I/O threads. */
+/**
+ * Finds where a session's VM is. Implementations may block; the proxy calls them off the I/O
+ * threads.
+ */
 public interface RouteResolver {
 
   Resolution resolve(String sessionId);
 
-  /** Forgets anything cached for {@code sessionId}, e.g. after its upstream could not be reached. */
+  /**
+   * Forgets anything cached for {@code sessionId}, e.g. after its upstream could not be reached.
+   */
   default void invalidate(String sessionId) {}
 
   /** The answer for one session. */

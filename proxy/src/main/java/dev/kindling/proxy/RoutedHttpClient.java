@@ -10,7 +10,9 @@ import org.eclipse.jetty.client.transport.HttpClientTransportOverHTTP;
  * route's): the proxy never connects anywhere a route did not name, whatever a request's URI says.
  */
 final class RoutedHttpClient extends HttpClient {
-  /** @param selectors threads watching the client's sockets (Jetty's default is one) */
+  /**
+   * @param selectors threads watching the client's sockets (Jetty's default is one)
+   */
   RoutedHttpClient(int selectors) {
     super(new HttpClientTransportOverHTTP(selectors));
   }

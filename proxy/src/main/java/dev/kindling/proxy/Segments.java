@@ -4,12 +4,13 @@ import java.nio.ByteBuffer;
 
 /**
  * What one write passes on: slices of a read buffer, and new headers for frames passed on in
- * pieces, written into a small header area of the same pooled buffer. Slices that follow each
- * other in the read buffer are merged, so whole frames read together leave in one slice.
+ * pieces, written into a small header area of the same pooled buffer. Slices that follow each other
+ * in the read buffer are merged, so whole frames read together leave in one slice.
  */
 final class Segments {
   /** At most this many slices per write; each piece needs two. */
   static final int MAX = 32;
+
   /** Room for a new header for every piece a write can hold. */
   static final int HEADER_AREA_BYTES = MAX / 2 * WebSocketFrames.MAX_HEADER_BYTES;
 
@@ -56,7 +57,8 @@ final class Segments {
   }
 
   /** A piece of a frame: a new header, then {@code in[start, start + length)}. */
-  void addPiece(boolean fin, int opcode, boolean masked, int mask, ByteBuffer in, int start, int length) {
+  void addPiece(
+      boolean fin, int opcode, boolean masked, int mask, ByteBuffer in, int start, int length) {
     int headerStart = headers.position();
     WebSocketFrames.putHeader(headers, fin, opcode, masked, mask, length);
     add(headers, headerStart, headers.position());

@@ -24,14 +24,16 @@ final class SessionLimiter {
 
   Admission tryAcquire(String sessionId) {
     AtomicBoolean granted = new AtomicBoolean();
-    counts.compute(sessionId, (id, n) -> {
-      int current = n == null ? 0 : n;
-      if (current >= perSession) {
-        return n;
-      }
-      granted.set(true);
-      return current + 1;
-    });
+    counts.compute(
+        sessionId,
+        (id, n) -> {
+          int current = n == null ? 0 : n;
+          if (current >= perSession) {
+            return n;
+          }
+          granted.set(true);
+          return current + 1;
+        });
     if (!granted.get()) {
       return new Admission(null, CloseOutcome.LIMIT_REACHED, "limit " + perSession);
     }

@@ -4,8 +4,8 @@ import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.Validation;
 
 /**
- * A request path under the session prefix, split into the session id and what follows it:
- * {@code <prefix>/<id>/websockify} has tail "websockify", the page {@code <prefix>/<id>/} has tail "".
+ * A request path under the session prefix, split into the session id and what follows it: {@code
+ * <prefix>/<id>/websockify} has tail "websockify", the page {@code <prefix>/<id>/} has tail "".
  *
  * @param validId false when the id is not a valid session id (such a session cannot exist)
  */

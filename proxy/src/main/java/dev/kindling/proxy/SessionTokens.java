@@ -16,14 +16,16 @@ import javax.crypto.spec.SecretKeySpec;
  * Short-lived HMAC-SHA256 tokens that let a browser open one session.
  *
  * <p>A token is {@code base64url(sessionId) "." expiryEpochSeconds "." base64url(mac)}, URL-safe
- * and unpadded. The MAC covers a version label, the session id and the expiry, so a token cannot
- * be moved to another session or have its expiry stretched. The session id travels in the token
- * only so that "token for another session" can be told apart from a forgery.
+ * and unpadded. The MAC covers a version label, the session id and the expiry, so a token cannot be
+ * moved to another session or have its expiry stretched. The session id travels in the token only
+ * so that "token for another session" can be told apart from a forgery.
  */
 public final class SessionTokens {
   public static final Duration DEFAULT_TTL = Duration.ofMinutes(5);
+
   /** Keys shorter than this are refused: HMAC-SHA256 wants at least its output size. */
   public static final int MIN_KEY_BYTES = 32;
+
   private static final String ALGORITHM = "HmacSHA256";
   private static final String LABEL = "kindling-proxy-token-v1";
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
@@ -44,7 +46,9 @@ public final class SessionTokens {
     this.clock = clock;
   }
 
-  /** Parses a key written as base64 (standard or URL-safe), as produced by {@link #generateKey()}. */
+  /**
+   * Parses a key written as base64 (standard or URL-safe), as produced by {@link #generateKey()}.
+   */
   public static SessionTokens fromBase64Key(String base64Key) {
     return new SessionTokens(decodeKey(base64Key));
   }
@@ -52,7 +56,9 @@ public final class SessionTokens {
   public static byte[] decodeKey(String base64Key) {
     String trimmed = base64Key == null ? "" : base64Key.trim();
     try {
-      return trimmed.contains("+") || trimmed.contains("/") ? Base64.getDecoder().decode(trimmed) : B64D.decode(trimmed);
+      return trimmed.contains("+") || trimmed.contains("/")
+          ? Base64.getDecoder().decode(trimmed)
+          : B64D.decode(trimmed);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("token key is not valid base64", e);
     }
@@ -72,7 +78,11 @@ public final class SessionTokens {
       throw new IllegalArgumentException("token ttl must be positive, was " + ttl);
     }
     long expiry = clock.instant().plus(ttl).getEpochSecond();
-    return B64.encodeToString(sessionId.getBytes(StandardCharsets.UTF_8)) + "." + expiry + "." + B64.encodeToString(mac(sessionId, expiry));
+    return B64.encodeToString(sessionId.getBytes(StandardCharsets.UTF_8))
+        + "."
+        + expiry
+        + "."
+        + B64.encodeToString(mac(sessionId, expiry));
   }
 
   public String mint(String sessionId) {
@@ -114,7 +124,8 @@ public final class SessionTokens {
     try {
       Mac mac = Mac.getInstance(ALGORITHM);
       mac.init(key);
-      return mac.doFinal((LABEL + "\n" + sessionId + "\n" + expiry).getBytes(StandardCharsets.UTF_8));
+      return mac.doFinal(
+          (LABEL + "\n" + sessionId + "\n" + expiry).getBytes(StandardCharsets.UTF_8));
     } catch (NoSuchAlgorithmException | InvalidKeyException e) {
       throw new IllegalStateException("HMAC-SHA256 unavailable", e);
     }

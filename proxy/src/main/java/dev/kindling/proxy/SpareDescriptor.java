@@ -60,9 +60,9 @@ final class SpareDescriptor implements AutoCloseable {
   }
 
   /**
-   * Runs {@code opening} while the spare is held, taking it back first when it was given up.
-   * Fails the way running out of descriptors does when it cannot be taken back. Once closed (the
-   * proxy stopping) there is nothing left to keep, and {@code opening} just runs.
+   * Runs {@code opening} while the spare is held, taking it back first when it was given up. Fails
+   * the way running out of descriptors does when it cannot be taken back. Once closed (the proxy
+   * stopping) there is nothing left to keep, and {@code opening} just runs.
    */
   <T> T open(Opening<T> opening) throws IOException {
     for (int attempt = 0; attempt < 2; attempt++) {
@@ -78,7 +78,8 @@ final class SpareDescriptor implements AutoCloseable {
         break;
       }
     }
-    throw new IOException("Too many open files: only the descriptor kept for telling browsers the proxy is full is left");
+    throw new IOException(
+        "Too many open files: only the descriptor kept for telling browsers the proxy is full is left");
   }
 
   @Override

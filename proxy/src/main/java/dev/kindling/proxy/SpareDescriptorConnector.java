@@ -17,17 +17,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A server connector that uses the {@link SpareDescriptor} to tell a browser that the proxy is
- * full when the process is out of file descriptors.
+ * A server connector that uses the {@link SpareDescriptor} to tell a browser that the proxy is full
+ * when the process is out of file descriptors.
  *
  * <p>Then accept() fails with EMFILE and leaves the browser's connection in the listen queue.
  * Jetty's own connector logs, sleeps a second and tries again, and the browser hears nothing until
  * some descriptor is freed. This one gives up the spare instead and accepts the browser in its
- * place. Unless the spare can be taken again at once, that browser is refused with
- * {@link CloseOutcome#PROXY_FULL} ({@link #acceptedOnSpare}) even if its upstream connect could
- * succeed: relayed, it would keep the spare's descriptor for as long as it lasts. Closing its
- * socket gives the descriptor back, and the spare is taken again before the next accept. Normally
- * the connection limit ({@link ProxyConfig#maxConnections()}) refuses first and this never happens.
+ * place. Unless the spare can be taken again at once, that browser is refused with {@link
+ * CloseOutcome#PROXY_FULL} ({@link #acceptedOnSpare}) even if its upstream connect could succeed:
+ * relayed, it would keep the spare's descriptor for as long as it lasts. Closing its socket gives
+ * the descriptor back, and the spare is taken again before the next accept. Normally the connection
+ * limit ({@link ProxyConfig#maxConnections()}) refuses first and this never happens.
  */
 final class SpareDescriptorConnector extends ServerConnector {
   private static final Logger log = LoggerFactory.getLogger(SpareDescriptorConnector.class);
@@ -36,7 +36,8 @@ final class SpareDescriptorConnector extends ServerConnector {
 
   private final Object warnings = new Object();
   private final SpareDescriptor spare;
-  private final Set<SocketChannel> onSpare = Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
+  private final Set<SocketChannel> onSpare =
+      Collections.synchronizedSet(Collections.newSetFromMap(new IdentityHashMap<>()));
   private boolean acceptingOnSpare;
   private long lastWarning = System.nanoTime() - WARN_EVERY_NANOS;
 
@@ -93,12 +94,14 @@ final class SpareDescriptorConnector extends ServerConnector {
     // and then the browser may be relayed like any other.
     if (acceptingOnSpare && !spare.take()) {
       onSpare.add(socket.getChannel());
-      warn("out of file descriptors: accepted a browser with the spare descriptor to tell it the proxy is full");
+      warn(
+          "out of file descriptors: accepted a browser with the spare descriptor to tell it the proxy is full");
     }
   }
 
   @Override
-  protected SocketChannelEndPoint newEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key) throws IOException {
+  protected SocketChannelEndPoint newEndPoint(
+      SocketChannel channel, ManagedSelector selector, SelectionKey key) throws IOException {
     if (!onSpare.remove(channel)) {
       return super.newEndPoint(channel, selector, key);
     }
@@ -112,8 +115,10 @@ final class SpareDescriptorConnector extends ServerConnector {
     if (!isRunning() || !DescriptorExhaustion.causedBy(failure)) {
       return super.handleAcceptFailure(failure);
     }
-    // Out of descriptors with no spare left: retry soon, as any closed socket lets the next browser in.
-    warn("out of file descriptors and no spare: browsers wait in the listen queue until a connection closes");
+    // Out of descriptors with no spare left: retry soon, as any closed socket lets the next browser
+    // in.
+    warn(
+        "out of file descriptors and no spare: browsers wait in the listen queue until a connection closes");
     try {
       Thread.sleep(RETRY_MILLIS);
       return true;
@@ -131,12 +136,18 @@ final class SpareDescriptorConnector extends ServerConnector {
       }
       lastWarning = now;
     }
-    log.warn("{} (raise the open-file limit, lower proxy.maxConnections, or run more proxy processes)", message);
+    log.warn(
+        "{} (raise the open-file limit, lower proxy.maxConnections, or run more proxy processes)",
+        message);
   }
 
   /** The socket of a browser accepted with the spare descriptor. */
   private static final class SpareEndPoint extends SocketChannelEndPoint {
-    SpareEndPoint(SocketChannel channel, ManagedSelector selector, SelectionKey key, ServerConnector connector) {
+    SpareEndPoint(
+        SocketChannel channel,
+        ManagedSelector selector,
+        SelectionKey key,
+        ServerConnector connector) {
       super(channel, selector, key, connector.getScheduler());
     }
   }

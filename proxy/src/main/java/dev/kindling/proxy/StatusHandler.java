@@ -7,7 +7,9 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 
-/** {@code /healthz} (200 while serving, 503 while shutting down) and Prometheus {@code /metrics}. */
+/**
+ * {@code /healthz} (200 while serving, 503 while shutting down) and Prometheus {@code /metrics}.
+ */
 final class StatusHandler extends Handler.Abstract {
   private final ProxyMetrics metrics;
   private final BooleanSupplier serving;
@@ -26,7 +28,12 @@ final class StatusHandler extends Handler.Abstract {
     switch (Request.getPathInContext(request)) {
       case "/healthz" -> {
         boolean up = serving.getAsBoolean();
-        HttpReplies.text(response, callback, up ? 200 : 503, "text/plain; charset=utf-8", up ? "ok\n" : "shutting down\n");
+        HttpReplies.text(
+            response,
+            callback,
+            up ? 200 : 503,
+            "text/plain; charset=utf-8",
+            up ? "ok\n" : "shutting down\n");
         return true;
       }
       case "/metrics" -> {

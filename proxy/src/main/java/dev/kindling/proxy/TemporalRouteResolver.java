@@ -14,10 +14,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Routes from Temporal: the session's {@code browser-vm-<sessionId>} workflow answers
- * {@code describe()} with its phase and published endpoint. Only READY routes are cached, for a
- * short time; a lookup that finds the VM no longer READY, or the workflow gone, drops the entry,
- * and so does {@link #invalidate} after the proxy failed to reach the route.
+ * Routes from Temporal: the session's {@code browser-vm-<sessionId>} workflow answers {@code
+ * describe()} with its phase and published endpoint. Only READY routes are cached, for a short
+ * time; a lookup that finds the VM no longer READY, or the workflow gone, drops the entry, and so
+ * does {@link #invalidate} after the proxy failed to reach the route.
  */
 public final class TemporalRouteResolver implements RouteResolver {
   public static final Duration DEFAULT_CACHE_TTL = Duration.ofSeconds(5);
@@ -63,7 +63,10 @@ public final class TemporalRouteResolver implements RouteResolver {
   private Resolution lookUp(String sessionId) {
     VmDescription description;
     try {
-      description = client.newWorkflowStub(BrowserVmWorkflow.class, BrowserVmWorkflow.workflowId(sessionId)).describe();
+      description =
+          client
+              .newWorkflowStub(BrowserVmWorkflow.class, BrowserVmWorkflow.workflowId(sessionId))
+              .describe();
     } catch (WorkflowNotFoundException e) {
       return new Resolution.Unknown("no workflow " + BrowserVmWorkflow.workflowId(sessionId));
     }
@@ -73,7 +76,8 @@ public final class TemporalRouteResolver implements RouteResolver {
     }
     return switch (phase) {
       case PLACING, NETWORK, BOOTING, READINESS -> new Resolution.NotReady("phase " + phase);
-      case RELEASING, RELEASED, FAILED -> new Resolution.Unknown("session ended (phase " + phase + ")");
+      case RELEASING, RELEASED, FAILED ->
+          new Resolution.Unknown("session ended (phase " + phase + ")");
       case READY -> ready(sessionId, description.endpoint());
     };
   }
@@ -85,7 +89,8 @@ public final class TemporalRouteResolver implements RouteResolver {
     try {
       return new Resolution.Found(Route.of(endpoint));
     } catch (IllegalArgumentException e) {
-      log.warn("session {} published an endpoint the proxy will not use: {}", sessionId, e.getMessage());
+      log.warn(
+          "session {} published an endpoint the proxy will not use: {}", sessionId, e.getMessage());
       return new Resolution.Unroutable(e.getMessage());
     }
   }

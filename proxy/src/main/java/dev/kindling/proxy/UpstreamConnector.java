@@ -40,10 +40,15 @@ final class UpstreamConnector implements AutoCloseable {
   private final SpareDescriptor spare;
 
   /**
-   * A connector sharing the proxy server's threads, scheduler and buffers; the server owns them,
-   * so the client only uses them. Start it by adding {@link #lifeCycle()} to the server as a bean.
+   * A connector sharing the proxy server's threads, scheduler and buffers; the server owns them, so
+   * the client only uses them. Start it by adding {@link #lifeCycle()} to the server as a bean.
    */
-  UpstreamConnector(ProxyConfig config, Executor executor, Scheduler scheduler, ByteBufferPool buffers, SpareDescriptor spare) {
+  UpstreamConnector(
+      ProxyConfig config,
+      Executor executor,
+      Scheduler scheduler,
+      ByteBufferPool buffers,
+      SpareDescriptor spare) {
     this.config = config;
     this.spare = spare;
     // The relay runs on the threads that notice a socket is ready, so the VM side gets as many of
@@ -80,39 +85,56 @@ final class UpstreamConnector implements AutoCloseable {
    * subprotocol; the socket then belongs to the connection {@code connections} makes. Completes
    * when that connection is installed, or with the reason it could not be.
    */
-  CompletableFuture<Void> connect(Upstream upstream, ConnectionFactory connections, Duration timeout) {
+  CompletableFuture<Void> connect(
+      Upstream upstream, ConnectionFactory connections, Duration timeout) {
     CompletableFuture<Void> upgraded = new CompletableFuture<>();
     URI uri = URI.create(upstream.uri().toString().replaceFirst("^ws:", "http:"));
     try {
       String key = WebSocketFrames.newKey();
-      Request request = http.newRequest(uri)
-          .transport(transportFor(upstream))
-          .method(HttpMethod.GET)
-          .version(HttpVersion.HTTP_1_1)
-          .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-          .headers(h -> h.put(HttpHeader.UPGRADE, "websocket")
-              .put(HttpHeader.CONNECTION, "Upgrade")
-              .put(HttpHeader.SEC_WEBSOCKET_KEY, key)
-              .put(HttpHeader.SEC_WEBSOCKET_VERSION, "13")
-              .put(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, BINARY))
-          .attribute(HttpUpgrader.Factory.class.getName(), (HttpUpgrader.Factory) version -> new Upgrader(key, connections, upgraded));
+      Request request =
+          http.newRequest(uri)
+              .transport(transportFor(upstream))
+              .method(HttpMethod.GET)
+              .version(HttpVersion.HTTP_1_1)
+              .timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+              .headers(
+                  h ->
+                      h.put(HttpHeader.UPGRADE, "websocket")
+                          .put(HttpHeader.CONNECTION, "Upgrade")
+                          .put(HttpHeader.SEC_WEBSOCKET_KEY, key)
+                          .put(HttpHeader.SEC_WEBSOCKET_VERSION, "13")
+                          .put(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL, BINARY))
+              .attribute(
+                  HttpUpgrader.Factory.class.getName(),
+                  (HttpUpgrader.Factory) version -> new Upgrader(key, connections, upgraded));
       // A caller that gives up (a timeout) aborts the handshake.
-      upgraded.whenComplete((ok, failure) -> {
-        if (failure != null) {
-          request.abort(failure);
-        }
-      });
-      request.send(result -> {
-        if (result.isFailed()) {
-          Throwable failure = result.getFailure();
-          int status = result.getResponse() == null ? 0 : result.getResponse().getStatus();
-          upgraded.completeExceptionally(failure instanceof IOException || failure instanceof UpgradeException
-              ? failure : new UpgradeException(upstream.uri(), status, "WebSocket handshake failed", failure));
-        } else if (result.getResponse().getStatus() != HttpStatus.SWITCHING_PROTOCOLS_101) {
-          upgraded.completeExceptionally(new UpgradeException(upstream.uri(), result.getResponse().getStatus(),
-              "WebSocket handshake refused: " + result.getResponse().getStatus() + " " + result.getResponse().getReason()));
-        }
-      });
+      upgraded.whenComplete(
+          (ok, failure) -> {
+            if (failure != null) {
+              request.abort(failure);
+            }
+          });
+      request.send(
+          result -> {
+            if (result.isFailed()) {
+              Throwable failure = result.getFailure();
+              int status = result.getResponse() == null ? 0 : result.getResponse().getStatus();
+              upgraded.completeExceptionally(
+                  failure instanceof IOException || failure instanceof UpgradeException
+                      ? failure
+                      : new UpgradeException(
+                          upstream.uri(), status, "WebSocket handshake failed", failure));
+            } else if (result.getResponse().getStatus() != HttpStatus.SWITCHING_PROTOCOLS_101) {
+              upgraded.completeExceptionally(
+                  new UpgradeException(
+                      upstream.uri(),
+                      result.getResponse().getStatus(),
+                      "WebSocket handshake refused: "
+                          + result.getResponse().getStatus()
+                          + " "
+                          + result.getResponse().getReason()));
+            }
+          });
     } catch (RuntimeException e) {
       upgraded.completeExceptionally(e);
     }
@@ -137,19 +159,30 @@ final class UpstreamConnector implements AutoCloseable {
     }
 
     @Override
-    public void upgrade(Response response, EndPoint endPoint, org.eclipse.jetty.util.Callback callback) {
+    public void upgrade(
+        Response response, EndPoint endPoint, org.eclipse.jetty.util.Callback callback) {
       HttpFields headers = response.getHeaders();
       String subprotocol = headers.get(HttpHeader.SEC_WEBSOCKET_SUBPROTOCOL);
-      String problem = !headers.contains(HttpHeader.CONNECTION, "upgrade") ? "no Connection: Upgrade"
-          : !acceptFor(key).equals(headers.get(HttpHeader.SEC_WEBSOCKET_ACCEPT)) ? "wrong Sec-WebSocket-Accept"
-          : headers.get(HttpHeader.SEC_WEBSOCKET_EXTENSIONS) != null ? "an extension nobody asked for"
-          : subprotocol != null && !subprotocol.equals(BINARY) ? "subprotocol " + subprotocol + " was not offered"
-          : null;
+      String problem =
+          !headers.contains(HttpHeader.CONNECTION, "upgrade")
+              ? "no Connection: Upgrade"
+              : !acceptFor(key).equals(headers.get(HttpHeader.SEC_WEBSOCKET_ACCEPT))
+                  ? "wrong Sec-WebSocket-Accept"
+                  : headers.get(HttpHeader.SEC_WEBSOCKET_EXTENSIONS) != null
+                      ? "an extension nobody asked for"
+                      : subprotocol != null && !subprotocol.equals(BINARY)
+                          ? "subprotocol " + subprotocol + " was not offered"
+                          : null;
       if (problem != null) {
-        callback.failed(new UpgradeException(response.getRequest().getURI(), response.getStatus(), "WebSocket handshake invalid: " + problem));
+        callback.failed(
+            new UpgradeException(
+                response.getRequest().getURI(),
+                response.getStatus(),
+                "WebSocket handshake invalid: " + problem));
         return;
       }
-      endPoint.upgrade(connections.newConnection(endPoint, http.getExecutor(), http.getByteBufferPool()));
+      endPoint.upgrade(
+          connections.newConnection(endPoint, http.getExecutor(), http.getByteBufferPool()));
       callback.succeeded();
       upgraded.complete(null);
     }
@@ -160,9 +193,11 @@ final class UpstreamConnector implements AutoCloseable {
       case NamespacedUpstream n -> new NamespaceTransport(n.namespace(), n.socketAddress(), spare);
       case LoopbackUpstream l -> {
         if (!config.allowLoopbackUpstreams()) {
-          throw new IllegalStateException("route names a loopback upstream but loopback upstreams are not allowed");
+          throw new IllegalStateException(
+              "route names a loopback upstream but loopback upstreams are not allowed");
         }
-        yield new FixedAddressTransport(new java.net.InetSocketAddress("127.0.0.1", l.port()), spare);
+        yield new FixedAddressTransport(
+            new java.net.InetSocketAddress("127.0.0.1", l.port()), spare);
       }
     };
   }
@@ -170,7 +205,8 @@ final class UpstreamConnector implements AutoCloseable {
   /** Which outcome a failed upstream connection means for the browser. */
   static CloseOutcome classify(Throwable failure) {
     Throwable t = failure;
-    while ((t instanceof ExecutionException || t instanceof CompletionException) && t.getCause() != null) {
+    while ((t instanceof ExecutionException || t instanceof CompletionException)
+        && t.getCause() != null) {
       t = t.getCause();
     }
     if (DescriptorExhaustion.causedBy(t)) {
@@ -182,7 +218,9 @@ final class UpstreamConnector implements AutoCloseable {
       if (upgradeStatus(c) > 0) {
         return CloseOutcome.UPSTREAM_HANDSHAKE_FAILED;
       }
-      if (c instanceof ConnectException || c instanceof NoRouteToHostException || c instanceof SocketTimeoutException
+      if (c instanceof ConnectException
+          || c instanceof NoRouteToHostException
+          || c instanceof SocketTimeoutException
           || c instanceof TimeoutException) {
         return CloseOutcome.VM_UNREACHABLE;
       }
@@ -193,12 +231,12 @@ final class UpstreamConnector implements AutoCloseable {
     }
     // A connection that was made and then dropped during the upgrade is a handshake failure;
     // anything else (e.g. the namespace is gone) means the VM could not be reached.
-    return upgradeFailed
-        ? CloseOutcome.UPSTREAM_HANDSHAKE_FAILED
-        : CloseOutcome.VM_UNREACHABLE;
+    return upgradeFailed ? CloseOutcome.UPSTREAM_HANDSHAKE_FAILED : CloseOutcome.VM_UNREACHABLE;
   }
 
-  /** The HTTP status of a failed upgrade, 0 when none was received, -1 when not an upgrade failure. */
+  /**
+   * The HTTP status of a failed upgrade, 0 when none was received, -1 when not an upgrade failure.
+   */
   private static int upgradeStatus(Throwable t) {
     if (t instanceof UpgradeException u) {
       return Math.max(0, u.getResponseStatusCode());

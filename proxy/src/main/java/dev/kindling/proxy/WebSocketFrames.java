@@ -6,8 +6,9 @@ import java.security.SecureRandom;
 import java.util.Base64;
 
 /**
- * RFC 6455 framing: opcodes, frame headers, close payloads and the handshake's key. The key's
- * hash (Sec-WebSocket-Accept) is the readiness probe's {@link dev.kindling.host.websocket.WebSocketFrames#acceptFor}.
+ * RFC 6455 framing: opcodes, frame headers, close payloads and the handshake's key. The key's hash
+ * (Sec-WebSocket-Accept) is the readiness probe's {@link
+ * dev.kindling.host.websocket.WebSocketFrames#acceptFor}.
  */
 final class WebSocketFrames {
   static final int CONTINUATION = 0x0;
@@ -19,7 +20,9 @@ final class WebSocketFrames {
 
   /** Two bytes, eight of extended length, four of mask. */
   static final int MAX_HEADER_BYTES = 14;
+
   static final int MAX_CONTROL_PAYLOAD = 125;
+
   /** No status code in a close frame; never sent. */
   static final int NO_STATUS = 1005;
 
@@ -41,8 +44,11 @@ final class WebSocketFrames {
     return masked ? length + 4 : length;
   }
 
-  /** Writes a frame header at {@code out}'s position; {@code mask} is used only when {@code masked}. */
-  static void putHeader(ByteBuffer out, boolean fin, int opcode, boolean masked, int mask, long payloadLength) {
+  /**
+   * Writes a frame header at {@code out}'s position; {@code mask} is used only when {@code masked}.
+   */
+  static void putHeader(
+      ByteBuffer out, boolean fin, int opcode, boolean masked, int mask, long payloadLength) {
     out.put((byte) ((fin ? 0x80 : 0) | opcode));
     int maskBit = masked ? 0x80 : 0;
     if (payloadLength < 126) {
@@ -90,7 +96,9 @@ final class WebSocketFrames {
 
   /** A close frame's payload: the code and as much of {@code reason} as fits whole in 123 bytes. */
   static byte[] closePayload(int code, String reason) {
-    byte[] text = CloseOutcome.fitReason(reason == null ? "" : reason, reason == null ? "" : reason).getBytes(StandardCharsets.UTF_8);
+    byte[] text =
+        CloseOutcome.fitReason(reason == null ? "" : reason, reason == null ? "" : reason)
+            .getBytes(StandardCharsets.UTF_8);
     byte[] payload = new byte[2 + text.length];
     payload[0] = (byte) (code >>> 8);
     payload[1] = (byte) code;

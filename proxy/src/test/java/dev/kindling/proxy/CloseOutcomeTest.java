@@ -27,8 +27,8 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Walks the close-outcome table: every row is well formed, and every row is produced by a real
- * scenario against a real proxy. The switch below has no default, so a new outcome does not
- * compile until it has a scenario.
+ * scenario against a real proxy. The switch below has no default, so a new outcome does not compile
+ * until it has a scenario.
  */
 class CloseOutcomeTest {
   /** A data opcode RFC 6455 reserves for later use. */
@@ -37,13 +37,22 @@ class CloseOutcomeTest {
   @Test
   void everyRowIsWellFormedAndCodesAreDistinct() {
     for (CloseOutcome outcome : CloseOutcome.values()) {
-      assertTrue(outcome.httpStatus() >= 400 && outcome.httpStatus() <= 599, outcome + " HTTP status");
-      assertTrue(CloseOutcome.transmittable(outcome.closeCode()), outcome + " close code may not be sent");
+      assertTrue(
+          outcome.httpStatus() >= 400 && outcome.httpStatus() <= 599, outcome + " HTTP status");
+      assertTrue(
+          CloseOutcome.transmittable(outcome.closeCode()), outcome + " close code may not be sent");
       assertFalse(outcome.reason().isBlank(), outcome + " has no reason");
-      assertTrue(outcome.reason().getBytes(StandardCharsets.UTF_8).length <= CloseOutcome.MAX_REASON_BYTES, outcome + " reason too long");
-      assertTrue(outcome.reasonWith("x".repeat(500)).getBytes(StandardCharsets.UTF_8).length <= CloseOutcome.MAX_REASON_BYTES);
+      assertTrue(
+          outcome.reason().getBytes(StandardCharsets.UTF_8).length <= CloseOutcome.MAX_REASON_BYTES,
+          outcome + " reason too long");
+      assertTrue(
+          outcome.reasonWith("x".repeat(500)).getBytes(StandardCharsets.UTF_8).length
+              <= CloseOutcome.MAX_REASON_BYTES);
     }
-    Set<Integer> codes = Arrays.stream(CloseOutcome.values()).map(CloseOutcome::closeCode).collect(Collectors.toSet());
+    Set<Integer> codes =
+        Arrays.stream(CloseOutcome.values())
+            .map(CloseOutcome::closeCode)
+            .collect(Collectors.toSet());
     assertEquals(CloseOutcome.values().length, codes.size(), "two outcomes share a close code");
     for (CloseOutcome outcome : CloseOutcome.values()) {
       assertEquals(outcome, CloseOutcome.withCloseCode(outcome.closeCode()));
@@ -56,59 +65,137 @@ class CloseOutcomeTest {
   void everyOutcomeIsProducedByARealScenario(CloseOutcome outcome) throws Exception {
     switch (outcome) {
       case NOT_A_WEBSOCKET -> notAWebSocket();
-      case UNKNOWN_SESSION -> browserSees(outcome, b -> b, f -> f.client.connect(f.websocket("nobody")));
-      case BAD_TOKEN -> browserSees(outcome, b -> b, f -> f.client.connect(f.websocket(ProxyFixture.SESSION,
-          new SessionTokens("another-key-that-is-32-bytes-long!!".getBytes(StandardCharsets.US_ASCII)).mint(ProxyFixture.SESSION))));
-      case EXPIRED_TOKEN -> browserSees(outcome, b -> b, f -> f.client.connect(f.websocket(ProxyFixture.SESSION,
-          new SessionTokens(ProxyFixture.KEY, Clock.fixed(Instant.now().minus(Duration.ofMinutes(10)), ZoneOffset.UTC))
-              .mint(ProxyFixture.SESSION, Duration.ofMinutes(5)))));
-      case TOKEN_FOR_OTHER_SESSION -> browserSees(outcome, b -> b,
-          f -> f.client.connect(f.websocket(ProxyFixture.SESSION, f.tokens.mint("someone-else"))));
-      case ORIGIN_REJECTED -> browserSees(outcome, b -> b, f -> f.client.connect(
-          f.websocket(ProxyFixture.SESSION), List.of("binary"), Map.of("Origin", "https://elsewhere.example"), false));
-      case LIMIT_REACHED -> browserSees(outcome, b -> b.sessionConnectionLimit(1), f -> {
-        f.client.connect(f.websocket(ProxyFixture.SESSION));
-        return f.client.connect(f.websocket(ProxyFixture.SESSION));
-      });
-      case PROXY_FULL -> browserSees(outcome, b -> b.maxConnections(1), f -> {
-        f.client.connect(f.websocket(ProxyFixture.SESSION));
-        return f.client.connect(f.websocket(ProxyFixture.SESSION));
-      });
-      case VM_NOT_READY -> browserSees(outcome, b -> b, f -> {
-        f.routes.put("s-2", new RouteResolver.Resolution.NotReady("phase BOOTING"));
-        return f.client.connect(f.websocket("s-2"));
-      });
-      case VM_UNREACHABLE -> browserSees(outcome, b -> b, f -> {
-        f.routes.put(ProxyFixture.SESSION, f.route(EchoUpstream.PATH, closedPort()));
-        return f.client.connect(f.websocket(ProxyFixture.SESSION));
-      });
-      case UPSTREAM_HANDSHAKE_FAILED -> browserSees(outcome, b -> b, f -> {
-        f.routes.put(ProxyFixture.SESSION, f.route("/no-websockify-here"));
-        return f.client.connect(f.websocket(ProxyFixture.SESSION));
-      });
-      case UPSTREAM_CLOSED -> browserSees(outcome, b -> b, f -> {
-        TestClient.Connection c = f.client.connect(f.websocket(ProxyFixture.SESSION));
-        c.sendText("drop");
-        return c;
-      });
+      case UNKNOWN_SESSION ->
+          browserSees(outcome, b -> b, f -> f.client.connect(f.websocket("nobody")));
+      case BAD_TOKEN ->
+          browserSees(
+              outcome,
+              b -> b,
+              f ->
+                  f.client.connect(
+                      f.websocket(
+                          ProxyFixture.SESSION,
+                          new SessionTokens(
+                                  "another-key-that-is-32-bytes-long!!"
+                                      .getBytes(StandardCharsets.US_ASCII))
+                              .mint(ProxyFixture.SESSION))));
+      case EXPIRED_TOKEN ->
+          browserSees(
+              outcome,
+              b -> b,
+              f ->
+                  f.client.connect(
+                      f.websocket(
+                          ProxyFixture.SESSION,
+                          new SessionTokens(
+                                  ProxyFixture.KEY,
+                                  Clock.fixed(
+                                      Instant.now().minus(Duration.ofMinutes(10)), ZoneOffset.UTC))
+                              .mint(ProxyFixture.SESSION, Duration.ofMinutes(5)))));
+      case TOKEN_FOR_OTHER_SESSION ->
+          browserSees(
+              outcome,
+              b -> b,
+              f ->
+                  f.client.connect(
+                      f.websocket(ProxyFixture.SESSION, f.tokens.mint("someone-else"))));
+      case ORIGIN_REJECTED ->
+          browserSees(
+              outcome,
+              b -> b,
+              f ->
+                  f.client.connect(
+                      f.websocket(ProxyFixture.SESSION),
+                      List.of("binary"),
+                      Map.of("Origin", "https://elsewhere.example"),
+                      false));
+      case LIMIT_REACHED ->
+          browserSees(
+              outcome,
+              b -> b.sessionConnectionLimit(1),
+              f -> {
+                f.client.connect(f.websocket(ProxyFixture.SESSION));
+                return f.client.connect(f.websocket(ProxyFixture.SESSION));
+              });
+      case PROXY_FULL ->
+          browserSees(
+              outcome,
+              b -> b.maxConnections(1),
+              f -> {
+                f.client.connect(f.websocket(ProxyFixture.SESSION));
+                return f.client.connect(f.websocket(ProxyFixture.SESSION));
+              });
+      case VM_NOT_READY ->
+          browserSees(
+              outcome,
+              b -> b,
+              f -> {
+                f.routes.put("s-2", new RouteResolver.Resolution.NotReady("phase BOOTING"));
+                return f.client.connect(f.websocket("s-2"));
+              });
+      case VM_UNREACHABLE ->
+          browserSees(
+              outcome,
+              b -> b,
+              f -> {
+                f.routes.put(ProxyFixture.SESSION, f.route(EchoUpstream.PATH, closedPort()));
+                return f.client.connect(f.websocket(ProxyFixture.SESSION));
+              });
+      case UPSTREAM_HANDSHAKE_FAILED ->
+          browserSees(
+              outcome,
+              b -> b,
+              f -> {
+                f.routes.put(ProxyFixture.SESSION, f.route("/no-websockify-here"));
+                return f.client.connect(f.websocket(ProxyFixture.SESSION));
+              });
+      case UPSTREAM_CLOSED ->
+          browserSees(
+              outcome,
+              b -> b,
+              f -> {
+                TestClient.Connection c = f.client.connect(f.websocket(ProxyFixture.SESSION));
+                c.sendText("drop");
+                return c;
+              });
       case UPSTREAM_STALLED -> upstreamStalled();
       case BROWSER_CLOSED -> browserClosed();
       case BROWSER_TOO_SLOW -> browserTooSlow();
-      case BROWSER_PROTOCOL_ERROR -> misbehavingBrowserSees(outcome, b -> b,
-          browser -> browser.send(true, RESERVED_OPCODE, true, new byte[] {1, 2, 3}));
-      case BROWSER_MESSAGE_TOO_BIG -> misbehavingBrowserSees(outcome, b -> b.maxFrameBytes(ProxyConfig.MIN_FRAME_BYTES),
-          browser -> browser.sendHeader(true, WebSocketFrames.BINARY, ProxyConfig.MIN_FRAME_BYTES + 1L));
-      case IDLE_TIMEOUT -> browserSees(outcome, b -> b.idleTimeout(Duration.ofMillis(400)).pingInterval(Duration.ofMillis(100)),
-          f -> f.client.connect(f.websocket(ProxyFixture.SESSION)));
-      case PROXY_SHUTTING_DOWN -> browserSees(outcome, b -> b, f -> {
-        TestClient.Connection c = f.client.connect(f.websocket(ProxyFixture.SESSION));
-        f.proxy.close();
-        return c;
-      });
-      case INTERNAL_ERROR -> browserSees(outcome, b -> b, f -> {
-        f.routes.failing(ProxyFixture.SESSION, new IllegalStateException("route table exploded"));
-        return f.client.connect(f.websocket(ProxyFixture.SESSION));
-      });
+      case BROWSER_PROTOCOL_ERROR ->
+          misbehavingBrowserSees(
+              outcome,
+              b -> b,
+              browser -> browser.send(true, RESERVED_OPCODE, true, new byte[] {1, 2, 3}));
+      case BROWSER_MESSAGE_TOO_BIG ->
+          misbehavingBrowserSees(
+              outcome,
+              b -> b.maxFrameBytes(ProxyConfig.MIN_FRAME_BYTES),
+              browser ->
+                  browser.sendHeader(
+                      true, WebSocketFrames.BINARY, ProxyConfig.MIN_FRAME_BYTES + 1L));
+      case IDLE_TIMEOUT ->
+          browserSees(
+              outcome,
+              b -> b.idleTimeout(Duration.ofMillis(400)).pingInterval(Duration.ofMillis(100)),
+              f -> f.client.connect(f.websocket(ProxyFixture.SESSION)));
+      case PROXY_SHUTTING_DOWN ->
+          browserSees(
+              outcome,
+              b -> b,
+              f -> {
+                TestClient.Connection c = f.client.connect(f.websocket(ProxyFixture.SESSION));
+                f.proxy.close();
+                return c;
+              });
+      case INTERNAL_ERROR ->
+          browserSees(
+              outcome,
+              b -> b,
+              f -> {
+                f.routes.failing(
+                    ProxyFixture.SESSION, new IllegalStateException("route table exploded"));
+                return f.client.connect(f.websocket(ProxyFixture.SESSION));
+              });
     }
   }
 
@@ -122,35 +209,54 @@ class CloseOutcomeTest {
     void send(RawBrowser browser) throws Exception;
   }
 
-  /** A browser that sends what Jetty's client never would gets the outcome's code and reason, counted as that outcome. */
-  private static void misbehavingBrowserSees(CloseOutcome outcome, UnaryOperator<ProxyConfig.Builder> config, Misbehaviour misbehaviour)
+  /**
+   * A browser that sends what Jetty's client never would gets the outcome's code and reason,
+   * counted as that outcome.
+   */
+  private static void misbehavingBrowserSees(
+      CloseOutcome outcome, UnaryOperator<ProxyConfig.Builder> config, Misbehaviour misbehaviour)
       throws Exception {
     try (ProxyFixture fixture = ProxyFixture.start(config);
         RawBrowser browser = RawBrowser.connect(fixture.websocket(ProxyFixture.SESSION))) {
       misbehaviour.send(browser);
       TestClient.Closed closed = browser.awaitClose();
       assertEquals(outcome.closeCode(), closed.code(), "close code for " + outcome + ": " + closed);
-      assertTrue(closed.reason().startsWith(outcome.reason()), "reason for " + outcome + ": " + closed.reason());
+      assertTrue(
+          closed.reason().startsWith(outcome.reason()),
+          "reason for " + outcome + ": " + closed.reason());
       assertEquals(1, fixture.proxy.metrics().closes(outcome), outcome + " count");
-      assertEquals(0, fixture.proxy.metrics().closes(CloseOutcome.BROWSER_CLOSED), "counted as an ordinary close too");
+      assertEquals(
+          0,
+          fixture.proxy.metrics().closes(CloseOutcome.BROWSER_CLOSED),
+          "counted as an ordinary close too");
     }
   }
 
-  /** Runs {@code scenario} and checks the browser got the outcome's code and reason and the proxy counted it. */
-  private static void browserSees(CloseOutcome outcome, UnaryOperator<ProxyConfig.Builder> config, Scenario scenario) throws Exception {
+  /**
+   * Runs {@code scenario} and checks the browser got the outcome's code and reason and the proxy
+   * counted it.
+   */
+  private static void browserSees(
+      CloseOutcome outcome, UnaryOperator<ProxyConfig.Builder> config, Scenario scenario)
+      throws Exception {
     try (ProxyFixture fixture = ProxyFixture.start(config)) {
       TestClient.Connection connection = scenario.run(fixture);
       TestClient.Closed closed = connection.awaitClose();
       assertEquals(outcome.closeCode(), closed.code(), "close code for " + outcome + ": " + closed);
-      assertTrue(closed.reason().startsWith(outcome.reason()), "reason for " + outcome + ": " + closed.reason());
+      assertTrue(
+          closed.reason().startsWith(outcome.reason()),
+          "reason for " + outcome + ": " + closed.reason());
       assertTrue(fixture.proxy.metrics().closes(outcome) >= 1, outcome + " was not counted");
     }
   }
 
   private static void notAWebSocket() throws Exception {
     try (ProxyFixture fixture = ProxyFixture.start()) {
-      HttpResponse<String> response = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(fixture.http("/sessions/s-1/websockify")).build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(fixture.http("/sessions/s-1/websockify")).build(),
+                  HttpResponse.BodyHandlers.ofString());
       assertEquals(CloseOutcome.NOT_A_WEBSOCKET.httpStatus(), response.statusCode());
       assertEquals(CloseOutcome.NOT_A_WEBSOCKET.reason(), response.body().trim());
       assertEquals(1, fixture.proxy.metrics().closes(CloseOutcome.NOT_A_WEBSOCKET));
@@ -159,7 +265,8 @@ class CloseOutcomeTest {
 
   private static void browserClosed() throws Exception {
     try (ProxyFixture fixture = ProxyFixture.start()) {
-      TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+      TestClient.Connection connection =
+          fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
       connection.sendText("hi");
       connection.next();
       connection.session.close(1000, "bye", Callback.NOOP);
@@ -171,7 +278,9 @@ class CloseOutcomeTest {
 
   private static void browserTooSlow() throws Exception {
     try (ProxyFixture fixture = ProxyFixture.start(b -> b.writeTimeout(Duration.ofMillis(500)))) {
-      TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION), List.of("binary"), Map.of(), true);
+      TestClient.Connection connection =
+          fixture.client.connect(
+              fixture.websocket(ProxyFixture.SESSION), List.of("binary"), Map.of(), true);
       connection.sendText("flood " + (64L << 20));
       awaitCount(fixture, CloseOutcome.BROWSER_TOO_SLOW);
       // The close frame waits behind the data the browser has not read yet.
@@ -183,7 +292,8 @@ class CloseOutcomeTest {
   private static void upstreamStalled() throws Exception {
     try (ProxyFixture fixture = ProxyFixture.start(b -> b.writeTimeout(Duration.ofMillis(500)))) {
       fixture.routes.put(ProxyFixture.SESSION, fixture.route("/silent"));
-      TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+      TestClient.Connection connection =
+          fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
       ByteBuffer megabyte = ByteBuffer.allocate(1 << 20);
       for (int i = 0; i < 64 && !connection.closed.isDone(); i++) {
         connection.session.sendBinary(megabyte.duplicate(), Callback.NOOP);
@@ -192,14 +302,16 @@ class CloseOutcomeTest {
       try {
         closed = connection.awaitClose();
       } catch (java.util.concurrent.TimeoutException e) {
-        throw new AssertionError("no close; proxy metrics:\n" + fixture.proxy.metrics().scrape(), e);
+        throw new AssertionError(
+            "no close; proxy metrics:\n" + fixture.proxy.metrics().scrape(), e);
       }
       assertEquals(CloseOutcome.UPSTREAM_STALLED.closeCode(), closed.code(), closed.toString());
       awaitCount(fixture, CloseOutcome.UPSTREAM_STALLED);
     }
   }
 
-  private static void awaitCount(ProxyFixture fixture, CloseOutcome outcome) throws InterruptedException {
+  private static void awaitCount(ProxyFixture fixture, CloseOutcome outcome)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (fixture.proxy.metrics().closes(outcome) == 0 && System.nanoTime() < deadline) {
       Thread.sleep(10);

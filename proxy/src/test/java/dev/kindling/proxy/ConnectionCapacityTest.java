@@ -15,17 +15,19 @@ class ConnectionCapacityTest {
     // Below 5,120 files the reserve is its minimum of 256.
     assertEquals(384, ConnectionCapacity.forOpenFileLimit(1_024));
     assertEquals(498_074, ConnectionCapacity.forOpenFileLimit(1_048_576));
-    assertEquals(1, ConnectionCapacity.forOpenFileLimit(100), "a tiny limit still admits one connection");
+    assertEquals(
+        1, ConnectionCapacity.forOpenFileLimit(100), "a tiny limit still admits one connection");
   }
 
   @Test
   void theLimitIsThisProcesssSoftOpenFileLimit() throws Exception {
-    long soft = Files.readAllLines(Path.of("/proc/self/limits")).stream()
-        .filter(line -> line.startsWith("Max open files"))
-        .map(line -> line.substring("Max open files".length()).trim().split("\\s+")[0])
-        .mapToLong(value -> value.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(value))
-        .findFirst()
-        .orElseThrow();
+    long soft =
+        Files.readAllLines(Path.of("/proc/self/limits")).stream()
+            .filter(line -> line.startsWith("Max open files"))
+            .map(line -> line.substring("Max open files".length()).trim().split("\\s+")[0])
+            .mapToLong(value -> value.equals("unlimited") ? Long.MAX_VALUE : Long.parseLong(value))
+            .findFirst()
+            .orElseThrow();
 
     assertEquals(soft, ConnectionCapacity.openFileLimit());
     assertEquals(ConnectionCapacity.forOpenFileLimit(soft), ConnectionCapacity.resolve(0));
@@ -36,7 +38,9 @@ class ConnectionCapacityTest {
   void aProxyWithoutAConfiguredLimitTakesTheDerivedOne() throws Exception {
     try (ProxyFixture fixture = ProxyFixture.start()) {
       assertEquals(ConnectionCapacity.resolve(0), fixture.proxy.maxConnections());
-      assertEquals(fixture.proxy.maxConnections(), ScrapedMetrics.of(fixture.proxy).value("kindling_proxy_max_connections"));
+      assertEquals(
+          fixture.proxy.maxConnections(),
+          ScrapedMetrics.of(fixture.proxy).value("kindling_proxy_max_connections"));
     }
     try (ProxyFixture fixture = ProxyFixture.start(b -> b.maxConnections(3))) {
       assertEquals(3, fixture.proxy.maxConnections());

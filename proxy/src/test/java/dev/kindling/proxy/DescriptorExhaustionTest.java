@@ -41,9 +41,16 @@ class DescriptorExhaustionTest {
       warm.sendText("warm");
       assertEquals("warm", warm.next());
       warm.session.close(1000, "done", Callback.NOOP);
-      assertEquals(CloseOutcome.VM_UNREACHABLE.closeCode(), client.connect(uri(port, "unreachable-1")).awaitClose().code(), child.output());
-      assertEquals(CloseOutcome.BAD_TOKEN.closeCode(),
-          client.connect(URI.create("ws://127.0.0.1:" + port + "/sessions/x/websockify?token=bad")).awaitClose().code());
+      assertEquals(
+          CloseOutcome.VM_UNREACHABLE.closeCode(),
+          client.connect(uri(port, "unreachable-1")).awaitClose().code(),
+          child.output());
+      assertEquals(
+          CloseOutcome.BAD_TOKEN.closeCode(),
+          client
+              .connect(URI.create("ws://127.0.0.1:" + port + "/sessions/x/websockify?token=bad"))
+              .awaitClose()
+              .code());
 
       // Four descriptors left: two relayed connections of two sockets each.
       child.send("exhaust 4");
@@ -70,8 +77,13 @@ class DescriptorExhaustionTest {
           relayed.add(c);
           continue;
         }
-        assertEquals(CloseOutcome.PROXY_FULL.closeCode(), closed.get().code(), "browser " + i + ": " + closed.get() + "\n" + child.output());
-        assertTrue(closed.get().reason().startsWith(CloseOutcome.PROXY_FULL.reason()), closed.get().reason());
+        assertEquals(
+            CloseOutcome.PROXY_FULL.closeCode(),
+            closed.get().code(),
+            "browser " + i + ": " + closed.get() + "\n" + child.output());
+        assertTrue(
+            closed.get().reason().startsWith(CloseOutcome.PROXY_FULL.reason()),
+            closed.get().reason());
         refused++;
       }
       assertEquals(3, refused, "browsers refused out of ten\n" + child.output());
@@ -88,16 +100,22 @@ class DescriptorExhaustionTest {
         if (closed.isEmpty()) {
           again = c;
         } else {
-          assertEquals(CloseOutcome.PROXY_FULL.closeCode(), closed.get().code(), "after the close: " + closed.get() + "\n" + child.output());
+          assertEquals(
+              CloseOutcome.PROXY_FULL.closeCode(),
+              closed.get().code(),
+              "after the close: " + closed.get() + "\n" + child.output());
         }
       }
-      assertTrue(again != null, "the proxy never relayed again after connections closed\n" + child.output());
+      assertTrue(
+          again != null,
+          "the proxy never relayed again after connections closed\n" + child.output());
       assertFalse(child.output().contains("NoClassDefFoundError"), child.output());
     }
   }
 
   /** Connects, or fails with what the proxy printed: an upgrade never answered is a hang too. */
-  private static TestClient.Connection connect(TestClient client, URI uri, Child child) throws Exception {
+  private static TestClient.Connection connect(TestClient client, URI uri, Child child)
+      throws Exception {
     try {
       return client.connect(uri);
     } catch (TimeoutException e) {
@@ -107,15 +125,21 @@ class DescriptorExhaustionTest {
       } catch (AssertionError undiagnosed) {
         // The output below shows how far the child got.
       }
-      throw new AssertionError("the proxy did not answer the upgrade of " + uri.getPath() + " within 15 s\n" + child.output(), e);
+      throw new AssertionError(
+          "the proxy did not answer the upgrade of "
+              + uri.getPath()
+              + " within 15 s\n"
+              + child.output(),
+          e);
     }
   }
 
   /**
-   * Empty when {@code text} comes back through the relay, else the close the proxy sent instead;
-   * a connection that does neither is the hang this test exists to rule out.
+   * Empty when {@code text} comes back through the relay, else the close the proxy sent instead; a
+   * connection that does neither is the hang this test exists to rule out.
    */
-  private static Optional<TestClient.Closed> relayedOrClosed(TestClient.Connection connection, String text, Child child) throws Exception {
+  private static Optional<TestClient.Closed> relayedOrClosed(
+      TestClient.Connection connection, String text, Child child) throws Exception {
     try {
       connection.sendText(text);
     } catch (ExecutionException e) {
@@ -131,11 +155,18 @@ class DescriptorExhaustionTest {
         return Optional.of(connection.closed.get());
       }
     }
-    throw new AssertionError("a browser was neither relayed nor told why within 15 s\n" + child.output());
+    throw new AssertionError(
+        "a browser was neither relayed nor told why within 15 s\n" + child.output());
   }
 
   private static URI uri(int port, String sessionId) {
-    return URI.create("ws://127.0.0.1:" + port + "/sessions/" + sessionId + "/websockify?token=" + TOKENS.mint(sessionId));
+    return URI.create(
+        "ws://127.0.0.1:"
+            + port
+            + "/sessions/"
+            + sessionId
+            + "/websockify?token="
+            + TOKENS.mint(sessionId));
   }
 
   private static int closedPort() throws IOException {
@@ -153,23 +184,37 @@ class DescriptorExhaustionTest {
 
     Child(int echoPort, int closedPort, int maxConnections) throws IOException {
       String java = ProcessHandle.current().info().command().orElse("java");
-      process = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
-          "-cp", System.getProperty("java.class.path"), DescriptorHog.class.getName(),
-          Integer.toString(echoPort), Integer.toString(closedPort), Integer.toString(maxConnections))
-          .redirectErrorStream(true)
-          .start();
+      process =
+          new ProcessBuilder(
+                  java,
+                  "--enable-native-access=ALL-UNNAMED",
+                  "-Xmx256m",
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  DescriptorHog.class.getName(),
+                  Integer.toString(echoPort),
+                  Integer.toString(closedPort),
+                  Integer.toString(maxConnections))
+              .redirectErrorStream(true)
+              .start();
       in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
-      Thread.ofPlatform().daemon().name("descriptor-hog-output").start(() -> {
-        try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-          String line;
-          while ((line = out.readLine()) != null) {
-            output.append(line).append('\n');
-            lines.add(line);
-          }
-        } catch (IOException e) {
-          // The child ended.
-        }
-      });
+      Thread.ofPlatform()
+          .daemon()
+          .name("descriptor-hog-output")
+          .start(
+              () -> {
+                try (BufferedReader out =
+                    new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                  String line;
+                  while ((line = out.readLine()) != null) {
+                    output.append(line).append('\n');
+                    lines.add(line);
+                  }
+                } catch (IOException e) {
+                  // The child ended.
+                }
+              });
     }
 
     void send(String command) {

@@ -19,8 +19,8 @@ import java.util.TreeMap;
  * (arguments: echo port, a closed port, maxConnections). On command ("exhaust N") it opens
  * /dev/null until the process is out of file descriptors, then closes N of them; each such command
  * first closes what earlier ones opened. It prints "PORT p" when listening and "EXHAUSTED n" with
- * the number it opened; "diagnose" prints its threads, then "DIAGNOSED" with its open descriptors. Its
- * own process, so the test JVM never runs out of descriptors.
+ * the number it opened; "diagnose" prints its threads, then "DIAGNOSED" with its open descriptors.
+ * Its own process, so the test JVM never runs out of descriptors.
  */
 public final class DescriptorHog {
   private DescriptorHog() {}
@@ -41,7 +41,10 @@ public final class DescriptorHog {
     return opened;
   }
 
-  /** Waits for sockets of earlier connections to finish closing, so that exactly the free descriptors asked for are left. */
+  /**
+   * Waits for sockets of earlier connections to finish closing, so that exactly the free
+   * descriptors asked for are left.
+   */
   private static void awaitSteadyDescriptors() throws Exception {
     long last = -1;
     int steady = 0;
@@ -58,26 +61,37 @@ public final class DescriptorHog {
 
   public static void main(String[] args) throws Exception {
     // Which connections were relayed shows in a failing test's output.
-    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.kindling.proxy")).setLevel(ch.qos.logback.classic.Level.DEBUG);
+    ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger("dev.kindling.proxy"))
+        .setLevel(ch.qos.logback.classic.Level.DEBUG);
     int echoPort = Integer.parseInt(args[0]);
     int closedPort = Integer.parseInt(args[1]);
     int maxConnections = Integer.parseInt(args[2]);
-    // Sessions named "unreachable-..." route to a closed port, so the test can warm up the failure path.
-    RouteResolver routes = sessionId -> new RouteResolver.Resolution.Found(new Route(sessionId, "vm0123456789",
-        new LoopbackUpstream(sessionId.startsWith("unreachable") ? closedPort : echoPort, EchoUpstream.PATH)));
-    ProxyConfig config = ProxyConfig.builder()
-        .port(0)
-        .tokenKey(ProxyFixture.KEY)
-        .allowLoopbackUpstreams(true)
-        .maxConnections(maxConnections)
-        .sessionConnectionLimit(1000)
-        .upstreamConnectTimeout(Duration.ofSeconds(5))
-        .noVncDir(Path.of("/nonexistent"))
-        .build();
+    // Sessions named "unreachable-..." route to a closed port, so the test can warm up the failure
+    // path.
+    RouteResolver routes =
+        sessionId ->
+            new RouteResolver.Resolution.Found(
+                new Route(
+                    sessionId,
+                    "vm0123456789",
+                    new LoopbackUpstream(
+                        sessionId.startsWith("unreachable") ? closedPort : echoPort,
+                        EchoUpstream.PATH)));
+    ProxyConfig config =
+        ProxyConfig.builder()
+            .port(0)
+            .tokenKey(ProxyFixture.KEY)
+            .allowLoopbackUpstreams(true)
+            .maxConnections(maxConnections)
+            .sessionConnectionLimit(1000)
+            .upstreamConnectTimeout(Duration.ofSeconds(5))
+            .noVncDir(Path.of("/nonexistent"))
+            .build();
     Deque<FileChannel> hogged = new ArrayDeque<>();
     try (ProxyServer proxy = ProxyServer.start(config, routes, vmId -> Optional.empty())) {
       System.out.println("PORT " + proxy.port());
-      BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      BufferedReader commands =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       String line;
       while ((line = commands.readLine()) != null && !line.equals("quit")) {
         if (line.equals("diagnose")) {
@@ -85,7 +99,8 @@ public final class DescriptorHog {
         }
         if (line.startsWith("exhaust ")) {
           int leaveFree = Integer.parseInt(line.substring("exhaust ".length()));
-          // Classes load from directories here (an open file each): load this one while that is possible.
+          // Classes load from directories here (an open file each): load this one while that is
+          // possible.
           DescriptorExhaustion.causedBy(new IOException());
           // Each command starts again from what the proxy holds now.
           closeAll(hogged);
@@ -109,26 +124,29 @@ public final class DescriptorHog {
   /** Prints every thread's stack and what the open descriptors are, freeing one to list them. */
   private static void diagnose(Deque<FileChannel> hogged) throws IOException {
     StringBuilder out = new StringBuilder("threads:\n");
-    Thread.getAllStackTraces().forEach((thread, stack) -> {
-      out.append(thread.getName()).append(' ').append(thread.getState()).append('\n');
-      for (StackTraceElement frame : stack) {
-        out.append("    ").append(frame).append('\n');
-      }
-    });
+    Thread.getAllStackTraces()
+        .forEach(
+            (thread, stack) -> {
+              out.append(thread.getName()).append(' ').append(thread.getState()).append('\n');
+              for (StackTraceElement frame : stack) {
+                out.append("    ").append(frame).append('\n');
+              }
+            });
     if (!hogged.isEmpty()) {
       hogged.pop().close();
     }
     Map<String, Integer> kinds = new TreeMap<>();
     try (var fds = Files.list(Path.of("/proc/self/fd"))) {
-      fds.forEach(fd -> {
-        String target;
-        try {
-          target = Files.readSymbolicLink(fd).toString().replaceAll("\\[\\d+]", "[]");
-        } catch (IOException e) {
-          target = "unreadable";
-        }
-        kinds.merge(target, 1, Integer::sum);
-      });
+      fds.forEach(
+          fd -> {
+            String target;
+            try {
+              target = Files.readSymbolicLink(fd).toString().replaceAll("\\[\\d+]", "[]");
+            } catch (IOException e) {
+              target = "unreadable";
+            }
+            kinds.merge(target, 1, Integer::sum);
+          });
     }
     System.out.println(out);
     System.out.println("DIAGNOSED open descriptors by kind: " + kinds);

@@ -16,9 +16,9 @@ import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 
 /**
- * A stand-in for a VM's websockify: a real Jetty WebSocket server. {@code /websockify} echoes
- * every frame and obeys text commands ("close CODE REASON", "drop", "flood BYTES");
- * {@code /silent} accepts and never reads. Other paths refuse the upgrade with 404.
+ * A stand-in for a VM's websockify: a real Jetty WebSocket server. {@code /websockify} echoes every
+ * frame and obeys text commands ("close CODE REASON", "drop", "flood BYTES"); {@code /silent}
+ * accepts and never reads. Other paths refuse the upgrade with 404.
  */
 final class EchoUpstream implements AutoCloseable {
   static final String PATH = "/websockify";
@@ -38,30 +38,40 @@ final class EchoUpstream implements AutoCloseable {
     connector.setPort(0);
     server.addConnector(connector);
     ContextHandler context = new ContextHandler("/");
-    context.setHandler(WebSocketUpgradeHandler.from(server, context, container -> {
-      container.setMaxFrameSize(8 << 20);
-      container.setMaxBinaryMessageSize(8 << 20);
-      container.setMaxTextMessageSize(8 << 20);
-      container.addMapping(PATH, (rq, rs, cb) -> {
-        upgrades.incrementAndGet();
-        offeredSubprotocols.add(List.copyOf(rq.getSubProtocols()));
-        if (rq.hasSubProtocol("binary")) {
-          rs.setAcceptedSubProtocol("binary");
-        }
-        return new Echo();
-      });
-      container.addMapping("/silent", (rq, rs, cb) -> {
-        upgrades.incrementAndGet();
-        return new Silent();
-      });
-    }));
+    context.setHandler(
+        WebSocketUpgradeHandler.from(
+            server,
+            context,
+            container -> {
+              container.setMaxFrameSize(8 << 20);
+              container.setMaxBinaryMessageSize(8 << 20);
+              container.setMaxTextMessageSize(8 << 20);
+              container.addMapping(
+                  PATH,
+                  (rq, rs, cb) -> {
+                    upgrades.incrementAndGet();
+                    offeredSubprotocols.add(List.copyOf(rq.getSubProtocols()));
+                    if (rq.hasSubProtocol("binary")) {
+                      rs.setAcceptedSubProtocol("binary");
+                    }
+                    return new Echo();
+                  });
+              container.addMapping(
+                  "/silent",
+                  (rq, rs, cb) -> {
+                    upgrades.incrementAndGet();
+                    return new Silent();
+                  });
+            }));
     server.setHandler(context);
     if (namespace != null) {
       // The listening socket is created inside the namespace, so only that namespace can reach it.
-      NetworkNamespaces.inside(namespace, () -> {
-        connector.open();
-        return null;
-      });
+      NetworkNamespaces.inside(
+          namespace,
+          () -> {
+            connector.open();
+            return null;
+          });
     }
     server.start();
   }
@@ -94,17 +104,24 @@ final class EchoUpstream implements AutoCloseable {
 
     @Override
     public void onWebSocketPartialBinary(ByteBuffer payload, boolean last, Callback callback) {
-      session.sendPartialBinary(payload, last, Callback.from(() -> {
-        callback.succeed();
-        session.demand();
-      }, callback::fail));
+      session.sendPartialBinary(
+          payload,
+          last,
+          Callback.from(
+              () -> {
+                callback.succeed();
+                session.demand();
+              },
+              callback::fail));
     }
 
     @Override
     public void onWebSocketText(String text) {
       String[] words = text.split(" ", 3);
       switch (words[0]) {
-        case "close" -> session.close(Integer.parseInt(words[1]), words.length > 2 ? words[2] : "", Callback.NOOP);
+        case "close" ->
+            session.close(
+                Integer.parseInt(words[1]), words.length > 2 ? words[2] : "", Callback.NOOP);
         case "drop" -> session.disconnect();
         case "flood" -> flood(Long.parseLong(words[1]));
         default -> session.sendText(text, Callback.from(session::demand, t -> {}));
@@ -117,10 +134,14 @@ final class EchoUpstream implements AutoCloseable {
         return;
       }
       int size = (int) Math.min(FLOOD_FRAME, remaining);
-      session.sendBinary(ByteBuffer.allocate(size), Callback.from(() -> {
-        floodSent.addAndGet(size);
-        flood(remaining - size);
-      }, t -> {}));
+      session.sendBinary(
+          ByteBuffer.allocate(size),
+          Callback.from(
+              () -> {
+                floodSent.addAndGet(size);
+                flood(remaining - size);
+              },
+              t -> {}));
     }
 
     @Override

@@ -24,7 +24,8 @@ class FrameScannerTest {
 
   @Test
   void wholeFramesLeaveAsOneSliceOfTheBytesTheyArrivedAs() {
-    byte[] stream = concat(frame(true, 2, false, 0, bytes(300)), frame(true, 2, false, 0, bytes(70_000)));
+    byte[] stream =
+        concat(frame(true, 2, false, 0, bytes(300)), frame(true, 2, false, 0, bytes(70_000)));
     FrameScanner scanner = new FrameScanner(false, LIMIT);
     Segments out = new Segments();
     ByteBuffer in = direct(stream);
@@ -47,7 +48,11 @@ class FrameScannerTest {
       byte[] payload = bytes(1 + random.nextInt(5000));
       byte[] text = "text that goes with it".getBytes(StandardCharsets.UTF_8);
       int mask = random.nextInt();
-      byte[] stream = concat(frame(false, 2, true, mask, payload), frame(true, 0, true, ~mask, text), frame(true, 1, true, mask, text));
+      byte[] stream =
+          concat(
+              frame(false, 2, true, mask, payload),
+              frame(true, 0, true, ~mask, text),
+              frame(true, 1, true, mask, text));
 
       List<byte[]> reads = cut(stream, random);
       byte[] passedOn = scanAll(new FrameScanner(true, LIMIT), reads, new ArrayList<>());
@@ -55,7 +60,10 @@ class FrameScannerTest {
       List<Frame> frames = decode(passedOn);
       assertArrayEquals(concat(payload, text), message(frames, 0), "round " + round);
       assertArrayEquals(text, message(frames, 1), "round " + round);
-      assertArrayEquals(maskedPayloadBytes(stream), maskedPayloadBytes(passedOn), "payload bytes must pass unchanged");
+      assertArrayEquals(
+          maskedPayloadBytes(stream),
+          maskedPayloadBytes(passedOn),
+          "payload bytes must pass unchanged");
       assertTrue(frames.stream().allMatch(Frame::masked));
     }
   }
@@ -63,7 +71,11 @@ class FrameScannerTest {
   @Test
   void controlFramesAreHandedOverUnmaskedAndNotPassedOn() {
     byte[] ping = "are you there".getBytes(StandardCharsets.US_ASCII);
-    byte[] stream = concat(frame(true, 2, true, 0x01020304, bytes(10)), frame(true, 9, true, 0x0A0B0C0D, ping), frame(true, 2, true, 7, bytes(20)));
+    byte[] stream =
+        concat(
+            frame(true, 2, true, 0x01020304, bytes(10)),
+            frame(true, 9, true, 0x0A0B0C0D, ping),
+            frame(true, 2, true, 7, bytes(20)));
     FrameScanner scanner = new FrameScanner(true, LIMIT);
     ByteBuffer in = direct(stream);
     Segments out = new Segments();
@@ -81,7 +93,13 @@ class FrameScannerTest {
       passedOn.writeBytes(toBytes(out.toBuffers()));
     } while (stop != FrameScanner.Stop.NEED_MORE);
 
-    assertEquals(List.of(FrameScanner.Stop.FORWARD, FrameScanner.Stop.CONTROL, FrameScanner.Stop.FORWARD, FrameScanner.Stop.NEED_MORE), stops);
+    assertEquals(
+        List.of(
+            FrameScanner.Stop.FORWARD,
+            FrameScanner.Stop.CONTROL,
+            FrameScanner.Stop.FORWARD,
+            FrameScanner.Stop.NEED_MORE),
+        stops);
     assertEquals(2, decode(passedOn.toByteArray()).size());
   }
 
@@ -91,7 +109,13 @@ class FrameScannerTest {
     byte[] stream = frame(true, 8, false, 0, reason);
     FrameScanner scanner = new FrameScanner(false, LIMIT);
     List<byte[]> controls = new ArrayList<>();
-    scanAll(scanner, List.of(Arrays.copyOfRange(stream, 0, 1), Arrays.copyOfRange(stream, 1, 5), Arrays.copyOfRange(stream, 5, stream.length)), controls);
+    scanAll(
+        scanner,
+        List.of(
+            Arrays.copyOfRange(stream, 0, 1),
+            Arrays.copyOfRange(stream, 1, 5),
+            Arrays.copyOfRange(stream, 5, stream.length)),
+        controls);
 
     assertEquals(1, controls.size());
     assertEquals(4100, WebSocketFrames.closeCode(controls.get(0), controls.get(0).length));
@@ -103,17 +127,26 @@ class FrameScannerTest {
     assertFails(new FrameScanner(true, LIMIT), frame(true, 2, false, 0, bytes(5)), PROTOCOL_ERROR);
     assertFails(new FrameScanner(false, LIMIT), frame(true, 2, true, 5, bytes(5)), PROTOCOL_ERROR);
     assertFails(new FrameScanner(false, LIMIT), frame(true, 0, false, 0, bytes(5)), PROTOCOL_ERROR);
-    assertFails(new FrameScanner(false, LIMIT), concat(frame(false, 2, false, 0, bytes(5)), frame(true, 2, false, 0, bytes(5))), PROTOCOL_ERROR);
-    assertFails(new FrameScanner(false, LIMIT), frame(false, 9, false, 0, bytes(5)), PROTOCOL_ERROR);
+    assertFails(
+        new FrameScanner(false, LIMIT),
+        concat(frame(false, 2, false, 0, bytes(5)), frame(true, 2, false, 0, bytes(5))),
+        PROTOCOL_ERROR);
+    assertFails(
+        new FrameScanner(false, LIMIT), frame(false, 9, false, 0, bytes(5)), PROTOCOL_ERROR);
     assertFails(new FrameScanner(false, LIMIT), frame(true, 3, false, 0, bytes(5)), PROTOCOL_ERROR);
     byte[] reserved = frame(true, 2, false, 0, bytes(5));
     reserved[0] |= 0x40;
     assertFails(new FrameScanner(false, LIMIT), reserved, PROTOCOL_ERROR);
-    assertFails(new FrameScanner(false, 100), frame(true, 2, false, 0, bytes(101)), MESSAGE_TOO_BIG);
-    assertFails(new FrameScanner(false, 100), concat(frame(false, 2, false, 0, bytes(60)), frame(true, 0, false, 0, bytes(60))), MESSAGE_TOO_BIG);
+    assertFails(
+        new FrameScanner(false, 100), frame(true, 2, false, 0, bytes(101)), MESSAGE_TOO_BIG);
+    assertFails(
+        new FrameScanner(false, 100),
+        concat(frame(false, 2, false, 0, bytes(60)), frame(true, 0, false, 0, bytes(60))),
+        MESSAGE_TOO_BIG);
   }
 
-  private static void assertFails(FrameScanner scanner, byte[] stream, FrameScanner.Violation violation) {
+  private static void assertFails(
+      FrameScanner scanner, byte[] stream, FrameScanner.Violation violation) {
     ByteBuffer in = direct(stream);
     FrameScanner.Stop stop;
     do {
@@ -149,7 +182,8 @@ class FrameScannerTest {
 
   /** A frame as a peer would send it: payload masked with {@code mask} when {@code masked}. */
   static byte[] frame(boolean fin, int opcode, boolean masked, int mask, byte[] payload) {
-    ByteBuffer out = ByteBuffer.allocate(WebSocketFrames.headerLength(payload.length, masked) + payload.length);
+    ByteBuffer out =
+        ByteBuffer.allocate(WebSocketFrames.headerLength(payload.length, masked) + payload.length);
     WebSocketFrames.putHeader(out, fin, opcode, masked, mask, payload.length);
     byte[] body = payload.clone();
     if (masked) {
@@ -184,7 +218,9 @@ class FrameScannerTest {
     return frames;
   }
 
-  /** The payload of message {@code index}: a first frame and its continuations up to the final one. */
+  /**
+   * The payload of message {@code index}: a first frame and its continuations up to the final one.
+   */
   private static byte[] message(List<Frame> frames, int index) {
     int seen = -1;
     ByteArrayOutputStream payload = new ByteArrayOutputStream();

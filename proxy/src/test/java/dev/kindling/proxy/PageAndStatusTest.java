@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
 
 /** The noVNC page, its password endpoint, /healthz and /metrics. */
 class PageAndStatusTest {
-  private final HttpClient http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
   private ProxyFixture fixture;
 
   @BeforeEach
@@ -47,7 +48,8 @@ class PageAndStatusTest {
     assertTrue(page.body().contains("const SESSION = \"s-1\";"), page.body());
     assertTrue(page.body().contains("/novnc/core/rfb.js"));
     assertTrue(page.body().contains("'/websockify?token='"));
-    assertTrue(page.body().contains("const NOT_READY = 4503;"), "retries after VM_NOT_READY's code");
+    assertTrue(
+        page.body().contains("const NOT_READY = 4503;"), "retries after VM_NOT_READY's code");
     assertTrue(page.body().contains("const PROXY_FULL = 4513;"), "retries after PROXY_FULL's code");
   }
 
@@ -61,7 +63,9 @@ class PageAndStatusTest {
 
   @Test
   void noVncFilesAreServedFromTheDebianPackage() throws Exception {
-    Assumptions.assumeTrue(Files.isRegularFile(Path.of("/usr/share/novnc/core/rfb.js")), "Debian's novnc package is not installed");
+    Assumptions.assumeTrue(
+        Files.isRegularFile(Path.of("/usr/share/novnc/core/rfb.js")),
+        "Debian's novnc package is not installed");
 
     HttpResponse<String> script = get("/novnc/core/rfb.js");
 
@@ -71,8 +75,10 @@ class PageAndStatusTest {
 
   @Test
   void theVncPasswordNeedsAValidTokenForThatSession() throws Exception {
-    HttpResponse<String> granted = get("/sessions/s-1/vnc-password?token=" + fixture.tokens.mint("s-1"));
-    HttpResponse<String> forged = get("/sessions/s-1/vnc-password?token=" + fixture.tokens.mint("s-2"));
+    HttpResponse<String> granted =
+        get("/sessions/s-1/vnc-password?token=" + fixture.tokens.mint("s-1"));
+    HttpResponse<String> forged =
+        get("/sessions/s-1/vnc-password?token=" + fixture.tokens.mint("s-2"));
     HttpResponse<String> missing = get("/sessions/s-1/vnc-password");
 
     assertEquals(200, granted.statusCode());
@@ -84,7 +90,8 @@ class PageAndStatusTest {
 
   @Test
   void healthAndMetricsAnswer() throws Exception {
-    TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+    TestClient.Connection connection =
+        fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
     connection.sendText("count me");
     connection.next();
 
@@ -94,7 +101,12 @@ class PageAndStatusTest {
     assertEquals(200, health.statusCode());
     assertEquals("ok\n", health.body());
     assertEquals(200, metrics.statusCode());
-    assertTrue(metrics.headers().firstValue("content-type").orElseThrow().startsWith("text/plain; version=0.0.4"));
+    assertTrue(
+        metrics
+            .headers()
+            .firstValue("content-type")
+            .orElseThrow()
+            .startsWith("text/plain; version=0.0.4"));
     ScrapedMetrics scraped = ScrapedMetrics.parse(metrics.body());
     assertEquals(1, scraped.value("kindling_proxy_open_sessions"));
     assertEquals(fixture.proxy.maxConnections(), scraped.value("kindling_proxy_max_connections"));

@@ -24,33 +24,50 @@ class ProxyConfigTest {
 
   @Test
   void aMetricsPortIsNoneEphemeralOrAnotherPortThanTheMainOne() {
-    assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().metricsPort(-2).build());
-    assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().metricsPort(65536).build());
-    assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().port(6090).metricsPort(6090).build());
+    assertThrows(
+        IllegalArgumentException.class, () -> ProxyConfig.builder().metricsPort(-2).build());
+    assertThrows(
+        IllegalArgumentException.class, () -> ProxyConfig.builder().metricsPort(65536).build());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> ProxyConfig.builder().port(6090).metricsPort(6090).build());
     assertEquals(6091, ProxyConfig.builder().metricsPort(6091).build().metricsPort());
   }
 
   @Test
   void aNegativeConnectionLimitIsRefused() {
-    assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().maxConnections(-1).build());
+    assertThrows(
+        IllegalArgumentException.class, () -> ProxyConfig.builder().maxConnections(-1).build());
   }
 
   @Test
   void productionModeRefusesToRunWithoutAKey() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().productionMode(true).build());
-    assertEquals("production mode requires a configured token key (never a default)", e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> ProxyConfig.builder().productionMode(true).build());
+    assertEquals(
+        "production mode requires a configured token key (never a default)", e.getMessage());
     ProxyConfig.builder().productionMode(true).tokenKey(ProxyFixture.KEY).build();
   }
 
   @Test
   void productionModeNeverAllowsLoopbackUpstreams() {
-    assertThrows(IllegalArgumentException.class,
-        () -> ProxyConfig.builder().productionMode(true).tokenKey(ProxyFixture.KEY).allowLoopbackUpstreams(true).build());
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            ProxyConfig.builder()
+                .productionMode(true)
+                .tokenKey(ProxyFixture.KEY)
+                .allowLoopbackUpstreams(true)
+                .build());
   }
 
   @Test
   void framesSmallerThanAMebibyteAreRefused() {
-    assertThrows(IllegalArgumentException.class, () -> ProxyConfig.builder().maxFrameBytes(64 * 1024).build());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> ProxyConfig.builder().maxFrameBytes(64 * 1024).build());
   }
 
   @Test

@@ -16,7 +16,8 @@ import java.util.function.UnaryOperator;
  * every relay goes through the namespace transport; elsewhere it listens on loopback.
  */
 final class ProxyFixture implements AutoCloseable {
-  static final byte[] KEY = "kindling-proxy-test-key-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] KEY =
+      "kindling-proxy-test-key-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
   static final String SESSION = "s-1";
 
   final TestNamespace namespace;
@@ -30,18 +31,29 @@ final class ProxyFixture implements AutoCloseable {
     namespace = namespacesAvailable() ? TestNamespace.create() : null;
     try {
       if (namespace != null) {
-        Commands.check("ip", "-n", namespace.name(), "addr", "add", GuestNetwork.GUEST_ADDRESS + "/32", "dev", "lo");
+        Commands.check(
+            "ip",
+            "-n",
+            namespace.name(),
+            "addr",
+            "add",
+            GuestNetwork.GUEST_ADDRESS + "/32",
+            "dev",
+            "lo");
         upstream = EchoUpstream.inNamespace(namespace.name(), GuestNetwork.GUEST_ADDRESS);
       } else {
         upstream = EchoUpstream.onLoopback();
       }
       routes.put(SESSION, route(EchoUpstream.PATH));
-      ProxyConfig.Builder builder = ProxyConfig.builder()
-          .port(0)
-          .tokenKey(KEY)
-          .allowLoopbackUpstreams(namespace == null)
-          .upstreamConnectTimeout(Duration.ofSeconds(3));
-      proxy = ProxyServer.start(tweak.apply(builder).build(), routes, vmId -> Optional.of("pw-" + vmId));
+      ProxyConfig.Builder builder =
+          ProxyConfig.builder()
+              .port(0)
+              .tokenKey(KEY)
+              .allowLoopbackUpstreams(namespace == null)
+              .upstreamConnectTimeout(Duration.ofSeconds(3));
+      proxy =
+          ProxyServer.start(
+              tweak.apply(builder).build(), routes, vmId -> Optional.of("pw-" + vmId));
       client = new TestClient();
     } catch (Exception | Error e) {
       close();
@@ -67,15 +79,18 @@ final class ProxyFixture implements AutoCloseable {
   }
 
   Route route(String path, int port) {
-    Upstream target = namespace != null
-        ? new NamespacedUpstream(namespace.name(), GuestNetwork.GUEST_ADDRESS, port, path)
-        : new LoopbackUpstream(port, path);
+    Upstream target =
+        namespace != null
+            ? new NamespacedUpstream(namespace.name(), GuestNetwork.GUEST_ADDRESS, port, path)
+            : new LoopbackUpstream(port, path);
     return new Route(SESSION, "vm0123456789", target);
   }
 
   URI websocket(String sessionId, String token) {
-    String query = token == null ? "" : "?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
-    return URI.create("ws://127.0.0.1:" + proxy.port() + "/sessions/" + sessionId + "/websockify" + query);
+    String query =
+        token == null ? "" : "?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
+    return URI.create(
+        "ws://127.0.0.1:" + proxy.port() + "/sessions/" + sessionId + "/websockify" + query);
   }
 
   URI websocket(String sessionId) {

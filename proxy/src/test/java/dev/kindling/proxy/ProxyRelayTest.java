@@ -18,7 +18,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The relay itself, shaped like Jetty's WebSocketProxyTest: real proxy, real client, echo upstream. */
+/**
+ * The relay itself, shaped like Jetty's WebSocketProxyTest: real proxy, real client, echo upstream.
+ */
 class ProxyRelayTest {
   private ProxyFixture fixture;
 
@@ -34,7 +36,8 @@ class ProxyRelayTest {
 
   @Test
   void echoesTextAndBinaryThroughTheProxy() throws Exception {
-    TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+    TestClient.Connection connection =
+        fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
 
     connection.sendText("hello");
     assertEquals("hello", connection.next());
@@ -45,17 +48,23 @@ class ProxyRelayTest {
     assertEquals(1, fixture.proxy.metrics().openSessions());
     // Bytes are counted when a write completes, which can be just after the peer has read them.
     long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-    while ((fixture.proxy.metrics().bytesToUpstream() < 8 || fixture.proxy.metrics().bytesToBrowser() < 8)
+    while ((fixture.proxy.metrics().bytesToUpstream() < 8
+            || fixture.proxy.metrics().bytesToBrowser() < 8)
         && System.nanoTime() < deadline) {
       Thread.sleep(5);
     }
-    assertTrue(fixture.proxy.metrics().bytesToUpstream() >= 8, "bytes to upstream: " + fixture.proxy.metrics().bytesToUpstream());
-    assertTrue(fixture.proxy.metrics().bytesToBrowser() >= 8, "bytes to browser: " + fixture.proxy.metrics().bytesToBrowser());
+    assertTrue(
+        fixture.proxy.metrics().bytesToUpstream() >= 8,
+        "bytes to upstream: " + fixture.proxy.metrics().bytesToUpstream());
+    assertTrue(
+        fixture.proxy.metrics().bytesToBrowser() >= 8,
+        "bytes to browser: " + fixture.proxy.metrics().bytesToBrowser());
   }
 
   @Test
   void relaysAOneMebibyteFrameBothWays() throws Exception {
-    TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+    TestClient.Connection connection =
+        fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
     byte[] frame = new byte[1 << 20];
     new Random(7).nextBytes(frame);
 
@@ -66,7 +75,8 @@ class ProxyRelayTest {
 
   @Test
   void aFragmentedMessageAndAPingBetweenItsFragmentsPassThrough() throws Exception {
-    TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+    TestClient.Connection connection =
+        fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
     byte[] first = new byte[100_000];
     byte[] second = new byte[3];
     new Random(3).nextBytes(first);
@@ -90,32 +100,50 @@ class ProxyRelayTest {
   @Test
   void aMessageOverTheSizeLimitClosesWith1009() throws Exception {
     try (ProxyFixture limited = ProxyFixture.start(b -> b.maxFrameBytes(1 << 20))) {
-      TestClient.Connection connection = limited.client.connect(limited.websocket(ProxyFixture.SESSION));
+      TestClient.Connection connection =
+          limited.client.connect(limited.websocket(ProxyFixture.SESSION));
 
-      connection.session.sendBinary(java.nio.ByteBuffer.allocate((1 << 20) + 1), org.eclipse.jetty.websocket.api.Callback.NOOP);
+      connection.session.sendBinary(
+          java.nio.ByteBuffer.allocate((1 << 20) + 1),
+          org.eclipse.jetty.websocket.api.Callback.NOOP);
 
       TestClient.Closed closed = connection.awaitClose();
       assertEquals(1009, closed.code(), closed.toString());
-      assertEquals(CloseOutcome.BROWSER_MESSAGE_TOO_BIG.reason() + " (message larger than 1048576 bytes)", closed.reason());
+      assertEquals(
+          CloseOutcome.BROWSER_MESSAGE_TOO_BIG.reason() + " (message larger than 1048576 bytes)",
+          closed.reason());
       assertEquals(1, limited.proxy.metrics().closes(CloseOutcome.BROWSER_MESSAGE_TOO_BIG));
     }
   }
 
   @Test
   void aFragmentedMessageOverTheSizeLimitClosesBothSidesWith1009() throws Exception {
-    try (ProxyFixture limited = ProxyFixture.start(b -> b.maxFrameBytes(ProxyConfig.MIN_FRAME_BYTES));
+    try (ProxyFixture limited =
+            ProxyFixture.start(b -> b.maxFrameBytes(ProxyConfig.MIN_FRAME_BYTES));
         RawBrowser browser = RawBrowser.connect(limited.websocket(ProxyFixture.SESSION))) {
       byte[] overHalf = new byte[ProxyConfig.MIN_FRAME_BYTES / 2 + 1];
 
       browser.send(false, WebSocketFrames.BINARY, true, overHalf);
       browser.send(true, WebSocketFrames.CONTINUATION, true, overHalf);
 
-      assertEquals(new TestClient.Closed(1009, CloseOutcome.BROWSER_MESSAGE_TOO_BIG.reason() + " (message larger than 1048576 bytes)"),
+      assertEquals(
+          new TestClient.Closed(
+              1009,
+              CloseOutcome.BROWSER_MESSAGE_TOO_BIG.reason()
+                  + " (message larger than 1048576 bytes)"),
           browser.awaitClose());
-      assertEquals(1009, limited.upstream.closeCodes.poll(10, TimeUnit.SECONDS), "the VM gets the same code");
+      assertEquals(
+          1009,
+          limited.upstream.closeCodes.poll(10, TimeUnit.SECONDS),
+          "the VM gets the same code");
       ScrapedMetrics metrics = ScrapedMetrics.of(limited.proxy);
-      assertEquals(1, metrics.value("kindling_proxy_closes_total", "outcome", "browser_message_too_big", "code", "1009"));
-      assertFalse(metrics.has("kindling_proxy_closes_total", "outcome", "browser_closed"), metrics::toString);
+      assertEquals(
+          1,
+          metrics.value(
+              "kindling_proxy_closes_total", "outcome", "browser_message_too_big", "code", "1009"));
+      assertFalse(
+          metrics.has("kindling_proxy_closes_total", "outcome", "browser_closed"),
+          metrics::toString);
     }
   }
 
@@ -127,43 +155,64 @@ class ProxyRelayTest {
 
       browser.send(true, WebSocketFrames.BINARY, false, new byte[] {1, 2, 3});
 
-      assertEquals(new TestClient.Closed(1002, CloseOutcome.BROWSER_PROTOCOL_ERROR.reason() + " (a client's frames must be masked)"),
+      assertEquals(
+          new TestClient.Closed(
+              1002,
+              CloseOutcome.BROWSER_PROTOCOL_ERROR.reason() + " (a client's frames must be masked)"),
           browser.awaitClose());
-      assertEquals(1002, fixture.upstream.closeCodes.poll(10, TimeUnit.SECONDS), "the VM gets the same code");
+      assertEquals(
+          1002,
+          fixture.upstream.closeCodes.poll(10, TimeUnit.SECONDS),
+          "the VM gets the same code");
       ScrapedMetrics metrics = ScrapedMetrics.of(fixture.proxy);
-      assertEquals(1, metrics.value("kindling_proxy_closes_total", "outcome", "browser_protocol_error", "code", "1002"));
-      assertFalse(metrics.has("kindling_proxy_closes_total", "outcome", "browser_closed"), metrics::toString);
+      assertEquals(
+          1,
+          metrics.value(
+              "kindling_proxy_closes_total", "outcome", "browser_protocol_error", "code", "1002"));
+      assertFalse(
+          metrics.has("kindling_proxy_closes_total", "outcome", "browser_closed"),
+          metrics::toString);
     }
   }
 
   @Test
-  void aBrowserThatVanishesWithoutACloseFrameClosesTheVmWithTheBrowserClosedCode() throws Exception {
+  void aBrowserThatVanishesWithoutACloseFrameClosesTheVmWithTheBrowserClosedCode()
+      throws Exception {
     try (RawBrowser browser = RawBrowser.connect(fixture.websocket(ProxyFixture.SESSION))) {
       browser.send(true, WebSocketFrames.TEXT, true, "hello".getBytes(StandardCharsets.UTF_8));
       assertEquals("hello", new String(browser.next().payload(), StandardCharsets.UTF_8));
     }
 
-    assertEquals(CloseOutcome.BROWSER_CLOSED.closeCode(), fixture.upstream.closeCodes.poll(10, TimeUnit.SECONDS));
+    assertEquals(
+        CloseOutcome.BROWSER_CLOSED.closeCode(),
+        fixture.upstream.closeCodes.poll(10, TimeUnit.SECONDS));
     ScrapedMetrics metrics = ScrapedMetrics.of(fixture.proxy);
-    assertEquals(1, metrics.value("kindling_proxy_closes_total", "outcome", "browser_closed", "code", "1000"));
+    assertEquals(
+        1,
+        metrics.value("kindling_proxy_closes_total", "outcome", "browser_closed", "code", "1000"));
   }
 
   @Test
   void echoesTheBinarySubprotocolOnlyWhenOffered() throws Exception {
-    TestClient.Connection offered = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION), List.of("binary"), Map.of(), false);
-    TestClient.Connection notOffered = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION), List.of(), Map.of(), false);
+    TestClient.Connection offered =
+        fixture.client.connect(
+            fixture.websocket(ProxyFixture.SESSION), List.of("binary"), Map.of(), false);
+    TestClient.Connection notOffered =
+        fixture.client.connect(fixture.websocket(ProxyFixture.SESSION), List.of(), Map.of(), false);
 
     assertEquals("binary", offered.subprotocol());
     assertNull(notOffered.subprotocol());
     // The proxy always asks the VM's websockify for binary, whatever the browser offered.
-    assertEquals(List.of(List.of("binary"), List.of("binary")), fixture.upstream.offeredSubprotocols);
+    assertEquals(
+        List.of(List.of("binary"), List.of("binary")), fixture.upstream.offeredSubprotocols);
     notOffered.sendText("still relayed");
     assertEquals("still relayed", notOffered.next());
   }
 
   @Test
   void aBrowserCloseReachesTheVmWithItsCode() throws Exception {
-    TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+    TestClient.Connection connection =
+        fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
     connection.sendText("ready");
     connection.next();
 
@@ -175,7 +224,8 @@ class ProxyRelayTest {
 
   @Test
   void aVmCloseReachesTheBrowserWithItsCodeAndReason() throws Exception {
-    TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+    TestClient.Connection connection =
+        fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
 
     connection.sendText("close 4321 desktop stopped");
 
@@ -185,14 +235,20 @@ class ProxyRelayTest {
   @Test
   void aSlowBrowserStopsTheProxyReadingTheVmInsteadOfBuffering() throws Exception {
     long flood = 48L << 20;
-    TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION), List.of("binary"), Map.of(), true);
+    TestClient.Connection connection =
+        fixture.client.connect(
+            fixture.websocket(ProxyFixture.SESSION), List.of("binary"), Map.of(), true);
     connection.sendText("flood " + flood);
 
-    // Wait until the relay stalls: the browser reads nothing, so the proxy must stop reading the VM.
+    // Wait until the relay stalls: the browser reads nothing, so the proxy must stop reading the
+    // VM.
     long relayed = waitForStall(() -> fixture.proxy.metrics().bytesToBrowser());
     long bound = fixture.proxy.config().maxQueuedBytes() * 2;
-    assertTrue(relayed < flood, "the proxy relayed " + relayed + " of " + flood + " bytes to a browser that reads nothing");
-    assertTrue(fixture.proxy.metrics().queuedBytesHighWater() <= bound,
+    assertTrue(
+        relayed < flood,
+        "the proxy relayed " + relayed + " of " + flood + " bytes to a browser that reads nothing");
+    assertTrue(
+        fixture.proxy.metrics().queuedBytesHighWater() <= bound,
         "queued " + fixture.proxy.metrics().queuedBytesHighWater() + " bytes, bound " + bound);
     assertTrue(fixture.upstream.floodSent.get() < flood, "the VM side was never held back");
 
@@ -216,7 +272,8 @@ class ProxyRelayTest {
         Thread.sleep(10);
       }
 
-      TestClient.Connection second = limited.client.connect(limited.websocket(ProxyFixture.SESSION));
+      TestClient.Connection second =
+          limited.client.connect(limited.websocket(ProxyFixture.SESSION));
       second.sendText("again");
 
       assertEquals("again", second.next());
@@ -225,11 +282,15 @@ class ProxyRelayTest {
 
   @Test
   void plainHttpToTheWebSocketPathIsTold426() throws Exception {
-    HttpResponse<String> response = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(fixture.http("/sessions/s-1/websockify")).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(fixture.http("/sessions/s-1/websockify")).build(),
+                HttpResponse.BodyHandlers.ofString());
 
     assertEquals(426, response.statusCode());
-    assertEquals("NOT_A_WEBSOCKET", response.headers().firstValue(HttpReplies.OUTCOME_HEADER).orElseThrow());
+    assertEquals(
+        "NOT_A_WEBSOCKET", response.headers().firstValue(HttpReplies.OUTCOME_HEADER).orElseThrow());
   }
 
   /** Polls {@code counter} until it has not moved for half a second, and returns its value. */

@@ -46,11 +46,21 @@ final class RawBrowser implements AutoCloseable {
   }
 
   private void upgrade(URI uri) throws IOException {
-    String request = "GET " + uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()) + " HTTP/1.1\r\n"
-        + "Host: " + uri.getHost() + ":" + uri.getPort() + "\r\n"
-        + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-        + "Sec-WebSocket-Key: " + WebSocketFrames.newKey() + "\r\n"
-        + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\r\n";
+    String request =
+        "GET "
+            + uri.getRawPath()
+            + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery())
+            + " HTTP/1.1\r\n"
+            + "Host: "
+            + uri.getHost()
+            + ":"
+            + uri.getPort()
+            + "\r\n"
+            + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: "
+            + WebSocketFrames.newKey()
+            + "\r\n"
+            + "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\r\n";
     out.write(request.getBytes(StandardCharsets.US_ASCII));
     out.flush();
     ByteArrayOutputStream head = new ByteArrayOutputStream();
@@ -63,10 +73,13 @@ final class RawBrowser implements AutoCloseable {
     }
   }
 
-  /** Sends one frame, masked with a fresh key when {@code masked} (as a browser's frames must be). */
+  /**
+   * Sends one frame, masked with a fresh key when {@code masked} (as a browser's frames must be).
+   */
   void send(boolean fin, int opcode, boolean masked, byte[] payload) throws IOException {
     int mask = ThreadLocalRandom.current().nextInt();
-    ByteBuffer frame = ByteBuffer.allocate(WebSocketFrames.headerLength(payload.length, masked) + payload.length);
+    ByteBuffer frame =
+        ByteBuffer.allocate(WebSocketFrames.headerLength(payload.length, masked) + payload.length);
     WebSocketFrames.putHeader(frame, fin, opcode, masked, mask, payload.length);
     byte[] body = payload.clone();
     if (masked) {
@@ -80,7 +93,8 @@ final class RawBrowser implements AutoCloseable {
   /** Sends only the header of a masked frame announcing {@code length} bytes of payload. */
   void sendHeader(boolean fin, int opcode, long length) throws IOException {
     ByteBuffer header = ByteBuffer.allocate(WebSocketFrames.headerLength(length, true));
-    WebSocketFrames.putHeader(header, fin, opcode, true, ThreadLocalRandom.current().nextInt(), length);
+    WebSocketFrames.putHeader(
+        header, fin, opcode, true, ThreadLocalRandom.current().nextInt(), length);
     out.write(header.array());
     out.flush();
   }
@@ -100,8 +114,8 @@ final class RawBrowser implements AutoCloseable {
   }
 
   /**
-   * Reads (and drops) data until the proxy's close frame, answers it as a browser would, and returns
-   * its code and reason.
+   * Reads (and drops) data until the proxy's close frame, answers it as a browser would, and
+   * returns its code and reason.
    */
   TestClient.Closed awaitClose() throws IOException {
     while (true) {
@@ -113,9 +127,13 @@ final class RawBrowser implements AutoCloseable {
       }
       if (frame.opcode() == WebSocketFrames.CLOSE) {
         int code = WebSocketFrames.closeCode(frame.payload(), frame.payload().length);
-        out.write(WebSocketFrames.controlFrame(WebSocketFrames.CLOSE, WebSocketFrames.closePayload(code, ""), true).array());
+        out.write(
+            WebSocketFrames.controlFrame(
+                    WebSocketFrames.CLOSE, WebSocketFrames.closePayload(code, ""), true)
+                .array());
         out.flush();
-        return new TestClient.Closed(code, WebSocketFrames.closeReason(frame.payload(), frame.payload().length));
+        return new TestClient.Closed(
+            code, WebSocketFrames.closeReason(frame.payload(), frame.payload().length));
       }
     }
   }

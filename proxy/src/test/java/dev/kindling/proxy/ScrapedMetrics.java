@@ -9,10 +9,15 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The samples of one {@code /metrics} scrape (Prometheus text format), to check meters by name and labels. */
+/**
+ * The samples of one {@code /metrics} scrape (Prometheus text format), to check meters by name and
+ * labels.
+ */
 final class ScrapedMetrics {
-  private static final Pattern SAMPLE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)\\})?\\s+(\\S+)(?:\\s+\\d+)?");
-  private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
+  private static final Pattern SAMPLE =
+      Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)\\})?\\s+(\\S+)(?:\\s+\\d+)?");
+  private static final Pattern LABEL =
+      Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
 
   record Sample(String name, Map<String, String> labels, double value) {}
 
@@ -50,10 +55,16 @@ final class ScrapedMetrics {
     return parse(proxy.metrics().scrape());
   }
 
-  /** The value of the one sample named {@code name} whose labels include {@code labels} (name, value, ...). */
+  /**
+   * The value of the one sample named {@code name} whose labels include {@code labels} (name,
+   * value, ...).
+   */
   double value(String name, String... labels) {
     List<Sample> matching = matching(name, labels);
-    assertEquals(1, matching.size(), () -> matching.size() + " samples " + name + " with " + List.of(labels) + " in:\n" + text);
+    assertEquals(
+        1,
+        matching.size(),
+        () -> matching.size() + " samples " + name + " with " + List.of(labels) + " in:\n" + text);
     return matching.getFirst().value();
   }
 

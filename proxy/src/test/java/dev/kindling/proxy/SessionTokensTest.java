@@ -9,7 +9,8 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class SessionTokensTest {
-  private final TemporalRouteResolverTest.MovableClock clock = new TemporalRouteResolverTest.MovableClock();
+  private final TemporalRouteResolverTest.MovableClock clock =
+      new TemporalRouteResolverTest.MovableClock();
   private final SessionTokens tokens = new SessionTokens(ProxyFixture.KEY, clock);
 
   @Test
@@ -36,12 +37,19 @@ class SessionTokensTest {
     String token = tokens.mint("s-1", Duration.ofMinutes(5));
     String[] parts = token.split("\\.");
     String stretched = parts[0] + "." + (Long.parseLong(parts[1]) + 3600) + "." + parts[2];
-    String moved = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString("s-2".getBytes()) + "." + parts[1] + "." + parts[2];
-    SessionTokens other = new SessionTokens("a-different-key-of-at-least-32-bytes".getBytes(), clock);
+    String moved =
+        java.util.Base64.getUrlEncoder().withoutPadding().encodeToString("s-2".getBytes())
+            + "."
+            + parts[1]
+            + "."
+            + parts[2];
+    SessionTokens other =
+        new SessionTokens("a-different-key-of-at-least-32-bytes".getBytes(), clock);
 
     assertEquals(TokenVerdict.FORGED, tokens.verify("s-1", stretched));
     assertEquals(TokenVerdict.FORGED, tokens.verify("s-2", moved));
-    assertEquals(TokenVerdict.FORGED, tokens.verify("s-1", other.mint("s-1", Duration.ofMinutes(5))));
+    assertEquals(
+        TokenVerdict.FORGED, tokens.verify("s-1", other.mint("s-1", Duration.ofMinutes(5))));
   }
 
   @Test
@@ -59,6 +67,9 @@ class SessionTokensTest {
     assertThrows(InvalidInputException.class, () -> tokens.mint("bad id", Duration.ofMinutes(1)));
     assertThrows(IllegalArgumentException.class, () -> tokens.mint("s-1", Duration.ZERO));
     String key = SessionTokens.generateKey();
-    assertEquals(TokenVerdict.VALID, SessionTokens.fromBase64Key(key).verify("s-1", SessionTokens.fromBase64Key(key).mint("s-1")));
+    assertEquals(
+        TokenVerdict.VALID,
+        SessionTokens.fromBase64Key(key)
+            .verify("s-1", SessionTokens.fromBase64Key(key).mint("s-1")));
   }
 }

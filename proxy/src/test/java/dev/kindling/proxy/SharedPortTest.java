@@ -19,14 +19,20 @@ class SharedPortTest {
 
   @Test
   void twoProxiesOnOnePortBothTakeConnectionsAndRelayThem() throws Exception {
-    try (ProxyFixture fixture = ProxyFixture.start(b -> b.reusePort(true).metricsPort(0).sessionConnectionLimit(CONNECTIONS));
-        ProxyServer second = ProxyServer.start(
-            fixture.proxy.config().toBuilder().port(fixture.proxy.port()).build(), fixture.routes, vmId -> Optional.empty())) {
+    try (ProxyFixture fixture =
+            ProxyFixture.start(
+                b -> b.reusePort(true).metricsPort(0).sessionConnectionLimit(CONNECTIONS));
+        ProxyServer second =
+            ProxyServer.start(
+                fixture.proxy.config().toBuilder().port(fixture.proxy.port()).build(),
+                fixture.routes,
+                vmId -> Optional.empty())) {
       assertEquals(fixture.proxy.port(), second.port());
 
       List<TestClient.Connection> connections = new ArrayList<>();
       for (int i = 0; i < CONNECTIONS; i++) {
-        TestClient.Connection connection = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+        TestClient.Connection connection =
+            fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
         connection.sendText("hello " + i);
         assertEquals("hello " + i, connection.next());
         connections.add(connection);
@@ -36,15 +42,23 @@ class SharedPortTest {
       int first = fixture.proxy.connections();
       int other = second.connections();
       assertEquals(CONNECTIONS, first + other, "connections held: " + first + " + " + other);
-      assertTrue(first > 0 && other > 0, "both proxies take connections: " + first + " and " + other);
+      assertTrue(
+          first > 0 && other > 0, "both proxies take connections: " + first + " and " + other);
 
       // Each process's own metrics port describes that process, and serves nothing else.
       for (ProxyServer proxy : List.of(fixture.proxy, second)) {
         HttpResponse<String> metrics = get(proxy.metricsPort().orElseThrow(), "/metrics");
         assertEquals(200, metrics.statusCode());
-        assertEquals(proxy.connections(), ScrapedMetrics.parse(metrics.body()).value("kindling_proxy_open_sessions"));
+        assertEquals(
+            proxy.connections(),
+            ScrapedMetrics.parse(metrics.body()).value("kindling_proxy_open_sessions"));
         assertEquals(200, get(proxy.metricsPort().orElseThrow(), "/healthz").statusCode());
-        assertEquals(404, get(proxy.metricsPort().orElseThrow(), fixture.proxy.config().pagePath(ProxyFixture.SESSION)).statusCode());
+        assertEquals(
+            404,
+            get(
+                    proxy.metricsPort().orElseThrow(),
+                    fixture.proxy.config().pagePath(ProxyFixture.SESSION))
+                .statusCode());
       }
       assertTrue(fixture.proxy.metricsPort().orElseThrow() != second.metricsPort().orElseThrow());
     }
@@ -52,15 +66,22 @@ class SharedPortTest {
 
   private static HttpResponse<String> get(int port, String path) throws Exception {
     try (HttpClient http = HttpClient.newHttpClient()) {
-      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(), HttpResponse.BodyHandlers.ofString());
+      return http.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).build(),
+          HttpResponse.BodyHandlers.ofString());
     }
   }
 
   @Test
   void withoutReusePortASecondProxyCannotBindThePort() throws Exception {
     try (ProxyFixture fixture = ProxyFixture.start(b -> b.reusePort(true))) {
-      ProxyConfig sameAddress = fixture.proxy.config().toBuilder().port(fixture.proxy.port()).reusePort(false).build();
-      Exception e = assertThrows(Exception.class, () -> ProxyServer.start(sameAddress, fixture.routes, vmId -> Optional.empty()).close());
+      ProxyConfig sameAddress =
+          fixture.proxy.config().toBuilder().port(fixture.proxy.port()).reusePort(false).build();
+      Exception e =
+          assertThrows(
+              Exception.class,
+              () ->
+                  ProxyServer.start(sameAddress, fixture.routes, vmId -> Optional.empty()).close());
       assertTrue(String.valueOf(e.getMessage()).contains("Failed to bind"), e.toString());
     }
   }

@@ -18,14 +18,19 @@ final class StaticRoutes implements RouteResolver {
   }
 
   StaticRoutes failing(String sessionId, RuntimeException failure) {
-    answers.put(sessionId, id -> {
-      throw failure;
-    });
+    answers.put(
+        sessionId,
+        id -> {
+          throw failure;
+        });
     return this;
   }
 
   @Override
   public Resolution resolve(String sessionId) {
-    return answers.getOrDefault(sessionId, id -> new Resolution.Unknown("no such session in the test's table")).apply(sessionId);
+    return answers
+        .getOrDefault(
+            sessionId, id -> new Resolution.Unknown("no such session in the test's table"))
+        .apply(sessionId);
   }
 }

@@ -31,7 +31,10 @@ class TemporalRouteResolverTest {
   private WorkflowClient client;
   private final MovableClock clock = new MovableClock();
 
-  /** Boots for a minute, is READY until released, then RELEASED. Session "no-ns" publishes no namespace. */
+  /**
+   * Boots for a minute, is READY until released, then RELEASED. Session "no-ns" publishes no
+   * namespace.
+   */
   public static class FakeVm implements BrowserVmWorkflow {
     private String sessionId;
     private Phase phase = Phase.BOOTING;
@@ -43,7 +46,9 @@ class TemporalRouteResolverTest {
       sessionId = request.sessionId();
       Workflow.sleep(Duration.ofMinutes(1));
       String namespace = sessionId.equals("no-ns") ? "" : "kindling-vm0123456789";
-      endpoint = new Endpoint(sessionId, "host-a", "vm0123456789", namespace, "169.254.77.2", 6080, "/websockify");
+      endpoint =
+          new Endpoint(
+              sessionId, "host-a", "vm0123456789", namespace, "169.254.77.2", 6080, "/websockify");
       phase = Phase.READY;
       Workflow.await(() -> released);
       phase = Phase.RELEASED;
@@ -52,7 +57,20 @@ class TemporalRouteResolverTest {
 
     @Override
     public VmDescription describe() {
-      return new VmDescription(sessionId, phase, "host-a", null, null, null, "vm0123456789", "COLD", endpoint, List.of(), 0, null, null);
+      return new VmDescription(
+          sessionId,
+          phase,
+          "host-a",
+          null,
+          null,
+          null,
+          "vm0123456789",
+          "COLD",
+          endpoint,
+          List.of(),
+          0,
+          null,
+          null);
     }
 
     @Override
@@ -89,25 +107,38 @@ class TemporalRouteResolverTest {
   }
 
   private BrowserVmWorkflow startVm(String sessionId) {
-    BrowserVmWorkflow vm = client.newWorkflowStub(BrowserVmWorkflow.class,
-        WorkflowOptions.newBuilder().setWorkflowId(BrowserVmWorkflow.workflowId(sessionId)).setTaskQueue(TaskQueues.SHARED).build());
+    BrowserVmWorkflow vm =
+        client.newWorkflowStub(
+            BrowserVmWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(BrowserVmWorkflow.workflowId(sessionId))
+                .setTaskQueue(TaskQueues.SHARED)
+                .build());
     WorkflowClient.start(vm::run, VmRequest.forSession(sessionId));
     return vm;
   }
 
   @Test
   void followsTheWorkflowFromNotReadyToReadyToGone() {
-    TemporalRouteResolver resolver = new TemporalRouteResolver(client, Duration.ofSeconds(5), clock);
+    TemporalRouteResolver resolver =
+        new TemporalRouteResolver(client, Duration.ofSeconds(5), clock);
     BrowserVmWorkflow vm = startVm("s-7");
 
     assertInstanceOf(Resolution.NotReady.class, resolver.resolve("s-7"));
 
     env.sleep(Duration.ofMinutes(2));
     Resolution.Found found = assertInstanceOf(Resolution.Found.class, resolver.resolve("s-7"));
-    assertEquals(new Route("s-7", "vm0123456789", new NamespacedUpstream("kindling-vm0123456789", "169.254.77.2", 6080, "/websockify")), found.route());
+    assertEquals(
+        new Route(
+            "s-7",
+            "vm0123456789",
+            new NamespacedUpstream("kindling-vm0123456789", "169.254.77.2", 6080, "/websockify")),
+        found.route());
 
     vm.release();
-    client.newUntypedWorkflowStub(BrowserVmWorkflow.workflowId("s-7")).getResult(VmDescription.class);
+    client
+        .newUntypedWorkflowStub(BrowserVmWorkflow.workflowId("s-7"))
+        .getResult(VmDescription.class);
     // Within the cache's lifetime the route is served from the cache; once it expires, the lookup
     // finds the session ended and the entry is gone.
     assertInstanceOf(Resolution.Found.class, resolver.resolve("s-7"));
@@ -118,12 +149,15 @@ class TemporalRouteResolverTest {
 
   @Test
   void invalidatingDropsACachedRoute() {
-    TemporalRouteResolver resolver = new TemporalRouteResolver(client, Duration.ofMinutes(5), clock);
+    TemporalRouteResolver resolver =
+        new TemporalRouteResolver(client, Duration.ofMinutes(5), clock);
     BrowserVmWorkflow vm = startVm("s-8");
     env.sleep(Duration.ofMinutes(2));
     assertInstanceOf(Resolution.Found.class, resolver.resolve("s-8"));
     vm.release();
-    client.newUntypedWorkflowStub(BrowserVmWorkflow.workflowId("s-8")).getResult(VmDescription.class);
+    client
+        .newUntypedWorkflowStub(BrowserVmWorkflow.workflowId("s-8"))
+        .getResult(VmDescription.class);
 
     resolver.invalidate("s-8");
 
@@ -132,18 +166,21 @@ class TemporalRouteResolverTest {
 
   @Test
   void aSessionWithoutAWorkflowIsUnknown() {
-    TemporalRouteResolver resolver = new TemporalRouteResolver(client, Duration.ofSeconds(5), clock);
+    TemporalRouteResolver resolver =
+        new TemporalRouteResolver(client, Duration.ofSeconds(5), clock);
 
     assertInstanceOf(Resolution.Unknown.class, resolver.resolve("never-started"));
   }
 
   @Test
   void anEndpointWithoutANamespaceIsRefusedNotRoutedThroughTheHost() {
-    TemporalRouteResolver resolver = new TemporalRouteResolver(client, Duration.ofSeconds(5), clock);
+    TemporalRouteResolver resolver =
+        new TemporalRouteResolver(client, Duration.ofSeconds(5), clock);
     startVm("no-ns");
     env.sleep(Duration.ofMinutes(2));
 
-    Resolution.Unroutable refused = assertInstanceOf(Resolution.Unroutable.class, resolver.resolve("no-ns"));
+    Resolution.Unroutable refused =
+        assertInstanceOf(Resolution.Unroutable.class, resolver.resolve("no-ns"));
     assertTrue(refused.detail().contains("namespace"), refused.detail());
   }
 

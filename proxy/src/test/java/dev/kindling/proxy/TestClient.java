@@ -139,20 +139,27 @@ final class TestClient implements AutoCloseable {
 
     void sendBinary(byte[] bytes) throws Exception {
       CompletableFuture<Void> sent = new CompletableFuture<>();
-      session.sendBinary(ByteBuffer.wrap(bytes), Callback.from(() -> sent.complete(null), sent::completeExceptionally));
+      session.sendBinary(
+          ByteBuffer.wrap(bytes),
+          Callback.from(() -> sent.complete(null), sent::completeExceptionally));
       sent.get(10, TimeUnit.SECONDS);
     }
 
     /** Sends {@code bytes} as one fragment of a binary message, the last one when {@code last}. */
     void sendFragment(byte[] bytes, boolean last) throws Exception {
       CompletableFuture<Void> sent = new CompletableFuture<>();
-      session.sendPartialBinary(ByteBuffer.wrap(bytes), last, Callback.from(() -> sent.complete(null), sent::completeExceptionally));
+      session.sendPartialBinary(
+          ByteBuffer.wrap(bytes),
+          last,
+          Callback.from(() -> sent.complete(null), sent::completeExceptionally));
       sent.get(10, TimeUnit.SECONDS);
     }
 
     void sendPing(byte[] bytes) throws Exception {
       CompletableFuture<Void> sent = new CompletableFuture<>();
-      session.sendPing(ByteBuffer.wrap(bytes), Callback.from(() -> sent.complete(null), sent::completeExceptionally));
+      session.sendPing(
+          ByteBuffer.wrap(bytes),
+          Callback.from(() -> sent.complete(null), sent::completeExceptionally));
       sent.get(10, TimeUnit.SECONDS);
     }
 
@@ -161,7 +168,9 @@ final class TestClient implements AutoCloseable {
     }
   }
 
-  Connection connect(URI uri, List<String> subprotocols, Map<String, String> headers, boolean paused) throws Exception {
+  Connection connect(
+      URI uri, List<String> subprotocols, Map<String, String> headers, boolean paused)
+      throws Exception {
     Connection connection = new Connection(paused);
     ClientUpgradeRequest request = new ClientUpgradeRequest(uri);
     if (!subprotocols.isEmpty()) {

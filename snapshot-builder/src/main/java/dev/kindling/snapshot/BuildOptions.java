@@ -10,13 +10,18 @@ import java.util.List;
  * @param suite Debian suite, like the host's
  * @param mirror Debian mirror URL; see {@link DebianMirror}
  * @param packages packages on top of {@code minbase}
- * @param extraMaskedUnits units additionally masked in this image, e.g. {@code kindling-websockify.service}
- *     for a negative test; they change the image id
+ * @param extraMaskedUnits units additionally masked in this image, e.g. {@code
+ *     kindling-websockify.service} for a negative test; they change the image id
  * @param template the template whose image this is
  * @param paths where the cache lives
  */
 public record BuildOptions(
-    String suite, String mirror, List<String> packages, List<String> extraMaskedUnits, Template template, HostPaths paths) {
+    String suite,
+    String mirror,
+    List<String> packages,
+    List<String> extraMaskedUnits,
+    Template template,
+    HostPaths paths) {
   public BuildOptions {
     packages = List.copyOf(packages);
     extraMaskedUnits = List.copyOf(extraMaskedUnits);
@@ -36,12 +41,18 @@ public record BuildOptions(
     }
   }
 
-  /** The default template's image for this host: its suite, the mirror of its apt sources, the standard packages. */
+  /**
+   * The default template's image for this host: its suite, the mirror of its apt sources, the
+   * standard packages.
+   */
   public static BuildOptions defaults(HostPaths paths) {
     return forTemplate(Templates.builtIn(Templates.DEFAULT), paths);
   }
 
-  /** {@code template}'s image for this host, from the mirror of its apt sources (no {@code debian.mirror} configured). */
+  /**
+   * {@code template}'s image for this host, from the mirror of its apt sources (no {@code
+   * debian.mirror} configured).
+   */
   public static BuildOptions forTemplate(Template template, HostPaths paths) {
     return forTemplate(template, paths, "");
   }
@@ -49,11 +60,18 @@ public record BuildOptions(
   /**
    * {@code template}'s image for this host.
    *
-   * @param mirror the setting {@code debian.mirror}: a Debian mirror URL, or blank for the mirror of this host's apt sources
+   * @param mirror the setting {@code debian.mirror}: a Debian mirror URL, or blank for the mirror
+   *     of this host's apt sources
    */
   public static BuildOptions forTemplate(Template template, HostPaths paths, String mirror) {
     String suite = GuestImageSpec.DEFAULT_SUITE;
-    return new BuildOptions(suite, DebianMirror.resolve(suite, mirror), GuestImageSpec.PACKAGES, List.of(), template, paths);
+    return new BuildOptions(
+        suite,
+        DebianMirror.resolve(suite, mirror),
+        GuestImageSpec.PACKAGES,
+        List.of(),
+        template,
+        paths);
   }
 
   public BuildOptions withMirror(String value) {
@@ -79,15 +97,26 @@ public record BuildOptions(
     List<GuestFile> files = new ArrayList<>(GuestFiles.load());
     for (GuestFile added : template.guestFiles()) {
       if (files.stream().anyMatch(f -> f.path().equals(added.path()))) {
-        throw new InvalidTemplateException(template.id(), "files", "'" + added.path() + "' is one of Kindling's own guest files");
+        throw new InvalidTemplateException(
+            template.id(), "files", "'" + added.path() + "' is one of Kindling's own guest files");
       }
       files.add(added);
     }
-    return new ImageRecipe(suite, mirror, packages, template.id(), template.packages(),
-        "memoryMib=" + template.memoryMib() + " vcpus=" + template.vcpus(), GuestImageSpec.GPU_PACKAGES,
+    return new ImageRecipe(
+        suite,
+        mirror,
+        packages,
+        template.id(),
+        template.packages(),
+        "memoryMib=" + template.memoryMib() + " vcpus=" + template.vcpus(),
+        GuestImageSpec.GPU_PACKAGES,
         GuestImageSpec.PURGED_PACKAGES,
-        GuestImageSpec.LATE_PURGED_PACKAGES, GuestImageSpec.UNITS,
-        GuestImageSpec.ENABLED_UNITS, masked, GuestImageSpec.KERNEL_CMDLINE, files,
+        GuestImageSpec.LATE_PURGED_PACKAGES,
+        GuestImageSpec.UNITS,
+        GuestImageSpec.ENABLED_UNITS,
+        masked,
+        GuestImageSpec.KERNEL_CMDLINE,
+        files,
         GuestImageSpec.BUILDER_VERSION);
   }
 }

@@ -11,7 +11,8 @@ import java.time.Duration;
  * @param cacheHit true when the image already existed and nothing was built
  * @param duration wall time of this call
  */
-public record BuiltImage(ImageRef ref, Path dir, Manifest manifest, boolean cacheHit, Duration duration) {
+public record BuiltImage(
+    ImageRef ref, Path dir, Manifest manifest, boolean cacheHit, Duration duration) {
   public Path rootfs() {
     return dir.resolve(Manifest.ROOTFS);
   }

@@ -10,9 +10,9 @@ import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
- * Finds the Debian mirror to bootstrap from: a configured one (the worker's setting
- * {@code debian.mirror}) wins; otherwise the host's own apt configuration (deb822
- * {@code sources.list.d/*.sources} files, then the one-line {@code sources.list}), taking the first
+ * Finds the Debian mirror to bootstrap from: a configured one (the worker's setting {@code
+ * debian.mirror}) wins; otherwise the host's own apt configuration (deb822 {@code
+ * sources.list.d/*.sources} files, then the one-line {@code sources.list}), taking the first
  * archive that serves the suite itself (not its security or updates pockets). Nothing is
  * hard-coded, so the image comes from wherever this host's packages come from.
  */
@@ -22,7 +22,10 @@ public final class DebianMirror {
 
   private DebianMirror() {}
 
-  /** {@code configured} when not blank, else the first archive of this host's /etc/apt that serves {@code suite}. */
+  /**
+   * {@code configured} when not blank, else the first archive of this host's /etc/apt that serves
+   * {@code suite}.
+   */
   public static String resolve(String suite, String configured) {
     return resolve(suite, configured, Path.of("/etc/apt"));
   }
@@ -32,8 +35,16 @@ public final class DebianMirror {
       return validated(configured.strip());
     }
     return fromApt(suite, aptDir)
-        .orElseThrow(() -> new IllegalStateException("no apt source for suite '" + suite + "' under " + aptDir
-            + "; set " + SETTING + " to a Debian mirror URL"));
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "no apt source for suite '"
+                        + suite
+                        + "' under "
+                        + aptDir
+                        + "; set "
+                        + SETTING
+                        + " to a Debian mirror URL"));
   }
 
   static Optional<String> fromApt(String suite, Path aptDir) {
@@ -41,7 +52,9 @@ public final class DebianMirror {
     List<Path> files = new ArrayList<>();
     if (Files.isDirectory(dir)) {
       try (Stream<Path> list = Files.list(dir)) {
-        list.filter(p -> p.getFileName().toString().endsWith(".sources")).sorted().forEach(files::add);
+        list.filter(p -> p.getFileName().toString().endsWith(".sources"))
+            .sorted()
+            .forEach(files::add);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -72,7 +85,10 @@ public final class DebianMirror {
     return Optional.empty();
   }
 
-  /** A deb822 file: stanzas separated by blank lines with {@code Types}, {@code URIs}, {@code Suites}. */
+  /**
+   * A deb822 file: stanzas separated by blank lines with {@code Types}, {@code URIs}, {@code
+   * Suites}.
+   */
   static Optional<String> fromDeb822(String text, String suite) {
     for (String stanza : text.split("\\n\\s*\\n")) {
       String types = field(stanza, "Types");

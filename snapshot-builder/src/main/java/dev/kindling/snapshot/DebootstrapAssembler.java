@@ -1,9 +1,9 @@
 package dev.kindling.snapshot;
 
+import dev.kindling.host.HostPaths;
 import dev.kindling.host.exec.CommandFailedException;
 import dev.kindling.host.exec.CommandResult;
 import dev.kindling.host.exec.Commands;
-import dev.kindling.host.HostPaths;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;
@@ -39,15 +39,28 @@ public final class DebootstrapAssembler implements ImageAssembler {
   private static final Duration BOOTSTRAP_TIMEOUT = Duration.ofMinutes(30);
   private static final Duration STEP_TIMEOUT = Duration.ofMinutes(10);
   private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(30);
-  private static final Map<String, String> CHROOT_ENV = Map.of(
-      "LC_ALL", "C", "LANG", "C", "DEBIAN_FRONTEND", "noninteractive",
-      "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  private static final Map<String, String> CHROOT_ENV =
+      Map.of(
+          "LC_ALL",
+          "C",
+          "LANG",
+          "C",
+          "DEBIAN_FRONTEND",
+          "noninteractive",
+          "PATH",
+          "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   private static final long MIB = 1024 * 1024;
   private static final long BLOCK = 4096;
-  /** Written into the template layer: the packages the template's packages need, which no purge removes. */
+
+  /**
+   * Written into the template layer: the packages the template's packages need, which no purge
+   * removes.
+   */
   static final String KEEP_FILE = "var/lib/kindling/template-needs";
+
   private static final java.util.regex.Pattern UNKNOWN_PACKAGE =
-      java.util.regex.Pattern.compile("Unable to locate package (\\S+)|Package '?([^' ]+)'? has no installation candidate");
+      java.util.regex.Pattern.compile(
+          "Unable to locate package (\\S+)|Package '?([^' ]+)'? has no installation candidate");
 
   @Override
   public AssembledImage assemble(ImageRecipe recipe, Path outDir, HostPaths paths) {
@@ -77,19 +90,36 @@ public final class DebootstrapAssembler implements ImageAssembler {
     }
   }
 
-  /** debootstrap alone, cached as {@code <cache>/base/<hash>.tar}: the one layer every template shares. */
+  /**
+   * debootstrap alone, cached as {@code <cache>/base/<hash>.tar}: the one layer every template
+   * shares.
+   */
   Path baseTarball(ImageRecipe recipe, HostPaths paths) throws IOException {
-    return cachedLayer(paths, baseKey(recipe), root -> {
-      Path debs = debsCache(paths);
-      log.info("debootstrap {} from {} ({} packages)", recipe.suite(), recipe.mirror(), recipe.packages().size());
-      run(List.of("debootstrap", "--variant=minbase", "--components=main",
-          "--cache-dir=" + debs.toAbsolutePath(),
-          "--include=" + String.join(",", recipe.packages()),
-          recipe.suite(), root.toString(), recipe.mirror()), BOOTSTRAP_TIMEOUT);
-      // The downloads are in debs/ already, and a template layer fetches fresh package lists.
-      emptyDirectory(root.resolve("var/cache/apt/archives"), Set.of("partial", "lock"));
-      emptyDirectory(root.resolve("var/lib/apt/lists"), Set.of("partial", "lock"));
-    });
+    return cachedLayer(
+        paths,
+        baseKey(recipe),
+        root -> {
+          Path debs = debsCache(paths);
+          log.info(
+              "debootstrap {} from {} ({} packages)",
+              recipe.suite(),
+              recipe.mirror(),
+              recipe.packages().size());
+          run(
+              List.of(
+                  "debootstrap",
+                  "--variant=minbase",
+                  "--components=main",
+                  "--cache-dir=" + debs.toAbsolutePath(),
+                  "--include=" + String.join(",", recipe.packages()),
+                  recipe.suite(),
+                  root.toString(),
+                  recipe.mirror()),
+              BOOTSTRAP_TIMEOUT);
+          // The downloads are in debs/ already, and a template layer fetches fresh package lists.
+          emptyDirectory(root.resolve("var/cache/apt/archives"), Set.of("partial", "lock"));
+          emptyDirectory(root.resolve("var/lib/apt/lists"), Set.of("partial", "lock"));
+        });
   }
 
   /**
@@ -98,20 +128,23 @@ public final class DebootstrapAssembler implements ImageAssembler {
    */
   Path templateTarball(ImageRecipe recipe, HostPaths paths) throws IOException {
     Path base = baseTarball(recipe, paths);
-    return cachedLayer(paths, templateKey(recipe), root -> {
-      untar(base, root);
-      Set<String> keep = Set.of();
-      if (!recipe.templatePackages().isEmpty()) {
-        installPackages(root, recipe, paths);
-        keep = dependencyClosure(root, recipe.templatePackages());
-      }
-      Path keepFile = root.resolve(KEEP_FILE);
-      Files.createDirectories(keepFile.getParent());
-      Files.writeString(keepFile, String.join("\n", keep) + "\n");
-      List<String> purged = new ArrayList<>(recipe.gpuPackages());
-      purged.addAll(without(recipe.purgedPackages(), keep));
-      purge(root, purged);
-    });
+    return cachedLayer(
+        paths,
+        templateKey(recipe),
+        root -> {
+          untar(base, root);
+          Set<String> keep = Set.of();
+          if (!recipe.templatePackages().isEmpty()) {
+            installPackages(root, recipe, paths);
+            keep = dependencyClosure(root, recipe.templatePackages());
+          }
+          Path keepFile = root.resolve(KEEP_FILE);
+          Files.createDirectories(keepFile.getParent());
+          Files.writeString(keepFile, String.join("\n", keep) + "\n");
+          List<String> purged = new ArrayList<>(recipe.gpuPackages());
+          purged.addAll(without(recipe.purgedPackages(), keep));
+          purge(root, purged);
+        });
   }
 
   /** Makes {@code <cache>/base/<key>.tar} with {@code populate} when it is not there yet. */
@@ -129,8 +162,18 @@ public final class DebootstrapAssembler implements ImageAssembler {
       Files.createDirectories(root);
       populate.fill(root);
       Path tmp = work.resolve("layer.tar");
-      run(List.of("tar", "-cf", tmp.toString(), "-C", root.toString(), "--numeric-owner",
-          "--xattrs", "--xattrs-include=*", "."), STEP_TIMEOUT);
+      run(
+          List.of(
+              "tar",
+              "-cf",
+              tmp.toString(),
+              "-C",
+              root.toString(),
+              "--numeric-owner",
+              "--xattrs",
+              "--xattrs-include=*",
+              "."),
+          STEP_TIMEOUT);
       Files.move(tmp, tarball, StandardCopyOption.ATOMIC_MOVE);
       return tarball;
     } finally {
@@ -145,17 +188,34 @@ public final class DebootstrapAssembler implements ImageAssembler {
 
   /** The cache key of the bootstrapped base layer every template shares. */
   public static String baseKey(ImageRecipe recipe) {
-    String key = "base-builder=" + recipe.builderVersion() + "\nsuite=" + recipe.suite() + "\nmirror=" + recipe.mirror()
-        + "\npackages=" + recipe.packages().stream().sorted().toList() + "\n";
+    String key =
+        "base-builder="
+            + recipe.builderVersion()
+            + "\nsuite="
+            + recipe.suite()
+            + "\nmirror="
+            + recipe.mirror()
+            + "\npackages="
+            + recipe.packages().stream().sorted().toList()
+            + "\n";
     return sha256Hex(key);
   }
 
-  /** The cache key of the layer with a template's packages; templates with the same packages share it. */
+  /**
+   * The cache key of the layer with a template's packages; templates with the same packages share
+   * it.
+   */
   public static String templateKey(ImageRecipe recipe) {
-    String key = "base=" + baseKey(recipe)
-        + "\ntemplate-packages=" + recipe.templatePackages().stream().sorted().toList()
-        + "\npurge-always=" + recipe.gpuPackages().stream().sorted().toList()
-        + "\npurge=" + recipe.purgedPackages().stream().sorted().toList() + "\n";
+    String key =
+        "base="
+            + baseKey(recipe)
+            + "\ntemplate-packages="
+            + recipe.templatePackages().stream().sorted().toList()
+            + "\npurge-always="
+            + recipe.gpuPackages().stream().sorted().toList()
+            + "\npurge="
+            + recipe.purgedPackages().stream().sorted().toList()
+            + "\n";
     return sha256Hex(key);
   }
 
@@ -170,8 +230,17 @@ public final class DebootstrapAssembler implements ImageAssembler {
   }
 
   private void untar(Path tarball, Path root) {
-    run(List.of("tar", "-xpf", tarball.toString(), "-C", root.toString(), "--numeric-owner",
-        "--xattrs", "--xattrs-include=*"), STEP_TIMEOUT);
+    run(
+        List.of(
+            "tar",
+            "-xpf",
+            tarball.toString(),
+            "-C",
+            root.toString(),
+            "--numeric-owner",
+            "--xattrs",
+            "--xattrs-include=*"),
+        STEP_TIMEOUT);
   }
 
   /**
@@ -184,20 +253,42 @@ public final class DebootstrapAssembler implements ImageAssembler {
     Path archives = root.resolve("var/cache/apt/archives");
     Files.createDirectories(archives.resolve("partial"));
     linkDebs(debs, archives);
-    Files.writeString(root.resolve("etc/apt/sources.list"), "deb " + recipe.mirror() + " " + recipe.suite() + " main\n");
+    Files.writeString(
+        root.resolve("etc/apt/sources.list"),
+        "deb " + recipe.mirror() + " " + recipe.suite() + " main\n");
     Path resolv = root.resolve("etc/resolv.conf");
     Files.deleteIfExists(resolv);
     if (Files.isRegularFile(Path.of("/etc/resolv.conf"))) {
       Files.copy(Path.of("/etc/resolv.conf"), resolv);
     }
     Path policy = root.resolve("usr/sbin/policy-rc.d");
-    Files.writeString(policy, "#!/bin/sh\n# No service starts while an image is built.\nexit 101\n");
+    Files.writeString(
+        policy, "#!/bin/sh\n# No service starts while an image is built.\nexit 101\n");
     Files.setPosixFilePermissions(policy, permissions(0755));
     try {
       log.info("installing template {} packages {}", recipe.template(), recipe.templatePackages());
-      run(List.of("chroot", root.toString(), "apt-get", "update", "-q", "-o", "Acquire::Languages=none"), INSTALL_TIMEOUT);
-      List<String> install = new ArrayList<>(List.of("chroot", root.toString(), "apt-get", "install", "-y", "-q",
-          "--no-install-recommends", "-o", "Dpkg::Options::=--force-confold"));
+      run(
+          List.of(
+              "chroot",
+              root.toString(),
+              "apt-get",
+              "update",
+              "-q",
+              "-o",
+              "Acquire::Languages=none"),
+          INSTALL_TIMEOUT);
+      List<String> install =
+          new ArrayList<>(
+              List.of(
+                  "chroot",
+                  root.toString(),
+                  "apt-get",
+                  "install",
+                  "-y",
+                  "-q",
+                  "--no-install-recommends",
+                  "-o",
+                  "Dpkg::Options::=--force-confold"));
       install.addAll(recipe.templatePackages());
       CommandResult result = Commands.run(install, INSTALL_TIMEOUT, CHROOT_ENV);
       if (!result.ok()) {
@@ -206,8 +297,15 @@ public final class DebootstrapAssembler implements ImageAssembler {
         if (unknown.find()) {
           String name = unknown.group(1) != null ? unknown.group(1) : unknown.group(2);
           int index = recipe.templatePackages().indexOf(name);
-          throw new InvalidTemplateException(recipe.template(), index >= 0 ? "packages[" + index + "]" : "packages",
-              "'" + name + "' is not a package of Debian " + recipe.suite() + " at " + recipe.mirror());
+          throw new InvalidTemplateException(
+              recipe.template(),
+              index >= 0 ? "packages[" + index + "]" : "packages",
+              "'"
+                  + name
+                  + "' is not a package of Debian "
+                  + recipe.suite()
+                  + " at "
+                  + recipe.mirror());
         }
         throw new CommandFailedException(install, result.exitCode(), Commands.tail(output), null);
       }
@@ -220,7 +318,9 @@ public final class DebootstrapAssembler implements ImageAssembler {
     }
   }
 
-  /** Hard links (or copies, across file systems) every .deb of {@code from} missing in {@code to}. */
+  /**
+   * Hard links (or copies, across file systems) every .deb of {@code from} missing in {@code to}.
+   */
   private static void linkDebs(Path from, Path to) throws IOException {
     try (Stream<Path> debs = Files.list(from)) {
       for (Path deb : debs.filter(p -> p.getFileName().toString().endsWith(".deb")).toList()) {
@@ -237,10 +337,26 @@ public final class DebootstrapAssembler implements ImageAssembler {
     }
   }
 
-  /** {@code packages} and everything they depend on (Depends and Pre-Depends), as installed in {@code root}. */
+  /**
+   * {@code packages} and everything they depend on (Depends and Pre-Depends), as installed in
+   * {@code root}.
+   */
   private static Set<String> dependencyClosure(Path root, List<String> packages) {
-    List<String> argv = new ArrayList<>(List.of("chroot", root.toString(), "apt-cache", "depends", "--recurse", "--installed",
-        "--no-recommends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances"));
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                "chroot",
+                root.toString(),
+                "apt-cache",
+                "depends",
+                "--recurse",
+                "--installed",
+                "--no-recommends",
+                "--no-suggests",
+                "--no-conflicts",
+                "--no-breaks",
+                "--no-replaces",
+                "--no-enhances"));
     argv.addAll(packages);
     String out = run(argv, STEP_TIMEOUT).stdout();
     Set<String> names = new java.util.TreeSet<>();
@@ -271,7 +387,8 @@ public final class DebootstrapAssembler implements ImageAssembler {
     if (!Files.isRegularFile(file)) {
       return List.of();
     }
-    List<String> names = Files.readAllLines(file).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    List<String> names =
+        Files.readAllLines(file).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
     FileTrees.deleteRecursively(file.getParent());
     return names;
   }
@@ -287,15 +404,29 @@ public final class DebootstrapAssembler implements ImageAssembler {
       return;
     }
     log.info("purging {}", present);
-    List<String> argv = new ArrayList<>(List.of("chroot", root.toString(), "dpkg", "--purge", "--force-depends"));
+    List<String> argv =
+        new ArrayList<>(List.of("chroot", root.toString(), "dpkg", "--purge", "--force-depends"));
     argv.addAll(present);
     run(argv, STEP_TIMEOUT);
   }
 
   /** The unprivileged user the template's app runs as, with a home of its own. */
   private void createAppUser(Path root) throws IOException {
-    run(List.of("chroot", root.toString(), "useradd", "--uid", Integer.toString(Template.USER_ID), "--user-group",
-        "--create-home", "--home-dir", Template.HOME, "--shell", "/bin/bash", Template.USER), STEP_TIMEOUT);
+    run(
+        List.of(
+            "chroot",
+            root.toString(),
+            "useradd",
+            "--uid",
+            Integer.toString(Template.USER_ID),
+            "--user-group",
+            "--create-home",
+            "--home-dir",
+            Template.HOME,
+            "--shell",
+            "/bin/bash",
+            Template.USER),
+        STEP_TIMEOUT);
   }
 
   private static void installGuestFiles(Path root, ImageRecipe recipe) throws IOException {
@@ -303,11 +434,18 @@ public final class DebootstrapAssembler implements ImageAssembler {
     for (GuestFile file : recipe.guestFiles()) {
       Path target = root.resolve(file.path());
       Files.createDirectories(target.getParent());
-      // Written as root on the host: a directory link the packages left in the tree must not lead out
+      // Written as root on the host: a directory link the packages left in the tree must not lead
+      // out
       // of it. (A link in the file's own place is deleted, not followed.)
       if (!target.getParent().toRealPath().startsWith(realRoot)) {
-        throw new InvalidTemplateException(recipe.template(), "files", "'" + file.path()
-            + "' would be written through a symbolic link in the image (" + target.getParent().toRealPath() + ")");
+        throw new InvalidTemplateException(
+            recipe.template(),
+            "files",
+            "'"
+                + file.path()
+                + "' would be written through a symbolic link in the image ("
+                + target.getParent().toRealPath()
+                + ")");
       }
       Files.deleteIfExists(target);
       Files.write(target, file.content());
@@ -350,7 +488,9 @@ public final class DebootstrapAssembler implements ImageAssembler {
     // boot as a first boot (which would run preset-all and the first-boot wizard).
     Files.writeString(root.resolve("etc/machine-id"), "");
     Files.deleteIfExists(root.resolve("var/lib/dbus/machine-id"));
-    Files.writeString(root.resolve("etc/fstab"), "# The root file system is mounted by the initrd from root=/dev/vda.\n");
+    Files.writeString(
+        root.resolve("etc/fstab"),
+        "# The root file system is mounted by the initrd from root=/dev/vda.\n");
   }
 
   static List<String> wantedBy(String unitFile) {
@@ -369,11 +509,12 @@ public final class DebootstrapAssembler implements ImageAssembler {
 
   private static String kernelVersion(Path root) throws IOException {
     try (Stream<Path> boot = Files.list(root.resolve("boot"))) {
-      List<String> versions = boot.map(p -> p.getFileName().toString())
-          .filter(n -> n.startsWith("vmlinuz-"))
-          .map(n -> n.substring("vmlinuz-".length()))
-          .sorted()
-          .toList();
+      List<String> versions =
+          boot.map(p -> p.getFileName().toString())
+              .filter(n -> n.startsWith("vmlinuz-"))
+              .map(n -> n.substring("vmlinuz-".length()))
+              .sorted()
+              .toList();
       if (versions.size() != 1) {
         throw new IllegalStateException("expected exactly one kernel in /boot, found " + versions);
       }
@@ -383,13 +524,26 @@ public final class DebootstrapAssembler implements ImageAssembler {
 
   private void makeInitrd(Path root, String kernelVersion) {
     log.info("making the initrd for {}", kernelVersion);
-    run(List.of("chroot", root.toString(), "mkinitramfs", "-o", "/boot/initrd.img-" + kernelVersion, kernelVersion),
+    run(
+        List.of(
+            "chroot",
+            root.toString(),
+            "mkinitramfs",
+            "-o",
+            "/boot/initrd.img-" + kernelVersion,
+            kernelVersion),
         STEP_TIMEOUT);
   }
 
   static List<PackageVersion> installedPackages(Path root) {
-    String out = Commands.check(List.of("dpkg-query", "--admindir=" + root.resolve("var/lib/dpkg"), "-W",
-        "-f=${db:Status-Abbrev}\\t${Package}\\t${Version}\\n"), STEP_TIMEOUT);
+    String out =
+        Commands.check(
+            List.of(
+                "dpkg-query",
+                "--admindir=" + root.resolve("var/lib/dpkg"),
+                "-W",
+                "-f=${db:Status-Abbrev}\\t${Package}\\t${Version}\\n"),
+            STEP_TIMEOUT);
     List<PackageVersion> packages = new ArrayList<>();
     for (String line : out.split("\n")) {
       String[] fields = line.split("\t");
@@ -400,14 +554,27 @@ public final class DebootstrapAssembler implements ImageAssembler {
     return packages;
   }
 
-  /** Removes what a browser VM never reads; dpkg's path-exclude keeps later installs trimmed too. */
+  /**
+   * Removes what a browser VM never reads; dpkg's path-exclude keeps later installs trimmed too.
+   */
   private static void trim(Path root, String kernelVersion) throws IOException {
-    for (String dir : List.of("usr/share/man", "usr/share/info", "usr/share/groff", "usr/share/lintian",
-        "usr/share/linda", "var/cache/apt", "var/lib/apt/lists", "var/log", "tmp", "boot")) {
+    for (String dir :
+        List.of(
+            "usr/share/man",
+            "usr/share/info",
+            "usr/share/groff",
+            "usr/share/lintian",
+            "usr/share/linda",
+            "var/cache/apt",
+            "var/lib/apt/lists",
+            "var/log",
+            "tmp",
+            "boot")) {
       emptyDirectory(root.resolve(dir), Set.of());
     }
     emptyDirectory(root.resolve("usr/share/locale"), Set.of("locale.alias"));
-    for (String unused : List.of("pydoc_data", "lib2to3", "ensurepip", "idlelib", "turtledemo", "distutils")) {
+    for (String unused :
+        List.of("pydoc_data", "lib2to3", "ensurepip", "idlelib", "turtledemo", "distutils")) {
       FileTrees.deleteRecursively(root.resolve("usr/lib/python3.11").resolve(unused));
     }
     Path docs = root.resolve("usr/share/doc");
@@ -444,7 +611,9 @@ public final class DebootstrapAssembler implements ImageAssembler {
     }
   }
 
-  /** An ext4 file sized to the content plus headroom, populated from {@code root} without mounting. */
+  /**
+   * An ext4 file sized to the content plus headroom, populated from {@code root} without mounting.
+   */
   private void makeExt4(Path root, Path image) throws IOException {
     long[] usage = usage(root);
     long bytes = usage[0];
@@ -454,28 +623,49 @@ public final class DebootstrapAssembler implements ImageAssembler {
     try (RandomAccessFile file = new RandomAccessFile(image.toFile(), "rw")) {
       file.setLength(size);
     }
-    run(List.of("mkfs.ext4", "-q", "-F", "-L", "kindling-root", "-b", "4096", "-m", "0", "-N", Long.toString(inodes),
-        "-J", "size=4", "-E", "root_owner=0:0", "-d", root.toString(), image.toString()), STEP_TIMEOUT);
+    run(
+        List.of(
+            "mkfs.ext4",
+            "-q",
+            "-F",
+            "-L",
+            "kindling-root",
+            "-b",
+            "4096",
+            "-m",
+            "0",
+            "-N",
+            Long.toString(inodes),
+            "-J",
+            "size=4",
+            "-E",
+            "root_owner=0:0",
+            "-d",
+            root.toString(),
+            image.toString()),
+        STEP_TIMEOUT);
   }
 
   /** {bytes rounded to blocks, number of inodes} of a tree, links not followed. */
   private static long[] usage(Path root) throws IOException {
     long[] totals = new long[2];
-    Files.walkFileTree(root, new SimpleFileVisitor<>() {
-      @Override
-      public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
-        totals[0] += BLOCK;
-        totals[1]++;
-        return FileVisitResult.CONTINUE;
-      }
+    Files.walkFileTree(
+        root,
+        new SimpleFileVisitor<>() {
+          @Override
+          public FileVisitResult preVisitDirectory(Path dir, BasicFileAttributes attrs) {
+            totals[0] += BLOCK;
+            totals[1]++;
+            return FileVisitResult.CONTINUE;
+          }
 
-      @Override
-      public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
-        totals[0] += roundUp(attrs.size(), BLOCK);
-        totals[1]++;
-        return FileVisitResult.CONTINUE;
-      }
-    });
+          @Override
+          public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+            totals[0] += roundUp(attrs.size(), BLOCK);
+            totals[1]++;
+            return FileVisitResult.CONTINUE;
+          }
+        });
     return totals;
   }
 
@@ -499,7 +689,7 @@ public final class DebootstrapAssembler implements ImageAssembler {
         case "Block count" -> blocks = Long.parseLong(value);
         case "Free blocks" -> free = Long.parseLong(value);
         case "Block size" -> blockSize = Long.parseLong(value);
-        default -> { }
+        default -> {}
       }
     }
     if (blocks < 0 || free < 0 || blockSize < 0) {
@@ -515,9 +705,13 @@ public final class DebootstrapAssembler implements ImageAssembler {
   private static Set<PosixFilePermission> permissions(int mode) {
     Set<PosixFilePermission> set = EnumSet.noneOf(PosixFilePermission.class);
     PosixFilePermission[] order = {
-        PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE, PosixFilePermission.OTHERS_READ,
-        PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
-        PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_READ};
+      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
+          PosixFilePermission.OTHERS_READ,
+      PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.GROUP_WRITE,
+          PosixFilePermission.GROUP_READ,
+      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
+          PosixFilePermission.OWNER_READ
+    };
     for (int bit = 0; bit < order.length; bit++) {
       if ((mode & (1 << bit)) != 0) {
         set.add(order[bit]);
@@ -529,7 +723,8 @@ public final class DebootstrapAssembler implements ImageAssembler {
   private static CommandResult run(List<String> argv, Duration timeout) {
     CommandResult result = Commands.run(argv, timeout, CHROOT_ENV);
     if (!result.ok()) {
-      throw new CommandFailedException(argv, result.exitCode(), Commands.tail(result.stderr() + "\n" + result.stdout()), null);
+      throw new CommandFailedException(
+          argv, result.exitCode(), Commands.tail(result.stderr() + "\n" + result.stdout()), null);
     }
     return result;
   }

@@ -51,55 +51,71 @@ public final class FileTrees {
     }
   }
 
-  /** Deletes {@code dir} recursively without following links; refuses while anything is mounted below it. */
+  /**
+   * Deletes {@code dir} recursively without following links; refuses while anything is mounted
+   * below it.
+   */
   public static void deleteRecursively(Path dir) {
     if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }
     unmountAllUnder(dir);
     if (!mountsUnder(dir).isEmpty()) {
-      throw new IllegalStateException("refusing to delete " + dir + ": file systems are still mounted below it");
+      throw new IllegalStateException(
+          "refusing to delete " + dir + ": file systems are still mounted below it");
     }
     try {
-      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-          Files.deleteIfExists(file);
-          return FileVisitResult.CONTINUE;
-        }
+      Files.walkFileTree(
+          dir,
+          new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs)
+                throws IOException {
+              Files.deleteIfExists(file);
+              return FileVisitResult.CONTINUE;
+            }
 
-        @Override
-        public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
-          if (e instanceof NoSuchFileException) {
-            return FileVisitResult.CONTINUE;
-          }
-          throw e;
-        }
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) throws IOException {
+              if (e instanceof NoSuchFileException) {
+                return FileVisitResult.CONTINUE;
+              }
+              throw e;
+            }
 
-        @Override
-        public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-          if (e != null && !(e instanceof NoSuchFileException)) {
-            throw e;
-          }
-          Files.deleteIfExists(d);
-          return FileVisitResult.CONTINUE;
-        }
-      });
+            @Override
+            public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
+              if (e != null && !(e instanceof NoSuchFileException)) {
+                throw e;
+              }
+              Files.deleteIfExists(d);
+              return FileVisitResult.CONTINUE;
+            }
+          });
     } catch (IOException e) {
       throw new UncheckedIOException("cannot delete " + dir, e);
     }
   }
 
   private static String unescape(String field) {
-    return field.replace("\\040", " ").replace("\\011", "\t").replace("\\012", "\n").replace("\\134", "\\");
+    return field
+        .replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\012", "\n")
+        .replace("\\134", "\\");
   }
 
-  /** Bytes the files under {@code dir} occupy on disk, as du counts them (sparse files count what they allocate); 0 when absent. */
+  /**
+   * Bytes the files under {@code dir} occupy on disk, as du counts them (sparse files count what
+   * they allocate); 0 when absent.
+   */
   public static long size(Path dir) {
     if (!Files.isDirectory(dir)) {
       return 0;
     }
-    String out = Commands.check(List.of("du", "-s", "--block-size=1", dir.toString()), Duration.ofSeconds(30));
+    String out =
+        Commands.check(
+            List.of("du", "-s", "--block-size=1", dir.toString()), Duration.ofSeconds(30));
     return Long.parseLong(out.strip().split("\\s+")[0]);
   }
 }

@@ -23,7 +23,8 @@ public final class GoldenImagePipeline {
   private final ImageVerifier verifier;
   private final VmmActivitiesImpl vmms;
 
-  public GoldenImagePipeline(ImageBuilder builder, ImageStore store, ImageVerifier verifier, VmmActivitiesImpl vmms) {
+  public GoldenImagePipeline(
+      ImageBuilder builder, ImageStore store, ImageVerifier verifier, VmmActivitiesImpl vmms) {
     this.builder = builder;
     this.store = store;
     this.verifier = verifier;
@@ -38,40 +39,66 @@ public final class GoldenImagePipeline {
   public PipelineResult run(BuildOptions options, boolean snapshot, boolean promote) {
     BuiltImage image = builder.build(options);
     String imageId = image.ref().imageId();
-    log.info("image {} {} in {} ms; booting its canary", imageId, image.cacheHit() ? "cached" : "built", image.duration().toMillis());
+    log.info(
+        "image {} {} in {} ms; booting its canary",
+        imageId,
+        image.cacheHit() ? "cached" : "built",
+        image.duration().toMillis());
 
     AtomicReference<String> snapshotId = new AtomicReference<>();
     AtomicReference<VerifyFailure> snapshotFailure = new AtomicReference<>();
     AtomicLong snapshotMillis = new AtomicLong();
-    ImageVerifier.WhileReady takeSnapshot = vm -> {
-      long started = System.nanoTime();
-      try {
-        String id = vmms.snapshotVm(new SnapshotRequest(vm.requestId(), vm.vmId(), vm.imageId()));
-        // The store is what promotion trusts: check the written snapshot through it now.
-        store.checkSnapshot(vm.imageId(), id);
-        snapshotId.set(id);
-      } catch (ApplicationFailure e) {
-        snapshotFailure.set(new VerifyFailure(e.getType(), "snapshot", e.getOriginalMessage(), null));
-      } catch (SnapshotMismatchException e) {
-        snapshotFailure.set(new VerifyFailure(e.kind().type(), "snapshot", e.getMessage(), null));
-      } finally {
-        snapshotMillis.set((System.nanoTime() - started) / 1_000_000);
-      }
-    };
+    ImageVerifier.WhileReady takeSnapshot =
+        vm -> {
+          long started = System.nanoTime();
+          try {
+            String id =
+                vmms.snapshotVm(new SnapshotRequest(vm.requestId(), vm.vmId(), vm.imageId()));
+            // The store is what promotion trusts: check the written snapshot through it now.
+            store.checkSnapshot(vm.imageId(), id);
+            snapshotId.set(id);
+          } catch (ApplicationFailure e) {
+            snapshotFailure.set(
+                new VerifyFailure(e.getType(), "snapshot", e.getOriginalMessage(), null));
+          } catch (SnapshotMismatchException e) {
+            snapshotFailure.set(
+                new VerifyFailure(e.kind().type(), "snapshot", e.getMessage(), null));
+          } finally {
+            snapshotMillis.set((System.nanoTime() - started) / 1_000_000);
+          }
+        };
 
-    VerifyResult canary = verifier.verify(imageId, snapshot ? takeSnapshot : ImageVerifier.WhileReady.NONE);
+    VerifyResult canary =
+        verifier.verify(imageId, snapshot ? takeSnapshot : ImageVerifier.WhileReady.NONE);
     VerifyFailure failure = canary.failure() != null ? canary.failure() : snapshotFailure.get();
     if (canary.failure() != null) {
-      log.warn("canary of image {} failed at {} ({}); not promoting", imageId, canary.failure().stage(), canary.failure().type());
+      log.warn(
+          "canary of image {} failed at {} ({}); not promoting",
+          imageId,
+          canary.failure().stage(),
+          canary.failure().type());
     } else if (failure != null) {
       log.warn("snapshot of image {} failed ({}); not promoting", imageId, failure.message());
     }
     ImageRef promoted = null;
     if (failure == null && promote) {
-      promoted = store.promote(new ImageRef(imageId, snapshotId.get(), image.manifest().kernelVersion(),
-          image.manifest().builtAtEpochSeconds(), null));
+      promoted =
+          store.promote(
+              new ImageRef(
+                  imageId,
+                  snapshotId.get(),
+                  image.manifest().kernelVersion(),
+                  image.manifest().builtAtEpochSeconds(),
+                  null));
     }
-    return new PipelineResult(imageId, image.cacheHit(), image.duration().toMillis(), canary, snapshotId.get(),
-        snapshotMillis.get(), failure, promoted);
+    return new PipelineResult(
+        imageId,
+        image.cacheHit(),
+        image.duration().toMillis(),
+        canary,
+        snapshotId.get(),
+        snapshotMillis.get(),
+        failure,
+        promoted);
   }
 }

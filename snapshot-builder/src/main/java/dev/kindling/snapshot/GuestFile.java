@@ -11,7 +11,9 @@ import java.util.HexFormat;
  */
 public record GuestFile(String path, int mode, byte[] content) {
   public GuestFile {
-    if (path.startsWith("/") || java.util.Arrays.asList(path.split("/")).contains("..") || path.isBlank()) {
+    if (path.startsWith("/")
+        || java.util.Arrays.asList(path.split("/")).contains("..")
+        || path.isBlank()) {
       throw new IllegalArgumentException("guest file path must be relative without '..': " + path);
     }
     content = content.clone();
@@ -28,6 +30,12 @@ public record GuestFile(String path, int mode, byte[] content) {
 
   @Override
   public String toString() {
-    return "GuestFile[" + path + " " + Integer.toOctalString(mode) + " " + sha256().substring(0, 12) + "]";
+    return "GuestFile["
+        + path
+        + " "
+        + Integer.toOctalString(mode)
+        + " "
+        + sha256().substring(0, 12)
+        + "]";
   }
 }

@@ -8,8 +8,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The guest files shipped in this jar under {@code guest/}. The index {@code guest/files.txt}
- * lists them (jar resources cannot be listed portably), one {@code <octal mode> <path>} a line.
+ * The guest files shipped in this jar under {@code guest/}. The index {@code guest/files.txt} lists
+ * them (jar resources cannot be listed portably), one {@code <octal mode> <path>} a line.
  */
 public final class GuestFiles {
   private static final String ROOT = "guest/";
@@ -37,7 +37,8 @@ public final class GuestFiles {
   private static byte[] resource(String name) {
     try (InputStream in = GuestFiles.class.getClassLoader().getResourceAsStream(name)) {
       if (in == null) {
-        throw new IllegalStateException("missing resource " + name + " in the snapshot-builder jar");
+        throw new IllegalStateException(
+            "missing resource " + name + " in the snapshot-builder jar");
       }
       return in.readAllBytes();
     } catch (IOException e) {

@@ -12,5 +12,9 @@ public interface ImageAssembler {
   AssembledImage assemble(ImageRecipe recipe, Path outDir, HostPaths paths);
 
   /** What the assembler learnt while building, for the manifest. */
-  record AssembledImage(String kernelVersion, java.util.List<PackageVersion> packages, long rootfsBytes, long usedBytes) {}
+  record AssembledImage(
+      String kernelVersion,
+      java.util.List<PackageVersion> packages,
+      long rootfsBytes,
+      long usedBytes) {}
 }

@@ -26,8 +26,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class ImageBuilder {
   private static final Logger log = LoggerFactory.getLogger(ImageBuilder.class);
-  /** FileChannel locks belong to the process, so threads of one process also need a lock of their own. */
+
+  /**
+   * FileChannel locks belong to the process, so threads of one process also need a lock of their
+   * own.
+   */
   private static final Map<Path, ReentrantLock> LOCAL_LOCKS = new ConcurrentHashMap<>();
+
   private static final String BUILD_PREFIX = ".build-";
 
   private final ImageAssembler assembler;
@@ -55,7 +60,8 @@ public final class ImageBuilder {
     Manifest cached = published(dir, id);
     if (cached != null) {
       log.debug("image {} is cached", id);
-      return new BuiltImage(cached.toImageRef(), dir, cached, true, Duration.ofNanos(System.nanoTime() - startNanos));
+      return new BuiltImage(
+          cached.toImageRef(), dir, cached, true, Duration.ofNanos(System.nanoTime() - startNanos));
     }
     try {
       Files.createDirectories(paths.imagesDir());
@@ -63,17 +69,29 @@ public final class ImageBuilder {
       throw new UncheckedIOException(e);
     }
     Path lockFile = paths.imagesDir().resolve("." + id + ".lock");
-    ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(lockFile.toAbsolutePath(), k -> new ReentrantLock());
+    ReentrantLock local =
+        LOCAL_LOCKS.computeIfAbsent(lockFile.toAbsolutePath(), k -> new ReentrantLock());
     local.lock();
-    try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+    try (FileChannel channel =
+            FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock ignored = channel.lock()) {
       cached = published(dir, id);
       if (cached != null) {
         log.info("image {} was built by a concurrent builder", id);
-        return new BuiltImage(cached.toImageRef(), dir, cached, true, Duration.ofNanos(System.nanoTime() - startNanos));
+        return new BuiltImage(
+            cached.toImageRef(),
+            dir,
+            cached,
+            true,
+            Duration.ofNanos(System.nanoTime() - startNanos));
       }
       Manifest manifest = buildLocked(recipe, template, paths, dir, startNanos);
-      return new BuiltImage(manifest.toImageRef(), dir, manifest, false, Duration.ofNanos(System.nanoTime() - startNanos));
+      return new BuiltImage(
+          manifest.toImageRef(),
+          dir,
+          manifest,
+          false,
+          Duration.ofNanos(System.nanoTime() - startNanos));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot lock " + lockFile, e);
     } finally {
@@ -81,22 +99,41 @@ public final class ImageBuilder {
     }
   }
 
-  private Manifest buildLocked(ImageRecipe recipe, Template template, HostPaths paths, Path dir, long startNanos)
+  private Manifest buildLocked(
+      ImageRecipe recipe, Template template, HostPaths paths, Path dir, long startNanos)
       throws IOException {
     String id = recipe.imageId();
     removeLeftovers(paths.imagesDir(), id);
     Path work = Files.createTempDirectory(paths.imagesDir(), BUILD_PREFIX + id + "-");
-    // Readable by a VMM that does not run as root; the directory name is only private while building.
-    Files.setPosixFilePermissions(work, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+    // Readable by a VMM that does not run as root; the directory name is only private while
+    // building.
+    Files.setPosixFilePermissions(
+        work, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
     log.info("building image {} in {}", id, work);
     try {
       ImageAssembler.AssembledImage assembled = assembler.assemble(recipe, work, paths);
       double seconds = (System.nanoTime() - startNanos) / 1e9;
-      Manifest manifest = new Manifest(id, recipe.suite(), recipe.mirror(), assembled.kernelVersion(),
-          recipe.kernelCmdline(), Manifest.ROOTFS, Manifest.KERNEL, Manifest.INITRD, assembled.packages(),
-          recipe.units(), recipe.maskedUnits(), GuestImageSpec.PORTS, assembled.rootfsBytes(),
-          assembled.usedBytes(), Math.round(seconds * 10) / 10.0, Instant.now().getEpochSecond(),
-          recipe.builderVersion(), template.id(), Manifest.Defaults.of(template));
+      Manifest manifest =
+          new Manifest(
+              id,
+              recipe.suite(),
+              recipe.mirror(),
+              assembled.kernelVersion(),
+              recipe.kernelCmdline(),
+              Manifest.ROOTFS,
+              Manifest.KERNEL,
+              Manifest.INITRD,
+              assembled.packages(),
+              recipe.units(),
+              recipe.maskedUnits(),
+              GuestImageSpec.PORTS,
+              assembled.rootfsBytes(),
+              assembled.usedBytes(),
+              Math.round(seconds * 10) / 10.0,
+              Instant.now().getEpochSecond(),
+              recipe.builderVersion(),
+              template.id(),
+              Manifest.Defaults.of(template));
       manifest.write(work.resolve(Manifest.FILE));
       if (Files.exists(dir)) {
         // A directory without a valid manifest is debris (e.g. from a copy that was interrupted).
@@ -105,7 +142,11 @@ public final class ImageBuilder {
         FileTrees.deleteRecursively(debris);
       }
       Files.move(work, dir, StandardCopyOption.ATOMIC_MOVE);
-      log.info("published image {} ({} MiB used) in {} s", id, assembled.usedBytes() / (1024 * 1024), manifest.buildSeconds());
+      log.info(
+          "published image {} ({} MiB used) in {} s",
+          id,
+          assembled.usedBytes() / (1024 * 1024),
+          manifest.buildSeconds());
       return manifest;
     } catch (RuntimeException | IOException | Error e) {
       log.warn("build of image {} failed; removing {}", id, work);
@@ -121,10 +162,16 @@ public final class ImageBuilder {
     }
   }
 
-  /** Temporary directories of earlier builds of this id that died; safe to remove while holding its lock. */
+  /**
+   * Temporary directories of earlier builds of this id that died; safe to remove while holding its
+   * lock.
+   */
   private static void removeLeftovers(Path imagesDir, String id) throws IOException {
     try (Stream<Path> entries = Files.list(imagesDir)) {
-      for (Path entry : entries.filter(p -> p.getFileName().toString().startsWith(BUILD_PREFIX + id + "-")).toList()) {
+      for (Path entry :
+          entries
+              .filter(p -> p.getFileName().toString().startsWith(BUILD_PREFIX + id + "-"))
+              .toList()) {
         log.warn("removing {} left by an interrupted build", entry);
         FileTrees.deleteRecursively(entry);
       }

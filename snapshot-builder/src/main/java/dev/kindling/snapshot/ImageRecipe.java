@@ -87,7 +87,12 @@ public record ImageRecipe(
     line(out, "cmdline", kernelCmdline);
     guestFiles.stream()
         .sorted(Comparator.comparing(GuestFile::path))
-        .forEach(f -> line(out, "file", f.path() + " " + Integer.toOctalString(f.mode()) + " " + f.sha256()));
+        .forEach(
+            f ->
+                line(
+                    out,
+                    "file",
+                    f.path() + " " + Integer.toOctalString(f.mode()) + " " + f.sha256()));
     return out.toString();
   }
 

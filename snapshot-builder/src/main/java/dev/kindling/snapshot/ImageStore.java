@@ -1,8 +1,8 @@
 package dev.kindling.snapshot;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindling.activities.vmm.SnapshotFiles;
 import dev.kindling.activities.vmm.SnapshotManifest;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindling.host.HostPaths;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.ImageRef;
@@ -50,8 +50,10 @@ public final class ImageStore {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    images.sort(Comparator.comparingLong((StoredImage i) -> i.manifest().builtAtEpochSeconds()).reversed()
-        .thenComparing(i -> i.ref().imageId()));
+    images.sort(
+        Comparator.comparingLong((StoredImage i) -> i.manifest().builtAtEpochSeconds())
+            .reversed()
+            .thenComparing(i -> i.ref().imageId()));
     return images;
   }
 
@@ -65,7 +67,8 @@ public final class ImageStore {
     Path dir = paths.imageDir(Validation.imageId(imageId));
     Manifest manifest = ImageBuilder.published(dir, imageId);
     if (manifest == null) {
-      throw new UnknownImageException(imageId, "no image " + imageId + " under " + paths.imagesDir());
+      throw new UnknownImageException(
+          imageId, "no image " + imageId + " under " + paths.imagesDir());
     }
     return new StoredImage(manifest.toImageRef(), dir, manifest);
   }
@@ -111,9 +114,19 @@ public final class ImageStore {
     if (imageId != null) {
       return find(imageId).ref();
     }
-    ImageRef current = current(template).orElseThrow(() -> new UnknownImageException(null,
-        "no current image of template " + template + ": build one and promote it (kindling image build --template "
-            + template + "; " + paths.currentImageFile(template) + " is missing)"));
+    ImageRef current =
+        current(template)
+            .orElseThrow(
+                () ->
+                    new UnknownImageException(
+                        null,
+                        "no current image of template "
+                            + template
+                            + ": build one and promote it (kindling image build --template "
+                            + template
+                            + "; "
+                            + paths.currentImageFile(template)
+                            + " is missing)"));
     find(current.imageId());
     if (current.hasSnapshot()) {
       checkSnapshot(current.imageId(), current.snapshotId());
@@ -122,13 +135,14 @@ public final class ImageStore {
   }
 
   /**
-   * Makes {@code image} (with its snapshot, if any) its template's current image by writing
-   * {@code current/<template>.json} through a temporary file and an atomic rename: readers see the
-   * old or the new image, never a mix.
+   * Makes {@code image} (with its snapshot, if any) its template's current image by writing {@code
+   * current/<template>.json} through a temporary file and an atomic rename: readers see the old or
+   * the new image, never a mix.
    *
    * @return the reference as written, with the manifest's kernel version and build time
    * @throws UnknownImageException when the image is not published
-   * @throws SnapshotMismatchException when the snapshot is not stored under this image or names another image
+   * @throws SnapshotMismatchException when the snapshot is not stored under this image or names
+   *     another image
    */
   public ImageRef promote(ImageRef image) {
     StoredImage stored = find(image.imageId());
@@ -137,17 +151,25 @@ public final class ImageStore {
     }
     String template = stored.manifest().template();
     if (template == null) {
-      throw new UnknownImageException(image.imageId(), "image " + image.imageId() + " was built without a template; rebuild it");
+      throw new UnknownImageException(
+          image.imageId(),
+          "image " + image.imageId() + " was built without a template; rebuild it");
     }
-    ImageRef ref = new ImageRef(stored.ref().imageId(), image.hasSnapshot() ? image.snapshotId() : null,
-        stored.manifest().kernelVersion(), stored.manifest().builtAtEpochSeconds(), template);
+    ImageRef ref =
+        new ImageRef(
+            stored.ref().imageId(),
+            image.hasSnapshot() ? image.snapshotId() : null,
+            stored.manifest().kernelVersion(),
+            stored.manifest().builtAtEpochSeconds(),
+            template);
     Path file = paths.currentImageFile(template);
     try {
       Files.createDirectories(file.getParent());
       Path tmp = Files.createTempFile(file.getParent(), ".current-", ".json.tmp");
       try {
         Files.write(tmp, JSON.writeValueAsBytes(ref));
-        try (var channel = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
+        try (var channel =
+            java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
           channel.force(true);
         }
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -157,32 +179,52 @@ public final class ImageStore {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }
-    log.info("promoted image {} of template {}{}", ref.imageId(), template, ref.hasSnapshot() ? " with snapshot " + ref.snapshotId() : "");
+    log.info(
+        "promoted image {} of template {}{}",
+        ref.imageId(),
+        template,
+        ref.hasSnapshot() ? " with snapshot " + ref.snapshotId() : "");
     return ref;
   }
 
-  /** Checks that {@code snapshotId} is stored under {@code imageId} and its {@code snapshot.json} names that image. */
+  /**
+   * Checks that {@code snapshotId} is stored under {@code imageId} and its {@code snapshot.json}
+   * names that image.
+   */
   public SnapshotManifest checkSnapshot(String imageId, String snapshotId) {
     Path dir;
     try {
       dir = paths.snapshotDir(imageId, snapshotId);
     } catch (dev.kindling.workflows.InvalidInputException e) {
-      throw new SnapshotMismatchException("snapshot id '" + snapshotId + "' is not valid: " + e.getMessage());
+      throw new SnapshotMismatchException(
+          "snapshot id '" + snapshotId + "' is not valid: " + e.getMessage());
     }
     Path file = dir.resolve(SnapshotFiles.MANIFEST);
     if (!Files.isRegularFile(file)) {
-      throw new SnapshotMismatchException("snapshot " + snapshotId + " is not stored under image " + imageId
-          + " (no " + file + ")");
+      throw new SnapshotMismatchException(
+          "snapshot "
+              + snapshotId
+              + " is not stored under image "
+              + imageId
+              + " (no "
+              + file
+              + ")");
     }
     SnapshotManifest info;
     try {
       info = SnapshotManifest.read(dir).manifest();
     } catch (UncheckedIOException e) {
-      throw new SnapshotMismatchException("snapshot " + snapshotId + " has an unreadable " + file + ": " + e.getCause().getMessage());
+      throw new SnapshotMismatchException(
+          "snapshot "
+              + snapshotId
+              + " has an unreadable "
+              + file
+              + ": "
+              + e.getCause().getMessage());
     }
     if (!imageId.equals(info.imageId())) {
-      throw new SnapshotMismatchException("snapshot " + snapshotId + " was made from image " + info.imageId()
-          + ", not " + imageId);
+      throw new SnapshotMismatchException(
+          "snapshot " + snapshotId + " was made from image " + info.imageId() + ", not " + imageId);
     }
     return info;
   }

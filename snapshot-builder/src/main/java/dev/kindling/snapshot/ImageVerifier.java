@@ -28,9 +28,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Proves that an image boots to a usable desktop by running exactly what a browser VM runs:
- * {@code createNetwork} → {@code bootVm(COLD)} → {@code awaitReady} (a complete RFB handshake
- * through websockify) in a fresh VM, then {@code destroyVm} → {@code deleteNetwork}. Teardown runs on
+ * Proves that an image boots to a usable desktop by running exactly what a browser VM runs: {@code
+ * createNetwork} → {@code bootVm(COLD)} → {@code awaitReady} (a complete RFB handshake through
+ * websockify) in a fresh VM, then {@code destroyVm} → {@code deleteNetwork}. Teardown runs on
  * success, on failure and on interruption; a shutdown hook covers Ctrl-C while a verification runs.
  *
  * <p>Typed failures of the activities become a {@link VerifyFailure} in the result (with the stage
@@ -47,7 +47,10 @@ public final class ImageVerifier {
   private final HostPaths paths;
   private final VerifySettings settings;
 
-  /** Called with the ready VM before teardown, e.g. to snapshot it; what it throws is rethrown after teardown. */
+  /**
+   * Called with the ready VM before teardown, e.g. to snapshot it; what it throws is rethrown after
+   * teardown.
+   */
   @FunctionalInterface
   public interface WhileReady {
     WhileReady NONE = vm -> {};
@@ -55,8 +58,13 @@ public final class ImageVerifier {
     void accept(ReadyVm vm);
   }
 
-  public ImageVerifier(HostPaths paths, ImageStore store, NetworkActivitiesImpl network, VmmActivitiesImpl vmms,
-      ReadinessActivitiesImpl readiness, VerifySettings settings) {
+  public ImageVerifier(
+      HostPaths paths,
+      ImageStore store,
+      NetworkActivitiesImpl network,
+      VmmActivitiesImpl vmms,
+      ReadinessActivitiesImpl readiness,
+      VerifySettings settings) {
     this.paths = paths;
     this.store = store;
     this.network = network;
@@ -86,7 +94,13 @@ public final class ImageVerifier {
   public VerifyResult verify(String imageId, WhileReady whileReady) {
     Validation.imageId(imageId);
     StoredImage image = store.find(imageId);
-    ImageRef cold = new ImageRef(imageId, null, image.manifest().kernelVersion(), image.manifest().builtAtEpochSeconds(), null);
+    ImageRef cold =
+        new ImageRef(
+            imageId,
+            null,
+            image.manifest().kernelVersion(),
+            image.manifest().builtAtEpochSeconds(),
+            null);
     String vmId = newVmId();
     Run run = new Run(imageId, vmId, "verify-" + UUID.randomUUID());
     Thread hook = new Thread(run::teardown, "kindling-verify-teardown-" + vmId);
@@ -132,26 +146,48 @@ public final class ImageVerifier {
 
         stage = "boot";
         long bootStarted = System.nanoTime();
-        VmHandle handle = vmms.bootVm(new BootRequest(requestId, vmId, image, net, BootMode.COLD, settings.memoryMib(), settings.vcpus()));
+        VmHandle handle =
+            vmms.bootVm(
+                new BootRequest(
+                    requestId,
+                    vmId,
+                    image,
+                    net,
+                    BootMode.COLD,
+                    settings.memoryMib(),
+                    settings.vcpus()));
         result.bootVmMillis = millisSince(bootStarted);
         result.vmm = handle.vmm();
         result.accelerator = handle.accelerator();
         result.vmmStartMillis = handle.vmmStartMillis();
-        result.machine = LaunchRecord.read(paths.vmDir(vmId)).map(LaunchRecord::machine).orElse(null);
+        result.machine =
+            LaunchRecord.read(paths.vmDir(vmId)).map(LaunchRecord::machine).orElse(null);
 
         stage = "readiness";
         VmRef ref = new VmRef(requestId, vmId, net);
-        ReadinessReport report = readiness.awaitReady(new ReadinessRequest(ref, settings.readinessTimeout().toMillis(), null));
+        ReadinessReport report =
+            readiness.awaitReady(
+                new ReadinessRequest(ref, settings.readinessTimeout().toMillis(), null));
         result.bootToReadyMillis = millisSince(bootStarted);
         result.report = report;
-        log.info("image {} verified in {}: boot → RFB-ready {} ms, framebuffer {}x{}", imageId, vmId,
-            result.bootToReadyMillis, report.framebufferWidth(), report.framebufferHeight());
+        log.info(
+            "image {} verified in {}: boot → RFB-ready {} ms, framebuffer {}x{}",
+            imageId,
+            vmId,
+            result.bootToReadyMillis,
+            report.framebufferWidth(),
+            report.framebufferHeight());
         whileReady.accept(new ReadyVm(imageId, vmId, requestId, handle, report));
       } catch (ApplicationFailure failure) {
         if (!result.readyCallbackStarted()) {
           result.failure = typedFailure(failure, stage, net);
-          log.warn("image {} failed verification in {} at {}: {}: {}", imageId, vmId, result.failure.stage(),
-              result.failure.type(), result.failure.message());
+          log.warn(
+              "image {} failed verification in {} at {}: {}: {}",
+              imageId,
+              vmId,
+              result.failure.stage(),
+              result.failure.type(),
+              result.failure.message());
         } else {
           throw failure;
         }
@@ -170,9 +206,12 @@ public final class ImageVerifier {
           log.debug("no diagnostics for {}: {}", vmId, e.getMessage());
         }
       }
-      String failedStage = diagnostics != null && diagnostics.stage() != null && "readiness".equals(stage)
-          ? diagnostics.stage() : stage;
-      String type = failure.getType() == null ? FailureKind.COMMAND_FAILED.type() : failure.getType();
+      String failedStage =
+          diagnostics != null && diagnostics.stage() != null && "readiness".equals(stage)
+              ? diagnostics.stage()
+              : stage;
+      String type =
+          failure.getType() == null ? FailureKind.COMMAND_FAILED.type() : failure.getType();
       return new VerifyFailure(type, failedStage, failure.getOriginalMessage(), diagnostics);
     }
 
@@ -198,7 +237,11 @@ public final class ImageVerifier {
         log.error("deleting the network of {} failed: {}", vmId, e.getMessage());
       }
       teardownMillis = millisSince(started);
-      log.info("{} torn down in {} ms{}", vmId, teardownMillis, teardownProblems.isEmpty() ? "" : " with problems: " + teardownProblems);
+      log.info(
+          "{} torn down in {} ms{}",
+          vmId,
+          teardownMillis,
+          teardownProblems.isEmpty() ? "" : " with problems: " + teardownProblems);
       if (interrupted) {
         Thread.currentThread().interrupt();
       }
@@ -223,10 +266,24 @@ public final class ImageVerifier {
 
     VerifyResult build(Run run) {
       synchronized (run) {
-        return new VerifyResult(run.imageId, run.vmId, vmm, accelerator, machine, BootMode.COLD, networkMillis, bootVmMillis,
-            vmmStartMillis, report == null ? List.of() : report.stages(), bootToReadyMillis, run.teardownMillis,
-            report == null ? 0 : report.framebufferWidth(), report == null ? 0 : report.framebufferHeight(),
-            report == null ? null : report.desktopName(), failure, run.teardownProblems);
+        return new VerifyResult(
+            run.imageId,
+            run.vmId,
+            vmm,
+            accelerator,
+            machine,
+            BootMode.COLD,
+            networkMillis,
+            bootVmMillis,
+            vmmStartMillis,
+            report == null ? List.of() : report.stages(),
+            bootToReadyMillis,
+            run.teardownMillis,
+            report == null ? 0 : report.framebufferWidth(),
+            report == null ? 0 : report.framebufferHeight(),
+            report == null ? null : report.desktopName(),
+            failure,
+            run.teardownProblems);
       }
     }
   }

@@ -9,7 +9,9 @@ public final class InvalidTemplateException extends KindedException {
   private final String field;
 
   public InvalidTemplateException(String template, String field, String message) {
-    super(FailureKind.INVALID_TEMPLATE, "template " + (template == null ? "?" : template) + ": " + field + ": " + message);
+    super(
+        FailureKind.INVALID_TEMPLATE,
+        "template " + (template == null ? "?" : template) + ": " + field + ": " + message);
     this.template = template;
     this.field = field;
   }

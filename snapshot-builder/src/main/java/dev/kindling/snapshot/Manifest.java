@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.kindling.workflows.host.ImageRef;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -51,7 +50,8 @@ public record Manifest(
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Defaults(int memoryMib, int vcpus, int screenWidth, int screenHeight) {
     static Defaults of(Template template) {
-      return new Defaults(template.memoryMib(), template.vcpus(), template.screenWidth(), template.screenHeight());
+      return new Defaults(
+          template.memoryMib(), template.vcpus(), template.screenWidth(), template.screenHeight());
     }
   }
 
@@ -59,7 +59,8 @@ public record Manifest(
   public static final String ROOTFS = "rootfs.ext4";
   public static final String KERNEL = "vmlinuz";
   public static final String INITRD = "initrd.img";
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public ImageRef toImageRef() {
     return new ImageRef(id, null, kernelVersion, builtAtEpochSeconds, template);

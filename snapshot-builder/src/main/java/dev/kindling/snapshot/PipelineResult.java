@@ -9,9 +9,11 @@ import dev.kindling.workflows.host.ImageRef;
  * @param cacheHit true when the image was already built
  * @param buildMillis the build (or cache lookup)
  * @param canary the verification boot of the image
- * @param snapshotId the memory snapshot of the ready canary; null when none was asked for or it failed
+ * @param snapshotId the memory snapshot of the ready canary; null when none was asked for or it
+ *     failed
  * @param snapshotMillis pausing the canary and writing its snapshot
- * @param failure why the pipeline stopped short: the canary's failure, or a snapshot failure; null on success
+ * @param failure why the pipeline stopped short: the canary's failure, or a snapshot failure; null
+ *     on success
  * @param promoted the reference written to {@code current.json}; null when nothing was promoted
  */
 @JsonIgnoreProperties(ignoreUnknown = true)

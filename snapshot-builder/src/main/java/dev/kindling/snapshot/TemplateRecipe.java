@@ -17,11 +17,17 @@ import java.util.Map;
  * @param defaults guest size and screen when a session names none
  */
 public record TemplateRecipe(
-    String id, String description, List<String> packages, List<FileEntry> files, App app, Defaults defaults) {
+    String id,
+    String description,
+    List<String> packages,
+    List<FileEntry> files,
+    App app,
+    Defaults defaults) {
 
   /**
    * @param source a path relative to the template directory
-   * @param target a path relative to the guest's root, under one of {@link Template#ALLOWED_TARGET_ROOTS}
+   * @param target a path relative to the guest's root, under one of {@link
+   *     Template#ALLOWED_TARGET_ROOTS}
    * @param mode octal permission bits as a string, e.g. {@code "0644"}
    */
   public record FileEntry(String source, String target, String mode) {}
@@ -34,7 +40,11 @@ public record TemplateRecipe(
    * @param window how the app proves it is up: a mapped window matching these
    */
   public record App(
-      List<String> argv, Map<String, String> environment, String workingDirectory, OnExit onExit, Window window) {}
+      List<String> argv,
+      Map<String, String> environment,
+      String workingDirectory,
+      OnExit onExit,
+      Window window) {}
 
   /** Regular expressions; both must match when both are given. */
   public record Window(String wmClass, String title) {}

@@ -23,29 +23,39 @@ import java.util.stream.Collectors;
  */
 public final class Templates {
   public static final String RECIPE = "template.json";
+
   /** The template a session gets when it names none. */
   public static final String DEFAULT = "terminal";
+
   public static final List<String> BUILT_IN = List.of("terminal", "browser");
   private static final String RESOURCE_ROOT = "templates/";
   private static final int MAX_FILE_BYTES = 64 * 1024 * 1024;
 
-  private static final ObjectMapper STRICT = JsonMapper.builder()
-      .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-      .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
-      .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
-      .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
-      .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
-      .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-      .build();
+  private static final ObjectMapper STRICT =
+      JsonMapper.builder()
+          .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .enable(DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
+          .disable(MapperFeature.ALLOW_COERCION_OF_SCALARS)
+          .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+          .enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .build();
 
   static {
     // A number where a string belongs ("mode": 644) is refused too, not read as "644".
-    STRICT.coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual)
-        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail)
-        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail)
-        .setCoercion(com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean, com.fasterxml.jackson.databind.cfg.CoercionAction.Fail);
+    STRICT
+        .coercionConfigFor(com.fasterxml.jackson.databind.type.LogicalType.Textual)
+        .setCoercion(
+            com.fasterxml.jackson.databind.cfg.CoercionInputShape.Integer,
+            com.fasterxml.jackson.databind.cfg.CoercionAction.Fail)
+        .setCoercion(
+            com.fasterxml.jackson.databind.cfg.CoercionInputShape.Float,
+            com.fasterxml.jackson.databind.cfg.CoercionAction.Fail)
+        .setCoercion(
+            com.fasterxml.jackson.databind.cfg.CoercionInputShape.Boolean,
+            com.fasterxml.jackson.databind.cfg.CoercionAction.Fail);
   }
 
   private Templates() {}
@@ -69,7 +79,8 @@ public final class Templates {
   public static Template byId(String id, Path templatesDir) {
     String value = id == null ? DEFAULT : id;
     if (!value.matches("[a-z][a-z0-9-]{0,31}")) {
-      throw new InvalidTemplateException(value, "template", "'" + value + "' is neither a template id nor a directory");
+      throw new InvalidTemplateException(
+          value, "template", "'" + value + "' is neither a template id nor a directory");
     }
     if (templatesDir != null && Files.isRegularFile(templatesDir.resolve(value).resolve(RECIPE))) {
       Template template = fromDirectory(templatesDir.resolve(value));
@@ -79,28 +90,41 @@ public final class Templates {
     if (BUILT_IN.contains(value)) {
       return builtIn(value);
     }
-    throw new InvalidTemplateException(value, "template", "no template '" + value + "': the built-in ones are " + BUILT_IN
-        + (templatesDir == null ? "" : ", and " + templatesDir + " has no " + value + "/" + RECIPE));
+    throw new InvalidTemplateException(
+        value,
+        "template",
+        "no template '"
+            + value
+            + "': the built-in ones are "
+            + BUILT_IN
+            + (templatesDir == null
+                ? ""
+                : ", and " + templatesDir + " has no " + value + "/" + RECIPE));
   }
 
   /** A built-in template, read from this jar. */
   public static Template builtIn(String id) {
     if (!BUILT_IN.contains(id)) {
-      throw new InvalidTemplateException(id, "template", "no built-in template '" + id + "' (built-in: " + BUILT_IN + ")");
+      throw new InvalidTemplateException(
+          id, "template", "no built-in template '" + id + "' (built-in: " + BUILT_IN + ")");
     }
     String root = RESOURCE_ROOT + id + "/";
     byte[] recipe;
     try {
       recipe = resource(root + RECIPE);
     } catch (NoSuchFileException e) {
-      throw new IllegalStateException("the built-in template " + id + " is missing from the jar", e);
+      throw new IllegalStateException(
+          "the built-in template " + id + " is missing from the jar", e);
     }
     Template template = parse(recipe, "built-in " + id, relative -> resource(root + relative));
     requireId(template, id, "built-in " + id);
     return template;
   }
 
-  /** A template directory: {@code template.json} and the files it names, which must lie inside the directory. */
+  /**
+   * A template directory: {@code template.json} and the files it names, which must lie inside the
+   * directory.
+   */
   public static Template fromDirectory(Path dir) {
     Path root;
     try {
@@ -116,34 +140,53 @@ public final class Templates {
     try {
       bytes = Files.readAllBytes(recipe);
     } catch (IOException e) {
-      throw new InvalidTemplateException(null, "template", "cannot read " + recipe + ": " + e.getMessage());
+      throw new InvalidTemplateException(
+          null, "template", "cannot read " + recipe + ": " + e.getMessage());
     }
-    Template template = parse(bytes, root.toString(), relative -> {
-      Path file = root.resolve(relative).normalize();
-      // Symbolic links are followed only when they stay inside the template directory.
-      if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS) || !file.toRealPath().startsWith(root) || !Files.isRegularFile(file)) {
-        throw new NoSuchFileException(relative);
-      }
-      if (Files.size(file) > MAX_FILE_BYTES) {
-        throw new IOException("larger than " + MAX_FILE_BYTES + " bytes");
-      }
-      return Files.readAllBytes(file);
-    });
+    Template template =
+        parse(
+            bytes,
+            root.toString(),
+            relative -> {
+              Path file = root.resolve(relative).normalize();
+              // Symbolic links are followed only when they stay inside the template directory.
+              if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)
+                  || !file.toRealPath().startsWith(root)
+                  || !Files.isRegularFile(file)) {
+                throw new NoSuchFileException(relative);
+              }
+              if (Files.size(file) > MAX_FILE_BYTES) {
+                throw new IOException("larger than " + MAX_FILE_BYTES + " bytes");
+              }
+              return Files.readAllBytes(file);
+            });
     return template;
   }
 
-  /** Reads and checks a recipe; every problem is an {@link InvalidTemplateException} naming its field. */
+  /**
+   * Reads and checks a recipe; every problem is an {@link InvalidTemplateException} naming its
+   * field.
+   */
   public static Template parse(byte[] json, String origin, Template.Sources sources) {
     TemplateRecipe recipe;
     try {
       recipe = STRICT.readValue(json, TemplateRecipe.class);
     } catch (UnrecognizedPropertyException e) {
-      throw new InvalidTemplateException(null, path(e, e.getPropertyName()), "unknown key (known: "
-          + e.getKnownPropertyIds().stream().map(String::valueOf).sorted().collect(Collectors.joining(", ")) + ")");
+      throw new InvalidTemplateException(
+          null,
+          path(e, e.getPropertyName()),
+          "unknown key (known: "
+              + e.getKnownPropertyIds().stream()
+                  .map(String::valueOf)
+                  .sorted()
+                  .collect(Collectors.joining(", "))
+              + ")");
     } catch (JsonMappingException e) {
-      throw new InvalidTemplateException(null, path(e, null), e.getOriginalMessage().lines().findFirst().orElse("invalid value"));
+      throw new InvalidTemplateException(
+          null, path(e, null), e.getOriginalMessage().lines().findFirst().orElse("invalid value"));
     } catch (JsonProcessingException e) {
-      throw new InvalidTemplateException(null, RECIPE, "is not valid JSON: " + e.getOriginalMessage());
+      throw new InvalidTemplateException(
+          null, RECIPE, "is not valid JSON: " + e.getOriginalMessage());
     } catch (IOException e) {
       throw new InvalidTemplateException(null, RECIPE, "cannot be read: " + e.getMessage());
     }

@@ -10,7 +10,8 @@ import dev.kindling.workflows.host.Diagnostics;
  * @param type the {@link FailureKind#type()} (e.g. {@code WebsockifyRefused})
  * @param stage where it failed: {@code network}, {@code boot}, a readiness stage label such as
  *     {@code tcp-6080}, or {@code snapshot}
- * @param diagnostics the evidence (serial tail, links, neighbours, unit states); null when none was collected
+ * @param diagnostics the evidence (serial tail, links, neighbours, unit states); null when none was
+ *     collected
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record VerifyFailure(String type, String stage, String message, Diagnostics diagnostics) {

@@ -19,7 +19,10 @@ public record VerifySettings(int memoryMib, int vcpus, Duration readinessTimeout
     }
   }
 
-  /** The template's guest size, five minutes: a cold boot of the browser template takes about a minute under TCG on a small shared host. */
+  /**
+   * The template's guest size, five minutes: a cold boot of the browser template takes about a
+   * minute under TCG on a small shared host.
+   */
   public static VerifySettings defaults() {
     return new VerifySettings(0, 0, Duration.ofSeconds(300));
   }

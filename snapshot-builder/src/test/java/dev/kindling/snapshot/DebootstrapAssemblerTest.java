@@ -14,43 +14,66 @@ import org.junit.jupiter.api.io.TempDir;
 class DebootstrapAssemblerTest {
   @Test
   void readsWantedByFromTheInstallSectionOnly() {
-    String unit = "[Unit]\nWantedBy=not-this.target\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target graphical.target\n";
-    assertEquals(List.of("multi-user.target", "graphical.target"), DebootstrapAssembler.wantedBy(unit));
+    String unit =
+        "[Unit]\nWantedBy=not-this.target\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target graphical.target\n";
+    assertEquals(
+        List.of("multi-user.target", "graphical.target"), DebootstrapAssembler.wantedBy(unit));
   }
 
   @Test
   void everyEnabledGuestUnitIsWantedBySomething() {
     for (String unit : GuestImageSpec.ENABLED_UNITS) {
-      GuestFile file = GuestFiles.load().stream().filter(f -> f.path().equals("etc/systemd/system/" + unit)).findFirst().orElseThrow();
-      assertEquals(List.of("multi-user.target"), DebootstrapAssembler.wantedBy(new String(file.content(), java.nio.charset.StandardCharsets.UTF_8)), unit);
+      GuestFile file =
+          GuestFiles.load().stream()
+              .filter(f -> f.path().equals("etc/systemd/system/" + unit))
+              .findFirst()
+              .orElseThrow();
+      assertEquals(
+          List.of("multi-user.target"),
+          DebootstrapAssembler.wantedBy(
+              new String(file.content(), java.nio.charset.StandardCharsets.UTF_8)),
+          unit);
     }
   }
 
   @Test
   void computesUsedBytesFromTheSuperblock() {
-    String out = "Filesystem volume name:   kindling-root\nBlock count:              76800\nFree blocks:              20000\nBlock size:               4096\n";
+    String out =
+        "Filesystem volume name:   kindling-root\nBlock count:              76800\nFree blocks:              20000\nBlock size:               4096\n";
     assertEquals((76800L - 20000L) * 4096L, DebootstrapAssembler.parseUsedBytes(out));
-    assertThrows(IllegalStateException.class, () -> DebootstrapAssembler.parseUsedBytes("nothing here"));
+    assertThrows(
+        IllegalStateException.class, () -> DebootstrapAssembler.parseUsedBytes("nothing here"));
   }
 
-  private static final HostPaths PATHS = new HostPaths(Path.of("/nonexistent"), Path.of("/nonexistent/run"));
+  private static final HostPaths PATHS =
+      new HostPaths(Path.of("/nonexistent"), Path.of("/nonexistent/run"));
 
   private static BuildOptions options(List<String> packages, Template template) {
-    return new BuildOptions("bookworm", "http://mirror.example/debian", packages, List.of(), template, PATHS);
+    return new BuildOptions(
+        "bookworm", "http://mirror.example/debian", packages, List.of(), template, PATHS);
   }
 
   @Test
   void theBaseKeyIgnoresGuestFilesTemplatesAndPurgesButNotPackages() {
     BuildOptions options = options(GuestImageSpec.PACKAGES, Templates.builtIn("terminal"));
     BuildOptions masked = options.withExtraMaskedUnits(List.of("kindling-websockify.service"));
-    assertEquals(DebootstrapAssembler.baseKey(options.recipe()), DebootstrapAssembler.baseKey(masked.recipe()));
+    assertEquals(
+        DebootstrapAssembler.baseKey(options.recipe()),
+        DebootstrapAssembler.baseKey(masked.recipe()));
     BuildOptions browser = options.withTemplate(Templates.builtIn("browser"));
-    assertEquals(DebootstrapAssembler.baseKey(options.recipe()), DebootstrapAssembler.baseKey(browser.recipe()),
+    assertEquals(
+        DebootstrapAssembler.baseKey(options.recipe()),
+        DebootstrapAssembler.baseKey(browser.recipe()),
         "one debootstrap serves every template");
-    ImageRecipe purgesMore = ImageRecipeTest.edit(options.recipe(), e -> e.purgedPackages = plus(e.purgedPackages, "perl-base"));
-    assertEquals(DebootstrapAssembler.baseKey(options.recipe()), DebootstrapAssembler.baseKey(purgesMore));
+    ImageRecipe purgesMore =
+        ImageRecipeTest.edit(
+            options.recipe(), e -> e.purgedPackages = plus(e.purgedPackages, "perl-base"));
+    assertEquals(
+        DebootstrapAssembler.baseKey(options.recipe()), DebootstrapAssembler.baseKey(purgesMore));
     BuildOptions more = options(List.of("systemd"), Templates.builtIn("terminal"));
-    assertNotEquals(DebootstrapAssembler.baseKey(options.recipe()), DebootstrapAssembler.baseKey(more.recipe()));
+    assertNotEquals(
+        DebootstrapAssembler.baseKey(options.recipe()),
+        DebootstrapAssembler.baseKey(more.recipe()));
   }
 
   @Test
@@ -58,7 +81,9 @@ class DebootstrapAssemblerTest {
     Template terminal = Templates.builtIn("terminal");
     // Another template with the terminal's packages (in another order) but its own app and files.
     Files.writeString(dir.resolve("motd"), "hello\n");
-    Files.writeString(dir.resolve(Templates.RECIPE), """
+    Files.writeString(
+        dir.resolve(Templates.RECIPE),
+        """
         {"id": "shell", "packages": ["fonts-dejavu-core", "xterm"],
          "files": [{"source": "motd", "target": "usr/local/share/shell/motd", "mode": "0644"}],
          "app": {"argv": ["xterm", "-e", "cat /usr/local/share/shell/motd; bash"], "window": {"title": "^shell$"}}}
@@ -68,7 +93,9 @@ class DebootstrapAssemblerTest {
     ImageRecipe shellRecipe = options(GuestImageSpec.PACKAGES, shell).recipe();
 
     assertNotEquals(terminalRecipe.imageId(), shellRecipe.imageId(), "different images");
-    assertEquals(DebootstrapAssembler.templateKey(terminalRecipe), DebootstrapAssembler.templateKey(shellRecipe),
+    assertEquals(
+        DebootstrapAssembler.templateKey(terminalRecipe),
+        DebootstrapAssembler.templateKey(shellRecipe),
         "one installed layer");
   }
 
@@ -79,16 +106,32 @@ class DebootstrapAssemblerTest {
     String key = DebootstrapAssembler.templateKey(terminal);
 
     assertNotEquals(key, DebootstrapAssembler.templateKey(browser), "chromium is not xterm");
-    assertNotEquals(key, DebootstrapAssembler.templateKey(
-        ImageRecipeTest.edit(terminal, e -> e.purgedPackages = plus(e.purgedPackages, "perl-base"))));
-    assertNotEquals(key, DebootstrapAssembler.templateKey(
-        ImageRecipeTest.edit(terminal, e -> e.gpuPackages = plus(e.gpuPackages, "libvulkan1"))));
-    assertNotEquals(key, DebootstrapAssembler.templateKey(options(List.of("systemd"), Templates.builtIn("terminal")).recipe()),
+    assertNotEquals(
+        key,
+        DebootstrapAssembler.templateKey(
+            ImageRecipeTest.edit(
+                terminal, e -> e.purgedPackages = plus(e.purgedPackages, "perl-base"))));
+    assertNotEquals(
+        key,
+        DebootstrapAssembler.templateKey(
+            ImageRecipeTest.edit(
+                terminal, e -> e.gpuPackages = plus(e.gpuPackages, "libvulkan1"))));
+    assertNotEquals(
+        key,
+        DebootstrapAssembler.templateKey(
+            options(List.of("systemd"), Templates.builtIn("terminal")).recipe()),
         "a new base is a new layer");
-    assertEquals(key, DebootstrapAssembler.templateKey(
-        ImageRecipeTest.edit(terminal, e -> e.guestFiles = e.guestFiles.subList(1, e.guestFiles.size()))), "files are not in the layer");
-    assertEquals(key, DebootstrapAssembler.templateKey(
-        ImageRecipeTest.edit(terminal, e -> e.latePurgedPackages = plus(e.latePurgedPackages, "apt"))),
+    assertEquals(
+        key,
+        DebootstrapAssembler.templateKey(
+            ImageRecipeTest.edit(
+                terminal, e -> e.guestFiles = e.guestFiles.subList(1, e.guestFiles.size()))),
+        "files are not in the layer");
+    assertEquals(
+        key,
+        DebootstrapAssembler.templateKey(
+            ImageRecipeTest.edit(
+                terminal, e -> e.latePurgedPackages = plus(e.latePurgedPackages, "apt"))),
         "late purges happen after the layer");
     assertNotEquals(DebootstrapAssembler.baseKey(terminal), key, "the layers have distinct names");
   }

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kindling.activities.vmm.SnapshotFiles;
+import dev.kindling.activities.vmm.SnapshotManifest;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.testing.HostCapability;
 import dev.kindling.host.testing.RequiresHost;
-import dev.kindling.activities.vmm.SnapshotFiles;
-import dev.kindling.activities.vmm.SnapshotManifest;
 import dev.kindling.workflows.host.ImageRef;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,21 +23,33 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Build → canary → snapshot → promote with real VMs. The cache is the test's own (its own
- * {@code current/}) with the real golden image linked in, so the image is reused and the host's
- * current image is never touched.
+ * Build → canary → snapshot → promote with real VMs. The cache is the test's own (its own {@code
+ * current/}) with the real golden image linked in, so the image is reused and the host's current
+ * image is never touched.
  */
 @Tag("vm")
-@RequiresHost({HostCapability.ROOT, HostCapability.IPROUTE2, HostCapability.TUN, HostCapability.QEMU,
-    HostCapability.DEBOOTSTRAP, HostCapability.VM_TESTS_ENABLED})
+@RequiresHost({
+  HostCapability.ROOT,
+  HostCapability.IPROUTE2,
+  HostCapability.TUN,
+  HostCapability.QEMU,
+  HostCapability.DEBOOTSTRAP,
+  HostCapability.VM_TESTS_ENABLED
+})
 class GoldenImagePipelineVmTest {
   @TempDir Path cacheDir;
   @TempDir Path runDir;
 
-  /** Removes the link to the shared image first, so cleaning up the temporary cache cannot reach the image itself. */
+  /**
+   * Removes the link to the shared image first, so cleaning up the temporary cache cannot reach the
+   * image itself.
+   */
   @AfterEach
   void unlinkTheSharedImage() throws Exception {
-    try (Stream<Path> links = Files.isDirectory(cacheDir.resolve("images")) ? Files.list(cacheDir.resolve("images")) : Stream.empty()) {
+    try (Stream<Path> links =
+        Files.isDirectory(cacheDir.resolve("images"))
+            ? Files.list(cacheDir.resolve("images"))
+            : Stream.empty()) {
       for (Path link : links.filter(Files::isSymbolicLink).toList()) {
         Files.delete(link);
       }
@@ -54,8 +66,9 @@ class GoldenImagePipelineVmTest {
 
     // The same image, booted with websockify disabled: its canary cannot pass.
     VerifyHost host = VerifyHost.create(paths, VerifyHost.WITHOUT_WEBSOCKIFY);
-    PipelineResult result = new GoldenImagePipeline(new ImageBuilder(), store, host.verifier(), host.vmms())
-        .run(BuildOptions.defaults(paths), true, true);
+    PipelineResult result =
+        new GoldenImagePipeline(new ImageBuilder(), store, host.verifier(), host.vmms())
+            .run(BuildOptions.defaults(paths), true, true);
 
     assertFalse(result.passed());
     assertTrue(result.cacheHit(), "the linked image was reused");
@@ -63,10 +76,14 @@ class GoldenImagePipelineVmTest {
     assertEquals(result.canary().failure(), result.failure());
     assertNull(result.snapshotId(), "no snapshot of a failed canary");
     assertNull(result.promoted());
-    assertArrayEquals(currentBefore, Files.readAllBytes(paths.currentImageFile(Templates.DEFAULT)), "the current image is unchanged");
+    assertArrayEquals(
+        currentBefore,
+        Files.readAllBytes(paths.currentImageFile(Templates.DEFAULT)),
+        "the current image is unchanged");
     String vmId = result.canary().vmId();
     assertEquals(image.ref().imageId(), result.imageId());
-    assertTrue(snapshots(paths, image).stream().noneMatch(p -> p.getFileName().toString().contains(vmId)),
+    assertTrue(
+        snapshots(paths, image).stream().noneMatch(p -> p.getFileName().toString().contains(vmId)),
         "no snapshot staging of the canary");
     VerifyHost.assertNothingLeft(paths, result.canary().vmId());
   }
@@ -78,16 +95,22 @@ class GoldenImagePipelineVmTest {
     ImageStore store = new ImageStore(paths);
     VerifyHost host = VerifyHost.create(paths, "");
 
-    PipelineResult result = new GoldenImagePipeline(new ImageBuilder(), store, host.verifier(), host.vmms())
-        .run(BuildOptions.defaults(paths), true, true);
-    Path snapshotDir = result.snapshotId() == null ? null : paths.snapshotDir(result.imageId(), result.snapshotId());
+    PipelineResult result =
+        new GoldenImagePipeline(new ImageBuilder(), store, host.verifier(), host.vmms())
+            .run(BuildOptions.defaults(paths), true, true);
+    Path snapshotDir =
+        result.snapshotId() == null
+            ? null
+            : paths.snapshotDir(result.imageId(), result.snapshotId());
     try {
       assertTrue(result.passed(), () -> "pipeline failed: " + result.failure());
       assertNotNull(result.snapshotId());
       SnapshotFiles files = SnapshotManifest.read(snapshotDir);
       assertEquals(image.ref().imageId(), files.manifest().imageId());
       assertTrue(Files.size(files.memoryState()) > 0 && Files.size(files.disk()) > 0);
-      assertEquals(image.ref().imageId(), store.checkSnapshot(image.ref().imageId(), result.snapshotId()).imageId());
+      assertEquals(
+          image.ref().imageId(),
+          store.checkSnapshot(image.ref().imageId(), result.snapshotId()).imageId());
 
       ImageRef current = store.current(Templates.DEFAULT).orElseThrow();
       assertEquals(result.promoted(), current);
@@ -97,7 +120,8 @@ class GoldenImagePipelineVmTest {
       VerifyHost.assertNothingLeft(paths, result.canary().vmId());
     } finally {
       if (snapshotDir != null) {
-        // Each canary's snapshot is unique (its memory differs); do not leave hundreds of MiB in the shared cache.
+        // Each canary's snapshot is unique (its memory differs); do not leave hundreds of MiB in
+        // the shared cache.
         FileTrees.deleteRecursively(snapshotDir);
       }
     }

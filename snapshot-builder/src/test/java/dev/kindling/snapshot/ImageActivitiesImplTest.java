@@ -16,7 +16,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The image activities pick a template by id (the host's default when none) and fail typed; the build itself is faked. */
+/**
+ * The image activities pick a template by id (the host's default when none) and fail typed; the
+ * build itself is faked.
+ */
 class ImageActivitiesImplTest {
   @TempDir Path cache;
   @TempDir Path templatesDir;
@@ -26,9 +29,20 @@ class ImageActivitiesImplTest {
   @BeforeEach
   void setUp() {
     paths = new HostPaths(cache, cache.resolve("run"));
-    activities = new ImageActivitiesImpl(new ImageBuilder(new ImageBuilderCacheTest.FakeAssembler()), new ImageStore(paths),
-        template -> new BuildOptions("bookworm", "http://mirror.example/debian", GuestImageSpec.PACKAGES, List.of(), template, paths),
-        templatesDir, "terminal");
+    activities =
+        new ImageActivitiesImpl(
+            new ImageBuilder(new ImageBuilderCacheTest.FakeAssembler()),
+            new ImageStore(paths),
+            template ->
+                new BuildOptions(
+                    "bookworm",
+                    "http://mirror.example/debian",
+                    GuestImageSpec.PACKAGES,
+                    List.of(),
+                    template,
+                    paths),
+            templatesDir,
+            "terminal");
   }
 
   @Test
@@ -44,30 +58,42 @@ class ImageActivitiesImplTest {
   @Test
   void aTemplateInTheHostsTemplatesDirectoryIsBuiltById() throws Exception {
     Path dir = Files.createDirectories(templatesDir.resolve("notes"));
-    Files.writeString(dir.resolve(Templates.RECIPE), """
+    Files.writeString(
+        dir.resolve(Templates.RECIPE),
+        """
         {"id": "notes", "app": {"argv": ["xterm"], "window": {"wmClass": "XTerm"}}}
         """);
 
-    assertEquals("notes", activities.buildImage(new ImageBuildRequest("h1", true, false, "notes")).template());
+    assertEquals(
+        "notes",
+        activities.buildImage(new ImageBuildRequest("h1", true, false, "notes")).template());
   }
 
   @Test
   void badTemplatesFailTyped() throws Exception {
-    ApplicationFailure notAnId = assertThrows(ApplicationFailure.class,
-        () -> activities.buildImage(new ImageBuildRequest("h1", true, false, "../../etc")));
+    ApplicationFailure notAnId =
+        assertThrows(
+            ApplicationFailure.class,
+            () -> activities.buildImage(new ImageBuildRequest("h1", true, false, "../../etc")));
     assertEquals(FailureKind.INVALID_INPUT.type(), notAnId.getType());
 
-    ApplicationFailure unknown = assertThrows(ApplicationFailure.class,
-        () -> activities.buildImage(new ImageBuildRequest("h1", true, false, "kiosk")));
+    ApplicationFailure unknown =
+        assertThrows(
+            ApplicationFailure.class,
+            () -> activities.buildImage(new ImageBuildRequest("h1", true, false, "kiosk")));
     assertEquals(FailureKind.INVALID_TEMPLATE.type(), unknown.getType());
     assertTrue(unknown.isNonRetryable());
 
     Path dir = Files.createDirectories(templatesDir.resolve("broken"));
-    Files.writeString(dir.resolve(Templates.RECIPE), """
+    Files.writeString(
+        dir.resolve(Templates.RECIPE),
+        """
         {"id": "broken", "app": {"argv": [], "window": {"wmClass": "XTerm"}}}
         """);
-    ApplicationFailure invalid = assertThrows(ApplicationFailure.class,
-        () -> activities.buildImage(new ImageBuildRequest("h1", true, false, "broken")));
+    ApplicationFailure invalid =
+        assertThrows(
+            ApplicationFailure.class,
+            () -> activities.buildImage(new ImageBuildRequest("h1", true, false, "broken")));
     assertEquals(FailureKind.INVALID_TEMPLATE.type(), invalid.getType());
     assertTrue(invalid.getOriginalMessage().contains("app.argv"), invalid.getOriginalMessage());
   }
@@ -79,18 +105,30 @@ class ImageActivitiesImplTest {
     activities.promote(terminal);
     activities.promote(browser);
 
-    assertEquals(terminal.imageId(), activities.resolveImage(null, null).imageId(), "the host's default template");
+    assertEquals(
+        terminal.imageId(),
+        activities.resolveImage(null, null).imageId(),
+        "the host's default template");
     assertEquals(terminal.imageId(), activities.resolveImage(null, "terminal").imageId());
     assertEquals(browser.imageId(), activities.resolveImage(null, "browser").imageId());
-    assertEquals(browser.imageId(), activities.resolveImage(browser.imageId(), "terminal").imageId(), "an id is resolved as it is");
-    assertEquals(FailureKind.UNKNOWN_IMAGE.type(),
-        assertThrows(ApplicationFailure.class, () -> activities.resolveImage(null, "kiosk")).getType());
-    assertEquals(FailureKind.INVALID_INPUT.type(),
-        assertThrows(ApplicationFailure.class, () -> activities.resolveImage(null, "Bad Template")).getType());
+    assertEquals(
+        browser.imageId(),
+        activities.resolveImage(browser.imageId(), "terminal").imageId(),
+        "an id is resolved as it is");
+    assertEquals(
+        FailureKind.UNKNOWN_IMAGE.type(),
+        assertThrows(ApplicationFailure.class, () -> activities.resolveImage(null, "kiosk"))
+            .getType());
+    assertEquals(
+        FailureKind.INVALID_INPUT.type(),
+        assertThrows(ApplicationFailure.class, () -> activities.resolveImage(null, "Bad Template"))
+            .getType());
   }
 
   @Test
   void theDefaultTemplateMustBeAnId() {
-    assertThrows(dev.kindling.workflows.InvalidInputException.class, () -> new ImageActivitiesImpl(paths, templatesDir, "../x", ""));
+    assertThrows(
+        dev.kindling.workflows.InvalidInputException.class,
+        () -> new ImageActivitiesImpl(paths, templatesDir, "../x", ""));
   }
 }

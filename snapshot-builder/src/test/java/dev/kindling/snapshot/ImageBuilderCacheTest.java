@@ -53,7 +53,8 @@ class ImageBuilderCacheTest {
       if (failure != null) {
         throw failure;
       }
-      return new AssembledImage("6.1.0-test", List.of(new PackageVersion("systemd", "252")), 42, 21);
+      return new AssembledImage(
+          "6.1.0-test", List.of(new PackageVersion("systemd", "252")), 42, 21);
     }
   }
 
@@ -62,7 +63,12 @@ class ImageBuilderCacheTest {
   }
 
   private static BuildOptions options(Path cache, Template template) {
-    return new BuildOptions("bookworm", "http://mirror.example/debian", GuestImageSpec.PACKAGES, List.of(), template,
+    return new BuildOptions(
+        "bookworm",
+        "http://mirror.example/debian",
+        GuestImageSpec.PACKAGES,
+        List.of(),
+        template,
         new HostPaths(cache, cache.resolve("run")));
   }
 
@@ -80,7 +86,12 @@ class ImageBuilderCacheTest {
     assertEquals(Templates.DEFAULT, first.manifest().template());
     assertEquals(Templates.DEFAULT, first.ref().template());
     Template terminal = Templates.builtIn(Templates.DEFAULT);
-    assertEquals(new Manifest.Defaults(terminal.memoryMib(), terminal.vcpus(), terminal.screenWidth(), terminal.screenHeight()),
+    assertEquals(
+        new Manifest.Defaults(
+            terminal.memoryMib(),
+            terminal.vcpus(),
+            terminal.screenWidth(),
+            terminal.screenHeight()),
         first.manifest().defaults());
 
     BuiltImage second = new ImageBuilder(fake).build(options(cache));
@@ -124,7 +135,8 @@ class ImageBuilderCacheTest {
   void aFailedBuildLeavesNothingBehind(@TempDir Path cache) throws Exception {
     FakeAssembler fake = new FakeAssembler();
     fake.failure = new IllegalStateException("debootstrap exploded");
-    ImageBuildException e = assertThrows(ImageBuildException.class, () -> new ImageBuilder(fake).build(options(cache)));
+    ImageBuildException e =
+        assertThrows(ImageBuildException.class, () -> new ImageBuilder(fake).build(options(cache)));
     assertInstanceOf(IllegalStateException.class, e.getCause());
     assertTrue(e.getMessage().contains("debootstrap exploded"));
     assertEquals(List.of(), imageEntries(cache));
@@ -160,15 +172,22 @@ class ImageBuilderCacheTest {
     assertEquals(1024, browser.manifest().defaults().memoryMib());
     assertEquals("browser", browser.ref().template());
     assertEquals(2, fake.calls.get());
-    assertEquals(List.of(terminal.ref().imageId(), browser.ref().imageId()).stream().sorted().toList(), imageEntries(cache));
+    assertEquals(
+        List.of(terminal.ref().imageId(), browser.ref().imageId()).stream().sorted().toList(),
+        imageEntries(cache));
   }
 
   @Test
-  void anInvalidTemplateFoundWhileBuildingFailsAsSuchAndLeavesNothingBehind(@TempDir Path cache) throws Exception {
+  void anInvalidTemplateFoundWhileBuildingFailsAsSuchAndLeavesNothingBehind(@TempDir Path cache)
+      throws Exception {
     FakeAssembler fake = new FakeAssembler();
-    fake.failure = new InvalidTemplateException("terminal", "packages[0]", "'xterm' is not a package of Debian bookworm");
+    fake.failure =
+        new InvalidTemplateException(
+            "terminal", "packages[0]", "'xterm' is not a package of Debian bookworm");
 
-    InvalidTemplateException e = assertThrows(InvalidTemplateException.class, () -> new ImageBuilder(fake).build(options(cache)));
+    InvalidTemplateException e =
+        assertThrows(
+            InvalidTemplateException.class, () -> new ImageBuilder(fake).build(options(cache)));
 
     assertEquals("packages[0]", e.field());
     assertEquals("InvalidTemplate", e.kind().type());
@@ -178,7 +197,11 @@ class ImageBuilderCacheTest {
   /** Everything in images/ except lock files: published images and any temporary directories. */
   private static List<String> imageEntries(Path cache) throws IOException {
     try (Stream<Path> entries = Files.list(cache.resolve("images"))) {
-      return entries.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".lock")).sorted().toList();
+      return entries
+          .map(p -> p.getFileName().toString())
+          .filter(n -> !n.endsWith(".lock"))
+          .sorted()
+          .toList();
     }
   }
 }

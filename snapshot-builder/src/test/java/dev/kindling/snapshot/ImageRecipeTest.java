@@ -15,10 +15,17 @@ import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
 class ImageRecipeTest {
-  private static final HostPaths PATHS = new HostPaths(Path.of("/nonexistent/cache"), Path.of("/nonexistent/run"));
+  private static final HostPaths PATHS =
+      new HostPaths(Path.of("/nonexistent/cache"), Path.of("/nonexistent/run"));
   private static final Template TERMINAL = Templates.builtIn("terminal");
   private static final BuildOptions OPTIONS =
-      new BuildOptions("bookworm", "http://mirror.example/debian", GuestImageSpec.PACKAGES, List.of(), TERMINAL, PATHS);
+      new BuildOptions(
+          "bookworm",
+          "http://mirror.example/debian",
+          GuestImageSpec.PACKAGES,
+          List.of(),
+          TERMINAL,
+          PATHS);
 
   @Test
   void sameInputsGiveTheSameId() {
@@ -28,40 +35,43 @@ class ImageRecipeTest {
 
   @Test
   void theCachePathsAreNotAnInput() {
-    BuildOptions elsewhere = OPTIONS.withPaths(new HostPaths(Path.of("/other/cache"), Path.of("/other/run")));
+    BuildOptions elsewhere =
+        OPTIONS.withPaths(new HostPaths(Path.of("/other/cache"), Path.of("/other/run")));
     assertEquals(OPTIONS.recipe().imageId(), elsewhere.recipe().imageId());
   }
 
   @Test
   void packageOrderDoesNotMatter() {
     List<String> reversed = new ArrayList<>(GuestImageSpec.PACKAGES).reversed();
-    BuildOptions shuffled = new BuildOptions("bookworm", OPTIONS.mirror(), reversed, List.of(), TERMINAL, PATHS);
+    BuildOptions shuffled =
+        new BuildOptions("bookworm", OPTIONS.mirror(), reversed, List.of(), TERMINAL, PATHS);
     assertEquals(OPTIONS.recipe().imageId(), shuffled.recipe().imageId());
   }
 
   @Test
   void everyInputChangesTheId() {
     ImageRecipe base = OPTIONS.recipe();
-    List<UnaryOperator<ImageRecipe>> changes = List.of(
-        r -> edit(r, e -> e.suite = "trixie"),
-        r -> edit(r, e -> e.mirror = "http://other.example/debian"),
-        r -> edit(r, e -> e.packages = plus(e.packages, "curl")),
-        r -> edit(r, e -> e.template = "other"),
-        r -> edit(r, e -> e.templatePackages = plus(e.templatePackages, "htop")),
-        r -> edit(r, e -> e.templateDefaults = e.templateDefaults + " more"),
-        r -> edit(r, e -> e.gpuPackages = plus(e.gpuPackages, "libvulkan1")),
-        r -> edit(r, e -> e.purgedPackages = plus(e.purgedPackages, "perl-base")),
-        r -> edit(r, e -> e.latePurgedPackages = plus(e.latePurgedPackages, "apt")),
-        r -> edit(r, e -> e.units = e.units.subList(1, e.units.size())),
-        r -> edit(r, e -> e.enabledUnits = e.enabledUnits.subList(1, e.enabledUnits.size())),
-        r -> edit(r, e -> e.maskedUnits = plus(e.maskedUnits, "kindling-websockify.service")),
-        r -> edit(r, e -> e.guestFiles = changedContent(e.guestFiles)),
-        r -> edit(r, e -> e.guestFiles = changedMode(e.guestFiles)),
-        r -> edit(r, e -> e.builderVersion = e.builderVersion + "x"),
-        r -> edit(r, e -> e.kernelCmdline = e.kernelCmdline + " debug"));
+    List<UnaryOperator<ImageRecipe>> changes =
+        List.of(
+            r -> edit(r, e -> e.suite = "trixie"),
+            r -> edit(r, e -> e.mirror = "http://other.example/debian"),
+            r -> edit(r, e -> e.packages = plus(e.packages, "curl")),
+            r -> edit(r, e -> e.template = "other"),
+            r -> edit(r, e -> e.templatePackages = plus(e.templatePackages, "htop")),
+            r -> edit(r, e -> e.templateDefaults = e.templateDefaults + " more"),
+            r -> edit(r, e -> e.gpuPackages = plus(e.gpuPackages, "libvulkan1")),
+            r -> edit(r, e -> e.purgedPackages = plus(e.purgedPackages, "perl-base")),
+            r -> edit(r, e -> e.latePurgedPackages = plus(e.latePurgedPackages, "apt")),
+            r -> edit(r, e -> e.units = e.units.subList(1, e.units.size())),
+            r -> edit(r, e -> e.enabledUnits = e.enabledUnits.subList(1, e.enabledUnits.size())),
+            r -> edit(r, e -> e.maskedUnits = plus(e.maskedUnits, "kindling-websockify.service")),
+            r -> edit(r, e -> e.guestFiles = changedContent(e.guestFiles)),
+            r -> edit(r, e -> e.guestFiles = changedMode(e.guestFiles)),
+            r -> edit(r, e -> e.builderVersion = e.builderVersion + "x"),
+            r -> edit(r, e -> e.kernelCmdline = e.kernelCmdline + " debug"));
     Set<String> ids = new HashSet<>();
     ids.add(base.imageId());
-    assertEquals(base.imageId(), edit(base, e -> { }).imageId(), "a copy has the same id");
+    assertEquals(base.imageId(), edit(base, e -> {}).imageId(), "a copy has the same id");
     for (UnaryOperator<ImageRecipe> change : changes) {
       String changed = change.apply(base).imageId();
       assertNotEquals(base.imageId(), changed);
@@ -75,31 +85,42 @@ class ImageRecipeTest {
     assertEquals("terminal", recipe.template());
     assertEquals(TERMINAL.packages(), recipe.templatePackages());
     List<String> paths = recipe.guestFiles().stream().map(GuestFile::path).toList();
-    assertTrue(paths.containsAll(GuestFiles.load().stream().map(GuestFile::path).toList()), "Kindling's own files");
-    assertTrue(paths.containsAll(TERMINAL.guestFiles().stream().map(GuestFile::path).toList()), "and the template's");
+    assertTrue(
+        paths.containsAll(GuestFiles.load().stream().map(GuestFile::path).toList()),
+        "Kindling's own files");
+    assertTrue(
+        paths.containsAll(TERMINAL.guestFiles().stream().map(GuestFile::path).toList()),
+        "and the template's");
     assertEquals(GuestFiles.load().size() + TERMINAL.guestFiles().size(), paths.size());
     assertTrue(recipe.canonical().contains("template=terminal\n"), recipe.canonical());
-    assertTrue(recipe.canonical().contains("file=" + Template.APP_CONFIG + " 644 "), recipe.canonical());
+    assertTrue(
+        recipe.canonical().contains("file=" + Template.APP_CONFIG + " 644 "), recipe.canonical());
   }
 
   @Test
   void eachBuiltInTemplateHasItsOwnImageId() {
     BuildOptions browser = OPTIONS.withTemplate(Templates.builtIn("browser"));
     assertNotEquals(OPTIONS.recipe().imageId(), browser.recipe().imageId());
-    assertEquals(OPTIONS.recipe().imageId(), BuildOptions.defaults(PATHS).withMirror(OPTIONS.mirror()).recipe().imageId(),
+    assertEquals(
+        OPTIONS.recipe().imageId(),
+        BuildOptions.defaults(PATHS).withMirror(OPTIONS.mirror()).recipe().imageId(),
         "the defaults are the built-in terminal");
   }
 
   @Test
   void extraMaskedUnitsChangeTheId() {
-    assertNotEquals(OPTIONS.recipe().imageId(),
+    assertNotEquals(
+        OPTIONS.recipe().imageId(),
         OPTIONS.withExtraMaskedUnits(List.of("kindling-websockify.service")).recipe().imageId());
   }
 
   @Test
   void theGuestFilesInTheJarAreAllHashed() {
     List<GuestFile> files = GuestFiles.load();
-    assertTrue(files.stream().anyMatch(f -> f.path().equals("usr/local/lib/kindling/kindling-agent") && f.mode() == 0755));
+    assertTrue(
+        files.stream()
+            .anyMatch(
+                f -> f.path().equals("usr/local/lib/kindling/kindling-agent") && f.mode() == 0755));
     for (GuestFile file : files) {
       assertTrue(OPTIONS.recipe().canonical().contains("file=" + file.path() + " "), file.path());
     }
@@ -142,9 +163,22 @@ class ImageRecipeTest {
     }
 
     ImageRecipe build() {
-      return new ImageRecipe(suite, mirror, packages, template, templatePackages, templateDefaults, gpuPackages, purgedPackages,
+      return new ImageRecipe(
+          suite,
+          mirror,
+          packages,
+          template,
+          templatePackages,
+          templateDefaults,
+          gpuPackages,
+          purgedPackages,
           latePurgedPackages,
-          units, enabledUnits, maskedUnits, kernelCmdline, guestFiles, builderVersion);
+          units,
+          enabledUnits,
+          maskedUnits,
+          kernelCmdline,
+          guestFiles,
+          builderVersion);
     }
   }
 
@@ -163,7 +197,13 @@ class ImageRecipeTest {
   private static List<GuestFile> changedContent(List<GuestFile> files) {
     List<GuestFile> copy = new ArrayList<>(files);
     GuestFile first = copy.getFirst();
-    copy.set(0, new GuestFile(first.path(), first.mode(), (new String(first.content(), StandardCharsets.UTF_8) + "\n").getBytes(StandardCharsets.UTF_8)));
+    copy.set(
+        0,
+        new GuestFile(
+            first.path(),
+            first.mode(),
+            (new String(first.content(), StandardCharsets.UTF_8) + "\n")
+                .getBytes(StandardCharsets.UTF_8)));
     return copy;
   }
 

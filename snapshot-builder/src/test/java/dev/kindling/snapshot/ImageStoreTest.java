@@ -44,11 +44,17 @@ class ImageStoreTest {
     ManifestTest.sample(id, template).write(dir.resolve(Manifest.FILE));
   }
 
-  private static void snapshot(HostPaths paths, String storedUnder, String snapshotId, String namedImage) throws Exception {
+  private static void snapshot(
+      HostPaths paths, String storedUnder, String snapshotId, String namedImage) throws Exception {
     Path dir = paths.snapshotDir(storedUnder, snapshotId);
     Files.createDirectories(dir);
-    Files.writeString(dir.resolve(dev.kindling.activities.vmm.SnapshotFiles.MANIFEST),
-        "{\"imageId\":\"" + namedImage + "\",\"snapshotId\":\"" + snapshotId + "\",\"vmm\":\"qemu\"}");
+    Files.writeString(
+        dir.resolve(dev.kindling.activities.vmm.SnapshotFiles.MANIFEST),
+        "{\"imageId\":\""
+            + namedImage
+            + "\",\"snapshotId\":\""
+            + snapshotId
+            + "\",\"vmm\":\"qemu\"}");
   }
 
   @Test
@@ -60,7 +66,8 @@ class ImageStoreTest {
     assertEquals(List.of(A, B), store.list().stream().map(i -> i.ref().imageId()).toList());
     assertEquals(A, store.find(A).ref().imageId());
     assertEquals(paths.imageDir(A).resolve(Manifest.ROOTFS), store.find(A).rootfs());
-    UnknownImageException unknown = assertThrows(UnknownImageException.class, () -> store.find("d".repeat(64)));
+    UnknownImageException unknown =
+        assertThrows(UnknownImageException.class, () -> store.find("d".repeat(64)));
     assertEquals("UnknownImage", unknown.kind().type());
     assertThrows(InvalidInputException.class, () -> store.find("../../etc"));
   }
@@ -70,9 +77,12 @@ class ImageStoreTest {
     HostPaths paths = publish(cache, A, B);
     ImageStore store = new ImageStore(paths);
     assertEquals(Optional.empty(), store.current(TERMINAL));
-    UnknownImageException none = assertThrows(UnknownImageException.class, () -> store.resolve(null, TERMINAL));
+    UnknownImageException none =
+        assertThrows(UnknownImageException.class, () -> store.resolve(null, TERMINAL));
     assertTrue(none.getMessage().contains("template " + TERMINAL), none.getMessage());
-    assertTrue(none.getMessage().contains("--template " + TERMINAL), "says how to make one: " + none.getMessage());
+    assertTrue(
+        none.getMessage().contains("--template " + TERMINAL),
+        "says how to make one: " + none.getMessage());
 
     // The reference's own template is not trusted: the manifest's is written.
     ImageRef promoted = store.promote(new ImageRef(A, null, null, 0, null));
@@ -84,7 +94,9 @@ class ImageStoreTest {
     assertEquals(B, store.resolve(B, TERMINAL).imageId());
     assertEquals(Optional.empty(), store.current(BROWSER), "other templates have no current image");
     assertThrows(UnknownImageException.class, () -> store.resolve(null, BROWSER));
-    assertThrows(UnknownImageException.class, () -> store.promote(new ImageRef("e".repeat(64), null, null, 0, null)));
+    assertThrows(
+        UnknownImageException.class,
+        () -> store.promote(new ImageRef("e".repeat(64), null, null, 0, null)));
     assertEquals(Optional.of(promoted), store.current(TERMINAL));
     assertThrows(InvalidInputException.class, () -> store.current("../images"));
   }
@@ -111,7 +123,9 @@ class ImageStoreTest {
     assertEquals(Optional.of(browser), store.current(BROWSER));
     assertEquals(List.of(BROWSER, TERMINAL), List.copyOf(store.currents().keySet()));
     try (var entries = Files.list(paths.currentDir())) {
-      assertEquals(List.of("browser.json", "terminal.json"), entries.map(p -> p.getFileName().toString()).sorted().toList());
+      assertEquals(
+          List.of("browser.json", "terminal.json"),
+          entries.map(p -> p.getFileName().toString()).sorted().toList());
     }
   }
 
@@ -133,7 +147,9 @@ class ImageStoreTest {
     publishAs(paths, C, null);
     ImageStore store = new ImageStore(paths);
 
-    UnknownImageException refused = assertThrows(UnknownImageException.class, () -> store.promote(new ImageRef(C, null, null, 0, null)));
+    UnknownImageException refused =
+        assertThrows(
+            UnknownImageException.class, () -> store.promote(new ImageRef(C, null, null, 0, null)));
 
     assertTrue(refused.getMessage().contains("without a template"), refused.getMessage());
     assertEquals(Map.of(), store.currents());
@@ -160,18 +176,25 @@ class ImageStoreTest {
     ImageStore store = new ImageStore(paths);
     store.promote(new ImageRef(A, null, null, 0, null));
 
-    SnapshotMismatchException missing = assertThrows(SnapshotMismatchException.class,
-        () -> store.promote(new ImageRef(B, SNAP, null, 0, null)));
+    SnapshotMismatchException missing =
+        assertThrows(
+            SnapshotMismatchException.class,
+            () -> store.promote(new ImageRef(B, SNAP, null, 0, null)));
     assertEquals("SnapshotMismatch", missing.kind().type());
 
     snapshot(paths, A, SNAP, A);
-    assertThrows(SnapshotMismatchException.class, () -> store.promote(new ImageRef(B, SNAP, null, 0, null)));
+    assertThrows(
+        SnapshotMismatchException.class, () -> store.promote(new ImageRef(B, SNAP, null, 0, null)));
 
     snapshot(paths, B, SNAP, A);
-    SnapshotMismatchException wrongImage = assertThrows(SnapshotMismatchException.class,
-        () -> store.promote(new ImageRef(B, SNAP, null, 0, null)));
+    SnapshotMismatchException wrongImage =
+        assertThrows(
+            SnapshotMismatchException.class,
+            () -> store.promote(new ImageRef(B, SNAP, null, 0, null)));
     assertTrue(wrongImage.getMessage().contains("made from image " + A));
-    assertThrows(SnapshotMismatchException.class, () -> store.promote(new ImageRef(B, "not-a-hash", null, 0, null)));
+    assertThrows(
+        SnapshotMismatchException.class,
+        () -> store.promote(new ImageRef(B, "not-a-hash", null, 0, null)));
     assertEquals(A, store.current(TERMINAL).orElseThrow().imageId());
     assertEquals(null, store.current(TERMINAL).orElseThrow().snapshotId());
 
@@ -188,19 +211,23 @@ class ImageStoreTest {
     AtomicBoolean done = new AtomicBoolean();
     AtomicInteger reads = new AtomicInteger();
     AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread reader = Thread.ofPlatform().start(() -> {
-      try {
-        while (!done.get()) {
-          String id = store.current(TERMINAL).orElseThrow().imageId();
-          if (!id.equals(A) && !id.equals(B)) {
-            throw new AssertionError("read a current image that was never promoted: " + id);
-          }
-          reads.incrementAndGet();
-        }
-      } catch (Throwable t) {
-        failure.set(t);
-      }
-    });
+    Thread reader =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try {
+                    while (!done.get()) {
+                      String id = store.current(TERMINAL).orElseThrow().imageId();
+                      if (!id.equals(A) && !id.equals(B)) {
+                        throw new AssertionError(
+                            "read a current image that was never promoted: " + id);
+                      }
+                      reads.incrementAndGet();
+                    }
+                  } catch (Throwable t) {
+                    failure.set(t);
+                  }
+                });
     for (int i = 0; i < 100; i++) {
       store.promote(new ImageRef(i % 2 == 0 ? B : A, null, null, 0, null));
     }
@@ -211,10 +238,15 @@ class ImageStoreTest {
     }
     assertTrue(reads.get() > 0);
     try (var entries = Files.list(cache)) {
-      assertEquals(List.of("current", "images"), entries.map(p -> p.getFileName().toString()).sorted().toList());
+      assertEquals(
+          List.of("current", "images"),
+          entries.map(p -> p.getFileName().toString()).sorted().toList());
     }
     try (var entries = Files.list(paths.currentDir())) {
-      assertEquals(List.of("terminal.json"), entries.map(p -> p.getFileName().toString()).toList(), "no temporary files left");
+      assertEquals(
+          List.of("terminal.json"),
+          entries.map(p -> p.getFileName().toString()).toList(),
+          "no temporary files left");
     }
   }
 }

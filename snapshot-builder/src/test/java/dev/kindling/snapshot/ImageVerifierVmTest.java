@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.testing.HostCapability;
 import dev.kindling.host.testing.RequiresHost;
-import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.ReadinessStage;
 import dev.kindling.workflows.host.StageTiming;
@@ -23,10 +22,19 @@ import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Boots the real golden image through the production path and checks readiness, failure typing and teardown. */
+/**
+ * Boots the real golden image through the production path and checks readiness, failure typing and
+ * teardown.
+ */
 @Tag("vm")
-@RequiresHost({HostCapability.ROOT, HostCapability.IPROUTE2, HostCapability.TUN, HostCapability.QEMU,
-    HostCapability.DEBOOTSTRAP, HostCapability.VM_TESTS_ENABLED})
+@RequiresHost({
+  HostCapability.ROOT,
+  HostCapability.IPROUTE2,
+  HostCapability.TUN,
+  HostCapability.QEMU,
+  HostCapability.DEBOOTSTRAP,
+  HostCapability.VM_TESTS_ENABLED
+})
 class ImageVerifierVmTest {
   private static final Logger log = LoggerFactory.getLogger(ImageVerifierVmTest.class);
 
@@ -47,11 +55,15 @@ class ImageVerifierVmTest {
     assertEquals("qemu", result.vmm());
     assertNotNull(result.accelerator());
     assertNotNull(result.machine());
-    assertTrue(result.framebufferWidth() > 0 && result.framebufferHeight() > 0,
+    assertTrue(
+        result.framebufferWidth() > 0 && result.framebufferHeight() > 0,
         "ServerInit framebuffer " + result.framebufferWidth() + "x" + result.framebufferHeight());
     List<String> stages = result.readinessStages().stream().map(StageTiming::stage).toList();
-    assertEquals(Arrays.stream(ReadinessStage.values()).map(ReadinessStage::label).toList(), stages);
-    assertTrue(result.bootToReadyMillis() >= result.readinessStages().stream().mapToLong(StageTiming::millis).sum());
+    assertEquals(
+        Arrays.stream(ReadinessStage.values()).map(ReadinessStage::label).toList(), stages);
+    assertTrue(
+        result.bootToReadyMillis()
+            >= result.readinessStages().stream().mapToLong(StageTiming::millis).sum());
     assertEquals(List.of(), result.teardownProblems());
     VerifyHost.assertNothingLeft(paths, result.vmId());
   }
@@ -61,13 +73,20 @@ class ImageVerifierVmTest {
     BuiltImage image = VerifyHost.defaultImage();
     HostPaths paths = VerifyHost.realCache(runDir);
 
-    VerifyResult result = VerifyHost.create(paths, VerifyHost.WITHOUT_WEBSOCKIFY).verifier().verify(image.ref().imageId());
+    VerifyResult result =
+        VerifyHost.create(paths, VerifyHost.WITHOUT_WEBSOCKIFY)
+            .verifier()
+            .verify(image.ref().imageId());
     log.info("masked websockify: {}", result.failure());
 
     VerifyFailure failure = VerifyHost.assertWebsockifyRefused(result);
     assertFalse(failure.serialTail().isBlank(), "serial tail");
-    assertTrue(failure.serialTail().contains("kindling-"), () -> "the serial tail shows the guest's units: " + failure.serialTail());
-    assertTrue(failure.diagnostics().agentUnits().contains(VerifyHost.WEBSOCKIFY), failure.diagnostics().agentUnits());
+    assertTrue(
+        failure.serialTail().contains("kindling-"),
+        () -> "the serial tail shows the guest's units: " + failure.serialTail());
+    assertTrue(
+        failure.diagnostics().agentUnits().contains(VerifyHost.WEBSOCKIFY),
+        failure.diagnostics().agentUnits());
     assertNotNull(failure.diagnostics().agentUnits(), "the agent reported unit states");
     assertEquals(0, result.framebufferWidth());
     assertEquals(List.of(), result.teardownProblems());

@@ -5,9 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.host.HostPaths;
 import dev.kindling.activities.vmm.ImageFiles;
-
+import dev.kindling.host.HostPaths;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,17 +19,37 @@ class ManifestTest {
     return sample(id, Templates.DEFAULT);
   }
 
-  /** A manifest of an image of {@code template}; null for an image built before templates (no defaults either). */
+  /**
+   * A manifest of an image of {@code template}; null for an image built before templates (no
+   * defaults either).
+   */
   static Manifest sample(String id, String template) {
     return sample(id, template, template == null ? null : new Manifest.Defaults(512, 1, 1280, 800));
   }
 
   static Manifest sample(String id, String template, Manifest.Defaults defaults) {
-    return new Manifest(id, "bookworm", "http://mirror.example/debian", "6.1.0-50-cloud-amd64",
-        GuestImageSpec.KERNEL_CMDLINE, Manifest.ROOTFS, Manifest.KERNEL, Manifest.INITRD,
-        List.of(new PackageVersion("systemd", "252.38-1~deb12u1"), new PackageVersion("x11vnc", "0.9.16-9")),
-        GuestImageSpec.UNITS, GuestImageSpec.MASKED_UNITS, GuestImageSpec.PORTS, 300L << 20, 180L << 20, 142.5,
-        1_760_000_000L, GuestImageSpec.BUILDER_VERSION, template, defaults);
+    return new Manifest(
+        id,
+        "bookworm",
+        "http://mirror.example/debian",
+        "6.1.0-50-cloud-amd64",
+        GuestImageSpec.KERNEL_CMDLINE,
+        Manifest.ROOTFS,
+        Manifest.KERNEL,
+        Manifest.INITRD,
+        List.of(
+            new PackageVersion("systemd", "252.38-1~deb12u1"),
+            new PackageVersion("x11vnc", "0.9.16-9")),
+        GuestImageSpec.UNITS,
+        GuestImageSpec.MASKED_UNITS,
+        GuestImageSpec.PORTS,
+        300L << 20,
+        180L << 20,
+        142.5,
+        1_760_000_000L,
+        GuestImageSpec.BUILDER_VERSION,
+        template,
+        defaults);
   }
 
   @Test
@@ -62,11 +81,14 @@ class ManifestTest {
   }
 
   @Test
-  void aManifestFromBeforeTemplatesReadsWithoutTemplateOrDefaults(@TempDir Path dir) throws Exception {
+  void aManifestFromBeforeTemplatesReadsWithoutTemplateOrDefaults(@TempDir Path dir)
+      throws Exception {
     String json = sample("d".repeat(64), null).toJson();
     assertTrue(json.contains("\"template\""), json);
     // As an older builder wrote it: neither key at all.
-    String older = json.replaceAll(",\\s*\"template\"\\s*:\\s*null", "").replaceAll(",\\s*\"defaults\"\\s*:\\s*null", "");
+    String older =
+        json.replaceAll(",\\s*\"template\"\\s*:\\s*null", "")
+            .replaceAll(",\\s*\"defaults\"\\s*:\\s*null", "");
     assertFalse(older.contains("\"template\"") || older.contains("\"defaults\""), older);
     Path file = dir.resolve(Manifest.FILE);
     Files.writeString(file, older);
@@ -81,7 +103,9 @@ class ManifestTest {
   @Test
   void theDefaultsAreTheTemplatesGuestSizeAndScreen() {
     Template browser = Templates.builtIn("browser");
-    assertEquals(new Manifest.Defaults(browser.memoryMib(), browser.vcpus(), browser.screenWidth(), browser.screenHeight()),
+    assertEquals(
+        new Manifest.Defaults(
+            browser.memoryMib(), browser.vcpus(), browser.screenWidth(), browser.screenHeight()),
         Manifest.Defaults.of(browser));
     assertEquals(new Manifest.Defaults(1024, 2, 1280, 800), Manifest.Defaults.of(browser));
   }

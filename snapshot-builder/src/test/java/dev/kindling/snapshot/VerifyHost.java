@@ -2,11 +2,8 @@ package dev.kindling.snapshot;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.host.HostPaths;
-import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.readiness.ReadinessActivitiesImpl;
 import dev.kindling.activities.readiness.VmmLiveness;
@@ -15,6 +12,8 @@ import dev.kindling.activities.vmm.QemuConfig;
 import dev.kindling.activities.vmm.QemuVmm;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.activities.vmm.VmmActivitiesImpl;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.host.GuestNetwork;
 import dev.kindling.workflows.host.ReadinessStage;
@@ -32,7 +31,9 @@ record VerifyHost(HostPaths paths, VmmActivitiesImpl vmms, ImageVerifier verifie
    * same two cores the guest was seen to need 40-100 s just to answer on its network.
    */
   static final Duration READINESS_TIMEOUT = Duration.ofSeconds(180);
+
   static final String WEBSOCKIFY = "kindling-websockify.service";
+
   /**
    * Makes systemd print unit status lines on the serial console. The image keeps its console quiet,
    * so without this the tail of a guest whose units merely did not start would be empty.
@@ -42,11 +43,19 @@ record VerifyHost(HostPaths paths, VmmActivitiesImpl vmms, ImageVerifier verifie
   static VerifyHost create(HostPaths paths, String extraKernelArgs) {
     QemuVmm vmm = QemuVmm.forHost(QemuConfig.defaults(), Heartbeat.NONE);
     VmProcesses processes = new VmProcesses(paths);
-    VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, vmm, extraKernelArgs, Duration.ofSeconds(5));
-    ReadinessActivitiesImpl readiness = new ReadinessActivitiesImpl(paths,
-        vmId -> VmmLiveness.whileAlive(vmId, () -> processes.alive(vmId)));
-    ImageVerifier verifier = new ImageVerifier(paths, new ImageStore(paths), new NetworkActivitiesImpl(paths), vmms, readiness,
-        VerifySettings.defaults().withReadinessTimeout(READINESS_TIMEOUT));
+    VmmActivitiesImpl vmms =
+        new VmmActivitiesImpl(paths, vmm, extraKernelArgs, Duration.ofSeconds(5));
+    ReadinessActivitiesImpl readiness =
+        new ReadinessActivitiesImpl(
+            paths, vmId -> VmmLiveness.whileAlive(vmId, () -> processes.alive(vmId)));
+    ImageVerifier verifier =
+        new ImageVerifier(
+            paths,
+            new ImageStore(paths),
+            new NetworkActivitiesImpl(paths),
+            vmms,
+            readiness,
+            VerifySettings.defaults().withReadinessTimeout(READINESS_TIMEOUT));
     return new VerifyHost(paths, vmms, verifier);
   }
 
@@ -67,8 +76,8 @@ record VerifyHost(HostPaths paths, VmmActivitiesImpl vmms, ImageVerifier verifie
   }
 
   /**
-   * Paths whose cache is {@code cacheDir} (its own {@code current/}) with the real image linked
-   * in, so snapshots land beside the real image but promotion never touches the host's current image.
+   * Paths whose cache is {@code cacheDir} (its own {@code current/}) with the real image linked in,
+   * so snapshots land beside the real image but promotion never touches the host's current image.
    */
   static HostPaths privateCache(Path cacheDir, Path runDir, BuiltImage image) throws Exception {
     HostPaths paths = new HostPaths(cacheDir, runDir);
@@ -77,9 +86,13 @@ record VerifyHost(HostPaths paths, VmmActivitiesImpl vmms, ImageVerifier verifie
     return paths;
   }
 
-  /** Asserts the failure a guest without websockify must produce: the agent answered and took the password, 6080 refused. */
+  /**
+   * Asserts the failure a guest without websockify must produce: the agent answered and took the
+   * password, 6080 refused.
+   */
   static VerifyFailure assertWebsockifyRefused(VerifyResult result) {
-    assertFalse(result.passed(), "the VM completed the RFB handshake although websockify is masked");
+    assertFalse(
+        result.passed(), "the VM completed the RFB handshake although websockify is masked");
     VerifyFailure failure = result.failure();
     assertEquals(FailureKind.WEBSOCKIFY_REFUSED, failure.kind(), failure::toString);
     assertEquals(ReadinessStage.TCP_WEBSOCKIFY.label(), failure.stage());
@@ -89,13 +102,21 @@ record VerifyHost(HostPaths paths, VmmActivitiesImpl vmms, ImageVerifier verifie
     return failure;
   }
 
-  /** Asserts that nothing of {@code vmId} is left: no VMM process, no namespace, no VM directory or overlay. */
+  /**
+   * Asserts that nothing of {@code vmId} is left: no VMM process, no namespace, no VM directory or
+   * overlay.
+   */
   static void assertNothingLeft(HostPaths paths, String vmId) {
     Path vmDir = paths.vmDir(vmId);
-    assertFalse(ProcessHandle.allProcesses().anyMatch(p -> p.info().commandLine().map(c -> c.contains(vmId)).orElse(false)),
+    assertFalse(
+        ProcessHandle.allProcesses()
+            .anyMatch(p -> p.info().commandLine().map(c -> c.contains(vmId)).orElse(false)),
         "a process still names " + vmId);
-    assertFalse(NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)), "namespace of " + vmId + " still exists");
-    assertFalse(Files.exists(vmDir.resolve("overlay.qcow2")), "overlay of " + vmId + " still exists");
+    assertFalse(
+        NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)),
+        "namespace of " + vmId + " still exists");
+    assertFalse(
+        Files.exists(vmDir.resolve("overlay.qcow2")), "overlay of " + vmId + " still exists");
     assertFalse(Files.exists(vmDir), vmDir + " still exists");
     assertTrue(Files.isDirectory(paths.runDir()), "the run directory itself stays");
   }

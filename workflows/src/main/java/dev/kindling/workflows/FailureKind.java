@@ -22,22 +22,34 @@ public enum FailureKind {
   NO_BANNER("NoRfbBanner", "readiness", false),
   HANDSHAKE_FAILED("HandshakeFailed", "readiness", false),
   READINESS_TIMEOUT("ReadinessTimeout", "readiness", false),
-  /** The session app exited, or never mapped the window its template names; carries its exit status and log tail. */
+  /**
+   * The session app exited, or never mapped the window its template names; carries its exit status
+   * and log tail.
+   */
   APP_NOT_RUNNING("AppNotRunning", "readiness", false),
-  /** The app's window is mapped but the desktop shows nothing (one colour, or next to nothing on it); carries a thumbnail. */
+  /**
+   * The app's window is mapped but the desktop shows nothing (one colour, or next to nothing on
+   * it); carries a thumbnail.
+   */
   BLANK_DESKTOP("BlankDesktop", "readiness", false),
   IMAGE_BUILD_FAILED("ImageBuildFailed", "build", false),
   /** A template recipe that cannot be built: the message names the field. */
   INVALID_TEMPLATE("InvalidTemplate", "build", false),
   CANARY_FAILED("CanaryFailed", "canary", false),
   COMMAND_FAILED("CommandFailed", "host", true),
-  /** No worker on the VM's host picked up a task in time (schedule-to-start) or it stopped heartbeating. */
+  /**
+   * No worker on the VM's host picked up a task in time (schedule-to-start) or it stopped
+   * heartbeating.
+   */
   HOST_UNAVAILABLE("HostUnavailable", "host", false),
   /** A host step ran past its start-to-close timeout. */
   STEP_TIMED_OUT("StepTimedOut", "host", false),
   /** Teardown could not remove everything; the cleanup reconciler will retry on that host. */
   TEARDOWN_FAILED("TeardownFailed", "teardown", false),
-  /** The workflow was cancelled before its VM became ready (recorded in describe; Temporal shows it as cancelled). */
+  /**
+   * The workflow was cancelled before its VM became ready (recorded in describe; Temporal shows it
+   * as cancelled).
+   */
   CANCELLED("Cancelled", "cancellation", false);
 
   private final String type;
@@ -62,7 +74,9 @@ public enum FailureKind {
     return retryable;
   }
 
-  /** A Temporal failure of this kind; {@code details} (e.g. a {@code Diagnostics}) travel with it. */
+  /**
+   * A Temporal failure of this kind; {@code details} (e.g. a {@code Diagnostics}) travel with it.
+   */
   public ApplicationFailure failure(String message, Object... details) {
     return retryable
         ? ApplicationFailure.newFailure(message, type, details)
@@ -71,7 +85,10 @@ public enum FailureKind {
 
   /** Types that retrying cannot fix, for {@code RetryOptions.setDoNotRetry}. */
   public static String[] nonRetryableTypes() {
-    return Arrays.stream(values()).filter(k -> !k.retryable).map(FailureKind::type).toArray(String[]::new);
+    return Arrays.stream(values())
+        .filter(k -> !k.retryable)
+        .map(FailureKind::type)
+        .toArray(String[]::new);
   }
 
   public static FailureKind ofType(String type) {

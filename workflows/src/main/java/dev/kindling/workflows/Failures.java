@@ -11,8 +11,8 @@ import java.util.Optional;
 
 /**
  * Turns whatever a workflow step threw into the typed failure a workflow ends with, so a backend
- * sees {@code WebsockifyRefused} (with its diagnostics) as the workflow's failure type instead of
- * a generic activity failure. Deterministic: workflow code may call it.
+ * sees {@code WebsockifyRefused} (with its diagnostics) as the workflow's failure type instead of a
+ * generic activity failure. Deterministic: workflow code may call it.
  */
 public final class Failures {
   private Failures() {}
@@ -40,20 +40,26 @@ public final class Failures {
       Optional<Diagnostics> diagnostics = diagnostics(app);
       String message = step + ": " + app.getOriginalMessage();
       return diagnostics.isPresent()
-          ? ApplicationFailure.newNonRetryableFailureWithCause(message, app.getType(), e, diagnostics.get())
+          ? ApplicationFailure.newNonRetryableFailureWithCause(
+              message, app.getType(), e, diagnostics.get())
           : ApplicationFailure.newNonRetryableFailureWithCause(message, app.getType(), e);
     }
     if (cause instanceof TimeoutFailure timeout) {
-      FailureKind kind = timeout.getTimeoutType() == TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
-              || timeout.getTimeoutType() == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE
-          ? FailureKind.STEP_TIMED_OUT
-          : FailureKind.HOST_UNAVAILABLE;
+      FailureKind kind =
+          timeout.getTimeoutType() == TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE
+                  || timeout.getTimeoutType() == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_CLOSE
+              ? FailureKind.STEP_TIMED_OUT
+              : FailureKind.HOST_UNAVAILABLE;
       String message = step + ": " + describe(timeout.getTimeoutType());
       return ApplicationFailure.newNonRetryableFailureWithCause(message, kind.type(), e);
     }
-    String message = step + ": " + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage());
+    String message =
+        step
+            + ": "
+            + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage());
     // Temporal's own convention for untyped exceptions: the class name is the type.
-    return ApplicationFailure.newNonRetryableFailureWithCause(message, cause.getClass().getName(), e);
+    return ApplicationFailure.newNonRetryableFailureWithCause(
+        message, cause.getClass().getName(), e);
   }
 
   /** The failure's {@link Diagnostics}, when its first detail is one. */
@@ -70,7 +76,8 @@ public final class Failures {
 
   private static Throwable unwrap(Throwable e) {
     Throwable t = e;
-    while ((t instanceof ActivityFailure || t instanceof ChildWorkflowFailure) && t.getCause() != null) {
+    while ((t instanceof ActivityFailure || t instanceof ChildWorkflowFailure)
+        && t.getCause() != null) {
       t = t.getCause();
     }
     return t;
@@ -78,7 +85,8 @@ public final class Failures {
 
   private static String describe(TimeoutType type) {
     return switch (type) {
-      case TIMEOUT_TYPE_SCHEDULE_TO_START -> "no worker on the host picked the task up in time (host down?)";
+      case TIMEOUT_TYPE_SCHEDULE_TO_START ->
+          "no worker on the host picked the task up in time (host down?)";
       case TIMEOUT_TYPE_HEARTBEAT -> "the host's worker stopped heartbeating (worker died?)";
       case TIMEOUT_TYPE_START_TO_CLOSE -> "the step ran past its start-to-close timeout";
       case TIMEOUT_TYPE_SCHEDULE_TO_CLOSE -> "the step ran past its schedule-to-close timeout";

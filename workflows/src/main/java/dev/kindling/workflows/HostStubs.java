@@ -14,12 +14,12 @@ import java.time.Duration;
 
 /**
  * Activity stubs pinned to one host's task queue, for workflow code only. Every option set carries
- * a schedule-to-start timeout: a host's worker polls its queue continuously, so a task nobody
- * picks up within {@link #HOST_PICKUP} means the host is gone, and the workflow hears so instead of
+ * a schedule-to-start timeout: a host's worker polls its queue continuously, so a task nobody picks
+ * up within {@link #HOST_PICKUP} means the host is gone, and the workflow hears so instead of
  * waiting forever.
  *
- * <p>Steps that change a host wait for a cancelled activity to finish before the workflow moves
- * on, so a compensation never races the step it undoes.
+ * <p>Steps that change a host wait for a cancelled activity to finish before the workflow moves on,
+ * so a compensation never races the step it undoes.
  */
 public final class HostStubs {
   /** A live worker starts a task within milliseconds; 20 s of silence means the host is down. */
@@ -37,7 +37,10 @@ public final class HostStubs {
 
   /** Teardown retries longer than setup: giving up means leaking until the next cleanup run. */
   public static final RetryOptions TEARDOWN_RETRY =
-      RetryOptions.newBuilder(HOST_RETRY).setMaximumAttempts(6).setMaximumInterval(Duration.ofSeconds(10)).build();
+      RetryOptions.newBuilder(HOST_RETRY)
+          .setMaximumAttempts(6)
+          .setMaximumInterval(Duration.ofSeconds(10))
+          .build();
 
   /**
    * Readiness has its own deadline inside the activity and its verdicts are typed (never retried),
@@ -47,7 +50,9 @@ public final class HostStubs {
   public static final RetryOptions READINESS_RETRY =
       RetryOptions.newBuilder(HOST_RETRY).setMaximumAttempts(2).build();
 
-  /** Creating a namespace and a TAP is a handful of netlink calls; 30 s means the host is wedged. */
+  /**
+   * Creating a namespace and a TAP is a handful of netlink calls; 30 s means the host is wedged.
+   */
   public static final ActivityOptions NETWORK =
       ActivityOptions.newBuilder()
           .setScheduleToStartTimeout(HOST_PICKUP)
@@ -57,9 +62,9 @@ public final class HostStubs {
           .build();
 
   /**
-   * bootVm returns once the VMM runs the guest (seconds); a restore also reads the memory file.
-   * It heartbeats every second while it runs, so 10 s without one means its worker died, and the
-   * retry (which adopts or replaces the VMM that attempt started) need not wait out the 2 minutes.
+   * bootVm returns once the VMM runs the guest (seconds); a restore also reads the memory file. It
+   * heartbeats every second while it runs, so 10 s without one means its worker died, and the retry
+   * (which adopts or replaces the VMM that attempt started) need not wait out the 2 minutes.
    */
   public static final ActivityOptions BOOT =
       ActivityOptions.newBuilder()
@@ -82,7 +87,10 @@ public final class HostStubs {
           .setRetryOptions(READINESS_RETRY)
           .build();
 
-  /** Room the readiness activity gets beyond its own deadline to report a typed failure with evidence. */
+  /**
+   * Room the readiness activity gets beyond its own deadline to report a typed failure with
+   * evidence.
+   */
   public static final Duration READINESS_GRACE = Duration.ofSeconds(30);
 
   /**
@@ -96,7 +104,11 @@ public final class HostStubs {
           .setCancellationType(ActivityCancellationType.TRY_CANCEL)
           .setStartToCloseTimeout(Duration.ofHours(25))
           .setHeartbeatTimeout(Duration.ofSeconds(30))
-          .setRetryOptions(RetryOptions.newBuilder(HOST_RETRY).setMaximumAttempts(0).setMaximumInterval(Duration.ofSeconds(30)).build())
+          .setRetryOptions(
+              RetryOptions.newBuilder(HOST_RETRY)
+                  .setMaximumAttempts(0)
+                  .setMaximumInterval(Duration.ofSeconds(30))
+                  .build())
           .build();
 
   /** Stopping a VMM waits for its exit (with a kill after a grace period), then removes files. */
@@ -116,7 +128,9 @@ public final class HostStubs {
           .setRetryOptions(HOST_RETRY)
           .build();
 
-  /** debootstrap and the ext4 build take minutes on a cold cache; a cached image returns at once. */
+  /**
+   * debootstrap and the ext4 build take minutes on a cold cache; a cached image returns at once.
+   */
   public static final ActivityOptions IMAGE_BUILD =
       ActivityOptions.newBuilder()
           .setScheduleToStartTimeout(HOST_PICKUP)
@@ -133,7 +147,9 @@ public final class HostStubs {
           .setRetryOptions(HOST_RETRY)
           .build();
 
-  /** Listing a host's namespaces, processes and files is quick; destroying an orphan is a teardown. */
+  /**
+   * Listing a host's namespaces, processes and files is quick; destroying an orphan is a teardown.
+   */
   public static final ActivityOptions CLEANUP =
       ActivityOptions.newBuilder()
           .setScheduleToStartTimeout(HOST_PICKUP)
@@ -180,8 +196,11 @@ public final class HostStubs {
 
   /** On the host's app-watch queue ({@link TaskQueues#appWatchOf}), not its host queue. */
   public ReadinessActivities appWatch() {
-    return Workflow.newActivityStub(ReadinessActivities.class,
-        ActivityOptions.newBuilder(APP_WATCH).setTaskQueue(TaskQueues.appWatchOf(taskQueue)).build());
+    return Workflow.newActivityStub(
+        ReadinessActivities.class,
+        ActivityOptions.newBuilder(APP_WATCH)
+            .setTaskQueue(TaskQueues.appWatchOf(taskQueue))
+            .build());
   }
 
   public NetworkActivities networkTeardown() {

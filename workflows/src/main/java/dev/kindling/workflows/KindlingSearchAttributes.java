@@ -10,15 +10,24 @@ import java.util.List;
  */
 public final class KindlingSearchAttributes {
   /** The session a browser VM serves. */
-  public static final SearchAttributeKey<String> SESSION = SearchAttributeKey.forKeyword("KindlingSession");
+  public static final SearchAttributeKey<String> SESSION =
+      SearchAttributeKey.forKeyword("KindlingSession");
+
   /** The host a VM was placed on. */
-  public static final SearchAttributeKey<String> HOST = SearchAttributeKey.forKeyword("KindlingHost");
+  public static final SearchAttributeKey<String> HOST =
+      SearchAttributeKey.forKeyword("KindlingHost");
+
   /** The golden image id a VM runs (or an image workflow builds). */
-  public static final SearchAttributeKey<String> IMAGE = SearchAttributeKey.forKeyword("KindlingImage");
+  public static final SearchAttributeKey<String> IMAGE =
+      SearchAttributeKey.forKeyword("KindlingImage");
+
   /** The template a VM runs (or an image workflow builds). */
-  public static final SearchAttributeKey<String> TEMPLATE = SearchAttributeKey.forKeyword("KindlingTemplate");
+  public static final SearchAttributeKey<String> TEMPLATE =
+      SearchAttributeKey.forKeyword("KindlingTemplate");
+
   /** The current {@code Phase} name. */
-  public static final SearchAttributeKey<String> PHASE = SearchAttributeKey.forKeyword("KindlingPhase");
+  public static final SearchAttributeKey<String> PHASE =
+      SearchAttributeKey.forKeyword("KindlingPhase");
 
   private KindlingSearchAttributes() {}
 

@@ -1,6 +1,8 @@
 package dev.kindling.workflows;
 
-/** Task queue names. Workflows and host-independent activities share one queue; host work is pinned. */
+/**
+ * Task queue names. Workflows and host-independent activities share one queue; host work is pinned.
+ */
 public final class TaskQueues {
   /** Workflows, placement and other activities that may run on any worker. */
   public static final String SHARED = "kindling";
@@ -9,7 +11,9 @@ public final class TaskQueues {
 
   private TaskQueues() {}
 
-  /** The queue only the worker on {@code hostId} polls: network, VMM and readiness work for its VMs. */
+  /**
+   * The queue only the worker on {@code hostId} polls: network, VMM and readiness work for its VMs.
+   */
   public static String forHost(String hostId) {
     return HOST_PREFIX + Validation.hostId(hostId);
   }

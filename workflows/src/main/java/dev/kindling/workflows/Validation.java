@@ -14,13 +14,18 @@ public final class Validation {
   private static final Pattern IMAGE = Pattern.compile("[0-9a-f]{64}");
   private static final Pattern TEMPLATE = Pattern.compile("[a-z][a-z0-9-]{0,31}");
   private static final Pattern IFNAME = Pattern.compile("[A-Za-z0-9_.-]+");
+
   /** Linux IFNAMSIZ is 16 including the terminating NUL. */
   public static final int MAX_IFNAME_BYTES = 15;
 
   private Validation() {}
 
   public static String sessionId(String value) {
-    return matching("sessionId", value, SESSION, "1-64 characters of letters, digits, '_', '.', '-', starting with a letter or digit");
+    return matching(
+        "sessionId",
+        value,
+        SESSION,
+        "1-64 characters of letters, digits, '_', '.', '-', starting with a letter or digit");
   }
 
   public static String hostId(String value) {
@@ -36,13 +41,18 @@ public final class Validation {
   }
 
   public static String templateId(String value) {
-    return matching("template", value, TEMPLATE, "1-32 lowercase letters, digits or '-', starting with a letter");
+    return matching(
+        "template",
+        value,
+        TEMPLATE,
+        "1-32 lowercase letters, digits or '-', starting with a letter");
   }
 
   public static String interfaceName(String value) {
     matching("interface", value, IFNAME, "letters, digits, '_', '.', '-'");
     if (value.getBytes(StandardCharsets.UTF_8).length > MAX_IFNAME_BYTES) {
-      throw new InvalidInputException("interface", "'" + value + "' is longer than " + MAX_IFNAME_BYTES + " bytes");
+      throw new InvalidInputException(
+          "interface", "'" + value + "' is longer than " + MAX_IFNAME_BYTES + " bytes");
     }
     return value;
   }

@@ -47,16 +47,23 @@ public final class TestCluster implements AutoCloseable {
   private final Map<String, Host> hosts = new LinkedHashMap<>();
 
   private TestCluster(List<String> hostIds, WorkflowImplementationOptions workflowOptions) {
-    env = TestWorkflowEnvironment.newInstance(io.temporal.testing.TestEnvironmentOptions.newBuilder()
-        .setWorkflowClientOptions(io.temporal.client.WorkflowClientOptions.newBuilder().setDataConverter(StrictDataConverter.INSTANCE).build())
-        .build());
+    env =
+        TestWorkflowEnvironment.newInstance(
+            io.temporal.testing.TestEnvironmentOptions.newBuilder()
+                .setWorkflowClientOptions(
+                    io.temporal.client.WorkflowClientOptions.newBuilder()
+                        .setDataConverter(StrictDataConverter.INSTANCE)
+                        .build())
+                .build());
     for (var key : KindlingSearchAttributes.all()) {
       env.registerSearchAttribute(key.getName(), key.getValueType());
     }
     Worker shared = env.newWorker(TaskQueues.SHARED);
     shared.registerWorkflowImplementationTypes(
         workflowOptions,
-        BrowserVmWorkflowImpl.class, GoldenImageWorkflowImpl.class, CleanupWorkflowImpl.class);
+        BrowserVmWorkflowImpl.class,
+        GoldenImageWorkflowImpl.class,
+        CleanupWorkflowImpl.class);
     shared.registerActivitiesImplementations(placement, liveness, retirement);
     for (String id : hostIds) {
       Host host =
@@ -68,16 +75,26 @@ public final class TestCluster implements AutoCloseable {
               mockActivity(ImageActivities.class),
               mockActivity(CleanupActivities.class));
       env.newWorker(TaskQueues.forHost(id))
-          .registerActivitiesImplementations(host.network(), host.vmm(), host.readiness(), host.images(), host.cleanup(),
+          .registerActivitiesImplementations(
+              host.network(),
+              host.vmm(),
+              host.readiness(),
+              host.images(),
+              host.cleanup(),
               startingWith(host.network(), host.vmm()));
-      // As on a real host: app watches on their own queue, answered by the same readiness activities.
-      env.newWorker(TaskQueues.appWatchOf(TaskQueues.forHost(id))).registerActivitiesImplementations(host.readiness());
+      // As on a real host: app watches on their own queue, answered by the same readiness
+      // activities.
+      env.newWorker(TaskQueues.appWatchOf(TaskQueues.forHost(id)))
+          .registerActivitiesImplementations(host.readiness());
       hosts.put(id, host);
     }
     client = env.getWorkflowClient();
   }
 
-  /** The one-step network and boot over the host's mocked halves, as a host's worker composes its real ones. */
+  /**
+   * The one-step network and boot over the host's mocked halves, as a host's worker composes its
+   * real ones.
+   */
   private static VmStartActivities startingWith(NetworkActivities network, VmmActivities vmm) {
     return (networkRequest, boot) -> {
       VmNetwork created = network.createNetwork(networkRequest);
@@ -91,7 +108,8 @@ public final class TestCluster implements AutoCloseable {
   }
 
   /** Like {@link #withHosts(String...)}, with per-activity option overrides for the workflows. */
-  public static TestCluster withHosts(WorkflowImplementationOptions workflowOptions, String... hostIds) {
+  public static TestCluster withHosts(
+      WorkflowImplementationOptions workflowOptions, String... hostIds) {
     return new TestCluster(List.of(hostIds), workflowOptions);
   }
 
@@ -107,7 +125,8 @@ public final class TestCluster implements AutoCloseable {
   public Object[] allMocks() {
     List<Object> all = new java.util.ArrayList<>(List.of(placement, liveness, retirement));
     for (Host host : hosts.values()) {
-      all.addAll(List.of(host.network(), host.vmm(), host.readiness(), host.images(), host.cleanup()));
+      all.addAll(
+          List.of(host.network(), host.vmm(), host.readiness(), host.images(), host.cleanup()));
     }
     return all.toArray();
   }

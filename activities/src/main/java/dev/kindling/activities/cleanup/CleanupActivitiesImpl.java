@@ -1,6 +1,5 @@
 package dev.kindling.activities.cleanup;
 
-import dev.kindling.host.HostPaths;
 import dev.kindling.activities.network.Deployment;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.network.OwnershipRecord;
@@ -8,6 +7,7 @@ import dev.kindling.activities.network.VmNetworks;
 import dev.kindling.activities.vmm.BootRecord;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.activities.vmm.VmmActivitiesImpl;
+import dev.kindling.host.HostPaths;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.cleanup.CleanupActivities;
@@ -33,7 +33,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class CleanupActivitiesImpl implements CleanupActivities {
   private static final Logger log = LoggerFactory.getLogger(CleanupActivitiesImpl.class);
-  private static final String SESSION_WORKFLOW_PREFIX = dev.kindling.workflows.vm.BrowserVmWorkflow.workflowId("");
+  private static final String SESSION_WORKFLOW_PREFIX =
+      dev.kindling.workflows.vm.BrowserVmWorkflow.workflowId("");
 
   /** Longer than any local command keeps a VM (an image verify takes about a minute). */
   public static final java.time.Duration LOCAL_COMMAND_GRACE = java.time.Duration.ofMinutes(15);
@@ -44,7 +45,8 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
   private final VmmActivitiesImpl vmms;
   private final NetworkActivitiesImpl network;
 
-  public CleanupActivitiesImpl(String hostId, HostPaths paths, VmmActivitiesImpl vmms, NetworkActivitiesImpl network) {
+  public CleanupActivitiesImpl(
+      String hostId, HostPaths paths, VmmActivitiesImpl vmms, NetworkActivitiesImpl network) {
     this.hostId = Validation.hostId(hostId);
     this.paths = paths;
     this.processes = new VmProcesses(paths);
@@ -55,23 +57,33 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
   @Override
   public HostInventory inventory() {
     // A VM's directory exists before its namespace (the ownership record is written first) and goes
-    // last, so the directories under this worker's run dir name every VM it may have left. Namespaces
-    // without a directory here belong to another run dir (another worker or a test) and are not ours.
+    // last, so the directories under this worker's run dir name every VM it may have left.
+    // Namespaces
+    // without a directory here belong to another run dir (another worker or a test) and are not
+    // ours.
     TreeSet<String> vmIds = new TreeSet<>(directoryVmIds());
     long now = System.currentTimeMillis();
     Deployment ours = network.deployment();
-    Stream<HostInventory.HostVm> vms = vmIds.stream().filter(vmId -> !madeByALocalCommand(paths.vmDir(vmId), now)).map(vmId -> {
-      Optional<OwnershipRecord> owner = OwnershipRecord.read(paths.vmDir(vmId));
-      return new HostInventory.HostVm(
-          vmId,
-          sessionOf(paths.vmDir(vmId)).orElse(null),
-          dev.kindling.host.netns.NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)),
-          processes.alive(vmId),
-          Files.isDirectory(paths.vmDir(vmId)),
-          owner.map(OwnershipRecord::workflowId).orElse(null),
-          // Reported as another deployment's only while that one may still want it.
-          owner.filter(record -> record.ownedByAnother(ours)).map(OwnershipRecord::deployment).orElse(null));
-    });
+    Stream<HostInventory.HostVm> vms =
+        vmIds.stream()
+            .filter(vmId -> !madeByALocalCommand(paths.vmDir(vmId), now))
+            .map(
+                vmId -> {
+                  Optional<OwnershipRecord> owner = OwnershipRecord.read(paths.vmDir(vmId));
+                  return new HostInventory.HostVm(
+                      vmId,
+                      sessionOf(paths.vmDir(vmId)).orElse(null),
+                      dev.kindling.host.netns.NetworkNamespaces.exists(
+                          GuestNetwork.namespaceFor(vmId)),
+                      processes.alive(vmId),
+                      Files.isDirectory(paths.vmDir(vmId)),
+                      owner.map(OwnershipRecord::workflowId).orElse(null),
+                      // Reported as another deployment's only while that one may still want it.
+                      owner
+                          .filter(record -> record.ownedByAnother(ours))
+                          .map(OwnershipRecord::deployment)
+                          .orElse(null));
+                });
     return new HostInventory(hostId, vms.toList(), ours == null ? null : ours.id());
   }
 
@@ -81,12 +93,21 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
     Path vmDir = paths.vmDir(vmId);
     Optional<OwnershipRecord> owner = OwnershipRecord.read(vmDir);
     if (owner.isPresent() && owner.get().ownedByAnother(network.deployment())) {
-      throw FailureKind.OWNERSHIP_CONFLICT.failure(vmId + " belongs to the Temporal deployment " + owner.get().deployment()
-          + ", not " + network.deployment().id() + "; its own reconciler decides");
+      throw FailureKind.OWNERSHIP_CONFLICT.failure(
+          vmId
+              + " belongs to the Temporal deployment "
+              + owner.get().deployment()
+              + ", not "
+              + network.deployment().id()
+              + "; its own reconciler decides");
     }
     String bootRequest = BootRecord.read(vmDir).map(BootRecord::requestId).orElse(null);
     String networkRequest = owner.map(OwnershipRecord::requestId).orElse(null);
-    log.info("destroying orphan {} (boot request {}, network request {})", vmId, bootRequest, networkRequest);
+    log.info(
+        "destroying orphan {} (boot request {}, network request {})",
+        vmId,
+        bootRequest,
+        networkRequest);
     vmms.destroyVm(new VmRef(bootRequest, vmId, VmNetwork.standard(vmId)));
     if (networkRequest != null) {
       network.deleteNetwork(new NetworkRequest(networkRequest, vmId));
@@ -94,7 +115,8 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
       try {
         VmNetworks.delete(vmId);
       } catch (UncheckedIOException e) {
-        throw FailureKind.COMMAND_FAILED.failure("deleting the namespace of " + vmId + " failed: " + e.getMessage());
+        throw FailureKind.COMMAND_FAILED.failure(
+            "deleting the namespace of " + vmId + " failed: " + e.getMessage());
       }
     }
     deleteQuietly(vmDir);
@@ -124,9 +146,12 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
       return List.of();
     }
     try (Stream<Path> dirs = Files.list(paths.vmsDir())) {
-      return dirs.map(p -> p.getFileName().toString()).filter(id -> id.matches("vm[0-9a-f]{10}")).toList();
+      return dirs.map(p -> p.getFileName().toString())
+          .filter(id -> id.matches("vm[0-9a-f]{10}"))
+          .toList();
     } catch (IOException e) {
-      throw FailureKind.COMMAND_FAILED.failure("cannot list " + paths.vmsDir() + ": " + e.getMessage());
+      throw FailureKind.COMMAND_FAILED.failure(
+          "cannot list " + paths.vmsDir() + ": " + e.getMessage());
     }
   }
 

@@ -1,13 +1,13 @@
 package dev.kindling.activities.diagnostics;
 
-import dev.kindling.host.exec.CommandFailedException;
-import dev.kindling.host.exec.CommandResult;
-import dev.kindling.host.exec.Commands;
-import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.activities.readiness.AgentClient;
 import dev.kindling.activities.readiness.AgentHealth;
 import dev.kindling.activities.readiness.ProbeTarget;
 import dev.kindling.activities.readiness.VmmLiveness;
+import dev.kindling.host.exec.CommandFailedException;
+import dev.kindling.host.exec.CommandResult;
+import dev.kindling.host.exec.Commands;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.workflows.host.Diagnostics;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -33,8 +33,10 @@ public final class DiagnosticsCollector {
   private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(5);
   private static final Duration AGENT_CONNECT_TIMEOUT = Duration.ofMillis(200);
   private static final Duration AGENT_READ_TIMEOUT = Duration.ofMillis(500);
+
   /** Terminal colour and cursor sequences systemd writes to the console. */
   private static final Pattern ANSI = Pattern.compile("\u001B\\[[0-9;?]*[ -/]*[@-~]");
+
   private static final Pattern OTHER_CONTROLS = Pattern.compile("[\\p{Cntrl}&&[^\n\t]]");
 
   /**
@@ -42,15 +44,25 @@ public final class DiagnosticsCollector {
    *
    * @param stage the stage or phase that failed (or that is being described)
    * @param detail what went wrong, in one sentence
-   * @param knownHealth the agent's last answer when the caller already has one, else null (asked now)
+   * @param knownHealth the agent's last answer when the caller already has one, else null (asked
+   *     now)
    */
-  public Diagnostics collect(ProbeTarget target, String stage, String detail, VmmLiveness liveness, AgentHealth knownHealth) {
+  public Diagnostics collect(
+      ProbeTarget target,
+      String stage,
+      String detail,
+      VmmLiveness liveness,
+      AgentHealth knownHealth) {
     String namespace = target.namespace();
     boolean namespaceExists = NetworkNamespaces.exists(namespace);
     String exitReason = liveness.exitReason().orElse(null);
     Integer exitCode = liveness.exitCode().isPresent() ? liveness.exitCode().getAsInt() : null;
-    String fullDetail = exitReason == null || detail.contains(exitReason) ? detail : detail + "; VMM: " + exitReason;
-    AgentHealth health = knownHealth != null ? knownHealth : (namespaceExists ? askAgent(target) : null);
+    String fullDetail =
+        exitReason == null || detail.contains(exitReason)
+            ? detail
+            : detail + "; VMM: " + exitReason;
+    AgentHealth health =
+        knownHealth != null ? knownHealth : (namespaceExists ? askAgent(target) : null);
     return new Diagnostics(
         target.vmId(),
         stage,
@@ -61,15 +73,25 @@ public final class DiagnosticsCollector {
         namespaceExists ? ip(namespace, "route", "show") : missing(namespace),
         namespaceExists ? ip(namespace, "neigh", "show") : missing(namespace),
         health == null ? null : health.unitsText(),
-        exitCode, null, null, null);
+        exitCode,
+        null,
+        null,
+        null);
   }
 
-  /** The neighbour entry for {@code address} in {@code neighbours} ({@code ip neigh} output), or null. */
+  /**
+   * The neighbour entry for {@code address} in {@code neighbours} ({@code ip neigh} output), or
+   * null.
+   */
   public static String neighbourEntry(String neighbours, String address) {
     if (neighbours == null) {
       return null;
     }
-    return neighbours.lines().filter(line -> line.startsWith(address + " ")).findFirst().orElse(null);
+    return neighbours
+        .lines()
+        .filter(line -> line.startsWith(address + " "))
+        .findFirst()
+        .orElse(null);
   }
 
   /** The last {@link #SERIAL_TAIL_BYTES} of a serial log, with terminal escapes removed. */
@@ -96,7 +118,9 @@ public final class DiagnosticsCollector {
 
   private static AgentHealth askAgent(ProbeTarget target) {
     try {
-      return new AgentClient(target.namespace(), target.agent(), AGENT_CONNECT_TIMEOUT, AGENT_READ_TIMEOUT).health();
+      return new AgentClient(
+              target.namespace(), target.agent(), AGENT_CONNECT_TIMEOUT, AGENT_READ_TIMEOUT)
+          .health();
     } catch (IOException | RuntimeException e) {
       log.debug("agent of {} did not answer for diagnostics: {}", target.vmId(), e.toString());
       return null;
@@ -108,7 +132,15 @@ public final class DiagnosticsCollector {
     argv.addAll(List.of(args));
     try {
       CommandResult result = Commands.run(argv, COMMAND_TIMEOUT, null);
-      return result.ok() ? result.stdout().strip() : "(" + String.join(" ", argv) + " exited " + result.exitCode() + ": " + Commands.tail(result.stderr()).strip() + ")";
+      return result.ok()
+          ? result.stdout().strip()
+          : "("
+              + String.join(" ", argv)
+              + " exited "
+              + result.exitCode()
+              + ": "
+              + Commands.tail(result.stderr()).strip()
+              + ")";
     } catch (CommandFailedException e) {
       return "(" + e.getMessage() + ")";
     }

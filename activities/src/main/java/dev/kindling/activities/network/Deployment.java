@@ -27,8 +27,8 @@ public record Deployment(String target, String namespace, boolean inMemory) {
 
   /**
    * True when the in-memory server of the deployment {@code id} no longer listens: nothing of it
-   * can come back. Only loopback servers are asked (private dev servers are on loopback); any other,
-   * or one that still listens, is presumed alive.
+   * can come back. Only loopback servers are asked (private dev servers are on loopback); any
+   * other, or one that still listens, is presumed alive.
    */
   public static boolean inMemoryServerGone(String id) {
     String target = id.substring(0, id.lastIndexOf('/'));
@@ -37,7 +37,8 @@ public record Deployment(String target, String namespace, boolean inMemory) {
       return false;
     }
     try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", Integer.parseInt(target.substring(colon + 1))), 500);
+      socket.connect(
+          new InetSocketAddress("127.0.0.1", Integer.parseInt(target.substring(colon + 1))), 500);
       return false;
     } catch (NumberFormatException e) {
       return false;

@@ -1,7 +1,7 @@
 package dev.kindling.activities.network;
 
-import dev.kindling.host.exec.Commands;
 import dev.kindling.host.HostPaths;
+import dev.kindling.host.exec.Commands;
 import dev.kindling.host.netns.Links;
 import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.workflows.FailureKind;
@@ -31,20 +31,32 @@ public final class HostPreflight {
     checks.add(tun());
     checks.add(root());
     boolean hasIp = Commands.available("ip");
-    checks.add(hasIp ? PreflightCheck.pass("iproute2")
-        : PreflightCheck.fail("iproute2", "the 'ip' command is not on PATH", "apt-get install iproute2"));
+    checks.add(
+        hasIp
+            ? PreflightCheck.pass("iproute2")
+            : PreflightCheck.fail(
+                "iproute2", "the 'ip' command is not on PATH", "apt-get install iproute2"));
     checks.add(namespaces());
-    checks.add(Commands.available(qemuBinary) && Commands.available("qemu-img") ? PreflightCheck.pass("qemu")
-        : PreflightCheck.fail("qemu", qemuBinary + " or qemu-img is not on PATH", "apt-get install qemu-system-x86 qemu-utils"));
+    checks.add(
+        Commands.available(qemuBinary) && Commands.available("qemu-img")
+            ? PreflightCheck.pass("qemu")
+            : PreflightCheck.fail(
+                "qemu",
+                qemuBinary + " or qemu-img is not on PATH",
+                "apt-get install qemu-system-x86 qemu-utils"));
     checks.add(runDir());
     return new PreflightReport(List.copyOf(checks));
   }
 
-  /** Runs the checks and fails with {@link FailureKind#HOST_PREFLIGHT} naming every failure and its fix. */
+  /**
+   * Runs the checks and fails with {@link FailureKind#HOST_PREFLIGHT} naming every failure and its
+   * fix.
+   */
   public PreflightReport require() {
     PreflightReport report = run();
     if (!report.passed()) {
-      throw FailureKind.HOST_PREFLIGHT.failure("this host cannot run VMs: " + report.summary(), report);
+      throw FailureKind.HOST_PREFLIGHT.failure(
+          "this host cannot run VMs: " + report.summary(), report);
     }
     return report;
   }
@@ -52,11 +64,16 @@ public final class HostPreflight {
   private static PreflightCheck tun() {
     Path tun = Path.of("/dev/net/tun");
     if (!Files.exists(tun)) {
-      return PreflightCheck.fail("tun", "/dev/net/tun is missing, so no TAP device can be created",
+      return PreflightCheck.fail(
+          "tun",
+          "/dev/net/tun is missing, so no TAP device can be created",
           "modprobe tun (in a container: pass --device /dev/net/tun)");
     }
     if (!Files.isReadable(tun) || !Files.isWritable(tun)) {
-      return PreflightCheck.fail("tun", "/dev/net/tun is not readable and writable by this user", "run the worker as root or chmod 0666 /dev/net/tun");
+      return PreflightCheck.fail(
+          "tun",
+          "/dev/net/tun is not readable and writable by this user",
+          "run the worker as root or chmod 0666 /dev/net/tun");
     }
     return PreflightCheck.pass("tun");
   }
@@ -64,17 +81,30 @@ public final class HostPreflight {
   private static PreflightCheck root() {
     try {
       String status = Files.readString(Path.of("/proc/self/status"));
-      long effective = status.lines().filter(l -> l.startsWith("CapEff:")).map(l -> Long.parseUnsignedLong(l.substring(7).strip(), 16))
-          .findFirst().orElse(0L);
+      long effective =
+          status
+              .lines()
+              .filter(l -> l.startsWith("CapEff:"))
+              .map(l -> Long.parseUnsignedLong(l.substring(7).strip(), 16))
+              .findFirst()
+              .orElse(0L);
       boolean netAdmin = (effective & (1L << 12)) != 0;
       boolean sysAdmin = (effective & (1L << 21)) != 0;
       if (netAdmin && sysAdmin) {
         return PreflightCheck.pass("capabilities");
       }
-      return PreflightCheck.fail("capabilities", "the worker lacks " + (netAdmin ? "" : "CAP_NET_ADMIN ") + (sysAdmin ? "" : "CAP_SYS_ADMIN")
-          + " (needed for namespaces, TAPs and setns)", "run the worker as root (in a container: --cap-add NET_ADMIN --cap-add SYS_ADMIN)");
+      return PreflightCheck.fail(
+          "capabilities",
+          "the worker lacks "
+              + (netAdmin ? "" : "CAP_NET_ADMIN ")
+              + (sysAdmin ? "" : "CAP_SYS_ADMIN")
+              + " (needed for namespaces, TAPs and setns)",
+          "run the worker as root (in a container: --cap-add NET_ADMIN --cap-add SYS_ADMIN)");
     } catch (IOException | NumberFormatException e) {
-      return PreflightCheck.fail("capabilities", "cannot read /proc/self/status: " + e.getMessage(), "run on Linux with /proc mounted");
+      return PreflightCheck.fail(
+          "capabilities",
+          "cannot read /proc/self/status: " + e.getMessage(),
+          "run on Linux with /proc mounted");
     }
   }
 
@@ -85,18 +115,24 @@ public final class HostPreflight {
       try {
         NetworkNamespaces.create(probe);
       } catch (IOException e) {
-        return PreflightCheck.fail("netns", "cannot create a network namespace: " + e.getMessage(),
+        return PreflightCheck.fail(
+            "netns",
+            "cannot create a network namespace: " + e.getMessage(),
             "run as root on a kernel with network namespaces (CONFIG_NET_NS) and a writable /run/netns");
       }
       try {
-        NetworkNamespaces.inside(probe, () -> {
-          try (Links links = Links.open()) {
-            links.createTap("tap0");
-          }
-          return null;
-        });
+        NetworkNamespaces.inside(
+            probe,
+            () -> {
+              try (Links links = Links.open()) {
+                links.createTap("tap0");
+              }
+              return null;
+            });
       } catch (IOException e) {
-        return PreflightCheck.fail("netns", "cannot create a TAP inside a namespace: " + e.getMessage(),
+        return PreflightCheck.fail(
+            "netns",
+            "cannot create a TAP inside a namespace: " + e.getMessage(),
             "make /dev/net/tun usable (modprobe tun) and run as root");
       }
       return PreflightCheck.pass("netns");
@@ -104,7 +140,8 @@ public final class HostPreflight {
       try {
         NetworkNamespaces.delete(probe);
       } catch (IOException e) {
-        // A probe namespace left behind holds nothing but an unattached TAP; the check's verdict stands.
+        // A probe namespace left behind holds nothing but an unattached TAP; the check's verdict
+        // stands.
       }
     }
   }
@@ -117,7 +154,9 @@ public final class HostPreflight {
       Files.delete(probe);
       return PreflightCheck.pass("run-dir");
     } catch (IOException e) {
-      return PreflightCheck.fail("run-dir", dir + " is not writable: " + e.getMessage(),
+      return PreflightCheck.fail(
+          "run-dir",
+          dir + " is not writable: " + e.getMessage(),
           "create it writable for the worker, or set KINDLING_RUN_DIR to a writable directory");
     }
   }

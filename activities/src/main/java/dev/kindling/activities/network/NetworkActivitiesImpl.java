@@ -1,8 +1,8 @@
 package dev.kindling.activities.network;
 
+import dev.kindling.activities.temporal.HostFailures;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.netns.NetworkNamespaces;
-import dev.kindling.activities.temporal.HostFailures;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.GuestNetwork;
@@ -17,9 +17,9 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * One network namespace per VM holding {@code tap0}. Ownership is recorded in
- * {@code <vmDir>/owner.json} before anything is created, so a retry of the same request finds its
- * own namespace and a different request fails with {@link FailureKind#OWNERSHIP_CONFLICT}.
+ * One network namespace per VM holding {@code tap0}. Ownership is recorded in {@code
+ * <vmDir>/owner.json} before anything is created, so a retry of the same request finds its own
+ * namespace and a different request fails with {@link FailureKind#OWNERSHIP_CONFLICT}.
  */
 public final class NetworkActivitiesImpl implements NetworkActivities {
   private final HostPaths paths;
@@ -30,7 +30,10 @@ public final class NetworkActivitiesImpl implements NetworkActivities {
     this(paths, null);
   }
 
-  /** @param deployment the Temporal deployment this worker serves, written into each ownership record */
+  /**
+   * @param deployment the Temporal deployment this worker serves, written into each ownership
+   *     record
+   */
   public NetworkActivitiesImpl(HostPaths paths, Deployment deployment) {
     this.paths = paths;
     this.deployment = deployment;
@@ -42,41 +45,58 @@ public final class NetworkActivitiesImpl implements NetworkActivities {
 
   @Override
   public VmNetwork createNetwork(NetworkRequest request) {
-    return HostFailures.typed("creating the network of " + request.vmId(), () -> {
-      String vmId = Validation.vmId(request.vmId());
-      String requestId = RequestIds.check(request.requestId());
-      Path vmDir = paths.vmDir(vmId);
-      Optional<OwnershipRecord> existing = OwnershipRecord.read(vmDir);
-      if (existing.isEmpty() && NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId))) {
-        throw FailureKind.OWNERSHIP_CONFLICT.failure("namespace " + GuestNetwork.namespaceFor(vmId)
-            + " exists but has no ownership record in " + vmDir + "; it was not created by request " + requestId);
-      }
-      OwnershipRecord owner = existing.orElseGet(() -> OwnershipRecord.claim(vmDir, requestId, deployment));
-      requireOwner(owner, requestId, vmId);
-      return VmNetworks.create(vmId);
-    });
+    return HostFailures.typed(
+        "creating the network of " + request.vmId(),
+        () -> {
+          String vmId = Validation.vmId(request.vmId());
+          String requestId = RequestIds.check(request.requestId());
+          Path vmDir = paths.vmDir(vmId);
+          Optional<OwnershipRecord> existing = OwnershipRecord.read(vmDir);
+          if (existing.isEmpty() && NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId))) {
+            throw FailureKind.OWNERSHIP_CONFLICT.failure(
+                "namespace "
+                    + GuestNetwork.namespaceFor(vmId)
+                    + " exists but has no ownership record in "
+                    + vmDir
+                    + "; it was not created by request "
+                    + requestId);
+          }
+          OwnershipRecord owner =
+              existing.orElseGet(() -> OwnershipRecord.claim(vmDir, requestId, deployment));
+          requireOwner(owner, requestId, vmId);
+          return VmNetworks.create(vmId);
+        });
   }
 
   @Override
   public void deleteNetwork(NetworkRequest request) {
-    HostFailures.typed("deleting the network of " + request.vmId(), () -> {
-      String vmId = Validation.vmId(request.vmId());
-      String requestId = RequestIds.check(request.requestId());
-      Path vmDir = paths.vmDir(vmId);
-      Optional<OwnershipRecord> owner = OwnershipRecord.read(vmDir);
-      if (owner.isPresent()) {
-        requireOwner(owner.get(), requestId, vmId);
-      }
-      VmNetworks.delete(vmId);
-      OwnershipRecord.release(vmDir);
-      deleteIfEmpty(vmDir);
-    });
+    HostFailures.typed(
+        "deleting the network of " + request.vmId(),
+        () -> {
+          String vmId = Validation.vmId(request.vmId());
+          String requestId = RequestIds.check(request.requestId());
+          Path vmDir = paths.vmDir(vmId);
+          Optional<OwnershipRecord> owner = OwnershipRecord.read(vmDir);
+          if (owner.isPresent()) {
+            requireOwner(owner.get(), requestId, vmId);
+          }
+          VmNetworks.delete(vmId);
+          OwnershipRecord.release(vmDir);
+          deleteIfEmpty(vmDir);
+        });
   }
 
   private static void requireOwner(OwnershipRecord owner, String requestId, String vmId) {
     if (!owner.requestId().equals(requestId)) {
-      throw FailureKind.OWNERSHIP_CONFLICT.failure("the network of " + vmId + " belongs to request " + owner.requestId()
-          + " (created at epoch ms " + owner.createdAtEpochMillis() + "), not " + requestId);
+      throw FailureKind.OWNERSHIP_CONFLICT.failure(
+          "the network of "
+              + vmId
+              + " belongs to request "
+              + owner.requestId()
+              + " (created at epoch ms "
+              + owner.createdAtEpochMillis()
+              + "), not "
+              + requestId);
     }
   }
 

@@ -20,7 +20,8 @@ public final class NetworkInspector {
       String missing = "namespace " + namespace + " does not exist";
       return new NetworkEvidence(namespace, missing, missing, missing, missing);
     }
-    return new NetworkEvidence(namespace,
+    return new NetworkEvidence(
+        namespace,
         ip(namespace, "-d", "link", "show"),
         ip(namespace, "address", "show"),
         ip(namespace, "route", "show"),
@@ -32,7 +33,14 @@ public final class NetworkInspector {
     argv.addAll(List.of(args));
     try {
       CommandResult result = Commands.run(argv, TIMEOUT, null);
-      return result.ok() ? result.stdout() : "'" + String.join(" ", argv) + "' exited " + result.exitCode() + ": " + result.stderr().strip();
+      return result.ok()
+          ? result.stdout()
+          : "'"
+              + String.join(" ", argv)
+              + "' exited "
+              + result.exitCode()
+              + ": "
+              + result.stderr().strip();
     } catch (RuntimeException e) {
       return "'" + String.join(" ", argv) + "' could not run: " + e.getMessage();
     }

@@ -14,13 +14,17 @@ import java.util.Optional;
 /**
  * {@code <vmDir>/owner.json}: which request created a VM's network. Written before the namespace
  * exists (create-new, so two requests cannot both win), which makes a namespace without a record
- * something Kindling did not finish creating or does not own. {@code workflowId} names the
- * workflow that created it (null when created outside Temporal), and {@code deployment} the
- * Temporal server and namespace that workflow runs in (null when created outside Temporal, or
- * before records named it): a reconciler of another deployment leaves the VM alone.
+ * something Kindling did not finish creating or does not own. {@code workflowId} names the workflow
+ * that created it (null when created outside Temporal), and {@code deployment} the Temporal server
+ * and namespace that workflow runs in (null when created outside Temporal, or before records named
+ * it): a reconciler of another deployment leaves the VM alone.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record OwnershipRecord(String requestId, long createdAtEpochMillis, String workflowId, String deployment,
+public record OwnershipRecord(
+    String requestId,
+    long createdAtEpochMillis,
+    String workflowId,
+    String deployment,
     boolean deploymentInMemory) {
   public static final String FILE = "owner.json";
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -41,14 +45,26 @@ public record OwnershipRecord(String requestId, long createdAtEpochMillis, Strin
    * place, which belongs to another request when someone claimed it first.
    */
   public static OwnershipRecord claim(Path vmDir, String requestId, Deployment deployment) {
-    OwnershipRecord mine = new OwnershipRecord(requestId, System.currentTimeMillis(), currentWorkflowId(),
-        deployment == null ? null : deployment.id(), deployment != null && deployment.inMemory());
+    OwnershipRecord mine =
+        new OwnershipRecord(
+            requestId,
+            System.currentTimeMillis(),
+            currentWorkflowId(),
+            deployment == null ? null : deployment.id(),
+            deployment != null && deployment.inMemory());
     try {
       Files.createDirectories(vmDir);
-      Files.write(vmDir.resolve(FILE), JSON.writeValueAsBytes(mine), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+      Files.write(
+          vmDir.resolve(FILE),
+          JSON.writeValueAsBytes(mine),
+          StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE);
       return mine;
     } catch (FileAlreadyExistsException e) {
-      return read(vmDir).orElseThrow(() -> new IllegalStateException(vmDir.resolve(FILE) + " vanished while being claimed"));
+      return read(vmDir)
+          .orElseThrow(
+              () ->
+                  new IllegalStateException(vmDir.resolve(FILE) + " vanished while being claimed"));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + vmDir.resolve(FILE), e);
     }

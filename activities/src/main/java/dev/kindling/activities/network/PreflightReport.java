@@ -15,8 +15,11 @@ public record PreflightReport(List<PreflightCheck> checks) {
 
   public String summary() {
     if (passed()) {
-      return "host preflight passed: " + checks.stream().map(PreflightCheck::name).collect(Collectors.joining(", "));
+      return "host preflight passed: "
+          + checks.stream().map(PreflightCheck::name).collect(Collectors.joining(", "));
     }
-    return failures().stream().map(c -> c.name() + ": " + c.problem() + " (fix: " + c.fix() + ")").collect(Collectors.joining("; "));
+    return failures().stream()
+        .map(c -> c.name() + ": " + c.problem() + " (fix: " + c.fix() + ")")
+        .collect(Collectors.joining("; "));
   }
 }

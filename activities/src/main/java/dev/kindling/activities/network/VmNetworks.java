@@ -33,21 +33,30 @@ public final class VmNetworks {
       if (!NetworkNamespaces.exists(ns)) {
         NetworkNamespaces.create(ns);
       }
-      NetworkNamespaces.inside(ns, () -> {
-        try (Links links = Links.open()) {
-          links.up("lo");
-          if (!links.exists(tap)) {
-            links.createTap(tap);
-          }
-          links.address(tap, hostAddress, network.prefixLength());
-          links.up(tap);
-        }
-        return null;
-      });
+      NetworkNamespaces.inside(
+          ns,
+          () -> {
+            try (Links links = Links.open()) {
+              links.up("lo");
+              if (!links.exists(tap)) {
+                links.createTap(tap);
+              }
+              links.address(tap, hostAddress, network.prefixLength());
+              links.up(tap);
+            }
+            return null;
+          });
     } catch (IOException e) {
-      throw new UncheckedIOException("creating namespace " + ns + " with " + tap + " failed: " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "creating namespace " + ns + " with " + tap + " failed: " + e.getMessage(), e);
     }
-    log.info("network of {} ready: namespace {}, {} {}/{}", vmId, ns, tap, network.hostAddress(), network.prefixLength());
+    log.info(
+        "network of {} ready: namespace {}, {} {}/{}",
+        vmId,
+        ns,
+        tap,
+        network.hostAddress(),
+        network.prefixLength());
     return network;
   }
 

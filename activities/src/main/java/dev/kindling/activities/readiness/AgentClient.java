@@ -18,7 +18,8 @@ import java.util.Map;
 
 /**
  * The guest agent's HTTP API, spoken as plain HTTP/1.1 (one request per connection) over a socket
- * opened inside the VM's namespace: {@code GET /health}, {@code POST /v1/secrets} and {@code GET /v1/app}.
+ * opened inside the VM's namespace: {@code GET /health}, {@code POST /v1/secrets} and {@code GET
+ * /v1/app}.
  */
 public final class AgentClient {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -43,7 +44,8 @@ public final class AgentClient {
   private final Duration connectTimeout;
   private final Duration readTimeout;
 
-  public AgentClient(String namespace, InetSocketAddress agent, Duration connectTimeout, Duration readTimeout) {
+  public AgentClient(
+      String namespace, InetSocketAddress agent, Duration connectTimeout, Duration readTimeout) {
     this.namespace = namespace;
     this.agent = agent;
     this.connectTimeout = connectTimeout;
@@ -54,13 +56,15 @@ public final class AgentClient {
   public AgentHealth health() throws IOException {
     Response response = exchange("GET", "/health", null);
     if (response.status() != 200) {
-      throw new UnhealthyAnswerException("GET /health answered " + response.status() + " " + HttpHead.printable(response.body()));
+      throw new UnhealthyAnswerException(
+          "GET /health answered " + response.status() + " " + HttpHead.printable(response.body()));
     }
     try {
       return JSON.readValue(response.body(), AgentHealth.class);
     } catch (JsonProcessingException e) {
-      throw new UnhealthyAnswerException("GET /health answered 200 with a body that is not health JSON: "
-          + HttpHead.printable(response.body()));
+      throw new UnhealthyAnswerException(
+          "GET /health answered 200 with a body that is not health JSON: "
+              + HttpHead.printable(response.body()));
     }
   }
 
@@ -68,7 +72,8 @@ public final class AgentClient {
    * {@code POST /v1/secrets} with the VM's VNC password and the session's launch parameters (null
    * for none); the agent answers 204 once x11vnc uses the password.
    */
-  public Response postSecrets(String vncPassword, dev.kindling.workflows.host.Launch launch) throws IOException {
+  public Response postSecrets(String vncPassword, dev.kindling.workflows.host.Launch launch)
+      throws IOException {
     Map<String, Object> body = new java.util.LinkedHashMap<>();
     body.put("vncPassword", vncPassword);
     if (launch != null && !launch.isEmpty()) {
@@ -80,19 +85,25 @@ public final class AgentClient {
     return exchange("POST", "/v1/secrets", JSON.writeValueAsString(body));
   }
 
-  /** {@code GET /v1/app}: the session app's state, or empty when the agent has no app endpoint (404). */
+  /**
+   * {@code GET /v1/app}: the session app's state, or empty when the agent has no app endpoint
+   * (404).
+   */
   public java.util.Optional<AppStatus> app() throws IOException {
     Response response = exchange("GET", "/v1/app", null);
     if (response.status() == 404) {
       return java.util.Optional.empty();
     }
     if (response.status() != 200) {
-      throw new UnhealthyAnswerException("GET /v1/app answered " + response.status() + " " + HttpHead.printable(response.body()));
+      throw new UnhealthyAnswerException(
+          "GET /v1/app answered " + response.status() + " " + HttpHead.printable(response.body()));
     }
     try {
       return java.util.Optional.of(JSON.readValue(response.body(), AppStatus.class));
     } catch (JsonProcessingException e) {
-      throw new UnhealthyAnswerException("GET /v1/app answered 200 with a body that is not app JSON: " + HttpHead.printable(response.body()));
+      throw new UnhealthyAnswerException(
+          "GET /v1/app answered 200 with a body that is not app JSON: "
+              + HttpHead.printable(response.body()));
     }
   }
 
@@ -102,13 +113,25 @@ public final class AgentClient {
       Socket socket = channel.socket();
       socket.setSoTimeout((int) Math.max(1, readTimeout.toMillis()));
       byte[] content = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
-      StringBuilder request = new StringBuilder()
-          .append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
-          .append("Host: ").append(agent.getHostString()).append(':').append(agent.getPort()).append("\r\n")
-          .append("Connection: close\r\n")
-          .append("Accept: application/json\r\n");
+      StringBuilder request =
+          new StringBuilder()
+              .append(method)
+              .append(' ')
+              .append(path)
+              .append(" HTTP/1.1\r\n")
+              .append("Host: ")
+              .append(agent.getHostString())
+              .append(':')
+              .append(agent.getPort())
+              .append("\r\n")
+              .append("Connection: close\r\n")
+              .append("Accept: application/json\r\n");
       if (body != null) {
-        request.append("Content-Type: application/json\r\n").append("Content-Length: ").append(content.length).append("\r\n");
+        request
+            .append("Content-Type: application/json\r\n")
+            .append("Content-Length: ")
+            .append(content.length)
+            .append("\r\n");
       }
       request.append("\r\n");
       var out = socket.getOutputStream();
@@ -146,7 +169,9 @@ public final class AgentClient {
     while (true) {
       String sizeLine = readLine(in);
       int semicolon = sizeLine.indexOf(';');
-      int size = Integer.parseInt((semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).trim(), 16);
+      int size =
+          Integer.parseInt(
+              (semicolon < 0 ? sizeLine : sizeLine.substring(0, semicolon)).trim(), 16);
       if (size == 0) {
         return body.toByteArray();
       }

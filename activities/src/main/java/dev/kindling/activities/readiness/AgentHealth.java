@@ -14,8 +14,9 @@ public record AgentHealth(boolean ready, boolean vncConfigured, Map<String, Stri
 
   /** Unit states as one line per unit, sorted, for diagnostics. */
   public String unitsText() {
-    return new TreeMap<>(units).entrySet().stream()
-        .map(e -> e.getKey() + " " + e.getValue())
-        .collect(Collectors.joining("\n"));
+    return new TreeMap<>(units)
+        .entrySet().stream()
+            .map(e -> e.getKey() + " " + e.getValue())
+            .collect(Collectors.joining("\n"));
   }
 }

@@ -26,9 +26,13 @@ public record AppStatus(
   @JsonIgnoreProperties(ignoreUnknown = true)
   public record Window(String id, String wmClass, String title) {}
 
-  /** @param polled whether anything in the guest ever asked the agent for a URL (the browser's start page) */
+  /**
+   * @param polled whether anything in the guest ever asked the agent for a URL (the browser's start
+   *     page)
+   */
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record Launch(int generation, String url, boolean urlDelivered, boolean polled, List<String> args) {}
+  public record Launch(
+      int generation, String url, boolean urlDelivered, boolean polled, List<String> args) {}
 
   /**
    * True when the app is not running and will not come back by itself: systemd gave up restarting
@@ -49,12 +53,16 @@ public record AppStatus(
     if (exitCode == null) {
       return "is " + activeState + (subState == null ? "" : " (" + subState + ")");
     }
-    String how = switch (exitCode) {
-      case "exited" -> "exited with status " + exitStatus;
-      case "killed", "dumped" -> exitCode + " by signal " + exitStatus;
-      default -> exitCode + " " + exitStatus;
-    };
-    return how + (restarts > 0 ? " (restarted " + restarts + " times)" : "") + "; unit " + activeState;
+    String how =
+        switch (exitCode) {
+          case "exited" -> "exited with status " + exitStatus;
+          case "killed", "dumped" -> exitCode + " by signal " + exitStatus;
+          default -> exitCode + " " + exitStatus;
+        };
+    return how
+        + (restarts > 0 ? " (restarted " + restarts + " times)" : "")
+        + "; unit "
+        + activeState;
   }
 
   /**

@@ -3,16 +3,22 @@ package dev.kindling.activities.readiness;
 import dev.kindling.workflows.FailureKind;
 
 /**
- * Why one attempt at a stage failed. {@code kind} is null when the attempt proved nothing (it
- * timed out without a telling cause); {@code retryable} is false when retrying cannot help.
+ * Why one attempt at a stage failed. {@code kind} is null when the attempt proved nothing (it timed
+ * out without a telling cause); {@code retryable} is false when retrying cannot help.
  */
 final class AttemptFailure extends Exception {
-  /** How an attempt ended; each says whether retrying can help and whether the attempt used its whole budget. */
+  /**
+   * How an attempt ended; each says whether retrying can help and whether the attempt used its
+   * whole budget.
+   */
   private enum Ending {
     TRANSIENT,
     /** The attempt waited its whole budget for an answer that did not come. */
     TIMED_OUT,
-    /** A peer that took the connection waited the attempt's whole budget without answering: it may only be slow. */
+    /**
+     * A peer that took the connection waited the attempt's whole budget without answering: it may
+     * only be slow.
+     */
     SLOW_ANSWER,
     DEFINITE
   }

@@ -14,14 +14,15 @@ import javax.imageio.ImageIO;
  * anything.
  *
  * <p>A frame is <em>blank</em> when it is a single colour (the seeds' black screen, or a window
- * that never painted), or when everything that differs from its most common colour covers less
- * than {@link #MIN_CONTENT_SHARE} of it: 0.02 % is about 200 pixels on 1280x800, two glyphs of a
- * 14 px font, while a text cursor or a window border alone stays below it. A terminal showing just
- * its prompt covers about ten times that.
+ * that never painted), or when everything that differs from its most common colour covers less than
+ * {@link #MIN_CONTENT_SHARE} of it: 0.02 % is about 200 pixels on 1280x800, two glyphs of a 14 px
+ * font, while a text cursor or a window border alone stays below it. A terminal showing just its
+ * prompt covers about ten times that.
  */
 public final class DesktopFrame {
   /** The least share of pixels that must differ from the background colour. */
   public static final double MIN_CONTENT_SHARE = 0.0002;
+
   public static final int MIN_COLOURS = 2;
 
   private final BufferedImage image;
@@ -29,7 +30,9 @@ public final class DesktopFrame {
   private final double contentShare;
   private final int background;
 
-  /** Counts the frame's colours once: readiness asks whether it is blank and how, at every attempt. */
+  /**
+   * Counts the frame's colours once: readiness asks whether it is blank and how, at every attempt.
+   */
   public DesktopFrame(BufferedImage image) {
     this.image = image;
     Map<Integer, Integer> counts = new HashMap<>();
@@ -40,7 +43,8 @@ public final class DesktopFrame {
         counts.merge(rgb & 0xffffff, 1, Integer::sum);
       }
     }
-    Map.Entry<Integer, Integer> most = counts.entrySet().stream().max(Map.Entry.comparingByValue()).orElse(null);
+    Map.Entry<Integer, Integer> most =
+        counts.entrySet().stream().max(Map.Entry.comparingByValue()).orElse(null);
     long total = (long) image.getWidth() * image.getHeight();
     this.distinctColours = counts.size();
     this.background = most == null ? 0 : most.getKey();
@@ -59,7 +63,8 @@ public final class DesktopFrame {
   public static DesktopFrame capture(RfbSession session, PixelFormat format) throws IOException {
     ServerInit init = session.serverInit();
     session.setPixelFormat(format);
-    BufferedImage image = new BufferedImage(init.width(), init.height(), BufferedImage.TYPE_INT_RGB);
+    BufferedImage image =
+        new BufferedImage(init.width(), init.height(), BufferedImage.TYPE_INT_RGB);
     long needed = (long) init.width() * init.height();
     long covered = 0;
     session.requestFullFramebuffer();
@@ -97,7 +102,9 @@ public final class DesktopFrame {
   /** E.g. "1 colour, 0.000 % besides #000000". */
   public String summary() {
     int colours = distinctColours();
-    return String.format("%d colour%s, %.3f %% besides #%06x", colours, colours == 1 ? "" : "s", contentShare() * 100, background());
+    return String.format(
+        "%d colour%s, %.3f %% besides #%06x",
+        colours, colours == 1 ? "" : "s", contentShare() * 100, background());
   }
 
   public void writePng(Path file) throws IOException {
@@ -109,7 +116,9 @@ public final class DesktopFrame {
     int width = Math.min(maxWidth, image.getWidth());
     int height = Math.max(1, image.getHeight() * width / Math.max(1, image.getWidth()));
     BufferedImage small = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-    small.getGraphics().drawImage(image.getScaledInstance(width, height, Image.SCALE_AREA_AVERAGING), 0, 0, null);
+    small
+        .getGraphics()
+        .drawImage(image.getScaledInstance(width, height, Image.SCALE_AREA_AVERAGING), 0, 0, null);
     write(small, file);
   }
 
@@ -119,7 +128,11 @@ public final class DesktopFrame {
     Path tmp = Files.createTempFile(parent, ".frame-", ".png");
     try {
       ImageIO.write(image, "png", tmp.toFile());
-      Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          tmp,
+          file,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(tmp);
     }
@@ -137,7 +150,8 @@ public final class DesktopFrame {
           value |= (long) (px[offset + b] & 0xff) << shift;
         }
         int red = scale((int) (value >> format.redShift()) & format.redMax(), format.redMax());
-        int green = scale((int) (value >> format.greenShift()) & format.greenMax(), format.greenMax());
+        int green =
+            scale((int) (value >> format.greenShift()) & format.greenMax(), format.greenMax());
         int blue = scale((int) (value >> format.blueShift()) & format.blueMax(), format.blueMax());
         int x = r.x() + col;
         int y = r.y() + row;

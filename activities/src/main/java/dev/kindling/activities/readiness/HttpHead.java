@@ -29,7 +29,10 @@ record HttpHead(String statusLine, int status, Map<String, String> headers) {
     while (matched < 4) {
       int b = in.read();
       if (b < 0) {
-        throw new EOFException(raw.size() == 0 ? "connection closed before any response" : "connection closed inside the response headers");
+        throw new EOFException(
+            raw.size() == 0
+                ? "connection closed before any response"
+                : "connection closed inside the response headers");
       }
       raw.write(b);
       if (raw.size() > MAX_HEAD_BYTES) {

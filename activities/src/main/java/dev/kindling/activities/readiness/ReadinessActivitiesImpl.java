@@ -1,12 +1,12 @@
 package dev.kindling.activities.readiness;
 
 import dev.kindling.activities.diagnostics.DiagnosticsCollector;
-import dev.kindling.host.HostPaths;
 import dev.kindling.activities.temporal.CurrentActivity;
 import dev.kindling.activities.temporal.HostFailures;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Validation;
-import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.workflows.host.AppExit;
 import dev.kindling.workflows.host.Diagnostics;
 import dev.kindling.workflows.host.ReadinessActivities;
@@ -28,8 +28,12 @@ import java.util.function.Function;
  * with the diagnostics as details.
  */
 public final class ReadinessActivitiesImpl implements ReadinessActivities {
-  /** How often a ready VM's app is asked whether it still runs: each ask starts processes in the guest. */
+  /**
+   * How often a ready VM's app is asked whether it still runs: each ask starts processes in the
+   * guest.
+   */
   static final Duration APP_WATCH_EVERY = Duration.ofSeconds(5);
+
   private final HostPaths paths;
   private final Function<String, VmmLiveness> livenessByVmId;
   private final ReadinessProbe probe;
@@ -40,7 +44,8 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
     this(paths, livenessByVmId, ProbeSettings.defaults());
   }
 
-  public ReadinessActivitiesImpl(HostPaths paths, Function<String, VmmLiveness> livenessByVmId, ProbeSettings settings) {
+  public ReadinessActivitiesImpl(
+      HostPaths paths, Function<String, VmmLiveness> livenessByVmId, ProbeSettings settings) {
     this(paths, livenessByVmId, settings, null);
   }
 
@@ -49,7 +54,10 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
    *     readiness timeout), or null for none: a workflow's deadline is a default, the host decides
    */
   public ReadinessActivitiesImpl(
-      HostPaths paths, Function<String, VmmLiveness> livenessByVmId, ProbeSettings settings, Duration maxTimeout) {
+      HostPaths paths,
+      Function<String, VmmLiveness> livenessByVmId,
+      ProbeSettings settings,
+      Duration maxTimeout) {
     this.paths = paths;
     this.livenessByVmId = livenessByVmId;
     this.maxTimeout = maxTimeout;
@@ -62,7 +70,8 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
     VmRef vm = request.vm();
     Validation.vmId(vm.vmId());
     if (request.timeoutMillis() <= 0) {
-      throw FailureKind.INVALID_INPUT.failure("timeoutMillis must be positive, was " + request.timeoutMillis());
+      throw FailureKind.INVALID_INPUT.failure(
+          "timeoutMillis must be positive, was " + request.timeoutMillis());
     }
     ProbeTarget target;
     try {
@@ -70,14 +79,17 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
     } catch (UncheckedIOException e) {
       throw FailureKind.VMM_FAILED_TO_START.failure("the VM has no secrets: " + e.getMessage());
     }
-    return HostFailures.typed(() -> probe.await(target, livenessOf(vm.vmId()), deadline(request), heartbeats()));
+    return HostFailures.typed(
+        () -> probe.await(target, livenessOf(vm.vmId()), deadline(request), heartbeats()));
   }
 
   @Override
   public AppExit awaitAppExit(VmRef vm) {
     Validation.vmId(vm.vmId());
     ProbeTarget target = ProbeTarget.forVm(vm, paths, "");
-    AgentClient agent = new AgentClient(target.namespace(), target.agent(), Duration.ofSeconds(1), Duration.ofSeconds(10));
+    AgentClient agent =
+        new AgentClient(
+            target.namespace(), target.agent(), Duration.ofSeconds(1), Duration.ofSeconds(10));
     Optional<ActivityExecutionContext> activity = CurrentActivity.context();
     String lastProblem = "";
     while (true) {
@@ -115,9 +127,9 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
   @Override
   public Diagnostics collectDiagnostics(VmRef vm) {
     Validation.vmId(vm.vmId());
-    return collector.collect(ProbeTarget.forVm(vm, paths, ""), "describe", "requested", livenessOf(vm.vmId()), null);
+    return collector.collect(
+        ProbeTarget.forVm(vm, paths, ""), "describe", "requested", livenessOf(vm.vmId()), null);
   }
-
 
   /**
    * The request's deadline (capped by the host's), less what earlier attempts used: an attempt that
@@ -125,15 +137,22 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
    */
   private Duration deadline(ReadinessRequest request) {
     Duration requested = Duration.ofMillis(request.timeoutMillis());
-    Duration allowed = maxTimeout != null && maxTimeout.compareTo(requested) < 0 ? maxTimeout : requested;
+    Duration allowed =
+        maxTimeout != null && maxTimeout.compareTo(requested) < 0 ? maxTimeout : requested;
     Duration left = allowed.minus(usedByEarlierAttempts());
     return left.isNegative() ? Duration.ZERO : left;
   }
 
   /** Both timestamps are the server's, so the hosts' clocks do not matter. */
   private static Duration usedByEarlierAttempts() {
-    return CurrentActivity.context().map(ActivityExecutionContext::getInfo)
-        .map(info -> Duration.ofMillis(Math.max(0, info.getCurrentAttemptScheduledTimestamp() - info.getScheduledTimestamp())))
+    return CurrentActivity.context()
+        .map(ActivityExecutionContext::getInfo)
+        .map(
+            info ->
+                Duration.ofMillis(
+                    Math.max(
+                        0,
+                        info.getCurrentAttemptScheduledTimestamp() - info.getScheduledTimestamp())))
         .orElse(Duration.ZERO);
   }
 
@@ -157,8 +176,14 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
 
       @Override
       public void stillWaiting(ReadinessStage stage, Duration elapsed, String lastCause) {
-        context.heartbeat(Map.of("stage", stage.label(), "waitingMillis", elapsed.toMillis(),
-            "lastCause", lastCause == null ? "" : lastCause));
+        context.heartbeat(
+            Map.of(
+                "stage",
+                stage.label(),
+                "waitingMillis",
+                elapsed.toMillis(),
+                "lastCause",
+                lastCause == null ? "" : lastCause));
       }
     };
   }

@@ -5,12 +5,16 @@ import dev.kindling.workflows.KindedException;
 import dev.kindling.workflows.host.Diagnostics;
 import dev.kindling.workflows.host.ReadinessStage;
 
-/** Readiness failed in {@link #stage()} for a typed reason, with the evidence collected at that moment. */
+/**
+ * Readiness failed in {@link #stage()} for a typed reason, with the evidence collected at that
+ * moment.
+ */
 public final class ReadinessFailure extends KindedException {
   private final ReadinessStage stage;
   private final Diagnostics diagnostics;
 
-  public ReadinessFailure(FailureKind kind, ReadinessStage stage, String message, Diagnostics diagnostics) {
+  public ReadinessFailure(
+      FailureKind kind, ReadinessStage stage, String message, Diagnostics diagnostics) {
     super(kind, message);
     this.stage = stage;
     this.diagnostics = diagnostics;

@@ -52,6 +52,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ReadinessProbe {
   private static final Logger log = LoggerFactory.getLogger(ReadinessProbe.class);
+
   /** A read's timeout grows up to this many times the configured one. */
   private static final int MAX_PATIENCE_FACTOR = 8;
 
@@ -59,23 +60,38 @@ public final class ReadinessProbe {
   private static final List<FailureKind> REACH =
       List.of(WEBSOCKIFY_REFUSED, WEBSOCKET_UPGRADE_FAILED, NO_BANNER, HANDSHAKE_FAILED);
 
-  /** Per-attempt timeouts end this long before the deadline, so the attempt's own cause is recorded. */
+  /**
+   * Per-attempt timeouts end this long before the deadline, so the attempt's own cause is recorded.
+   */
   private static final long DEADLINE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(15);
+
   private static final List<String> SUBPROTOCOLS = List.of("binary");
   static final String WEBSOCKIFY_UNIT = "kindling-websockify.service";
+
   /** How long the agent must report websockify's unit settled down before the probe believes it. */
   static final Duration SETTLED_UNIT_GRACE = Duration.ofSeconds(3);
+
   private static final Duration UNIT_CHECK_EVERY = Duration.ofMillis(500);
+
   /**
    * How long a mapped window may show a blank desktop before it counts as blank for good. Under
    * emulation Chromium maps its window and then takes up to half a minute to paint its page; a
    * frame that is still blank after that will not change by itself.
    */
   static final Duration BLANK_GRACE = Duration.ofSeconds(30);
-  /** Desktop attempts each start processes in the guest (systemctl, xdotool) and move a frame: not more often than this. */
+
+  /**
+   * Desktop attempts each start processes in the guest (systemctl, xdotool) and move a frame: not
+   * more often than this.
+   */
   static final Duration DESKTOP_POLL = Duration.ofMillis(250);
-  /** One framebuffer at 8 bits per pixel (1 MiB at 1280x800) may take seconds through websockify under emulation. */
+
+  /**
+   * One framebuffer at 8 bits per pixel (1 MiB at 1280x800) may take seconds through websockify
+   * under emulation.
+   */
   private static final Duration FRAME_TIMEOUT = Duration.ofSeconds(15);
+
   static final int THUMBNAIL_WIDTH = 320;
   private static final Duration APP_TIMEOUT = Duration.ofSeconds(10);
 
@@ -96,7 +112,8 @@ public final class ReadinessProbe {
    *
    * @throws ReadinessFailure naming the stage, its kind and the evidence
    */
-  public ReadinessReport await(ProbeTarget target, VmmLiveness liveness, Duration timeout, ProbeListener listener) {
+  public ReadinessReport await(
+      ProbeTarget target, VmmLiveness liveness, Duration timeout, ProbeListener listener) {
     Run run = new Run(target, liveness, listener, System.nanoTime(), timeout);
     return run.execute();
   }
@@ -124,24 +141,38 @@ public final class ReadinessProbe {
     private long lastUnitCheckNanos;
     private long websockifyDownSinceNanos;
     private volatile AttemptFailure lastFailure;
-    /** A connection to 6080 handed from the TCP stage to the upgrade stage (websockify sees one client, not two). */
+
+    /**
+     * A connection to 6080 handed from the TCP stage to the upgrade stage (websockify sees one
+     * client, not two).
+     */
     private volatile SocketChannel connected;
+
     /** An upgraded WebSocket handed from the upgrade stage to the handshake stage. */
     private volatile WebSocketClientConnection upgraded;
+
     /** The RFB session the handshake stage completed, kept for the desktop stage's frames. */
     private volatile VncDesktop desktop;
+
     private volatile AppStatus app;
     private volatile DesktopFrame frame;
     private long blankSinceNanos;
     private long lastDesktopAttemptNanos;
+
     /**
      * How long one read may take. It doubles whenever websockify took a connection and then did not
-     * answer in time with time to spare: a guest too busy to answer within the usual time (websockify
-     * forking under load) is given longer, instead of being asked again with a timeout it cannot meet.
+     * answer in time with time to spare: a guest too busy to answer within the usual time
+     * (websockify forking under load) is given longer, instead of being asked again with a timeout
+     * it cannot meet.
      */
     private volatile Duration patience = settings.ioTimeout();
 
-    Run(ProbeTarget target, VmmLiveness liveness, ProbeListener listener, long startNanos, Duration timeout) {
+    Run(
+        ProbeTarget target,
+        VmmLiveness liveness,
+        ProbeListener listener,
+        long startNanos,
+        Duration timeout) {
       this.target = target;
       this.liveness = liveness;
       this.listener = listener;
@@ -153,7 +184,10 @@ public final class ReadinessProbe {
     ReadinessReport execute() {
       try {
         if (!NetworkNamespaces.exists(target.namespace())) {
-          throw fail(GUEST_UNREACHABLE, ReadinessStage.GUEST_REACHABLE, "the VM's network namespace " + target.namespace() + " does not exist");
+          throw fail(
+              GUEST_UNREACHABLE,
+              ReadinessStage.GUEST_REACHABLE,
+              "the VM's network namespace " + target.namespace() + " does not exist");
         }
         stage(ReadinessStage.GUEST_REACHABLE, this::reachGuest);
         stage(ReadinessStage.AGENT_HEALTH, this::checkAgent);
@@ -164,9 +198,19 @@ public final class ReadinessProbe {
         DesktopFrame shown = stage(ReadinessStage.DESKTOP, this::desktop);
         long total = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
         AppStatus.Window window = app.window();
-        log.info("{} ready in {} ms: {}x{} '{}', app window {} '{}', {} ({})", target.vmId(), total, init.width(), init.height(),
-            init.name(), window.wmClass(), window.title(), shown.summary(), timingsText());
-        return new ReadinessReport(List.copyOf(timings), total, init.width(), init.height(), init.name(), app.onExit());
+        log.info(
+            "{} ready in {} ms: {}x{} '{}', app window {} '{}', {} ({})",
+            target.vmId(),
+            total,
+            init.width(),
+            init.height(),
+            init.name(),
+            window.wmClass(),
+            window.title(),
+            shown.summary(),
+            timingsText());
+        return new ReadinessReport(
+            List.copyOf(timings), total, init.width(), init.height(), init.name(), app.onExit());
       } finally {
         closeQuietly(connected);
         closeQuietly(upgraded);
@@ -182,11 +226,13 @@ public final class ReadinessProbe {
       lastFailure = null;
       long stageStart = System.nanoTime();
       AtomicLong passedAt = new AtomicLong();
-      FutureTask<T> task = new FutureTask<>(() -> {
-        T value = retry(attempt);
-        passedAt.set(System.nanoTime());
-        return value;
-      });
+      FutureTask<T> task =
+          new FutureTask<>(
+              () -> {
+                T value = retry(attempt);
+                passedAt.set(System.nanoTime());
+                return value;
+              });
       Thread.ofVirtual().name("readiness-" + target.vmId() + "-" + stage.label()).start(task);
       long nextProgress = stageStart + settings.progressEvery().toNanos();
       try {
@@ -197,7 +243,8 @@ public final class ReadinessProbe {
           Optional<String> exit = liveness.exitReason();
           if (exit.isPresent()) {
             task.cancel(true);
-            throw fail(VMM_EXITED, stage, "the VMM exited during " + stage.label() + ": " + exit.get());
+            throw fail(
+                VMM_EXITED, stage, "the VMM exited during " + stage.label() + ": " + exit.get());
           }
           long now = System.nanoTime();
           if (now >= deadlineNanos) {
@@ -205,23 +252,33 @@ public final class ReadinessProbe {
             throw deadlineFailure(stage);
           }
           try {
-            T value = task.get(Math.min(settings.livenessPoll().toNanos(), deadlineNanos - now), TimeUnit.NANOSECONDS);
+            T value =
+                task.get(
+                    Math.min(settings.livenessPoll().toNanos(), deadlineNanos - now),
+                    TimeUnit.NANOSECONDS);
             long passed = passedAt.get();
-            timings.add(new StageTiming(stage.label(), TimeUnit.NANOSECONDS.toMillis(passed - stageStart)));
+            timings.add(
+                new StageTiming(stage.label(), TimeUnit.NANOSECONDS.toMillis(passed - stageStart)));
             listener.stagePassed(stage, passed);
             return value;
           } catch (TimeoutException e) {
             if (System.nanoTime() >= nextProgress) {
               nextProgress += settings.progressEvery().toNanos();
               AttemptFailure last = lastFailure;
-              listener.stillWaiting(stage, Duration.ofNanos(System.nanoTime() - stageStart), last == null ? null : last.getMessage());
+              listener.stillWaiting(
+                  stage,
+                  Duration.ofNanos(System.nanoTime() - stageStart),
+                  last == null ? null : last.getMessage());
             }
           } catch (ExecutionException e) {
             if (e.getCause() instanceof AttemptFailure failure) {
               throw fail(failure.kind(), stage, failure.getMessage());
             }
             log.warn("{}: unexpected error in {}", target.vmId(), stage.label(), e.getCause());
-            throw fail(READINESS_TIMEOUT, stage, "unexpected error in " + stage.label() + ": " + e.getCause());
+            throw fail(
+                READINESS_TIMEOUT,
+                stage,
+                "unexpected error in " + stage.label() + ": " + e.getCause());
           } catch (InterruptedException e) {
             task.cancel(true);
             Thread.currentThread().interrupt();
@@ -236,18 +293,26 @@ public final class ReadinessProbe {
     private <T> T retry(Attempt<T> attempt) throws AttemptFailure, InterruptedException {
       long delay = settings.minRetryDelay().toNanos();
       while (true) {
-        Duration budget = Duration.ofNanos(Math.max(TimeUnit.MILLISECONDS.toNanos(1), deadlineNanos - DEADLINE_MARGIN_NANOS - System.nanoTime()));
+        Duration budget =
+            Duration.ofNanos(
+                Math.max(
+                    TimeUnit.MILLISECONDS.toNanos(1),
+                    deadlineNanos - DEADLINE_MARGIN_NANOS - System.nanoTime()));
         try {
           return attempt.run(budget);
         } catch (AttemptFailure failure) {
-          // A timeout the deadline cut short proves less than the cause already seen, and so does an
+          // A timeout the deadline cut short proves less than the cause already seen, and so does
+          // an
           // attempt that got less far than an earlier one of the same stage: keep that one.
           boolean cutShort = failure.timedOut() && budget.compareTo(patience) < 0;
           if (lastFailure == null || !(cutShort || reachesLessFar(failure, lastFailure))) {
             lastFailure = failure;
           }
           if (failure.slowAnswer() && !cutShort) {
-            patience = min(patience.multipliedBy(2), settings.ioTimeout().multipliedBy(MAX_PATIENCE_FACTOR));
+            patience =
+                min(
+                    patience.multipliedBy(2),
+                    settings.ioTimeout().multipliedBy(MAX_PATIENCE_FACTOR));
           }
           if (!failure.retryable()) {
             throw failure;
@@ -258,7 +323,10 @@ public final class ReadinessProbe {
       }
     }
 
-    /** E.g. a fresh WebSocket upgrade that failed after an earlier attempt reached the RFB handshake. */
+    /**
+     * E.g. a fresh WebSocket upgrade that failed after an earlier attempt reached the RFB
+     * handshake.
+     */
     private static boolean reachesLessFar(AttemptFailure failure, AttemptFailure earlier) {
       int reach = reach(failure);
       return reach >= 0 && reach < reach(earlier);
@@ -271,7 +339,11 @@ public final class ReadinessProbe {
 
     private ReadinessFailure deadlineFailure(ReadinessStage stage) {
       AttemptFailure last = lastFailure;
-      String prefix = stage.label() + " did not pass within the " + timeout.toMillis() + " ms readiness deadline";
+      String prefix =
+          stage.label()
+              + " did not pass within the "
+              + timeout.toMillis()
+              + " ms readiness deadline";
       if (last == null) {
         return fail(READINESS_TIMEOUT, stage, prefix + " (no attempt completed)");
       }
@@ -287,14 +359,21 @@ public final class ReadinessProbe {
       }
       String text = message;
       if (kind == GUEST_UNREACHABLE) {
-        String entry = DiagnosticsCollector.neighbourEntry(evidence.neighbours(), target.guestAddress());
-        text += entry == null ? "; no neighbour entry for " + target.guestAddress() : "; neighbour: " + entry;
+        String entry =
+            DiagnosticsCollector.neighbourEntry(evidence.neighbours(), target.guestAddress());
+        text +=
+            entry == null
+                ? "; no neighbour entry for " + target.guestAddress()
+                : "; neighbour: " + entry;
       }
-      log.warn("{} not ready: {} in {}: {}{}", target.vmId(), kind.type(), stage.label(), text, passed);
+      log.warn(
+          "{} not ready: {} in {}: {}{}", target.vmId(), kind.type(), stage.label(), text, passed);
       return new ReadinessFailure(kind, stage, text + passed, evidence);
     }
 
-    /** The app's state and log tail, and for a blank desktop a thumbnail kept beyond the VM's life. */
+    /**
+     * The app's state and log tail, and for a blank desktop a thumbnail kept beyond the VM's life.
+     */
     private Diagnostics withAppEvidence(Diagnostics evidence, FailureKind kind) {
       AppStatus last = app;
       String thumbnail = null;
@@ -305,14 +384,21 @@ public final class ReadinessProbe {
           seen.writeThumbnail(file, THUMBNAIL_WIDTH);
           thumbnail = file.toString();
         } catch (IOException | RuntimeException e) {
-          log.warn("{}: could not keep the desktop's thumbnail at {}: {}", target.vmId(), file, e.toString());
+          log.warn(
+              "{}: could not keep the desktop's thumbnail at {}: {}",
+              target.vmId(),
+              file,
+              e.toString());
         }
       }
-      return evidence.withApp(last == null ? null : last.ending(), last == null ? null : last.logTail(), thumbnail);
+      return evidence.withApp(
+          last == null ? null : last.ending(), last == null ? null : last.logTail(), thumbnail);
     }
 
     private String timingsText() {
-      return timings.stream().map(t -> t.stage() + " " + t.millis() + " ms").collect(Collectors.joining(", "));
+      return timings.stream()
+          .map(t -> t.stage() + " " + t.millis() + " ms")
+          .collect(Collectors.joining(", "));
     }
 
     // The stages. Each attempt returns a value on success or throws AttemptFailure with its cause.
@@ -322,14 +408,23 @@ public final class ReadinessProbe {
         return true;
       } catch (ConnectException e) {
         if (isRefused(e)) {
-          return true; // A reset is an answer: the guest's TCP stack is up even if the agent is not.
+          return true; // A reset is an answer: the guest's TCP stack is up even if the agent is
+          // not.
         }
-        throw AttemptFailure.transientFailure(GUEST_UNREACHABLE, "connect to " + describe(target.agent()) + ": " + e.getMessage());
+        throw AttemptFailure.transientFailure(
+            GUEST_UNREACHABLE, "connect to " + describe(target.agent()) + ": " + e.getMessage());
       } catch (SocketTimeoutException e) {
-        throw AttemptFailure.timedOut(GUEST_UNREACHABLE, "connect to " + describe(target.agent()) + ": no answer within "
-            + min(settings.connectTimeout(), budget).toMillis() + " ms");
+        throw AttemptFailure.timedOut(
+            GUEST_UNREACHABLE,
+            "connect to "
+                + describe(target.agent())
+                + ": no answer within "
+                + min(settings.connectTimeout(), budget).toMillis()
+                + " ms");
       } catch (IOException e) {
-        throw AttemptFailure.transientFailure(GUEST_UNREACHABLE, "connect to " + describe(target.agent()) + ": " + RfbHandshake.describe(e));
+        throw AttemptFailure.transientFailure(
+            GUEST_UNREACHABLE,
+            "connect to " + describe(target.agent()) + ": " + RfbHandshake.describe(e));
       }
     }
 
@@ -351,11 +446,18 @@ public final class ReadinessProbe {
       try {
         // The agent answers only once x11vnc demands the password, which can take seconds under
         // emulation, so this one request may use the whole remaining budget.
-        AgentClient slowAgent = new AgentClient(target.namespace(), target.agent(), min(settings.connectTimeout(), budget), budget);
-        AgentClient.Response response = slowAgent.postSecrets(target.vncPassword(), target.launch());
+        AgentClient slowAgent =
+            new AgentClient(
+                target.namespace(), target.agent(), min(settings.connectTimeout(), budget), budget);
+        AgentClient.Response response =
+            slowAgent.postSecrets(target.vncPassword(), target.launch());
         if (!response.successful()) {
-          throw AttemptFailure.transientFailure(AGENT_UNHEALTHY,
-              "POST /v1/secrets answered " + response.status() + " " + HttpHead.printable(response.body()));
+          throw AttemptFailure.transientFailure(
+              AGENT_UNHEALTHY,
+              "POST /v1/secrets answered "
+                  + response.status()
+                  + " "
+                  + HttpHead.printable(response.body()));
         }
         return true;
       } catch (IOException e) {
@@ -369,10 +471,17 @@ public final class ReadinessProbe {
         return true;
       } catch (IOException e) {
         AttemptFailure failure = connectFailure(target.websockify(), e);
-        Optional<String> settled = failure.kind() == WEBSOCKIFY_REFUSED ? websockifyWillNotStart() : Optional.empty();
+        Optional<String> settled =
+            failure.kind() == WEBSOCKIFY_REFUSED ? websockifyWillNotStart() : Optional.empty();
         if (settled.isPresent()) {
-          throw AttemptFailure.definite(WEBSOCKIFY_REFUSED, failure.getMessage() + ", and the guest agent reports "
-              + WEBSOCKIFY_UNIT + " " + settled.get() + ": websockify is not running and not restarting");
+          throw AttemptFailure.definite(
+              WEBSOCKIFY_REFUSED,
+              failure.getMessage()
+                  + ", and the guest agent reports "
+                  + WEBSOCKIFY_UNIT
+                  + " "
+                  + settled.get()
+                  + ": websockify is not running and not restarting");
         }
         throw failure;
       }
@@ -385,7 +494,8 @@ public final class ReadinessProbe {
      */
     private Optional<String> websockifyWillNotStart() {
       long now = System.nanoTime();
-      // The first refusal is recorded as such at once; the agent is asked only from the next one on.
+      // The first refusal is recorded as such at once; the agent is asked only from the next one
+      // on.
       if (lastUnitCheckNanos == 0) {
         lastUnitCheckNanos = now;
         return Optional.empty();
@@ -409,7 +519,9 @@ public final class ReadinessProbe {
       if (websockifyDownSinceNanos == 0) {
         websockifyDownSinceNanos = now;
       }
-      return now - websockifyDownSinceNanos >= SETTLED_UNIT_GRACE.toNanos() ? Optional.of(state) : Optional.empty();
+      return now - websockifyDownSinceNanos >= SETTLED_UNIT_GRACE.toNanos()
+          ? Optional.of(state)
+          : Optional.empty();
     }
 
     private Boolean upgrade(Duration budget) throws AttemptFailure {
@@ -427,9 +539,14 @@ public final class ReadinessProbe {
         return session.serverInit();
       } catch (RfbHandshakeException e) {
         closeQuietly(ws);
-        String closed = ws.closeStatus().map(s -> " (websockify closed the WebSocket: " + s.code() + " " + s.reason() + ")").orElse("");
-        FailureKind kind = e.step() == RfbHandshakeException.Step.BANNER ? NO_BANNER : HANDSHAKE_FAILED;
-        String message = "RFB through " + describe(target.websockify()) + ": " + e.getMessage() + closed;
+        String closed =
+            ws.closeStatus()
+                .map(s -> " (websockify closed the WebSocket: " + s.code() + " " + s.reason() + ")")
+                .orElse("");
+        FailureKind kind =
+            e.step() == RfbHandshakeException.Step.BANNER ? NO_BANNER : HANDSHAKE_FAILED;
+        String message =
+            "RFB through " + describe(target.websockify()) + ": " + e.getMessage() + closed;
         if (e.rejected()) {
           throw AttemptFailure.definite(kind, message);
         }
@@ -438,7 +555,9 @@ public final class ReadinessProbe {
             : AttemptFailure.transientFailure(kind, message);
       } catch (IOException e) {
         closeQuietly(ws);
-        throw AttemptFailure.transientFailure(HANDSHAKE_FAILED, "RFB through " + describe(target.websockify()) + ": " + RfbHandshake.describe(e));
+        throw AttemptFailure.transientFailure(
+            HANDSHAKE_FAILED,
+            "RFB through " + describe(target.websockify()) + ": " + RfbHandshake.describe(e));
       }
     }
 
@@ -457,14 +576,28 @@ public final class ReadinessProbe {
       if (status.window() == null) {
         blankSinceNanos = 0;
         if (status.gaveUp()) {
-          throw AttemptFailure.definite(APP_NOT_RUNNING, "the " + appName(status) + " app " + status.ending()
-              + " without mapping its window" + logExcerpt(status));
+          throw AttemptFailure.definite(
+              APP_NOT_RUNNING,
+              "the "
+                  + appName(status)
+                  + " app "
+                  + status.ending()
+                  + " without mapping its window"
+                  + logExcerpt(status));
         }
-        throw AttemptFailure.transientFailure(APP_NOT_RUNNING, "the " + appName(status) + " app has not mapped its window yet (unit "
-            + status.activeState() + ")" + logExcerpt(status));
+        throw AttemptFailure.transientFailure(
+            APP_NOT_RUNNING,
+            "the "
+                + appName(status)
+                + " app has not mapped its window yet (unit "
+                + status.activeState()
+                + ")"
+                + logExcerpt(status));
       }
       if (!status.launchDelivered()) {
-        throw AttemptFailure.transientFailure(APP_NOT_RUNNING, "the session's URL has not reached the " + appName(status) + " app yet");
+        throw AttemptFailure.transientFailure(
+            APP_NOT_RUNNING,
+            "the session's URL has not reached the " + appName(status) + " app yet");
       }
       DesktopFrame shown = captureFrame(budget);
       frame = shown;
@@ -475,10 +608,19 @@ public final class ReadinessProbe {
       if (blankSinceNanos == 0) {
         blankSinceNanos = now;
       }
-      String message = "the " + appName(status) + " app's window " + status.window().wmClass() + " '" + status.window().title()
-          + "' is mapped, but the desktop is blank: " + shown.summary();
+      String message =
+          "the "
+              + appName(status)
+              + " app's window "
+              + status.window().wmClass()
+              + " '"
+              + status.window().title()
+              + "' is mapped, but the desktop is blank: "
+              + shown.summary();
       if (now - blankSinceNanos >= BLANK_GRACE.toNanos()) {
-        throw AttemptFailure.definite(BLANK_DESKTOP, message + " for " + TimeUnit.NANOSECONDS.toSeconds(now - blankSinceNanos) + " s");
+        throw AttemptFailure.definite(
+            BLANK_DESKTOP,
+            message + " for " + TimeUnit.NANOSECONDS.toSeconds(now - blankSinceNanos) + " s");
       }
       throw AttemptFailure.transientFailure(BLANK_DESKTOP, message);
     }
@@ -486,16 +628,26 @@ public final class ReadinessProbe {
     private AppStatus appStatus(Duration budget) throws AttemptFailure {
       Optional<AppStatus> answer;
       try {
-        // The agent asks systemd and the X server; while the app starts it competes for the guest's CPU.
-        answer = new AgentClient(target.namespace(), target.agent(), min(settings.connectTimeout(), budget), min(APP_TIMEOUT, budget)).app();
+        // The agent asks systemd and the X server; while the app starts it competes for the guest's
+        // CPU.
+        answer =
+            new AgentClient(
+                    target.namespace(),
+                    target.agent(),
+                    min(settings.connectTimeout(), budget),
+                    min(APP_TIMEOUT, budget))
+                .app();
       } catch (AgentClient.UnhealthyAnswerException e) {
         throw AttemptFailure.transientFailure(AGENT_UNHEALTHY, e.getMessage());
       } catch (IOException e) {
         throw agentFailure("GET /v1/app", e);
       }
       if (answer.isEmpty() || !answer.get().configured()) {
-        throw AttemptFailure.definite(APP_NOT_RUNNING, "the guest agent reports no session app"
-            + (answer.isEmpty() ? " (GET /v1/app: 404)" : "") + ": the image was built without a template; rebuild it");
+        throw AttemptFailure.definite(
+            APP_NOT_RUNNING,
+            "the guest agent reports no session app"
+                + (answer.isEmpty() ? " (GET /v1/app: 404)" : "")
+                + ": the image was built without a template; rebuild it");
       }
       app = answer.get();
       return app;
@@ -504,7 +656,9 @@ public final class ReadinessProbe {
     private DesktopFrame captureFrame(Duration budget) throws AttemptFailure {
       try {
         if (desktop == null) {
-          desktop = VncDesktop.open(target, min(settings.connectTimeout(), budget).plus(ioTimeout(budget)));
+          desktop =
+              VncDesktop.open(
+                  target, min(settings.connectTimeout(), budget).plus(ioTimeout(budget)));
         }
         desktop.webSocket().setReadTimeout(min(FRAME_TIMEOUT, budget));
         return DesktopFrame.capture(desktop.session(), RfbSession.BGR233);
@@ -512,9 +666,14 @@ public final class ReadinessProbe {
         closeQuietly(desktop);
         desktop = null;
         throw e instanceof SocketTimeoutException
-            ? AttemptFailure.timedOut(null, "no framebuffer through " + describe(target.websockify()) + " in time")
-            : AttemptFailure.transientFailure(HANDSHAKE_FAILED, "framebuffer through " + describe(target.websockify()) + ": "
-                + RfbHandshake.describe(e));
+            ? AttemptFailure.timedOut(
+                null, "no framebuffer through " + describe(target.websockify()) + " in time")
+            : AttemptFailure.transientFailure(
+                HANDSHAKE_FAILED,
+                "framebuffer through "
+                    + describe(target.websockify())
+                    + ": "
+                    + RfbHandshake.describe(e));
       }
     }
 
@@ -528,7 +687,8 @@ public final class ReadinessProbe {
         return "";
       }
       List<String> lines = tail.lines().toList();
-      return "; its log ends: " + String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
+      return "; its log ends: "
+          + String.join(" | ", lines.subList(Math.max(0, lines.size() - 3), lines.size()));
     }
 
     private WebSocketClientConnection openWebSocket(Duration budget) throws AttemptFailure {
@@ -543,54 +703,76 @@ public final class ReadinessProbe {
       }
       try {
         String host = target.guestAddress() + ":" + target.websockify().getPort();
-        return WebSocketClientConnection.upgrade(channel, host, "/", SUBPROTOCOLS, ioTimeout(budget));
+        return WebSocketClientConnection.upgrade(
+            channel, host, "/", SUBPROTOCOLS, ioTimeout(budget));
       } catch (SocketTimeoutException e) {
         closeQuietly(channel);
-        throw AttemptFailure.answerTimedOut(WEBSOCKET_UPGRADE_FAILED,
-            "no answer to the WebSocket upgrade from " + describe(target.websockify()) + " within " + ioTimeout(budget).toMillis() + " ms");
+        throw AttemptFailure.answerTimedOut(
+            WEBSOCKET_UPGRADE_FAILED,
+            "no answer to the WebSocket upgrade from "
+                + describe(target.websockify())
+                + " within "
+                + ioTimeout(budget).toMillis()
+                + " ms");
       } catch (EOFException e) {
         closeQuietly(channel);
-        throw AttemptFailure.transientFailure(WEBSOCKET_UPGRADE_FAILED,
+        throw AttemptFailure.transientFailure(
+            WEBSOCKET_UPGRADE_FAILED,
             "WebSocket upgrade at " + describe(target.websockify()) + ": " + e.getMessage());
       } catch (IOException e) {
         closeQuietly(channel);
-        throw AttemptFailure.transientFailure(WEBSOCKET_UPGRADE_FAILED,
+        throw AttemptFailure.transientFailure(
+            WEBSOCKET_UPGRADE_FAILED,
             "WebSocket upgrade at " + describe(target.websockify()) + ": " + e.getMessage());
       }
     }
 
     private AttemptFailure connectFailure(InetSocketAddress address, IOException e) {
       if (e instanceof ConnectException && isRefused(e)) {
-        return AttemptFailure.transientFailure(WEBSOCKIFY_REFUSED, "connect to " + describe(address) + " refused: nothing listens there");
+        return AttemptFailure.transientFailure(
+            WEBSOCKIFY_REFUSED,
+            "connect to " + describe(address) + " refused: nothing listens there");
       }
       if (e instanceof NoRouteToHostException) {
-        return AttemptFailure.transientFailure(GUEST_UNREACHABLE, "connect to " + describe(address) + ": " + e.getMessage());
+        return AttemptFailure.transientFailure(
+            GUEST_UNREACHABLE, "connect to " + describe(address) + ": " + e.getMessage());
       }
       if (e instanceof SocketTimeoutException) {
-        return AttemptFailure.timedOut(null, "connect to " + describe(address) + ": no answer in time");
+        return AttemptFailure.timedOut(
+            null, "connect to " + describe(address) + ": no answer in time");
       }
-      return AttemptFailure.transientFailure(null, "connect to " + describe(address) + ": " + RfbHandshake.describe(e));
+      return AttemptFailure.transientFailure(
+          null, "connect to " + describe(address) + ": " + RfbHandshake.describe(e));
     }
 
     private AttemptFailure agentFailure(String request, IOException e) {
       if (e instanceof ConnectException && isRefused(e)) {
-        return AttemptFailure.transientFailure(AGENT_UNHEALTHY, request + ": " + describe(target.agent()) + " refused: the agent is not listening");
+        return AttemptFailure.transientFailure(
+            AGENT_UNHEALTHY,
+            request + ": " + describe(target.agent()) + " refused: the agent is not listening");
       }
       if (e instanceof NoRouteToHostException) {
         return AttemptFailure.transientFailure(GUEST_UNREACHABLE, request + ": " + e.getMessage());
       }
       if (e instanceof SocketTimeoutException) {
-        return AttemptFailure.timedOut(null, request + ": no answer from " + describe(target.agent()) + " in time");
+        return AttemptFailure.timedOut(
+            null, request + ": no answer from " + describe(target.agent()) + " in time");
       }
-      return AttemptFailure.transientFailure(AGENT_UNHEALTHY, request + ": " + RfbHandshake.describe(e));
+      return AttemptFailure.transientFailure(
+          AGENT_UNHEALTHY, request + ": " + RfbHandshake.describe(e));
     }
 
     private SocketChannel connect(InetSocketAddress address, Duration budget) throws IOException {
-      return NetworkNamespaces.connect(target.namespace(), address, min(settings.connectTimeout(), budget));
+      return NetworkNamespaces.connect(
+          target.namespace(), address, min(settings.connectTimeout(), budget));
     }
 
     private AgentClient agent(Duration budget) {
-      return new AgentClient(target.namespace(), target.agent(), min(settings.connectTimeout(), budget), ioTimeout(budget));
+      return new AgentClient(
+          target.namespace(),
+          target.agent(),
+          min(settings.connectTimeout(), budget),
+          ioTimeout(budget));
     }
 
     private Duration ioTimeout(Duration budget) {

@@ -38,26 +38,33 @@ public final class RfbHandshake {
     }
     String text = new String(banner, StandardCharsets.ISO_8859_1);
     if (banner.length < 12) {
-      throw new RfbHandshakeException(Step.BANNER, banner.length == 0
-          ? "connection closed before the banner"
-          : "connection closed inside the banner '" + HttpHead.printable(text) + "'", false, null);
+      throw new RfbHandshakeException(
+          Step.BANNER,
+          banner.length == 0
+              ? "connection closed before the banner"
+              : "connection closed inside the banner '" + HttpHead.printable(text) + "'",
+          false,
+          null);
     }
     Matcher m = BANNER.matcher(text);
     if (!m.matches() || !m.group(1).equals("003")) {
-      throw new RfbHandshakeException(Step.BANNER, "not an RFB 3.x banner: '" + HttpHead.printable(text) + "'", false, null);
+      throw new RfbHandshakeException(
+          Step.BANNER, "not an RFB 3.x banner: '" + HttpHead.printable(text) + "'", false, null);
     }
     int minor = Integer.parseInt(m.group(2));
     return minor >= 8 ? 8 : minor >= 7 ? 7 : 3;
   }
 
   /** The whole handshake: banner through ServerInit. */
-  public static RfbSession perform(InputStream rawIn, OutputStream rawOut, String password) throws RfbHandshakeException {
+  public static RfbSession perform(InputStream rawIn, OutputStream rawOut, String password)
+      throws RfbHandshakeException {
     int minor = readBanner(rawIn);
     return continueAfterBanner(rawIn, rawOut, password, minor);
   }
 
   /** The handshake after {@link #readBanner}: version reply through ServerInit. */
-  public static RfbSession continueAfterBanner(InputStream rawIn, OutputStream rawOut, String password, int minor)
+  public static RfbSession continueAfterBanner(
+      InputStream rawIn, OutputStream rawOut, String password, int minor)
       throws RfbHandshakeException {
     DataInputStream in = new DataInputStream(rawIn);
     DataOutputStream out = new DataOutputStream(rawOut);
@@ -77,8 +84,12 @@ public final class RfbHandshake {
       int result = in.readInt();
       if (result != 0) {
         String reason = minor >= 8 ? readString(in) : "";
-        throw new RfbHandshakeException(Step.SECURITY_RESULT, "VNC authentication failed"
-            + (reason.isEmpty() ? "" : ": " + HttpHead.printable(reason)), true, null);
+        throw new RfbHandshakeException(
+            Step.SECURITY_RESULT,
+            "VNC authentication failed"
+                + (reason.isEmpty() ? "" : ": " + HttpHead.printable(reason)),
+            true,
+            null);
       }
 
       step = Step.SERVER_INIT;
@@ -98,7 +109,8 @@ public final class RfbHandshake {
     }
   }
 
-  private static void negotiateSecurity(DataInputStream in, DataOutputStream out, int minor) throws IOException {
+  private static void negotiateSecurity(DataInputStream in, DataOutputStream out, int minor)
+      throws IOException {
     List<Integer> offered = new ArrayList<>();
     if (minor == 3) {
       offered.add(in.readInt());
@@ -110,10 +122,18 @@ public final class RfbHandshake {
     }
     if (offered.isEmpty() || offered.equals(List.of(0))) {
       String reason = readString(in);
-      throw new RfbHandshakeException(Step.SECURITY_TYPES, "server refused the connection: " + HttpHead.printable(reason), true, null);
+      throw new RfbHandshakeException(
+          Step.SECURITY_TYPES,
+          "server refused the connection: " + HttpHead.printable(reason),
+          true,
+          null);
     }
     if (!offered.contains(SECURITY_VNC_AUTH)) {
-      throw new RfbHandshakeException(Step.SECURITY_TYPES, "server offers no VNC authentication (security types " + offered + ")", true, null);
+      throw new RfbHandshakeException(
+          Step.SECURITY_TYPES,
+          "server offers no VNC authentication (security types " + offered + ")",
+          true,
+          null);
     }
     if (minor >= 7) {
       out.write(SECURITY_VNC_AUTH);

@@ -9,11 +9,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * An RFB connection after a successful handshake, for tests that want to see the desktop: ask for
- * a framebuffer update in Raw encoding and read it back.
+ * An RFB connection after a successful handshake, for tests that want to see the desktop: ask for a
+ * framebuffer update in Raw encoding and read it back.
  */
 public final class RfbSession {
   public static final int ENCODING_RAW = 0;
+
   /** 8-bit true colour, 3 bits red and green, 2 blue. */
   public static final PixelFormat BGR233 = new PixelFormat(8, 8, false, true, 7, 7, 3, 0, 3, 6);
 
@@ -43,11 +44,13 @@ public final class RfbSession {
     if (format.equals(pixelFormat)) {
       return;
     }
-    RfbHandshake.writeMessage(out, m -> {
-      m.writeByte(0);
-      m.write(new byte[3]);
-      m.write(format.encode());
-    });
+    RfbHandshake.writeMessage(
+        out,
+        m -> {
+          m.writeByte(0);
+          m.write(new byte[3]);
+          m.write(format.encode());
+        });
     pixelFormat = format;
   }
 
@@ -56,24 +59,29 @@ public final class RfbSession {
   }
 
   /** Sends FramebufferUpdateRequest (after SetEncodings Raw, once) for the given area. */
-  public void requestFramebufferUpdate(boolean incremental, int x, int y, int width, int height) throws IOException {
+  public void requestFramebufferUpdate(boolean incremental, int x, int y, int width, int height)
+      throws IOException {
     if (!rawRequested) {
       rawRequested = true;
-      RfbHandshake.writeMessage(out, m -> {
-        m.writeByte(2);
-        m.writeByte(0);
-        m.writeShort(1);
-        m.writeInt(ENCODING_RAW);
-      });
+      RfbHandshake.writeMessage(
+          out,
+          m -> {
+            m.writeByte(2);
+            m.writeByte(0);
+            m.writeShort(1);
+            m.writeInt(ENCODING_RAW);
+          });
     }
-    RfbHandshake.writeMessage(out, m -> {
-      m.writeByte(3);
-      m.writeByte(incremental ? 1 : 0);
-      m.writeShort(x);
-      m.writeShort(y);
-      m.writeShort(width);
-      m.writeShort(height);
-    });
+    RfbHandshake.writeMessage(
+        out,
+        m -> {
+          m.writeByte(3);
+          m.writeByte(incremental ? 1 : 0);
+          m.writeShort(x);
+          m.writeShort(y);
+          m.writeShort(width);
+          m.writeShort(height);
+        });
   }
 
   /** Asks for the whole framebuffer. */
@@ -103,7 +111,7 @@ public final class RfbSession {
           int colours = in.readUnsignedShort();
           in.skipNBytes(6L * colours);
         }
-        case 2 -> { }
+        case 2 -> {}
         case 3 -> {
           in.skipNBytes(3);
           in.skipNBytes(Integer.toUnsignedLong(in.readInt()));
@@ -120,7 +128,8 @@ public final class RfbSession {
     int height = in.readUnsignedShort();
     int encoding = in.readInt();
     if (encoding != ENCODING_RAW) {
-      throw new ProtocolException("server used encoding " + encoding + " although only Raw was requested");
+      throw new ProtocolException(
+          "server used encoding " + encoding + " although only Raw was requested");
     }
     byte[] pixels = new byte[width * height * pixelFormat.bytesPerPixel()];
     in.readFully(pixels);

@@ -15,10 +15,15 @@ public interface VmmLiveness {
 
   /** A liveness backed by a cheap check of whether the VM's VMM process still runs. */
   static VmmLiveness whileAlive(String vmId, java.util.function.BooleanSupplier alive) {
-    return () -> alive.getAsBoolean() ? Optional.empty() : Optional.of("the VMM process of " + vmId + " is gone");
+    return () ->
+        alive.getAsBoolean()
+            ? Optional.empty()
+            : Optional.of("the VMM process of " + vmId + " is gone");
   }
 
-  /** Empty while the VMM runs; once it has exited, why (for example "qemu exited with status 1"). */
+  /**
+   * Empty while the VMM runs; once it has exited, why (for example "qemu exited with status 1").
+   */
   Optional<String> exitReason();
 
   /** The VMM's exit status once it has exited, when known. */

@@ -19,9 +19,13 @@ public final class VncDesktop implements AutoCloseable {
     this.session = session;
   }
 
-  /** Connects inside the VM's namespace, upgrades offering {@code binary}, and completes the handshake. */
+  /**
+   * Connects inside the VM's namespace, upgrades offering {@code binary}, and completes the
+   * handshake.
+   */
   public static VncDesktop open(ProbeTarget target, Duration timeout) throws IOException {
-    SocketChannel channel = NetworkNamespaces.connect(target.namespace(), target.websockify(), timeout);
+    SocketChannel channel =
+        NetworkNamespaces.connect(target.namespace(), target.websockify(), timeout);
     WebSocketClientConnection ws;
     try {
       String host = target.guestAddress() + ":" + target.websockify().getPort();
@@ -31,7 +35,8 @@ public final class VncDesktop implements AutoCloseable {
       throw e;
     }
     try {
-      return new VncDesktop(ws, RfbHandshake.perform(ws.input(), ws.output(), target.vncPassword()));
+      return new VncDesktop(
+          ws, RfbHandshake.perform(ws.input(), ws.output(), target.vncPassword()));
     } catch (IOException | RuntimeException e) {
       ws.close();
       throw e;

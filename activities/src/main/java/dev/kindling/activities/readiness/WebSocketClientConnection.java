@@ -20,9 +20,9 @@ import java.util.Optional;
 
 /**
  * A minimal RFC 6455 client over a connected, blocking {@link SocketChannel}: enough to speak RFB
- * through websockify. Binary messages (with continuations) are presented as one byte stream
- * ({@link #input()}), pings are answered, and a close is answered and then reads as end of stream.
- * Not thread-safe: one thread reads and writes.
+ * through websockify. Binary messages (with continuations) are presented as one byte stream ({@link
+ * #input()}), pings are answered, and a close is answered and then reads as end of stream. Not
+ * thread-safe: one thread reads and writes.
  */
 public final class WebSocketClientConnection implements Closeable {
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -39,7 +39,8 @@ public final class WebSocketClientConnection implements Closeable {
   private CloseStatus closeStatus;
   private boolean closeSent;
 
-  private WebSocketClientConnection(SocketChannel channel, InputStream wire, String subprotocol) throws IOException {
+  private WebSocketClientConnection(SocketChannel channel, InputStream wire, String subprotocol)
+      throws IOException {
     this.channel = channel;
     this.socket = channel.socket();
     this.wire = wire;
@@ -54,21 +55,36 @@ public final class WebSocketClientConnection implements Closeable {
    * otherwise. On success the connection owns {@code channel}.
    */
   public static WebSocketClientConnection upgrade(
-      SocketChannel channel, String hostHeader, String path, List<String> subprotocols, Duration readTimeout) throws IOException {
+      SocketChannel channel,
+      String hostHeader,
+      String path,
+      List<String> subprotocols,
+      Duration readTimeout)
+      throws IOException {
     Socket socket = channel.socket();
     socket.setSoTimeout(timeoutMillis(readTimeout));
     byte[] nonce = new byte[16];
     RANDOM.nextBytes(nonce);
     String key = Base64.getEncoder().encodeToString(nonce);
-    StringBuilder request = new StringBuilder()
-        .append("GET ").append(path).append(" HTTP/1.1\r\n")
-        .append("Host: ").append(hostHeader).append("\r\n")
-        .append("Upgrade: websocket\r\n")
-        .append("Connection: Upgrade\r\n")
-        .append("Sec-WebSocket-Key: ").append(key).append("\r\n")
-        .append("Sec-WebSocket-Version: 13\r\n");
+    StringBuilder request =
+        new StringBuilder()
+            .append("GET ")
+            .append(path)
+            .append(" HTTP/1.1\r\n")
+            .append("Host: ")
+            .append(hostHeader)
+            .append("\r\n")
+            .append("Upgrade: websocket\r\n")
+            .append("Connection: Upgrade\r\n")
+            .append("Sec-WebSocket-Key: ")
+            .append(key)
+            .append("\r\n")
+            .append("Sec-WebSocket-Version: 13\r\n");
     if (!subprotocols.isEmpty()) {
-      request.append("Sec-WebSocket-Protocol: ").append(String.join(", ", subprotocols)).append("\r\n");
+      request
+          .append("Sec-WebSocket-Protocol: ")
+          .append(String.join(", ", subprotocols))
+          .append("\r\n");
     }
     request.append("\r\n");
     socket.getOutputStream().write(request.toString().getBytes(StandardCharsets.ISO_8859_1));
@@ -81,7 +97,8 @@ public final class WebSocketClientConnection implements Closeable {
       throw new WebSocketUpgradeException("upgrade answered with " + e.getMessage());
     }
     if (head.status() != 101) {
-      throw new WebSocketUpgradeException("upgrade answered '" + HttpHead.printable(head.statusLine()) + "' instead of 101");
+      throw new WebSocketUpgradeException(
+          "upgrade answered '" + HttpHead.printable(head.statusLine()) + "' instead of 101");
     }
     String upgrade = head.header("upgrade");
     if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {
@@ -89,7 +106,8 @@ public final class WebSocketClientConnection implements Closeable {
     }
     String connection = head.header("connection");
     if (connection == null || !connection.toLowerCase(Locale.ROOT).contains("upgrade")) {
-      throw new WebSocketUpgradeException("101 without 'Connection: Upgrade' (got " + connection + ")");
+      throw new WebSocketUpgradeException(
+          "101 without 'Connection: Upgrade' (got " + connection + ")");
     }
     String accept = head.header("sec-websocket-accept");
     if (!WebSocketFrames.acceptFor(key).equals(accept)) {
@@ -97,7 +115,8 @@ public final class WebSocketClientConnection implements Closeable {
     }
     String chosen = head.header("sec-websocket-protocol");
     if (chosen != null && !subprotocols.contains(chosen)) {
-      throw new WebSocketUpgradeException("server chose subprotocol '" + chosen + "', which was not offered " + subprotocols);
+      throw new WebSocketUpgradeException(
+          "server chose subprotocol '" + chosen + "', which was not offered " + subprotocols);
     }
     return new WebSocketClientConnection(channel, wire, chosen);
   }
@@ -207,17 +226,21 @@ public final class WebSocketClientConnection implements Closeable {
             return true;
           }
           case WebSocketFrames.PING -> send(WebSocketFrames.PONG, frame.payload());
-          case WebSocketFrames.PONG -> { }
+          case WebSocketFrames.PONG -> {}
           case WebSocketFrames.CLOSE -> {
             closeStatus = parseClose(frame.payload());
             if (!closeSent) {
               closeSent = true;
-              send(WebSocketFrames.CLOSE, frame.payload().length >= 2 ? Arrays.copyOf(frame.payload(), 2) : new byte[0]);
+              send(
+                  WebSocketFrames.CLOSE,
+                  frame.payload().length >= 2 ? Arrays.copyOf(frame.payload(), 2) : new byte[0]);
             }
             return false;
           }
-          case WebSocketFrames.TEXT -> throw new ProtocolException("server sent a text message on a binary WebSocket");
-          default -> throw new ProtocolException("server sent unknown WebSocket opcode " + frame.opcode());
+          case WebSocketFrames.TEXT ->
+              throw new ProtocolException("server sent a text message on a binary WebSocket");
+          default ->
+              throw new ProtocolException("server sent unknown WebSocket opcode " + frame.opcode());
         }
       }
     }
@@ -227,7 +250,8 @@ public final class WebSocketClientConnection implements Closeable {
         return new CloseStatus(1005, "");
       }
       int code = ((payload[0] & 0xff) << 8) | (payload[1] & 0xff);
-      return new CloseStatus(code, new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8));
+      return new CloseStatus(
+          code, new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8));
     }
   }
 }

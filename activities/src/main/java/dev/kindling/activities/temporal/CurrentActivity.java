@@ -4,7 +4,10 @@ import io.temporal.activity.Activity;
 import io.temporal.activity.ActivityExecutionContext;
 import java.util.Optional;
 
-/** The Temporal activity the calling thread runs, if any: activities' code also runs in tests and the CLI. */
+/**
+ * The Temporal activity the calling thread runs, if any: activities' code also runs in tests and
+ * the CLI.
+ */
 public final class CurrentActivity {
   private CurrentActivity() {}
 

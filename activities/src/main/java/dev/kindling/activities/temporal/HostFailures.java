@@ -17,7 +17,10 @@ import java.io.UncheckedIOException;
 public final class HostFailures {
   private HostFailures() {}
 
-  /** Runs {@code action}; {@code doing} ("creating the network of vm…") prefixes untyped failures, or null. */
+  /**
+   * Runs {@code action}; {@code doing} ("creating the network of vm…") prefixes untyped failures,
+   * or null.
+   */
   public static <T> T typed(String doing, IoSupplier<T> action) {
     try {
       return action.get();
@@ -28,7 +31,8 @@ public final class HostFailures {
     } catch (InvalidInputException e) {
       throw FailureKind.INVALID_INPUT.failure(e.getMessage());
     } catch (CommandFailedException | UncheckedIOException | IOException e) {
-      throw FailureKind.COMMAND_FAILED.failure(doing == null ? e.getMessage() : doing + " failed: " + e.getMessage());
+      throw FailureKind.COMMAND_FAILED.failure(
+          doing == null ? e.getMessage() : doing + " failed: " + e.getMessage());
     }
   }
 
@@ -37,10 +41,12 @@ public final class HostFailures {
   }
 
   public static void typed(String doing, IoRunnable action) {
-    typed(doing, () -> {
-      action.run();
-      return null;
-    });
+    typed(
+        doing,
+        () -> {
+          action.run();
+          return null;
+        });
   }
 
   @FunctionalInterface

@@ -12,7 +12,8 @@ import java.util.Optional;
 
 /** {@code <vmDir>/boot.json}: which request started the VM, so a retry of that request finds it. */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record BootRecord(String requestId, BootMode mode, String imageId, long createdAtEpochMillis) {
+public record BootRecord(
+    String requestId, BootMode mode, String imageId, long createdAtEpochMillis) {
   public static final String FILE = "boot.json";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -31,7 +32,11 @@ public record BootRecord(String requestId, BootMode mode, String imageId, long c
       Files.createDirectories(vmDir);
       Path tmp = vmDir.resolve(FILE + ".tmp");
       JSON.writeValue(tmp.toFile(), this);
-      Files.move(tmp, vmDir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          tmp,
+          vmDir.resolve(FILE),
+          StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + vmDir.resolve(FILE), e);
     }

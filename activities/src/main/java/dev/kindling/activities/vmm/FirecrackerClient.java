@@ -22,9 +22,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A minimal HTTP/1.1 client for Firecracker's API socket: one request per connection
- * ({@code Connection: close}), JSON bodies, a deadline per request. A non-2xx answer becomes a
- * {@link FirecrackerApiException} carrying Firecracker's {@code fault_message}.
+ * A minimal HTTP/1.1 client for Firecracker's API socket: one request per connection ({@code
+ * Connection: close}), JSON bodies, a deadline per request. A non-2xx answer becomes a {@link
+ * FirecrackerApiException} carrying Firecracker's {@code fault_message}.
  */
 public final class FirecrackerClient {
   private static final Logger log = LoggerFactory.getLogger(FirecrackerClient.class);
@@ -57,34 +57,54 @@ public final class FirecrackerClient {
   /** Sends one request and returns the JSON body (an empty object for 204). */
   public JsonNode send(String method, String path, Object body) throws IOException {
     byte[] payload = body == null ? new byte[0] : JSON.writeValueAsBytes(body);
-    StringBuilder head = new StringBuilder()
-        .append(method).append(' ').append(path).append(" HTTP/1.1\r\n")
-        .append("Host: localhost\r\n")
-        .append("Accept: application/json\r\n")
-        .append("Connection: close\r\n");
+    StringBuilder head =
+        new StringBuilder()
+            .append(method)
+            .append(' ')
+            .append(path)
+            .append(" HTTP/1.1\r\n")
+            .append("Host: localhost\r\n")
+            .append("Accept: application/json\r\n")
+            .append("Connection: close\r\n");
     if (body != null) {
-      head.append("Content-Type: application/json\r\n").append("Content-Length: ").append(payload.length).append("\r\n");
+      head.append("Content-Type: application/json\r\n")
+          .append("Content-Length: ")
+          .append(payload.length)
+          .append("\r\n");
     }
     head.append("\r\n");
     log.debug("firecracker {} {} {}", socket, method, path);
-    CompletableFuture<HttpAnswer> answer = CompletableFuture.supplyAsync(() -> exchange(head.toString(), payload),
-        runnable -> Thread.ofVirtual().start(runnable));
+    CompletableFuture<HttpAnswer> answer =
+        CompletableFuture.supplyAsync(
+            () -> exchange(head.toString(), payload),
+            runnable -> Thread.ofVirtual().start(runnable));
     HttpAnswer result;
     try {
       result = answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (TimeoutException e) {
       answer.cancel(true);
-      throw new IOException("timed out after " + timeout.toMillis() + " ms waiting for Firecracker to answer " + method + " " + path + " on " + socket);
+      throw new IOException(
+          "timed out after "
+              + timeout.toMillis()
+              + " ms waiting for Firecracker to answer "
+              + method
+              + " "
+              + path
+              + " on "
+              + socket);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted waiting for " + method + " " + path, e);
     } catch (ExecutionException e) {
-      Throwable cause = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+      Throwable cause =
+          e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
       throw cause instanceof IOException io ? io : new IOException(cause);
     }
-    JsonNode json = result.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(result.body());
+    JsonNode json =
+        result.body().isBlank() ? JSON.createObjectNode() : JSON.readTree(result.body());
     if (result.status() / 100 != 2) {
-      throw new FirecrackerApiException(method, path, result.status(), json.path("fault_message").asText(result.body()));
+      throw new FirecrackerApiException(
+          method, path, result.status(), json.path("fault_message").asText(result.body()));
     }
     return json;
   }
@@ -113,11 +133,13 @@ public final class FirecrackerClient {
     int length = -1;
     for (String line; (line = readLine(in)) != null && !line.isEmpty(); ) {
       int colon = line.indexOf(':');
-      if (colon > 0 && line.substring(0, colon).strip().toLowerCase(Locale.ROOT).equals("content-length")) {
+      if (colon > 0
+          && line.substring(0, colon).strip().toLowerCase(Locale.ROOT).equals("content-length")) {
         length = Integer.parseInt(line.substring(colon + 1).strip());
       }
     }
-    byte[] body = length >= 0 ? in.readNBytes(length) : (status == 204 ? new byte[0] : in.readAllBytes());
+    byte[] body =
+        length >= 0 ? in.readNBytes(length) : (status == 204 ? new byte[0] : in.readAllBytes());
     return new HttpAnswer(status, new String(body, StandardCharsets.UTF_8));
   }
 

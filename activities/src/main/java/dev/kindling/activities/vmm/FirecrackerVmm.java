@@ -1,7 +1,7 @@
 package dev.kindling.activities.vmm;
 
-import dev.kindling.host.exec.Commands;
 import dev.kindling.host.VmSecrets;
+import dev.kindling.host.exec.Commands;
 import dev.kindling.workflows.FailureKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,10 +30,16 @@ public final class FirecrackerVmm implements Vmm {
   public static final String MEMORY_FILE = "memory.state";
   public static final String DISK_FILE = "disk.ext4";
 
-  /** Starts the Firecracker process; separate so contract tests can stand a spec-checking server in its place. */
+  /**
+   * Starts the Firecracker process; separate so contract tests can stand a spec-checking server in
+   * its place.
+   */
   @FunctionalInterface
   public interface Launcher {
-    /** Starts {@code argv} in {@code spec.vmDir()}, serial console to {@code serial.log}; returns its pid. */
+    /**
+     * Starts {@code argv} in {@code spec.vmDir()}, serial console to {@code serial.log}; returns
+     * its pid.
+     */
     long launch(VmSpec spec, List<String> argv) throws IOException;
   }
 
@@ -65,21 +71,41 @@ public final class FirecrackerVmm implements Vmm {
     FirecrackerClient api = client(spec.vmDir());
     try {
       putLogger(api, spec);
-      api.put("/machine-config", Map.of("vcpu_count", spec.vcpus(), "mem_size_mib", spec.memoryMib(), "smt", false));
+      api.put(
+          "/machine-config",
+          Map.of("vcpu_count", spec.vcpus(), "mem_size_mib", spec.memoryMib(), "smt", false));
       Map<String, Object> bootSource = new LinkedHashMap<>();
       bootSource.put("kernel_image_path", QemuCommandLine.safe(kernelFor(spec)));
       bootSource.put("initrd_path", QemuCommandLine.safe(spec.initrd()));
       bootSource.put("boot_args", spec.kernelCmdline());
       api.put("/boot-source", bootSource);
-      api.put("/drives/" + DRIVE_ID, Map.of("drive_id", DRIVE_ID, "path_on_host", DISK, "is_root_device", false, "is_read_only", false));
-      api.put("/network-interfaces/" + IFACE_ID, Map.of("iface_id", IFACE_ID, "host_dev_name", spec.tap(), "guest_mac", spec.guestMac()));
+      api.put(
+          "/drives/" + DRIVE_ID,
+          Map.of(
+              "drive_id",
+              DRIVE_ID,
+              "path_on_host",
+              DISK,
+              "is_root_device",
+              false,
+              "is_read_only",
+              false));
+      api.put(
+          "/network-interfaces/" + IFACE_ID,
+          Map.of("iface_id", IFACE_ID, "host_dev_name", spec.tap(), "guest_mac", spec.guestMac()));
       api.put("/mmds/config", Map.of("version", "V2", "network_interfaces", List.of(IFACE_ID)));
       putSecrets(api, spec);
       api.put("/actions", Map.of("action_type", "InstanceStart"));
     } catch (IOException e) {
       killQuietly(pid, spec.vmDir());
-      throw new VmmException(FailureKind.VMM_FAILED_TO_START, "Firecracker for " + spec.vmId() + " did not start the guest: "
-          + e.getMessage() + QemuVmm.serialTail(spec), e);
+      throw new VmmException(
+          FailureKind.VMM_FAILED_TO_START,
+          "Firecracker for "
+              + spec.vmId()
+              + " did not start the guest: "
+              + e.getMessage()
+              + QemuVmm.serialTail(spec),
+          e);
     }
     return record(spec, pid, startedAt, started);
   }
@@ -88,8 +114,17 @@ public final class FirecrackerVmm implements Vmm {
   public RunningVm restore(VmSpec spec, SnapshotFiles snapshot) {
     SnapshotManifest manifest = snapshot.manifest();
     if (!spec.imageId().equals(manifest.imageId()) || !name().equals(manifest.vmm())) {
-      throw new VmmException(FailureKind.SNAPSHOT_MISMATCH, "snapshot " + snapshot.dir() + " was taken from image " + manifest.imageId()
-          + " with " + manifest.vmm() + ", not image " + spec.imageId() + " with firecracker");
+      throw new VmmException(
+          FailureKind.SNAPSHOT_MISMATCH,
+          "snapshot "
+              + snapshot.dir()
+              + " was taken from image "
+              + manifest.imageId()
+              + " with "
+              + manifest.vmm()
+              + ", not image "
+              + spec.imageId()
+              + " with firecracker");
     }
     long startedAt = System.currentTimeMillis();
     long started = System.nanoTime();
@@ -100,42 +135,94 @@ public final class FirecrackerVmm implements Vmm {
       putLogger(api, spec);
       Map<String, Object> load = new LinkedHashMap<>();
       load.put("snapshot_path", QemuCommandLine.safe(snapshot.dir().resolve(VM_STATE_FILE)));
-      load.put("mem_backend", Map.of("backend_type", "File", "backend_path", QemuCommandLine.safe(snapshot.memoryState())));
-      load.put("network_overrides", List.of(Map.of("iface_id", IFACE_ID, "host_dev_name", spec.tap())));
+      load.put(
+          "mem_backend",
+          Map.of(
+              "backend_type",
+              "File",
+              "backend_path",
+              QemuCommandLine.safe(snapshot.memoryState())));
+      load.put(
+          "network_overrides", List.of(Map.of("iface_id", IFACE_ID, "host_dev_name", spec.tap())));
       load.put("resume_vm", true);
       api.put("/snapshot/load", load);
       // The snapshot carries the canary's MMDS contents; this VM's own secrets replace them.
       putSecrets(api, spec);
     } catch (IOException e) {
       killQuietly(pid, spec.vmDir());
-      throw new VmmException(FailureKind.VMM_FAILED_TO_START, "Firecracker for " + spec.vmId() + " did not restore "
-          + snapshot.dir() + ": " + e.getMessage() + QemuVmm.serialTail(spec), e);
+      throw new VmmException(
+          FailureKind.VMM_FAILED_TO_START,
+          "Firecracker for "
+              + spec.vmId()
+              + " did not restore "
+              + snapshot.dir()
+              + ": "
+              + e.getMessage()
+              + QemuVmm.serialTail(spec),
+          e);
     }
-    VmSpec same = new VmSpec(spec.vmId(), spec.imageId(), spec.vmDir(), spec.namespace(), spec.tap(), spec.guestMac(),
-        manifest.memoryMib(), manifest.vcpus(), spec.kernel(), spec.initrd(), spec.baseDisk(), manifest.kernelCmdline());
+    VmSpec same =
+        new VmSpec(
+            spec.vmId(),
+            spec.imageId(),
+            spec.vmDir(),
+            spec.namespace(),
+            spec.tap(),
+            spec.guestMac(),
+            manifest.memoryMib(),
+            manifest.vcpus(),
+            spec.kernel(),
+            spec.initrd(),
+            spec.baseDisk(),
+            manifest.kernelCmdline());
     return record(same, pid, startedAt, started);
   }
 
   @Override
   public SnapshotFiles snapshot(RunningVm vm, Path dir) {
-    LaunchRecord launch = LaunchRecord.read(vm.vmDir())
-        .orElseThrow(() -> new VmmException(FailureKind.COMMAND_FAILED, "no " + LaunchRecord.FILE + " in " + vm.vmDir()));
+    LaunchRecord launch =
+        LaunchRecord.read(vm.vmDir())
+            .orElseThrow(
+                () ->
+                    new VmmException(
+                        FailureKind.COMMAND_FAILED,
+                        "no " + LaunchRecord.FILE + " in " + vm.vmDir()));
     FirecrackerClient api = client(vm.vmDir());
     try {
       Files.createDirectories(dir);
       long started = System.nanoTime();
       api.patch("/vm", Map.of("state", "Paused"));
       heartbeat.beat("writing Firecracker snapshot");
-      api.put("/snapshot/create", Map.of("snapshot_type", "Full",
-          "snapshot_path", QemuCommandLine.safe(dir.resolve(VM_STATE_FILE)),
-          "mem_file_path", QemuCommandLine.safe(dir.resolve(MEMORY_FILE))));
+      api.put(
+          "/snapshot/create",
+          Map.of(
+              "snapshot_type",
+              "Full",
+              "snapshot_path",
+              QemuCommandLine.safe(dir.resolve(VM_STATE_FILE)),
+              "mem_file_path",
+              QemuCommandLine.safe(dir.resolve(MEMORY_FILE))));
       copyDisk(vm.vmDir().resolve(DISK), dir.resolve(DISK_FILE));
       long tookMillis = (System.nanoTime() - started) / 1_000_000;
-      long memoryBytes = Files.exists(dir.resolve(MEMORY_FILE)) ? Files.size(dir.resolve(MEMORY_FILE)) : 0;
-      return new SnapshotManifest(launch.imageId(), name(), "firecracker", launch.accelerator(), launch.memoryMib(), launch.vcpus(),
-          launch.kernelCmdline(), MEMORY_FILE, DISK_FILE, memoryBytes, System.currentTimeMillis(), tookMillis).writeTo(dir);
+      long memoryBytes =
+          Files.exists(dir.resolve(MEMORY_FILE)) ? Files.size(dir.resolve(MEMORY_FILE)) : 0;
+      return new SnapshotManifest(
+              launch.imageId(),
+              name(),
+              "firecracker",
+              launch.accelerator(),
+              launch.memoryMib(),
+              launch.vcpus(),
+              launch.kernelCmdline(),
+              MEMORY_FILE,
+              DISK_FILE,
+              memoryBytes,
+              System.currentTimeMillis(),
+              tookMillis)
+          .writeTo(dir);
     } catch (IOException e) {
-      throw new VmmException(FailureKind.COMMAND_FAILED, "snapshot of " + vm.vmId() + " failed: " + e.getMessage(), e);
+      throw new VmmException(
+          FailureKind.COMMAND_FAILED, "snapshot of " + vm.vmId() + " failed: " + e.getMessage(), e);
     }
   }
 
@@ -160,7 +247,9 @@ public final class FirecrackerVmm implements Vmm {
     }
     ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
     if (!VmProcesses.awaitExit(pid, vm.vmDir(), Duration.ofSeconds(10))) {
-      throw new VmmException(FailureKind.COMMAND_FAILED, "Firecracker " + pid + " of " + vm.vmId() + " survived SIGKILL");
+      throw new VmmException(
+          FailureKind.COMMAND_FAILED,
+          "Firecracker " + pid + " of " + vm.vmId() + " survived SIGKILL");
     }
   }
 
@@ -169,7 +258,9 @@ public final class FirecrackerVmm implements Vmm {
     return VmProcesses.isVmm(vm.pid(), vm.vmDir());
   }
 
-  /** Firecracker boots an uncompressed ELF kernel: the image's {@code vmlinux} when it ships one. */
+  /**
+   * Firecracker boots an uncompressed ELF kernel: the image's {@code vmlinux} when it ships one.
+   */
   private static Path kernelFor(VmSpec spec) {
     Path vmlinux = spec.kernel().resolveSibling("vmlinux");
     return Files.isRegularFile(vmlinux) ? vmlinux : spec.kernel();
@@ -178,14 +269,26 @@ public final class FirecrackerVmm implements Vmm {
   private long start(VmSpec spec) {
     try {
       Files.deleteIfExists(spec.apiSocket());
-      List<String> argv = List.of("ip", "netns", "exec", spec.namespace(), config.binary(),
-          "--api-sock", QemuCommandLine.safe(spec.apiSocket()), "--id", spec.vmId());
+      List<String> argv =
+          List.of(
+              "ip",
+              "netns",
+              "exec",
+              spec.namespace(),
+              config.binary(),
+              "--api-sock",
+              QemuCommandLine.safe(spec.apiSocket()),
+              "--id",
+              spec.vmId());
       long pid = launcher.launch(spec, argv);
       Files.writeString(spec.pidFile(), pid + "\n");
       awaitApi(spec, pid);
       return pid;
     } catch (IOException e) {
-      throw new VmmException(FailureKind.VMM_FAILED_TO_START, "Firecracker for " + spec.vmId() + " did not start: " + e.getMessage(), e);
+      throw new VmmException(
+          FailureKind.VMM_FAILED_TO_START,
+          "Firecracker for " + spec.vmId() + " did not start: " + e.getMessage(),
+          e);
     }
   }
 
@@ -202,10 +305,18 @@ public final class FirecrackerVmm implements Vmm {
         }
       }
       if (!VmProcesses.isVmm(pid, spec.vmDir())) {
-        throw new IOException("Firecracker " + pid + " exited before its API socket answered" + QemuVmm.serialTail(spec));
+        throw new IOException(
+            "Firecracker "
+                + pid
+                + " exited before its API socket answered"
+                + QemuVmm.serialTail(spec));
       }
       if (System.nanoTime() > deadline) {
-        throw new IOException("timed out after " + config.startTimeout().toMillis() + " ms waiting for the API socket " + spec.apiSocket());
+        throw new IOException(
+            "timed out after "
+                + config.startTimeout().toMillis()
+                + " ms waiting for the API socket "
+                + spec.apiSocket());
       }
       try {
         Thread.sleep(5);
@@ -221,18 +332,33 @@ public final class FirecrackerVmm implements Vmm {
     if (!Files.exists(logFile)) {
       Files.createFile(logFile);
     }
-    api.put("/logger", Map.of("log_path", QemuCommandLine.safe(logFile), "level", "Info", "show_level", true));
+    api.put(
+        "/logger",
+        Map.of("log_path", QemuCommandLine.safe(logFile), "level", "Info", "show_level", true));
   }
 
   private static void putSecrets(FirecrackerClient api, VmSpec spec) throws IOException {
     VmSecrets secrets = VmSecrets.ensure(spec.vmDir());
-    api.put("/mmds", Map.of("kindling", Map.of("vmId", spec.vmId(), "vncPassword", secrets.vncPassword())));
+    api.put(
+        "/mmds",
+        Map.of("kindling", Map.of("vmId", spec.vmId(), "vncPassword", secrets.vncPassword())));
   }
 
   private RunningVm record(VmSpec spec, long pid, long startedAt, long started) {
     long startMillis = (System.nanoTime() - started) / 1_000_000;
-    LaunchRecord launch = new LaunchRecord(spec.vmId(), spec.imageId(), name(), "firecracker", "kvm", spec.memoryMib(), spec.vcpus(),
-        spec.kernelCmdline(), pid, startedAt, startMillis);
+    LaunchRecord launch =
+        new LaunchRecord(
+            spec.vmId(),
+            spec.imageId(),
+            name(),
+            "firecracker",
+            "kvm",
+            spec.memoryMib(),
+            spec.vcpus(),
+            spec.kernelCmdline(),
+            pid,
+            startedAt,
+            startMillis);
     launch.write(spec.vmDir());
     return launch.toRunningVm(spec.vmDir());
   }
@@ -246,7 +372,13 @@ public final class FirecrackerVmm implements Vmm {
       throw new VmmException(FailureKind.VMM_FAILED_TO_START, "disk " + from + " does not exist");
     }
     // Firecracker needs a raw file per VM; a sparse (or reflinked) copy keeps that cheap.
-    Commands.check(List.of("cp", "--sparse=always", "--reflink=auto", QemuCommandLine.safe(from), QemuCommandLine.safe(to)),
+    Commands.check(
+        List.of(
+            "cp",
+            "--sparse=always",
+            "--reflink=auto",
+            QemuCommandLine.safe(from),
+            QemuCommandLine.safe(to)),
         Duration.ofMinutes(5));
   }
 
@@ -258,15 +390,18 @@ public final class FirecrackerVmm implements Vmm {
   }
 
   /**
-   * Starts Firecracker detached from the worker's streams (serial console appended to
-   * {@code serial.log}), so it keeps running when the worker dies.
+   * Starts Firecracker detached from the worker's streams (serial console appended to {@code
+   * serial.log}), so it keeps running when the worker dies.
    */
   static long launchProcess(VmSpec spec, List<String> argv) throws IOException {
-    ProcessBuilder builder = new ProcessBuilder(argv)
-        .directory(spec.vmDir().toFile())
-        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(spec.serialLog().toFile()))
-        .redirectError(ProcessBuilder.Redirect.appendTo(spec.vmDir().resolve("firecracker.stderr").toFile()));
+    ProcessBuilder builder =
+        new ProcessBuilder(argv)
+            .directory(spec.vmDir().toFile())
+            .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(spec.serialLog().toFile()))
+            .redirectError(
+                ProcessBuilder.Redirect.appendTo(
+                    spec.vmDir().resolve("firecracker.stderr").toFile()));
     try {
       return builder.start().pid();
     } catch (IOException e) {

@@ -6,13 +6,16 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Arrays;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Stream;
 
-/** A QEMU guest's RAM as the host sees it: the shared memfd backing it, copied to a sparse RAM image. */
+/**
+ * A QEMU guest's RAM as the host sees it: the shared memfd backing it, copied to a sparse RAM
+ * image.
+ */
 final class GuestRam {
   private static final int PAGE = 4096;
   private static final int CHUNK = 1 << 20;
@@ -29,7 +32,8 @@ final class GuestRam {
     try (Stream<Path> entries = Files.list(fds)) {
       for (Path fd : entries.toList()) {
         try {
-          if (Files.readSymbolicLink(fd).toString().startsWith("/memfd:") && Files.size(fd) == bytes) {
+          if (Files.readSymbolicLink(fd).toString().startsWith("/memfd:")
+              && Files.size(fd) == bytes) {
             return Optional.of(fd);
           }
         } catch (IOException closedMeanwhile) {
@@ -40,10 +44,14 @@ final class GuestRam {
     return Optional.empty();
   }
 
-  /** True when QEMU {@code pid} was started with its RAM in a memfd (see {@link QemuCommandLine#sharedRam()}). */
+  /**
+   * True when QEMU {@code pid} was started with its RAM in a memfd (see {@link
+   * QemuCommandLine#sharedRam()}).
+   */
   static boolean startedWithSharedRam(long pid) throws IOException {
     byte[] cmdline = Files.readAllBytes(Path.of("/proc", Long.toString(pid), "cmdline"));
-    return new String(cmdline, java.nio.charset.StandardCharsets.UTF_8).contains("memory-backend-memfd,");
+    return new String(cmdline, java.nio.charset.StandardCharsets.UTF_8)
+        .contains("memory-backend-memfd,");
   }
 
   /**
@@ -55,15 +63,20 @@ final class GuestRam {
   static long copySparse(Path source, Path target, long size) throws IOException {
     long written = 0;
     try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
-        FileChannel out = FileChannel.open(target, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-r-----")))) {
+        FileChannel out =
+            FileChannel.open(
+                target,
+                Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(
+                    PosixFilePermissions.fromString("rw-r-----")))) {
       ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
       byte[] bytes = buffer.array();
       for (long offset = 0; offset < size; offset += CHUNK) {
         buffer.clear().limit((int) Math.min(CHUNK, size - offset));
         while (buffer.hasRemaining()) {
           if (in.read(buffer, offset + buffer.position()) < 0) {
-            throw new IOException(source + " ended at " + (offset + buffer.position()) + " of " + size + " bytes");
+            throw new IOException(
+                source + " ended at " + (offset + buffer.position()) + " of " + size + " bytes");
           }
         }
         int length = buffer.position();

@@ -2,7 +2,10 @@ package dev.kindling.activities.vmm;
 
 import dev.kindling.activities.temporal.CurrentActivity;
 
-/** Reports progress while a VMM writes a snapshot (boots are covered by bootVm's background heartbeat). */
+/**
+ * Reports progress while a VMM writes a snapshot (boots are covered by bootVm's background
+ * heartbeat).
+ */
 @FunctionalInterface
 public interface Heartbeat {
   void beat(String detail);

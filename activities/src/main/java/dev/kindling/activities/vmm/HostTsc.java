@@ -12,14 +12,17 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The host's TSC frequency in kHz. Under TCG the guest's TSC ticks at the host's rate, and a
- * {@code microvm} guest has no PIT or HPET to calibrate it against, so it is passed on the kernel
- * command line as {@code tsc_early_khz}.
+ * The host's TSC frequency in kHz. Under TCG the guest's TSC ticks at the host's rate, and a {@code
+ * microvm} guest has no PIT or HPET to calibrate it against, so it is passed on the kernel command
+ * line as {@code tsc_early_khz}.
  */
 public final class HostTsc {
-  private static final Pattern REFINED = Pattern.compile("Refined TSC clocksource calibration: ([0-9]+)\\.([0-9]{1,3}) MHz");
-  private static final Pattern DETECTED = Pattern.compile("tsc: Detected ([0-9]+)\\.([0-9]{1,3}) MHz");
-  private static final Pattern CPUINFO = Pattern.compile("(?m)^cpu MHz\\s*:\\s*([0-9]+)\\.([0-9]{1,3})");
+  private static final Pattern REFINED =
+      Pattern.compile("Refined TSC clocksource calibration: ([0-9]+)\\.([0-9]{1,3}) MHz");
+  private static final Pattern DETECTED =
+      Pattern.compile("tsc: Detected ([0-9]+)\\.([0-9]{1,3}) MHz");
+  private static final Pattern CPUINFO =
+      Pattern.compile("(?m)^cpu MHz\\s*:\\s*([0-9]+)\\.([0-9]{1,3})");
 
   private HostTsc() {}
 

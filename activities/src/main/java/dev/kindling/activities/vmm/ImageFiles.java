@@ -18,29 +18,44 @@ import java.util.List;
 public record ImageFiles(String imageId, Path dir, String kernelCmdline, int memoryMib, int vcpus) {
   /**
    * The guest size when nothing names one: a template without {@code defaults} (the template's
-   * defaults are these) and an image whose manifest names no template defaults (built before templates).
+   * defaults are these) and an image whose manifest names no template defaults (built before
+   * templates).
    */
   public static final int DEFAULT_MEMORY_MIB = 512;
+
   public static final int DEFAULT_VCPUS = 1;
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final List<String> REQUIRED = List.of("rootfs.ext4", "vmlinuz", "initrd.img", "manifest.json");
+  private static final List<String> REQUIRED =
+      List.of("rootfs.ext4", "vmlinuz", "initrd.img", "manifest.json");
 
-  /** Reads the image's manifest; fails with {@link FailureKind#UNKNOWN_IMAGE} when a file is missing. */
+  /**
+   * Reads the image's manifest; fails with {@link FailureKind#UNKNOWN_IMAGE} when a file is
+   * missing.
+   */
   public static ImageFiles open(HostPaths paths, String imageId) {
     Path dir = paths.imageDir(imageId);
     for (String name : REQUIRED) {
       if (!Files.isRegularFile(dir.resolve(name))) {
-        throw new VmmException(FailureKind.UNKNOWN_IMAGE, "image " + imageId + " is not on this host: " + dir.resolve(name) + " is missing");
+        throw new VmmException(
+            FailureKind.UNKNOWN_IMAGE,
+            "image " + imageId + " is not on this host: " + dir.resolve(name) + " is missing");
       }
     }
     try {
       JsonNode manifest = JSON.readTree(dir.resolve("manifest.json").toFile());
       JsonNode defaults = manifest.path("defaults");
-      return new ImageFiles(imageId, dir, manifest.path("kernelCmdline").asText("console=ttyS0"),
-          defaults.path("memoryMib").asInt(DEFAULT_MEMORY_MIB), defaults.path("vcpus").asInt(DEFAULT_VCPUS));
+      return new ImageFiles(
+          imageId,
+          dir,
+          manifest.path("kernelCmdline").asText("console=ttyS0"),
+          defaults.path("memoryMib").asInt(DEFAULT_MEMORY_MIB),
+          defaults.path("vcpus").asInt(DEFAULT_VCPUS));
     } catch (IOException e) {
-      throw new VmmException(FailureKind.UNKNOWN_IMAGE, "image " + imageId + " has an unreadable manifest: " + e.getMessage(), e);
+      throw new VmmException(
+          FailureKind.UNKNOWN_IMAGE,
+          "image " + imageId + " has an unreadable manifest: " + e.getMessage(),
+          e);
     }
   }
 

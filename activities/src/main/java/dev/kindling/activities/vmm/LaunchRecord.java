@@ -46,7 +46,11 @@ public record LaunchRecord(
     try {
       Path tmp = vmDir.resolve(FILE + ".tmp");
       JSON.writeValue(tmp.toFile(), this);
-      Files.move(tmp, vmDir.resolve(FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          tmp,
+          vmDir.resolve(FILE),
+          StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + vmDir.resolve(FILE), e);
     }

@@ -38,6 +38,7 @@ public enum MachineType {
         return type;
       }
     }
-    throw new dev.kindling.workflows.InvalidInputException("machine", "'" + value + "' is not one of pc, microvm");
+    throw new dev.kindling.workflows.InvalidInputException(
+        "machine", "'" + value + "' is not one of pc, microvm");
   }
 }

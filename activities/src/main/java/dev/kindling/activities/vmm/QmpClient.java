@@ -71,12 +71,20 @@ public final class QmpClient implements AutoCloseable {
         sleepQuietly(20);
       }
     }
-    throw new QmpTimeoutException("timed out after " + timeout.toMillis() + " ms connecting to QMP socket " + socket
-        + (last == null ? "" : " (" + last.getMessage() + ")"));
+    throw new QmpTimeoutException(
+        "timed out after "
+            + timeout.toMillis()
+            + " ms connecting to QMP socket "
+            + socket
+            + (last == null ? "" : " (" + last.getMessage() + ")"));
   }
 
-  /** Runs {@code command} and returns its {@code return} value; a QMP error becomes {@link QmpException}. */
-  public JsonNode execute(String command, Map<String, ?> arguments, Duration timeout) throws IOException {
+  /**
+   * Runs {@code command} and returns its {@code return} value; a QMP error becomes {@link
+   * QmpException}.
+   */
+  public JsonNode execute(String command, Map<String, ?> arguments, Duration timeout)
+      throws IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     ObjectNode request = JSON.createObjectNode().put("execute", command);
     if (arguments != null && !arguments.isEmpty()) {
@@ -90,7 +98,8 @@ public final class QmpClient implements AutoCloseable {
         sleepQuietly(1);
       }
       if (System.nanoTime() > deadline) {
-        throw new QmpTimeoutException("timed out sending QMP command '" + command + "' to " + socket);
+        throw new QmpTimeoutException(
+            "timed out sending QMP command '" + command + "' to " + socket);
       }
     }
     while (true) {
@@ -100,8 +109,13 @@ public final class QmpClient implements AutoCloseable {
         continue;
       }
       if (reply.has("error")) {
-        throw new QmpException("QMP command '" + command + "' failed: " + reply.path("error").path("class").asText()
-            + ": " + reply.path("error").path("desc").asText());
+        throw new QmpException(
+            "QMP command '"
+                + command
+                + "' failed: "
+                + reply.path("error").path("class").asText()
+                + ": "
+                + reply.path("error").path("desc").asText());
       }
       return reply.path("return");
     }
@@ -136,21 +150,31 @@ public final class QmpClient implements AutoCloseable {
     execute("migrate", Map.of("uri", uri), timeout);
   }
 
-  /** The {@code query-migrate} reply: status ("active", "completed", "failed", ...) and statistics. */
+  /**
+   * The {@code query-migrate} reply: status ("active", "completed", "failed", ...) and statistics.
+   */
   public JsonNode migrationStatus(Duration timeout) throws IOException {
     return execute("query-migrate", timeout);
   }
 
-  public void setMigrationCapability(String capability, boolean state, Duration timeout) throws IOException {
-    execute("migrate-set-capabilities", Map.of("capabilities", java.util.List.of(Map.of("capability", capability, "state", state))), timeout);
+  public void setMigrationCapability(String capability, boolean state, Duration timeout)
+      throws IOException {
+    execute(
+        "migrate-set-capabilities",
+        Map.of("capabilities", java.util.List.of(Map.of("capability", capability, "state", state))),
+        timeout);
   }
 
-  /** Starts loading an incoming migration from {@code uri} on a QEMU started with {@code -incoming defer}. */
+  /**
+   * Starts loading an incoming migration from {@code uri} on a QEMU started with {@code -incoming
+   * defer}.
+   */
   public void migrateIncoming(String uri, Duration timeout) throws IOException {
     execute("migrate-incoming", Map.of("uri", uri), timeout);
   }
 
-  public void setMigrationParameters(Map<String, ?> parameters, Duration timeout) throws IOException {
+  public void setMigrationParameters(Map<String, ?> parameters, Duration timeout)
+      throws IOException {
     execute("migrate-set-parameters", parameters, timeout);
   }
 

@@ -2,7 +2,10 @@ package dev.kindling.activities.vmm;
 
 import java.nio.file.Path;
 
-/** A memory snapshot on disk: its directory, {@code snapshot.json}, memory state, disk and (optionally) RAM image. */
+/**
+ * A memory snapshot on disk: its directory, {@code snapshot.json}, memory state, disk and
+ * (optionally) RAM image.
+ */
 public record SnapshotFiles(Path dir, SnapshotManifest manifest) {
   public static final String MANIFEST = "snapshot.json";
 
@@ -16,7 +19,9 @@ public record SnapshotFiles(Path dir, SnapshotManifest manifest) {
 
   /** The guest RAM image, when the snapshot keeps one apart from the device state. */
   public java.util.Optional<Path> ram() {
-    return manifest.separateRam() ? java.util.Optional.of(dir.resolve(manifest.ramFile())) : java.util.Optional.empty();
+    return manifest.separateRam()
+        ? java.util.Optional.of(dir.resolve(manifest.ramFile()))
+        : java.util.Optional.empty();
   }
 
   public Path manifestFile() {

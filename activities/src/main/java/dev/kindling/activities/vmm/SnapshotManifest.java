@@ -15,8 +15,8 @@ import java.nio.file.StandardCopyOption;
  * @param memoryFile file name of the memory state inside the snapshot directory
  * @param diskFile file name of the disk state (the VM's disk as it was when paused)
  * @param ramFile file name of the guest RAM image when it is kept apart from the device state (QEMU
- *     with {@code x-ignore-shared}: a restore maps it copy-on-write and pages in only what the guest
- *     touches); null when the RAM is inside {@code memoryFile}
+ *     with {@code x-ignore-shared}: a restore maps it copy-on-write and pages in only what the
+ *     guest touches); null when the RAM is inside {@code memoryFile}
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record SnapshotManifest(
@@ -37,11 +37,33 @@ public record SnapshotManifest(
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** A snapshot whose RAM is inside {@code memoryFile}. */
-  public SnapshotManifest(String imageId, String vmm, String machine, String accelerator, int memoryMib, int vcpus,
-      String kernelCmdline, String memoryFile, String diskFile, long memoryBytes, long createdAtEpochMillis,
+  public SnapshotManifest(
+      String imageId,
+      String vmm,
+      String machine,
+      String accelerator,
+      int memoryMib,
+      int vcpus,
+      String kernelCmdline,
+      String memoryFile,
+      String diskFile,
+      long memoryBytes,
+      long createdAtEpochMillis,
       long pauseToWrittenMillis) {
-    this(imageId, vmm, machine, accelerator, memoryMib, vcpus, kernelCmdline, memoryFile, diskFile, memoryBytes,
-        createdAtEpochMillis, pauseToWrittenMillis, null);
+    this(
+        imageId,
+        vmm,
+        machine,
+        accelerator,
+        memoryMib,
+        vcpus,
+        kernelCmdline,
+        memoryFile,
+        diskFile,
+        memoryBytes,
+        createdAtEpochMillis,
+        pauseToWrittenMillis,
+        null);
   }
 
   public boolean separateRam() {
@@ -50,7 +72,9 @@ public record SnapshotManifest(
 
   public static SnapshotFiles read(Path dir) {
     try {
-      return new SnapshotFiles(dir, JSON.readValue(dir.resolve(SnapshotFiles.MANIFEST).toFile(), SnapshotManifest.class));
+      return new SnapshotFiles(
+          dir,
+          JSON.readValue(dir.resolve(SnapshotFiles.MANIFEST).toFile(), SnapshotManifest.class));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + dir.resolve(SnapshotFiles.MANIFEST), e);
     }
@@ -61,7 +85,11 @@ public record SnapshotManifest(
     try {
       Path tmp = dir.resolve(SnapshotFiles.MANIFEST + ".tmp");
       JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), this);
-      Files.move(tmp, dir.resolve(SnapshotFiles.MANIFEST), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          tmp,
+          dir.resolve(SnapshotFiles.MANIFEST),
+          StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
       return new SnapshotFiles(dir, this);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the snapshot manifest in " + dir, e);

@@ -14,8 +14,8 @@ import java.util.OptionalLong;
  * must exist, not be a zombie, and its command line must name the VM's directory, so a pid reused
  * by an unrelated process after the VMM died never counts as the VM.
  *
- * <p>The public API readiness probes race against: {@code new VmProcesses(paths).alive(vmId)} (cheap
- * enough to call every few milliseconds) and {@link #livePid(String)}.
+ * <p>The public API readiness probes race against: {@code new VmProcesses(paths).alive(vmId)}
+ * (cheap enough to call every few milliseconds) and {@link #livePid(String)}.
  */
 public final class VmProcesses {
   public static final String PID_FILE = "vmm.pid";
@@ -49,7 +49,9 @@ public final class VmProcesses {
       if (afterName.startsWith("Z") || afterName.startsWith("X")) {
         return false;
       }
-      String cmdline = new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8).replace('\0', ' ');
+      String cmdline =
+          new String(Files.readAllBytes(proc.resolve("cmdline")), StandardCharsets.UTF_8)
+              .replace('\0', ' ');
       return cmdline.contains(vmDir.toString());
     } catch (NoSuchFileException e) {
       return false;
@@ -61,7 +63,9 @@ public final class VmProcesses {
   public static OptionalLong readPidFile(Path pidFile) {
     try {
       String text = Files.readString(pidFile).strip();
-      return text.matches("[0-9]{1,10}") ? OptionalLong.of(Long.parseLong(text)) : OptionalLong.empty();
+      return text.matches("[0-9]{1,10}")
+          ? OptionalLong.of(Long.parseLong(text))
+          : OptionalLong.empty();
     } catch (IOException e) {
       return OptionalLong.empty();
     }

@@ -6,7 +6,8 @@ import java.nio.file.Path;
  * Everything a VMM needs to start one VM. Paths are absolute; {@code kernelCmdline} is complete
  * (image arguments, guest addressing and extra arguments already joined).
  *
- * @param vmDir the VM's run directory, which holds its pid file, sockets, serial log and disk overlay
+ * @param vmDir the VM's run directory, which holds its pid file, sockets, serial log and disk
+ *     overlay
  * @param baseDisk the read-only disk the VM's copy-on-write overlay is backed by
  */
 public record VmSpec(

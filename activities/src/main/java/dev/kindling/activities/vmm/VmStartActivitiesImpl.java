@@ -10,7 +10,8 @@ import dev.kindling.workflows.host.VmStartActivities;
 
 /**
  * The network and the boot of a VM in one activity, each half exactly as its own activity does it
- * (same request ids, same idempotence, same typed failures), so a retry redoes only what is missing.
+ * (same request ids, same idempotence, same typed failures), so a retry redoes only what is
+ * missing.
  */
 public final class VmStartActivitiesImpl implements VmStartActivities {
   private final NetworkActivitiesImpl network;

@@ -18,7 +18,9 @@ public interface Vmm {
   /** Starts {@code spec} from a memory snapshot and returns once the guest runs again. */
   RunningVm restore(VmSpec spec, SnapshotFiles snapshot);
 
-  /** Pauses {@code vm} and writes its memory and disk state into {@code dir}; the VM stays paused. */
+  /**
+   * Pauses {@code vm} and writes its memory and disk state into {@code dir}; the VM stays paused.
+   */
   SnapshotFiles snapshot(RunningVm vm, Path dir);
 
   /** Asks the VMM to exit, waits up to {@code grace}, then kills it. Returns once it has exited. */

@@ -23,10 +23,15 @@ class DeploymentTest {
     try (ServerSocket listening = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       String theirs = "127.0.0.1:" + listening.getLocalPort() + "/default";
       assertTrue(record(theirs, true).ownedByAnother(OURS), "its server still listens");
-      assertTrue(record(theirs, false).ownedByAnother(OURS), "a server with state on disk may come back");
+      assertTrue(
+          record(theirs, false).ownedByAnother(OURS), "a server with state on disk may come back");
       listening.close();
-      assertFalse(record(theirs, true).ownedByAnother(OURS), "an in-memory server that is gone wants nothing");
-      assertTrue(record(theirs, false).ownedByAnother(OURS), "a persistent deployment that is down may come back");
+      assertFalse(
+          record(theirs, true).ownedByAnother(OURS),
+          "an in-memory server that is gone wants nothing");
+      assertTrue(
+          record(theirs, false).ownedByAnother(OURS),
+          "a persistent deployment that is down may come back");
     }
   }
 
@@ -38,7 +43,8 @@ class DeploymentTest {
 
   @Test
   void onlyLoopbackServersAreAskedWhetherTheyAreGone() {
-    assertFalse(Deployment.inMemoryServerGone("10.1.2.3:7233/default"), "never contacted, presumed alive");
+    assertFalse(
+        Deployment.inMemoryServerGone("10.1.2.3:7233/default"), "never contacted, presumed alive");
   }
 
   private static OwnershipRecord record(String deployment, boolean inMemory) {

@@ -17,10 +17,18 @@ class HostPreflightTest {
 
   @Test
   void aFailingReportNamesTheProblemAndTheFix() {
-    PreflightReport report = new PreflightReport(List.of(PreflightCheck.pass("tun"),
-        PreflightCheck.fail("qemu", "qemu-system-x86_64 is not on PATH", "apt-get install qemu-system-x86 qemu-utils")));
+    PreflightReport report =
+        new PreflightReport(
+            List.of(
+                PreflightCheck.pass("tun"),
+                PreflightCheck.fail(
+                    "qemu",
+                    "qemu-system-x86_64 is not on PATH",
+                    "apt-get install qemu-system-x86 qemu-utils")));
     assertFalse(report.passed());
-    assertEquals("qemu: qemu-system-x86_64 is not on PATH (fix: apt-get install qemu-system-x86 qemu-utils)", report.summary());
+    assertEquals(
+        "qemu: qemu-system-x86_64 is not on PATH (fix: apt-get install qemu-system-x86 qemu-utils)",
+        report.summary());
   }
 
   @Test
@@ -33,9 +41,15 @@ class HostPreflightTest {
   }
 
   @Test
-  @RequiresHost({HostCapability.ROOT, HostCapability.IPROUTE2, HostCapability.TUN, HostCapability.QEMU})
+  @RequiresHost({
+    HostCapability.ROOT,
+    HostCapability.IPROUTE2,
+    HostCapability.TUN,
+    HostCapability.QEMU
+  })
   void passesOnAHostThatCanRunVms() {
-    PreflightReport report = new HostPreflight(new HostPaths(dir, dir.resolve("run")), "qemu-system-x86_64").run();
+    PreflightReport report =
+        new HostPreflight(new HostPaths(dir, dir.resolve("run")), "qemu-system-x86_64").run();
     assertTrue(report.passed(), report.summary());
   }
 }

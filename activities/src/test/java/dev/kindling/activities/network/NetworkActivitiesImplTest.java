@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.host.exec.Commands;
 import dev.kindling.host.HostPaths;
+import dev.kindling.host.exec.Commands;
 import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.host.testing.HostCapability;
 import dev.kindling.host.testing.RequiresHost;
@@ -37,9 +37,15 @@ class NetworkActivitiesImplTest {
   @Test
   void refusesBadIdsBeforeTouchingTheHost() {
     NetworkActivitiesImpl network = network();
-    for (NetworkRequest bad : List.of(new NetworkRequest("r1", "../etc"), new NetworkRequest("r1", "vm 1"),
-        new NetworkRequest("r1", "vm0123456789abcdef"), new NetworkRequest("bad id", "vm0123456789"), new NetworkRequest(null, "vm0123456789"))) {
-      ApplicationFailure failure = assertThrows(ApplicationFailure.class, () -> network.createNetwork(bad));
+    for (NetworkRequest bad :
+        List.of(
+            new NetworkRequest("r1", "../etc"),
+            new NetworkRequest("r1", "vm 1"),
+            new NetworkRequest("r1", "vm0123456789abcdef"),
+            new NetworkRequest("bad id", "vm0123456789"),
+            new NetworkRequest(null, "vm0123456789"))) {
+      ApplicationFailure failure =
+          assertThrows(ApplicationFailure.class, () -> network.createNetwork(bad));
       assertEquals("InvalidInput", failure.getType());
     }
     assertFalse(Files.exists(runDir.resolve("vms")), "nothing was written");
@@ -55,17 +61,31 @@ class NetworkActivitiesImplTest {
       VmNetwork created = network.createNetwork(request);
       assertEquals(VmNetwork.standard(vmId), created);
       assertTrue(NetworkNamespaces.exists(created.namespace()));
-      String tap = Commands.check("ip", "-n", created.namespace(), "-o", "address", "show", "dev", "tap0");
+      String tap =
+          Commands.check("ip", "-n", created.namespace(), "-o", "address", "show", "dev", "tap0");
       assertTrue(tap.contains("169.254.77.1/30"), tap);
-      assertTrue(Commands.check("ip", "-n", created.namespace(), "link", "show", "dev", "tap0").contains("tap0"));
-      assertTrue(Commands.check("ip", "-n", created.namespace(), "-d", "link", "show", "dev", "tap0").contains("tun type tap"));
-      assertFalse(Commands.check("ip", "-o", "address", "show").contains("169.254.77.1"), "nothing in the host namespace");
+      assertTrue(
+          Commands.check("ip", "-n", created.namespace(), "link", "show", "dev", "tap0")
+              .contains("tap0"));
+      assertTrue(
+          Commands.check("ip", "-n", created.namespace(), "-d", "link", "show", "dev", "tap0")
+              .contains("tun type tap"));
+      assertFalse(
+          Commands.check("ip", "-o", "address", "show").contains("169.254.77.1"),
+          "nothing in the host namespace");
 
       assertEquals(created, network.createNetwork(request), "a retry of the same request succeeds");
-      ApplicationFailure conflict = assertThrows(ApplicationFailure.class, () -> network.createNetwork(new NetworkRequest("req-2", vmId)));
+      ApplicationFailure conflict =
+          assertThrows(
+              ApplicationFailure.class,
+              () -> network.createNetwork(new NetworkRequest("req-2", vmId)));
       assertEquals("OwnershipConflict", conflict.getType());
-      assertEquals("OwnershipConflict", assertThrows(ApplicationFailure.class,
-          () -> network.deleteNetwork(new NetworkRequest("req-2", vmId))).getType());
+      assertEquals(
+          "OwnershipConflict",
+          assertThrows(
+                  ApplicationFailure.class,
+                  () -> network.deleteNetwork(new NetworkRequest("req-2", vmId)))
+              .getType());
 
       NetworkEvidence evidence = NetworkInspector.inspect(created.namespace());
       assertTrue(evidence.links().contains("tap0"));
@@ -86,7 +106,10 @@ class NetworkActivitiesImplTest {
     String ns = "kindling-" + vmId;
     Commands.check("ip", "netns", "add", ns);
     try {
-      ApplicationFailure conflict = assertThrows(ApplicationFailure.class, () -> network().createNetwork(new NetworkRequest("req-1", vmId)));
+      ApplicationFailure conflict =
+          assertThrows(
+              ApplicationFailure.class,
+              () -> network().createNetwork(new NetworkRequest("req-1", vmId)));
       assertEquals("OwnershipConflict", conflict.getType());
     } finally {
       Commands.run(List.of("ip", "netns", "delete", ns));

@@ -20,15 +20,22 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Whether a frame shows anything, its evidence files, and one capture from a recorded server: no network. */
+/**
+ * Whether a frame shows anything, its evidence files, and one capture from a recorded server: no
+ * network.
+ */
 class DesktopFrameTest {
   private static final int WIDTH = 1280;
   private static final int HEIGHT = 800;
   private static final int BACKGROUND = 0x0b3954;
   private static final int TEXT = 0xf4f1de;
 
-  /** A {@code width}x{@code height} frame of {@code background} with {@code content} pixels of {@code colour}, row by row. */
-  private static DesktopFrame frame(int width, int height, int background, int content, int colour) {
+  /**
+   * A {@code width}x{@code height} frame of {@code background} with {@code content} pixels of
+   * {@code colour}, row by row.
+   */
+  private static DesktopFrame frame(
+      int width, int height, int background, int content, int colour) {
     BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < height; y++) {
       for (int x = 0; x < width; x++) {
@@ -96,7 +103,8 @@ class DesktopFrameTest {
   }
 
   @Test
-  void aThumbnailIsAtMostTheGivenWidthKeepsTheAspectAndCreatesItsDirectory(@TempDir Path dir) throws IOException {
+  void aThumbnailIsAtMostTheGivenWidthKeepsTheAspectAndCreatesItsDirectory(@TempDir Path dir)
+      throws IOException {
     DesktopFrame frame = frame(WIDTH, HEIGHT, BACKGROUND, WIDTH * HEIGHT / 2, TEXT);
     Path file = dir.resolve("evidence").resolve("vm0123456789-desktop.png");
 
@@ -106,14 +114,16 @@ class DesktopFrameTest {
     assertEquals(320, thumbnail.getWidth());
     assertEquals(200, thumbnail.getHeight());
     assertEquals(TEXT, thumbnail.getRGB(160, 10) & 0xffffff, "the top half is the content");
-    assertEquals(BACKGROUND, thumbnail.getRGB(160, 190) & 0xffffff, "the bottom half the background");
+    assertEquals(
+        BACKGROUND, thumbnail.getRGB(160, 190) & 0xffffff, "the bottom half the background");
     try (Stream<Path> files = Files.list(file.getParent())) {
       assertEquals(List.of(file), files.toList(), "no temporary file is left behind");
     }
   }
 
   @Test
-  void aSmallFrameIsNotEnlargedAndAnEarlierThumbnailIsReplaced(@TempDir Path dir) throws IOException {
+  void aSmallFrameIsNotEnlargedAndAnEarlierThumbnailIsReplaced(@TempDir Path dir)
+      throws IOException {
     Path file = dir.resolve("thumb.png");
     frame(WIDTH, HEIGHT, BACKGROUND, 0, TEXT).writeThumbnail(file, 320);
 
@@ -135,7 +145,10 @@ class DesktopFrameTest {
     BufferedImage read = ImageIO.read(file.toFile());
     for (int y = 0; y < 48; y++) {
       for (int x = 0; x < 64; x++) {
-        assertEquals(frame.image().getRGB(x, y) & 0xffffff, read.getRGB(x, y) & 0xffffff, "pixel " + x + "," + y);
+        assertEquals(
+            frame.image().getRGB(x, y) & 0xffffff,
+            read.getRGB(x, y) & 0xffffff,
+            "pixel " + x + "," + y);
       }
     }
   }
@@ -155,7 +168,9 @@ class DesktopFrameTest {
     updates.writeByte(2); // a bell on the way is skipped
     writeUpdate(updates, 1, bottom, RfbSession.BGR233);
     ByteArrayOutputStream client = new ByteArrayOutputStream();
-    RfbSession session = new RfbSession(new DataInputStream(new ByteArrayInputStream(server.toByteArray())), client, init);
+    RfbSession session =
+        new RfbSession(
+            new DataInputStream(new ByteArrayInputStream(server.toByteArray())), client, init);
 
     DesktopFrame frame = DesktopFrame.capture(session, RfbSession.BGR233);
 
@@ -170,15 +185,21 @@ class DesktopFrameTest {
     setPixelFormat[0] = 0;
     System.arraycopy(RfbSession.BGR233.encode(), 0, setPixelFormat, 4, 16);
     assertArrayEquals(setPixelFormat, Arrays.copyOfRange(sent, 0, 20), "SetPixelFormat first");
-    assertArrayEquals(new byte[] {2, 0, 0, 1, 0, 0, 0, 0}, Arrays.copyOfRange(sent, 20, 28), "then SetEncodings Raw");
+    assertArrayEquals(
+        new byte[] {2, 0, 0, 1, 0, 0, 0, 0},
+        Arrays.copyOfRange(sent, 20, 28),
+        "then SetEncodings Raw");
     byte[] fullRequest = {3, 0, 0, 0, 0, 0, 0, (byte) width, 0, (byte) height};
-    assertArrayEquals(fullRequest, Arrays.copyOfRange(sent, 28, 38), "a full, non-incremental request");
-    assertArrayEquals(fullRequest, Arrays.copyOfRange(sent, 38, 48), "asked again for what was missing");
+    assertArrayEquals(
+        fullRequest, Arrays.copyOfRange(sent, 28, 38), "a full, non-incremental request");
+    assertArrayEquals(
+        fullRequest, Arrays.copyOfRange(sent, 38, 48), "asked again for what was missing");
     assertEquals(48, sent.length);
   }
 
   /** One FramebufferUpdate with one Raw rectangle: row {@code y} in {@code format}. */
-  private static void writeUpdate(DataOutputStream out, int y, int[] row, PixelFormat format) throws IOException {
+  private static void writeUpdate(DataOutputStream out, int y, int[] row, PixelFormat format)
+      throws IOException {
     out.writeByte(0);
     out.writeByte(0);
     out.writeShort(1);

@@ -16,9 +16,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * The guest agent's HTTP API, served inside a test namespace: {@code GET /health},
- * {@code POST /v1/secrets} (password and launch parameters) and {@code GET /v1/app} (the session
- * app as {@link App} describes it).
+ * The guest agent's HTTP API, served inside a test namespace: {@code GET /health}, {@code POST
+ * /v1/secrets} (password and launch parameters) and {@code GET /v1/app} (the session app as {@link
+ * App} describes it).
  */
 final class FakeAgent implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -36,23 +36,37 @@ final class FakeAgent implements AutoCloseable {
   static final class App {
     /** False: {@code GET /v1/app} is 404, like an agent from before templates. */
     volatile boolean endpoint = true;
+
     volatile boolean configured = true;
     volatile String template = "terminal";
     volatile String activeState = "active";
     volatile String subState = "running";
     volatile int mainPid = 4242;
     volatile int restarts;
+
     /** "exited", "killed", "dumped" or null while the main process never exited. */
     volatile String exitCode;
+
     volatile Integer exitStatus;
     volatile boolean windowMapped = true;
-    /** Whether the app has fetched the launch's URL (the real agent marks it when the app long-polls). */
+
+    /**
+     * Whether the app has fetched the launch's URL (the real agent marks it when the app
+     * long-polls).
+     */
     volatile boolean urlDelivered = true;
-    /** Whether the app ever asks the agent for a URL (the browser's start page does, a terminal never). */
+
+    /**
+     * Whether the app ever asks the agent for a URL (the browser's start page does, a terminal
+     * never).
+     */
     volatile boolean urlPolled = true;
+
     volatile String logTail = "";
+
     /** Bodies of every {@code POST /v1/secrets}, as sent. */
     final List<String> secretsBodies = new CopyOnWriteArrayList<>();
+
     final AtomicInteger appRequests = new AtomicInteger();
     private int generation;
     private String url;
@@ -71,7 +85,9 @@ final class FakeAgent implements AutoCloseable {
       return this;
     }
 
-    /** Like the real agent: a POST with "launch" replaces the parameters, one without leaves them. */
+    /**
+     * Like the real agent: a POST with "launch" replaces the parameters, one without leaves them.
+     */
     private synchronized void launch(Object launch) {
       if (!(launch instanceof Map<?, ?> params)) {
         return;
@@ -98,7 +114,11 @@ final class FakeAgent implements AutoCloseable {
       body.put("restarts", restarts);
       body.put("exitCode", exitCode);
       body.put("exitStatus", exitStatus);
-      body.put("window", windowMapped ? Map.of("id", "0x400007", "wmClass", "XTerm", "title", "Kindling terminal") : null);
+      body.put(
+          "window",
+          windowMapped
+              ? Map.of("id", "0x400007", "wmClass", "XTerm", "title", "Kindling terminal")
+              : null);
       Map<String, Object> launch = new LinkedHashMap<>();
       launch.put("generation", generation);
       launch.put("url", url);
@@ -112,58 +132,88 @@ final class FakeAgent implements AutoCloseable {
   }
 
   /**
-   * @param vncPassword what the fake x11vnc demands; a posted password lands here unless {@code ignoreSecrets}
+   * @param vncPassword what the fake x11vnc demands; a posted password lands here unless {@code
+   *     ignoreSecrets}
    */
-  static FakeAgent start(String namespace, InetSocketAddress address, AtomicReference<String> vncPassword, boolean ignoreSecrets) throws IOException {
+  static FakeAgent start(
+      String namespace,
+      InetSocketAddress address,
+      AtomicReference<String> vncPassword,
+      boolean ignoreSecrets)
+      throws IOException {
     return start(namespace, address, vncPassword, ignoreSecrets, "active", new App());
   }
 
   /**
-   * @param websockifyState what the agent reports for websockify's unit, e.g. "inactive" when it is masked
+   * @param websockifyState what the agent reports for websockify's unit, e.g. "inactive" when it is
+   *     masked
    * @param app the session app it reports, and where it records the secrets it was sent
    */
-  static FakeAgent start(String namespace, InetSocketAddress address, AtomicReference<String> vncPassword, boolean ignoreSecrets,
-      String websockifyState, App app) throws IOException {
+  static FakeAgent start(
+      String namespace,
+      InetSocketAddress address,
+      AtomicReference<String> vncPassword,
+      boolean ignoreSecrets,
+      String websockifyState,
+      App app)
+      throws IOException {
     HttpServer server = NetworkNamespaces.inside(namespace, () -> HttpServer.create(address, 16));
-    server.createContext("/health", exchange -> {
-      Map<String, Object> body = new LinkedHashMap<>();
-      body.put("ready", vncPassword.get() != null);
-      body.put("vncConfigured", vncPassword.get() != null);
-      body.put("units", Map.of("kindling-xvfb.service", "active", "kindling-x11vnc.service", "active", "kindling-websockify.service", websockifyState));
-      respond(exchange, 200, JSON.writeValueAsBytes(body));
-    });
-    server.createContext("/v1/secrets", exchange -> {
-      if (!exchange.getRequestMethod().equals("POST")) {
-        respond(exchange, 405, new byte[0]);
-        return;
-      }
-      byte[] raw = exchange.getRequestBody().readAllBytes();
-      app.secretsBodies.add(new String(raw, StandardCharsets.UTF_8));
-      Map<?, ?> request = JSON.readValue(raw, Map.class);
-      Object password = request.get("vncPassword");
-      if (!(password instanceof String text) || text.length() != 8) {
-        respond(exchange, 400, "vncPassword must have 8 characters".getBytes(StandardCharsets.UTF_8));
-        return;
-      }
-      app.launch(request.get("launch"));
-      if (!ignoreSecrets) {
-        vncPassword.set(text);
-      }
-      exchange.sendResponseHeaders(204, -1);
-      exchange.close();
-    });
-    server.createContext("/v1/app", exchange -> {
-      app.appRequests.incrementAndGet();
-      if (!app.endpoint) {
-        respond(exchange, 404, new byte[0]);
-        return;
-      }
-      if (!exchange.getRequestMethod().equals("GET")) {
-        respond(exchange, 405, new byte[0]);
-        return;
-      }
-      respond(exchange, 200, JSON.writeValueAsBytes(app.json()));
-    });
+    server.createContext(
+        "/health",
+        exchange -> {
+          Map<String, Object> body = new LinkedHashMap<>();
+          body.put("ready", vncPassword.get() != null);
+          body.put("vncConfigured", vncPassword.get() != null);
+          body.put(
+              "units",
+              Map.of(
+                  "kindling-xvfb.service",
+                  "active",
+                  "kindling-x11vnc.service",
+                  "active",
+                  "kindling-websockify.service",
+                  websockifyState));
+          respond(exchange, 200, JSON.writeValueAsBytes(body));
+        });
+    server.createContext(
+        "/v1/secrets",
+        exchange -> {
+          if (!exchange.getRequestMethod().equals("POST")) {
+            respond(exchange, 405, new byte[0]);
+            return;
+          }
+          byte[] raw = exchange.getRequestBody().readAllBytes();
+          app.secretsBodies.add(new String(raw, StandardCharsets.UTF_8));
+          Map<?, ?> request = JSON.readValue(raw, Map.class);
+          Object password = request.get("vncPassword");
+          if (!(password instanceof String text) || text.length() != 8) {
+            respond(
+                exchange,
+                400,
+                "vncPassword must have 8 characters".getBytes(StandardCharsets.UTF_8));
+            return;
+          }
+          app.launch(request.get("launch"));
+          if (!ignoreSecrets) {
+            vncPassword.set(text);
+          }
+          exchange.sendResponseHeaders(204, -1);
+          exchange.close();
+        });
+    server.createContext(
+        "/v1/app",
+        exchange -> {
+          app.appRequests.incrementAndGet();
+          if (!app.endpoint) {
+            respond(exchange, 404, new byte[0]);
+            return;
+          }
+          if (!exchange.getRequestMethod().equals("GET")) {
+            respond(exchange, 405, new byte[0]);
+            return;
+          }
+          respond(exchange, 200, JSON.writeValueAsBytes(app.json()));
+        });
     server.start();
     return new FakeAgent(server);
   }

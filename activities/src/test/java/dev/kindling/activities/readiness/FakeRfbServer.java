@@ -43,7 +43,10 @@ final class FakeRfbServer implements AutoCloseable {
   enum Behaviour {
     /** A complete handshake, then Raw framebuffer updates on request. */
     SERVES,
-    /** Sends the banner, then drops the connection on the first client bytes (the broken websockify of the seeds). */
+    /**
+     * Sends the banner, then drops the connection on the first client bytes (the broken websockify
+     * of the seeds).
+     */
     BANNER_THEN_DROP
   }
 
@@ -54,8 +57,12 @@ final class FakeRfbServer implements AutoCloseable {
   private final List<PixelFormat> formats;
   private final SecureRandom random = new SecureRandom();
 
-  private FakeRfbServer(ServerSocketChannel server, AtomicReference<String> password, Behaviour behaviour,
-      AtomicReference<Screen> screen, List<PixelFormat> formats) {
+  private FakeRfbServer(
+      ServerSocketChannel server,
+      AtomicReference<String> password,
+      Behaviour behaviour,
+      AtomicReference<Screen> screen,
+      List<PixelFormat> formats) {
     this.server = server;
     this.password = password;
     this.behaviour = behaviour;
@@ -63,21 +70,42 @@ final class FakeRfbServer implements AutoCloseable {
     this.formats = formats;
   }
 
-  static FakeRfbServer start(String namespace, InetSocketAddress address, AtomicReference<String> password, Behaviour behaviour) throws IOException {
-    return start(namespace, address, password, behaviour, new AtomicReference<>(Screen.CONTENT), new java.util.ArrayList<>());
+  static FakeRfbServer start(
+      String namespace,
+      InetSocketAddress address,
+      AtomicReference<String> password,
+      Behaviour behaviour)
+      throws IOException {
+    return start(
+        namespace,
+        address,
+        password,
+        behaviour,
+        new AtomicReference<>(Screen.CONTENT),
+        new java.util.ArrayList<>());
   }
 
   /**
    * @param screen what the desktop shows; a test may change it while clients are connected
-   * @param formats every pixel format a client set with SetPixelFormat is added here (a thread-safe list)
+   * @param formats every pixel format a client set with SetPixelFormat is added here (a thread-safe
+   *     list)
    */
-  static FakeRfbServer start(String namespace, InetSocketAddress address, AtomicReference<String> password, Behaviour behaviour,
-      AtomicReference<Screen> screen, List<PixelFormat> formats) throws IOException {
-    ServerSocketChannel channel = NetworkNamespaces.inside(namespace, () -> {
-      ServerSocketChannel s = ServerSocketChannel.open();
-      s.bind(address);
-      return s;
-    });
+  static FakeRfbServer start(
+      String namespace,
+      InetSocketAddress address,
+      AtomicReference<String> password,
+      Behaviour behaviour,
+      AtomicReference<Screen> screen,
+      List<PixelFormat> formats)
+      throws IOException {
+    ServerSocketChannel channel =
+        NetworkNamespaces.inside(
+            namespace,
+            () -> {
+              ServerSocketChannel s = ServerSocketChannel.open();
+              s.bind(address);
+              return s;
+            });
     FakeRfbServer fake = new FakeRfbServer(channel, password, behaviour, screen, formats);
     Thread.ofVirtual().name("fake-rfb-accept").start(fake::acceptLoop);
     return fake;
@@ -101,11 +129,13 @@ final class FakeRfbServer implements AutoCloseable {
         return;
       }
       DataInputStream in = new DataInputStream(client.socket().getInputStream());
-      DataOutputStream out = new DataOutputStream(new java.io.BufferedOutputStream(client.socket().getOutputStream()));
+      DataOutputStream out =
+          new DataOutputStream(new java.io.BufferedOutputStream(client.socket().getOutputStream()));
       out.write("RFB 003.008\n".getBytes(StandardCharsets.US_ASCII));
       out.flush();
       byte[] version = in.readNBytes(12);
-      if (behaviour == Behaviour.BANNER_THEN_DROP || !new String(version, StandardCharsets.US_ASCII).equals("RFB 003.008\n")) {
+      if (behaviour == Behaviour.BANNER_THEN_DROP
+          || !new String(version, StandardCharsets.US_ASCII).equals("RFB 003.008\n")) {
         return;
       }
       out.write(new byte[] {1, RfbHandshake.SECURITY_VNC_AUTH});
@@ -200,9 +230,10 @@ final class FakeRfbServer implements AutoCloseable {
 
   /** Writes {@code rgb} as one pixel of {@code format} at {@code offset}. */
   static void encode(int rgb, PixelFormat format, byte[] into, int offset) {
-    long value = (long) scale((rgb >> 16) & 0xff, format.redMax()) << format.redShift()
-        | (long) scale((rgb >> 8) & 0xff, format.greenMax()) << format.greenShift()
-        | (long) scale(rgb & 0xff, format.blueMax()) << format.blueShift();
+    long value =
+        (long) scale((rgb >> 16) & 0xff, format.redMax()) << format.redShift()
+            | (long) scale((rgb >> 8) & 0xff, format.greenMax()) << format.greenShift()
+            | (long) scale(rgb & 0xff, format.blueMax()) << format.blueShift();
     int bytes = format.bytesPerPixel();
     for (int b = 0; b < bytes; b++) {
       int shift = format.bigEndian() ? (bytes - 1 - b) * 8 : b * 8;

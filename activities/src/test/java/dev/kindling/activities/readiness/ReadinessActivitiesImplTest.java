@@ -30,8 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ReadinessActivitiesImplTest {
   private static final String VM_ID = "vm00c0ffee01";
 
-  @TempDir
-  Path temp;
+  @TempDir Path temp;
 
   @Test
   void aFailedProbeBecomesTheStagesTypedFailureWithDiagnosticsAsDetails() throws Exception {
@@ -43,8 +42,10 @@ class ReadinessActivitiesImplTest {
       guest.startAgent();
       var activities = new ReadinessActivitiesImpl(paths, vmId -> VmmLiveness.UNKNOWN);
 
-      ApplicationFailure failure = assertThrows(ApplicationFailure.class,
-          () -> activities.awaitReady(new ReadinessRequest(vmRef(guest), 1500, null)));
+      ApplicationFailure failure =
+          assertThrows(
+              ApplicationFailure.class,
+              () -> activities.awaitReady(new ReadinessRequest(vmRef(guest), 1500, null)));
 
       assertEquals("WebsockifyRefused", failure.getType());
       assertTrue(failure.isNonRetryable());
@@ -52,7 +53,10 @@ class ReadinessActivitiesImplTest {
       assertEquals(VM_ID, evidence.vmId());
       assertEquals("tcp-6080", evidence.stage());
       assertTrue(evidence.serialTail().contains("KINDLING-READY"), evidence.serialTail());
-      assertEquals(secrets.vncPassword(), guest.vncPassword.get(), "the VM's stored password reached the agent");
+      assertEquals(
+          secrets.vncPassword(),
+          guest.vncPassword.get(),
+          "the VM's stored password reached the agent");
     }
   }
 
@@ -69,8 +73,10 @@ class ReadinessActivitiesImplTest {
       var activities = new ReadinessActivitiesImpl(paths, vmId -> VmmLiveness.UNKNOWN);
       Launch launch = new Launch("https://example.org/", List.of("--debug"));
 
-      ApplicationFailure failure = assertThrows(ApplicationFailure.class,
-          () -> activities.awaitReady(new ReadinessRequest(vmRef(guest), 60_000, launch)));
+      ApplicationFailure failure =
+          assertThrows(
+              ApplicationFailure.class,
+              () -> activities.awaitReady(new ReadinessRequest(vmRef(guest), 60_000, launch)));
 
       assertEquals(FailureKind.APP_NOT_RUNNING.type(), failure.getType());
       assertTrue(failure.isNonRetryable());
@@ -79,7 +85,11 @@ class ReadinessActivitiesImplTest {
       assertTrue(evidence.app().contains("exited with status 3"), evidence.app());
       assertTrue(evidence.appLogTail().endsWith("boom"), evidence.appLogTail());
       String posted = guest.app.secretsBodies.getLast();
-      assertTrue(posted.contains("\"launch\"") && posted.contains("https://example.org/") && posted.contains("--debug"), posted);
+      assertTrue(
+          posted.contains("\"launch\"")
+              && posted.contains("https://example.org/")
+              && posted.contains("--debug"),
+          posted);
     }
   }
 
@@ -88,17 +98,18 @@ class ReadinessActivitiesImplTest {
     HostPaths paths = new HostPaths(temp.resolve("cache"), temp.resolve("run"));
     try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgent();
-      VmmLiveness exited = new VmmLiveness() {
-        @Override
-        public Optional<String> exitReason() {
-          return Optional.of("qemu killed by SIGKILL");
-        }
+      VmmLiveness exited =
+          new VmmLiveness() {
+            @Override
+            public Optional<String> exitReason() {
+              return Optional.of("qemu killed by SIGKILL");
+            }
 
-        @Override
-        public OptionalInt exitCode() {
-          return OptionalInt.of(137);
-        }
-      };
+            @Override
+            public OptionalInt exitCode() {
+              return OptionalInt.of(137);
+            }
+          };
       var activities = new ReadinessActivitiesImpl(paths, vmId -> exited);
 
       Diagnostics evidence = activities.collectDiagnostics(vmRef(guest));
@@ -106,7 +117,8 @@ class ReadinessActivitiesImplTest {
       assertEquals(137, evidence.vmmExitCode());
       assertTrue(evidence.detail().contains("SIGKILL"), evidence.detail());
       assertNotNull(evidence.agentUnits());
-      assertTrue(evidence.agentUnits().contains("kindling-xvfb.service active"), evidence.agentUnits());
+      assertTrue(
+          evidence.agentUnits().contains("kindling-xvfb.service active"), evidence.agentUnits());
       assertTrue(evidence.routes() != null && evidence.neighbours() != null);
       assertTrue(evidence.serialTail().startsWith("(no serial log"), evidence.serialTail());
     }
@@ -116,14 +128,23 @@ class ReadinessActivitiesImplTest {
   void collectDiagnosticsOfAVmWhoseNamespaceIsGoneSaysSo() {
     HostPaths paths = new HostPaths(temp.resolve("cache"), temp.resolve("run"));
     var activities = new ReadinessActivitiesImpl(paths, vmId -> null);
-    Diagnostics evidence = activities.collectDiagnostics(new VmRef("r1", VM_ID, VmNetwork.standard(VM_ID)));
+    Diagnostics evidence =
+        activities.collectDiagnostics(new VmRef("r1", VM_ID, VmNetwork.standard(VM_ID)));
     assertTrue(evidence.links().contains("does not exist"), evidence.links());
     assertNull(evidence.agentUnits());
     assertNull(evidence.vmmExitCode());
   }
 
   private static VmRef vmRef(StandInGuest guest) {
-    return new VmRef("request-1", VM_ID, new VmNetwork(guest.name(), GuestNetwork.TAP, GuestNetwork.HOST_ADDRESS,
-        GuestNetwork.GUEST_ADDRESS, GuestNetwork.PREFIX_LENGTH, GuestNetwork.GUEST_MAC));
+    return new VmRef(
+        "request-1",
+        VM_ID,
+        new VmNetwork(
+            guest.name(),
+            GuestNetwork.TAP,
+            GuestNetwork.HOST_ADDRESS,
+            GuestNetwork.GUEST_ADDRESS,
+            GuestNetwork.PREFIX_LENGTH,
+            GuestNetwork.GUEST_MAC));
   }
 }

@@ -7,11 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindling.activities.diagnostics.DiagnosticsCollector;
 import dev.kindling.host.testing.HostCapability;
 import dev.kindling.host.testing.RequiresHost;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.host.Diagnostics;
 import dev.kindling.workflows.host.Launch;
@@ -30,11 +30,20 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The probe against real sockets in a real namespace, real websockify, and stand-in agent and x11vnc. */
+/**
+ * The probe against real sockets in a real namespace, real websockify, and stand-in agent and
+ * x11vnc.
+ */
 @RequiresHost({HostCapability.ROOT, HostCapability.IPROUTE2})
 class ReadinessProbeTest {
-  private static final ProbeSettings SETTINGS = new ProbeSettings(
-      Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofMillis(2), Duration.ofMillis(20), Duration.ofMillis(5), Duration.ofSeconds(1));
+  private static final ProbeSettings SETTINGS =
+      new ProbeSettings(
+          Duration.ofMillis(250),
+          Duration.ofMillis(500),
+          Duration.ofMillis(2),
+          Duration.ofMillis(20),
+          Duration.ofMillis(5),
+          Duration.ofSeconds(1));
   private static final ObjectMapper JSON = new ObjectMapper();
   private final ReadinessProbe probe = new ReadinessProbe(SETTINGS, new DiagnosticsCollector());
 
@@ -46,18 +55,27 @@ class ReadinessProbeTest {
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
       guest.startWebsockify();
 
-      ReadinessReport report = probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(20));
+      ReadinessReport report =
+          probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(20));
 
       assertEquals(FakeRfbServer.WIDTH, report.framebufferWidth());
       assertEquals(FakeRfbServer.HEIGHT, report.framebufferHeight());
       assertEquals(FakeRfbServer.NAME, report.desktopName());
-      assertEquals(Arrays.stream(ReadinessStage.values()).map(ReadinessStage::label).toList(),
+      assertEquals(
+          Arrays.stream(ReadinessStage.values()).map(ReadinessStage::label).toList(),
           report.stages().stream().map(StageTiming::stage).toList());
-      assertEquals("desktop", report.stages().getLast().stage(), "the last stage is the desktop the user sees");
+      assertEquals(
+          "desktop",
+          report.stages().getLast().stage(),
+          "the last stage is the desktop the user sees");
       assertTrue(report.stages().getLast().millis() >= 0);
-      assertEquals(StandInGuest.PASSWORD, guest.vncPassword.get(), "the probe delivered the VM's password to the agent");
+      assertEquals(
+          StandInGuest.PASSWORD,
+          guest.vncPassword.get(),
+          "the probe delivered the VM's password to the agent");
       assertTrue(guest.app.appRequests.get() >= 1, "the probe asked the agent for the app");
-      assertEquals(List.of(RfbSession.BGR233), guest.vncFormats, "one frame, asked for in 8-bit BGR233");
+      assertEquals(
+          List.of(RfbSession.BGR233), guest.vncFormats, "one frame, asked for in 8-bit BGR233");
       JsonNode secrets = JSON.readTree(guest.app.secretsBodies.getLast());
       assertEquals(StandInGuest.PASSWORD, secrets.path("vncPassword").asText());
       assertFalse(secrets.has("launch"), "no launch parameters without a launch: " + secrets);
@@ -81,20 +99,27 @@ class ReadinessProbeTest {
       guest.startWebsockify();
       Launch launch = new Launch("https://example.org/start?lang=de", List.of("--lang", "de"));
 
-      ReadinessReport report = probe.await(guest.target().withLaunch(launch), VmmLiveness.UNKNOWN, Duration.ofSeconds(20));
+      ReadinessReport report =
+          probe.await(
+              guest.target().withLaunch(launch), VmmLiveness.UNKNOWN, Duration.ofSeconds(20));
 
       assertEquals("desktop", report.stages().getLast().stage());
       JsonNode secrets = JSON.readTree(guest.app.secretsBodies.getLast());
       assertEquals(StandInGuest.PASSWORD, secrets.path("vncPassword").asText());
-      assertEquals("https://example.org/start?lang=de", secrets.path("launch").path("url").asText());
-      assertEquals(List.of("--lang", "de"),
-          JSON.convertValue(secrets.path("launch").path("args"), new com.fasterxml.jackson.core.type.TypeReference<List<String>>() {}));
+      assertEquals(
+          "https://example.org/start?lang=de", secrets.path("launch").path("url").asText());
+      assertEquals(
+          List.of("--lang", "de"),
+          JSON.convertValue(
+              secrets.path("launch").path("args"),
+              new com.fasterxml.jackson.core.type.TypeReference<List<String>>() {}));
     }
   }
 
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
-  void anAppWhoseUnitFailedIsAppNotRunningLongBeforeTheDeadlineWithItsExitStatusAndLog() throws Exception {
+  void anAppWhoseUnitFailedIsAppNotRunningLongBeforeTheDeadlineWithItsExitStatusAndLog()
+      throws Exception {
     try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.app.failed(3, "boom");
       guest.startAgent();
@@ -102,16 +127,22 @@ class ReadinessProbeTest {
       guest.startWebsockify();
 
       long started = System.nanoTime();
-      ReadinessFailure failure = assertThrows(ReadinessFailure.class,
-          () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofMinutes(2)));
+      ReadinessFailure failure =
+          assertThrows(
+              ReadinessFailure.class,
+              () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofMinutes(2)));
       Duration took = Duration.ofNanos(System.nanoTime() - started);
 
       assertEquals(FailureKind.APP_NOT_RUNNING, failure.kind(), failure.getMessage());
       assertEquals(ReadinessStage.DESKTOP, failure.stage());
-      assertTrue(took.compareTo(Duration.ofSeconds(15)) < 0, "a definite failure, not the 2-minute deadline: " + took);
+      assertTrue(
+          took.compareTo(Duration.ofSeconds(15)) < 0,
+          "a definite failure, not the 2-minute deadline: " + took);
       assertTrue(failure.getMessage().contains("exited with status 3"), failure.getMessage());
       assertTrue(failure.getMessage().contains("boom"), failure.getMessage());
-      assertTrue(failure.getMessage().contains("rfb-handshake"), "the stages that passed: " + failure.getMessage());
+      assertTrue(
+          failure.getMessage().contains("rfb-handshake"),
+          "the stages that passed: " + failure.getMessage());
       assertFalse(failure.getMessage().contains("deadline"), failure.getMessage());
       Diagnostics evidence = failure.diagnostics();
       assertEquals("desktop", evidence.stage());
@@ -125,7 +156,8 @@ class ReadinessProbeTest {
 
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
-  void aMappedWindowOverAOneColourDesktopIsBlankDesktopAfterTheGraceWithAThumbnail(@TempDir Path evidenceDir) throws Exception {
+  void aMappedWindowOverAOneColourDesktopIsBlankDesktopAfterTheGraceWithAThumbnail(
+      @TempDir Path evidenceDir) throws Exception {
     try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.screen.set(FakeRfbServer.Screen.solid(0x000000));
       guest.startAgent();
@@ -135,18 +167,28 @@ class ReadinessProbeTest {
       // Blank for the whole grace takes that long; the deadline leaves it ample room.
       Duration deadline = ReadinessProbe.BLANK_GRACE.plusSeconds(40);
       long started = System.nanoTime();
-      ReadinessFailure failure = assertThrows(ReadinessFailure.class,
-          () -> probe.await(guest.target().withEvidenceDir(evidenceDir), VmmLiveness.UNKNOWN, deadline));
+      ReadinessFailure failure =
+          assertThrows(
+              ReadinessFailure.class,
+              () ->
+                  probe.await(
+                      guest.target().withEvidenceDir(evidenceDir), VmmLiveness.UNKNOWN, deadline));
       Duration took = Duration.ofNanos(System.nanoTime() - started);
 
       assertEquals(FailureKind.BLANK_DESKTOP, failure.kind(), failure.getMessage());
       assertEquals(ReadinessStage.DESKTOP, failure.stage());
-      assertTrue(took.compareTo(ReadinessProbe.BLANK_GRACE) >= 0, "blank for the whole grace first: " + took);
-      assertTrue(took.compareTo(ReadinessProbe.BLANK_GRACE.plusSeconds(20)) < 0, "a definite failure, not the deadline: " + took);
+      assertTrue(
+          took.compareTo(ReadinessProbe.BLANK_GRACE) >= 0,
+          "blank for the whole grace first: " + took);
+      assertTrue(
+          took.compareTo(ReadinessProbe.BLANK_GRACE.plusSeconds(20)) < 0,
+          "a definite failure, not the deadline: " + took);
       assertFalse(failure.getMessage().contains("deadline"), failure.getMessage());
       assertTrue(failure.getMessage().contains("blank"), failure.getMessage());
       assertTrue(failure.getMessage().contains("1 colour"), failure.getMessage());
-      assertTrue(failure.getMessage().contains("XTerm"), "names the mapped window: " + failure.getMessage());
+      assertTrue(
+          failure.getMessage().contains("XTerm"),
+          "names the mapped window: " + failure.getMessage());
       Diagnostics evidence = failure.diagnostics();
       assertNotNull(evidence.thumbnail(), "a blank desktop keeps a thumbnail");
       Path thumbnail = Path.of(evidence.thumbnail());
@@ -154,10 +196,13 @@ class ReadinessProbeTest {
       assertTrue(Files.isRegularFile(thumbnail), thumbnail.toString());
       BufferedImage image = ImageIO.read(thumbnail.toFile());
       assertEquals(ReadinessProbe.THUMBNAIL_WIDTH, image.getWidth());
-      assertEquals(FakeRfbServer.HEIGHT * ReadinessProbe.THUMBNAIL_WIDTH / FakeRfbServer.WIDTH, image.getHeight());
+      assertEquals(
+          FakeRfbServer.HEIGHT * ReadinessProbe.THUMBNAIL_WIDTH / FakeRfbServer.WIDTH,
+          image.getHeight());
       assertEquals(0x000000, image.getRGB(image.getWidth() / 2, image.getHeight() / 2) & 0xffffff);
       try (var files = Files.list(evidenceDir)) {
-        assertEquals(List.of(thumbnail), files.toList(), "nothing else is left in the evidence directory");
+        assertEquals(
+            List.of(thumbnail), files.toList(), "nothing else is left in the evidence directory");
       }
       assertTrue(evidence.app().contains("active"), evidence.app());
     }
@@ -173,7 +218,12 @@ class ReadinessProbeTest {
       guest.startWebsockify();
       ProbeListener paintWhenTheDesktopStageStarts = paintAfter(guest, Duration.ofSeconds(1));
 
-      ReadinessReport report = probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(30), paintWhenTheDesktopStageStarts);
+      ReadinessReport report =
+          probe.await(
+              guest.target(),
+              VmmLiveness.UNKNOWN,
+              Duration.ofSeconds(30),
+              paintWhenTheDesktopStageStarts);
 
       StageTiming desktop = report.stages().getLast();
       assertEquals("desktop", desktop.stage());
@@ -191,28 +241,39 @@ class ReadinessProbeTest {
       guest.startAgent();
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
       guest.startWebsockify();
-      ProbeListener mapWindow = new ProbeListener() {
-        @Override
-        public void stageStarted(ReadinessStage stage) {
-          if (stage == ReadinessStage.DESKTOP) {
-            Thread.ofVirtual().start(() -> {
-              sleep(Duration.ofSeconds(1));
-              guest.app.activeState = "active";
-              guest.app.subState = "running";
-              guest.app.windowMapped = true;
-            });
-          }
-        }
-      };
+      ProbeListener mapWindow =
+          new ProbeListener() {
+            @Override
+            public void stageStarted(ReadinessStage stage) {
+              if (stage == ReadinessStage.DESKTOP) {
+                Thread.ofVirtual()
+                    .start(
+                        () -> {
+                          sleep(Duration.ofSeconds(1));
+                          guest.app.activeState = "active";
+                          guest.app.subState = "running";
+                          guest.app.windowMapped = true;
+                        });
+              }
+            }
+          };
 
-      ReadinessReport report = probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(30), mapWindow);
+      ReadinessReport report =
+          probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(30), mapWindow);
 
       StageTiming desktop = report.stages().getLast();
       assertEquals("desktop", desktop.stage());
       assertTrue(desktop.millis() >= 900, "waited for the window: " + desktop);
       int asked = guest.app.appRequests.get();
-      assertTrue(asked <= 1 + desktop.millis() / ReadinessProbe.DESKTOP_POLL.toMillis() + 1,
-          "GET /v1/app at most every " + ReadinessProbe.DESKTOP_POLL.toMillis() + " ms: " + asked + " in " + desktop.millis() + " ms");
+      assertTrue(
+          asked <= 1 + desktop.millis() / ReadinessProbe.DESKTOP_POLL.toMillis() + 1,
+          "GET /v1/app at most every "
+              + ReadinessProbe.DESKTOP_POLL.toMillis()
+              + " ms: "
+              + asked
+              + " in "
+              + desktop.millis()
+              + " ms");
     }
   }
 
@@ -225,8 +286,14 @@ class ReadinessProbeTest {
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
       guest.startWebsockify();
 
-      ReadinessFailure failure = assertThrows(ReadinessFailure.class, () -> probe.await(
-          guest.target().withLaunch(new Launch("https://example.org/", List.of())), VmmLiveness.UNKNOWN, Duration.ofSeconds(6)));
+      ReadinessFailure failure =
+          assertThrows(
+              ReadinessFailure.class,
+              () ->
+                  probe.await(
+                      guest.target().withLaunch(new Launch("https://example.org/", List.of())),
+                      VmmLiveness.UNKNOWN,
+                      Duration.ofSeconds(6)));
 
       assertEquals(FailureKind.APP_NOT_RUNNING, failure.kind(), failure.getMessage());
       assertEquals(ReadinessStage.DESKTOP, failure.stage());
@@ -245,7 +312,10 @@ class ReadinessProbeTest {
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
       guest.startWebsockify();
 
-      probe.await(guest.target().withLaunch(new Launch("https://example.org/", List.of())), VmmLiveness.UNKNOWN, Duration.ofSeconds(20));
+      probe.await(
+          guest.target().withLaunch(new Launch("https://example.org/", List.of())),
+          VmmLiveness.UNKNOWN,
+          Duration.ofSeconds(20));
     }
   }
 
@@ -258,8 +328,10 @@ class ReadinessProbeTest {
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
       guest.startWebsockify();
 
-      ReadinessFailure failure = assertThrows(ReadinessFailure.class,
-          () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofMinutes(2)));
+      ReadinessFailure failure =
+          assertThrows(
+              ReadinessFailure.class,
+              () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofMinutes(2)));
 
       assertEquals(FailureKind.APP_NOT_RUNNING, failure.kind(), failure.getMessage());
       assertEquals(ReadinessStage.DESKTOP, failure.stage());
@@ -274,10 +346,12 @@ class ReadinessProbeTest {
       @Override
       public void stageStarted(ReadinessStage stage) {
         if (stage == ReadinessStage.DESKTOP) {
-          Thread.ofVirtual().start(() -> {
-            sleep(delay);
-            guest.screen.set(FakeRfbServer.Screen.CONTENT);
-          });
+          Thread.ofVirtual()
+              .start(
+                  () -> {
+                    sleep(delay);
+                    guest.screen.set(FakeRfbServer.Screen.CONTENT);
+                  });
         }
       }
     };
@@ -295,35 +369,47 @@ class ReadinessProbeTest {
   void nothingListeningOn6080IsWebsockifyRefused() throws Exception {
     try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgent();
-      Files.writeString(guest.serialLog, "[\u001B[0;32m  OK  \u001B[0m] Started kindling-agent.service\n");
+      Files.writeString(
+          guest.serialLog, "[\u001B[0;32m  OK  \u001B[0m] Started kindling-agent.service\n");
 
-      ReadinessFailure failure = assertThrows(ReadinessFailure.class,
-          () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(2)));
+      ReadinessFailure failure =
+          assertThrows(
+              ReadinessFailure.class,
+              () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(2)));
 
       assertEquals(FailureKind.WEBSOCKIFY_REFUSED, failure.kind());
       assertEquals(ReadinessStage.TCP_WEBSOCKIFY, failure.stage());
       assertTrue(failure.getMessage().contains("refused"), failure.getMessage());
       var evidence = failure.diagnostics();
       assertEquals("tcp-6080", evidence.stage());
-      assertTrue(evidence.serialTail().contains("[  OK  ] Started kindling-agent.service"), evidence.serialTail());
-      assertTrue(evidence.agentUnits().contains("kindling-websockify.service active"), evidence.agentUnits());
+      assertTrue(
+          evidence.serialTail().contains("[  OK  ] Started kindling-agent.service"),
+          evidence.serialTail());
+      assertTrue(
+          evidence.agentUnits().contains("kindling-websockify.service active"),
+          evidence.agentUnits());
       assertTrue(evidence.addresses().contains("169.254.77.2/32"), evidence.addresses());
       assertTrue(evidence.links().contains("LOOPBACK"), evidence.links());
     }
   }
 
   @Test
-  void aRefusedPortWhoseUnitTheAgentReportsInactiveFailsWithoutWaitingForTheDeadline() throws Exception {
+  void aRefusedPortWhoseUnitTheAgentReportsInactiveFailsWithoutWaitingForTheDeadline()
+      throws Exception {
     try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgentReportingWebsockify("inactive");
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
 
-      ReadinessFailure failure = assertThrows(ReadinessFailure.class,
-          () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofMinutes(5)));
+      ReadinessFailure failure =
+          assertThrows(
+              ReadinessFailure.class,
+              () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofMinutes(5)));
 
       assertEquals(FailureKind.WEBSOCKIFY_REFUSED, failure.kind());
       assertEquals(ReadinessStage.TCP_WEBSOCKIFY, failure.stage());
-      assertTrue(failure.getMessage().contains("kindling-websockify.service inactive"), failure.getMessage());
+      assertTrue(
+          failure.getMessage().contains("kindling-websockify.service inactive"),
+          failure.getMessage());
       assertTrue(failure.getMessage().contains("not restarting"), failure.getMessage());
     }
   }
@@ -336,7 +422,8 @@ class ReadinessProbeTest {
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
       guest.startSlowWebsockify(SETTINGS.ioTimeout().multipliedBy(3).dividedBy(2));
 
-      ReadinessReport report = probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(20));
+      ReadinessReport report =
+          probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(20));
 
       assertEquals("desktop", report.stages().getLast().stage());
     }
@@ -350,8 +437,10 @@ class ReadinessProbeTest {
       guest.startVncServer(FakeRfbServer.Behaviour.BANNER_THEN_DROP);
       guest.startWebsockify();
 
-      ReadinessFailure failure = assertThrows(ReadinessFailure.class,
-          () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(5)));
+      ReadinessFailure failure =
+          assertThrows(
+              ReadinessFailure.class,
+              () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(5)));
 
       assertEquals(FailureKind.HANDSHAKE_FAILED, failure.kind(), failure.getMessage());
       assertEquals(ReadinessStage.RFB_HANDSHAKE, failure.stage());
@@ -367,8 +456,10 @@ class ReadinessProbeTest {
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
       guest.startWebsockify();
 
-      ReadinessFailure failure = assertThrows(ReadinessFailure.class,
-          () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(60)));
+      ReadinessFailure failure =
+          assertThrows(
+              ReadinessFailure.class,
+              () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(60)));
 
       assertEquals(FailureKind.HANDSHAKE_FAILED, failure.kind(), failure.getMessage());
       assertTrue(failure.getMessage().contains("VNC authentication failed"), failure.getMessage());
@@ -381,8 +472,10 @@ class ReadinessProbeTest {
     try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startSilentAgent();
 
-      ReadinessFailure failure = assertThrows(ReadinessFailure.class,
-          () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(2)));
+      ReadinessFailure failure =
+          assertThrows(
+              ReadinessFailure.class,
+              () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(2)));
 
       assertEquals(ReadinessStage.AGENT_HEALTH, failure.stage(), failure.getMessage());
       assertTrue(failure.getMessage().contains("in time"), failure.getMessage());
@@ -395,8 +488,10 @@ class ReadinessProbeTest {
       guest.startAgent();
       guest.startSilentListener();
 
-      ReadinessFailure failure = assertThrows(ReadinessFailure.class,
-          () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(2)));
+      ReadinessFailure failure =
+          assertThrows(
+              ReadinessFailure.class,
+              () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(2)));
 
       assertEquals(FailureKind.WEBSOCKET_UPGRADE_FAILED, failure.kind(), failure.getMessage());
       assertEquals(ReadinessStage.WEBSOCKET_UPGRADE, failure.stage());
@@ -407,16 +502,20 @@ class ReadinessProbeTest {
   @RequiresHost(HostCapability.TUN)
   void aGuestBehindATapWithNoCarrierIsUnreachableWithNeighbourEvidence() throws Exception {
     try (StandInGuest guest = StandInGuest.behindDeadTap()) {
-      ReadinessFailure failure = assertThrows(ReadinessFailure.class,
-          () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(3)));
+      ReadinessFailure failure =
+          assertThrows(
+              ReadinessFailure.class,
+              () -> probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(3)));
 
       assertEquals(FailureKind.GUEST_UNREACHABLE, failure.kind(), failure.getMessage());
       assertEquals(ReadinessStage.GUEST_REACHABLE, failure.stage());
-      String entry = DiagnosticsCollector.neighbourEntry(failure.diagnostics().neighbours(), "169.254.77.2");
+      String entry =
+          DiagnosticsCollector.neighbourEntry(failure.diagnostics().neighbours(), "169.254.77.2");
       assertNotNull(entry, failure.diagnostics().neighbours());
       assertTrue(entry.contains("INCOMPLETE") || entry.contains("FAILED"), entry);
       assertTrue(failure.getMessage().contains(entry), failure.getMessage());
-      assertTrue(failure.diagnostics().links().contains("NO-CARRIER"), failure.diagnostics().links());
+      assertTrue(
+          failure.diagnostics().links().contains("NO-CARRIER"), failure.diagnostics().links());
       assertEquals(null, failure.diagnostics().agentUnits());
     }
   }
@@ -426,40 +525,54 @@ class ReadinessProbeTest {
     try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgent();
       AtomicBoolean exited = new AtomicBoolean();
-      VmmLiveness liveness = () -> exited.get() ? Optional.of("qemu exited with status 1") : Optional.empty();
-      ProbeListener exitWhileWaitingFor6080 = new ProbeListener() {
-        @Override
-        public void stageStarted(ReadinessStage stage) {
-          if (stage == ReadinessStage.TCP_WEBSOCKIFY) {
-            Thread.ofVirtual().start(() -> {
-              try {
-                Thread.sleep(200);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+      VmmLiveness liveness =
+          () -> exited.get() ? Optional.of("qemu exited with status 1") : Optional.empty();
+      ProbeListener exitWhileWaitingFor6080 =
+          new ProbeListener() {
+            @Override
+            public void stageStarted(ReadinessStage stage) {
+              if (stage == ReadinessStage.TCP_WEBSOCKIFY) {
+                Thread.ofVirtual()
+                    .start(
+                        () -> {
+                          try {
+                            Thread.sleep(200);
+                          } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                          }
+                          exited.set(true);
+                        });
               }
-              exited.set(true);
-            });
-          }
-        }
-      };
+            }
+          };
 
       // With a 10-minute deadline, only the race against the VMM can end this probe.
-      ReadinessFailure failure = assertThrows(ReadinessFailure.class,
-          () -> probe.await(guest.target(), liveness, Duration.ofMinutes(10), exitWhileWaitingFor6080));
+      ReadinessFailure failure =
+          assertThrows(
+              ReadinessFailure.class,
+              () ->
+                  probe.await(
+                      guest.target(), liveness, Duration.ofMinutes(10), exitWhileWaitingFor6080));
 
       assertEquals(FailureKind.VMM_EXITED, failure.kind(), failure.getMessage());
       assertEquals(ReadinessStage.TCP_WEBSOCKIFY, failure.stage());
-      assertTrue(failure.diagnostics().detail().contains("qemu exited with status 1"), failure.diagnostics().detail());
+      assertTrue(
+          failure.diagnostics().detail().contains("qemu exited with status 1"),
+          failure.diagnostics().detail());
     }
   }
 
   @Test
   void aMissingNamespaceIsUnreachableAtOnce() {
-    ProbeTarget target = ProbeTarget.atGuest("vm0123456789", "kindling-absent0", "169.254.77.2", "password", null);
-    ReadinessFailure failure = assertThrows(ReadinessFailure.class,
-        () -> probe.await(target, VmmLiveness.UNKNOWN, Duration.ofMinutes(10)));
+    ProbeTarget target =
+        ProbeTarget.atGuest("vm0123456789", "kindling-absent0", "169.254.77.2", "password", null);
+    ReadinessFailure failure =
+        assertThrows(
+            ReadinessFailure.class,
+            () -> probe.await(target, VmmLiveness.UNKNOWN, Duration.ofMinutes(10)));
     assertEquals(FailureKind.GUEST_UNREACHABLE, failure.kind());
-    assertTrue(failure.diagnostics().neighbours().contains("does not exist"), failure.diagnostics().neighbours());
+    assertTrue(
+        failure.diagnostics().neighbours().contains("does not exist"),
+        failure.diagnostics().neighbours());
   }
-
 }

@@ -22,14 +22,20 @@ final class SlowForwarder implements AutoCloseable {
     this.server = server;
   }
 
-  static SlowForwarder start(String namespace, int port, int target, Duration delay) throws IOException {
-    ServerSocketChannel server = NetworkNamespaces.inside(namespace, () -> {
-      ServerSocketChannel s = ServerSocketChannel.open();
-      s.bind(new InetSocketAddress("0.0.0.0", port));
-      return s;
-    });
+  static SlowForwarder start(String namespace, int port, int target, Duration delay)
+      throws IOException {
+    ServerSocketChannel server =
+        NetworkNamespaces.inside(
+            namespace,
+            () -> {
+              ServerSocketChannel s = ServerSocketChannel.open();
+              s.bind(new InetSocketAddress("0.0.0.0", port));
+              return s;
+            });
     SlowForwarder forwarder = new SlowForwarder(server);
-    Thread.ofVirtual().name("slow-forwarder-accept").start(() -> forwarder.acceptLoop(namespace, target, delay));
+    Thread.ofVirtual()
+        .name("slow-forwarder-accept")
+        .start(() -> forwarder.acceptLoop(namespace, target, delay));
     return forwarder;
   }
 
@@ -39,7 +45,9 @@ final class SlowForwarder implements AutoCloseable {
         SocketChannel client = server.accept();
         SocketChannel upstream;
         try {
-          upstream = NetworkNamespaces.connect(namespace, new InetSocketAddress("127.0.0.1", target), Duration.ofSeconds(1));
+          upstream =
+              NetworkNamespaces.connect(
+                  namespace, new InetSocketAddress("127.0.0.1", target), Duration.ofSeconds(1));
         } catch (IOException notListeningYet) {
           client.close();
           continue;
@@ -56,7 +64,8 @@ final class SlowForwarder implements AutoCloseable {
   private static void pump(SocketChannel from, SocketChannel to, Duration firstAnswerDelay) {
     ByteBuffer buffer = ByteBuffer.allocate(16 * 1024);
     boolean first = true;
-    try (from; to) {
+    try (from;
+        to) {
       while (from.read(buffer) > 0) {
         if (first) {
           Thread.sleep(firstAnswerDelay);

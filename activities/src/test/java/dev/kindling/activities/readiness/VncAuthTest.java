@@ -8,7 +8,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.HexFormat;
 import org.junit.jupiter.api.Test;
 
-/** Vectors computed independently with OpenSSL's DES-ECB (legacy provider) and a bit-reversed key. */
+/**
+ * Vectors computed independently with OpenSSL's DES-ECB (legacy provider) and a bit-reversed key.
+ */
 class VncAuthTest {
   private static final HexFormat HEX = HexFormat.of();
 
@@ -28,10 +30,12 @@ class VncAuthTest {
   @Test
   void responseMatchesAnIndependentDesImplementation() {
     byte[] challenge = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
-    assertEquals("5645abeb5f1e6475e8feb11beb66ea19", HEX.formatHex(VncAuth.response("password", challenge)));
+    assertEquals(
+        "5645abeb5f1e6475e8feb11beb66ea19", HEX.formatHex(VncAuth.response("password", challenge)));
 
     byte[] counting = HEX.parseHex("000102030405060708090a0b0c0d0e0f");
-    assertEquals("3abd45b068461b34723611c9e20b3b0b", HEX.formatHex(VncAuth.response("Kx7pQ2mZ", counting)));
+    assertEquals(
+        "3abd45b068461b34723611c9e20b3b0b", HEX.formatHex(VncAuth.response("Kx7pQ2mZ", counting)));
   }
 
   @Test

@@ -1,11 +1,11 @@
 package dev.kindling.activities.readiness;
 
-import dev.kindling.host.websocket.WebSocketFrames;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kindling.host.websocket.WebSocketFrames;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
@@ -33,24 +33,47 @@ class WebSocketClientConnectionTest {
   @Test
   void deliversFragmentedBinaryAsOneStreamAnswersPingsAndEndsOnClose() throws Exception {
     CompletableFuture<List<WebSocketFrames.Frame>> seenByServer = new CompletableFuture<>();
-    try (ScriptedServer server = ScriptedServer.start((socket, request, key) -> {
-      assertEquals("binary", request.get("sec-websocket-protocol"));
-      OutputStream out = socket.getOutputStream();
-      out.write(switching(key, "binary").getBytes(StandardCharsets.ISO_8859_1));
-      out.write(WebSocketFrames.serverFrame(false, WebSocketFrames.BINARY, "RFB 003".getBytes(StandardCharsets.US_ASCII)));
-      out.write(WebSocketFrames.serverFrame(true, WebSocketFrames.PING, "hi".getBytes(StandardCharsets.US_ASCII)));
-      out.write(WebSocketFrames.serverFrame(true, WebSocketFrames.CONTINUATION, ".008\n".getBytes(StandardCharsets.US_ASCII)));
-      out.write(WebSocketFrames.serverFrame(true, WebSocketFrames.CLOSE, WebSocketFrames.closePayload(1000, "Target closed")));
-      out.flush();
-      InputStream in = socket.getInputStream();
-      seenByServer.complete(List.of(WebSocketFrames.read(in), WebSocketFrames.read(in), WebSocketFrames.read(in)));
-    })) {
+    try (ScriptedServer server =
+        ScriptedServer.start(
+            (socket, request, key) -> {
+              assertEquals("binary", request.get("sec-websocket-protocol"));
+              OutputStream out = socket.getOutputStream();
+              out.write(switching(key, "binary").getBytes(StandardCharsets.ISO_8859_1));
+              out.write(
+                  WebSocketFrames.serverFrame(
+                      false,
+                      WebSocketFrames.BINARY,
+                      "RFB 003".getBytes(StandardCharsets.US_ASCII)));
+              out.write(
+                  WebSocketFrames.serverFrame(
+                      true, WebSocketFrames.PING, "hi".getBytes(StandardCharsets.US_ASCII)));
+              out.write(
+                  WebSocketFrames.serverFrame(
+                      true,
+                      WebSocketFrames.CONTINUATION,
+                      ".008\n".getBytes(StandardCharsets.US_ASCII)));
+              out.write(
+                  WebSocketFrames.serverFrame(
+                      true,
+                      WebSocketFrames.CLOSE,
+                      WebSocketFrames.closePayload(1000, "Target closed")));
+              out.flush();
+              InputStream in = socket.getInputStream();
+              seenByServer.complete(
+                  List.of(
+                      WebSocketFrames.read(in),
+                      WebSocketFrames.read(in),
+                      WebSocketFrames.read(in)));
+            })) {
       try (WebSocketClientConnection ws = server.connect()) {
         assertEquals("binary", ws.subprotocol().orElseThrow());
         ws.sendBinary(new byte[] {1, 2, 3});
-        assertEquals("RFB 003.008\n", new String(ws.input().readNBytes(12), StandardCharsets.US_ASCII));
+        assertEquals(
+            "RFB 003.008\n", new String(ws.input().readNBytes(12), StandardCharsets.US_ASCII));
         assertEquals(-1, ws.input().read());
-        assertEquals(new WebSocketClientConnection.CloseStatus(1000, "Target closed"), ws.closeStatus().orElseThrow());
+        assertEquals(
+            new WebSocketClientConnection.CloseStatus(1000, "Target closed"),
+            ws.closeStatus().orElseThrow());
       }
       List<WebSocketFrames.Frame> frames = seenByServer.get();
       assertEquals(WebSocketFrames.BINARY, frames.get(0).opcode());
@@ -63,8 +86,14 @@ class WebSocketClientConnectionTest {
 
   @Test
   void refusesAnUpgradeWithAWrongAcceptKey() throws Exception {
-    try (ScriptedServer server = ScriptedServer.start((socket, request, key) ->
-        socket.getOutputStream().write(switching("dGhlIHNhbXBsZSBub25jZQ==", null).getBytes(StandardCharsets.ISO_8859_1)))) {
+    try (ScriptedServer server =
+        ScriptedServer.start(
+            (socket, request, key) ->
+                socket
+                    .getOutputStream()
+                    .write(
+                        switching("dGhlIHNhbXBsZSBub25jZQ==", null)
+                            .getBytes(StandardCharsets.ISO_8859_1)))) {
       var e = assertThrows(WebSocketUpgradeException.class, server::connect);
       assertTrue(e.getMessage().contains("Sec-WebSocket-Accept"), e.getMessage());
     }
@@ -72,8 +101,14 @@ class WebSocketClientConnectionTest {
 
   @Test
   void refusesAPlainHttpAnswer() throws Exception {
-    try (ScriptedServer server = ScriptedServer.start((socket, request, key) ->
-        socket.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1)))) {
+    try (ScriptedServer server =
+        ScriptedServer.start(
+            (socket, request, key) ->
+                socket
+                    .getOutputStream()
+                    .write(
+                        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                            .getBytes(StandardCharsets.ISO_8859_1)))) {
       var e = assertThrows(WebSocketUpgradeException.class, server::connect);
       assertTrue(e.getMessage().contains("instead of 101"), e.getMessage());
     }
@@ -81,8 +116,12 @@ class WebSocketClientConnectionTest {
 
   @Test
   void refusesASubprotocolThatWasNotOffered() throws Exception {
-    try (ScriptedServer server = ScriptedServer.start((socket, request, key) ->
-        socket.getOutputStream().write(switching(key, "base64").getBytes(StandardCharsets.ISO_8859_1)))) {
+    try (ScriptedServer server =
+        ScriptedServer.start(
+            (socket, request, key) ->
+                socket
+                    .getOutputStream()
+                    .write(switching(key, "base64").getBytes(StandardCharsets.ISO_8859_1)))) {
       var e = assertThrows(WebSocketUpgradeException.class, server::connect);
       assertTrue(e.getMessage().contains("base64"), e.getMessage());
     }
@@ -90,8 +129,11 @@ class WebSocketClientConnectionTest {
 
   static String switching(String key, String protocol) {
     return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        + "Sec-WebSocket-Accept: " + WebSocketFrames.acceptFor(key) + "\r\n"
-        + (protocol == null ? "" : "Sec-WebSocket-Protocol: " + protocol + "\r\n") + "\r\n";
+        + "Sec-WebSocket-Accept: "
+        + WebSocketFrames.acceptFor(key)
+        + "\r\n"
+        + (protocol == null ? "" : "Sec-WebSocket-Protocol: " + protocol + "\r\n")
+        + "\r\n";
   }
 
   /** Accepts one connection on 127.0.0.1, reads the upgrade request and runs the script. */
@@ -104,17 +146,21 @@ class WebSocketClientConnectionTest {
     }
 
     static ScriptedServer start(Script script) throws Exception {
-      ServerSocketChannel channel = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+      ServerSocketChannel channel =
+          ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
       ScriptedServer scripted = new ScriptedServer(channel);
-      Thread.ofVirtual().start(() -> {
-        try (SocketChannel client = channel.accept()) {
-          Map<String, String> request = readRequestHeaders(client.socket().getInputStream());
-          script.run(client.socket(), request, request.get("sec-websocket-key"));
-          scripted.done.complete(null);
-        } catch (Throwable t) {
-          scripted.done.completeExceptionally(t);
-        }
-      });
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try (SocketChannel client = channel.accept()) {
+                  Map<String, String> request =
+                      readRequestHeaders(client.socket().getInputStream());
+                  script.run(client.socket(), request, request.get("sec-websocket-key"));
+                  scripted.done.complete(null);
+                } catch (Throwable t) {
+                  scripted.done.completeExceptionally(t);
+                }
+              });
       return scripted;
     }
 
@@ -132,7 +178,9 @@ class WebSocketClientConnectionTest {
       for (String line : head.toString().split("\r\n")) {
         int colon = line.indexOf(':');
         if (colon > 0) {
-          headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
+          headers.put(
+              line.substring(0, colon).trim().toLowerCase(Locale.ROOT),
+              line.substring(colon + 1).trim());
         }
       }
       return headers;
@@ -141,7 +189,8 @@ class WebSocketClientConnectionTest {
     WebSocketClientConnection connect() throws Exception {
       SocketChannel channel = SocketChannel.open(server.getLocalAddress());
       try {
-        return WebSocketClientConnection.upgrade(channel, "127.0.0.1", "/", List.of("binary"), Duration.ofSeconds(5));
+        return WebSocketClientConnection.upgrade(
+            channel, "127.0.0.1", "/", List.of("binary"), Duration.ofSeconds(5));
       } catch (Exception e) {
         channel.close();
         throw e;

@@ -13,9 +13,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Measures readiness detection latency: from the moment websockify starts serving port 6080 to
- * the moment the probe returns its report. For benchmarks, not tests (it asserts nothing about
- * speed). Needs root, iproute2 and websockify.
+ * Measures readiness detection latency: from the moment websockify starts serving port 6080 to the
+ * moment the probe returns its report. For benchmarks, not tests (it asserts nothing about speed).
+ * Needs root, iproute2 and websockify.
  *
  * <p>Method: a stand-in agent and VNC server run in a fresh namespace; the probe starts and waits
  * in its TCP-6080 stage (refused); then real websockify is started. A separate watcher connects to
@@ -30,7 +30,8 @@ public final class WebsockifyNoticeLatency {
    * @param servingToTcpStageMicros websockify serving → the probe's TCP stage passed
    * @param servingToReadyMicros websockify serving → the probe returned ready
    */
-  public record Sample(long servingToTcpStageMicros, long servingToReadyMicros, ReadinessReport report) {}
+  public record Sample(
+      long servingToTcpStageMicros, long servingToReadyMicros, ReadinessReport report) {}
 
   private WebsockifyNoticeLatency() {}
 
@@ -40,32 +41,37 @@ public final class WebsockifyNoticeLatency {
       guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
       AtomicLong tcpStagePassed = new AtomicLong();
       CompletableFuture<Void> waitingFor6080 = new CompletableFuture<>();
-      ProbeListener listener = new ProbeListener() {
-        @Override
-        public void stageStarted(ReadinessStage stage) {
-          if (stage == ReadinessStage.TCP_WEBSOCKIFY) {
-            waitingFor6080.complete(null);
-          }
-        }
+      ProbeListener listener =
+          new ProbeListener() {
+            @Override
+            public void stageStarted(ReadinessStage stage) {
+              if (stage == ReadinessStage.TCP_WEBSOCKIFY) {
+                waitingFor6080.complete(null);
+              }
+            }
 
-        @Override
-        public void stagePassed(ReadinessStage stage, long nanoTime) {
-          if (stage == ReadinessStage.TCP_WEBSOCKIFY) {
-            tcpStagePassed.set(nanoTime);
-          }
-        }
-      };
+            @Override
+            public void stagePassed(ReadinessStage stage, long nanoTime) {
+              if (stage == ReadinessStage.TCP_WEBSOCKIFY) {
+                tcpStagePassed.set(nanoTime);
+              }
+            }
+          };
       ReadinessProbe probe = new ReadinessProbe(settings, new DiagnosticsCollector());
       // Own threads, not the common pool: on a 2-core host it has one thread, and the watcher
       // would wait for the probe it is meant to race.
       CompletableFuture<ReadinessReport> report = new CompletableFuture<>();
-      Thread.ofPlatform().start(() -> {
-        try {
-          report.complete(probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(30), listener));
-        } catch (RuntimeException e) {
-          report.completeExceptionally(e);
-        }
-      });
+      Thread.ofPlatform()
+          .start(
+              () -> {
+                try {
+                  report.complete(
+                      probe.await(
+                          guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(30), listener));
+                } catch (RuntimeException e) {
+                  report.completeExceptionally(e);
+                }
+              });
       waitingFor6080.get(30, TimeUnit.SECONDS);
       CompletableFuture<Long> watcher = new CompletableFuture<>();
       Thread.ofPlatform().start(() -> watcher.complete(firstConnect(guest)));
@@ -78,15 +84,19 @@ public final class WebsockifyNoticeLatency {
       }
       long readyAt = System.nanoTime();
       long serving = Math.min(watcher.get(30, TimeUnit.SECONDS), tcpStagePassed.get());
-      return new Sample(TimeUnit.NANOSECONDS.toMicros(tcpStagePassed.get() - serving),
-          TimeUnit.NANOSECONDS.toMicros(readyAt - serving), ready);
+      return new Sample(
+          TimeUnit.NANOSECONDS.toMicros(tcpStagePassed.get() - serving),
+          TimeUnit.NANOSECONDS.toMicros(readyAt - serving),
+          ready);
     }
   }
 
   private static long firstConnect(StandInGuest guest) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (System.nanoTime() < deadline) {
-      try (SocketChannel ignored = NetworkNamespaces.connect(guest.name(), guest.target().websockify(), Duration.ofMillis(50))) {
+      try (SocketChannel ignored =
+          NetworkNamespaces.connect(
+              guest.name(), guest.target().websockify(), Duration.ofMillis(50))) {
         return System.nanoTime();
       } catch (IOException e) {
         long pause = System.nanoTime() + TimeUnit.MICROSECONDS.toNanos(100);
@@ -103,8 +113,11 @@ public final class WebsockifyNoticeLatency {
     int runs = args.length > 0 ? Integer.parseInt(args[0]) : 5;
     for (int i = 0; i < runs; i++) {
       Sample sample = measure(ProbeSettings.defaults());
-      System.out.printf("serving->tcp-stage %d us, serving->ready %d us, stages %s%n",
-          sample.servingToTcpStageMicros(), sample.servingToReadyMicros(), sample.report().stages());
+      System.out.printf(
+          "serving->tcp-stage %d us, serving->ready %d us, stages %s%n",
+          sample.servingToTcpStageMicros(),
+          sample.servingToReadyMicros(),
+          sample.report().stages());
     }
   }
 }

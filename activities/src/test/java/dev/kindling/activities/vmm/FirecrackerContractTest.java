@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Drives {@link FirecrackerVmm}'s boot, snapshot-create and snapshot-load flows against a server
  * that checks every request against Firecracker's published API spec. The "VMM process" is a
- * harmless {@code tail} whose command line names the VM's directory, so liveness and stop work on
- * a real process.
+ * harmless {@code tail} whose command line names the VM's directory, so liveness and stop work on a
+ * real process.
  */
 class FirecrackerContractTest {
   private static JsonNode spec;
@@ -47,16 +47,31 @@ class FirecrackerContractTest {
   }
 
   private FirecrackerVmm vmm() {
-    FirecrackerVmm.Launcher launcher = (vmSpec, argv) -> {
-      assertEquals(List.of("ip", "netns", "exec", vmSpec.namespace(), "firecracker", "--api-sock", vmSpec.apiSocket().toString(),
-          "--id", vmSpec.vmId()), argv);
-      servers.put(vmSpec.vmDir(), FirecrackerSpecServer.start(spec, vmSpec.apiSocket()));
-      Files.createFile(vmSpec.serialLog());
-      Process stand_in = new ProcessBuilder("tail", "-f", vmSpec.serialLog().toString()).start();
-      processes.add(stand_in);
-      return stand_in.pid();
-    };
-    return new FirecrackerVmm(new FirecrackerConfig("firecracker", Duration.ofSeconds(5), Duration.ofSeconds(5)), launcher, Heartbeat.NONE);
+    FirecrackerVmm.Launcher launcher =
+        (vmSpec, argv) -> {
+          assertEquals(
+              List.of(
+                  "ip",
+                  "netns",
+                  "exec",
+                  vmSpec.namespace(),
+                  "firecracker",
+                  "--api-sock",
+                  vmSpec.apiSocket().toString(),
+                  "--id",
+                  vmSpec.vmId()),
+              argv);
+          servers.put(vmSpec.vmDir(), FirecrackerSpecServer.start(spec, vmSpec.apiSocket()));
+          Files.createFile(vmSpec.serialLog());
+          Process stand_in =
+              new ProcessBuilder("tail", "-f", vmSpec.serialLog().toString()).start();
+          processes.add(stand_in);
+          return stand_in.pid();
+        };
+    return new FirecrackerVmm(
+        new FirecrackerConfig("firecracker", Duration.ofSeconds(5), Duration.ofSeconds(5)),
+        launcher,
+        Heartbeat.NONE);
   }
 
   private VmSpec spec(String vmId) throws IOException {
@@ -67,8 +82,19 @@ class FirecrackerContractTest {
       }
     }
     Path vmDir = Files.createDirectories(dir.resolve(vmId));
-    return new VmSpec(vmId, "b".repeat(64), vmDir, "kindling-" + vmId, "tap0", "02:4b:44:00:00:02", 256, 1,
-        image.resolve("vmlinuz"), image.resolve("initrd.img"), image.resolve("rootfs.ext4"), "console=ttyS0 kindling.ip=169.254.77.2/30");
+    return new VmSpec(
+        vmId,
+        "b".repeat(64),
+        vmDir,
+        "kindling-" + vmId,
+        "tap0",
+        "02:4b:44:00:00:02",
+        256,
+        1,
+        image.resolve("vmlinuz"),
+        image.resolve("initrd.img"),
+        image.resolve("rootfs.ext4"),
+        "console=ttyS0 kindling.ip=169.254.77.2/30");
   }
 
   private static List<String> calls(FirecrackerSpecServer server) {
@@ -80,18 +106,32 @@ class FirecrackerContractTest {
     Path socket = dir.resolve("fc.sock");
     try (FirecrackerSpecServer server = FirecrackerSpecServer.start(spec, socket)) {
       FirecrackerClient client = new FirecrackerClient(socket, Duration.ofSeconds(5));
-      assertEquals(400, assertThrows(FirecrackerClient.FirecrackerApiException.class,
-          () -> client.put("/machine-config", Map.of("vcpu_count", 1))).status(), "mem_size_mib is required");
-      assertThrows(FirecrackerClient.FirecrackerApiException.class,
+      assertEquals(
+          400,
+          assertThrows(
+                  FirecrackerClient.FirecrackerApiException.class,
+                  () -> client.put("/machine-config", Map.of("vcpu_count", 1)))
+              .status(),
+          "mem_size_mib is required");
+      assertThrows(
+          FirecrackerClient.FirecrackerApiException.class,
           () -> client.put("/machine-config", Map.of("vcpu_count", "one", "mem_size_mib", 256)));
-      assertThrows(FirecrackerClient.FirecrackerApiException.class,
+      assertThrows(
+          FirecrackerClient.FirecrackerApiException.class,
           () -> client.put("/boot-source", Map.of("kernel_image_path", "/k", "kernel_args", "x")));
-      assertThrows(FirecrackerClient.FirecrackerApiException.class,
+      assertThrows(
+          FirecrackerClient.FirecrackerApiException.class,
           () -> client.put("/drives/a", Map.of("drive_id", "b", "is_root_device", false)));
-      assertThrows(FirecrackerClient.FirecrackerApiException.class, () -> client.put("/actions", Map.of("action_type", "Reboot")));
-      assertThrows(FirecrackerClient.FirecrackerApiException.class, () -> client.put("/no-such-path", Map.of()));
-      assertThrows(FirecrackerClient.FirecrackerApiException.class,
-          () -> client.put("/actions", Map.of("action_type", "InstanceStart")), "not configured yet");
+      assertThrows(
+          FirecrackerClient.FirecrackerApiException.class,
+          () -> client.put("/actions", Map.of("action_type", "Reboot")));
+      assertThrows(
+          FirecrackerClient.FirecrackerApiException.class,
+          () -> client.put("/no-such-path", Map.of()));
+      assertThrows(
+          FirecrackerClient.FirecrackerApiException.class,
+          () -> client.put("/actions", Map.of("action_type", "InstanceStart")),
+          "not configured yet");
       assertEquals(7, server.violations().size(), String.join("\n", server.violations()));
     }
   }
@@ -103,13 +143,28 @@ class FirecrackerContractTest {
     RunningVm vm = vmm.boot(vmSpec);
     FirecrackerSpecServer server = servers.get(vmSpec.vmDir());
     assertEquals(List.of(), server.violations());
-    assertEquals(List.of("GET /", "PUT /logger", "PUT /machine-config", "PUT /boot-source", "PUT /drives/rootfs",
-        "PUT /network-interfaces/eth0", "PUT /mmds/config", "PUT /mmds", "PUT /actions"), calls(server));
+    assertEquals(
+        List.of(
+            "GET /",
+            "PUT /logger",
+            "PUT /machine-config",
+            "PUT /boot-source",
+            "PUT /drives/rootfs",
+            "PUT /network-interfaces/eth0",
+            "PUT /mmds/config",
+            "PUT /mmds",
+            "PUT /actions"),
+        calls(server));
     JsonNode drive = server.requests().get(4).body();
-    assertEquals("rootfs.ext4", drive.path("path_on_host").asText(), "relative to the VM's directory, so snapshots stay portable");
+    assertEquals(
+        "rootfs.ext4",
+        drive.path("path_on_host").asText(),
+        "relative to the VM's directory, so snapshots stay portable");
     assertTrue(Files.exists(vmSpec.vmDir().resolve("rootfs.ext4")), "a per-VM disk copy");
     JsonNode mmds = server.requests().get(7).body();
-    assertEquals(VmSecrets.read(vmSpec.vmDir()).vncPassword(), mmds.path("kindling").path("vncPassword").asText());
+    assertEquals(
+        VmSecrets.read(vmSpec.vmDir()).vncPassword(),
+        mmds.path("kindling").path("vncPassword").asText());
     assertEquals("tap0", server.requests().get(5).body().path("host_dev_name").asText());
     assertTrue(vmm.alive(vm));
 
@@ -138,18 +193,36 @@ class FirecrackerContractTest {
     RunningVm restored = vmm.restore(target, SnapshotManifest.read(snapshotDir));
     FirecrackerSpecServer targetServer = servers.get(target.vmDir());
     assertEquals(List.of(), targetServer.violations());
-    assertEquals(List.of("GET /", "PUT /logger", "PUT /snapshot/load", "PUT /mmds"), calls(targetServer));
+    assertEquals(
+        List.of("GET /", "PUT /logger", "PUT /snapshot/load", "PUT /mmds"), calls(targetServer));
     JsonNode load = targetServer.requests().get(2).body();
     assertEquals("tap0", load.path("network_overrides").get(0).path("host_dev_name").asText());
     assertTrue(load.path("resume_vm").asBoolean());
-    assertEquals(snapshotDir.resolve("memory.state").toString(), load.path("mem_backend").path("backend_path").asText());
-    String restoredPassword = targetServer.requests().get(3).body().path("kindling").path("vncPassword").asText();
+    assertEquals(
+        snapshotDir.resolve("memory.state").toString(),
+        load.path("mem_backend").path("backend_path").asText());
+    String restoredPassword =
+        targetServer.requests().get(3).body().path("kindling").path("vncPassword").asText();
     assertEquals(VmSecrets.read(target.vmDir()).vncPassword(), restoredPassword);
-    assertFalse(restoredPassword.equals(VmSecrets.read(source.vmDir()).vncPassword()), "fresh secrets, not the snapshot's");
+    assertFalse(
+        restoredPassword.equals(VmSecrets.read(source.vmDir()).vncPassword()),
+        "fresh secrets, not the snapshot's");
     assertTrue(vmm.alive(restored));
 
-    VmSpec otherImage = new VmSpec("vm00000000b3", "c".repeat(64), target.vmDir(), target.namespace(), "tap0", target.guestMac(), 256, 1,
-        target.kernel(), target.initrd(), target.baseDisk(), "console=ttyS0");
+    VmSpec otherImage =
+        new VmSpec(
+            "vm00000000b3",
+            "c".repeat(64),
+            target.vmDir(),
+            target.namespace(),
+            "tap0",
+            target.guestMac(),
+            256,
+            1,
+            target.kernel(),
+            target.initrd(),
+            target.baseDisk(),
+            "console=ttyS0");
     VmmException mismatch = assertThrows(VmmException.class, () -> vmm.restore(otherImage, files));
     assertEquals(FailureKind.SNAPSHOT_MISMATCH, mismatch.kind());
   }

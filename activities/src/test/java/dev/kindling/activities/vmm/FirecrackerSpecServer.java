@@ -24,12 +24,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * A test-only stand-in for Firecracker's API on a unix socket. Every request is checked against
- * Firecracker's published OpenAPI document: the path and method must exist, and the body must
- * match the schema (required fields, types, enums, bounds; properties the schema does not name are
+ * Firecracker's published OpenAPI document: the path and method must exist, and the body must match
+ * the schema (required fields, types, enums, bounds; properties the schema does not name are
  * refused unless it says {@code additionalProperties: true}, as Firecracker's own parser refuses
  * them). It also keeps the lifecycle rules the spec's descriptions state (pre-boot only, snapshot
- * load only on a fresh process, snapshot create only when paused) and answers as the spec says:
- * 204 on success, 400 with {@code fault_message} otherwise.
+ * load only on a fresh process, snapshot create only when paused) and answers as the spec says: 204
+ * on success, 400 with {@code fault_message} otherwise.
  */
 final class FirecrackerSpecServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -140,8 +140,14 @@ final class FirecrackerSpecServer implements AutoCloseable {
     if (!problems.isEmpty()) {
       respond(out, 400, JSON.createObjectNode().put("fault_message", String.join("; ", problems)));
     } else if ("GET".equals(method)) {
-      respond(out, 200, JSON.createObjectNode().put("app_name", "Firecracker").put("id", "test").put("state", "Not started")
-          .put("vmm_version", spec.path("info").path("version").asText()));
+      respond(
+          out,
+          200,
+          JSON.createObjectNode()
+              .put("app_name", "Firecracker")
+              .put("id", "test")
+              .put("state", "Not started")
+              .put("vmm_version", spec.path("info").path("version").asText()));
     } else {
       respond(out, 204, null);
     }
@@ -193,7 +199,13 @@ final class FirecrackerSpecServer implements AutoCloseable {
         String name = parameter.path("name").asText();
         String segment = path.substring(path.lastIndexOf('/') + 1);
         if (body.has(name) && !body.path(name).asText().equals(segment)) {
-          problems.add(name + " in the body (" + body.path(name).asText() + ") differs from the path (" + segment + ")");
+          problems.add(
+              name
+                  + " in the body ("
+                  + body.path(name).asText()
+                  + ") differs from the path ("
+                  + segment
+                  + ")");
         }
       }
     }
@@ -219,15 +231,23 @@ final class FirecrackerSpecServer implements AutoCloseable {
         }
         JsonNode properties = schema.path("properties");
         JsonNode additional = schema.path("additionalProperties");
-        value.properties().forEach(field -> {
-          if (properties.has(field.getKey())) {
-            validate(properties.get(field.getKey()), field.getValue(), where + "." + field.getKey(), problems);
-          } else if (additional.isObject()) {
-            validate(additional, field.getValue(), where + "." + field.getKey(), problems);
-          } else if (!additional.asBoolean(false)) {
-            problems.add(where + "." + field.getKey() + " is not a property the spec allows");
-          }
-        });
+        value
+            .properties()
+            .forEach(
+                field -> {
+                  if (properties.has(field.getKey())) {
+                    validate(
+                        properties.get(field.getKey()),
+                        field.getValue(),
+                        where + "." + field.getKey(),
+                        problems);
+                  } else if (additional.isObject()) {
+                    validate(additional, field.getValue(), where + "." + field.getKey(), problems);
+                  } else if (!additional.asBoolean(false)) {
+                    problems.add(
+                        where + "." + field.getKey() + " is not a property the spec allows");
+                  }
+                });
       }
       case "string" -> {
         if (!value.isTextual()) {
@@ -271,18 +291,28 @@ final class FirecrackerSpecServer implements AutoCloseable {
         problems.add(where + " is '" + value.asText() + "', not one of " + schema.path("enum"));
       }
     }
-    if (schema.has("minimum") && value.isNumber() && value.asLong() < schema.path("minimum").asLong()) {
+    if (schema.has("minimum")
+        && value.isNumber()
+        && value.asLong() < schema.path("minimum").asLong()) {
       problems.add(where + " is below the minimum " + schema.path("minimum"));
     }
-    if (schema.has("maximum") && value.isNumber() && value.asLong() > schema.path("maximum").asLong()) {
+    if (schema.has("maximum")
+        && value.isNumber()
+        && value.asLong() > schema.path("maximum").asLong()) {
       problems.add(where + " is above the maximum " + schema.path("maximum"));
     }
   }
 
-  /** The order rules the spec's descriptions state, tracked as fresh → configuring → running ⇄ paused. */
+  /**
+   * The order rules the spec's descriptions state, tracked as fresh → configuring → running ⇄
+   * paused.
+   */
   private void checkLifecycle(String method, String path, JsonNode body, List<String> problems) {
     String s = state;
-    if ("GET".equals(method) || "/logger".equals(path) || "/metrics".equals(path) || path.equals("/mmds")) {
+    if ("GET".equals(method)
+        || "/logger".equals(path)
+        || "/metrics".equals(path)
+        || path.equals("/mmds")) {
       return;
     }
     switch (path) {
@@ -302,10 +332,12 @@ final class FirecrackerSpecServer implements AutoCloseable {
         String action = body.path("action_type").asText();
         if ("InstanceStart".equals(action)) {
           if (!machineConfigured || !bootSourceConfigured || !"configuring".equals(s)) {
-            problems.add("InstanceStart needs machine-config and boot-source first (state " + s + ")");
+            problems.add(
+                "InstanceStart needs machine-config and boot-source first (state " + s + ")");
           }
           state = "running";
-        } else if ("SendCtrlAltDel".equals(action) && !("running".equals(s) || "paused".equals(s))) {
+        } else if ("SendCtrlAltDel".equals(action)
+            && !("running".equals(s) || "paused".equals(s))) {
           problems.add("SendCtrlAltDel needs a started VM (state " + s + ")");
         }
       }
@@ -337,7 +369,10 @@ final class FirecrackerSpecServer implements AutoCloseable {
     }
   }
 
-  /** Writes small stand-ins for the files Firecracker would write, so the driver can copy and size them. */
+  /**
+   * Writes small stand-ins for the files Firecracker would write, so the driver can copy and size
+   * them.
+   */
   private static void writeSnapshotFiles(JsonNode body, List<String> problems) {
     try {
       Files.writeString(Path.of(body.path("snapshot_path").asText()), "vmstate");
@@ -349,13 +384,22 @@ final class FirecrackerSpecServer implements AutoCloseable {
 
   private static void respond(OutputStream out, int status, ObjectNode body) throws IOException {
     byte[] payload = body == null ? new byte[0] : JSON.writeValueAsBytes(body);
-    String reason = switch (status) {
-      case 200 -> "OK";
-      case 204 -> "No Content";
-      default -> "Bad Request";
-    };
-    String head = "HTTP/1.1 " + status + " " + reason + "\r\nServer: Firecracker API\r\nConnection: close\r\n"
-        + (status == 204 ? "" : "Content-Type: application/json\r\nContent-Length: " + payload.length + "\r\n") + "\r\n";
+    String reason =
+        switch (status) {
+          case 200 -> "OK";
+          case 204 -> "No Content";
+          default -> "Bad Request";
+        };
+    String head =
+        "HTTP/1.1 "
+            + status
+            + " "
+            + reason
+            + "\r\nServer: Firecracker API\r\nConnection: close\r\n"
+            + (status == 204
+                ? ""
+                : "Content-Type: application/json\r\nContent-Length: " + payload.length + "\r\n")
+            + "\r\n";
     out.write(head.getBytes(StandardCharsets.US_ASCII));
     out.write(payload);
     out.flush();

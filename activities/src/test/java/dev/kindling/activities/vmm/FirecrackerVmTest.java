@@ -4,9 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.netns.NetworkNamespaces;
-import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.host.testing.GuestFixture;
 import dev.kindling.host.testing.GuestHttp;
 import dev.kindling.host.testing.HostCapability;
@@ -26,25 +26,48 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Boots the test guest with a real Firecracker binary (and usable KVM) in a real namespace. */
 @Tag("vm")
-@RequiresHost({HostCapability.ROOT, HostCapability.IPROUTE2, HostCapability.TUN, HostCapability.FIRECRACKER, HostCapability.VM_TESTS_ENABLED})
+@RequiresHost({
+  HostCapability.ROOT,
+  HostCapability.IPROUTE2,
+  HostCapability.TUN,
+  HostCapability.FIRECRACKER,
+  HostCapability.VM_TESTS_ENABLED
+})
 class FirecrackerVmTest {
   @TempDir Path runDir;
 
   @Test
   void bootsTheGuestReachableInItsNamespaceAndDestroyLeavesNothing() throws Exception {
-    assumeTrue(AcceleratorDetector.detect("auto").accelerator() == Accelerator.KVM, "Firecracker needs KVM that runs stock guest kernels");
+    assumeTrue(
+        AcceleratorDetector.detect("auto").accelerator() == Accelerator.KVM,
+        "Firecracker needs KVM that runs stock guest kernels");
     HostPaths paths = new HostPaths(HostPaths.fromEnvironment().cacheDir(), runDir);
     String imageId = GuestFixture.ensure(paths);
-    assumeTrue(Files.exists(paths.imageDir(imageId).resolve("vmlinux")), "Firecracker boots an uncompressed vmlinux, which this image lacks");
+    assumeTrue(
+        Files.exists(paths.imageDir(imageId).resolve("vmlinux")),
+        "Firecracker boots an uncompressed vmlinux, which this image lacks");
     NetworkActivitiesImpl network = new NetworkActivitiesImpl(paths);
-    VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, FirecrackerVmm.forHost(FirecrackerConfig.defaults(), Heartbeat.NONE), "",
-        Duration.ofSeconds(5));
+    VmmActivitiesImpl vmms =
+        new VmmActivitiesImpl(
+            paths,
+            FirecrackerVmm.forHost(FirecrackerConfig.defaults(), Heartbeat.NONE),
+            "",
+            Duration.ofSeconds(5));
     String vmId = "vm00fc000001";
     NetworkRequest request = new NetworkRequest("req-fc", vmId);
     VmNetwork net = network.createNetwork(request);
     try {
-      vmms.bootVm(new BootRequest("req-fc", vmId, new ImageRef(imageId, null, null, 0, null), net, BootMode.COLD, 256, 1));
-      assertEquals("ok", GuestHttp.awaitGet(net.namespace(), "/health", Duration.ofSeconds(60)).strip());
+      vmms.bootVm(
+          new BootRequest(
+              "req-fc",
+              vmId,
+              new ImageRef(imageId, null, null, 0, null),
+              net,
+              BootMode.COLD,
+              256,
+              1));
+      assertEquals(
+          "ok", GuestHttp.awaitGet(net.namespace(), "/health", Duration.ofSeconds(60)).strip());
     } finally {
       vmms.destroyVm(new VmRef("req-fc", vmId, net));
       network.deleteNetwork(request);

@@ -30,10 +30,15 @@ class VmmActivitiesSnapshotTest {
   void aSnapshotThatFailsHalfwayLeavesNoStagingDirectoryBehind() throws IOException {
     HostPaths paths = new HostPaths(root.resolve("cache"), root.resolve("run"));
     Path vmDir = Files.createDirectories(paths.vmDir(VM));
-    new LaunchRecord(VM, IMAGE, "qemu", "pc", "tcg", 512, 1, "", ProcessHandle.current().pid(), 0, 0).write(vmDir);
-    VmmActivitiesImpl activities = new VmmActivitiesImpl(paths, new VmmFailingMidSnapshot(), "", Duration.ofSeconds(1));
+    new LaunchRecord(
+            VM, IMAGE, "qemu", "pc", "tcg", 512, 1, "", ProcessHandle.current().pid(), 0, 0)
+        .write(vmDir);
+    VmmActivitiesImpl activities =
+        new VmmActivitiesImpl(paths, new VmmFailingMidSnapshot(), "", Duration.ofSeconds(1));
 
-    assertThrows(ApplicationFailure.class, () -> activities.snapshotVm(new SnapshotRequest("snap-1", VM, IMAGE)));
+    assertThrows(
+        ApplicationFailure.class,
+        () -> activities.snapshotVm(new SnapshotRequest("snap-1", VM, IMAGE)));
 
     Path snapshots = paths.imageDir(IMAGE).resolve("snapshots");
     try (Stream<Path> left = Files.list(snapshots)) {
@@ -42,18 +47,24 @@ class VmmActivitiesSnapshotTest {
   }
 
   @Test
-  void aSnapshotRemovesStagingDirectoriesAbandonedByWorkersThatDiedMidSnapshot() throws IOException {
+  void aSnapshotRemovesStagingDirectoriesAbandonedByWorkersThatDiedMidSnapshot()
+      throws IOException {
     HostPaths paths = new HostPaths(root.resolve("cache"), root.resolve("run"));
     Path vmDir = Files.createDirectories(paths.vmDir(VM));
-    new LaunchRecord(VM, IMAGE, "qemu", "pc", "tcg", 512, 1, "", ProcessHandle.current().pid(), 0, 0).write(vmDir);
+    new LaunchRecord(
+            VM, IMAGE, "qemu", "pc", "tcg", 512, 1, "", ProcessHandle.current().pid(), 0, 0)
+        .write(vmDir);
     Path snapshots = Files.createDirectories(paths.imageDir(IMAGE).resolve("snapshots"));
     Path abandoned = Files.createDirectories(snapshots.resolve(".staging-vm9999999999-snap-0"));
     Files.write(abandoned.resolve("ram.bin"), new byte[16]);
     Files.setLastModifiedTime(abandoned, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
     Path inProgress = Files.createDirectories(snapshots.resolve(".staging-vm8888888888-snap-0"));
-    VmmActivitiesImpl activities = new VmmActivitiesImpl(paths, new VmmFailingMidSnapshot(), "", Duration.ofSeconds(1));
+    VmmActivitiesImpl activities =
+        new VmmActivitiesImpl(paths, new VmmFailingMidSnapshot(), "", Duration.ofSeconds(1));
 
-    assertThrows(ApplicationFailure.class, () -> activities.snapshotVm(new SnapshotRequest("snap-1", VM, IMAGE)));
+    assertThrows(
+        ApplicationFailure.class,
+        () -> activities.snapshotVm(new SnapshotRequest("snap-1", VM, IMAGE)));
 
     assertFalse(Files.exists(abandoned), "an hour-old staging directory is abandoned");
     assertTrue(Files.exists(inProgress), "another worker's snapshot in progress is left alone");

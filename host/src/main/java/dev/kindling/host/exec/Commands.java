@@ -31,8 +31,12 @@ public final class Commands {
     return run(argv, timeout, env, null);
   }
 
-  /** As {@link #run(List, Duration, Map)}, writing {@code stdin} (when not null) to the command's input. */
-  public static CommandResult run(List<String> argv, Duration timeout, Map<String, String> env, String stdin) {
+  /**
+   * As {@link #run(List, Duration, Map)}, writing {@code stdin} (when not null) to the command's
+   * input.
+   */
+  public static CommandResult run(
+      List<String> argv, Duration timeout, Map<String, String> env, String stdin) {
     log.debug("run {}", argv);
     ProcessBuilder builder = new ProcessBuilder(argv);
     if (stdin == null) {
@@ -60,7 +64,11 @@ public final class Commands {
       if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         process.destroyForcibly();
         process.waitFor(5, TimeUnit.SECONDS);
-        throw new CommandFailedException(argv, -1, "timed out after " + timeout.toMillis() + " ms; " + tail(err.getNow("")), null);
+        throw new CommandFailedException(
+            argv,
+            -1,
+            "timed out after " + timeout.toMillis() + " ms; " + tail(err.getNow("")),
+            null);
       }
       return new CommandResult(argv, process.exitValue(), out.join(), err.join());
     } catch (InterruptedException e) {
@@ -87,17 +95,24 @@ public final class Commands {
     return check(List.of(argv), DEFAULT_TIMEOUT);
   }
 
-  /** True when {@code program} is an executable on PATH (or an absolute path that is executable). */
+  /**
+   * True when {@code program} is an executable on PATH (or an absolute path that is executable).
+   */
   public static boolean available(String program) {
     return locate(program).isPresent();
   }
 
-  /** The executable {@code program} names: itself when it is a path, else the first on PATH (then /usr/sbin, /sbin). */
+  /**
+   * The executable {@code program} names: itself when it is a path, else the first on PATH (then
+   * /usr/sbin, /sbin).
+   */
   public static Optional<Path> locate(String program) {
     if (program.contains("/")) {
       return Optional.of(Path.of(program)).filter(Files::isExecutable);
     }
-    String path = System.getenv().getOrDefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    String path =
+        System.getenv()
+            .getOrDefault("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     for (String dir : (path + ":/usr/sbin:/sbin").split(":")) {
       if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) {
         return Optional.of(Path.of(dir, program));
@@ -115,13 +130,15 @@ public final class Commands {
 
   private static CompletableFuture<String> drain(InputStream stream) {
     CompletableFuture<String> result = new CompletableFuture<>();
-    Thread.ofVirtual().start(() -> {
-      try (stream) {
-        result.complete(new String(stream.readAllBytes(), StandardCharsets.UTF_8));
-      } catch (IOException e) {
-        result.completeExceptionally(new UncheckedIOException(e));
-      }
-    });
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              try (stream) {
+                result.complete(new String(stream.readAllBytes(), StandardCharsets.UTF_8));
+              } catch (IOException e) {
+                result.completeExceptionally(new UncheckedIOException(e));
+              }
+            });
     return result;
   }
 }

@@ -18,7 +18,8 @@ import java.lang.invoke.VarHandle;
  * The libc calls behind Kindling's namespaces and links, through FFM. Each one that fails throws
  * {@link ErrnoException} naming the call, its argument and the errno.
  */
-// Restricted FFM methods are this class's purpose; the JVM runs with --enable-native-access=ALL-UNNAMED.
+// Restricted FFM methods are this class's purpose; the JVM runs with
+// --enable-native-access=ALL-UNNAMED.
 @SuppressWarnings("restricted")
 final class Libc {
   static final int EINVAL = 22;
@@ -36,7 +37,8 @@ final class Libc {
   static final int SOCK_CLOEXEC = 0x80000;
 
   private static final MemoryLayout CALL_STATE = Linker.Option.captureStateLayout();
-  private static final VarHandle ERRNO = CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+  private static final VarHandle ERRNO =
+      CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
   private static final MethodHandle OPEN;
   private static final MethodHandle CLOSE;
   private static final MethodHandle SETNS;
@@ -51,18 +53,47 @@ final class Libc {
     Linker linker = Linker.nativeLinker();
     SymbolLookup libc = linker.defaultLookup();
     Linker.Option errno = Linker.Option.captureCallState("errno");
-    OPEN = linker.downcallHandle(libc.find("open").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), errno);
-    CLOSE = linker.downcallHandle(libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
-    SETNS = linker.downcallHandle(libc.find("setns").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT), errno);
-    UNSHARE = linker.downcallHandle(libc.find("unshare").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT), errno);
-    MOUNT = linker.downcallHandle(libc.find("mount").orElseThrow(),
-        FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS), errno);
-    UMOUNT2 = linker.downcallHandle(libc.find("umount2").orElseThrow(), FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), errno);
-    SOCKET = linker.downcallHandle(libc.find("socket").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT), errno);
+    OPEN =
+        linker.downcallHandle(
+            libc.find("open").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT),
+            errno);
+    CLOSE =
+        linker.downcallHandle(
+            libc.find("close").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    SETNS =
+        linker.downcallHandle(
+            libc.find("setns").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT),
+            errno);
+    UNSHARE =
+        linker.downcallHandle(
+            libc.find("unshare").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT), errno);
+    MOUNT =
+        linker.downcallHandle(
+            libc.find("mount").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_LONG, ADDRESS),
+            errno);
+    UMOUNT2 =
+        linker.downcallHandle(
+            libc.find("umount2").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT),
+            errno);
+    SOCKET =
+        linker.downcallHandle(
+            libc.find("socket").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT),
+            errno);
     // ioctl(int, unsigned long, ...): the argument pointer is variadic.
-    IOCTL = linker.downcallHandle(libc.find("ioctl").orElseThrow(),
-        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), errno, Linker.Option.firstVariadicArg(2));
-    STRERROR = linker.downcallHandle(libc.find("strerror").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    IOCTL =
+        linker.downcallHandle(
+            libc.find("ioctl").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
+            errno,
+            Linker.Option.firstVariadicArg(2));
+    STRERROR =
+        linker.downcallHandle(
+            libc.find("strerror").orElseThrow(), FunctionDescriptor.of(ADDRESS, JAVA_INT));
   }
 
   private Libc() {}
@@ -82,7 +113,9 @@ final class Libc {
   }
 
   static int open(String path, int flags) throws IOException {
-    return call("open(" + path + ")", (arena, state) -> (int) OPEN.invokeExact(state, arena.allocateFrom(path), flags));
+    return call(
+        "open(" + path + ")",
+        (arena, state) -> (int) OPEN.invokeExact(state, arena.allocateFrom(path), flags));
   }
 
   static void close(int fd) {
@@ -98,25 +131,42 @@ final class Libc {
   }
 
   static void unshare(int flags) throws IOException {
-    call("unshare(0x" + Integer.toHexString(flags) + ")", (arena, state) -> (int) UNSHARE.invokeExact(state, flags));
+    call(
+        "unshare(0x" + Integer.toHexString(flags) + ")",
+        (arena, state) -> (int) UNSHARE.invokeExact(state, flags));
   }
 
   /** mount(2) with no file-system data; {@code source} and {@code type} may be empty. */
   static void mount(String source, String target, String type, long flags) throws IOException {
-    call("mount(" + source + ", " + target + ", 0x" + Long.toHexString(flags) + ")", (arena, state) -> (int) MOUNT.invokeExact(
-        state, arena.allocateFrom(source), arena.allocateFrom(target), arena.allocateFrom(type), flags, MemorySegment.NULL));
+    call(
+        "mount(" + source + ", " + target + ", 0x" + Long.toHexString(flags) + ")",
+        (arena, state) ->
+            (int)
+                MOUNT.invokeExact(
+                    state,
+                    arena.allocateFrom(source),
+                    arena.allocateFrom(target),
+                    arena.allocateFrom(type),
+                    flags,
+                    MemorySegment.NULL));
   }
 
   static void umount2(String target, int flags) throws IOException {
-    call("umount2(" + target + ")", (arena, state) -> (int) UMOUNT2.invokeExact(state, arena.allocateFrom(target), flags));
+    call(
+        "umount2(" + target + ")",
+        (arena, state) -> (int) UMOUNT2.invokeExact(state, arena.allocateFrom(target), flags));
   }
 
   static int socket(int domain, int type, int protocol) throws IOException {
-    return call("socket(" + domain + ", " + type + ")", (arena, state) -> (int) SOCKET.invokeExact(state, domain, type, protocol));
+    return call(
+        "socket(" + domain + ", " + type + ")",
+        (arena, state) -> (int) SOCKET.invokeExact(state, domain, type, protocol));
   }
 
   static void ioctl(int fd, long request, MemorySegment argument, String what) throws IOException {
-    call("ioctl(" + what + ")", (arena, state) -> (int) IOCTL.invokeExact(state, fd, request, argument));
+    call(
+        "ioctl(" + what + ")",
+        (arena, state) -> (int) IOCTL.invokeExact(state, fd, request, argument));
   }
 
   @FunctionalInterface
@@ -124,7 +174,10 @@ final class Libc {
     int invoke(Arena arena, MemorySegment callState) throws Throwable;
   }
 
-  /** Runs {@code call} with a fresh errno capture; a negative result becomes an {@link ErrnoException}. */
+  /**
+   * Runs {@code call} with a fresh errno capture; a negative result becomes an {@link
+   * ErrnoException}.
+   */
   private static int call(String what, NativeCall call) throws IOException {
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment state = arena.allocate(CALL_STATE);

@@ -26,8 +26,10 @@ public final class Links implements AutoCloseable {
   private static final short IFF_UP = 0x1;
   private static final short IFF_TAP = 0x0002;
   private static final short IFF_NO_PI = 0x1000;
+
   /** struct ifreq: a 16-byte name, then a 24-byte union (flags, index or a sockaddr). */
   private static final int IFREQ_SIZE = 40;
+
   private static final int IFNAMSIZ = 16;
   private static final int UNION = 16;
 
@@ -54,7 +56,10 @@ public final class Links implements AutoCloseable {
     }
   }
 
-  /** Creates a persistent TAP without packet information, as {@code ip tuntap add dev NAME mode tap} does. */
+  /**
+   * Creates a persistent TAP without packet information, as {@code ip tuntap add dev NAME mode tap}
+   * does.
+   */
   public void createTap(String name) throws IOException {
     int tun = Libc.open("/dev/net/tun", Libc.O_RDWR | Libc.O_CLOEXEC);
     try (Arena arena = Arena.ofConfined()) {
@@ -84,11 +89,14 @@ public final class Links implements AutoCloseable {
       throw new IllegalArgumentException("prefix length " + prefixLength);
     }
     int mask = (int) (0xffffffffL << (32 - prefixLength));
-    byte[] maskBytes = {(byte) (mask >>> 24), (byte) (mask >>> 16), (byte) (mask >>> 8), (byte) mask};
+    byte[] maskBytes = {
+      (byte) (mask >>> 24), (byte) (mask >>> 16), (byte) (mask >>> 8), (byte) mask
+    };
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment request = ifreq(arena, name);
       inet(request, address.getAddress());
-      Libc.ioctl(socket, SIOCSIFADDR, request, "SIOCSIFADDR " + name + " " + address.getHostAddress());
+      Libc.ioctl(
+          socket, SIOCSIFADDR, request, "SIOCSIFADDR " + name + " " + address.getHostAddress());
       inet(request, maskBytes);
       Libc.ioctl(socket, SIOCSIFNETMASK, request, "SIOCSIFNETMASK " + name + " /" + prefixLength);
     }
@@ -109,7 +117,9 @@ public final class Links implements AutoCloseable {
     return request;
   }
 
-  /** Writes an AF_INET sockaddr holding {@code address} (network byte order) into the ifreq's union. */
+  /**
+   * Writes an AF_INET sockaddr holding {@code address} (network byte order) into the ifreq's union.
+   */
   private static void inet(MemorySegment request, byte[] address) {
     request.asSlice(UNION, IFREQ_SIZE - UNION).fill((byte) 0);
     request.set(JAVA_SHORT, UNION, (short) Libc.AF_INET);

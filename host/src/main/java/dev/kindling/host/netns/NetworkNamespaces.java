@@ -44,11 +44,13 @@ public final class NetworkNamespaces {
     shareNetnsDir();
     Files.createFile(nsPath);
     try {
-      onFreshThread("netns-add-" + namespace, () -> {
-        Libc.unshare(Libc.CLONE_NEWNET);
-        Libc.mount("/proc/thread-self/ns/net", nsPath.toString(), "none", Libc.MS_BIND);
-        return null;
-      });
+      onFreshThread(
+          "netns-add-" + namespace,
+          () -> {
+            Libc.unshare(Libc.CLONE_NEWNET);
+            Libc.mount("/proc/thread-self/ns/net", nsPath.toString(), "none", Libc.MS_BIND);
+            return null;
+          });
     } catch (IOException | RuntimeException e) {
       Files.deleteIfExists(nsPath);
       throw e;
@@ -79,10 +81,12 @@ public final class NetworkNamespaces {
   /** Runs {@code action} on a platform thread inside {@code namespace}; the thread ends with it. */
   public static <T> T inside(String namespace, Callable<T> action) throws IOException {
     Path nsPath = path(namespace);
-    return onFreshThread("netns-" + namespace, () -> {
-      enter(nsPath);
-      return action.call();
-    });
+    return onFreshThread(
+        "netns-" + namespace,
+        () -> {
+          enter(nsPath);
+          return action.call();
+        });
   }
 
   /** An unconnected TCP channel created inside {@code namespace}. */
@@ -91,11 +95,12 @@ public final class NetworkNamespaces {
   }
 
   /**
-   * A TCP connection to {@code address} made from inside {@code namespace}, blocking up to
-   * {@code timeout}. Throws {@link java.net.ConnectException} when refused and
-   * {@link java.net.SocketTimeoutException} when nothing answered in time.
+   * A TCP connection to {@code address} made from inside {@code namespace}, blocking up to {@code
+   * timeout}. Throws {@link java.net.ConnectException} when refused and {@link
+   * java.net.SocketTimeoutException} when nothing answered in time.
    */
-  public static SocketChannel connect(String namespace, InetSocketAddress address, Duration timeout) throws IOException {
+  public static SocketChannel connect(String namespace, InetSocketAddress address, Duration timeout)
+      throws IOException {
     SocketChannel channel = openChannel(namespace);
     try {
       channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
@@ -108,8 +113,11 @@ public final class NetworkNamespaces {
   }
 
   private static String checkedName(String namespace) {
-    if (namespace == null || !namespace.matches("[A-Za-z0-9_.-]{1,64}") || namespace.startsWith(".")) {
-      throw new dev.kindling.workflows.InvalidInputException("namespace", "'" + namespace + "' is not a valid namespace name");
+    if (namespace == null
+        || !namespace.matches("[A-Za-z0-9_.-]{1,64}")
+        || namespace.startsWith(".")) {
+      throw new dev.kindling.workflows.InvalidInputException(
+          "namespace", "'" + namespace + "' is not a valid namespace name");
     }
     return namespace;
   }
@@ -149,13 +157,18 @@ public final class NetworkNamespaces {
   /** Runs {@code action} on a new platform thread, whose namespace changes end with it. */
   private static <T> T onFreshThread(String name, Callable<T> action) throws IOException {
     CompletableFuture<T> result = new CompletableFuture<>();
-    Thread thread = Thread.ofPlatform().name(name).daemon().unstarted(() -> {
-      try {
-        result.complete(action.call());
-      } catch (Throwable t) {
-        result.completeExceptionally(t);
-      }
-    });
+    Thread thread =
+        Thread.ofPlatform()
+            .name(name)
+            .daemon()
+            .unstarted(
+                () -> {
+                  try {
+                    result.complete(action.call());
+                  } catch (Throwable t) {
+                    result.completeExceptionally(t);
+                  }
+                });
     thread.start();
     try {
       return result.get();

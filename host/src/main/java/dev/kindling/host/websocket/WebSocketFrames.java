@@ -19,6 +19,7 @@ public final class WebSocketFrames {
   public static final int PING = 0x9;
   public static final int PONG = 0xA;
   private static final String ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
   /** Far above any RFB message the probe reads; a bigger frame means a confused peer. */
   private static final long MAX_PAYLOAD = 64L * 1024 * 1024;
 
@@ -34,7 +35,9 @@ public final class WebSocketFrames {
   /** The {@code Sec-WebSocket-Accept} value a server must answer to {@code key}. */
   public static String acceptFor(String key) {
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-1").digest((key + ACCEPT_GUID).getBytes(StandardCharsets.US_ASCII));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-1")
+              .digest((key + ACCEPT_GUID).getBytes(StandardCharsets.US_ASCII));
       return Base64.getEncoder().encodeToString(digest);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-1 is not available in this JDK", e);
@@ -66,14 +69,15 @@ public final class WebSocketFrames {
   }
 
   /**
-   * Reads one frame, unmasking it if it is masked. Throws {@link EOFException} when the stream
-   * ends before a whole frame arrived and {@link ProtocolException} on a malformed frame.
+   * Reads one frame, unmasking it if it is masked. Throws {@link EOFException} when the stream ends
+   * before a whole frame arrived and {@link ProtocolException} on a malformed frame.
    */
   public static Frame read(InputStream in) throws IOException {
     int b0 = readByte(in);
     int b1 = readByte(in);
     if ((b0 & 0x70) != 0) {
-      throw new ProtocolException("WebSocket frame uses reserved bits (no extension was negotiated)");
+      throw new ProtocolException(
+          "WebSocket frame uses reserved bits (no extension was negotiated)");
     }
     boolean fin = (b0 & 0x80) != 0;
     int opcode = b0 & 0x0f;
@@ -88,7 +92,8 @@ public final class WebSocketFrames {
       }
     }
     if (length < 0 || length > MAX_PAYLOAD) {
-      throw new ProtocolException("WebSocket frame of " + length + " bytes is larger than " + MAX_PAYLOAD);
+      throw new ProtocolException(
+          "WebSocket frame of " + length + " bytes is larger than " + MAX_PAYLOAD);
     }
     if ((opcode & 0x8) != 0 && (length > 125 || !fin)) {
       throw new ProtocolException("WebSocket control frame is fragmented or longer than 125 bytes");

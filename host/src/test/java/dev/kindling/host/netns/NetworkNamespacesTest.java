@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindling.host.exec.Commands;
-
 import dev.kindling.host.testing.HostCapability;
 import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.host.testing.TestNamespace;
@@ -36,11 +35,14 @@ class NetworkNamespacesTest {
   @RequiresHost({HostCapability.ROOT, HostCapability.IPROUTE2})
   void aSocketOpenedInsideReachesOnlyThatNamespaceAndWorksFromAnyThread() throws Exception {
     try (TestNamespace ns = TestNamespace.create();
-        ServerSocketChannel server = NetworkNamespaces.inside(ns.name(), ServerSocketChannel::open)) {
+        ServerSocketChannel server =
+            NetworkNamespaces.inside(ns.name(), ServerSocketChannel::open)) {
       server.bind(new InetSocketAddress("127.0.0.1", 0));
       int port = ((InetSocketAddress) server.getLocalAddress()).getPort();
 
-      try (SocketChannel client = NetworkNamespaces.connect(ns.name(), new InetSocketAddress("127.0.0.1", port), Duration.ofSeconds(2));
+      try (SocketChannel client =
+              NetworkNamespaces.connect(
+                  ns.name(), new InetSocketAddress("127.0.0.1", port), Duration.ofSeconds(2));
           SocketChannel accepted = server.accept()) {
         client.write(ByteBuffer.wrap(new byte[] {42}));
         ByteBuffer in = ByteBuffer.allocate(1);
@@ -49,7 +51,8 @@ class NetworkNamespacesTest {
       }
       // The same port on the host's own loopback is not the namespace's listener.
       try (SocketChannel host = SocketChannel.open()) {
-        assertThrows(ConnectException.class, () -> host.connect(new InetSocketAddress("127.0.0.1", port)));
+        assertThrows(
+            ConnectException.class, () -> host.connect(new InetSocketAddress("127.0.0.1", port)));
       }
     }
   }
@@ -63,7 +66,9 @@ class NetworkNamespacesTest {
       assertTrue(NetworkNamespaces.exists(name));
       assertTrue(Commands.check("ip", "netns", "list").contains(name), "listed by ip netns");
       String links = Commands.check("ip", "-n", name, "-o", "link", "show");
-      assertTrue(links.contains(": lo:") && links.lines().count() == 1, "a new namespace holds only its loopback: " + links);
+      assertTrue(
+          links.contains(": lo:") && links.lines().count() == 1,
+          "a new namespace holds only its loopback: " + links);
       assertThrows(FileAlreadyExistsException.class, () -> NetworkNamespaces.create(name));
 
       assertTrue(NetworkNamespaces.delete(name));

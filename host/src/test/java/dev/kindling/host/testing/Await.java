@@ -21,14 +21,22 @@ public final class Await {
   }
 
   /** The probe's first non-null value. */
-  public static <T, E extends Exception> T value(String what, Duration timeout, Probe<T, E> probe,
-      Class<?>... tolerated) throws E, InterruptedException {
+  public static <T, E extends Exception> T value(
+      String what, Duration timeout, Probe<T, E> probe, Class<?>... tolerated)
+      throws E, InterruptedException {
     return until(what, timeout, probe, Objects::nonNull, tolerated);
   }
 
-  /** The probe's first value that {@code done} accepts; {@code tolerated} exceptions mean "not yet". */
-  public static <T, E extends Exception> T until(String what, Duration timeout, Probe<T, E> probe, Predicate<? super T> done,
-      Class<?>... tolerated) throws E, InterruptedException {
+  /**
+   * The probe's first value that {@code done} accepts; {@code tolerated} exceptions mean "not yet".
+   */
+  public static <T, E extends Exception> T until(
+      String what,
+      Duration timeout,
+      Probe<T, E> probe,
+      Predicate<? super T> done,
+      Class<?>... tolerated)
+      throws E, InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     T seen = null;
     Exception failure = null;
@@ -46,7 +54,8 @@ public final class Await {
       }
       long left = deadline - System.nanoTime();
       if (left <= 0) {
-        throw new AssertionError("awaited " + what + " for " + shown(timeout) + "; last seen: " + shown(seen), failure);
+        throw new AssertionError(
+            "awaited " + what + " for " + shown(timeout) + "; last seen: " + shown(seen), failure);
       }
       Thread.sleep(Duration.ofNanos(Math.min(left, POLL.toNanos())));
     }
@@ -71,6 +80,10 @@ public final class Await {
       return text;
     }
     int half = SHOWN_CHARS / 2;
-    return text.substring(0, half) + " […" + (text.length() - SHOWN_CHARS) + " chars…] " + text.substring(text.length() - half);
+    return text.substring(0, half)
+        + " […"
+        + (text.length() - SHOWN_CHARS)
+        + " chars…] "
+        + text.substring(text.length() - half);
   }
 }

@@ -6,7 +6,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 
-/** The Linux capabilities this process may use now ({@code CapEff} in {@code /proc/self/status}). */
+/**
+ * The Linux capabilities this process may use now ({@code CapEff} in {@code /proc/self/status}).
+ */
 record EffectiveCapabilities(long bits) {
   static final int CAP_NET_ADMIN = 12;
   static final int CAP_SYS_ADMIN = 21;
@@ -23,7 +25,10 @@ record EffectiveCapabilities(long bits) {
     return status.stream()
         .filter(line -> line.startsWith("CapEff:"))
         .findFirst()
-        .map(line -> new EffectiveCapabilities(Long.parseUnsignedLong(line.substring("CapEff:".length()).strip(), 16)))
+        .map(
+            line ->
+                new EffectiveCapabilities(
+                    Long.parseUnsignedLong(line.substring("CapEff:".length()).strip(), 16)))
         .orElse(new EffectiveCapabilities(0));
   }
 

@@ -1,8 +1,8 @@
 package dev.kindling.host.testing;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kindling.host.exec.Commands;
 import dev.kindling.host.HostPaths;
+import dev.kindling.host.exec.Commands;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -21,19 +21,30 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * A tiny test guest laid out like a golden image ({@code rootfs.ext4}, {@code vmlinuz},
- * {@code initrd.img}, {@code manifest.json}) in {@link HostPaths#imageDir}: Debian's stock kernel
- * and a busybox initramfs whose /init configures eth0 from {@code kindling.ip} and serves HTTP on
- * 8080. It boots in seconds under TCG. Built once from Debian's packages ({@code apt-get download},
+ * A tiny test guest laid out like a golden image ({@code rootfs.ext4}, {@code vmlinuz}, {@code
+ * initrd.img}, {@code manifest.json}) in {@link HostPaths#imageDir}: Debian's stock kernel and a
+ * busybox initramfs whose /init configures eth0 from {@code kindling.ip} and serves HTTP on 8080.
+ * It boots in seconds under TCG. Built once from Debian's packages ({@code apt-get download},
  * {@code dpkg-deb -x}) and cached by its recipe, then by the content hash that is its image id.
  */
 public final class GuestFixture {
-  /** Changing anything in the recipe (this, the init script, the module list) builds a new fixture. */
+  /**
+   * Changing anything in the recipe (this, the init script, the module list) builds a new fixture.
+   */
   private static final String RECIPE_VERSION = "guest-fixture-1";
-  private static final List<String> MODULES = List.of(
-      "net/core/failover", "drivers/net/net_failover", "drivers/virtio/virtio_ring", "drivers/virtio/virtio",
-      "drivers/virtio/virtio_pci_legacy_dev", "drivers/virtio/virtio_pci_modern_dev", "drivers/virtio/virtio_pci",
-      "drivers/virtio/virtio_mmio", "drivers/block/virtio_blk", "drivers/net/virtio_net");
+
+  private static final List<String> MODULES =
+      List.of(
+          "net/core/failover",
+          "drivers/net/net_failover",
+          "drivers/virtio/virtio_ring",
+          "drivers/virtio/virtio",
+          "drivers/virtio/virtio_pci_legacy_dev",
+          "drivers/virtio/virtio_pci_modern_dev",
+          "drivers/virtio/virtio_pci",
+          "drivers/virtio/virtio_mmio",
+          "drivers/block/virtio_blk",
+          "drivers/net/virtio_net");
   public static final String KERNEL_CMDLINE = "console=ttyS0 panic=-1 mitigations=off";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -43,8 +54,16 @@ public final class GuestFixture {
   public static synchronized String ensure(HostPaths paths) {
     try {
       String init = resource("guest-fixture/init");
-      String recipe = sha256((RECIPE_VERSION + "\n" + String.join(",", MODULES) + "\n" + KERNEL_CMDLINE + "\n" + init)
-          .getBytes(StandardCharsets.UTF_8));
+      String recipe =
+          sha256(
+              (RECIPE_VERSION
+                      + "\n"
+                      + String.join(",", MODULES)
+                      + "\n"
+                      + KERNEL_CMDLINE
+                      + "\n"
+                      + init)
+                  .getBytes(StandardCharsets.UTF_8));
       Path marker = paths.cacheDir().resolve("fixtures").resolve(recipe + ".image-id");
       if (Files.exists(marker)) {
         String imageId = Files.readString(marker).strip();
@@ -62,7 +81,9 @@ public final class GuestFixture {
   }
 
   private static String build(HostPaths paths, String init) throws IOException {
-    Path work = Files.createDirectories(paths.cacheDir().resolve("fixtures")).resolve("build-" + ProcessHandle.current().pid());
+    Path work =
+        Files.createDirectories(paths.cacheDir().resolve("fixtures"))
+            .resolve("build-" + ProcessHandle.current().pid());
     deleteTree(work);
     Files.createDirectories(work);
     try {
@@ -73,7 +94,10 @@ public final class GuestFixture {
       Path image = Files.createDirectories(work.resolve("image"));
       Path vmlinuz;
       try (Stream<Path> boot = Files.list(kernelRoot.resolve("boot"))) {
-        vmlinuz = boot.filter(p -> p.getFileName().toString().startsWith("vmlinuz-")).findFirst().orElseThrow();
+        vmlinuz =
+            boot.filter(p -> p.getFileName().toString().startsWith("vmlinuz-"))
+                .findFirst()
+                .orElseThrow();
       }
       Files.copy(vmlinuz, image.resolve("vmlinuz"));
       Path modules;
@@ -82,7 +106,8 @@ public final class GuestFixture {
       }
       try (OutputStream out = Files.newOutputStream(image.resolve("initrd.img"));
           NewcArchive cpio = new NewcArchive(out)) {
-        for (String dir : List.of("bin", "dev", "proc", "sys", "tmp", "www", "lib", "lib/modules")) {
+        for (String dir :
+            List.of("bin", "dev", "proc", "sys", "tmp", "www", "lib", "lib/modules")) {
           cpio.directory(dir);
         }
         cpio.charDevice("dev/console", 0600, 5, 1);
@@ -90,7 +115,8 @@ public final class GuestFixture {
         cpio.file("bin/busybox", 0755, Files.readAllBytes(busyboxRoot.resolve("bin/busybox")));
         for (String module : MODULES) {
           String name = module.substring(module.lastIndexOf('/') + 1) + ".ko";
-          cpio.file("lib/modules/" + name, 0644, Files.readAllBytes(modules.resolve(module + ".ko")));
+          cpio.file(
+              "lib/modules/" + name, 0644, Files.readAllBytes(modules.resolve(module + ".ko")));
         }
       }
       Path rootfs = image.resolve("rootfs.ext4");
@@ -105,7 +131,8 @@ public final class GuestFixture {
       manifest.put("kernelPackage", kernelPackage);
       manifest.put("kernelCmdline", KERNEL_CMDLINE);
       manifest.put("builtAtEpochSeconds", System.currentTimeMillis() / 1000);
-      JSON.writerWithDefaultPrettyPrinter().writeValue(image.resolve("manifest.json").toFile(), manifest);
+      JSON.writerWithDefaultPrettyPrinter()
+          .writeValue(image.resolve("manifest.json").toFile(), manifest);
       Path target = paths.imageDir(contentHash);
       if (!Files.exists(target)) {
         Files.createDirectories(target.getParent());
@@ -120,15 +147,27 @@ public final class GuestFixture {
   /** The versioned package that Debian's {@code linux-image-amd64} currently depends on. */
   private static String kernelPackage() {
     String depends = Commands.check("apt-cache", "depends", "linux-image-amd64");
-    return depends.lines().map(String::strip).filter(l -> l.startsWith("Depends: linux-image-"))
-        .map(l -> l.substring("Depends: ".length())).findFirst()
-        .orElseThrow(() -> new IllegalStateException("apt-cache knows no linux-image-amd64 (run apt-get update): " + depends));
+    return depends
+        .lines()
+        .map(String::strip)
+        .filter(l -> l.startsWith("Depends: linux-image-"))
+        .map(l -> l.substring("Depends: ".length()))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "apt-cache knows no linux-image-amd64 (run apt-get update): " + depends));
   }
 
-  /** {@code apt-get download} writes into its working directory, which {@code Commands} does not set. */
+  /**
+   * {@code apt-get download} writes into its working directory, which {@code Commands} does not
+   * set.
+   */
   private static void download(Path dir, String... packages) throws IOException {
-    List<String> argv = Stream.concat(Stream.of("apt-get", "download", "-q"), Stream.of(packages)).toList();
-    Process process = new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true).start();
+    List<String> argv =
+        Stream.concat(Stream.of("apt-get", "download", "-q"), Stream.of(packages)).toList();
+    Process process =
+        new ProcessBuilder(argv).directory(dir.toFile()).redirectErrorStream(true).start();
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     try {
       if (process.waitFor() != 0) {
@@ -143,11 +182,21 @@ public final class GuestFixture {
   private static Path extract(Path dir, String packageName, String into) throws IOException {
     Path deb;
     try (Stream<Path> files = Files.list(dir)) {
-      deb = files.filter(p -> p.getFileName().toString().startsWith(packageName + "_") && p.toString().endsWith(".deb"))
-          .findFirst().orElseThrow(() -> new IOException("apt-get download left no " + packageName + " package in " + dir));
+      deb =
+          files
+              .filter(
+                  p ->
+                      p.getFileName().toString().startsWith(packageName + "_")
+                          && p.toString().endsWith(".deb"))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new IOException(
+                          "apt-get download left no " + packageName + " package in " + dir));
     }
     Path target = dir.resolve(into);
-    Commands.check(List.of("dpkg-deb", "-x", deb.toString(), target.toString()), Duration.ofMinutes(3));
+    Commands.check(
+        List.of("dpkg-deb", "-x", deb.toString(), target.toString()), Duration.ofMinutes(3));
     return target;
   }
 

@@ -1,8 +1,8 @@
 package dev.kindling.host.testing;
 
-import dev.kindling.host.exec.Commands;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.TemporalCli;
+import dev.kindling.host.exec.Commands;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -12,7 +12,8 @@ public enum HostCapability {
   ROOT("CAP_NET_ADMIN and CAP_SYS_ADMIN (as root) to create network namespaces and TAPs") {
     @Override
     public boolean present() {
-      return EffectiveCapabilities.ofThisProcess().hasAll(EffectiveCapabilities.CAP_NET_ADMIN, EffectiveCapabilities.CAP_SYS_ADMIN);
+      return EffectiveCapabilities.ofThisProcess()
+          .hasAll(EffectiveCapabilities.CAP_NET_ADMIN, EffectiveCapabilities.CAP_SYS_ADMIN);
     }
   },
   IPROUTE2("iproute2's 'ip' command (apt-get install iproute2)") {
@@ -57,20 +58,24 @@ public enum HostCapability {
       return Commands.available("chromium");
     }
   },
-  BROWSER_E2E("node with e2e/browser's packages installed (bin/setup-host runs npm ci there) and chromium") {
+  BROWSER_E2E(
+      "node with e2e/browser's packages installed (bin/setup-host runs npm ci there) and chromium") {
     @Override
     public boolean present() {
       String root = System.getProperty("kindling.repo.root", ".");
-      return Commands.available("node") && Commands.available("chromium")
+      return Commands.available("node")
+          && Commands.available("chromium")
           && Files.isDirectory(Path.of(root, "e2e", "browser", "node_modules", "playwright-core"));
     }
   },
-  TEMPORAL_CLI("the Temporal CLI, to run its development server (bin/setup-host builds the version in"
-      + " bin/temporal-cli.version into <cache>/tools/temporal-<version>/temporal; or KINDLING_TEMPORAL_CLI=/path/to/temporal,"
-      + " or 'temporal' on PATH)") {
+  TEMPORAL_CLI(
+      "the Temporal CLI, to run its development server (bin/setup-host builds the version in"
+          + " bin/temporal-cli.version into <cache>/tools/temporal-<version>/temporal; or KINDLING_TEMPORAL_CLI=/path/to/temporal,"
+          + " or 'temporal' on PATH)") {
     @Override
     public boolean present() {
-      return TemporalCli.find(System.getenv("KINDLING_TEMPORAL_CLI"), HostPaths.fromEnvironment()).isPresent();
+      return TemporalCli.find(System.getenv("KINDLING_TEMPORAL_CLI"), HostPaths.fromEnvironment())
+          .isPresent();
     }
   },
   VM_TESTS_ENABLED("VM tests enabled (unset KINDLING_SKIP_VM_TESTS)") {

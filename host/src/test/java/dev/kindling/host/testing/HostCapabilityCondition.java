@@ -11,14 +11,16 @@ import org.junit.platform.commons.support.AnnotationSupport;
 public final class HostCapabilityCondition implements ExecutionCondition {
   @Override
   public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-    var annotation = context.getElement().flatMap(e -> AnnotationSupport.findAnnotation(e, RequiresHost.class));
+    var annotation =
+        context.getElement().flatMap(e -> AnnotationSupport.findAnnotation(e, RequiresHost.class));
     if (annotation.isEmpty()) {
       return ConditionEvaluationResult.enabled("no host requirements");
     }
-    String missing = Arrays.stream(annotation.get().value())
-        .filter(c -> !c.present())
-        .map(HostCapability::description)
-        .collect(Collectors.joining("; "));
+    String missing =
+        Arrays.stream(annotation.get().value())
+            .filter(c -> !c.present())
+            .map(HostCapability::description)
+            .collect(Collectors.joining("; "));
     if (missing.isEmpty()) {
       return ConditionEvaluationResult.enabled("host has every required capability");
     }

@@ -6,7 +6,9 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.zip.GZIPOutputStream;
 
-/** Writes a gzip-compressed cpio archive in the "newc" format the kernel unpacks as an initramfs. */
+/**
+ * Writes a gzip-compressed cpio archive in the "newc" format the kernel unpacks as an initramfs.
+ */
 final class NewcArchive implements AutoCloseable {
   private static final int DIRECTORY = 0040000;
   private static final int REGULAR = 0100000;
@@ -37,11 +39,14 @@ final class NewcArchive implements AutoCloseable {
     out.close();
   }
 
-  private void entry(String name, int mode, byte[] data, int rdevMajor, int rdevMinor) throws IOException {
+  private void entry(String name, int mode, byte[] data, int rdevMajor, int rdevMinor)
+      throws IOException {
     byte[] nameBytes = (name + "\0").getBytes(StandardCharsets.UTF_8);
     ByteArrayOutputStream header = new ByteArrayOutputStream();
     header.writeBytes("070701".getBytes(StandardCharsets.US_ASCII));
-    long[] fields = {inode++, mode, 0, 0, 1, 0, data.length, 0, 0, rdevMajor, rdevMinor, nameBytes.length, 0};
+    long[] fields = {
+      inode++, mode, 0, 0, 1, 0, data.length, 0, 0, rdevMajor, rdevMinor, nameBytes.length, 0
+    };
     for (long field : fields) {
       header.writeBytes(String.format("%08x", field).getBytes(StandardCharsets.US_ASCII));
     }

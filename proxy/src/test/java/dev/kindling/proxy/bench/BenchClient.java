@@ -45,8 +45,12 @@ final class BenchClient implements AutoCloseable {
   /** The result of opening many idle connections. */
   record IdleResult(int opened, String stoppedBecause, List<Session> sessions) {}
 
-  /** Opens up to {@code max} idle connections, {@code concurrency} at a time, for at most {@code limit}. */
-  IdleResult openIdle(IntFunction<URI> uris, int max, int concurrency, Duration limit) throws InterruptedException {
+  /**
+   * Opens up to {@code max} idle connections, {@code concurrency} at a time, for at most {@code
+   * limit}.
+   */
+  IdleResult openIdle(IntFunction<URI> uris, int max, int concurrency, Duration limit)
+      throws InterruptedException {
     Semaphore slots = new Semaphore(concurrency);
     List<Session> sessions = java.util.Collections.synchronizedList(new ArrayList<>(max));
     AtomicReference<String> failure = new AtomicReference<>();
@@ -66,19 +70,23 @@ final class BenchClient implements AutoCloseable {
         break;
       }
       started++;
-      future.whenComplete((session, error) -> {
-        if (error != null) {
-          failure.compareAndSet(null, String.valueOf(error));
-        } else {
-          sessions.add(session);
-        }
-        slots.release();
-      });
+      future.whenComplete(
+          (session, error) -> {
+            if (error != null) {
+              failure.compareAndSet(null, String.valueOf(error));
+            } else {
+              sessions.add(session);
+            }
+            slots.release();
+          });
     }
     slots.acquire(concurrency);
-    String why = failure.get() != null ? "failure: " + failure.get()
-        : sessions.size() >= max ? "reached the cap of " + max
-        : "time limit of " + limit.toSeconds() + " s";
+    String why =
+        failure.get() != null
+            ? "failure: " + failure.get()
+            : sessions.size() >= max
+                ? "reached the cap of " + max
+                : "time limit of " + limit.toSeconds() + " s";
     return new IdleResult(sessions.size(), why, sessions);
   }
 

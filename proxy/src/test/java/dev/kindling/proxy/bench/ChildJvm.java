@@ -12,9 +12,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
- * A part of the benchmark in its own JVM: the proxy, so its heap and memory are measured apart
- * from the load side, or the echo backend, so that each process stays within the host's limit on
- * open files. It prints "BENCH key value" lines and answers commands on stdin ("heap", "quit").
+ * A part of the benchmark in its own JVM: the proxy, so its heap and memory are measured apart from
+ * the load side, or the echo backend, so that each process stays within the host's limit on open
+ * files. It prints "BENCH key value" lines and answers commands on stdin ("heap", "quit").
  */
 final class ChildJvm implements AutoCloseable {
   private final Process process;
@@ -28,18 +28,28 @@ final class ChildJvm implements AutoCloseable {
   /** A JVM running {@code mainClass} from this class path. */
   ChildJvm(Class<?> mainClass, String... args) throws IOException {
     String java = ProcessHandle.current().info().command().orElse("java");
-    List<String> command = new java.util.ArrayList<>(List.of(
-        java, "-Xmx3g", "-XX:+UseG1GC", "--enable-native-access=ALL-UNNAMED",
-        "-cp", System.getProperty("java.class.path")));
-    // Extra options for every child JVM, e.g. a flight recording: -Dbench.childOpts="-XX:StartFlightRecording=..."
-    String extra = System.getProperty("bench.childOpts", "").replace("{role}", args.length > 0 ? args[0].replace("--serve-", "") : "child");
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                java,
+                "-Xmx3g",
+                "-XX:+UseG1GC",
+                "--enable-native-access=ALL-UNNAMED",
+                "-cp",
+                System.getProperty("java.class.path")));
+    // Extra options for every child JVM, e.g. a flight recording:
+    // -Dbench.childOpts="-XX:StartFlightRecording=..."
+    String extra =
+        System.getProperty("bench.childOpts", "")
+            .replace("{role}", args.length > 0 ? args[0].replace("--serve-", "") : "child");
     if (!extra.isBlank()) {
       command.addAll(List.of(extra.trim().split("\\s+")));
     }
     command.add(mainClass.getName());
     command.addAll(List.of(args));
     process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+    out =
+        new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
     in = new PrintWriter(process.getOutputStream(), true, StandardCharsets.UTF_8);
   }
 
@@ -86,7 +96,8 @@ final class ChildJvm implements AutoCloseable {
 
   private static long pssOf(ProcessHandle handle) {
     try {
-      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(handle.pid()), "smaps_rollup"))) {
+      for (String line :
+          Files.readAllLines(Path.of("/proc", Long.toString(handle.pid()), "smaps_rollup"))) {
         if (line.startsWith("Pss:")) {
           return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
         }

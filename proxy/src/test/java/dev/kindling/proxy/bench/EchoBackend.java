@@ -22,6 +22,7 @@ import java.util.function.Consumer;
 final class EchoBackend implements AutoCloseable {
   static final String PATH = "/websockify";
   private static final int MAX_FRAME = 8 << 20;
+
   /** Enough for a frame header and a small frame; larger frames get a buffer of their own. */
   private static final int SMALL_READ = 4096;
 
@@ -32,7 +33,9 @@ final class EchoBackend implements AutoCloseable {
   EchoBackend() throws IOException {
     webSocket = listen();
     tcp = listen();
-    Thread.ofVirtual().name("websocket-echo-accept").start(() -> accept(webSocket, EchoBackend::echoWebSocket));
+    Thread.ofVirtual()
+        .name("websocket-echo-accept")
+        .start(() -> accept(webSocket, EchoBackend::echoWebSocket));
     Thread.ofVirtual().name("tcp-echo-accept").start(() -> accept(tcp, EchoBackend::echoTcp));
   }
 
@@ -88,13 +91,17 @@ final class EchoBackend implements AutoCloseable {
       while (fill(channel, in, 2)) {
         int at = in.position();
         int length7 = in.get(at + 1) & 0x7F;
-        int headerLength = (length7 < 126 ? 2 : length7 == 126 ? 4 : 10) + ((in.get(at + 1) & 0x80) != 0 ? 4 : 0);
+        int headerLength =
+            (length7 < 126 ? 2 : length7 == 126 ? 4 : 10) + ((in.get(at + 1) & 0x80) != 0 ? 4 : 0);
         if (!fill(channel, in, headerLength)) {
           return;
         }
         at = in.position();
         int first = in.get(at) & 0xFF;
-        long length = length7 < 126 ? length7 : length7 == 126 ? in.getShort(at + 2) & 0xFFFF : in.getLong(at + 2);
+        long length =
+            length7 < 126
+                ? length7
+                : length7 == 126 ? in.getShort(at + 2) & 0xFFFF : in.getLong(at + 2);
         boolean masked = (in.get(at + 1) & 0x80) != 0;
         int mask = masked ? in.getInt(at + headerLength - 4) : 0;
         in.position(at + headerLength);
@@ -142,7 +149,9 @@ final class EchoBackend implements AutoCloseable {
     }
   }
 
-  /** Answers the upgrade (any path but {@link #PATH} gets 404); false when there is nothing to echo. */
+  /**
+   * Answers the upgrade (any path but {@link #PATH} gets 404); false when there is nothing to echo.
+   */
   private static boolean handshake(SocketChannel channel, ByteBuffer in) throws IOException {
     int end;
     while ((end = headersEnd(in)) < 0) {
@@ -159,31 +168,48 @@ final class EchoBackend implements AutoCloseable {
       int colon = line.indexOf(':');
       if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("Sec-WebSocket-Key")) {
         key = line.substring(colon + 1).trim();
-      } else if (colon > 0 && line.substring(0, colon).trim().equalsIgnoreCase("Sec-WebSocket-Protocol")) {
-        binary |= java.util.Arrays.stream(line.substring(colon + 1).split(",")).map(String::trim).anyMatch("binary"::equals);
+      } else if (colon > 0
+          && line.substring(0, colon).trim().equalsIgnoreCase("Sec-WebSocket-Protocol")) {
+        binary |=
+            java.util.Arrays.stream(line.substring(colon + 1).split(","))
+                .map(String::trim)
+                .anyMatch("binary"::equals);
       }
     }
     if (!request.startsWith("GET " + PATH + " ") || key == null) {
-      write(channel, ByteBuffer.wrap("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII)));
+      write(
+          channel,
+          ByteBuffer.wrap(
+              "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                  .getBytes(StandardCharsets.US_ASCII)));
       return false;
     }
-    String response = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
-        + WebSocketFrames.acceptFor(key) + "\r\n" + (binary ? "Sec-WebSocket-Protocol: binary\r\n" : "") + "\r\n";
+    String response =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
+            + WebSocketFrames.acceptFor(key)
+            + "\r\n"
+            + (binary ? "Sec-WebSocket-Protocol: binary\r\n" : "")
+            + "\r\n";
     write(channel, ByteBuffer.wrap(response.getBytes(StandardCharsets.US_ASCII)));
     return true;
   }
 
   private static int headersEnd(ByteBuffer in) {
     for (int i = in.position() + 3; i < in.limit(); i++) {
-      if (in.get(i - 3) == '\r' && in.get(i - 2) == '\n' && in.get(i - 1) == '\r' && in.get(i) == '\n') {
+      if (in.get(i - 3) == '\r'
+          && in.get(i - 2) == '\n'
+          && in.get(i - 1) == '\r'
+          && in.get(i) == '\n') {
         return i + 1;
       }
     }
     return -1;
   }
 
-
-  /** Reads until {@code in} (kept ready to read from) holds at least {@code need} bytes; false at end of stream. */
+  /**
+   * Reads until {@code in} (kept ready to read from) holds at least {@code need} bytes; false at
+   * end of stream.
+   */
   private static boolean fill(SocketChannel channel, ByteBuffer in, int need) throws IOException {
     while (in.remaining() < need) {
       in.compact();

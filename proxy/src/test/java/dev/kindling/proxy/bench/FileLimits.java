@@ -17,11 +17,20 @@ final class FileLimits {
 
   private FileLimits() {}
 
-  /** Sets soft and hard limits to {@code wanted} when allowed (root), else the soft limit to the hard one; returns the soft limit. */
+  /**
+   * Sets soft and hard limits to {@code wanted} when allowed (root), else the soft limit to the
+   * hard one; returns the soft limit.
+   */
   static long raise(long wanted) throws Throwable {
     Linker linker = Linker.nativeLinker();
-    MethodHandle get = linker.downcallHandle(linker.defaultLookup().find("getrlimit").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
-    MethodHandle set = linker.downcallHandle(linker.defaultLookup().find("setrlimit").orElseThrow(), FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    MethodHandle get =
+        linker.downcallHandle(
+            linker.defaultLookup().find("getrlimit").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
+    MethodHandle set =
+        linker.downcallHandle(
+            linker.defaultLookup().find("setrlimit").orElseThrow(),
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
     try (Arena arena = Arena.ofConfined()) {
       MemorySegment limits = arena.allocate(16);
       int rc = (int) get.invokeExact(RLIMIT_NOFILE, limits);

@@ -14,9 +14,9 @@ import org.eclipse.jetty.websocket.api.Session;
 /**
  * The idle-connections part of the proxy benchmark. Every relayed connection is two sockets in a
  * proxy process, so one process holds at most {@link ConnectionCapacity#forOpenFileLimit} of them;
- * this starts as many proxy processes as the target needs on one port (SO_REUSEPORT, as
- * {@code proxy.reusePort=true} does), opens the target's idle connections through that port,
- * counts those still open 2 s later, and measures each process's heap and PSS growth.
+ * this starts as many proxy processes as the target needs on one port (SO_REUSEPORT, as {@code
+ * proxy.reusePort=true} does), opens the target's idle connections through that port, counts those
+ * still open 2 s later, and measures each process's heap and PSS growth.
  *
  * <p>The load side (this JVM) and the echo backend (its own JVM) each hold one socket per
  * connection, within the same per-process limit.
@@ -28,9 +28,22 @@ final class IdleSessionsBench {
 
   /** What one run measured; arrays hold one entry per proxy process. */
   record Result(
-      int target, long fdLimit, int perProcessCapacity, int processes, int opened, int stillOpen, String stoppedBecause,
-      long[] connections, long[] heapGrowth, long[] pssGrowth, long[] openFiles, long clientOpenFiles, long echoOpenFiles,
-      Instant started, String loadBefore, String loadAfter) {
+      int target,
+      long fdLimit,
+      int perProcessCapacity,
+      int processes,
+      int opened,
+      int stillOpen,
+      String stoppedBecause,
+      long[] connections,
+      long[] heapGrowth,
+      long[] pssGrowth,
+      long[] openFiles,
+      long clientOpenFiles,
+      long echoOpenFiles,
+      Instant started,
+      String loadBefore,
+      String loadAfter) {
 
     long heapPerConnection() {
       return Arrays.stream(heapGrowth).sum() / Math.max(1, stillOpen);
@@ -44,7 +57,10 @@ final class IdleSessionsBench {
       return stillOpen >= target;
     }
 
-    /** Each process's connections and open files, e.g. "5,032 (10,151 open files) + 4,968 (10,023 open files)". */
+    /**
+     * Each process's connections and open files, e.g. "5,032 (10,151 open files) + 4,968 (10,023
+     * open files)".
+     */
     String perProcess() {
       List<String> each = new ArrayList<>();
       for (int i = 0; i < processes; i++) {
@@ -54,7 +70,14 @@ final class IdleSessionsBench {
     }
   }
 
-  static Result run(ChildJvm echo, int echoPort, SessionTokens tokens, long fdLimit, int target, Duration timeLimit) throws Exception {
+  static Result run(
+      ChildJvm echo,
+      int echoPort,
+      SessionTokens tokens,
+      long fdLimit,
+      int target,
+      Duration timeLimit)
+      throws Exception {
     Instant started = Instant.now();
     String loadBefore = ProxyBenchmark.loadAverage();
     int capacity = ConnectionCapacity.forOpenFileLimit(fdLimit);
@@ -62,7 +85,8 @@ final class IdleSessionsBench {
     // One socket per connection here and in the echo backend, plus this JVM's own files.
     int clientCapacity = (int) Math.max(0, fdLimit - 1000);
     int attempt = Math.min(target, clientCapacity);
-    ProxyBenchmark.log("idle: %d proxy processes on one port (each holds at most %d connections under the open-file limit %d); %d connections",
+    ProxyBenchmark.log(
+        "idle: %d proxy processes on one port (each holds at most %d connections under the open-file limit %d); %d connections",
         processes, capacity, fdLimit, attempt);
     int port;
     try (ServerSocket free = new ServerSocket(0)) {
@@ -71,7 +95,9 @@ final class IdleSessionsBench {
     List<ChildJvm> proxies = new ArrayList<>();
     try {
       for (int i = 0; i < processes; i++) {
-        proxies.add(new ChildJvm(SharedPortProxy.class, Integer.toString(echoPort), Integer.toString(port)));
+        proxies.add(
+            new ChildJvm(
+                SharedPortProxy.class, Integer.toString(echoPort), Integer.toString(port)));
       }
       for (ChildJvm proxy : proxies) {
         if (proxy.port("port") != port) {
@@ -79,7 +105,8 @@ final class IdleSessionsBench {
         }
         int max = proxy.port("maxConnections");
         if (max != capacity) {
-          throw new IllegalStateException("a proxy process derived " + max + " connections, this benchmark " + capacity);
+          throw new IllegalStateException(
+              "a proxy process derived " + max + " connections, this benchmark " + capacity);
         }
       }
       Thread.sleep(1000);
@@ -90,8 +117,12 @@ final class IdleSessionsBench {
         pssBefore[i] = ChildJvm.pss(ProcessHandle.of(proxies.get(i).pid()).orElseThrow());
       }
       try (BenchClient client = new BenchClient()) {
-        BenchClient.IdleResult opened = client.openIdle(
-            i -> ProxyBenchmark.proxyUri(port, "idle-" + i, tokens), attempt, CONCURRENCY, timeLimit);
+        BenchClient.IdleResult opened =
+            client.openIdle(
+                i -> ProxyBenchmark.proxyUri(port, "idle-" + i, tokens),
+                attempt,
+                CONCURRENCY,
+                timeLimit);
         Thread.sleep(2000);
         int stillOpen = (int) opened.sessions().stream().filter(Session::isOpen).count();
         long[] connections = new long[processes];
@@ -106,11 +137,32 @@ final class IdleSessionsBench {
           openFiles[i] = proxy.openFiles();
         }
         long clientFiles = new java.io.File("/proc/self/fd").list().length;
-        Result result = new Result(target, fdLimit, capacity, processes, opened.opened(), stillOpen, opened.stoppedBecause(),
-            connections, heapGrowth, pssGrowth, openFiles, clientFiles, echo.openFiles(), started, loadBefore, ProxyBenchmark.loadAverage());
-        ProxyBenchmark.log("idle: %d of %d still open (%s); per process %s; heap %s, PSS %s per connection",
-            stillOpen, opened.opened(), opened.stoppedBecause(), result.perProcess(),
-            ProxyBenchmark.kib(result.heapPerConnection()), ProxyBenchmark.kib(result.pssPerConnection()));
+        Result result =
+            new Result(
+                target,
+                fdLimit,
+                capacity,
+                processes,
+                opened.opened(),
+                stillOpen,
+                opened.stoppedBecause(),
+                connections,
+                heapGrowth,
+                pssGrowth,
+                openFiles,
+                clientFiles,
+                echo.openFiles(),
+                started,
+                loadBefore,
+                ProxyBenchmark.loadAverage());
+        ProxyBenchmark.log(
+            "idle: %d of %d still open (%s); per process %s; heap %s, PSS %s per connection",
+            stillOpen,
+            opened.opened(),
+            opened.stoppedBecause(),
+            result.perProcess(),
+            ProxyBenchmark.kib(result.heapPerConnection()),
+            ProxyBenchmark.kib(result.pssPerConnection()));
         return result;
       }
     } finally {

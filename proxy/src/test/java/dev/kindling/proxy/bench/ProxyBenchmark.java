@@ -26,27 +26,30 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
-import org.eclipse.jetty.websocket.api.Session;
 import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.websocket.api.Session;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the Kindling proxy and Debian's websockify side by side, relaying to the same loopback
- * echo backend, and writes the "Proxy" section of docs/BENCHMARKS.md. Not a test: speed is
- * measured here, never asserted in tests. Run it with {@code proxy/bench.sh}.
+ * Runs the Kindling proxy and Debian's websockify side by side, relaying to the same loopback echo
+ * backend, and writes the "Proxy" section of docs/BENCHMARKS.md. Not a test: speed is measured
+ * here, never asserted in tests. Run it with {@code proxy/bench.sh}.
  *
- * <p>Measured: added round-trip latency (p50/p99) for 32-byte frames, echo throughput with
- * 64 KiB frames, heap and process memory per idle connection, and how many idle connections each
- * holds within a bounded count and time. Everything stays on 127.0.0.1.
+ * <p>Measured: added round-trip latency (p50/p99) for 32-byte frames, echo throughput with 64 KiB
+ * frames, heap and process memory per idle connection, and how many idle connections each holds
+ * within a bounded count and time. Everything stays on 127.0.0.1.
  */
 public final class ProxyBenchmark {
   static final String SERVE_PROXY = "--serve-proxy";
   static final String SERVE_ECHO = "--serve-echo";
-  static final byte[] KEY = "kindling-benchmark-key-not-a-secret-0123".getBytes(StandardCharsets.US_ASCII);
+  static final byte[] KEY =
+      "kindling-benchmark-key-not-a-secret-0123".getBytes(StandardCharsets.US_ASCII);
 
   private static final int SMALL = 32;
+
   /** Enough round trips for every JVM involved to finish compiling the paths measured. */
   private static final int LATENCY_WARMUP = 20_000;
+
   private static final int LATENCY_ROUNDS = 10_000;
   private static final int FRAME = 64 * 1024;
   private static final int WINDOW = 16 * FRAME;
@@ -71,7 +74,8 @@ public final class ProxyBenchmark {
     quietLogs();
     long fdLimit = FileLimits.raise(65_536);
     log("open-file limit %d per process", fdLimit);
-    Set<String> phases = Set.of(System.getProperty("bench.phases", "latency,throughput,idle").split(","));
+    Set<String> phases =
+        Set.of(System.getProperty("bench.phases", "latency,throughput,idle").split(","));
     Instant started = Instant.now();
     Results r = new Results();
     r.loadBefore = loadAverage();
@@ -86,61 +90,95 @@ public final class ProxyBenchmark {
         URI direct = URI.create("ws://127.0.0.1:" + wsEchoPort + EchoBackend.PATH);
         URI viaWebsockify = URI.create("ws://127.0.0.1:" + websockify.port + "/");
         if (phases.contains("latency")) {
-          log("latency: %d round trips of %d bytes each way, in blocks that alternate between the relays", LATENCY_ROUNDS, SMALL);
+          log(
+              "latency: %d round trips of %d bytes each way, in blocks that alternate between the relays",
+              LATENCY_ROUNDS, SMALL);
           try (RawWebSocket toDirect = RawWebSocket.connect(direct, SMALL);
-              RawWebSocket toProxy = RawWebSocket.connect(proxyUri(proxyPort, "bench-0", tokens), SMALL);
+              RawWebSocket toProxy =
+                  RawWebSocket.connect(proxyUri(proxyPort, "bench-0", tokens), SMALL);
               RawWebSocket toWebsockify = RawWebSocket.connect(viaWebsockify, SMALL);
-              SocketChannel toTcp = SocketChannel.open(new InetSocketAddress("127.0.0.1", tcpEchoPort))) {
+              SocketChannel toTcp =
+                  SocketChannel.open(new InetSocketAddress("127.0.0.1", tcpEchoPort))) {
             toTcp.setOption(StandardSocketOptions.TCP_NODELAY, true);
             int blocks = 10;
             int perBlock = LATENCY_ROUNDS / blocks;
             for (int b = 0; b < blocks; b++) {
               int warmup = b == 0 ? LATENCY_WARMUP : 100;
-              r.directWs = concat(r.directWs, RawWebSocket.roundTrips(toDirect, warmup, perBlock, SMALL));
-              r.proxied = concat(r.proxied, RawWebSocket.roundTrips(toProxy, warmup, perBlock, SMALL));
+              r.directWs =
+                  concat(r.directWs, RawWebSocket.roundTrips(toDirect, warmup, perBlock, SMALL));
+              r.proxied =
+                  concat(r.proxied, RawWebSocket.roundTrips(toProxy, warmup, perBlock, SMALL));
               r.directTcp = concat(r.directTcp, tcpRoundTrips(toTcp, warmup, perBlock, SMALL));
-              r.websockified = concat(r.websockified, RawWebSocket.roundTrips(toWebsockify, warmup, perBlock, SMALL));
+              r.websockified =
+                  concat(
+                      r.websockified,
+                      RawWebSocket.roundTrips(toWebsockify, warmup, perBlock, SMALL));
             }
           }
-          log("added p50/p99: proxy %s / %s, websockify %s / %s",
-              micros(added(r.proxied, r.directWs, 50)), micros(added(r.proxied, r.directWs, 99)),
-              micros(added(r.websockified, r.directTcp, 50)), micros(added(r.websockified, r.directTcp, 99)));
+          log(
+              "added p50/p99: proxy %s / %s, websockify %s / %s",
+              micros(added(r.proxied, r.directWs, 50)),
+              micros(added(r.proxied, r.directWs, 99)),
+              micros(added(r.websockified, r.directTcp, 50)),
+              micros(added(r.websockified, r.directTcp, 99)));
         }
         if (phases.contains("throughput")) {
-          log("throughput: 64 KiB frames, %d rounds of %d s alternating between the relays", THROUGHPUT_ROUNDS, MEASURE.toSeconds());
+          log(
+              "throughput: 64 KiB frames, %d rounds of %d s alternating between the relays",
+              THROUGHPUT_ROUNDS, MEASURE.toSeconds());
           ProcessHandle proxyProcess = ProcessHandle.of(proxy.pid()).orElseThrow();
           try (RawWebSocket toDirect = RawWebSocket.connect(direct, FRAME);
-              RawWebSocket toProxy = RawWebSocket.connect(proxyUri(proxyPort, "bench-1", tokens), FRAME);
+              RawWebSocket toProxy =
+                  RawWebSocket.connect(proxyUri(proxyPort, "bench-1", tokens), FRAME);
               RawWebSocket toWebsockify = RawWebSocket.connect(viaWebsockify, FRAME)) {
             for (int round = 0; round < THROUGHPUT_ROUNDS; round++) {
               Duration warmup = round == 0 ? WARMUP : Duration.ofMillis(300);
-              r.directWsRate += RawWebSocket.throughput(toDirect, FRAME, WINDOW, warmup, MEASURE) / THROUGHPUT_ROUNDS;
+              r.directWsRate +=
+                  RawWebSocket.throughput(toDirect, FRAME, WINDOW, warmup, MEASURE)
+                      / THROUGHPUT_ROUNDS;
               double cpuBefore = cpuSeconds(proxyProcess);
               double rate = RawWebSocket.throughput(toProxy, FRAME, WINDOW, warmup, MEASURE);
-              r.proxyCpuPerGib += (cpuSeconds(proxyProcess) - cpuBefore) / (rate * (MEASURE.toNanos() + warmup.toNanos()) / 1e9 / (1 << 30)) / THROUGHPUT_ROUNDS;
+              r.proxyCpuPerGib +=
+                  (cpuSeconds(proxyProcess) - cpuBefore)
+                      / (rate * (MEASURE.toNanos() + warmup.toNanos()) / 1e9 / (1 << 30))
+                      / THROUGHPUT_ROUNDS;
               r.proxyRate += rate / THROUGHPUT_ROUNDS;
-              r.directTcpRate += tcpThroughput(tcpEchoPort, FRAME, WINDOW, warmup, MEASURE) / THROUGHPUT_ROUNDS;
+              r.directTcpRate +=
+                  tcpThroughput(tcpEchoPort, FRAME, WINDOW, warmup, MEASURE) / THROUGHPUT_ROUNDS;
               cpuBefore = cpuSeconds(websockify.handle());
               rate = RawWebSocket.throughput(toWebsockify, FRAME, WINDOW, warmup, MEASURE);
-              r.websockifyCpuPerGib += (cpuSeconds(websockify.handle()) - cpuBefore) / (rate * (MEASURE.toNanos() + warmup.toNanos()) / 1e9 / (1 << 30)) / THROUGHPUT_ROUNDS;
+              r.websockifyCpuPerGib +=
+                  (cpuSeconds(websockify.handle()) - cpuBefore)
+                      / (rate * (MEASURE.toNanos() + warmup.toNanos()) / 1e9 / (1 << 30))
+                      / THROUGHPUT_ROUNDS;
               r.websockifyRate += rate / THROUGHPUT_ROUNDS;
             }
           }
-          log("throughput: proxy %s (%.2f CPU-s/GiB), websockify %s (%.2f CPU-s/GiB); straight to the backend %s (WebSocket), %s (TCP)",
-              mib(r.proxyRate), r.proxyCpuPerGib, mib(r.websockifyRate), r.websockifyCpuPerGib, mib(r.directWsRate), mib(r.directTcpRate));
+          log(
+              "throughput: proxy %s (%.2f CPU-s/GiB), websockify %s (%.2f CPU-s/GiB); straight to the backend %s (WebSocket), %s (TCP)",
+              mib(r.proxyRate),
+              r.proxyCpuPerGib,
+              mib(r.websockifyRate),
+              r.websockifyCpuPerGib,
+              mib(r.directWsRate),
+              mib(r.directTcpRate));
         }
         if (phases.contains("idle")) {
-          r.proxyIdle = IdleSessionsBench.run(echo, wsEchoPort, tokens, fdLimit, PROXY_IDLE_TARGET, IDLE_TIME_LIMIT);
+          r.proxyIdle =
+              IdleSessionsBench.run(
+                  echo, wsEchoPort, tokens, fdLimit, PROXY_IDLE_TARGET, IDLE_TIME_LIMIT);
 
           log("idle connections through websockify (cap %d)", WEBSOCKIFY_IDLE_CAP);
           long wsPssBefore = ChildJvm.pss(websockify.handle());
           try (BenchClient idleClient = new BenchClient()) {
-            BenchClient.IdleResult opened = idleClient.openIdle(i -> viaWebsockify, WEBSOCKIFY_IDLE_CAP, 8, IDLE_TIME_LIMIT);
+            BenchClient.IdleResult opened =
+                idleClient.openIdle(i -> viaWebsockify, WEBSOCKIFY_IDLE_CAP, 8, IDLE_TIME_LIMIT);
             Thread.sleep(2000);
             r.websockifyIdle = (int) opened.sessions().stream().filter(Session::isOpen).count();
             r.websockifyIdleOpened = opened.opened();
             r.websockifyIdleWhy = opened.stoppedBecause();
-            r.websockifyPssPerIdle = (ChildJvm.pss(websockify.handle()) - wsPssBefore) / Math.max(1, r.websockifyIdle);
+            r.websockifyPssPerIdle =
+                (ChildJvm.pss(websockify.handle()) - wsPssBefore) / Math.max(1, r.websockifyIdle);
           }
           log("websockify held %d idle connections (%s)", r.websockifyIdle, r.websockifyIdleWhy);
         }
@@ -184,37 +222,83 @@ public final class ProxyBenchmark {
     /** The idle-connection rows of the table. */
     String idleRows(long fdLimit) {
       return new StringBuilder()
-          .append(row("heap per idle connection", kib(proxyIdle.heapPerConnection()) + " (growth summed over the proxy processes)",
-              "n/a (Python)", "≤ 64 KiB"))
-          .append(row("process memory (PSS) per idle connection", kib(proxyIdle.pssPerConnection()) + " (summed over the proxy processes)",
-              kib(websockifyPssPerIdle) + " (a process per connection)", ""))
-          .append(row("idle connections still open 2 s after opening",
-              String.format(Locale.ROOT, "%,d of %,d opened (%s) through one port, %d proxy processes",
-                  proxyIdle.stillOpen(), proxyIdle.opened(), proxyIdle.stoppedBecause(), proxyIdle.processes()),
-              websockifyIdle + " of " + websockifyIdleOpened + " opened (" + websockifyIdleWhy + ")", "10,000"))
-          .append(row("idle connections per proxy process", proxyIdle.perProcess(),
-              "", String.format(Locale.ROOT, "≤ %,d each (open-file limit %d)", proxyIdle.perProcessCapacity(), fdLimit)))
+          .append(
+              row(
+                  "heap per idle connection",
+                  kib(proxyIdle.heapPerConnection()) + " (growth summed over the proxy processes)",
+                  "n/a (Python)",
+                  "≤ 64 KiB"))
+          .append(
+              row(
+                  "process memory (PSS) per idle connection",
+                  kib(proxyIdle.pssPerConnection()) + " (summed over the proxy processes)",
+                  kib(websockifyPssPerIdle) + " (a process per connection)",
+                  ""))
+          .append(
+              row(
+                  "idle connections still open 2 s after opening",
+                  String.format(
+                      Locale.ROOT,
+                      "%,d of %,d opened (%s) through one port, %d proxy processes",
+                      proxyIdle.stillOpen(),
+                      proxyIdle.opened(),
+                      proxyIdle.stoppedBecause(),
+                      proxyIdle.processes()),
+                  websockifyIdle
+                      + " of "
+                      + websockifyIdleOpened
+                      + " opened ("
+                      + websockifyIdleWhy
+                      + ")",
+                  "10,000"))
+          .append(
+              row(
+                  "idle connections per proxy process",
+                  proxyIdle.perProcess(),
+                  "",
+                  String.format(
+                      Locale.ROOT,
+                      "≤ %,d each (open-file limit %d)",
+                      proxyIdle.perProcessCapacity(),
+                      fdLimit)))
           .toString();
     }
 
     /** How the idle connections were measured. */
     String idleMethod(long fdLimit) {
       return new StringBuilder("Idle connections: opened 32 ")
-          .append("(websockify: 8) at a time, capped in count and at ").append(IDLE_TIME_LIMIT.toSeconds())
-          .append(" s, counted still open 2 s later. Every connection through the proxy is two sockets in a proxy process ")
-          .append("(browser side and VM side), and this host's per-process limit of ").append(fdLimit).append(" open files (a hard ")
+          .append("(websockify: 8) at a time, capped in count and at ")
+          .append(IDLE_TIME_LIMIT.toSeconds())
+          .append(
+              " s, counted still open 2 s later. Every connection through the proxy is two sockets in a proxy process ")
+          .append("(browser side and VM side), and this host's per-process limit of ")
+          .append(fdLimit)
+          .append(" open files (a hard ")
           .append("limit: raising it needs CAP_SYS_RESOURCE) lets one process hold ")
           .append(String.format(Locale.ROOT, "%,d", proxyIdle.perProcessCapacity()))
-          .append(" after a reserve for its other files: the proxy's default `proxy.maxConnections`, past which it refuses with ")
-          .append("4513 (proxy full) before the kernel would refuse a socket. So ").append(proxyIdle.processes())
-          .append(" proxy processes (JVMs, -Xmx3g, G1) ran with `proxy.reusePort=true` on one port, the kernel spreading new ")
-          .append("connections across them, and every idle connection was opened through that port. Each process's heap was read ")
-          .append("after full collections before and after; heap and PSS growth are summed over the processes and divided by the ")
-          .append("connections still open. The load side (the benchmark's JVM, ").append(proxyIdle.clientOpenFiles())
-          .append(" open files at the end) and the echo backend (its own JVM, ").append(proxyIdle.echoOpenFiles())
-          .append(") hold one socket per connection each. websockify forks a process per connection, so its cap is lower. ")
-          .append("The idle part ran at ").append(proxyIdle.started().toString(), 0, 16).append("Z, load average ")
-          .append(proxyIdle.loadBefore()).append(" before and ").append(proxyIdle.loadAfter()).append(" after.")
+          .append(
+              " after a reserve for its other files: the proxy's default `proxy.maxConnections`, past which it refuses with ")
+          .append("4513 (proxy full) before the kernel would refuse a socket. So ")
+          .append(proxyIdle.processes())
+          .append(
+              " proxy processes (JVMs, -Xmx3g, G1) ran with `proxy.reusePort=true` on one port, the kernel spreading new ")
+          .append(
+              "connections across them, and every idle connection was opened through that port. Each process's heap was read ")
+          .append(
+              "after full collections before and after; heap and PSS growth are summed over the processes and divided by the ")
+          .append("connections still open. The load side (the benchmark's JVM, ")
+          .append(proxyIdle.clientOpenFiles())
+          .append(" open files at the end) and the echo backend (its own JVM, ")
+          .append(proxyIdle.echoOpenFiles())
+          .append(
+              ") hold one socket per connection each. websockify forks a process per connection, so its cap is lower. ")
+          .append("The idle part ran at ")
+          .append(proxyIdle.started().toString(), 0, 16)
+          .append("Z, load average ")
+          .append(proxyIdle.loadBefore())
+          .append(" before and ")
+          .append(proxyIdle.loadAfter())
+          .append(" after.")
           .toString();
     }
 
@@ -225,49 +309,115 @@ public final class ProxyBenchmark {
       boolean idleMet = proxyIdle.met();
       return new StringBuilder()
           .append("## Proxy\n\n")
-          .append("Kindling's WebSocket proxy (Jetty ").append(org.eclipse.jetty.util.Jetty.VERSION).append(", Java ")
-          .append(Runtime.version().feature()).append(") against Debian's websockify (").append(websockifyVersion)
-          .append("), in one run, both relaying to the same loopback echo backend process: a WebSocket echo for the proxy ")
-          .append("(what a VM's websockify is to it) and a TCP echo for websockify (what x11vnc is to websockify). Added ")
-          .append("latency is the relay's round trip minus the round trip straight to its backend. Host: ")
-          .append(Runtime.getRuntime().availableProcessors()).append(" CPUs shared with other work, open-file limit ")
-          .append(fdLimit).append(" per process; load average ").append(loadBefore).append(" before and ").append(loadAfter)
-          .append(" after; run ").append(started.toString(), 0, 16).append("Z.\n\n")
+          .append("Kindling's WebSocket proxy (Jetty ")
+          .append(org.eclipse.jetty.util.Jetty.VERSION)
+          .append(", Java ")
+          .append(Runtime.version().feature())
+          .append(") against Debian's websockify (")
+          .append(websockifyVersion)
+          .append(
+              "), in one run, both relaying to the same loopback echo backend process: a WebSocket echo for the proxy ")
+          .append(
+              "(what a VM's websockify is to it) and a TCP echo for websockify (what x11vnc is to websockify). Added ")
+          .append(
+              "latency is the relay's round trip minus the round trip straight to its backend. Host: ")
+          .append(Runtime.getRuntime().availableProcessors())
+          .append(" CPUs shared with other work, open-file limit ")
+          .append(fdLimit)
+          .append(" per process; load average ")
+          .append(loadBefore)
+          .append(" before and ")
+          .append(loadAfter)
+          .append(" after; run ")
+          .append(started.toString(), 0, 16)
+          .append("Z.\n\n")
           .append("| | Kindling proxy | websockify | target |\n|---|---|---|---|\n")
-          .append(row("added RTT p50, 32 B frames", micros(added(proxied, directWs, 50)), micros(added(websockified, directTcp, 50)), ""))
-          .append(row("added RTT p99, 32 B frames", micros(added(proxied, directWs, 99)), micros(added(websockified, directTcp, 99)),
-              "proxy ≤ websockify"))
-          .append(row("RTT p50 / p99 through the relay", micros(pct(proxied, 50)) + " / " + micros(pct(proxied, 99)),
-              micros(pct(websockified, 50)) + " / " + micros(pct(websockified, 99)), ""))
-          .append(row("RTT p50 / p99 straight to the backend",
-              micros(pct(directWs, 50)) + " / " + micros(pct(directWs, 99)) + " (WebSocket)",
-              micros(pct(directTcp, 50)) + " / " + micros(pct(directTcp, 99)) + " (TCP)", ""))
-          .append(row("echo throughput, 64 KiB frames", mib(proxyRate), mib(websockifyRate),
-              String.format(Locale.ROOT, "≥ 3× websockify (measured %.1f×)", proxyRate / websockifyRate)))
-          .append(row("relay CPU time per GiB echoed", String.format(Locale.ROOT, "%.2f s", proxyCpuPerGib),
-              String.format(Locale.ROOT, "%.2f s", websockifyCpuPerGib), ""))
-          .append(row("same, straight to the backend", mib(directWsRate) + " (WebSocket)", mib(directTcpRate) + " (TCP)", ""))
+          .append(
+              row(
+                  "added RTT p50, 32 B frames",
+                  micros(added(proxied, directWs, 50)),
+                  micros(added(websockified, directTcp, 50)),
+                  ""))
+          .append(
+              row(
+                  "added RTT p99, 32 B frames",
+                  micros(added(proxied, directWs, 99)),
+                  micros(added(websockified, directTcp, 99)),
+                  "proxy ≤ websockify"))
+          .append(
+              row(
+                  "RTT p50 / p99 through the relay",
+                  micros(pct(proxied, 50)) + " / " + micros(pct(proxied, 99)),
+                  micros(pct(websockified, 50)) + " / " + micros(pct(websockified, 99)),
+                  ""))
+          .append(
+              row(
+                  "RTT p50 / p99 straight to the backend",
+                  micros(pct(directWs, 50)) + " / " + micros(pct(directWs, 99)) + " (WebSocket)",
+                  micros(pct(directTcp, 50)) + " / " + micros(pct(directTcp, 99)) + " (TCP)",
+                  ""))
+          .append(
+              row(
+                  "echo throughput, 64 KiB frames",
+                  mib(proxyRate),
+                  mib(websockifyRate),
+                  String.format(
+                      Locale.ROOT, "≥ 3× websockify (measured %.1f×)", proxyRate / websockifyRate)))
+          .append(
+              row(
+                  "relay CPU time per GiB echoed",
+                  String.format(Locale.ROOT, "%.2f s", proxyCpuPerGib),
+                  String.format(Locale.ROOT, "%.2f s", websockifyCpuPerGib),
+                  ""))
+          .append(
+              row(
+                  "same, straight to the backend",
+                  mib(directWsRate) + " (WebSocket)",
+                  mib(directTcpRate) + " (TCP)",
+                  ""))
           .append(idleRows(fdLimit))
           .append('\n')
-          .append("Targets in this run: throughput ").append(throughputMet ? "met" : "NOT met")
-          .append("; p99 added latency ").append(p99Met ? "met" : "NOT met")
-          .append("; heap per idle connection ").append(heapMet ? "met" : "NOT met")
-          .append("; 10,000 idle connections ").append(idleMet ? "met" : "NOT met")
-          .append(". The proxy relays WebSocket to WebSocket: it reads frame headers on both sides and passes payload bytes ")
-          .append("on untouched (a browser's frames keep the browser's mask on the way to the VM), where websockify unmasks ")
-          .append("and frames every byte in Python. On a host this loaded, latency tails and throughput move a lot between ")
+          .append("Targets in this run: throughput ")
+          .append(throughputMet ? "met" : "NOT met")
+          .append("; p99 added latency ")
+          .append(p99Met ? "met" : "NOT met")
+          .append("; heap per idle connection ")
+          .append(heapMet ? "met" : "NOT met")
+          .append("; 10,000 idle connections ")
+          .append(idleMet ? "met" : "NOT met")
+          .append(
+              ". The proxy relays WebSocket to WebSocket: it reads frame headers on both sides and passes payload bytes ")
+          .append(
+              "on untouched (a browser's frames keep the browser's mask on the way to the VM), where websockify unmasks ")
+          .append(
+              "and frames every byte in Python. On a host this loaded, latency tails and throughput move a lot between ")
           .append("runs; CPU time per GiB is the steadier comparison.\n\n")
-          .append("Load side: one minimal blocking WebSocket client, used alike for every path, masks what it sends eight bytes ")
-          .append("at a time as browsers do; the WebSocket and TCP echoes are minimal blocking loops (the WebSocket echo unmasks ")
-          .append("eight bytes at a time), so that neither the client nor a backend is slower than the relays they measure. ")
-          .append("Latency: ").append(LATENCY_ROUNDS).append(" sequential round trips per path after ").append(LATENCY_WARMUP)
-          .append(" warm-up ones (enough for the JVMs to finish compiling), in 10 blocks that alternate between the four paths ")
-          .append("so that load from elsewhere on the host falls on all of them alike. Throughput: one connection per path, ")
+          .append(
+              "Load side: one minimal blocking WebSocket client, used alike for every path, masks what it sends eight bytes ")
+          .append(
+              "at a time as browsers do; the WebSocket and TCP echoes are minimal blocking loops (the WebSocket echo unmasks ")
+          .append(
+              "eight bytes at a time), so that neither the client nor a backend is slower than the relays they measure. ")
+          .append("Latency: ")
+          .append(LATENCY_ROUNDS)
+          .append(" sequential round trips per path after ")
+          .append(LATENCY_WARMUP)
+          .append(
+              " warm-up ones (enough for the JVMs to finish compiling), in 10 blocks that alternate between the four paths ")
+          .append(
+              "so that load from elsewhere on the host falls on all of them alike. Throughput: one connection per path, ")
           .append("64 KiB binary frames, at most ")
-          .append(WINDOW / 1024).append(" KiB unanswered, ").append(THROUGHPUT_ROUNDS).append(" alternating rounds of ")
-          .append(MEASURE.toSeconds()).append(" s (the first after ").append(WARMUP.toSeconds()).append(" s of warm-up); MiB/s of payload ")
+          .append(WINDOW / 1024)
+          .append(" KiB unanswered, ")
+          .append(THROUGHPUT_ROUNDS)
+          .append(" alternating rounds of ")
+          .append(MEASURE.toSeconds())
+          .append(" s (the first after ")
+          .append(WARMUP.toSeconds())
+          .append(" s of warm-up); MiB/s of payload ")
           .append("echoed (every byte crossed the relay twice); CPU time ")
-          .append("is the relay process's (for websockify, its per-connection child's) user plus system time. ")
+          .append(
+              "is the relay process's (for websockify, its per-connection child's) user plus system time. ")
           .append(idleMethod(fdLimit))
           .append("\n\n")
           .append("Reproduce: `proxy/bench.sh` (needs Debian's websockify; loopback only).\n")
@@ -281,7 +431,8 @@ public final class ProxyBenchmark {
     try (EchoBackend backend = new EchoBackend()) {
       System.out.println("BENCH ws " + backend.webSocketPort());
       System.out.println("BENCH tcp " + backend.tcpPort());
-      BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      BufferedReader commands =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       String line;
       while ((line = commands.readLine()) != null && !line.equals("quit")) {
         // Nothing else to do.
@@ -290,18 +441,34 @@ public final class ProxyBenchmark {
   }
 
   static URI proxyUri(int port, String sessionId, SessionTokens tokens) {
-    return URI.create("ws://127.0.0.1:" + port + "/sessions/" + sessionId + "/websockify?token=" + tokens.mint(sessionId, Duration.ofHours(1)));
+    return URI.create(
+        "ws://127.0.0.1:"
+            + port
+            + "/sessions/"
+            + sessionId
+            + "/websockify?token="
+            + tokens.mint(sessionId, Duration.ofHours(1)));
   }
 
   /** The child-process side: a proxy whose every session routes to the loopback echo. */
   private static void serveProxy(int echoPort) throws Exception {
     quietLogs();
-    RouteResolver routes = sessionId -> new RouteResolver.Resolution.Found(
-        new Route(sessionId, "vm0000000000", new LoopbackUpstream(echoPort, EchoBackend.PATH)));
-    ProxyConfig config = ProxyConfig.builder().port(0).tokenKey(KEY).allowLoopbackUpstreams(true).noVncDir(Path.of("/nonexistent")).build();
+    RouteResolver routes =
+        sessionId ->
+            new RouteResolver.Resolution.Found(
+                new Route(
+                    sessionId, "vm0000000000", new LoopbackUpstream(echoPort, EchoBackend.PATH)));
+    ProxyConfig config =
+        ProxyConfig.builder()
+            .port(0)
+            .tokenKey(KEY)
+            .allowLoopbackUpstreams(true)
+            .noVncDir(Path.of("/nonexistent"))
+            .build();
     try (ProxyServer proxy = ProxyServer.start(config, routes, vmId -> Optional.empty())) {
       System.out.println("BENCH port " + proxy.port());
-      BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      BufferedReader commands =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       String line;
       while ((line = commands.readLine()) != null && !line.equals("quit")) {
         if (line.equals("heap")) {
@@ -309,7 +476,8 @@ public final class ProxyBenchmark {
             System.gc();
             Thread.sleep(200);
           }
-          System.out.println("BENCH heap " + ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+          System.out.println(
+              "BENCH heap " + ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
         }
       }
     }
@@ -334,18 +502,22 @@ public final class ProxyBenchmark {
 
   /** User plus system CPU time of a process and its live descendants. */
   private static double cpuSeconds(ProcessHandle root) {
-    return java.util.stream.Stream.concat(java.util.stream.Stream.of(root), root.descendants()).mapToDouble(h -> {
-      try {
-        String stat = Files.readString(Path.of("/proc", Long.toString(h.pid()), "stat"));
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
-      } catch (Exception e) {
-        return 0;
-      }
-    }).sum();
+    return java.util.stream.Stream.concat(java.util.stream.Stream.of(root), root.descendants())
+        .mapToDouble(
+            h -> {
+              try {
+                String stat = Files.readString(Path.of("/proc", Long.toString(h.pid()), "stat"));
+                String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+              } catch (Exception e) {
+                return 0;
+              }
+            })
+        .sum();
   }
 
-  private static long[] tcpRoundTrips(SocketChannel channel, int warmup, int rounds, int size) throws Exception {
+  private static long[] tcpRoundTrips(SocketChannel channel, int warmup, int rounds, int size)
+      throws Exception {
     long[] samples = new long[rounds];
     ByteBuffer out = ByteBuffer.allocateDirect(size);
     ByteBuffer in = ByteBuffer.allocateDirect(size);
@@ -368,24 +540,29 @@ public final class ProxyBenchmark {
     return samples;
   }
 
-  private static double tcpThroughput(int port, int frame, int window, Duration warmup, Duration measure) throws Exception {
+  private static double tcpThroughput(
+      int port, int frame, int window, Duration warmup, Duration measure) throws Exception {
     try (SocketChannel channel = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
-      java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
-      Thread reader = Thread.ofPlatform().start(() -> {
-        ByteBuffer in = ByteBuffer.allocateDirect(frame);
-        try {
-          while (true) {
-            in.clear();
-            int n = channel.read(in);
-            if (n < 0) {
-              return;
-            }
-            received.addAndGet(n);
-          }
-        } catch (Exception e) {
-          // Closed at the end of the measurement.
-        }
-      });
+      java.util.concurrent.atomic.AtomicLong received =
+          new java.util.concurrent.atomic.AtomicLong();
+      Thread reader =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    ByteBuffer in = ByteBuffer.allocateDirect(frame);
+                    try {
+                      while (true) {
+                        in.clear();
+                        int n = channel.read(in);
+                        if (n < 0) {
+                          return;
+                        }
+                        received.addAndGet(n);
+                      }
+                    } catch (Exception e) {
+                      // Closed at the end of the measurement.
+                    }
+                  });
       ByteBuffer out = ByteBuffer.allocateDirect(frame);
       long sent = 0;
       long measureFrom = System.nanoTime() + warmup.toNanos();
@@ -418,7 +595,8 @@ public final class ProxyBenchmark {
   private static long pct(long[] samples, int percentile) {
     long[] sorted = samples.clone();
     Arrays.sort(sorted);
-    return sorted[Math.min(sorted.length - 1, (int) Math.ceil(percentile / 100.0 * sorted.length) - 1)];
+    return sorted[
+        Math.min(sorted.length - 1, (int) Math.ceil(percentile / 100.0 * sorted.length) - 1)];
   }
 
   private static long added(long[] relayed, long[] direct, int percentile) {
@@ -442,7 +620,8 @@ public final class ProxyBenchmark {
   }
 
   static void quietLogs() {
-    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).setLevel(Level.WARN);
+    ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+        .setLevel(Level.WARN);
     ((ch.qos.logback.classic.Logger) LoggerFactory.getLogger("dev.kindling")).setLevel(Level.WARN);
   }
 
@@ -457,7 +636,8 @@ public final class ProxyBenchmark {
       root = root.getParent();
     }
     if (root == null) {
-      throw new IllegalStateException("cannot find the repository root (no mvnw above the working directory)");
+      throw new IllegalStateException(
+          "cannot find the repository root (no mvnw above the working directory)");
     }
     Path file = root.resolve("docs/BENCHMARKS.md");
     String text = Files.exists(file) ? Files.readString(file) : "# Benchmarks\n\n";
@@ -465,7 +645,9 @@ public final class ProxyBenchmark {
     int start = lines.indexOf("## Proxy");
     String updated;
     if (start < 0) {
-      updated = (text.endsWith("\n\n") ? text : text.endsWith("\n") ? text + "\n" : text + "\n\n") + section;
+      updated =
+          (text.endsWith("\n\n") ? text : text.endsWith("\n") ? text + "\n" : text + "\n\n")
+              + section;
     } else {
       int end = start + 1;
       while (end < lines.size() && !lines.get(end).startsWith("## ")) {
@@ -485,7 +667,10 @@ public final class ProxyBenchmark {
     log("wrote %s", file);
   }
 
-  /** Debian's websockify relaying a loopback port to the TCP echo; killed with its children at the end. */
+  /**
+   * Debian's websockify relaying a loopback port to the TCP echo; killed with its children at the
+   * end.
+   */
   private static final class Websockify implements AutoCloseable {
     private final Process process;
     final int port;
@@ -494,10 +679,11 @@ public final class ProxyBenchmark {
       try (ServerSocket free = new ServerSocket(0)) {
         port = free.getLocalPort();
       }
-      process = new ProcessBuilder("websockify", "127.0.0.1:" + port, "127.0.0.1:" + tcpEchoPort)
-          .redirectErrorStream(true)
-          .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-          .start();
+      process =
+          new ProcessBuilder("websockify", "127.0.0.1:" + port, "127.0.0.1:" + tcpEchoPort)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+              .start();
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
       while (true) {
         try (SocketChannel probe = SocketChannel.open(new InetSocketAddress("127.0.0.1", port))) {
@@ -517,7 +703,10 @@ public final class ProxyBenchmark {
 
     String version() {
       try {
-        Process p = new ProcessBuilder("dpkg-query", "-W", "-f=${Version}", "websockify").redirectErrorStream(true).start();
+        Process p =
+            new ProcessBuilder("dpkg-query", "-W", "-f=${Version}", "websockify")
+                .redirectErrorStream(true)
+                .start();
         String v = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         p.waitFor(5, TimeUnit.SECONDS);
         return v.isEmpty() ? "unknown version" : v;

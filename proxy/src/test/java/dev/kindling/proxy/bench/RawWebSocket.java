@@ -15,9 +15,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * The load side of the latency and throughput phases: a minimal blocking WebSocket client, used
- * the same way against every path. It sends binary frames masked with a fresh key each, eight bytes
- * at a time, and a reader thread counts the payload bytes that come back and wakes the sender.
+ * The load side of the latency and throughput phases: a minimal blocking WebSocket client, used the
+ * same way against every path. It sends binary frames masked with a fresh key each, eight bytes at
+ * a time, and a reader thread counts the payload bytes that come back and wakes the sender.
  */
 final class RawWebSocket implements AutoCloseable {
   private static final int READ_BYTES = 256 * 1024;
@@ -32,19 +32,30 @@ final class RawWebSocket implements AutoCloseable {
   private RawWebSocket(SocketChannel channel, int maxFrame, ByteBuffer leftover) {
     this.channel = channel;
     this.out = ByteBuffer.allocateDirect(14 + maxFrame);
-    this.reader = Thread.ofPlatform().name("raw-websocket-reader").daemon().start(() -> read(leftover));
+    this.reader =
+        Thread.ofPlatform().name("raw-websocket-reader").daemon().start(() -> read(leftover));
   }
 
-  /** Connects and upgrades, offering the binary subprotocol; frames up to {@code maxFrame} bytes can be sent. */
+  /**
+   * Connects and upgrades, offering the binary subprotocol; frames up to {@code maxFrame} bytes can
+   * be sent.
+   */
   static RawWebSocket connect(URI uri, int maxFrame) throws IOException {
     SocketChannel channel = SocketChannel.open(new InetSocketAddress(uri.getHost(), uri.getPort()));
     channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
     byte[] nonce = new byte[16];
     ThreadLocalRandom.current().nextBytes(nonce);
     String path = uri.getRawPath() + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
-    String request = "GET " + path + " HTTP/1.1\r\nHost: " + uri.getHost() + ":" + uri.getPort()
-        + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + Base64.getEncoder().encodeToString(nonce)
-        + "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\r\n";
+    String request =
+        "GET "
+            + path
+            + " HTTP/1.1\r\nHost: "
+            + uri.getHost()
+            + ":"
+            + uri.getPort()
+            + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "
+            + Base64.getEncoder().encodeToString(nonce)
+            + "\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: binary\r\n\r\n";
     ByteBuffer bytes = ByteBuffer.wrap(request.getBytes(StandardCharsets.US_ASCII));
     while (bytes.hasRemaining()) {
       channel.write(bytes);
@@ -60,7 +71,8 @@ final class RawWebSocket implements AutoCloseable {
     String head = new String(response.array(), 0, end, StandardCharsets.US_ASCII);
     if (!head.startsWith("HTTP/1.1 101")) {
       channel.close();
-      throw new IOException("upgrade refused by " + uri + ": " + head.lines().findFirst().orElse(""));
+      throw new IOException(
+          "upgrade refused by " + uri + ": " + head.lines().findFirst().orElse(""));
     }
     ByteBuffer leftover = ByteBuffer.allocate(response.position() - end);
     leftover.put(response.array(), end, leftover.capacity()).flip();
@@ -161,7 +173,10 @@ final class RawWebSocket implements AutoCloseable {
     }
   }
 
-  /** Consumes one server frame's header and returns its payload length, or -1 (nothing consumed) when incomplete. */
+  /**
+   * Consumes one server frame's header and returns its payload length, or -1 (nothing consumed)
+   * when incomplete.
+   */
   private static long frameLength(ByteBuffer in) {
     if (in.remaining() < 2) {
       return -1;
@@ -172,7 +187,10 @@ final class RawWebSocket implements AutoCloseable {
     if (in.remaining() < header) {
       return -1;
     }
-    long length = length7 < 126 ? length7 : length7 == 126 ? in.getShort(at + 2) & 0xFFFF : in.getLong(at + 2);
+    long length =
+        length7 < 126
+            ? length7
+            : length7 == 126 ? in.getShort(at + 2) & 0xFFFF : in.getLong(at + 2);
     in.position(at + header);
     return length;
   }
@@ -194,8 +212,12 @@ final class RawWebSocket implements AutoCloseable {
     }
   }
 
-  /** Round-trip times in nanoseconds of {@code rounds} echoes of {@code size} bytes, after a warm-up. */
-  static long[] roundTrips(RawWebSocket connection, int warmup, int rounds, int size) throws IOException {
+  /**
+   * Round-trip times in nanoseconds of {@code rounds} echoes of {@code size} bytes, after a
+   * warm-up.
+   */
+  static long[] roundTrips(RawWebSocket connection, int warmup, int rounds, int size)
+      throws IOException {
     ByteBuffer payload = ByteBuffer.allocateDirect(size);
     long[] samples = new long[rounds];
     long expected = connection.received();
@@ -211,8 +233,13 @@ final class RawWebSocket implements AutoCloseable {
     return samples;
   }
 
-  /** Echoed bytes per second, sending {@code frame}-sized frames with at most {@code window} bytes unanswered. */
-  static double throughput(RawWebSocket connection, int frame, int window, Duration warmup, Duration measure) throws IOException {
+  /**
+   * Echoed bytes per second, sending {@code frame}-sized frames with at most {@code window} bytes
+   * unanswered.
+   */
+  static double throughput(
+      RawWebSocket connection, int frame, int window, Duration warmup, Duration measure)
+      throws IOException {
     ByteBuffer payload = ByteBuffer.allocateDirect(frame);
     ThreadLocalRandom.current().ints(frame / 4).forEach(payload::putInt);
     connection.waiter = Thread.currentThread();

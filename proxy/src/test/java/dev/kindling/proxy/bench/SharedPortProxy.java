@@ -13,10 +13,10 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * One of several proxy processes listening on one port with SO_REUSEPORT, as several
- * {@code kindling proxy} processes with {@code proxy.reusePort=true} would; every session routes
- * to the loopback echo. Arguments: the echo's port, the shared port. Prints "BENCH port p" and
- * "BENCH maxConnections n", and answers "heap", "connections" and "quit" on stdin.
+ * One of several proxy processes listening on one port with SO_REUSEPORT, as several {@code
+ * kindling proxy} processes with {@code proxy.reusePort=true} would; every session routes to the
+ * loopback echo. Arguments: the echo's port, the shared port. Prints "BENCH port p" and "BENCH
+ * maxConnections n", and answers "heap", "connections" and "quit" on stdin.
  */
 public final class SharedPortProxy {
   private SharedPortProxy() {}
@@ -25,19 +25,24 @@ public final class SharedPortProxy {
     ProxyBenchmark.quietLogs();
     int echoPort = Integer.parseInt(args[0]);
     int port = Integer.parseInt(args[1]);
-    RouteResolver routes = sessionId -> new RouteResolver.Resolution.Found(
-        new Route(sessionId, "vm0000000000", new LoopbackUpstream(echoPort, EchoBackend.PATH)));
-    ProxyConfig config = ProxyConfig.builder()
-        .port(port)
-        .reusePort(true)
-        .tokenKey(ProxyBenchmark.KEY)
-        .allowLoopbackUpstreams(true)
-        .noVncDir(Path.of("/nonexistent"))
-        .build();
+    RouteResolver routes =
+        sessionId ->
+            new RouteResolver.Resolution.Found(
+                new Route(
+                    sessionId, "vm0000000000", new LoopbackUpstream(echoPort, EchoBackend.PATH)));
+    ProxyConfig config =
+        ProxyConfig.builder()
+            .port(port)
+            .reusePort(true)
+            .tokenKey(ProxyBenchmark.KEY)
+            .allowLoopbackUpstreams(true)
+            .noVncDir(Path.of("/nonexistent"))
+            .build();
     try (ProxyServer proxy = ProxyServer.start(config, routes, vmId -> Optional.empty())) {
       System.out.println("BENCH port " + proxy.port());
       System.out.println("BENCH maxConnections " + proxy.maxConnections());
-      BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+      BufferedReader commands =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       String line;
       while ((line = commands.readLine()) != null && !line.equals("quit")) {
         switch (line) {
@@ -46,7 +51,8 @@ public final class SharedPortProxy {
               System.gc();
               Thread.sleep(200);
             }
-            System.out.println("BENCH heap " + ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
+            System.out.println(
+                "BENCH heap " + ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed());
           }
           case "connections" -> System.out.println("BENCH connections " + proxy.connections());
           default -> System.out.println("BENCH unknown " + line);

@@ -9,8 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Follows a VM's serial log while it boots and stamps every line with the host time it appeared,
- * so a benchmark can say when the kernel, the initrd, systemd and the guest agent got going. The
+ * Follows a VM's serial log while it boots and stamps every line with the host time it appeared, so
+ * a benchmark can say when the kernel, the initrd, systemd and the guest agent got going. The
  * stamps are upper bounds: a line is seen at most one poll interval after QEMU wrote it.
  */
 final class SerialTimeline implements AutoCloseable {
@@ -73,7 +73,11 @@ final class SerialTimeline implements AutoCloseable {
 
   /** When the first line containing {@code marker} appeared, or -1. */
   synchronized long firstSeen(String marker) {
-    return lines.stream().filter(l -> l.text().contains(marker)).mapToLong(Line::millis).findFirst().orElse(-1);
+    return lines.stream()
+        .filter(l -> l.text().contains(marker))
+        .mapToLong(Line::millis)
+        .findFirst()
+        .orElse(-1);
   }
 
   synchronized List<Line> lines() {

@@ -6,7 +6,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "config", description = "Print the effective configuration and where each value came from.")
+@Command(
+    name = "config",
+    description = "Print the effective configuration and where each value came from.")
 final class ConfigCommand implements Callable<Integer> {
   @Mixin ConfigOptions options;
 

@@ -1,7 +1,7 @@
 package dev.kindling.worker.cli;
 
-import dev.kindling.host.VmSecrets;
 import dev.kindling.activities.network.HostPreflight;
+import dev.kindling.host.VmSecrets;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;
@@ -29,38 +29,52 @@ import picocli.CommandLine.Option;
 
 /**
  * The main job, end to end on the embedded default: golden image (built or cached, canary-verified,
- * snapshotted, promoted), a browser VM for one session, its desktop through the proxy with a session
- * token, release, and a check that nothing was left behind.
+ * snapshotted, promoted), a browser VM for one session, its desktop through the proxy with a
+ * session token, release, and a check that nothing was left behind.
  */
-@Command(name = "demo", description = "Run the whole job once on the embedded default and prove it: image, VM, desktop through the proxy, release, no leaks.")
+@Command(
+    name = "demo",
+    description =
+        "Run the whole job once on the embedded default and prove it: image, VM, desktop through the proxy, release, no leaks.")
 final class DemoCommand implements Callable<Integer> {
   @Mixin ConfigOptions options;
 
   @Option(names = "--session", description = "Session id (default: demo-<random>).")
   String session;
 
-  @Option(names = "--template", description = "Template whose app the session sees (default: the host's template.default).")
+  @Option(
+      names = "--template",
+      description = "Template whose app the session sees (default: the host's template.default).")
   String template;
 
-  @Option(names = "--no-snapshot", description = "Cold-boot the VM instead of restoring the image's memory snapshot.")
+  @Option(
+      names = "--no-snapshot",
+      description = "Cold-boot the VM instead of restoring the image's memory snapshot.")
   boolean noSnapshot;
 
-  @Option(names = "--screenshot", defaultValue = "${sys:java.io.tmpdir}/kindling-demo-desktop.png", description = "Where to write the desktop as PNG (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--screenshot",
+      defaultValue = "${sys:java.io.tmpdir}/kindling-demo-desktop.png",
+      description = "Where to write the desktop as PNG (default ${DEFAULT-VALUE}).")
   Path screenshot;
 
   @Override
   public Integer call() throws Exception {
     KindlingConfig config = options.load().with(Setting.PROXY_PORT, "0");
     if ("default".equals(config.source(Setting.TEMPORAL_TARGET))) {
-      // Its own Temporal on free ports, so a `kindling dev` already running on this host is not disturbed.
+      // Its own Temporal on free ports, so a `kindling dev` already running on this host is not
+      // disturbed.
       config = config.with(Setting.TEMPORAL_TARGET, "localhost:0");
     }
     if ("default".equals(config.source(Setting.WORKER_METRICS_PORT))) {
       config = config.with(Setting.WORKER_METRICS_PORT, "0");
     }
-    String sessionId = session != null ? session : "demo-" + UUID.randomUUID().toString().substring(0, 8);
+    String sessionId =
+        session != null ? session : "demo-" + UUID.randomUUID().toString().substring(0, 8);
     dev.kindling.workflows.Validation.sessionId(sessionId);
-    String templateId = dev.kindling.workflows.Validation.templateId(template == null ? config.defaultTemplate() : template);
+    String templateId =
+        dev.kindling.workflows.Validation.templateId(
+            template == null ? config.defaultTemplate() : template);
     step("preflight");
     new HostPreflight(config.paths(), "qemu-system-x86_64").require();
 
@@ -68,36 +82,84 @@ final class DemoCommand implements Callable<Integer> {
       DevCommand.printStack(stack);
       KindlingClient client = new KindlingClient(stack.connection().client());
 
-      step("golden image of template " + templateId + ": build or reuse, canary boot showing the app, " + (noSnapshot ? "" : "snapshot, ") + "promote");
-      GoldenImageWorkflow golden = stack.connection().client().newWorkflowStub(GoldenImageWorkflow.class,
-          WorkflowOptions.newBuilder()
-              .setWorkflowId(GoldenImageWorkflow.workflowId(stack.config().hostId(), templateId))
-              .setTaskQueue(TaskQueues.SHARED)
-              .build());
-      GoldenImageResult image = golden.run(new ImageBuildRequest(stack.config().hostId(), !noSnapshot, false, templateId));
+      step(
+          "golden image of template "
+              + templateId
+              + ": build or reuse, canary boot showing the app, "
+              + (noSnapshot ? "" : "snapshot, ")
+              + "promote");
+      GoldenImageWorkflow golden =
+          stack
+              .connection()
+              .client()
+              .newWorkflowStub(
+                  GoldenImageWorkflow.class,
+                  WorkflowOptions.newBuilder()
+                      .setWorkflowId(
+                          GoldenImageWorkflow.workflowId(stack.config().hostId(), templateId))
+                      .setTaskQueue(TaskQueues.SHARED)
+                      .build());
+      GoldenImageResult image =
+          golden.run(
+              new ImageBuildRequest(stack.config().hostId(), !noSnapshot, false, templateId));
       printTimings(image.timings());
-      System.out.println("  image " + image.image().imageId() + (image.image().hasSnapshot() ? " with snapshot " + image.image().snapshotId().substring(0, 12) : ""));
+      System.out.println(
+          "  image "
+              + image.image().imageId()
+              + (image.image().hasSnapshot()
+                  ? " with snapshot " + image.image().snapshotId().substring(0, 12)
+                  : ""));
 
       step("browser VM for session " + sessionId);
-      VmDescription ready = ReadyWait.create(client,
-          new VmRequest(sessionId, null, noSnapshot ? BootMode.COLD : BootMode.AUTO, 600, 0, 0, 0, templateId, null), Duration.ofMinutes(5), System.out);
+      VmDescription ready =
+          ReadyWait.create(
+              client,
+              new VmRequest(
+                  sessionId,
+                  null,
+                  noSnapshot ? BootMode.COLD : BootMode.AUTO,
+                  600,
+                  0,
+                  0,
+                  0,
+                  templateId,
+                  null),
+              Duration.ofMinutes(5),
+              System.out);
       if (ready == null || ready.phase() != Phase.READY) {
-        throw new TypedFailureException(ready == null || ready.failureType() == null ? "NotReady" : ready.failureType(),
-            ready == null ? "no description" : ready.failureMessage() != null ? ready.failureMessage() : "the VM ended in phase " + ready.phase());
+        throw new TypedFailureException(
+            ready == null || ready.failureType() == null ? "NotReady" : ready.failureType(),
+            ready == null
+                ? "no description"
+                : ready.failureMessage() != null
+                    ? ready.failureMessage()
+                    : "the VM ended in phase " + ready.phase());
       }
 
-      step("desktop through the proxy (token-authenticated WebSocket, full RFB handshake, one framebuffer)");
+      step(
+          "desktop through the proxy (token-authenticated WebSocket, full RFB handshake, one framebuffer)");
       String token = stack.proxy().tokens().mint(sessionId);
       String password = VmSecrets.read(stack.host().paths().vmDir(ready.vmId())).vncPassword();
-      ProxiedDesktop desktop = ProxiedDesktop.capture(
-          new InetSocketAddress("127.0.0.1", stack.proxy().port()),
-          stack.proxy().config().websocketPath(sessionId), token, password, Duration.ofSeconds(30));
+      ProxiedDesktop desktop =
+          ProxiedDesktop.capture(
+              new InetSocketAddress("127.0.0.1", stack.proxy().port()),
+              stack.proxy().config().websocketPath(sessionId),
+              token,
+              password,
+              Duration.ofSeconds(30));
       desktop.frame().writePng(screenshot);
-      System.out.printf("  %dx%d \"%s\", %s; written to %s%n",
-          desktop.serverInit().width(), desktop.serverInit().height(), desktop.serverInit().name(),
-          desktop.frame().summary(), screenshot.toAbsolutePath());
-      System.out.println("  a browser would open " + stack.proxy().baseUri().resolve(
-          stack.proxy().config().pagePath(sessionId)) + "?token=" + token);
+      System.out.printf(
+          "  %dx%d \"%s\", %s; written to %s%n",
+          desktop.serverInit().width(),
+          desktop.serverInit().height(),
+          desktop.serverInit().name(),
+          desktop.frame().summary(),
+          screenshot.toAbsolutePath());
+      System.out.println(
+          "  a browser would open "
+              + stack.proxy().baseUri().resolve(stack.proxy().config().pagePath(sessionId))
+              + "?token="
+              + token);
 
       step("release and teardown");
       client.release(sessionId);
@@ -111,7 +173,10 @@ final class DemoCommand implements Callable<Integer> {
         throw new TypedFailureException("Leak", leaks.summary());
       }
       System.out.println();
-      System.out.println("demo passed: session " + sessionId + " was provisioned, served its desktop through the proxy, and left nothing behind.");
+      System.out.println(
+          "demo passed: session "
+              + sessionId
+              + " was provisioned, served its desktop through the proxy, and left nothing behind.");
       return 0;
     }
   }

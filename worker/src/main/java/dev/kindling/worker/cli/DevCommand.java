@@ -9,12 +9,17 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "dev", description = "Run the embedded default: a real Temporal (the Temporal CLI's dev server with its web UI, unless one answers on"
-    + " temporal.target), the worker and the proxy. Ctrl-C stops everything; workflows survive in the server's state file.")
+@Command(
+    name = "dev",
+    description =
+        "Run the embedded default: a real Temporal (the Temporal CLI's dev server with its web UI, unless one answers on"
+            + " temporal.target), the worker and the proxy. Ctrl-C stops everything; workflows survive in the server's state file.")
 final class DevCommand implements Callable<Integer> {
   @Mixin ConfigOptions options;
 
-  @Option(names = "--ephemeral", description = "Keep Temporal's state in memory: every workflow is gone when the stack stops.")
+  @Option(
+      names = "--ephemeral",
+      description = "Keep Temporal's state in memory: every workflow is gone when the stack stops.")
   boolean ephemeral;
 
   @Override
@@ -25,7 +30,8 @@ final class DevCommand implements Callable<Integer> {
     }
     try (DevStack stack = DevStack.start(config)) {
       printStack(stack);
-      System.out.println("try        bin/kindling image build && bin/kindling vm create --session alice");
+      System.out.println(
+          "try        bin/kindling image build && bin/kindling vm create --session alice");
       Optional<String> lost = Shutdown.await(stack.serverLost());
       if (lost.isPresent()) {
         System.err.println("kindling dev: " + lost.get());
@@ -36,11 +42,32 @@ final class DevCommand implements Callable<Integer> {
   }
 
   static void printStack(DevStack stack) {
-    System.out.println("Temporal   " + stack.temporalTarget() + " (namespace " + stack.config().temporalNamespace() + ", "
-        + stack.devServer().map(server -> server.inMemory() ? "dev server, state in memory"
-            : "dev server, state in " + DevStack.stateFile(stack.config(), port(server.target())))
-            .orElse("a server that was already running") + ")");
-    stack.temporalUi().ifPresent(ui -> System.out.println("web UI     " + ui + "/namespaces/" + stack.config().temporalNamespace() + "/workflows"));
+    System.out.println(
+        "Temporal   "
+            + stack.temporalTarget()
+            + " (namespace "
+            + stack.config().temporalNamespace()
+            + ", "
+            + stack
+                .devServer()
+                .map(
+                    server ->
+                        server.inMemory()
+                            ? "dev server, state in memory"
+                            : "dev server, state in "
+                                + DevStack.stateFile(stack.config(), port(server.target())))
+                .orElse("a server that was already running")
+            + ")");
+    stack
+        .temporalUi()
+        .ifPresent(
+            ui ->
+                System.out.println(
+                    "web UI     "
+                        + ui
+                        + "/namespaces/"
+                        + stack.config().temporalNamespace()
+                        + "/workflows"));
     System.out.println("worker     host " + stack.config().hostId());
     stack.worker().metricsUri().ifPresent(uri -> System.out.println("metrics    " + uri));
     System.out.println("proxy      " + stack.proxy().baseUri());

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     name = "kindling",
     mixinStandardHelpOptions = true,
     version = "kindling 0.1.0",
-    description = "Durable per-user browser VMs: golden images, Temporal workflows, a WebSocket proxy.",
+    description =
+        "Durable per-user browser VMs: golden images, Temporal workflows, a WebSocket proxy.",
     subcommands = {
       DevCommand.class,
       DemoCommand.class,
@@ -25,6 +26,7 @@ import picocli.CommandLine.Command;
 public final class KindlingCli implements Runnable {
   /** Exit status for input Kindling refused before changing anything. */
   public static final int EXIT_INVALID_INPUT = 2;
+
   /** Exit status for a typed failure (the VM or image failed with a named stage). */
   public static final int EXIT_FAILED = 3;
 
@@ -42,17 +44,18 @@ public final class KindlingCli implements Runnable {
 
   public static int execute(String... args) {
     CommandLine commandLine = new CommandLine(new KindlingCli());
-    commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
-      if (e instanceof InvalidInputException invalid) {
-        cmd.getErr().println("kindling: invalid input: " + invalid.getMessage());
-        return EXIT_INVALID_INPUT;
-      }
-      if (e instanceof TypedFailureException typed) {
-        cmd.getErr().println("kindling: " + typed.getMessage());
-        return EXIT_FAILED;
-      }
-      throw e;
-    });
+    commandLine.setExecutionExceptionHandler(
+        (e, cmd, parsed) -> {
+          if (e instanceof InvalidInputException invalid) {
+            cmd.getErr().println("kindling: invalid input: " + invalid.getMessage());
+            return EXIT_INVALID_INPUT;
+          }
+          if (e instanceof TypedFailureException typed) {
+            cmd.getErr().println("kindling: " + typed.getMessage());
+            return EXIT_FAILED;
+          }
+          throw e;
+        });
     return commandLine.execute(args);
   }
 }

@@ -8,7 +8,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "preflight", description = "Check this host for everything VM networking and booting needs; name each problem and its fix.")
+@Command(
+    name = "preflight",
+    description =
+        "Check this host for everything VM networking and booting needs; name each problem and its fix.")
 final class PreflightCommand implements Callable<Integer> {
   @Mixin ConfigOptions options;
 

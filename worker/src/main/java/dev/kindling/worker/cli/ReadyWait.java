@@ -17,10 +17,14 @@ import java.util.concurrent.TimeoutException;
 final class ReadyWait {
   private ReadyWait() {}
 
-  /** Returns the description the VM settled with, or its last one when {@code timeout} passed first. */
-  static VmDescription create(KindlingClient client, VmRequest request, Duration timeout, PrintStream out) {
+  /**
+   * Returns the description the VM settled with, or its last one when {@code timeout} passed first.
+   */
+  static VmDescription create(
+      KindlingClient client, VmRequest request, Duration timeout, PrintStream out) {
     if (out != null) {
-      out.println(request.sessionId() + ": waiting for READY (at most " + timeout.toSeconds() + " s)");
+      out.println(
+          request.sessionId() + ": waiting for READY (at most " + timeout.toSeconds() + " s)");
     }
     VmDescription d;
     try {
@@ -53,16 +57,28 @@ final class ReadyWait {
     out.println("template  " + (d.template() == null ? "-" : d.template()));
     out.println("image     " + d.imageId());
     if (d.launch() != null) {
-      out.println("launch    " + (d.launch().url() == null ? "" : "url " + d.launch().url())
-          + (d.launch().args().isEmpty() ? "" : (d.launch().url() == null ? "" : ", ") + "args " + d.launch().args()));
+      out.println(
+          "launch    "
+              + (d.launch().url() == null ? "" : "url " + d.launch().url())
+              + (d.launch().args().isEmpty()
+                  ? ""
+                  : (d.launch().url() == null ? "" : ", ") + "args " + d.launch().args()));
     }
     out.println("vm        " + d.vmId() + " (" + d.bootMode() + ")");
     if (d.endpoint() != null) {
-      out.println("endpoint  netns " + d.endpoint().namespace() + " " + d.endpoint().address() + ":" + d.endpoint().port()
-          + " on host " + d.endpoint().hostId());
+      out.println(
+          "endpoint  netns "
+              + d.endpoint().namespace()
+              + " "
+              + d.endpoint().address()
+              + ":"
+              + d.endpoint().port()
+              + " on host "
+              + d.endpoint().hostId());
     }
     if (d.leaseExpiresAtEpochMillis() > 0) {
-      out.println("lease     until " + java.time.Instant.ofEpochMilli(d.leaseExpiresAtEpochMillis()));
+      out.println(
+          "lease     until " + java.time.Instant.ofEpochMilli(d.leaseExpiresAtEpochMillis()));
     }
     if (d.failureType() != null) {
       out.println("failure   " + d.failureType() + ": " + d.failureMessage());

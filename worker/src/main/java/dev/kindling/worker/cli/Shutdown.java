@@ -6,9 +6,9 @@ import java.util.concurrent.ExecutionException;
 
 /**
  * Long-running commands block in {@link #await} until Ctrl-C or SIGTERM (or something they depend
- * on is lost); the shutdown hook then waits for the command to close its resources in order.
- * {@code System.exit} must not be called while the JVM is already shutting down (it would block),
- * hence {@link #requested()}.
+ * on is lost); the shutdown hook then waits for the command to close its resources in order. {@code
+ * System.exit} must not be called while the JVM is already shutting down (it would block), hence
+ * {@link #requested()}.
  */
 final class Shutdown {
   private static volatile boolean requested;
@@ -23,15 +23,18 @@ final class Shutdown {
   static Optional<String> await(CompletableFuture<String> lost) throws InterruptedException {
     CompletableFuture<Optional<String>> stop = new CompletableFuture<>();
     Thread main = Thread.currentThread();
-    Thread hook = new Thread(() -> {
-      requested = true;
-      stop.complete(Optional.empty());
-      try {
-        main.join(30_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "kindling-shutdown");
+    Thread hook =
+        new Thread(
+            () -> {
+              requested = true;
+              stop.complete(Optional.empty());
+              try {
+                main.join(30_000);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "kindling-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     lost.thenAccept(reason -> stop.complete(requested ? Optional.empty() : Optional.of(reason)));
     try {

@@ -18,7 +18,10 @@ final class TokenCommand implements Callable<Integer> {
   @Option(names = "--session", required = true, description = "Session id.")
   String session;
 
-  @Option(names = "--ttl", defaultValue = "300", description = "Seconds the token is valid (default ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--ttl",
+      defaultValue = "300",
+      description = "Seconds the token is valid (default ${DEFAULT-VALUE}).")
   long ttlSeconds;
 
   @Override
@@ -28,10 +31,14 @@ final class TokenCommand implements Callable<Integer> {
     Validation.positiveSeconds("ttl", ttlSeconds);
     String key = config.get(Setting.TOKEN_KEY);
     if (key.isBlank()) {
-      throw new InvalidInputException(Setting.TOKEN_KEY.key(), "no token key configured (" + Setting.TOKEN_KEY.envName()
-          + "); the proxy must use the same key");
+      throw new InvalidInputException(
+          Setting.TOKEN_KEY.key(),
+          "no token key configured ("
+              + Setting.TOKEN_KEY.envName()
+              + "); the proxy must use the same key");
     }
-    System.out.println(SessionTokens.fromBase64Key(key).mint(session, Duration.ofSeconds(ttlSeconds)));
+    System.out.println(
+        SessionTokens.fromBase64Key(key).mint(session, Duration.ofSeconds(ttlSeconds)));
     return 0;
   }
 }

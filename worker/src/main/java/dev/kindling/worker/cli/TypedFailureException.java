@@ -1,6 +1,9 @@
 package dev.kindling.worker.cli;
 
-/** A failure the CLI reports by its type and stage, with exit status {@link KindlingCli#EXIT_FAILED}. */
+/**
+ * A failure the CLI reports by its type and stage, with exit status {@link
+ * KindlingCli#EXIT_FAILED}.
+ */
 public final class TypedFailureException extends RuntimeException {
   private final String type;
 

@@ -21,37 +21,68 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-@Command(name = "vm", description = "Create, inspect and release browser VMs.",
-    subcommands = {VmCommand.Create.class, VmCommand.Describe.class, VmCommand.Release.class,
-        VmCommand.Extend.class, VmCommand.ListVms.class})
+@Command(
+    name = "vm",
+    description = "Create, inspect and release browser VMs.",
+    subcommands = {
+      VmCommand.Create.class,
+      VmCommand.Describe.class,
+      VmCommand.Release.class,
+      VmCommand.Extend.class,
+      VmCommand.ListVms.class
+    })
 final class VmCommand {
 
-  @Command(name = "create", description = "Create a browser VM for a session and wait until it is RFB-ready.")
+  @Command(
+      name = "create",
+      description = "Create a browser VM for a session and wait until it is RFB-ready.")
   static final class Create implements Callable<Integer> {
     @Mixin ConfigOptions options;
 
-    @Option(names = "--session", required = true, description = "Session id (letters, digits, _ . -; at most 64).")
+    @Option(
+        names = "--session",
+        required = true,
+        description = "Session id (letters, digits, _ . -; at most 64).")
     String session;
 
-    @Option(names = "--image", description = "Image id (default: the host's current image of the template).")
+    @Option(
+        names = "--image",
+        description = "Image id (default: the host's current image of the template).")
     String image;
 
-    @Option(names = "--template", description = "Template whose app the session sees (default: the host's template.default).")
+    @Option(
+        names = "--template",
+        description = "Template whose app the session sees (default: the host's template.default).")
     String template;
 
-    @Option(names = "--url", description = "URL the app opens (http or https; the browser template shows it instead of its start page).")
+    @Option(
+        names = "--url",
+        description =
+            "URL the app opens (http or https; the browser template shows it instead of its start page).")
     String url;
 
-    @Option(names = "--arg", description = "An argument appended to the app's command line (repeatable; never run through a shell).")
+    @Option(
+        names = "--arg",
+        description =
+            "An argument appended to the app's command line (repeatable; never run through a shell).")
     List<String> args = new ArrayList<>();
 
-    @Option(names = "--boot", defaultValue = "AUTO", description = "AUTO, COLD or RESTORE (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--boot",
+        defaultValue = "AUTO",
+        description = "AUTO, COLD or RESTORE (default ${DEFAULT-VALUE}).")
     BootMode boot;
 
-    @Option(names = "--ttl", defaultValue = "3600", description = "Lease in seconds (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--ttl",
+        defaultValue = "3600",
+        description = "Lease in seconds (default ${DEFAULT-VALUE}).")
     long ttlSeconds;
 
-    @Option(names = "--idle", defaultValue = "0", description = "Idle timeout in seconds; 0 for none.")
+    @Option(
+        names = "--idle",
+        defaultValue = "0",
+        description = "Idle timeout in seconds; 0 for none.")
     long idleSeconds;
 
     @Option(names = "--timeout", defaultValue = "300", description = "Seconds to wait for READY.")
@@ -77,21 +108,38 @@ final class VmCommand {
       Launch launch = new Launch(url, args).validated();
       try (TemporalConnection temporal = TemporalConnection.open(config)) {
         KindlingClient client = new KindlingClient(temporal.client());
-        VmRequest request = new VmRequest(session, image, boot, ttlSeconds, idleSeconds, 0, 0, template, launch.isEmpty() ? null : launch);
-        VmDescription last = ReadyWait.create(client, request, Duration.ofSeconds(timeoutSeconds), json ? null : System.out);
+        VmRequest request =
+            new VmRequest(
+                session,
+                image,
+                boot,
+                ttlSeconds,
+                idleSeconds,
+                0,
+                0,
+                template,
+                launch.isEmpty() ? null : launch);
+        VmDescription last =
+            ReadyWait.create(
+                client, request, Duration.ofSeconds(timeoutSeconds), json ? null : System.out);
         if (json) {
           Json.print(last);
         }
         if (last.phase() != Phase.READY) {
-          throw new TypedFailureException(last.failureType() == null ? "NotReady" : last.failureType(),
-              last.failureMessage() == null ? "VM ended in phase " + last.phase() : last.failureMessage());
+          throw new TypedFailureException(
+              last.failureType() == null ? "NotReady" : last.failureType(),
+              last.failureMessage() == null
+                  ? "VM ended in phase " + last.phase()
+                  : last.failureMessage());
         }
         return 0;
       }
     }
   }
 
-  @Command(name = "describe", description = "Show a session's VM: phase, timings, host, image, endpoint.")
+  @Command(
+      name = "describe",
+      description = "Show a session's VM: phase, timings, host, image, endpoint.")
   static final class Describe implements Callable<Integer> {
     @Mixin ConfigOptions options;
 
@@ -109,7 +157,8 @@ final class VmCommand {
         try {
           d = new KindlingClient(temporal.client()).describe(session);
         } catch (WorkflowNotFoundException e) {
-          throw new TypedFailureException("UnknownSession", "no browser VM workflow for session " + session);
+          throw new TypedFailureException(
+              "UnknownSession", "no browser VM workflow for session " + session);
         }
         if (json) {
           Json.print(d);
@@ -128,7 +177,9 @@ final class VmCommand {
     @Parameters(index = "0", description = "Session id.")
     String session;
 
-    @Option(names = "--wait", description = "Wait until teardown finished and print the final phase.")
+    @Option(
+        names = "--wait",
+        description = "Wait until teardown finished and print the final phase.")
     boolean await;
 
     @Override
@@ -163,7 +214,8 @@ final class VmCommand {
       Validation.sessionId(session);
       Validation.positiveSeconds("seconds", seconds);
       try (TemporalConnection temporal = TemporalConnection.open(options.load())) {
-        long expiry = new KindlingClient(temporal.client()).extend(session, Duration.ofSeconds(seconds));
+        long expiry =
+            new KindlingClient(temporal.client()).extend(session, Duration.ofSeconds(seconds));
         System.out.println(session + ": lease ends " + java.time.Instant.ofEpochMilli(expiry));
         return 0;
       }
@@ -185,11 +237,18 @@ final class VmCommand {
           Json.print(vms);
           return 0;
         }
-        System.out.printf("%-24s %-10s %-12s %-10s %-14s %s%n", "SESSION", "PHASE", "HOST", "TEMPLATE", "IMAGE", "STARTED");
+        System.out.printf(
+            "%-24s %-10s %-12s %-10s %-14s %s%n",
+            "SESSION", "PHASE", "HOST", "TEMPLATE", "IMAGE", "STARTED");
         for (VmSummary vm : vms) {
-          System.out.printf("%-24s %-10s %-12s %-10s %-14s %s%n", vm.sessionId(), vm.phase(), vm.hostId(),
+          System.out.printf(
+              "%-24s %-10s %-12s %-10s %-14s %s%n",
+              vm.sessionId(),
+              vm.phase(),
+              vm.hostId(),
               vm.template() == null || vm.template().isEmpty() ? "-" : vm.template(),
-              vm.imageId() == null ? "-" : vm.imageId().substring(0, 12), vm.startedAt());
+              vm.imageId() == null ? "-" : vm.imageId().substring(0, 12),
+              vm.startedAt());
         }
         return 0;
       }

@@ -8,7 +8,9 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 
-@Command(name = "worker", description = "Run this host's worker against the configured Temporal target and namespace.")
+@Command(
+    name = "worker",
+    description = "Run this host's worker against the configured Temporal target and namespace.")
 final class WorkerCommand implements Callable<Integer> {
   @Mixin ConfigOptions options;
 
@@ -18,9 +20,17 @@ final class WorkerCommand implements Callable<Integer> {
     new HostPreflight(config.paths(), "qemu-system-x86_64").require();
     HostServices host = HostServices.create(config);
     try (WorkerRuntime worker = WorkerRuntime.start(host)) {
-      new dev.kindling.workflows.client.KindlingClient(worker.connection().client()).ensureCleanup(WorkerRuntime.CLEANUP_EVERY);
-      System.out.println("worker for host " + config.hostId() + " on " + config.temporalTarget() + " (" + worker.hostQueue() + ")"
-          + worker.metricsUri().map(uri -> ", metrics " + uri).orElse(""));
+      new dev.kindling.workflows.client.KindlingClient(worker.connection().client())
+          .ensureCleanup(WorkerRuntime.CLEANUP_EVERY);
+      System.out.println(
+          "worker for host "
+              + config.hostId()
+              + " on "
+              + config.temporalTarget()
+              + " ("
+              + worker.hostQueue()
+              + ")"
+              + worker.metricsUri().map(uri -> ", metrics " + uri).orElse(""));
       Shutdown.await();
       return 0;
     }

@@ -29,7 +29,8 @@ public final class KindlingConfig {
     this.sources = sources;
   }
 
-  public static KindlingConfig load(Path file, Map<String, String> env, Map<Setting, String> flags) {
+  public static KindlingConfig load(
+      Path file, Map<String, String> env, Map<Setting, String> flags) {
     Properties fromFile = new Properties();
     Path chosen = file != null ? file : (Files.isReadable(DEFAULT_FILE) ? DEFAULT_FILE : null);
     if (chosen != null) {
@@ -98,7 +99,9 @@ public final class KindlingConfig {
     oneOf(Setting.VMM, "qemu", "firecracker");
     oneOf(Setting.PRODUCTION, "true", "false");
     if (production() && get(Setting.TOKEN_KEY).isBlank()) {
-      throw new InvalidInputException(Setting.TOKEN_KEY.key(), "production mode needs a token key (" + Setting.TOKEN_KEY.envName() + ")");
+      throw new InvalidInputException(
+          Setting.TOKEN_KEY.key(),
+          "production mode needs a token key (" + Setting.TOKEN_KEY.envName() + ")");
     }
   }
 
@@ -129,23 +132,35 @@ public final class KindlingConfig {
     if (list.isBlank()) {
       return List.of(hostId());
     }
-    return Arrays.stream(list.split(",")).map(String::strip).filter(s -> !s.isEmpty()).map(Validation::hostId).toList();
+    return Arrays.stream(list.split(","))
+        .map(String::strip)
+        .filter(s -> !s.isEmpty())
+        .map(Validation::hostId)
+        .toList();
   }
 
   /** {@code cache.dir} (else $XDG_CACHE_HOME/kindling or ~/.cache/kindling) and {@code run.dir}. */
   public HostPaths paths() {
-    Path cache = get(Setting.CACHE_DIR).isBlank() ? HostPaths.defaultCacheDir(System.getenv()) : Path.of(get(Setting.CACHE_DIR)).toAbsolutePath();
+    Path cache =
+        get(Setting.CACHE_DIR).isBlank()
+            ? HostPaths.defaultCacheDir(System.getenv())
+            : Path.of(get(Setting.CACHE_DIR)).toAbsolutePath();
     return new HostPaths(cache, Path.of(get(Setting.RUN_DIR)).toAbsolutePath());
   }
 
-  /** Where the dev server keeps its state: {@code temporal.stateDir}, else $XDG_STATE_HOME/kindling or ~/.local/state/kindling. */
+  /**
+   * Where the dev server keeps its state: {@code temporal.stateDir}, else $XDG_STATE_HOME/kindling
+   * or ~/.local/state/kindling.
+   */
   public Path temporalStateDir() {
     String configured = get(Setting.TEMPORAL_STATE_DIR);
     if (!configured.isBlank()) {
       return Path.of(configured).toAbsolutePath();
     }
     String xdg = System.getenv("XDG_STATE_HOME");
-    return (xdg != null && !xdg.isBlank() ? Path.of(xdg, "kindling") : Path.of(System.getProperty("user.home"), ".local", "state", "kindling"))
+    return (xdg != null && !xdg.isBlank()
+            ? Path.of(xdg, "kindling")
+            : Path.of(System.getProperty("user.home"), ".local", "state", "kindling"))
         .toAbsolutePath();
   }
 
@@ -167,7 +182,10 @@ public final class KindlingConfig {
   }
 
   public List<String> list(Setting setting) {
-    return Arrays.stream(get(setting).split(",")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+    return Arrays.stream(get(setting).split(","))
+        .map(String::strip)
+        .filter(s -> !s.isEmpty())
+        .toList();
   }
 
   private int intValue(Setting setting, int min, int max) {
@@ -178,14 +196,16 @@ public final class KindlingConfig {
       }
       return value;
     } catch (NumberFormatException e) {
-      throw new InvalidInputException(setting.key(), "'" + get(setting) + "' is not a whole number");
+      throw new InvalidInputException(
+          setting.key(), "'" + get(setting) + "' is not a whole number");
     }
   }
 
   private void oneOf(Setting setting, String... allowed) {
     String value = get(setting).toLowerCase(Locale.ROOT);
     if (!Arrays.asList(allowed).contains(value)) {
-      throw new InvalidInputException(setting.key(), "'" + get(setting) + "' is not one of " + String.join(", ", allowed));
+      throw new InvalidInputException(
+          setting.key(), "'" + get(setting) + "' is not one of " + String.join(", ", allowed));
     }
   }
 
@@ -196,7 +216,8 @@ public final class KindlingConfig {
     } catch (IOException e) {
       name = "local";
     }
-    String clean = name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-").replaceAll("^-+", "");
+    String clean =
+        name.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9-]", "-").replaceAll("^-+", "");
     if (clean.isEmpty()) {
       clean = "local";
     }

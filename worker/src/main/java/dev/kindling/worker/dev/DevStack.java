@@ -2,13 +2,13 @@ package dev.kindling.worker.dev;
 
 import dev.kindling.host.TemporalCli;
 import dev.kindling.proxy.ProxyServer;
-import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.runtime.HostServices;
 import dev.kindling.worker.runtime.ProxyRuntime;
 import dev.kindling.worker.runtime.TemporalConnection;
 import dev.kindling.worker.runtime.WorkerRuntime;
+import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.client.KindlingClient;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -34,6 +34,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class DevStack implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(DevStack.class);
+
   /** Long enough for a server that is there to answer, short enough not to delay starting one. */
   private static final Duration PROBE = Duration.ofSeconds(2);
 
@@ -44,7 +45,12 @@ public final class DevStack implements AutoCloseable {
   private final ProxyServer proxy;
   private final String tokenKey;
 
-  private DevStack(KindlingConfig config, TemporalDevServer server, HostServices host, WorkerRuntime worker, ProxyServer proxy,
+  private DevStack(
+      KindlingConfig config,
+      TemporalDevServer server,
+      HostServices host,
+      WorkerRuntime worker,
+      ProxyServer proxy,
       String tokenKey) {
     this.config = config;
     this.server = server;
@@ -61,8 +67,12 @@ public final class DevStack implements AutoCloseable {
    */
   public static DevStack start(KindlingConfig requested) throws Exception {
     TemporalDevServer server = answers(requested) ? null : startServer(requested);
-    KindlingConfig config = server == null ? requested : requested.with(Setting.TEMPORAL_TARGET, server.target())
-        .with(Setting.TEMPORAL_EPHEMERAL, Boolean.toString(server.inMemory()));
+    KindlingConfig config =
+        server == null
+            ? requested
+            : requested
+                .with(Setting.TEMPORAL_TARGET, server.target())
+                .with(Setting.TEMPORAL_EPHEMERAL, Boolean.toString(server.inMemory()));
     WorkerRuntime worker = null;
     try {
       HostServices host = HostServices.create(config);
@@ -82,27 +92,45 @@ public final class DevStack implements AutoCloseable {
     }
   }
 
-  /** True when a Temporal server serves the configured namespace at the target; it then gets Kindling's search attributes. */
+  /**
+   * True when a Temporal server serves the configured namespace at the target; it then gets
+   * Kindling's search attributes.
+   */
   private static boolean answers(KindlingConfig config) {
     String target = config.temporalTarget();
     if (target.endsWith(":0")) {
       return false;
     }
-    WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
+    WorkflowServiceStubs service =
+        WorkflowServiceStubs.newServiceStubs(
+            WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
     try {
-      service.blockingStub().withDeadlineAfter(PROBE.toMillis(), TimeUnit.MILLISECONDS)
-          .describeNamespace(DescribeNamespaceRequest.newBuilder().setNamespace(config.temporalNamespace()).build());
+      service
+          .blockingStub()
+          .withDeadlineAfter(PROBE.toMillis(), TimeUnit.MILLISECONDS)
+          .describeNamespace(
+              DescribeNamespaceRequest.newBuilder()
+                  .setNamespace(config.temporalNamespace())
+                  .build());
     } catch (StatusRuntimeException e) {
       if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
-        throw new InvalidInputException(Setting.TEMPORAL_NAMESPACE.key(),
-            "the Temporal server at " + target + " has no namespace '" + config.temporalNamespace() + "'");
+        throw new InvalidInputException(
+            Setting.TEMPORAL_NAMESPACE.key(),
+            "the Temporal server at "
+                + target
+                + " has no namespace '"
+                + config.temporalNamespace()
+                + "'");
       }
       return false;
     } finally {
       service.shutdownNow();
     }
-    OperatorServiceStubs operator = OperatorServiceStubs.newServiceStubs(
-        OperatorServiceStubsOptions.newBuilder().setTarget(target).validateAndBuildWithDefaults());
+    OperatorServiceStubs operator =
+        OperatorServiceStubs.newServiceStubs(
+            OperatorServiceStubsOptions.newBuilder()
+                .setTarget(target)
+                .validateAndBuildWithDefaults());
     try {
       TemporalSearchAttributes.ensure(operator, config.temporalNamespace());
     } finally {
@@ -116,17 +144,31 @@ public final class DevStack implements AutoCloseable {
     String target = config.temporalTarget();
     int port = loopbackPort(target);
     String named = config.get(Setting.TEMPORAL_CLI);
-    Path cli = TemporalCli.find(named, config.paths()).orElseThrow(() -> new InvalidInputException(Setting.TEMPORAL_CLI.key(),
-        TemporalCli.missing(named, config.paths())));
+    Path cli =
+        TemporalCli.find(named, config.paths())
+            .orElseThrow(
+                () ->
+                    new InvalidInputException(
+                        Setting.TEMPORAL_CLI.key(), TemporalCli.missing(named, config.paths())));
     Path state = config.temporalStateDir();
-    // Port 0 is a private server for this process (tests, demos): nobody could find it again, so its state is not kept.
+    // Port 0 is a private server for this process (tests, demos): nobody could find it again, so
+    // its state is not kept.
     boolean ephemeral = port == 0 || Boolean.parseBoolean(config.get(Setting.TEMPORAL_EPHEMERAL));
     int uiPort = config.intValue(Setting.TEMPORAL_UI_PORT);
-    return TemporalDevServer.start(new TemporalDevServer.Options(cli, port, port == 0 && uiPort > 0 ? 0 : uiPort,
-        ephemeral ? null : stateFile(config, port), config.temporalNamespace(), state.resolve("temporal-dev-server-" + port + ".log")));
+    return TemporalDevServer.start(
+        new TemporalDevServer.Options(
+            cli,
+            port,
+            port == 0 && uiPort > 0 ? 0 : uiPort,
+            ephemeral ? null : stateFile(config, port),
+            config.temporalNamespace(),
+            state.resolve("temporal-dev-server-" + port + ".log")));
   }
 
-  /** One state file per port: two dev servers never share one, and a restart on the same port finds its own. */
+  /**
+   * One state file per port: two dev servers never share one, and a restart on the same port finds
+   * its own.
+   */
   public static Path stateFile(KindlingConfig config, int port) {
     return config.temporalStateDir().resolve("temporal-" + port + ".db");
   }
@@ -134,13 +176,17 @@ public final class DevStack implements AutoCloseable {
   static int loopbackPort(String target) {
     String[] parts = target.split(":");
     if (parts.length != 2 || !(parts[0].equals("localhost") || parts[0].equals("127.0.0.1"))) {
-      throw new InvalidInputException(Setting.TEMPORAL_TARGET.key(),
-          "no Temporal server answers at '" + target + "', and the dev server is started only on localhost:PORT");
+      throw new InvalidInputException(
+          Setting.TEMPORAL_TARGET.key(),
+          "no Temporal server answers at '"
+              + target
+              + "', and the dev server is started only on localhost:PORT");
     }
     try {
       return Integer.parseInt(parts[1]);
     } catch (NumberFormatException e) {
-      throw new InvalidInputException(Setting.TEMPORAL_TARGET.key(), "'" + parts[1] + "' is not a port");
+      throw new InvalidInputException(
+          Setting.TEMPORAL_TARGET.key(), "'" + parts[1] + "' is not a port");
     }
   }
 
@@ -173,7 +219,10 @@ public final class DevStack implements AutoCloseable {
     return config.temporalTarget();
   }
 
-  /** The dev server's web UI; empty when it runs without one or the stack uses a server it did not start. */
+  /**
+   * The dev server's web UI; empty when it runs without one or the stack uses a server it did not
+   * start.
+   */
   public Optional<URI> temporalUi() {
     return server == null ? Optional.empty() : server.uiUri();
   }
@@ -183,13 +232,24 @@ public final class DevStack implements AutoCloseable {
     return Optional.ofNullable(server);
   }
 
-  /** Completes with a reason when the dev server this stack started ends by itself; never when it uses another server. */
+  /**
+   * Completes with a reason when the dev server this stack started ends by itself; never when it
+   * uses another server.
+   */
   public CompletableFuture<String> serverLost() {
     if (server == null) {
       return new CompletableFuture<>();
     }
-    return server.exited().thenApply(status -> "the Temporal dev server exited with status " + status
-        + "; its output (" + server.logFile() + ") ends:\n" + server.outputTail());
+    return server
+        .exited()
+        .thenApply(
+            status ->
+                "the Temporal dev server exited with status "
+                    + status
+                    + "; its output ("
+                    + server.logFile()
+                    + ") ends:\n"
+                    + server.outputTail());
   }
 
   @Override

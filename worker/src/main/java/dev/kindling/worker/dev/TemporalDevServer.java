@@ -4,7 +4,6 @@ import dev.kindling.host.exec.Commands;
 import dev.kindling.workflows.KindlingSearchAttributes;
 import io.grpc.StatusRuntimeException;
 import io.temporal.api.enums.v1.IndexedValueType;
-import io.temporal.api.operatorservice.v1.ListSearchAttributesRequest;
 import io.temporal.api.workflowservice.v1.DescribeNamespaceRequest;
 import io.temporal.common.SearchAttributeKey;
 import io.temporal.serviceclient.OperatorServiceStubs;
@@ -33,16 +32,20 @@ import org.slf4j.LoggerFactory;
  * Temporal's development server ({@code temporal server start-dev}) as a child process: a real
  * Temporal (Schedules, visibility queries, the web UI) on loopback, with Kindling's search
  * attributes registered. State lives in a SQLite file, or in memory. {@link #close()} stops it
- * (SIGTERM, then SIGKILL after a grace period) and anything it started; {@link #exited()}
- * completes when it ends by itself.
+ * (SIGTERM, then SIGKILL after a grace period) and anything it started; {@link #exited()} completes
+ * when it ends by itself.
  */
 public final class TemporalDevServer implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(TemporalDevServer.class);
+
   /** It serves within a second here; a busy two-core host running VMs gets the rest. */
   private static final Duration STARTUP = Duration.ofMinutes(2);
+
   private static final Duration STOP_GRACE = Duration.ofSeconds(10);
+
   /** Longer than a worker's drain (10 s) plus the proxy's stop. */
   private static final Duration OWNER_CLOSE_GRACE = Duration.ofSeconds(20);
+
   private static final int PORT_ATTEMPTS = 3;
   private static final String LOOPBACK = "127.0.0.1";
 
@@ -53,7 +56,8 @@ public final class TemporalDevServer implements AutoCloseable {
    * @param namespace created when missing (the server always has {@code default})
    * @param logFile where the server's output goes (appended)
    */
-  public record Options(Path cli, int port, int uiPort, Path database, String namespace, Path logFile) {}
+  public record Options(
+      Path cli, int port, int uiPort, Path database, String namespace, Path logFile) {}
 
   private final Process process;
   private final boolean inMemory;
@@ -75,8 +79,8 @@ public final class TemporalDevServer implements AutoCloseable {
   }
 
   /**
-   * Starts the server and returns once it serves the namespace with Kindling's search attributes.
-   * A port this method chose and found taken by the time the server bound it is chosen again.
+   * Starts the server and returns once it serves the namespace with Kindling's search attributes. A
+   * port this method chose and found taken by the time the server bound it is chosen again.
    */
   public static TemporalDevServer start(Options options) {
     try {
@@ -93,9 +97,14 @@ public final class TemporalDevServer implements AutoCloseable {
       TemporalDevServer server = launch(options, port, uiPort);
       try {
         server.awaitServing(options.namespace());
-        log.info("Temporal dev server ({}) serving on {}{} (pid {}, {}, output in {})", options.cli(), server.target(),
-            server.uiUri().map(ui -> ", web UI " + ui).orElse(""), server.pid(),
-            options.database() == null ? "in memory" : "state in " + options.database(), options.logFile());
+        log.info(
+            "Temporal dev server ({}) serving on {}{} (pid {}, {}, output in {})",
+            options.cli(),
+            server.target(),
+            server.uiUri().map(ui -> ", web UI " + ui).orElse(""),
+            server.pid(),
+            options.database() == null ? "in memory" : "state in " + options.database(),
+            options.logFile());
         return server;
       } catch (ExitedEarly e) {
         server.close();
@@ -103,7 +112,10 @@ public final class TemporalDevServer implements AutoCloseable {
         if (!portsOurs || attempt == PORT_ATTEMPTS) {
           throw new IllegalStateException(e.getMessage());
         }
-        log.info("the Temporal dev server exited at start ({} of {}); trying other ports", attempt, PORT_ATTEMPTS);
+        log.info(
+            "the Temporal dev server exited at start ({} of {}); trying other ports",
+            attempt,
+            PORT_ATTEMPTS);
       } catch (RuntimeException e) {
         server.close();
         throw e;
@@ -118,7 +130,9 @@ public final class TemporalDevServer implements AutoCloseable {
 
   /** The web UI, unless it runs without one. */
   public Optional<URI> uiUri() {
-    return uiPort < 0 ? Optional.empty() : Optional.of(URI.create("http://" + LOOPBACK + ":" + uiPort));
+    return uiPort < 0
+        ? Optional.empty()
+        : Optional.of(URI.create("http://" + LOOPBACK + ":" + uiPort));
   }
 
   /** True when its state is in memory: gone with the process. */
@@ -136,7 +150,13 @@ public final class TemporalDevServer implements AutoCloseable {
 
   /** Completes with the exit status when the server ends without being asked to. */
   public CompletableFuture<Integer> exited() {
-    return process.onExit().thenCompose(p -> stopping ? new CompletableFuture<>() : CompletableFuture.completedFuture(p.exitValue()));
+    return process
+        .onExit()
+        .thenCompose(
+            p ->
+                stopping
+                    ? new CompletableFuture<>()
+                    : CompletableFuture.completedFuture(p.exitValue()));
   }
 
   /** The last lines of the server's output, for a report. */
@@ -161,10 +181,21 @@ public final class TemporalDevServer implements AutoCloseable {
   }
 
   static List<String> argv(Options options, int port, int uiPort) {
-    List<String> argv = new ArrayList<>(List.of(options.cli().toString(), "server", "start-dev",
-        "--ip", LOOPBACK, "--port", Integer.toString(port), "--log-level", "warn",
-        // Never call home: everything this server talks to stays on loopback.
-        "--dynamic-config-value", "frontend.enableServerVersionCheck=false"));
+    List<String> argv =
+        new ArrayList<>(
+            List.of(
+                options.cli().toString(),
+                "server",
+                "start-dev",
+                "--ip",
+                LOOPBACK,
+                "--port",
+                Integer.toString(port),
+                "--log-level",
+                "warn",
+                // Never call home: everything this server talks to stays on loopback.
+                "--dynamic-config-value",
+                "frontend.enableServerVersionCheck=false"));
     if (uiPort < 0) {
       argv.add("--headless");
     } else {
@@ -183,23 +214,29 @@ public final class TemporalDevServer implements AutoCloseable {
     return argv;
   }
 
-  /** The CLI's spelling of a search attribute type: INDEXED_VALUE_TYPE_KEYWORD_LIST is KeywordList (matched ignoring case). */
+  /**
+   * The CLI's spelling of a search attribute type: INDEXED_VALUE_TYPE_KEYWORD_LIST is KeywordList
+   * (matched ignoring case).
+   */
   static String cliTypeName(IndexedValueType type) {
     return type.name().replace("INDEXED_VALUE_TYPE_", "").replace("_", "");
   }
 
   private static TemporalDevServer launch(Options options, int port, int uiPort) {
     List<String> command = new ArrayList<>();
-    // In a session of its own, a terminal's Ctrl-C reaches only the JVM, which stops the server after its worker.
+    // In a session of its own, a terminal's Ctrl-C reaches only the JVM, which stops the server
+    // after its worker.
     Commands.locate("setsid").ifPresent(setsid -> command.add(setsid.toString()));
     command.addAll(argv(options, port, uiPort));
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(options.logFile().toFile()))
-        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(options.logFile().toFile()))
+            .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
     builder.environment().put("TEMPORAL_VERSION_CHECK_DISABLED", "1");
     try {
-      return new TemporalDevServer(builder.start(), port, uiPort, options.logFile(), options.database() == null);
+      return new TemporalDevServer(
+          builder.start(), port, uiPort, options.logFile(), options.database() == null);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run " + options.cli(), e);
     }
@@ -208,18 +245,31 @@ public final class TemporalDevServer implements AutoCloseable {
   private void awaitServing(String namespace) {
     long deadline = System.nanoTime() + STARTUP.toNanos();
     String lastProblem = "not started";
-    WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setTarget(target()).build());
-    OperatorServiceStubs operator = OperatorServiceStubs.newServiceStubs(
-        OperatorServiceStubsOptions.newBuilder().setChannel(service.getRawChannel()).validateAndBuildWithDefaults());
+    WorkflowServiceStubs service =
+        WorkflowServiceStubs.newServiceStubs(
+            WorkflowServiceStubsOptions.newBuilder().setTarget(target()).build());
+    OperatorServiceStubs operator =
+        OperatorServiceStubs.newServiceStubs(
+            OperatorServiceStubsOptions.newBuilder()
+                .setChannel(service.getRawChannel())
+                .validateAndBuildWithDefaults());
     try {
       while (true) {
         if (!process.isAlive()) {
-          throw new ExitedEarly("the Temporal dev server exited with " + process.exitValue() + " before serving; output ("
-              + logFile + "):\n" + outputTail());
+          throw new ExitedEarly(
+              "the Temporal dev server exited with "
+                  + process.exitValue()
+                  + " before serving; output ("
+                  + logFile
+                  + "):\n"
+                  + outputTail());
         }
         try {
-          service.blockingStub().withDeadlineAfter(2, TimeUnit.SECONDS)
-              .describeNamespace(DescribeNamespaceRequest.newBuilder().setNamespace(namespace).build());
+          service
+              .blockingStub()
+              .withDeadlineAfter(2, TimeUnit.SECONDS)
+              .describeNamespace(
+                  DescribeNamespaceRequest.newBuilder().setNamespace(namespace).build());
           List<String> missing = TemporalSearchAttributes.missing(operator, namespace);
           if (missing.isEmpty()) {
             return;
@@ -229,8 +279,17 @@ public final class TemporalDevServer implements AutoCloseable {
           lastProblem = notYet.getStatus().toString();
         }
         if (System.nanoTime() > deadline) {
-          throw new IllegalStateException("the Temporal dev server did not serve " + namespace + " with Kindling's search attributes within "
-              + STARTUP + " (" + lastProblem + "); output (" + logFile + "):\n" + outputTail());
+          throw new IllegalStateException(
+              "the Temporal dev server did not serve "
+                  + namespace
+                  + " with Kindling's search attributes within "
+                  + STARTUP
+                  + " ("
+                  + lastProblem
+                  + "); output ("
+                  + logFile
+                  + "):\n"
+                  + outputTail());
         }
         Thread.sleep(50);
       }
@@ -258,14 +317,20 @@ public final class TemporalDevServer implements AutoCloseable {
     stop();
   }
 
-  /** SIGTERM (the server shuts down cleanly), SIGKILL after a grace period, then anything it started. */
+  /**
+   * SIGTERM (the server shuts down cleanly), SIGKILL after a grace period, then anything it
+   * started.
+   */
   private void stop() {
     stopping = true;
     List<ProcessHandle> children = process.descendants().toList();
     process.destroy();
     try {
       if (!process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-        log.warn("the Temporal dev server {} ignored SIGTERM for {}; killing it", process.pid(), STOP_GRACE);
+        log.warn(
+            "the Temporal dev server {} ignored SIGTERM for {}; killing it",
+            process.pid(),
+            STOP_GRACE);
         process.destroyForcibly();
         process.waitFor(STOP_GRACE.toMillis(), TimeUnit.MILLISECONDS);
       }

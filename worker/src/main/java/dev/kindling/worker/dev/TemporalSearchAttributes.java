@@ -12,15 +12,26 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
-/** Kindling's custom search attributes on a Temporal namespace: which are missing, and registering them. */
+/**
+ * Kindling's custom search attributes on a Temporal namespace: which are missing, and registering
+ * them.
+ */
 final class TemporalSearchAttributes {
   private TemporalSearchAttributes() {}
 
   static List<String> missing(OperatorServiceStubs operator, String namespace) {
-    Set<String> registered = operator.blockingStub().withDeadlineAfter(5, TimeUnit.SECONDS)
-        .listSearchAttributes(ListSearchAttributesRequest.newBuilder().setNamespace(namespace).build())
-        .getCustomAttributesMap().keySet();
-    return KindlingSearchAttributes.all().stream().map(SearchAttributeKey::getName).filter(name -> !registered.contains(name)).toList();
+    Set<String> registered =
+        operator
+            .blockingStub()
+            .withDeadlineAfter(5, TimeUnit.SECONDS)
+            .listSearchAttributes(
+                ListSearchAttributesRequest.newBuilder().setNamespace(namespace).build())
+            .getCustomAttributesMap()
+            .keySet();
+    return KindlingSearchAttributes.all().stream()
+        .map(SearchAttributeKey::getName)
+        .filter(name -> !registered.contains(name))
+        .toList();
   }
 
   /** Registers those that are missing (a server that already has them keeps them). */
@@ -35,7 +46,13 @@ final class TemporalSearchAttributes {
         attributes.put(key.getName(), key.getValueType());
       }
     }
-    operator.blockingStub().withDeadlineAfter(10, TimeUnit.SECONDS)
-        .addSearchAttributes(AddSearchAttributesRequest.newBuilder().setNamespace(namespace).putAllSearchAttributes(attributes).build());
+    operator
+        .blockingStub()
+        .withDeadlineAfter(10, TimeUnit.SECONDS)
+        .addSearchAttributes(
+            AddSearchAttributesRequest.newBuilder()
+                .setNamespace(namespace)
+                .putAllSearchAttributes(attributes)
+                .build());
   }
 }

@@ -22,14 +22,17 @@ import java.util.stream.LongStream;
  */
 final class ActivityMetricsInterceptor extends WorkerInterceptorBase {
   static final String OK = "ok";
+
   /**
    * Histogram buckets of the timers, from a quick host step to a slow image build: a few fixed
    * buckets aggregate across hosts at a fraction of the ~90 of Micrometer's percentile histogram.
    */
-  private static final Duration[] BUCKETS = LongStream.of(
-          5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000, 300_000, 600_000)
-      .mapToObj(Duration::ofMillis)
-      .toArray(Duration[]::new);
+  private static final Duration[] BUCKETS =
+      LongStream.of(
+              5, 10, 25, 50, 100, 250, 500, 1_000, 2_500, 5_000, 10_000, 30_000, 60_000, 120_000,
+              300_000, 600_000)
+          .mapToObj(Duration::ofMillis)
+          .toArray(Duration[]::new);
 
   private final MeterRegistry registry;
 
@@ -56,14 +59,20 @@ final class ActivityMetricsInterceptor extends WorkerInterceptorBase {
   }
 
   private void recordActivity(String activityType, String outcome, long nanos) {
-    timer("kindling.activity", "How long activities ran, by type and outcome (ok or the failure kind).",
-        "activity", activityType, "outcome", outcome)
+    timer(
+            "kindling.activity",
+            "How long activities ran, by type and outcome (ok or the failure kind).",
+            "activity",
+            activityType,
+            "outcome",
+            outcome)
         .record(Duration.ofNanos(nanos));
   }
 
   private void recordFailure(String kind) {
     Counter.builder("kindling.failures")
-        .description("Activity failures by kind (the ApplicationFailure type, or the exception's class).")
+        .description(
+            "Activity failures by kind (the ApplicationFailure type, or the exception's class).")
         .tag("kind", kind)
         .register(registry)
         .increment();
@@ -73,7 +82,11 @@ final class ActivityMetricsInterceptor extends WorkerInterceptorBase {
     if (result instanceof ReadinessReport report && report.stages() != null) {
       for (StageTiming stage : report.stages()) {
         if (stage != null && stage.stage() != null) {
-          timer("kindling.readiness.stage", "How long each readiness stage took.", "stage", stage.stage())
+          timer(
+                  "kindling.readiness.stage",
+                  "How long each readiness stage took.",
+                  "stage",
+                  stage.stage())
               .record(Duration.ofMillis(stage.millis()));
         }
       }
@@ -85,8 +98,13 @@ final class ActivityMetricsInterceptor extends WorkerInterceptorBase {
   }
 
   private void recordVmmStart(VmHandle handle) {
-    timer("kindling.vmm.start", "From spawning the VMM to the VMM reporting the guest running.",
-        "vmm", String.valueOf(handle.vmm()), "mode", String.valueOf(handle.mode()))
+    timer(
+            "kindling.vmm.start",
+            "From spawning the VMM to the VMM reporting the guest running.",
+            "vmm",
+            String.valueOf(handle.vmm()),
+            "mode",
+            String.valueOf(handle.mode()))
         .record(Duration.ofMillis(handle.vmmStartMillis()));
   }
 

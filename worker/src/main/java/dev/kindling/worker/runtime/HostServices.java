@@ -1,6 +1,5 @@
 package dev.kindling.worker.runtime;
 
-import dev.kindling.host.HostPaths;
 import dev.kindling.activities.network.Deployment;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.readiness.ProbeSettings;
@@ -13,6 +12,7 @@ import dev.kindling.activities.vmm.QemuVmm;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.activities.vmm.Vmm;
 import dev.kindling.activities.vmm.VmmActivitiesImpl;
+import dev.kindling.host.HostPaths;
 import dev.kindling.snapshot.ImageActivitiesImpl;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
@@ -46,20 +46,43 @@ public record HostServices(
   public static HostServices create(KindlingConfig config, String extraKernelArgs) {
     HostPaths paths = config.paths();
     if (!"qemu".equals(config.get(Setting.VMM))) {
-      throw new InvalidInputException(Setting.VMM.key(), "the firecracker driver needs a 'firecracker' binary, which this host lacks;"
-          + " use vmm.driver=qemu here");
+      throw new InvalidInputException(
+          Setting.VMM.key(),
+          "the firecracker driver needs a 'firecracker' binary, which this host lacks;"
+              + " use vmm.driver=qemu here");
     }
-    QemuConfig qemu = QemuConfig.defaults()
-        .withMachine(MachineType.parse(config.get(Setting.MACHINE)))
-        .withAccel(config.get(Setting.ACCELERATOR));
+    QemuConfig qemu =
+        QemuConfig.defaults()
+            .withMachine(MachineType.parse(config.get(Setting.MACHINE)))
+            .withAccel(config.get(Setting.ACCELERATOR));
     Vmm vmm = QemuVmm.forHost(qemu, Heartbeat.ofCurrentActivity());
     VmProcesses processes = new VmProcesses(paths);
     VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, vmm, extraKernelArgs, STOP_GRACE);
-    ReadinessActivitiesImpl readiness = new ReadinessActivitiesImpl(paths, vmId -> liveness(processes, vmId),
-        ProbeSettings.defaults(), Duration.ofSeconds(config.intValue(Setting.READINESS_TIMEOUT_SECONDS)));
-    return new HostServices(config, paths, vmm, processes, new NetworkActivitiesImpl(paths,
-        Deployment.of(config.temporalTarget(), config.temporalNamespace(), Boolean.parseBoolean(config.get(Setting.TEMPORAL_EPHEMERAL)))), vmms, readiness,
-        new ImageActivitiesImpl(paths, config.templatesDir(), config.defaultTemplate(), config.get(Setting.DEBIAN_MIRROR)), extraKernelArgs);
+    ReadinessActivitiesImpl readiness =
+        new ReadinessActivitiesImpl(
+            paths,
+            vmId -> liveness(processes, vmId),
+            ProbeSettings.defaults(),
+            Duration.ofSeconds(config.intValue(Setting.READINESS_TIMEOUT_SECONDS)));
+    return new HostServices(
+        config,
+        paths,
+        vmm,
+        processes,
+        new NetworkActivitiesImpl(
+            paths,
+            Deployment.of(
+                config.temporalTarget(),
+                config.temporalNamespace(),
+                Boolean.parseBoolean(config.get(Setting.TEMPORAL_EPHEMERAL)))),
+        vmms,
+        readiness,
+        new ImageActivitiesImpl(
+            paths,
+            config.templatesDir(),
+            config.defaultTemplate(),
+            config.get(Setting.DEBIAN_MIRROR)),
+        extraKernelArgs);
   }
 
   static VmmLiveness liveness(VmProcesses processes, String vmId) {

@@ -1,8 +1,8 @@
 package dev.kindling.worker.runtime;
 
+import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.netns.NetworkNamespaces;
-import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.workflows.host.GuestNetwork;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,19 +34,24 @@ public record LeakCheck(String vmId, List<String> leftovers) {
   }
 
   public String summary() {
-    return clean() ? "nothing left of " + vmId + " (no VMM process, namespace, TAP or files)" : "left behind: " + String.join("; ", leftovers);
+    return clean()
+        ? "nothing left of " + vmId + " (no VMM process, namespace, TAP or files)"
+        : "left behind: " + String.join("; ", leftovers);
   }
 
   /** Any process whose command line names the VM, even one whose pid file is gone. */
   private static boolean vmmProcessMentioning(String vmId) {
     try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
-      return procs.filter(p -> p.getFileName().toString().matches("\\d+")).anyMatch(p -> {
-        try {
-          return new String(Files.readAllBytes(p.resolve("cmdline"))).contains(vmId);
-        } catch (IOException gone) {
-          return false;
-        }
-      });
+      return procs
+          .filter(p -> p.getFileName().toString().matches("\\d+"))
+          .anyMatch(
+              p -> {
+                try {
+                  return new String(Files.readAllBytes(p.resolve("cmdline"))).contains(vmId);
+                } catch (IOException gone) {
+                  return false;
+                }
+              });
     } catch (IOException e) {
       return false;
     }

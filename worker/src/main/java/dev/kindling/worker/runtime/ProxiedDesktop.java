@@ -19,15 +19,23 @@ import java.util.List;
  */
 public record ProxiedDesktop(ServerInit serverInit, DesktopFrame frame) {
 
-  public static ProxiedDesktop capture(InetSocketAddress proxy, String wsPath, String token, String password, Duration timeout)
+  public static ProxiedDesktop capture(
+      InetSocketAddress proxy, String wsPath, String token, String password, Duration timeout)
       throws IOException {
     try (SocketChannel channel = SocketChannel.open(proxy)) {
       String path = wsPath + "?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
-      WebSocketClientConnection ws = WebSocketClientConnection.upgrade(
-          channel, proxy.getHostString() + ":" + proxy.getPort(), path, List.of("binary"), timeout);
+      WebSocketClientConnection ws =
+          WebSocketClientConnection.upgrade(
+              channel,
+              proxy.getHostString() + ":" + proxy.getPort(),
+              path,
+              List.of("binary"),
+              timeout);
       try (ws) {
         RfbSession session = RfbHandshake.perform(ws.input(), ws.output(), password);
-        return new ProxiedDesktop(session.serverInit(), DesktopFrame.capture(session, session.serverInit().pixelFormat()));
+        return new ProxiedDesktop(
+            session.serverInit(),
+            DesktopFrame.capture(session, session.serverInit().pixelFormat()));
       }
     }
   }

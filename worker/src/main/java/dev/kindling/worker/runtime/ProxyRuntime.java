@@ -14,18 +14,21 @@ public final class ProxyRuntime {
   private ProxyRuntime() {}
 
   /** Starts the proxy; {@code tokenKey} is the base64 key (dev mode passes a per-run one). */
-  public static ProxyServer start(KindlingConfig config, WorkflowClient client, String tokenKey) throws Exception {
-    ProxyConfig proxyConfig = ProxyConfig.builder()
-        .bindHost(config.get(Setting.PROXY_BIND))
-        .port(config.intValue(Setting.PROXY_PORT))
-        .reusePort(Boolean.parseBoolean(config.get(Setting.PROXY_REUSE_PORT)))
-        .metricsPort(config.intValue(Setting.PROXY_METRICS_PORT))
-        .maxConnections(config.intValue(Setting.PROXY_MAX_CONNECTIONS))
-        .tokenKey(SessionTokens.decodeKey(tokenKey))
-        .allowedOrigins(config.list(Setting.PROXY_ORIGINS))
-        .productionMode(config.production())
-        .build();
-    return ProxyServer.start(proxyConfig, new TemporalRouteResolver(client), VncPasswords.fromHost(config.paths()));
+  public static ProxyServer start(KindlingConfig config, WorkflowClient client, String tokenKey)
+      throws Exception {
+    ProxyConfig proxyConfig =
+        ProxyConfig.builder()
+            .bindHost(config.get(Setting.PROXY_BIND))
+            .port(config.intValue(Setting.PROXY_PORT))
+            .reusePort(Boolean.parseBoolean(config.get(Setting.PROXY_REUSE_PORT)))
+            .metricsPort(config.intValue(Setting.PROXY_METRICS_PORT))
+            .maxConnections(config.intValue(Setting.PROXY_MAX_CONNECTIONS))
+            .tokenKey(SessionTokens.decodeKey(tokenKey))
+            .allowedOrigins(config.list(Setting.PROXY_ORIGINS))
+            .productionMode(config.production())
+            .build();
+    return ProxyServer.start(
+        proxyConfig, new TemporalRouteResolver(client), VncPasswords.fromHost(config.paths()));
   }
 
   /** The configured key, or a fresh one when none is configured outside production mode. */

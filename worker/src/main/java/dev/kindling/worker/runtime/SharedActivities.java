@@ -14,7 +14,9 @@ final class SharedActivities {
   private SharedActivities() {}
 
   static List<Object> create(WorkflowClient client, HostServices host) {
-    HostDirectory directory = new LocalHostDirectory(host.config().hosts(), new ImageStore(host.paths()), host.config().defaultTemplate());
+    HostDirectory directory =
+        new LocalHostDirectory(
+            host.config().hosts(), new ImageStore(host.paths()), host.config().defaultTemplate());
     return List.of(
         new PlacementActivitiesImpl(directory),
         new LivenessActivitiesImpl(client, directory),

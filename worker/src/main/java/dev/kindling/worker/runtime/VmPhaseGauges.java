@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
  */
 final class VmPhaseGauges implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(VmPhaseGauges.class);
+
   /** Visibility lags by a second or so anyway; counting more often only loads the server. */
   static final Duration EVERY = Duration.ofSeconds(15);
 
@@ -31,8 +32,9 @@ final class VmPhaseGauges implements AutoCloseable {
   private final String hostId;
   // Micrometer holds gauge state weakly: these references keep the gauges alive.
   private final Map<Phase, AtomicLong> counts = new EnumMap<>(Phase.class);
-  private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor(
-      Thread.ofPlatform().name("kindling-vm-phase-gauges").daemon().factory());
+  private final ScheduledExecutorService scheduler =
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("kindling-vm-phase-gauges").daemon().factory());
 
   VmPhaseGauges(MeterRegistry registry, WorkflowClient client, String hostId) {
     this.registry = registry;
@@ -41,40 +43,57 @@ final class VmPhaseGauges implements AutoCloseable {
   }
 
   void start() {
-    scheduler.scheduleWithFixedDelay(this::refreshQuietly, 0, EVERY.toMillis(), TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(
+        this::refreshQuietly, 0, EVERY.toMillis(), TimeUnit.MILLISECONDS);
   }
 
   /**
-   * Counts every phase and sets its gauge. A phase's gauge appears with its first count, so a server
-   * that cannot count (the embedded test server) shows no gauge rather than a false zero.
+   * Counts every phase and sets its gauge. A phase's gauge appears with its first count, so a
+   * server that cannot count (the embedded test server) shows no gauge rather than a false zero.
    */
   void refresh() {
     for (Phase phase : Phase.values()) {
-      long count = client.getWorkflowServiceStubs().blockingStub()
-          .countWorkflowExecutions(CountWorkflowExecutionsRequest.newBuilder()
-              .setNamespace(client.getOptions().getNamespace())
-              .setQuery(query(phase, hostId))
-              .build())
-          .getCount();
+      long count =
+          client
+              .getWorkflowServiceStubs()
+              .blockingStub()
+              .countWorkflowExecutions(
+                  CountWorkflowExecutionsRequest.newBuilder()
+                      .setNamespace(client.getOptions().getNamespace())
+                      .setQuery(query(phase, hostId))
+                      .build())
+              .getCount();
       gauge(phase).set(count);
     }
   }
 
   static String query(Phase phase, String hostId) {
-    String query = "WorkflowType = '" + BrowserVmWorkflow.WORKFLOW_TYPE + "' AND ExecutionStatus = 'Running'"
-        + " AND " + KindlingSearchAttributes.PHASE.getName() + " = '" + phase.name() + "'";
-    return phase == Phase.PLACING ? query : query + " AND " + KindlingSearchAttributes.HOST.getName() + " = '" + hostId + "'";
+    String query =
+        "WorkflowType = '"
+            + BrowserVmWorkflow.WORKFLOW_TYPE
+            + "' AND ExecutionStatus = 'Running'"
+            + " AND "
+            + KindlingSearchAttributes.PHASE.getName()
+            + " = '"
+            + phase.name()
+            + "'";
+    return phase == Phase.PLACING
+        ? query
+        : query + " AND " + KindlingSearchAttributes.HOST.getName() + " = '" + hostId + "'";
   }
 
   private synchronized AtomicLong gauge(Phase phase) {
-    return counts.computeIfAbsent(phase, p -> {
-      AtomicLong count = new AtomicLong();
-      Gauge.builder("kindling.vms", count, AtomicLong::get)
-          .description("Running browser VMs by phase (PLACING: not yet on a host, counted cluster-wide).")
-          .tag("phase", p.name())
-          .register(registry);
-      return count;
-    });
+    return counts.computeIfAbsent(
+        phase,
+        p -> {
+          AtomicLong count = new AtomicLong();
+          Gauge.builder("kindling.vms", count, AtomicLong::get)
+              .description(
+                  "Running browser VMs by phase (PLACING: not yet on a host, counted cluster-wide).")
+              .tag("phase", p.name())
+              .register(registry);
+          return count;
+        });
   }
 
   private void refreshQuietly() {

@@ -40,10 +40,17 @@ import org.slf4j.LoggerFactory;
 public final class WorkerMetrics implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerMetrics.class);
   static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
   /** The SDK buffers its meters in the scope; a scrape sees them at most this late. */
-  private static final com.uber.m3.util.Duration TEMPORAL_REPORT_EVERY = com.uber.m3.util.Duration.ofSeconds(1);
-  /** Scrapes are rare and quick: two threads, and a short queue before the dispatcher serves requests itself. */
+  private static final com.uber.m3.util.Duration TEMPORAL_REPORT_EVERY =
+      com.uber.m3.util.Duration.ofSeconds(1);
+
+  /**
+   * Scrapes are rare and quick: two threads, and a short queue before the dispatcher serves
+   * requests itself.
+   */
   private static final int HTTP_THREADS = 2;
+
   private static final int HTTP_QUEUE = 16;
 
   private final String hostId;
@@ -56,15 +63,21 @@ public final class WorkerMetrics implements AutoCloseable {
   private VmPhaseGauges phases;
   private boolean closed;
 
-  private WorkerMetrics(String hostId, PrometheusMeterRegistry registry, HttpServer server, ThreadPoolExecutor httpExecutor, URI uri) {
+  private WorkerMetrics(
+      String hostId,
+      PrometheusMeterRegistry registry,
+      HttpServer server,
+      ThreadPoolExecutor httpExecutor,
+      URI uri) {
     this.hostId = hostId;
     this.registry = registry;
     this.server = server;
     this.httpExecutor = httpExecutor;
     this.uri = uri;
-    this.temporalScope = new RootScopeBuilder()
-        .reporter(new MicrometerClientStatsReporter(registry))
-        .reportEvery(TEMPORAL_REPORT_EVERY);
+    this.temporalScope =
+        new RootScopeBuilder()
+            .reporter(new MicrometerClientStatsReporter(registry))
+            .reportEvery(TEMPORAL_REPORT_EVERY);
     this.interceptor = new ActivityMetricsInterceptor(registry);
   }
 
@@ -91,11 +104,13 @@ public final class WorkerMetrics implements AutoCloseable {
     } catch (IOException e) {
       executor.shutdown();
       registry.close();
-      throw new UncheckedIOException("cannot serve worker metrics on " + bindAddress + ":" + port, e);
+      throw new UncheckedIOException(
+          "cannot serve worker metrics on " + bindAddress + ":" + port, e);
     }
     server.setExecutor(executor);
     server.createContext("/metrics", plainText("/metrics", CONTENT_TYPE, registry::scrape));
-    server.createContext("/healthz", plainText("/healthz", "text/plain; charset=utf-8", () -> "ok\n"));
+    server.createContext(
+        "/healthz", plainText("/healthz", "text/plain; charset=utf-8", () -> "ok\n"));
     server.start();
     URI uri = metricsUri(server.getAddress());
     log.info("worker metrics at {}", uri);
@@ -112,12 +127,18 @@ public final class WorkerMetrics implements AutoCloseable {
     return uri;
   }
 
-  /** For {@code WorkflowServiceStubsOptions.Builder.setMetricsScope}: the SDK's meters land in this registry. */
+  /**
+   * For {@code WorkflowServiceStubsOptions.Builder.setMetricsScope}: the SDK's meters land in this
+   * registry.
+   */
   public Scope temporalScope() {
     return temporalScope;
   }
 
-  /** For {@code WorkerFactoryOptions.Builder.setWorkerInterceptors}: records Kindling's activity meters. */
+  /**
+   * For {@code WorkerFactoryOptions.Builder.setWorkerInterceptors}: records Kindling's activity
+   * meters.
+   */
   public WorkerInterceptor interceptor() {
     return interceptor;
   }
@@ -130,7 +151,8 @@ public final class WorkerMetrics implements AutoCloseable {
    */
   public synchronized void trackPhases(WorkflowClient client) {
     if (closed || phases != null) {
-      throw new IllegalStateException(closed ? "worker metrics are closed" : "phases are already tracked");
+      throw new IllegalStateException(
+          closed ? "worker metrics are closed" : "phases are already tracked");
     }
     phases = new VmPhaseGauges(registry, client, hostId);
     phases.start();
@@ -141,7 +163,10 @@ public final class WorkerMetrics implements AutoCloseable {
     return registry.scrape();
   }
 
-  /** Stops the endpoint, the phase gauges and the scope (whose last report flushes the SDK's meters). */
+  /**
+   * Stops the endpoint, the phase gauges and the scope (whose last report flushes the SDK's
+   * meters).
+   */
   @Override
   public synchronized void close() {
     if (closed) {
@@ -164,16 +189,24 @@ public final class WorkerMetrics implements AutoCloseable {
   }
 
   private static ThreadPoolExecutor httpExecutor() {
-    ThreadPoolExecutor executor = new ThreadPoolExecutor(HTTP_THREADS, HTTP_THREADS, 30, TimeUnit.SECONDS,
-        new ArrayBlockingQueue<>(HTTP_QUEUE),
-        Thread.ofPlatform().name("kindling-metrics-http-", 0).daemon().factory(),
-        // Running on the dispatcher stops it accepting until a scrape finishes: back-pressure, not an error.
-        new ThreadPoolExecutor.CallerRunsPolicy());
+    ThreadPoolExecutor executor =
+        new ThreadPoolExecutor(
+            HTTP_THREADS,
+            HTTP_THREADS,
+            30,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(HTTP_QUEUE),
+            Thread.ofPlatform().name("kindling-metrics-http-", 0).daemon().factory(),
+            // Running on the dispatcher stops it accepting until a scrape finishes: back-pressure,
+            // not an error.
+            new ThreadPoolExecutor.CallerRunsPolicy());
     executor.allowCoreThreadTimeOut(true);
     return executor;
   }
 
-  /** Answers GET and HEAD of exactly {@code path} with {@code body}; anything else is 404 or 405. */
+  /**
+   * Answers GET and HEAD of exactly {@code path} with {@code body}; anything else is 404 or 405.
+   */
   private static HttpHandler plainText(String path, String contentType, Supplier<String> body) {
     return exchange -> {
       try (exchange) {
@@ -190,7 +223,8 @@ public final class WorkerMetrics implements AutoCloseable {
     };
   }
 
-  private static void send(HttpExchange exchange, String contentType, byte[] bytes) throws IOException {
+  private static void send(HttpExchange exchange, String contentType, byte[] bytes)
+      throws IOException {
     exchange.getResponseHeaders().set("Content-Type", contentType);
     if (exchange.getRequestMethod().equals("HEAD")) {
       exchange.sendResponseHeaders(200, -1);
@@ -205,7 +239,10 @@ public final class WorkerMetrics implements AutoCloseable {
   private static URI metricsUri(InetSocketAddress bound) {
     InetAddress address = bound.getAddress();
     // A wildcard bind is reachable on loopback; the wildcard itself is no address to connect to.
-    String host = address.isAnyLocalAddress() ? InetAddress.getLoopbackAddress().getHostAddress() : address.getHostAddress();
+    String host =
+        address.isAnyLocalAddress()
+            ? InetAddress.getLoopbackAddress().getHostAddress()
+            : address.getHostAddress();
     try {
       return new URI("http", null, host, bound.getPort(), "/metrics", null, null);
     } catch (URISyntaxException e) {

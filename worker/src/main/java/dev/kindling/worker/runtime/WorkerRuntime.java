@@ -27,10 +27,14 @@ import org.slf4j.LoggerFactory;
  */
 public final class WorkerRuntime implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(WorkerRuntime.class);
+
   /** How often the cleanup reconciler runs: orphans live at most this long after a crash. */
   public static final Duration CLEANUP_EVERY = Duration.ofMinutes(5);
 
-  /** Ready VMs of release-on-exit templates one host watches at once; beyond this, watches wait for a slot. */
+  /**
+   * Ready VMs of release-on-exit templates one host watches at once; beyond this, watches wait for
+   * a slot.
+   */
   static final int MAX_APP_WATCHES = 2000;
 
   private final WorkerMetrics metrics;
@@ -38,29 +42,46 @@ public final class WorkerRuntime implements AutoCloseable {
   private final WorkerFactory factory;
   private final String hostQueue;
 
-  private WorkerRuntime(WorkerMetrics metrics, TemporalConnection connection, WorkerFactory factory, String hostQueue) {
+  private WorkerRuntime(
+      WorkerMetrics metrics,
+      TemporalConnection connection,
+      WorkerFactory factory,
+      String hostQueue) {
     this.metrics = metrics;
     this.connection = connection;
     this.factory = factory;
     this.hostQueue = hostQueue;
   }
 
-  /** Connects to the configured Temporal, registers and starts the workers, and serves the metrics endpoint. */
+  /**
+   * Connects to the configured Temporal, registers and starts the workers, and serves the metrics
+   * endpoint.
+   */
   public static WorkerRuntime start(HostServices host) {
     KindlingConfig config = host.config();
-    WorkerMetrics metrics = WorkerMetrics.start(config.get(Setting.WORKER_METRICS_BIND), config.intValue(Setting.WORKER_METRICS_PORT),
-        config.hostId());
+    WorkerMetrics metrics =
+        WorkerMetrics.start(
+            config.get(Setting.WORKER_METRICS_BIND),
+            config.intValue(Setting.WORKER_METRICS_PORT),
+            config.hostId());
     TemporalConnection connection = null;
     try {
       connection = TemporalConnection.open(config, metrics.temporalScope());
-      WorkerFactory factory = WorkerFactory.newInstance(connection.client(), WorkerFactoryOptions.newBuilder()
-          .setWorkflowCacheSize(config.intValue(Setting.WORKFLOW_CACHE))
-          .setWorkerInterceptors(metrics.interceptor())
-          .build());
+      WorkerFactory factory =
+          WorkerFactory.newInstance(
+              connection.client(),
+              WorkerFactoryOptions.newBuilder()
+                  .setWorkflowCacheSize(config.intValue(Setting.WORKFLOW_CACHE))
+                  .setWorkerInterceptors(metrics.interceptor())
+                  .build());
       String hostQueue = register(factory, connection, host);
       factory.start();
       metrics.trackPhases(connection.client());
-      log.info("worker polling {} and {}{}", TaskQueues.SHARED, hostQueue, metrics.uri() == null ? "" : ", metrics on " + metrics.uri());
+      log.info(
+          "worker polling {} and {}{}",
+          TaskQueues.SHARED,
+          hostQueue,
+          metrics.uri() == null ? "" : ", metrics on " + metrics.uri());
       return new WorkerRuntime(metrics, connection, factory, hostQueue);
     } catch (RuntimeException | Error e) {
       if (connection != null) {
@@ -71,19 +92,26 @@ public final class WorkerRuntime implements AutoCloseable {
     }
   }
 
-  private static String register(WorkerFactory factory, TemporalConnection connection, HostServices host) {
+  private static String register(
+      WorkerFactory factory, TemporalConnection connection, HostServices host) {
     List<Object> sharedActivities = SharedActivities.create(connection.client(), host);
     Worker shared = factory.newWorker(TaskQueues.SHARED);
-    shared.registerWorkflowImplementationTypes(BrowserVmWorkflowImpl.class, GoldenImageWorkflowImpl.class, CleanupWorkflowImpl.class);
-    // Placement runs as a local activity of the VM workflow, so it must live on the worker that runs the workflows.
+    shared.registerWorkflowImplementationTypes(
+        BrowserVmWorkflowImpl.class, GoldenImageWorkflowImpl.class, CleanupWorkflowImpl.class);
+    // Placement runs as a local activity of the VM workflow, so it must live on the worker that
+    // runs the workflows.
     shared.registerActivitiesImplementations(sharedActivities.toArray());
 
     String hostId = host.config().hostId();
     String hostQueue = TaskQueues.forHost(hostId);
-    Worker hostWorker = factory.newWorker(hostQueue, WorkerOptions.newBuilder()
-        // Bounds concurrent host work; most of it waits on a VM (readiness, boot), not on the CPU.
-        .setMaxConcurrentActivityExecutionSize(16)
-        .build());
+    Worker hostWorker =
+        factory.newWorker(
+            hostQueue,
+            WorkerOptions.newBuilder()
+                // Bounds concurrent host work; most of it waits on a VM (readiness, boot), not on
+                // the CPU.
+                .setMaxConcurrentActivityExecutionSize(16)
+                .build());
     hostWorker.registerActivitiesImplementations(
         host.network(),
         host.vmms(),
@@ -91,11 +119,15 @@ public final class WorkerRuntime implements AutoCloseable {
         host.readiness(),
         host.images(),
         new CleanupActivitiesImpl(hostId, host.paths(), host.vmms(), host.network()));
-    // App watches last a lease each and mostly sleep: on virtual threads, apart from the bounded host work.
-    Worker appWatches = factory.newWorker(TaskQueues.appWatchOf(hostQueue), WorkerOptions.newBuilder()
-        .setUsingVirtualThreadsOnActivityWorker(true)
-        .setMaxConcurrentActivityExecutionSize(MAX_APP_WATCHES)
-        .build());
+    // App watches last a lease each and mostly sleep: on virtual threads, apart from the bounded
+    // host work.
+    Worker appWatches =
+        factory.newWorker(
+            TaskQueues.appWatchOf(hostQueue),
+            WorkerOptions.newBuilder()
+                .setUsingVirtualThreadsOnActivityWorker(true)
+                .setMaxConcurrentActivityExecutionSize(MAX_APP_WATCHES)
+                .build());
     appWatches.registerActivitiesImplementations(host.readiness());
     return hostQueue;
   }
@@ -114,7 +146,10 @@ public final class WorkerRuntime implements AutoCloseable {
     return Optional.ofNullable(metrics.uri());
   }
 
-  /** Stops polling and waits briefly for running tasks (Temporal retries whatever did not finish), then disconnects. */
+  /**
+   * Stops polling and waits briefly for running tasks (Temporal retries whatever did not finish),
+   * then disconnects.
+   */
   @Override
   public void close() {
     try {

@@ -17,7 +17,10 @@ import org.slf4j.LoggerFactory;
 /** The reconciler's view of Temporal: which VMs a running workflow still owns. */
 public final class LivenessActivitiesImpl implements LivenessActivities {
   private static final Logger log = LoggerFactory.getLogger(LivenessActivitiesImpl.class);
-  /** A lease this far past its expiry means its timer did not fire (e.g. the workflow was stuck). */
+
+  /**
+   * A lease this far past its expiry means its timer did not fire (e.g. the workflow was stuck).
+   */
   static final long EXPIRY_GRACE_MILLIS = 60_000;
 
   private final WorkflowClient client;
@@ -43,9 +46,9 @@ public final class LivenessActivitiesImpl implements LivenessActivities {
   }
 
   /**
-   * Live means: {@code browser-vm-<sessionId>} is running and its {@code describe()} names this
-   * VM. A session that moved on to another VM does not keep an old one alive. Errors other than
-   * "not found" propagate, so an unsure answer never destroys a VM.
+   * Live means: {@code browser-vm-<sessionId>} is running and its {@code describe()} names this VM.
+   * A session that moved on to another VM does not keep an old one alive. Errors other than "not
+   * found" propagate, so an unsure answer never destroys a VM.
    */
   @Override
   public boolean isLive(String sessionId, String vmId) {
@@ -54,7 +57,8 @@ public final class LivenessActivitiesImpl implements LivenessActivities {
       return false;
     }
     try {
-      VmDescription description = client.newWorkflowStub(BrowserVmWorkflow.class, workflowId).describe();
+      VmDescription description =
+          client.newWorkflowStub(BrowserVmWorkflow.class, workflowId).describe();
       return description != null && vmId.equals(description.vmId());
     } catch (WorkflowNotFoundException e) {
       return false;
@@ -82,7 +86,10 @@ public final class LivenessActivitiesImpl implements LivenessActivities {
             && d.phase() == Phase.READY
             && d.leaseExpiresAtEpochMillis() > 0
             && d.leaseExpiresAtEpochMillis() + EXPIRY_GRACE_MILLIS < now) {
-          log.warn("Lease of {} expired at {} but the VM still runs; releasing it", vm.workflowId(), d.leaseExpiresAtEpochMillis());
+          log.warn(
+              "Lease of {} expired at {} but the VM still runs; releasing it",
+              vm.workflowId(),
+              d.leaseExpiresAtEpochMillis());
           kindling.release(vm.sessionId());
           ended++;
         }

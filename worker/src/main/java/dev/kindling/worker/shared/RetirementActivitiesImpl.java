@@ -22,21 +22,29 @@ public final class RetirementActivitiesImpl implements RetirementActivities {
 
   @Override
   public int retireOlderThan(String hostId, String currentImageId, String template) {
-    HostFailures.typed(null, () -> {
-      Validation.hostId(hostId);
-      Validation.imageId(currentImageId);
-      if (template != null) {
-        Validation.templateId(template);
-      }
-    });
+    HostFailures.typed(
+        null,
+        () -> {
+          Validation.hostId(hostId);
+          Validation.imageId(currentImageId);
+          if (template != null) {
+            Validation.templateId(template);
+          }
+        });
     int retired = 0;
     for (VmSummary vm : kindling.list()) {
       // A VM not yet placed has no host or image: it will boot whatever placement resolves now.
-      if (hostId.equals(vm.hostId()) && vm.imageId() != null && !vm.imageId().equals(currentImageId)
+      if (hostId.equals(vm.hostId())
+          && vm.imageId() != null
+          && !vm.imageId().equals(currentImageId)
           && sameTemplate(template, vm.template())) {
         try {
           kindling.release(vm.sessionId());
-          log.info("Retiring session {} on {}: image {} is not current", vm.sessionId(), hostId, vm.imageId());
+          log.info(
+              "Retiring session {} on {}: image {} is not current",
+              vm.sessionId(),
+              hostId,
+              vm.imageId());
           retired++;
         } catch (WorkflowNotFoundException endedMeanwhile) {
           // Already gone.
@@ -48,6 +56,7 @@ public final class RetirementActivitiesImpl implements RetirementActivities {
 
   /** Images from before templates carry none: null or "" (the search attribute's empty value). */
   private static boolean sameTemplate(String a, String b) {
-    return java.util.Objects.equals(a == null || a.isEmpty() ? null : a, b == null || b.isEmpty() ? null : b);
+    return java.util.Objects.equals(
+        a == null || a.isEmpty() ? null : a, b == null || b.isEmpty() ? null : b);
   }
 }

@@ -17,7 +17,10 @@ import java.util.Map;
  */
 record BenchStack(DevStack stack) implements AutoCloseable {
 
-  /** The dev stack with its run directory in {@code runDir}, on {@code temporalTarget} or (null) a private dev server. */
+  /**
+   * The dev stack with its run directory in {@code runDir}, on {@code temporalTarget} or (null) a
+   * private dev server.
+   */
   static BenchStack start(String temporalTarget, Path runDir) throws Exception {
     Map<Setting, String> flags = new EnumMap<>(Setting.class);
     flags.put(Setting.RUN_DIR, runDir.toString());
@@ -38,10 +41,18 @@ record BenchStack(DevStack stack) implements AutoCloseable {
 
   /** For the report: which Temporal server, and how the worker reaches it. */
   String description() {
-    return stack.devServer()
-        .map(server -> "the dev stack on a private Temporal CLI " + TemporalCli.VERSION + " dev server (in memory, on loopback;"
-            + " worker, proxy and client in the benchmark's JVM over gRPC)")
-        .orElse("the dev stack on the Temporal server at " + stack.temporalTarget() + " (worker, proxy and client in the benchmark's JVM)");
+    return stack
+        .devServer()
+        .map(
+            server ->
+                "the dev stack on a private Temporal CLI "
+                    + TemporalCli.VERSION
+                    + " dev server (in memory, on loopback;"
+                    + " worker, proxy and client in the benchmark's JVM over gRPC)")
+        .orElse(
+            "the dev stack on the Temporal server at "
+                + stack.temporalTarget()
+                + " (worker, proxy and client in the benchmark's JVM)");
   }
 
   @Override

@@ -19,12 +19,17 @@ import java.util.Map;
  * @param workflowTaskMillis time from start, or from an activity's completion, to the next activity
  *     being scheduled (or to the end event): workflow tasks, including local activities they run
  * @param pickupMillis activity tasks waiting on their queue until a worker started them
- * @param bodyMillis per activity type, started → completed (a retried activity counts each attempt's
- *     last start only, as the server records it)
+ * @param bodyMillis per activity type, started → completed (a retried activity counts each
+ *     attempt's last start only, as the server records it)
  * @param workflowTasks workflow tasks completed before the end event
  */
-record CriticalPath(long workflowTaskMillis, long pickupMillis, Map<String, Long> bodyMillis, int workflowTasks,
-    long taskWaitMillis, long taskRunMillis) {
+record CriticalPath(
+    long workflowTaskMillis,
+    long pickupMillis,
+    Map<String, Long> bodyMillis,
+    int workflowTasks,
+    long taskWaitMillis,
+    long taskRunMillis) {
 
   long bodiesMillis() {
     return bodyMillis.values().stream().mapToLong(Long::longValue).sum();
@@ -49,15 +54,20 @@ record CriticalPath(long workflowTaskMillis, long pickupMillis, Map<String, Long
       switch (event.getEventType()) {
         case EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> scheduled.put(event.getEventId(), event);
         case EVENT_TYPE_ACTIVITY_TASK_STARTED ->
-            started.put(event.getActivityTaskStartedEventAttributes().getScheduledEventId(), time(event));
+            started.put(
+                event.getActivityTaskStartedEventAttributes().getScheduledEventId(), time(event));
         case EVENT_TYPE_ACTIVITY_TASK_COMPLETED -> {
           long id = event.getActivityTaskCompletedEventAttributes().getScheduledEventId();
           HistoryEvent schedule = scheduled.get(id);
           Instant startedAt = started.get(id);
-          long[] times = {millis(start, time(schedule)), millis(start, startedAt), millis(start, time(event))};
+          long[] times = {
+            millis(start, time(schedule)), millis(start, startedAt), millis(start, time(event))
+          };
           activities.add(times);
-          bodies.merge(schedule.getActivityTaskScheduledEventAttributes().getActivityType().getName(),
-              times[2] - times[1], Long::sum);
+          bodies.merge(
+              schedule.getActivityTaskScheduledEventAttributes().getActivityType().getName(),
+              times[2] - times[1],
+              Long::sum);
         }
         case EVENT_TYPE_WORKFLOW_TASK_SCHEDULED -> taskScheduled = time(event);
         case EVENT_TYPE_WORKFLOW_TASK_STARTED -> {
@@ -90,6 +100,7 @@ record CriticalPath(long workflowTaskMillis, long pickupMillis, Map<String, Long
 
   /** When the server recorded {@code event}. */
   static Instant time(HistoryEvent event) {
-    return Instant.ofEpochSecond(event.getEventTime().getSeconds(), event.getEventTime().getNanos());
+    return Instant.ofEpochSecond(
+        event.getEventTime().getSeconds(), event.getEventTime().getNanos());
   }
 }

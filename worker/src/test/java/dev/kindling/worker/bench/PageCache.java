@@ -11,21 +11,33 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * Drops one file's clean pages from the page cache ({@code posix_fadvise(POSIX_FADV_DONTNEED)}),
- * so a run can start cold without dropping every cache on a shared machine.
+ * Drops one file's clean pages from the page cache ({@code posix_fadvise(POSIX_FADV_DONTNEED)}), so
+ * a run can start cold without dropping every cache on a shared machine.
  */
 @SuppressWarnings("restricted") // posix_fadvise and friends through FFM are this class's purpose
 final class PageCache {
   private static final int POSIX_FADV_DONTNEED = 4;
-  private static final MethodHandle FADVISE = Linker.nativeLinker().downcallHandle(
-      Linker.nativeLinker().defaultLookup().find("posix_fadvise").orElseThrow(),
-      FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT));
-  private static final MethodHandle OPEN = Linker.nativeLinker().downcallHandle(
-      Linker.nativeLinker().defaultLookup().find("open").orElseThrow(),
-      FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
-  private static final MethodHandle CLOSE = Linker.nativeLinker().downcallHandle(
-      Linker.nativeLinker().defaultLookup().find("close").orElseThrow(),
-      FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
+  private static final MethodHandle FADVISE =
+      Linker.nativeLinker()
+          .downcallHandle(
+              Linker.nativeLinker().defaultLookup().find("posix_fadvise").orElseThrow(),
+              FunctionDescriptor.of(
+                  ValueLayout.JAVA_INT,
+                  ValueLayout.JAVA_INT,
+                  ValueLayout.JAVA_LONG,
+                  ValueLayout.JAVA_LONG,
+                  ValueLayout.JAVA_INT));
+  private static final MethodHandle OPEN =
+      Linker.nativeLinker()
+          .downcallHandle(
+              Linker.nativeLinker().defaultLookup().find("open").orElseThrow(),
+              FunctionDescriptor.of(
+                  ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+  private static final MethodHandle CLOSE =
+      Linker.nativeLinker()
+          .downcallHandle(
+              Linker.nativeLinker().defaultLookup().find("close").orElseThrow(),
+              FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT));
 
   private PageCache() {}
 

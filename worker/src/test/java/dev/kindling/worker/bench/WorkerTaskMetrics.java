@@ -7,8 +7,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * The Temporal SDK's own account of the worker's workflow tasks, read from the worker's metrics
- * endpoint: how long the worker spent executing them, and how long they waited on their queue.
- * Two readings bracket the measured runs, so warm-up runs are left out.
+ * endpoint: how long the worker spent executing them, and how long they waited on their queue. Two
+ * readings bracket the measured runs, so warm-up runs are left out.
  */
 record WorkerTaskMetrics(double executionSeconds, long executions, double waitSeconds, long waits) {
   private static final long REPORT_INTERVAL_MILLIS = 1000;
@@ -28,8 +28,11 @@ record WorkerTaskMetrics(double executionSeconds, long executions, double waitSe
 
   /** What happened between {@code earlier} and this reading. */
   WorkerTaskMetrics since(WorkerTaskMetrics earlier) {
-    return new WorkerTaskMetrics(executionSeconds - earlier.executionSeconds, executions - earlier.executions,
-        waitSeconds - earlier.waitSeconds, waits - earlier.waits);
+    return new WorkerTaskMetrics(
+        executionSeconds - earlier.executionSeconds,
+        executions - earlier.executions,
+        waitSeconds - earlier.waitSeconds,
+        waits - earlier.waits);
   }
 
   double meanExecutionMillis() {

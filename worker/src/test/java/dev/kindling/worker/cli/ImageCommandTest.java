@@ -12,13 +12,19 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Input validation of {@code kindling image}: bad input is refused with exit status 2 before the host is touched. */
+/**
+ * Input validation of {@code kindling image}: bad input is refused with exit status 2 before the
+ * host is touched.
+ */
 class ImageCommandTest {
   @TempDir Path dir;
 
   @Test
   void verifyRefusesIdsThatAreNotContentHashes() {
-    for (String id : new String[] {"not-an-id", "A".repeat(64), "a".repeat(63), "../" + "a".repeat(61), "a".repeat(64) + ";"}) {
+    for (String id :
+        new String[] {
+          "not-an-id", "A".repeat(64), "a".repeat(63), "../" + "a".repeat(61), "a".repeat(64) + ";"
+        }) {
       Output output = run("image", "verify", id);
       assertEquals(KindlingCli.EXIT_INVALID_INPUT, output.status(), id);
       assertTrue(output.err().contains("imageId"), output.err());
@@ -28,7 +34,8 @@ class ImageCommandTest {
 
   @Test
   void verifyRefusesControlCharactersInKernelArguments() {
-    Output output = run("image", "verify", "a".repeat(64), "--kernel-args", "quiet\nsystemd.mask=x.service");
+    Output output =
+        run("image", "verify", "a".repeat(64), "--kernel-args", "quiet\nsystemd.mask=x.service");
     assertEquals(KindlingCli.EXIT_INVALID_INPUT, output.status());
     assertTrue(output.err().contains("kernel-args"), output.err());
     assertHostUntouched();
@@ -59,7 +66,14 @@ class ImageCommandTest {
 
   @Test
   void buildOfAnUnknownTemplateFailsTypedBeforeTheHostIsTouched() {
-    Output output = run("image", "build", "--template", "kiosk", "--set", "templates.dir=" + dir.resolve("templates"));
+    Output output =
+        run(
+            "image",
+            "build",
+            "--template",
+            "kiosk",
+            "--set",
+            "templates.dir=" + dir.resolve("templates"));
     assertEquals(KindlingCli.EXIT_FAILED, output.status(), output.err());
     assertTrue(output.err().contains("InvalidTemplate"), output.err());
     assertTrue(output.err().contains("kiosk"), output.err());
@@ -69,8 +83,17 @@ class ImageCommandTest {
   @Test
   void buildOfAnInvalidTemplateDirectoryNamesTheFieldBeforeTheHostIsTouched() throws Exception {
     Path template = Files.createDirectories(dir.resolve("templates").resolve("broken"));
-    Files.writeString(template.resolve("template.json"), "{\"id\": \"broken\", \"app\": {\"argv\": [\"xterm\"]}}");
-    Output output = run("image", "build", "--template", "broken", "--set", "templates.dir=" + dir.resolve("templates"));
+    Files.writeString(
+        template.resolve("template.json"),
+        "{\"id\": \"broken\", \"app\": {\"argv\": [\"xterm\"]}}");
+    Output output =
+        run(
+            "image",
+            "build",
+            "--template",
+            "broken",
+            "--set",
+            "templates.dir=" + dir.resolve("templates"));
     assertEquals(KindlingCli.EXIT_FAILED, output.status(), output.err());
     assertTrue(output.err().contains("InvalidTemplate"), output.err());
     assertTrue(output.err().contains("app.window"), output.err());
@@ -97,7 +120,10 @@ class ImageCommandTest {
       System.setOut(new PrintStream(outBytes, true, StandardCharsets.UTF_8));
       System.setErr(new PrintStream(errBytes, true, StandardCharsets.UTF_8));
       int status = KindlingCli.execute(all);
-      return new Output(status, outBytes.toString(StandardCharsets.UTF_8), errBytes.toString(StandardCharsets.UTF_8));
+      return new Output(
+          status,
+          outBytes.toString(StandardCharsets.UTF_8),
+          errBytes.toString(StandardCharsets.UTF_8));
     } finally {
       System.setOut(out);
       System.setErr(err);

@@ -17,11 +17,13 @@ class KindlingConfigTest {
   @Test
   void flagsBeatEnvironmentWhichBeatsTheFileWhichBeatsDefaults(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("kindling.properties");
-    Files.writeString(file, "temporal.target=file:1\ntemporal.namespace=from-file\nproxy.port=7000\n");
-    KindlingConfig config = KindlingConfig.load(
-        file,
-        Map.of("KINDLING_TEMPORAL_TARGET", "env:2", "KINDLING_PROXY_PORT", "7100"),
-        Map.of(Setting.PROXY_PORT, "7200"));
+    Files.writeString(
+        file, "temporal.target=file:1\ntemporal.namespace=from-file\nproxy.port=7000\n");
+    KindlingConfig config =
+        KindlingConfig.load(
+            file,
+            Map.of("KINDLING_TEMPORAL_TARGET", "env:2", "KINDLING_PROXY_PORT", "7100"),
+            Map.of(Setting.PROXY_PORT, "7200"));
 
     assertEquals("env:2", config.temporalTarget());
     assertEquals("from-file", config.temporalNamespace());
@@ -33,7 +35,8 @@ class KindlingConfigTest {
   @Test
   void environmentNamesFollowTheKeys() {
     assertEquals("KINDLING_TEMPORAL_TARGET", Setting.TEMPORAL_TARGET.envName());
-    assertEquals("KINDLING_VM_READINESS_TIMEOUT_SECONDS", Setting.READINESS_TIMEOUT_SECONDS.envName());
+    assertEquals(
+        "KINDLING_VM_READINESS_TIMEOUT_SECONDS", Setting.READINESS_TIMEOUT_SECONDS.envName());
     assertEquals("KINDLING_PROXY_ALLOWED_ORIGINS", Setting.PROXY_ORIGINS.envName());
     assertEquals("KINDLING_DEBIAN_MIRROR", Setting.DEBIAN_MIRROR.envName());
   }
@@ -42,29 +45,48 @@ class KindlingConfigTest {
   void unknownKeysAndBadValuesAreRefusedWithTheSettingNamed(@TempDir Path dir) throws Exception {
     Path file = dir.resolve("bad.properties");
     Files.writeString(file, "temporal.traget=x\n");
-    InvalidInputException unknown = assertThrows(InvalidInputException.class, () -> KindlingConfig.load(file, Map.of(), Map.of()));
+    InvalidInputException unknown =
+        assertThrows(
+            InvalidInputException.class, () -> KindlingConfig.load(file, Map.of(), Map.of()));
     assertTrue(unknown.getMessage().contains("temporal.traget"));
 
-    assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of("KINDLING_VMM_ACCELERATOR", "hvf"), Map.of()));
-    assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.PROXY_PORT, "70000")));
-    assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.HOST_ID, "Bad Host/1")));
-    assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.PROXY_MAX_CONNECTIONS, "-1")));
-    assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of("KINDLING_PROXY_REUSE_PORT", "yes"), Map.of()));
-    assertThrows(InvalidInputException.class, () -> KindlingConfig.load(null, Map.of("KINDLING_PROXY_METRICS_PORT", "-2"), Map.of()));
+    assertThrows(
+        InvalidInputException.class,
+        () -> KindlingConfig.load(null, Map.of("KINDLING_VMM_ACCELERATOR", "hvf"), Map.of()));
+    assertThrows(
+        InvalidInputException.class,
+        () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.PROXY_PORT, "70000")));
+    assertThrows(
+        InvalidInputException.class,
+        () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.HOST_ID, "Bad Host/1")));
+    assertThrows(
+        InvalidInputException.class,
+        () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.PROXY_MAX_CONNECTIONS, "-1")));
+    assertThrows(
+        InvalidInputException.class,
+        () -> KindlingConfig.load(null, Map.of("KINDLING_PROXY_REUSE_PORT", "yes"), Map.of()));
+    assertThrows(
+        InvalidInputException.class,
+        () -> KindlingConfig.load(null, Map.of("KINDLING_PROXY_METRICS_PORT", "-2"), Map.of()));
   }
 
   @Test
   void productionModeNeedsATokenKey() {
-    InvalidInputException e = assertThrows(InvalidInputException.class,
-        () -> KindlingConfig.load(null, Map.of("KINDLING_PRODUCTION", "true"), Map.of()));
+    InvalidInputException e =
+        assertThrows(
+            InvalidInputException.class,
+            () -> KindlingConfig.load(null, Map.of("KINDLING_PRODUCTION", "true"), Map.of()));
     assertTrue(e.getMessage().contains("KINDLING_PROXY_TOKEN_KEY"));
-    KindlingConfig ok = KindlingConfig.load(null, Map.of("KINDLING_PRODUCTION", "true", "KINDLING_PROXY_TOKEN_KEY", "k"), Map.of());
+    KindlingConfig ok =
+        KindlingConfig.load(
+            null, Map.of("KINDLING_PRODUCTION", "true", "KINDLING_PROXY_TOKEN_KEY", "k"), Map.of());
     assertTrue(ok.production());
   }
 
   @Test
   void placementHostsDefaultToThisHost() {
-    KindlingConfig config = KindlingConfig.load(null, Map.of("KINDLING_HOST_ID", "alpha"), Map.of());
+    KindlingConfig config =
+        KindlingConfig.load(null, Map.of("KINDLING_HOST_ID", "alpha"), Map.of());
     assertEquals(List.of("alpha"), config.hosts());
     assertEquals(List.of("a", "b"), config.with(Setting.HOSTS, "a, b").hosts());
   }
@@ -77,8 +99,12 @@ class KindlingConfigTest {
     assertEquals("KINDLING_TEMPLATE_DEFAULT", Setting.DEFAULT_TEMPLATE.envName());
     assertEquals("KINDLING_TEMPLATES_DIR", Setting.TEMPLATES_DIR.envName());
 
-    KindlingConfig configured = KindlingConfig.load(null,
-        Map.of("KINDLING_TEMPLATE_DEFAULT", "browser", "KINDLING_TEMPLATES_DIR", dir.toString()), Map.of());
+    KindlingConfig configured =
+        KindlingConfig.load(
+            null,
+            Map.of(
+                "KINDLING_TEMPLATE_DEFAULT", "browser", "KINDLING_TEMPLATES_DIR", dir.toString()),
+            Map.of());
     assertEquals("browser", configured.defaultTemplate());
     assertEquals(dir.toAbsolutePath(), configured.templatesDir());
     assertTrue(configured.templatesDir().isAbsolute());
@@ -87,8 +113,11 @@ class KindlingConfigTest {
   @Test
   void aDefaultTemplateThatIsNoTemplateIdIsRefused() {
     for (String bad : new String[] {"../browser", "Browser", "", "a b"}) {
-      InvalidInputException e = assertThrows(InvalidInputException.class,
-          () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.DEFAULT_TEMPLATE, bad)), bad);
+      InvalidInputException e =
+          assertThrows(
+              InvalidInputException.class,
+              () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.DEFAULT_TEMPLATE, bad)),
+              bad);
       assertTrue(e.getMessage().contains("template"), e.getMessage());
     }
   }
@@ -98,7 +127,9 @@ class KindlingConfigTest {
     // Memory and vCPUs come from each image's template now: a file still naming them is refused.
     Path file = dir.resolve("old.properties");
     Files.writeString(file, "vm.memoryMib=1024\n");
-    InvalidInputException e = assertThrows(InvalidInputException.class, () -> KindlingConfig.load(file, Map.of(), Map.of()));
+    InvalidInputException e =
+        assertThrows(
+            InvalidInputException.class, () -> KindlingConfig.load(file, Map.of(), Map.of()));
     assertTrue(e.getMessage().contains("vm.memoryMib"), e.getMessage());
     assertEquals(null, Setting.ofKey("vm.vcpus"));
   }

@@ -2,8 +2,8 @@ package dev.kindling.worker.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import dev.kindling.host.HostPaths;
 import dev.kindling.activities.vmm.QemuConfig;
+import dev.kindling.host.HostPaths;
 import dev.kindling.proxy.ProxyConfig;
 import dev.kindling.snapshot.Templates;
 import dev.kindling.snapshot.VerifySettings;
@@ -28,14 +28,19 @@ class SettingDefaultsTest {
   @Test
   void hostPathsWithoutConfigurationUseTheRunDirSetting() {
     assertEquals(Path.of(Setting.RUN_DIR.defaultValue()), HostPaths.from(Map.of()).runDir());
-    assertEquals(HostPaths.defaultCacheDir(Map.of("XDG_CACHE_HOME", "/xdg")), HostPaths.from(Map.of("XDG_CACHE_HOME", "/xdg")).cacheDir());
-    assertEquals(Path.of("/xdg/kindling"), HostPaths.defaultCacheDir(Map.of("XDG_CACHE_HOME", "/xdg")));
+    assertEquals(
+        HostPaths.defaultCacheDir(Map.of("XDG_CACHE_HOME", "/xdg")),
+        HostPaths.from(Map.of("XDG_CACHE_HOME", "/xdg")).cacheDir());
+    assertEquals(
+        Path.of("/xdg/kindling"), HostPaths.defaultCacheDir(Map.of("XDG_CACHE_HOME", "/xdg")));
   }
 
   @Test
   void templateAndReadinessDefaultsAreTheSettings() {
     assertEquals(Setting.DEFAULT_TEMPLATE.defaultValue(), Templates.DEFAULT);
-    assertEquals(Long.parseLong(Setting.READINESS_TIMEOUT_SECONDS.defaultValue()), VerifySettings.defaults().readinessTimeout().toSeconds());
+    assertEquals(
+        Long.parseLong(Setting.READINESS_TIMEOUT_SECONDS.defaultValue()),
+        VerifySettings.defaults().readinessTimeout().toSeconds());
   }
 
   @Test
@@ -45,7 +50,8 @@ class SettingDefaultsTest {
     assertEquals(Integer.parseInt(Setting.PROXY_PORT.defaultValue()), proxy.port());
     assertEquals(Boolean.parseBoolean(Setting.PROXY_REUSE_PORT.defaultValue()), proxy.reusePort());
     assertEquals(Integer.parseInt(Setting.PROXY_METRICS_PORT.defaultValue()), proxy.metricsPort());
-    assertEquals(Integer.parseInt(Setting.PROXY_MAX_CONNECTIONS.defaultValue()), proxy.maxConnections());
+    assertEquals(
+        Integer.parseInt(Setting.PROXY_MAX_CONNECTIONS.defaultValue()), proxy.maxConnections());
     assertEquals(Setting.PROXY_ORIGINS.defaultValue(), String.join(",", proxy.allowedOrigins()));
     assertEquals(Boolean.parseBoolean(Setting.PRODUCTION.defaultValue()), proxy.productionMode());
   }

@@ -18,17 +18,19 @@ import org.junit.jupiter.api.Test;
 
 /**
  * README.md's Configuration table is the operator's reference: it lists every {@link Setting}, and
- * only settings, as {@link Setting} has them. The rules for a row ({@code | key | environment | default | meaning |}):
+ * only settings, as {@link Setting} has them. The rules for a row ({@code | key | environment |
+ * default | meaning |}):
  *
  * <ul>
  *   <li>The key cell names one or more keys, each in backticks, separated by {@code ", "}; every
  *       key is a {@link Setting}, and every {@link Setting} is named by exactly one row.
- *   <li>The environment cell names each key's {@link Setting#envName()} in backticks, in the same order.
+ *   <li>The environment cell names each key's {@link Setting#envName()} in backticks, in the same
+ *       order.
  *   <li>In a row of several keys, the default cell gives one default per key, in the same order,
  *       separated by {@code ", "}.
  *   <li>A setting with a default value: its default is that value, bare or in backticks, and
- *       optionally {@code ": "} and what the value means ({@code 8233}, {@code `false`},
- *       {@code `-1`: none}, {@code 0: from the open-file limit}).
+ *       optionally {@code ": "} and what the value means ({@code 8233}, {@code `false`}, {@code
+ *       `-1`: none}, {@code 0: from the open-file limit}).
  *   <li>A setting whose default is empty (the value is derived at run time): its default says in
  *       words where the value comes from ({@code hostname}, {@code this host's apt sources}); it
  *       must contain a letter, so that it cannot pass for a value of its own.
@@ -64,9 +66,19 @@ class SettingsDocTest {
       }
       List<String> keys = names(cells[0], line, problems);
       List<String> envs = names(cells[1], line, problems);
-      List<String> defaults = keys.size() == 1 ? List.of(cells[2].strip()) : Arrays.asList(cells[2].strip().split(", ", -1));
+      List<String> defaults =
+          keys.size() == 1
+              ? List.of(cells[2].strip())
+              : Arrays.asList(cells[2].strip().split(", ", -1));
       if (keys.size() != envs.size() || keys.size() != defaults.size()) {
-        problems.add(keys.size() + " keys, " + envs.size() + " environment names and " + defaults.size() + " defaults: " + line);
+        problems.add(
+            keys.size()
+                + " keys, "
+                + envs.size()
+                + " environment names and "
+                + defaults.size()
+                + " defaults: "
+                + line);
         continue;
       }
       for (int i = 0; i < keys.size(); i++) {
@@ -108,7 +120,8 @@ class SettingsDocTest {
 
   @Test
   void everyKeyInTheTableIsASetting() throws IOException {
-    List<String> unknown = table().keySet().stream().filter(key -> Setting.ofKey(key) == null).toList();
+    List<String> unknown =
+        table().keySet().stream().filter(key -> Setting.ofKey(key) == null).toList();
     assertTrue(unknown.isEmpty(), "README.md documents keys that are not settings: " + unknown);
   }
 
@@ -123,7 +136,13 @@ class SettingsDocTest {
       } else if (!row.envName().equals(setting.envName())) {
         wrong.put(setting, "environment `" + row.envName() + "`, not `" + setting.envName() + "`");
       } else if (!agrees(setting, row.defaultCell())) {
-        wrong.put(setting, "default '" + row.defaultCell() + "' where Setting has '" + setting.defaultValue() + "'");
+        wrong.put(
+            setting,
+            "default '"
+                + row.defaultCell()
+                + "' where Setting has '"
+                + setting.defaultValue()
+                + "'");
       }
     }
     assertTrue(wrong.isEmpty(), "README.md's Configuration table disagrees with Setting: " + wrong);

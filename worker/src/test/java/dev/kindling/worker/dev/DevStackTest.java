@@ -18,19 +18,31 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The embedded default's Temporal: its own dev server, or one that already answers; a dev server that dies is reported. */
+/**
+ * The embedded default's Temporal: its own dev server, or one that already answers; a dev server
+ * that dies is reported.
+ */
 @RequiresHost(HostCapability.TEMPORAL_CLI)
 class DevStackTest {
   @TempDir Path dir;
 
   private KindlingConfig config(String target) {
-    return KindlingConfig.load(null, Map.of(), Map.of(
-        Setting.TEMPORAL_TARGET, target,
-        Setting.TEMPORAL_UI_PORT, "-1",
-        Setting.WORKER_METRICS_PORT, "0",
-        Setting.PROXY_PORT, "0",
-        Setting.RUN_DIR, dir.resolve("run").toString(),
-        Setting.TEMPORAL_STATE_DIR, dir.resolve("state").toString()));
+    return KindlingConfig.load(
+        null,
+        Map.of(),
+        Map.of(
+            Setting.TEMPORAL_TARGET,
+            target,
+            Setting.TEMPORAL_UI_PORT,
+            "-1",
+            Setting.WORKER_METRICS_PORT,
+            "0",
+            Setting.PROXY_PORT,
+            "0",
+            Setting.RUN_DIR,
+            dir.resolve("run").toString(),
+            Setting.TEMPORAL_STATE_DIR,
+            dir.resolve("state").toString()));
   }
 
   @Test
@@ -49,8 +61,13 @@ class DevStackTest {
 
   @Test
   void aServerThatAlreadyAnswersIsUsedAndGetsKindlingsSearchAttributes() throws Exception {
-    Path cli = TemporalCli.find(System.getenv("KINDLING_TEMPORAL_CLI"), HostPaths.fromEnvironment()).orElseThrow();
-    try (TemporalDevServer running = TemporalDevServer.start(new TemporalDevServer.Options(cli, 0, -1, null, "default", dir.resolve("other.log")));
+    Path cli =
+        TemporalCli.find(System.getenv("KINDLING_TEMPORAL_CLI"), HostPaths.fromEnvironment())
+            .orElseThrow();
+    try (TemporalDevServer running =
+            TemporalDevServer.start(
+                new TemporalDevServer.Options(
+                    cli, 0, -1, null, "default", dir.resolve("other.log")));
         DevStack stack = DevStack.start(config(running.target()))) {
       assertTrue(stack.devServer().isEmpty(), "no second server");
       assertEquals(running.target(), stack.temporalTarget());
@@ -60,8 +77,12 @@ class DevStackTest {
   }
 
   private static boolean cleanupScheduled(DevStack stack) {
-    ScheduleClient schedules = ScheduleClient.newInstance(stack.connection().service(),
-        ScheduleClientOptions.newBuilder().setNamespace(stack.config().temporalNamespace()).build());
+    ScheduleClient schedules =
+        ScheduleClient.newInstance(
+            stack.connection().service(),
+            ScheduleClientOptions.newBuilder()
+                .setNamespace(stack.config().temporalNamespace())
+                .build());
     return schedules.getHandle(CleanupWorkflow.WORKFLOW_ID).describe().getSchedule() != null;
   }
 }

@@ -45,17 +45,32 @@ class TemporalDevServerTest {
 
   @Test
   void argumentsBindLoopbackAndRegisterKindlingsSearchAttributesByTheCliTypeNames() {
-    assertTrue("KeywordList".equalsIgnoreCase(TemporalDevServer.cliTypeName(IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST)));
+    assertTrue(
+        "KeywordList"
+            .equalsIgnoreCase(
+                TemporalDevServer.cliTypeName(IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST)));
     Path log = Path.of("out.log");
-    List<String> headless = TemporalDevServer.argv(new TemporalDevServer.Options(Path.of("temporal"), 7777, -1, null, "default", log), 7777, -1);
-    assertEquals(List.of("temporal", "server", "start-dev", "--ip", "127.0.0.1", "--port", "7777"), headless.subList(0, 7));
+    List<String> headless =
+        TemporalDevServer.argv(
+            new TemporalDevServer.Options(Path.of("temporal"), 7777, -1, null, "default", log),
+            7777,
+            -1);
+    assertEquals(
+        List.of("temporal", "server", "start-dev", "--ip", "127.0.0.1", "--port", "7777"),
+        headless.subList(0, 7));
     assertTrue(headless.contains("--headless"), headless.toString());
     assertFalse(headless.contains("--db-filename"), "in memory: " + headless);
     assertFalse(headless.contains("--namespace"), "default always exists: " + headless);
     assertTrue(headless.contains("KindlingSession=KEYWORD"), headless.toString());
 
-    List<String> withUi = TemporalDevServer.argv(new TemporalDevServer.Options(Path.of("temporal"), 7777, 8888, Path.of("/s/t.db"), "ns", log), 7777, 8888);
-    assertTrue(String.join(" ", withUi).contains("--ui-ip 127.0.0.1 --ui-port 8888"), withUi.toString());
+    List<String> withUi =
+        TemporalDevServer.argv(
+            new TemporalDevServer.Options(
+                Path.of("temporal"), 7777, 8888, Path.of("/s/t.db"), "ns", log),
+            7777,
+            8888);
+    assertTrue(
+        String.join(" ", withUi).contains("--ui-ip 127.0.0.1 --ui-port 8888"), withUi.toString());
     assertTrue(String.join(" ", withUi).contains("--db-filename /s/t.db"), withUi.toString());
     assertTrue(String.join(" ", withUi).contains("--namespace ns"), withUi.toString());
     assertFalse(withUi.contains("--headless"), withUi.toString());
@@ -63,9 +78,11 @@ class TemporalDevServerTest {
 
   @Test
   @RequiresHost(HostCapability.TEMPORAL_CLI)
-  void keepsWorkflowsInItsStateFileAcrossARestartServesItsUiAndLeavesNothingRunning() throws Exception {
+  void keepsWorkflowsInItsStateFileAcrossARestartServesItsUiAndLeavesNothingRunning()
+      throws Exception {
     Path db = dir.resolve("state").resolve("temporal.db");
-    TemporalDevServer.Options options = new TemporalDevServer.Options(cli(), 0, 0, db, NAMESPACE, dir.resolve("server.log"));
+    TemporalDevServer.Options options =
+        new TemporalDevServer.Options(cli(), 0, 0, db, NAMESPACE, dir.resolve("server.log"));
     String workflowId = "kept-" + UUID.randomUUID();
     long firstPid;
     String firstTarget;
@@ -78,8 +95,11 @@ class TemporalDevServerTest {
         assertEquals(key.getValueType(), registered.get(key.getName()), key.getName());
       }
       URI ui = server.uiUri().orElseThrow();
-      HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(ui).timeout(Duration.ofSeconds(10)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> page =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(ui).timeout(Duration.ofSeconds(10)).build(),
+                  HttpResponse.BodyHandlers.ofString());
       assertEquals(200, page.statusCode(), "the web UI at " + ui);
       start(firstTarget, workflowId);
     }
@@ -87,14 +107,20 @@ class TemporalDevServerTest {
     assertTrue(Files.size(db) > 0, "state written to " + db);
 
     try (TemporalDevServer again = TemporalDevServer.start(options)) {
-      assertEquals("WORKFLOW_EXECUTION_STATUS_RUNNING", status(again.target(), workflowId), "the workflow outlived the server's restart");
+      assertEquals(
+          "WORKFLOW_EXECUTION_STATUS_RUNNING",
+          status(again.target(), workflowId),
+          "the workflow outlived the server's restart");
     }
   }
 
   @Test
   @RequiresHost(HostCapability.TEMPORAL_CLI)
   void aServerKilledFromOutsideIsReportedAsExited() throws Exception {
-    try (TemporalDevServer server = TemporalDevServer.start(new TemporalDevServer.Options(cli(), 0, -1, null, "default", dir.resolve("server.log")))) {
+    try (TemporalDevServer server =
+        TemporalDevServer.start(
+            new TemporalDevServer.Options(
+                cli(), 0, -1, null, "default", dir.resolve("server.log")))) {
       assertTrue(server.uiUri().isEmpty(), "headless");
       ProcessHandle.of(server.pid()).orElseThrow().destroyForcibly();
       int status = server.exited().get(30, TimeUnit.SECONDS);
@@ -103,26 +129,38 @@ class TemporalDevServerTest {
   }
 
   private static Path cli() {
-    return TemporalCli.find(System.getenv("KINDLING_TEMPORAL_CLI"), HostPaths.fromEnvironment()).orElseThrow();
+    return TemporalCli.find(System.getenv("KINDLING_TEMPORAL_CLI"), HostPaths.fromEnvironment())
+        .orElseThrow();
   }
 
   private static void assertGone(long pid, String target) {
-    assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "the server process is gone");
+    assertFalse(
+        ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false),
+        "the server process is gone");
     int port = Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
-    assertThrows(IOException.class, () -> {
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-      }
-    }, "nothing listens on " + target + " any more");
+    assertThrows(
+        IOException.class,
+        () -> {
+          try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+          }
+        },
+        "nothing listens on " + target + " any more");
   }
 
   private static void start(String target, String workflowId) {
     WorkflowServiceStubs service = stubs(target);
     try {
-      service.blockingStub().startWorkflowExecution(StartWorkflowExecutionRequest.newBuilder()
-          .setNamespace(NAMESPACE).setWorkflowId(workflowId).setRequestId(UUID.randomUUID().toString())
-          .setWorkflowType(WorkflowType.newBuilder().setName("Nobody")).setTaskQueue(TaskQueue.newBuilder().setName("nobody"))
-          .build());
+      service
+          .blockingStub()
+          .startWorkflowExecution(
+              StartWorkflowExecutionRequest.newBuilder()
+                  .setNamespace(NAMESPACE)
+                  .setWorkflowId(workflowId)
+                  .setRequestId(UUID.randomUUID().toString())
+                  .setWorkflowType(WorkflowType.newBuilder().setName("Nobody"))
+                  .setTaskQueue(TaskQueue.newBuilder().setName("nobody"))
+                  .build());
     } finally {
       service.shutdownNow();
     }
@@ -131,25 +169,38 @@ class TemporalDevServerTest {
   private static String status(String target, String workflowId) {
     WorkflowServiceStubs service = stubs(target);
     try {
-      return service.blockingStub().describeWorkflowExecution(DescribeWorkflowExecutionRequest.newBuilder()
-              .setNamespace(NAMESPACE).setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId)).build())
-          .getWorkflowExecutionInfo().getStatus().name();
+      return service
+          .blockingStub()
+          .describeWorkflowExecution(
+              DescribeWorkflowExecutionRequest.newBuilder()
+                  .setNamespace(NAMESPACE)
+                  .setExecution(WorkflowExecution.newBuilder().setWorkflowId(workflowId))
+                  .build())
+          .getWorkflowExecutionInfo()
+          .getStatus()
+          .name();
     } finally {
       service.shutdownNow();
     }
   }
 
   private static WorkflowServiceStubs stubs(String target) {
-    return WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
+    return WorkflowServiceStubs.newServiceStubs(
+        WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
   }
 
   private static Map<String, IndexedValueType> searchAttributes(String target) {
     WorkflowServiceStubs service = stubs(target);
-    OperatorServiceStubs operator = OperatorServiceStubs.newServiceStubs(
-        OperatorServiceStubsOptions.newBuilder().setChannel(service.getRawChannel()).validateAndBuildWithDefaults());
+    OperatorServiceStubs operator =
+        OperatorServiceStubs.newServiceStubs(
+            OperatorServiceStubsOptions.newBuilder()
+                .setChannel(service.getRawChannel())
+                .validateAndBuildWithDefaults());
     try {
-      return operator.blockingStub()
-          .listSearchAttributes(ListSearchAttributesRequest.newBuilder().setNamespace(NAMESPACE).build())
+      return operator
+          .blockingStub()
+          .listSearchAttributes(
+              ListSearchAttributesRequest.newBuilder().setNamespace(NAMESPACE).build())
           .getCustomAttributesMap();
     } finally {
       operator.shutdownNow();

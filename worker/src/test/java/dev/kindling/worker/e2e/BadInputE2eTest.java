@@ -50,13 +50,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Bad input gets a clear typed error before anything changes on the host: no VM directory, no
  * namespace, no VMM. Checked at all three doors: the Java client, a raw workflow start (what a
- * backend in another language does, also with JSON that is not a VmRequest at all), and the CLI,
- * on the dev stack's real Temporal.
+ * backend in another language does, also with JSON that is not a VmRequest at all), and the CLI, on
+ * the dev stack's real Temporal.
  */
 @Tag("vm")
 @RequiresHost({ROOT, IPROUTE2, TUN, QEMU, TEMPORAL_CLI, VM_TESTS_ENABLED})
 class BadInputE2eTest {
   private static final String OVERLONG = "s".repeat(65);
+
   /** A well-formed content hash that no image has. */
   private static final String UNKNOWN_IMAGE = "0".repeat(64);
 
@@ -87,29 +88,46 @@ class BadInputE2eTest {
   @ParameterizedTest
   @ValueSource(strings = {"has space", "has/slash", "../up", ""})
   void clientRejectsMalformedSessionIds(String session) {
-    InvalidInputException e = assertThrows(InvalidInputException.class, () -> client.startVm(VmRequest.forSession(session)));
+    InvalidInputException e =
+        assertThrows(
+            InvalidInputException.class, () -> client.startVm(VmRequest.forSession(session)));
     assertTrue(e.getMessage().contains("sessionId"), e.getMessage());
   }
 
   @Test
   void clientRejectsOverlongSessionId() {
-    InvalidInputException e = assertThrows(InvalidInputException.class, () -> client.startVm(VmRequest.forSession(OVERLONG)));
+    InvalidInputException e =
+        assertThrows(
+            InvalidInputException.class, () -> client.startVm(VmRequest.forSession(OVERLONG)));
     assertTrue(e.getMessage().contains("sessionId"), e.getMessage());
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"has space", "has/slash", "s0123456789012345678901234567890123456789012345678901234567890123456789"})
+  @ValueSource(
+      strings = {
+        "has space",
+        "has/slash",
+        "s0123456789012345678901234567890123456789012345678901234567890123456789"
+      })
   void workflowStartedWithoutTheClientFailsInvalidInputBeforePlacement(String session) {
     // A backend in another language names the workflow itself and sends the request as JSON.
     String workflowId = "browser-vm-" + E2e.session("raw");
-    WorkflowStub stub = stack.connection().client().newUntypedWorkflowStub(BrowserVmWorkflow.WORKFLOW_TYPE,
-        WorkflowOptions.newBuilder().setWorkflowId(workflowId).setTaskQueue(TaskQueues.SHARED).build());
+    WorkflowStub stub =
+        stack
+            .connection()
+            .client()
+            .newUntypedWorkflowStub(
+                BrowserVmWorkflow.WORKFLOW_TYPE,
+                WorkflowOptions.newBuilder()
+                    .setWorkflowId(workflowId)
+                    .setTaskQueue(TaskQueues.SHARED)
+                    .build());
     stub.start(new VmRequest(session, null, BootMode.AUTO, 0, 0, 0, 0, null, null));
     ApplicationFailure failure = failureOf(() -> stub.getResult(VmDescription.class));
     assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
     assertTrue(failure.getOriginalMessage().contains("sessionId"), failure.getOriginalMessage());
-    VmDescription description = stack.connection().client()
-        .newWorkflowStub(BrowserVmWorkflow.class, workflowId).describe();
+    VmDescription description =
+        stack.connection().client().newWorkflowStub(BrowserVmWorkflow.class, workflowId).describe();
     assertNothingProvisioned(description);
   }
 
@@ -125,22 +143,44 @@ class BadInputE2eTest {
 
   @ParameterizedTest
   @MethodSource("unreadableStarts")
-  void unreadableStartInputEndsTheWorkflowWithInvalidInputAtOnce(Object input, String field) throws Exception {
+  void unreadableStartInputEndsTheWorkflowWithInvalidInputAtOnce(Object input, String field)
+      throws Exception {
     String session = E2e.session("unreadable");
-    WorkflowStub stub = stack.connection().client().newUntypedWorkflowStub(BrowserVmWorkflow.WORKFLOW_TYPE,
-        WorkflowOptions.newBuilder().setWorkflowId(BrowserVmWorkflow.workflowId(session)).setTaskQueue(TaskQueues.SHARED).build());
+    WorkflowStub stub =
+        stack
+            .connection()
+            .client()
+            .newUntypedWorkflowStub(
+                BrowserVmWorkflow.WORKFLOW_TYPE,
+                WorkflowOptions.newBuilder()
+                    .setWorkflowId(BrowserVmWorkflow.workflowId(session))
+                    .setTaskQueue(TaskQueues.SHARED)
+                    .build());
     stub.start(input);
 
-    ApplicationFailure failure = failureOf(() -> stub.getResult(5, TimeUnit.SECONDS, VmDescription.class));
+    ApplicationFailure failure =
+        failureOf(() -> stub.getResult(5, TimeUnit.SECONDS, VmDescription.class));
     assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
     assertTrue(failure.getOriginalMessage().startsWith(field + ": "), failure.getOriginalMessage());
     VmDescription described = client.describe(session);
     assertEquals(Phase.FAILED, described.phase(), "describe answers: " + described);
     assertEquals(FailureKind.INVALID_INPUT.type(), described.failureType());
-    assertTrue(stack.connection().client().fetchHistory(BrowserVmWorkflow.workflowId(session)).getEvents().stream()
-        .noneMatch(e -> e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED || e.getEventType() == EventType.EVENT_TYPE_MARKER_RECORDED),
+    assertTrue(
+        stack
+            .connection()
+            .client()
+            .fetchHistory(BrowserVmWorkflow.workflowId(session))
+            .getEvents()
+            .stream()
+            .noneMatch(
+                e ->
+                    e.getEventType() == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+                        || e.getEventType() == EventType.EVENT_TYPE_MARKER_RECORDED),
         "nothing was scheduled, not even placement");
-    assertEquals(WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED, stub.describe().getStatus(), "no workflow is left running");
+    assertEquals(
+        WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_FAILED,
+        stub.describe().getStatus(),
+        "no workflow is left running");
   }
 
   @Test
@@ -156,7 +196,8 @@ class BadInputE2eTest {
   @Test
   void malformedImageIdFailsInvalidInputBeforePlacement() {
     String session = E2e.session("badimg");
-    client.startVm(new VmRequest(session, "not-a-content-hash", BootMode.AUTO, 0, 0, 0, 0, null, null));
+    client.startVm(
+        new VmRequest(session, "not-a-content-hash", BootMode.AUTO, 0, 0, 0, 0, null, null));
     ApplicationFailure failure = failureOf(() -> client.awaitEnd(session));
     assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
     assertNothingProvisioned(client.describe(session));
@@ -173,7 +214,9 @@ class BadInputE2eTest {
     assertEquals(Phase.FAILED, description.phase());
     assertEquals(FailureKind.UNKNOWN_IMAGE.type(), description.failureType());
     assertNull(description.endpoint());
-    assertTrue(description.timings().stream().noneMatch(t -> t.stage().endsWith("network") || t.stage().equals("vmm-start")),
+    assertTrue(
+        description.timings().stream()
+            .noneMatch(t -> t.stage().endsWith("network") || t.stage().equals("vmm-start")),
         "it never got past placement: " + description.timings());
     assertFalse(NetworkNamespaces.exists(GuestNetwork.namespaceFor(description.vmId())));
     E2e.assertNothingLeft(stack.host().paths(), description.vmId());
@@ -183,20 +226,63 @@ class BadInputE2eTest {
   void cliExitsWithInvalidInputForEachBadField() {
     String temporal = "temporal.target=" + stack.temporalTarget();
     String run = "run.dir=" + runDir;
-    assertEquals(KindlingCli.EXIT_INVALID_INPUT, KindlingCli.execute("vm", "create", "--session", "has space", "--set", temporal, "--set", run));
-    assertEquals(KindlingCli.EXIT_INVALID_INPUT, KindlingCli.execute("vm", "create", "--session", "has/slash", "--set", temporal, "--set", run));
-    assertEquals(KindlingCli.EXIT_INVALID_INPUT, KindlingCli.execute("vm", "create", "--session", OVERLONG, "--set", temporal, "--set", run));
-    assertEquals(KindlingCli.EXIT_INVALID_INPUT,
-        KindlingCli.execute("vm", "create", "--session", E2e.session("cli"), "--ttl", "-5", "--set", temporal, "--set", run));
-    assertEquals(KindlingCli.EXIT_INVALID_INPUT,
-        KindlingCli.execute("vm", "create", "--session", E2e.session("cli"), "--image", "not-a-hash", "--set", temporal, "--set", run));
+    assertEquals(
+        KindlingCli.EXIT_INVALID_INPUT,
+        KindlingCli.execute(
+            "vm", "create", "--session", "has space", "--set", temporal, "--set", run));
+    assertEquals(
+        KindlingCli.EXIT_INVALID_INPUT,
+        KindlingCli.execute(
+            "vm", "create", "--session", "has/slash", "--set", temporal, "--set", run));
+    assertEquals(
+        KindlingCli.EXIT_INVALID_INPUT,
+        KindlingCli.execute(
+            "vm", "create", "--session", OVERLONG, "--set", temporal, "--set", run));
+    assertEquals(
+        KindlingCli.EXIT_INVALID_INPUT,
+        KindlingCli.execute(
+            "vm",
+            "create",
+            "--session",
+            E2e.session("cli"),
+            "--ttl",
+            "-5",
+            "--set",
+            temporal,
+            "--set",
+            run));
+    assertEquals(
+        KindlingCli.EXIT_INVALID_INPUT,
+        KindlingCli.execute(
+            "vm",
+            "create",
+            "--session",
+            E2e.session("cli"),
+            "--image",
+            "not-a-hash",
+            "--set",
+            temporal,
+            "--set",
+            run));
   }
 
   @Test
   void cliReportsUnknownImageAsATypedFailure() {
     String session = E2e.session("cli-noimg");
-    int exit = KindlingCli.execute("vm", "create", "--session", session, "--image", UNKNOWN_IMAGE, "--timeout", "60",
-        "--set", "temporal.target=" + stack.temporalTarget(), "--set", "run.dir=" + runDir);
+    int exit =
+        KindlingCli.execute(
+            "vm",
+            "create",
+            "--session",
+            session,
+            "--image",
+            UNKNOWN_IMAGE,
+            "--timeout",
+            "60",
+            "--set",
+            "temporal.target=" + stack.temporalTarget(),
+            "--set",
+            "run.dir=" + runDir);
     assertEquals(KindlingCli.EXIT_FAILED, exit);
     assertEquals(FailureKind.UNKNOWN_IMAGE.type(), client.describe(session).failureType());
   }

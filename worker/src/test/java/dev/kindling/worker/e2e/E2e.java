@@ -3,13 +3,13 @@ package dev.kindling.worker.e2e;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.host.HostPaths;
-import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.activities.cleanup.CleanupActivitiesImpl;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.worker.config.KindlingConfig;
-import dev.kindling.worker.runtime.HostServices;
 import dev.kindling.worker.config.Setting;
+import dev.kindling.worker.runtime.HostServices;
 import dev.kindling.worker.runtime.LeakCheck;
 import dev.kindling.workflows.host.GuestNetwork;
 import io.temporal.api.common.v1.Payload;
@@ -38,7 +38,10 @@ final class E2e {
 
   private E2e() {}
 
-  /** Configuration on a free Temporal port and proxy port, with {@code runDir} for per-VM files and the real image cache. */
+  /**
+   * Configuration on a free Temporal port and proxy port, with {@code runDir} for per-VM files and
+   * the real image cache.
+   */
   static KindlingConfig config(Path runDir, Map<Setting, String> extra) {
     Map<Setting, String> flags = new EnumMap<>(Setting.class);
     flags.put(Setting.TEMPORAL_TARGET, "localhost:0");
@@ -59,7 +62,8 @@ final class E2e {
 
   /**
    * Releases the session and waits (bounded) until its workflow ended, so compensation or teardown
-   * finishes before a test stops its worker. For test clean-up paths: failures are logged, not thrown.
+   * finishes before a test stops its worker. For test clean-up paths: failures are logged, not
+   * thrown.
    */
   static void releaseAndAwaitEnd(WorkflowClient client, String session) {
     try {
@@ -68,25 +72,37 @@ final class E2e {
       log.debug("release of {}: {}", session, e.toString());
     }
     try {
-      client.newUntypedWorkflowStub(dev.kindling.workflows.vm.BrowserVmWorkflow.workflowId(session))
+      client
+          .newUntypedWorkflowStub(dev.kindling.workflows.vm.BrowserVmWorkflow.workflowId(session))
           .getResult(3, java.util.concurrent.TimeUnit.MINUTES, Object.class);
     } catch (java.util.concurrent.TimeoutException | RuntimeException e) {
       log.info("session {} ended: {}", session, e.toString());
     }
   }
 
-  /** Nothing of {@code vmId} is left: no VMM process, namespace (and so no TAP), overlay or VM directory. */
+  /**
+   * Nothing of {@code vmId} is left: no VMM process, namespace (and so no TAP), overlay or VM
+   * directory.
+   */
   static void assertNothingLeft(HostPaths paths, String vmId) {
     LeakCheck leaks = LeakCheck.forVm(paths, vmId);
     assertTrue(leaks.clean(), leaks.summary());
-    assertFalse(NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)), "namespace " + GuestNetwork.namespaceFor(vmId) + " remains");
-    assertFalse(namespaces().contains(GuestNetwork.namespaceFor(vmId)), "ip netns still lists " + GuestNetwork.namespaceFor(vmId));
+    assertFalse(
+        NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)),
+        "namespace " + GuestNetwork.namespaceFor(vmId) + " remains");
+    assertFalse(
+        namespaces().contains(GuestNetwork.namespaceFor(vmId)),
+        "ip netns still lists " + GuestNetwork.namespaceFor(vmId));
   }
 
   /** Kindling's namespaces on this host now (other people's VMs included). */
   static List<String> namespaces() {
     try (Stream<Path> entries = Files.list(NetworkNamespaces.NETNS_DIR)) {
-      return entries.map(p -> p.getFileName().toString()).filter(n -> n.startsWith(GuestNetwork.NAMESPACE_PREFIX)).sorted().toList();
+      return entries
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith(GuestNetwork.NAMESPACE_PREFIX))
+          .sorted()
+          .toList();
     } catch (java.nio.file.NoSuchFileException none) {
       return List.of();
     } catch (IOException e) {
@@ -112,9 +128,16 @@ final class E2e {
     for (HistoryEvent event : client.fetchHistory(workflowId).getEvents()) {
       if (event.hasUpsertWorkflowSearchAttributesEventAttributes()) {
         Map<String, Payload> fields =
-            event.getUpsertWorkflowSearchAttributesEventAttributes().getSearchAttributes().getIndexedFieldsMap();
-        fields.forEach((name, payload) ->
-            values.put(name, DefaultDataConverter.STANDARD_INSTANCE.fromPayload(payload, String.class, String.class)));
+            event
+                .getUpsertWorkflowSearchAttributesEventAttributes()
+                .getSearchAttributes()
+                .getIndexedFieldsMap();
+        fields.forEach(
+            (name, payload) ->
+                values.put(
+                    name,
+                    DefaultDataConverter.STANDARD_INSTANCE.fromPayload(
+                        payload, String.class, String.class)));
       }
     }
     return values;
@@ -131,7 +154,9 @@ final class E2e {
     }
     log.warn("destroying what the test left: {}", left);
     HostServices host = HostServices.create(config);
-    CleanupActivitiesImpl cleanup = new CleanupActivitiesImpl(config.hostId(), host.paths(), host.vmms(), new NetworkActivitiesImpl(host.paths()));
+    CleanupActivitiesImpl cleanup =
+        new CleanupActivitiesImpl(
+            config.hostId(), host.paths(), host.vmms(), new NetworkActivitiesImpl(host.paths()));
     for (String vmId : left) {
       try {
         cleanup.destroyOrphan(vmId);

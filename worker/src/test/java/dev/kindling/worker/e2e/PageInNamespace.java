@@ -27,32 +27,49 @@ final class PageInNamespace implements AutoCloseable {
     return "http://" + GuestNetwork.HOST_ADDRESS + ":" + PORT + path;
   }
 
-  /** Waits (bounded) for {@code vmId}'s namespace and tap address, then serves {@code html} at every path. */
-  static PageInNamespace serve(String vmId, String html, Duration within) throws IOException, InterruptedException {
+  /**
+   * Waits (bounded) for {@code vmId}'s namespace and tap address, then serves {@code html} at every
+   * path.
+   */
+  static PageInNamespace serve(String vmId, String html, Duration within)
+      throws IOException, InterruptedException {
     String namespace = GuestNetwork.namespaceFor(vmId);
     byte[] body = html.getBytes(StandardCharsets.UTF_8);
-    HttpServer server = Await.value("a namespace with " + GuestNetwork.HOST_ADDRESS + " for " + vmId, within,
-        () -> NetworkNamespaces.exists(namespace) ? bind(namespace) : null,
-        IOException.class); // the tap's address is not assigned yet
-    server.createContext("/", exchange -> {
-      exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
-      exchange.sendResponseHeaders(200, body.length);
-      exchange.getResponseBody().write(body);
-      exchange.close();
-    });
+    HttpServer server =
+        Await.value(
+            "a namespace with " + GuestNetwork.HOST_ADDRESS + " for " + vmId,
+            within,
+            () -> NetworkNamespaces.exists(namespace) ? bind(namespace) : null,
+            IOException.class); // the tap's address is not assigned yet
+    server.createContext(
+        "/",
+        exchange -> {
+          exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
+          exchange.sendResponseHeaders(200, body.length);
+          exchange.getResponseBody().write(body);
+          exchange.close();
+        });
     server.start();
     return new PageInNamespace(server);
   }
 
   private static HttpServer bind(String namespace) throws IOException {
-    return NetworkNamespaces.inside(namespace, () -> HttpServer.create(new InetSocketAddress(GuestNetwork.HOST_ADDRESS, PORT), 16));
+    return NetworkNamespaces.inside(
+        namespace,
+        () -> HttpServer.create(new InetSocketAddress(GuestNetwork.HOST_ADDRESS, PORT), 16));
   }
 
   /** A page that is one colour from edge to edge, with a title. */
   static String solidPage(String title, String rgb) {
-    return "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + title + "</title><style>html,body{margin:0;height:100%;"
-        + "background:#" + rgb + ";color:#fff;font:48px sans-serif;display:flex;align-items:center;justify-content:center}</style>"
-        + "</head><body>" + title + "</body></html>";
+    return "<!doctype html><html><head><meta charset=\"utf-8\"><title>"
+        + title
+        + "</title><style>html,body{margin:0;height:100%;"
+        + "background:#"
+        + rgb
+        + ";color:#fff;font:48px sans-serif;display:flex;align-items:center;justify-content:center}</style>"
+        + "</head><body>"
+        + title
+        + "</body></html>";
   }
 
   @Override

@@ -15,10 +15,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.host.TemporalCli;
 import dev.kindling.host.VmSecrets;
 import dev.kindling.host.testing.RequiresHost;
-import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;
@@ -73,7 +73,8 @@ import org.junit.jupiter.api.Test;
 @Tag("vm")
 @RequiresHost({ROOT, IPROUTE2, TUN, QEMU, TEMPORAL_CLI, VM_TESTS_ENABLED})
 class RealTemporalE2eTest {
-  private static final Path ARTEFACTS = Path.of(System.getProperty("kindling.repo.root", "."), "worker", "target", "e2e");
+  private static final Path ARTEFACTS =
+      Path.of(System.getProperty("kindling.repo.root", "."), "worker", "target", "e2e");
 
   private Path runDir;
   private final List<AutoCloseable> open = new ArrayList<>();
@@ -94,18 +95,24 @@ class RealTemporalE2eTest {
   }
 
   @Test
-  void aReadyVmSurvivesARestartOfTheStackAndTheReconcilerRemovesOnlyWhatEndedMeanwhile() throws Exception {
-    KindlingConfig config = E2e.config(runDir, Map.of(
-        Setting.TEMPORAL_TARGET, "localhost:" + freePort(),
-        Setting.TEMPORAL_UI_PORT, Integer.toString(freePort()),
-        Setting.TEMPORAL_STATE_DIR, runDir.resolve("temporal").toString()));
+  void aReadyVmSurvivesARestartOfTheStackAndTheReconcilerRemovesOnlyWhatEndedMeanwhile()
+      throws Exception {
+    KindlingConfig config =
+        E2e.config(
+            runDir,
+            Map.of(
+                Setting.TEMPORAL_TARGET, "localhost:" + freePort(),
+                Setting.TEMPORAL_UI_PORT, Integer.toString(freePort()),
+                Setting.TEMPORAL_STATE_DIR, runDir.resolve("temporal").toString()));
     DevStack first = start(config);
     CurrentImage.ensure(first, "terminal");
     KindlingClient client = new KindlingClient(first.connection().client());
     String kept = E2e.session("kept");
     String ended = E2e.session("ended");
-    VmDescription keptReady = client.createVm(VmRequest.forSession(kept).withTemplate("terminal"), E2e.READY_WITHIN);
-    VmDescription endedReady = client.createVm(VmRequest.forSession(ended).withTemplate("terminal"), E2e.READY_WITHIN);
+    VmDescription keptReady =
+        client.createVm(VmRequest.forSession(kept).withTemplate("terminal"), E2e.READY_WITHIN);
+    VmDescription endedReady =
+        client.createVm(VmRequest.forSession(ended).withTemplate("terminal"), E2e.READY_WITHIN);
 
     theWebUiExplainsTheVm(first, keptReady);
     theMetricsEndpointServesTemporalsAndKindlingsMeters(first);
@@ -113,31 +120,51 @@ class RealTemporalE2eTest {
 
     first.close();
     open.remove(first);
-    // While the stack is down an operator ends one session's workflow on the server (which keeps its state).
-    try (TemporalDevServer server = TemporalDevServer.start(new TemporalDevServer.Options(cli(config), port(config), -1,
-        DevStack.stateFile(config, port(config)), "default", runDir.resolve("operator-server.log")))) {
+    // While the stack is down an operator ends one session's workflow on the server (which keeps
+    // its state).
+    try (TemporalDevServer server =
+        TemporalDevServer.start(
+            new TemporalDevServer.Options(
+                cli(config),
+                port(config),
+                -1,
+                DevStack.stateFile(config, port(config)),
+                "default",
+                runDir.resolve("operator-server.log")))) {
       terminate(server.target(), ended);
     }
-    assertTrue(new VmProcesses(config.paths()).alive(keptReady.vmId()), "the VMs ran on while the stack was down");
+    assertTrue(
+        new VmProcesses(config.paths()).alive(keptReady.vmId()),
+        "the VMs ran on while the stack was down");
 
     DevStack second = start(config);
     KindlingClient again = new KindlingClient(second.connection().client());
     VmDescription afterRestart = again.describe(kept);
     assertEquals(Phase.READY, afterRestart.phase());
-    assertEquals(keptReady.leaseExpiresAtEpochMillis(), afterRestart.leaseExpiresAtEpochMillis(), "the same lease deadline");
+    assertEquals(
+        keptReady.leaseExpiresAtEpochMillis(),
+        afterRestart.leaseExpiresAtEpochMillis(),
+        "the same lease deadline");
     assertEquals(keptReady.vmId(), again.awaitReady(kept, Duration.ofSeconds(10)).vmId());
 
-    ProxiedDesktop desktop = ProxiedDesktop.capture(new InetSocketAddress("127.0.0.1", second.proxy().port()),
-        second.proxy().config().websocketPath(kept), second.proxy().tokens().mint(kept),
-        VmSecrets.read(second.host().paths().vmDir(keptReady.vmId())).vncPassword(), Duration.ofSeconds(30));
-    assertFalse(desktop.frame().blank(), "the desktop after the restart: " + desktop.frame().summary());
+    ProxiedDesktop desktop =
+        ProxiedDesktop.capture(
+            new InetSocketAddress("127.0.0.1", second.proxy().port()),
+            second.proxy().config().websocketPath(kept),
+            second.proxy().tokens().mint(kept),
+            VmSecrets.read(second.host().paths().vmDir(keptReady.vmId())).vncPassword(),
+            Duration.ofSeconds(30));
+    assertFalse(
+        desktop.frame().blank(), "the desktop after the restart: " + desktop.frame().summary());
 
     CleanupReport report = runCleanup(second.connection().client());
-    // The schedule may have run a cleanup of its own since the restart; either way the ended VM is gone now.
+    // The schedule may have run a cleanup of its own since the restart; either way the ended VM is
+    // gone now.
     assertTrue(report.orphansDestroyed() <= 1, report.toString());
     assertEquals(1, report.live(), report.toString());
     E2e.assertNothingLeft(second.host().paths(), endedReady.vmId());
-    assertEquals(Phase.READY, again.describe(kept).phase(), "the reconciler left the live VM alone");
+    assertEquals(
+        Phase.READY, again.describe(kept).phase(), "the reconciler left the live VM alone");
 
     again.release(kept);
     assertEquals(Phase.RELEASED, again.awaitEnd(kept).phase());
@@ -151,13 +178,16 @@ class RealTemporalE2eTest {
     CurrentImage.ensure(ours, "terminal");
     KindlingClient client = new KindlingClient(ours.connection().client());
     String session = E2e.session("ours");
-    VmDescription ready = client.createVm(VmRequest.forSession(session).withTemplate("terminal"), E2e.READY_WITHIN);
+    VmDescription ready =
+        client.createVm(VmRequest.forSession(session).withTemplate("terminal"), E2e.READY_WITHIN);
 
     CleanupReport theirReport = runCleanup(theirs.connection().client());
     assertEquals(1, theirReport.foreign(), theirReport.toString());
     assertEquals(0, theirReport.orphansDestroyed(), theirReport.toString());
     assertEquals(Phase.READY, client.describe(session).phase());
-    assertTrue(new VmProcesses(ours.host().paths()).alive(ready.vmId()), "their reconciler left our VMM running");
+    assertTrue(
+        new VmProcesses(ours.host().paths()).alive(ready.vmId()),
+        "their reconciler left our VMM running");
 
     CleanupReport ourReport = runCleanup(ours.connection().client());
     assertEquals(new CleanupReport(1, 1, 1, 0, ourReport.leasesEnded(), 0), ourReport);
@@ -171,17 +201,36 @@ class RealTemporalE2eTest {
     URI ui = stack.temporalUi().orElseThrow();
     Path workflowShot = ARTEFACTS.resolve("temporal-ui-workflow.png");
     Path schedulesShot = ARTEFACTS.resolve("temporal-ui-schedules.png");
-    Path script = Path.of(System.getProperty("kindling.repo.root", "."), "e2e", "browser", "temporal-ui.mjs");
-    List<String> argv = List.of("node", script.toString(), "--ui", ui.toString(), "--namespace", "default",
-        "--workflow-id", BrowserVmWorkflow.workflowId(ready.sessionId()),
-        "--expect-summary", "browser VM for session " + ready.sessionId(),
-        "--expect-details", "READY on host " + ready.hostId(),
-        "--expect-attribute", "KindlingPhase=READY",
-        "--expect-attribute", "KindlingHost=" + ready.hostId(),
-        "--expect-attribute", "KindlingSession=" + ready.sessionId(),
-        "--expect-attribute", "KindlingTemplate=terminal",
-        "--schedule", CleanupWorkflow.WORKFLOW_ID,
-        "--screenshot", workflowShot.toString(), "--schedules-screenshot", schedulesShot.toString());
+    Path script =
+        Path.of(System.getProperty("kindling.repo.root", "."), "e2e", "browser", "temporal-ui.mjs");
+    List<String> argv =
+        List.of(
+            "node",
+            script.toString(),
+            "--ui",
+            ui.toString(),
+            "--namespace",
+            "default",
+            "--workflow-id",
+            BrowserVmWorkflow.workflowId(ready.sessionId()),
+            "--expect-summary",
+            "browser VM for session " + ready.sessionId(),
+            "--expect-details",
+            "READY on host " + ready.hostId(),
+            "--expect-attribute",
+            "KindlingPhase=READY",
+            "--expect-attribute",
+            "KindlingHost=" + ready.hostId(),
+            "--expect-attribute",
+            "KindlingSession=" + ready.sessionId(),
+            "--expect-attribute",
+            "KindlingTemplate=terminal",
+            "--schedule",
+            CleanupWorkflow.WORKFLOW_ID,
+            "--screenshot",
+            workflowShot.toString(),
+            "--schedules-screenshot",
+            schedulesShot.toString());
     if (!BROWSER_E2E.present()) {
       System.out.println("skipping the web UI check: needs " + BROWSER_E2E.description());
       return;
@@ -195,43 +244,87 @@ class RealTemporalE2eTest {
       node.destroyForcibly();
     }
     JsonNode verdict = new ObjectMapper().readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
-    assertTrue(verdict.path("ok").asBoolean(), "the web UI did not show the VM (screenshots " + workflowShot + ", " + schedulesShot + "): " + out);
-    assertTrue(verdict.path("detailsIn").toString().contains("Current Details"), "the details are the workflow's current details: " + verdict);
+    assertTrue(
+        verdict.path("ok").asBoolean(),
+        "the web UI did not show the VM (screenshots "
+            + workflowShot
+            + ", "
+            + schedulesShot
+            + "): "
+            + out);
+    assertTrue(
+        verdict.path("detailsIn").toString().contains("Current Details"),
+        "the details are the workflow's current details: " + verdict);
   }
 
-  private static void theMetricsEndpointServesTemporalsAndKindlingsMeters(DevStack stack) throws Exception {
+  private static void theMetricsEndpointServesTemporalsAndKindlingsMeters(DevStack stack)
+      throws Exception {
     URI metrics = stack.worker().metricsUri().orElseThrow();
-    HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> response =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
     assertEquals(200, response.statusCode());
     List<String> samples = response.body().lines().filter(line -> !line.startsWith("#")).toList();
-    assertTrue(samples.stream().anyMatch(line -> line.startsWith("temporal_")), "the Temporal SDK's meters");
-    assertTrue(samples.stream().anyMatch(line -> line.startsWith("kindling_readiness_stage_seconds_count") && line.contains("stage=\"desktop\"")
-        && !line.endsWith(" 0.0")), "readiness stage latencies of the VMs just made");
-    assertTrue(samples.stream().anyMatch(line -> line.startsWith("kindling_vmm_start_seconds_count") && line.contains("mode=\"RESTORE\"")
-        && !line.endsWith(" 0.0")), "VMM start latencies of the VMs just made");
+    assertTrue(
+        samples.stream().anyMatch(line -> line.startsWith("temporal_")),
+        "the Temporal SDK's meters");
+    assertTrue(
+        samples.stream()
+            .anyMatch(
+                line ->
+                    line.startsWith("kindling_readiness_stage_seconds_count")
+                        && line.contains("stage=\"desktop\"")
+                        && !line.endsWith(" 0.0")),
+        "readiness stage latencies of the VMs just made");
+    assertTrue(
+        samples.stream()
+            .anyMatch(
+                line ->
+                    line.startsWith("kindling_vmm_start_seconds_count")
+                        && line.contains("mode=\"RESTORE\"")
+                        && !line.endsWith(" 0.0")),
+        "VMM start latencies of the VMs just made");
   }
 
-  private static void anUnreadableUpdateArgumentIsRejectedAndTheVmStaysReady(KindlingClient client, String session) {
-    WorkflowUpdateException rejected = assertThrows(WorkflowUpdateException.class,
-        () -> client.workflowStub(session).update("extend", Long.class, "lots"));
+  private static void anUnreadableUpdateArgumentIsRejectedAndTheVmStaysReady(
+      KindlingClient client, String session) {
+    WorkflowUpdateException rejected =
+        assertThrows(
+            WorkflowUpdateException.class,
+            () -> client.workflowStub(session).update("extend", Long.class, "lots"));
     ApplicationFailure cause = assertInstanceOf(ApplicationFailure.class, rejected.getCause());
     assertEquals(InvalidInputException.class.getName(), cause.getType());
     assertEquals(Phase.READY, client.describe(session).phase());
   }
 
   private static CleanupReport runCleanup(WorkflowClient client) {
-    return client.newWorkflowStub(CleanupWorkflow.class, WorkflowOptions.newBuilder()
-        .setWorkflowId("cleanup-now-" + UUID.randomUUID()).setTaskQueue(TaskQueues.SHARED).build()).run();
+    return client
+        .newWorkflowStub(
+            CleanupWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId("cleanup-now-" + UUID.randomUUID())
+                .setTaskQueue(TaskQueues.SHARED)
+                .build())
+        .run();
   }
 
   private static void terminate(String target, String session) {
-    WorkflowServiceStubs service = WorkflowServiceStubs.newServiceStubs(WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
+    WorkflowServiceStubs service =
+        WorkflowServiceStubs.newServiceStubs(
+            WorkflowServiceStubsOptions.newBuilder().setTarget(target).build());
     try {
-      service.blockingStub().terminateWorkflowExecution(TerminateWorkflowExecutionRequest.newBuilder()
-          .setNamespace("default").setReason("ended by an operator while the stack was down")
-          .setWorkflowExecution(WorkflowExecution.newBuilder().setWorkflowId(BrowserVmWorkflow.workflowId(session)))
-          .build());
+      service
+          .blockingStub()
+          .terminateWorkflowExecution(
+              TerminateWorkflowExecutionRequest.newBuilder()
+                  .setNamespace("default")
+                  .setReason("ended by an operator while the stack was down")
+                  .setWorkflowExecution(
+                      WorkflowExecution.newBuilder()
+                          .setWorkflowId(BrowserVmWorkflow.workflowId(session)))
+                  .build());
     } finally {
       service.shutdownNow();
     }
@@ -248,7 +341,8 @@ class RealTemporalE2eTest {
   }
 
   private static int port(KindlingConfig config) {
-    return Integer.parseInt(config.temporalTarget().substring(config.temporalTarget().lastIndexOf(':') + 1));
+    return Integer.parseInt(
+        config.temporalTarget().substring(config.temporalTarget().lastIndexOf(':') + 1));
   }
 
   private static int freePort() throws IOException {

@@ -13,10 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;
+import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Failures;
 import dev.kindling.workflows.client.KindlingClient;
@@ -50,13 +50,17 @@ class SeedFailuresE2eTest {
    * take over a minute to reach the agent, and the probe must get as far as port 6080.
    */
   private static final String WEBSOCKIFY_READINESS_SECONDS = "120";
+
   /** An unreachable guest stays unreachable: a short deadline keeps the test quick. */
   private static final String UNREACHABLE_READINESS_SECONDS = "20";
 
   private Path runDir;
   private DevStack stack;
 
-  /** Builds (or finds) the current image under a plain configuration: a canary with these tests' kernel arguments would fail. */
+  /**
+   * Builds (or finds) the current image under a plain configuration: a canary with these tests'
+   * kernel arguments would fail.
+   */
   @BeforeAll
   static void ensureImage() throws Exception {
     Path plainRunDir = E2e.tempRunDir();
@@ -77,53 +81,84 @@ class SeedFailuresE2eTest {
 
   @Test
   void websockifyNotRunningFailsWebsockifyRefusedWithSerialTailAndCompensates() throws Exception {
-    // The same image with websockify's unit masked on the kernel command line (the seed: "websockify
+    // The same image with websockify's unit masked on the kernel command line (the seed:
+    // "websockify
     // was not running and nobody could tell"). The image boots quietly; systemd's status lines give
     // the serial console something to show.
-    start("systemd.mask=kindling-websockify.service systemd.show_status=true", WEBSOCKIFY_READINESS_SECONDS);
+    start(
+        "systemd.mask=kindling-websockify.service systemd.show_status=true",
+        WEBSOCKIFY_READINESS_SECONDS);
     Failed failed = provisionExpectingFailure(E2e.session("nows"));
 
-    assertEquals(FailureKind.WEBSOCKIFY_REFUSED.type(), failed.failure().getType(), failed.failure().getMessage());
+    assertEquals(
+        FailureKind.WEBSOCKIFY_REFUSED.type(),
+        failed.failure().getType(),
+        failed.failure().getMessage());
     assertEquals(FailureKind.WEBSOCKIFY_REFUSED.type(), failed.description().failureType());
     Diagnostics diagnostics = failed.diagnostics();
     assertEquals(ReadinessStage.TCP_WEBSOCKIFY.label(), diagnostics.stage());
     assertNotNull(diagnostics.serialTail());
-    assertFalse(diagnostics.serialTail().isBlank(), "the serial console tail is part of the evidence");
-    assertTrue(diagnostics.serialTail().toLowerCase(java.util.Locale.ROOT).contains("kindling"), "the tail is the guest's console: " + diagnostics.serialTail());
-    assertNotNull(diagnostics.agentUnits(), "the agent answered, so its unit states are evidence too");
+    assertFalse(
+        diagnostics.serialTail().isBlank(), "the serial console tail is part of the evidence");
+    assertTrue(
+        diagnostics.serialTail().toLowerCase(java.util.Locale.ROOT).contains("kindling"),
+        "the tail is the guest's console: " + diagnostics.serialTail());
+    assertNotNull(
+        diagnostics.agentUnits(), "the agent answered, so its unit states are evidence too");
     assertTrue(diagnostics.agentUnits().contains("websockify"), diagnostics.agentUnits());
     E2e.assertNothingLeft(stack.host().paths(), failed.description().vmId());
   }
 
   @Test
-  void wrongGuestAddressFailsGuestUnreachableWithIncompleteNeighbourAndCompensates() throws Exception {
+  void wrongGuestAddressFailsGuestUnreachableWithIncompleteNeighbourAndCompensates()
+      throws Exception {
     // The guest configures the last kindling.ip= on its command line, so this one wins.
     start("kindling.ip=169.254.77.6/30", UNREACHABLE_READINESS_SECONDS);
     Failed failed = provisionExpectingFailure(E2e.session("unreach"));
 
-    assertEquals(FailureKind.GUEST_UNREACHABLE.type(), failed.failure().getType(), failed.failure().getMessage());
+    assertEquals(
+        FailureKind.GUEST_UNREACHABLE.type(),
+        failed.failure().getType(),
+        failed.failure().getMessage());
     assertEquals(FailureKind.GUEST_UNREACHABLE.type(), failed.description().failureType());
     Diagnostics diagnostics = failed.diagnostics();
     assertEquals(ReadinessStage.GUEST_REACHABLE.label(), diagnostics.stage());
     assertNotNull(diagnostics.neighbours());
-    Pattern unresolved = Pattern.compile("(?m)^" + Pattern.quote(GuestNetwork.GUEST_ADDRESS) + "\\b.*\\b(INCOMPLETE|FAILED)\\b");
-    assertTrue(unresolved.matcher(diagnostics.neighbours()).find(),
+    Pattern unresolved =
+        Pattern.compile(
+            "(?m)^" + Pattern.quote(GuestNetwork.GUEST_ADDRESS) + "\\b.*\\b(INCOMPLETE|FAILED)\\b");
+    assertTrue(
+        unresolved.matcher(diagnostics.neighbours()).find(),
         "the neighbour table shows the guest address unresolved: " + diagnostics.neighbours());
-    assertTrue(failed.description().failureMessage().contains(GuestNetwork.GUEST_ADDRESS), failed.description().failureMessage());
-    assertTrue(failed.description().failureMessage().contains("within the " + UNREACHABLE_READINESS_SECONDS + "000 ms readiness deadline"),
-        "the host's configured readiness timeout, not the workflow's default, bounded the wait: " + failed.description().failureMessage());
+    assertTrue(
+        failed.description().failureMessage().contains(GuestNetwork.GUEST_ADDRESS),
+        failed.description().failureMessage());
+    assertTrue(
+        failed
+            .description()
+            .failureMessage()
+            .contains("within the " + UNREACHABLE_READINESS_SECONDS + "000 ms readiness deadline"),
+        "the host's configured readiness timeout, not the workflow's default, bounded the wait: "
+            + failed.description().failureMessage());
     E2e.assertNothingLeft(stack.host().paths(), failed.description().vmId());
   }
 
   private void start(String kernelArgs, String readinessSeconds) throws Exception {
     runDir = E2e.tempRunDir();
-    stack = DevStack.start(E2e.config(runDir, Map.of(
-        Setting.KERNEL_ARGS, kernelArgs,
-        Setting.READINESS_TIMEOUT_SECONDS, readinessSeconds)));
+    stack =
+        DevStack.start(
+            E2e.config(
+                runDir,
+                Map.of(
+                    Setting.KERNEL_ARGS, kernelArgs,
+                    Setting.READINESS_TIMEOUT_SECONDS, readinessSeconds)));
     CurrentImage.ensure(stack);
   }
 
-  /** Cold-boots a VM for {@code session} (kernel arguments only reach a booting kernel) and waits for it to fail. */
+  /**
+   * Cold-boots a VM for {@code session} (kernel arguments only reach a booting kernel) and waits
+   * for it to fail.
+   */
   private Failed provisionExpectingFailure(String session) throws Exception {
     KindlingClient client = new KindlingClient(stack.connection().client());
     client.startVm(new VmRequest(session, null, BootMode.COLD, 600, 0, 0, 0, null, null));
@@ -138,13 +173,16 @@ class SeedFailuresE2eTest {
       E2e.releaseAndAwaitEnd(stack.connection().client(), session);
       throw e;
     }
-    WorkflowFailedException thrown = assertThrows(WorkflowFailedException.class, () -> client.awaitEnd(session));
+    WorkflowFailedException thrown =
+        assertThrows(WorkflowFailedException.class, () -> client.awaitEnd(session));
     ApplicationFailure failure = applicationFailure(thrown);
     VmDescription description = client.describe(session);
     assertEquals(Phase.FAILED, description.phase());
     assertNotNull(description.vmId());
-    Diagnostics diagnostics = Failures.diagnostics(failure).orElseThrow(
-        () -> new AssertionError("the failure carries no diagnostics: " + failure));
+    Diagnostics diagnostics =
+        Failures.diagnostics(failure)
+            .orElseThrow(
+                () -> new AssertionError("the failure carries no diagnostics: " + failure));
     assertEquals(description.vmId(), diagnostics.vmId());
     return new Failed(failure, description, diagnostics);
   }
@@ -158,5 +196,6 @@ class SeedFailuresE2eTest {
     throw new AssertionError("no typed failure in " + thrown, thrown);
   }
 
-  private record Failed(ApplicationFailure failure, VmDescription description, Diagnostics diagnostics) {}
+  private record Failed(
+      ApplicationFailure failure, VmDescription description, Diagnostics diagnostics) {}
 }

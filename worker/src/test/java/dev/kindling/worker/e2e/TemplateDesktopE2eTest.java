@@ -49,8 +49,8 @@ import org.junit.jupiter.api.Test;
 /**
  * What a user sees, per template: Debian's headless Chromium opens the proxy's noVNC page for a
  * session (with a session token), noVNC connects through the proxy to the VM's websockify, and the
- * canvas shows the template's app, checked by colours only that app puts on screen. Screenshots
- * are kept under {@code worker/target/e2e/} as test artefacts. Templates whose app exits or draws
+ * canvas shows the template's app, checked by colours only that app puts on screen. Screenshots are
+ * kept under {@code worker/target/e2e/} as test artefacts. Templates whose app exits or draws
  * nothing fail typed, with their evidence, and leave nothing behind.
  */
 @Tag("vm")
@@ -58,9 +58,12 @@ import org.junit.jupiter.api.Test;
 class TemplateDesktopE2eTest {
   /** The terminal template's background and the banner's yellow (template.json, bash_profile). */
   private static final int TERMINAL_BACKGROUND = 0x0b3954;
+
   /** The browser template's start page band (start/index.html). */
   private static final int START_PAGE_BAND = 0xff7a00;
-  private static final Path ARTEFACTS = Path.of(System.getProperty("kindling.repo.root", "."), "worker", "target", "e2e");
+
+  private static final Path ARTEFACTS =
+      Path.of(System.getProperty("kindling.repo.root", "."), "worker", "target", "e2e");
 
   private static Path runDir;
   private static DevStack stack;
@@ -91,9 +94,15 @@ class TemplateDesktopE2eTest {
     try {
       assertEquals("terminal", ready.template());
       BufferedImage image = screenshot(session, "terminal", TERMINAL_BACKGROUND, 0.6);
-      assertTrue(share(image, TERMINAL_BACKGROUND) > 0.6, "the terminal's background fills the screen: " + share(image, TERMINAL_BACKGROUND));
-      assertTrue(count(image, rgb -> red(rgb) > 200 && green(rgb) > 200 && blue(rgb) > 180) > 200, "light text on it (prompt)");
-      assertTrue(count(image, rgb -> red(rgb) > 200 && green(rgb) > 200 && blue(rgb) < 100) > 50, "the yellow greeting line");
+      assertTrue(
+          share(image, TERMINAL_BACKGROUND) > 0.6,
+          "the terminal's background fills the screen: " + share(image, TERMINAL_BACKGROUND));
+      assertTrue(
+          count(image, rgb -> red(rgb) > 200 && green(rgb) > 200 && blue(rgb) > 180) > 200,
+          "light text on it (prompt)");
+      assertTrue(
+          count(image, rgb -> red(rgb) > 200 && green(rgb) > 200 && blue(rgb) < 100) > 50,
+          "the yellow greeting line");
     } finally {
       end(session, ready);
     }
@@ -108,7 +117,9 @@ class TemplateDesktopE2eTest {
     try {
       assertEquals("browser", ready.template());
       BufferedImage image = screenshot(session, "browser-start-page", START_PAGE_BAND, 0.3);
-      assertTrue(share(image, START_PAGE_BAND) > 0.3, "the start page's orange band: " + share(image, START_PAGE_BAND));
+      assertTrue(
+          share(image, START_PAGE_BAND) > 0.3,
+          "the start page's orange band: " + share(image, START_PAGE_BAND));
     } finally {
       end(session, ready);
     }
@@ -119,19 +130,24 @@ class TemplateDesktopE2eTest {
   void eachBrowserSessionOpensItsOwnUrl() throws Exception {
     ImageRef image = CurrentImage.ensure(stack, "browser");
     assertTrue(image.hasSnapshot());
-    for (String[] page : List.of(new String[] {"green", "00a86b"}, new String[] {"purple", "7b2cbf"})) {
+    for (String[] page :
+        List.of(new String[] {"green", "00a86b"}, new String[] {"purple", "7b2cbf"})) {
       String session = E2e.session("url-" + page[0]);
       String url = PageInNamespace.url("/" + page[0] + ".html");
       client.startVm(request(session, "browser", new Launch(url, List.of())));
       String vmId = vmIdOf(session);
       VmDescription ready = null;
-      try (PageInNamespace served = PageInNamespace.serve(vmId, PageInNamespace.solidPage(page[0], page[1]), Duration.ofSeconds(30))) {
+      try (PageInNamespace served =
+          PageInNamespace.serve(
+              vmId, PageInNamespace.solidPage(page[0], page[1]), Duration.ofSeconds(30))) {
         ready = awaitReady(session);
         assertEquals("RESTORE", ready.bootMode());
         assertEquals(url, ready.launch().url());
         int colour = Integer.parseInt(page[1], 16);
         BufferedImage shown = screenshot(session, "browser-url-" + page[0], colour, 0.5);
-        assertTrue(share(shown, colour) > 0.5, "the session's own page (" + page[0] + ") fills the screen: " + share(shown, colour));
+        assertTrue(
+            share(shown, colour) > 0.5,
+            "the session's own page (" + page[0] + ") fills the screen: " + share(shown, colour));
         assertTrue(share(shown, START_PAGE_BAND) < 0.01, "the start page is gone");
       } finally {
         end(session, ready);
@@ -142,8 +158,12 @@ class TemplateDesktopE2eTest {
   @Test
   void anAppThatExitsAtOnceFailsAppNotRunningWithItsLog() throws Exception {
     Diagnostics evidence = failingTemplate("exits-at-once", "AppNotRunning");
-    assertTrue(evidence.app() != null && evidence.app().contains("status 3"), "exit status in " + evidence.app());
-    assertTrue(evidence.appLogTail() != null && evidence.appLogTail().contains("giving up on purpose"), "log tail: " + evidence.appLogTail());
+    assertTrue(
+        evidence.app() != null && evidence.app().contains("status 3"),
+        "exit status in " + evidence.app());
+    assertTrue(
+        evidence.appLogTail() != null && evidence.appLogTail().contains("giving up on purpose"),
+        "log tail: " + evidence.appLogTail());
   }
 
   @Test
@@ -154,20 +174,29 @@ class TemplateDesktopE2eTest {
     assertTrue(Files.isRegularFile(thumbnail), thumbnail + " exists");
     BufferedImage image = ImageIO.read(thumbnail.toFile());
     assertTrue(share(image, 0x000000) > 0.99, "the thumbnail is the black screen the VM showed");
-    Files.copy(thumbnail, ARTEFACTS.resolve("draws-nothing-thumbnail.png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    Files.copy(
+        thumbnail,
+        ARTEFACTS.resolve("draws-nothing-thumbnail.png"),
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
-  /** A template whose onExit is "release": when its command ends, so does the session, long before its lease. */
+  /**
+   * A template whose onExit is "release": when its command ends, so does the session, long before
+   * its lease.
+   */
   @Test
   void aSessionEndsWhenItsAppExitsUnderReleaseOnExit() throws Exception {
     ImageRef image = testImage("exits-later");
     String session = E2e.session("exits-later");
-    client.startVm(new VmRequest(session, image.imageId(), BootMode.COLD, 3600, 0, 0, 0, "exits-later", null));
+    client.startVm(
+        new VmRequest(session, image.imageId(), BootMode.COLD, 3600, 0, 0, 0, "exits-later", null));
     VmDescription ready = awaitReady(session);
     long readyAt = System.nanoTime();
     VmDescription end = client.awaitEnd(session);
     assertEquals(Phase.RELEASED, end.phase());
-    assertTrue(System.nanoTime() - readyAt < TimeUnit.MINUTES.toNanos(3), "ended with the app, not with the one-hour lease");
+    assertTrue(
+        System.nanoTime() - readyAt < TimeUnit.MINUTES.toNanos(3),
+        "ended with the app, not with the one-hour lease");
     var described = client.workflowStub(session).describe();
     assertEquals("APP_EXITED", described.getMemo("leaseEnd", String.class));
     String appExit = String.valueOf(described.getMemo("appExit", String.class));
@@ -177,8 +206,15 @@ class TemplateDesktopE2eTest {
 
   /** The image of a test template under src/test/resources/templates, built without a canary. */
   private static ImageRef testImage(String template) throws Exception {
-    Path dir = Path.of(TemplateDesktopE2eTest.class.getResource("/templates/" + template + "/template.json").toURI()).getParent();
-    return new ImageBuilder().build(BuildOptions.forTemplate(Templates.fromDirectory(dir), stack.host().paths())).ref();
+    Path dir =
+        Path.of(
+                TemplateDesktopE2eTest.class
+                    .getResource("/templates/" + template + "/template.json")
+                    .toURI())
+            .getParent();
+    return new ImageBuilder()
+        .build(BuildOptions.forTemplate(Templates.fromDirectory(dir), stack.host().paths()))
+        .ref();
   }
 
   /**
@@ -188,10 +224,14 @@ class TemplateDesktopE2eTest {
   private static Diagnostics failingTemplate(String template, String failureType) throws Exception {
     ImageRef image = testImage(template);
     String session = E2e.session(template);
-    client.startVm(new VmRequest(session, image.imageId(), BootMode.COLD, 600, 0, 0, 0, template, null));
-    VmFailedException failed = assertThrows(VmFailedException.class, () -> client.awaitReady(session, E2e.READY_WITHIN));
-    assertEquals(failureType, failed.description().failureType(), failed.description().failureMessage());
-    WorkflowFailedException ended = assertThrows(WorkflowFailedException.class, () -> client.awaitEnd(session));
+    client.startVm(
+        new VmRequest(session, image.imageId(), BootMode.COLD, 600, 0, 0, 0, template, null));
+    VmFailedException failed =
+        assertThrows(VmFailedException.class, () -> client.awaitReady(session, E2e.READY_WITHIN));
+    assertEquals(
+        failureType, failed.description().failureType(), failed.description().failureMessage());
+    WorkflowFailedException ended =
+        assertThrows(WorkflowFailedException.class, () -> client.awaitEnd(session));
     ApplicationFailure cause = (ApplicationFailure) ended.getCause();
     assertEquals(failureType, cause.getType());
     Diagnostics evidence = cause.getDetails().get(Diagnostics.class);
@@ -208,13 +248,19 @@ class TemplateDesktopE2eTest {
     client.awaitReady(session, E2e.READY_WITHIN);
     VmDescription ready = client.describe(session);
     assertEquals(Phase.READY, ready.phase());
-    assertTrue(ready.timings().stream().anyMatch(t -> t.stage().equals("readiness/desktop")), "a desktop stage: " + ready.timings());
+    assertTrue(
+        ready.timings().stream().anyMatch(t -> t.stage().equals("readiness/desktop")),
+        "a desktop stage: " + ready.timings());
     return ready;
   }
 
   private static String vmIdOf(String session) throws InterruptedException {
-    return Await.until("session " + session + " to name its VM", Duration.ofSeconds(30), () -> client.describe(session),
-        description -> description != null && description.vmId() != null).vmId();
+    return Await.until(
+            "session " + session + " to name its VM",
+            Duration.ofSeconds(30),
+            () -> client.describe(session),
+            description -> description != null && description.vmId() != null)
+        .vmId();
   }
 
   private static void end(String session, VmDescription ready) {
@@ -224,16 +270,32 @@ class TemplateDesktopE2eTest {
     }
   }
 
-  /** Opens the session's page in Chromium, waits for {@code colour} to cover {@code share} of it, and reads the screenshot. */
-  private static BufferedImage screenshot(String session, String name, int colour, double share) throws Exception {
+  /**
+   * Opens the session's page in Chromium, waits for {@code colour} to cover {@code share} of it,
+   * and reads the screenshot.
+   */
+  private static BufferedImage screenshot(String session, String name, int colour, double share)
+      throws Exception {
     String token = stack.proxy().tokens().mint(session);
-    String url = stack.proxy().baseUri().resolve(stack.proxy().config().pagePath(session)) + "?token=" + token;
+    String url =
+        stack.proxy().baseUri().resolve(stack.proxy().config().pagePath(session))
+            + "?token="
+            + token;
     Path file = ARTEFACTS.resolve(name + ".png");
-    Path script = Path.of(System.getProperty("kindling.repo.root", "."), "e2e", "browser", "desktop.mjs");
-    Process node = new ProcessBuilder(List.of("node", script.toString(), url, file.toString(), "90000",
-        String.format("%06x", colour), Double.toString(share)))
-        .redirectError(ProcessBuilder.Redirect.INHERIT)
-        .start();
+    Path script =
+        Path.of(System.getProperty("kindling.repo.root", "."), "e2e", "browser", "desktop.mjs");
+    Process node =
+        new ProcessBuilder(
+                List.of(
+                    "node",
+                    script.toString(),
+                    url,
+                    file.toString(),
+                    "90000",
+                    String.format("%06x", colour),
+                    Double.toString(share)))
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
     String out;
     try {
       out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
@@ -244,7 +306,9 @@ class TemplateDesktopE2eTest {
       node.destroyForcibly();
     }
     JsonNode verdict = new ObjectMapper().readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
-    assertTrue(verdict.path("connected").asBoolean(), "noVNC did not show the app (screenshot " + file + "): " + verdict);
+    assertTrue(
+        verdict.path("connected").asBoolean(),
+        "noVNC did not show the app (screenshot " + file + "): " + verdict);
     assertEquals(1280, verdict.path("width").asInt(), verdict.toString());
     assertEquals(800, verdict.path("height").asInt(), verdict.toString());
     return ImageIO.read(file.toFile());
@@ -253,8 +317,14 @@ class TemplateDesktopE2eTest {
   /** The share of pixels within 8 per channel of {@code rgb}. */
   private static double share(BufferedImage image, int rgb) {
     long total = (long) image.getWidth() * image.getHeight();
-    return (double) count(image, p -> Math.abs(red(p) - red(rgb)) <= 8 && Math.abs(green(p) - green(rgb)) <= 8
-        && Math.abs(blue(p) - blue(rgb)) <= 8) / total;
+    return (double)
+            count(
+                image,
+                p ->
+                    Math.abs(red(p) - red(rgb)) <= 8
+                        && Math.abs(green(p) - green(rgb)) <= 8
+                        && Math.abs(blue(p) - blue(rgb)) <= 8)
+        / total;
   }
 
   private static long count(BufferedImage image, java.util.function.IntPredicate test) {

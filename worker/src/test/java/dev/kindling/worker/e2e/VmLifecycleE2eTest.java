@@ -11,12 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.host.VmSecrets;
 import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.worker.dev.DevStack;
 import dev.kindling.worker.runtime.ProxiedDesktop;
+import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.workflows.KindlingSearchAttributes;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.client.VmFailedException;
@@ -42,9 +42,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * A browser VM's whole life on real VMs: create (AUTO, so the image's snapshot is restored) →
- * READY → a full RFB handshake through the proxy at the published endpoint → release → RELEASED →
- * nothing left on the host.
+ * A browser VM's whole life on real VMs: create (AUTO, so the image's snapshot is restored) → READY
+ * → a full RFB handshake through the proxy at the published endpoint → release → RELEASED → nothing
+ * left on the host.
  */
 @Tag("vm")
 @RequiresHost({ROOT, IPROUTE2, TUN, QEMU, TEMPORAL_CLI, VM_TESTS_ENABLED})
@@ -78,7 +78,8 @@ class VmLifecycleE2eTest {
     try {
       endpoint = client.awaitReady(session, E2e.READY_WITHIN);
     } catch (VmFailedException | TimeoutException e) {
-      E2e.releaseAndAwaitEnd(stack.connection().client(), session); // compensation finishes before the stack stops
+      E2e.releaseAndAwaitEnd(
+          stack.connection().client(), session); // compensation finishes before the stack stops
       throw e;
     }
     VmDescription ready = client.describe(session);
@@ -88,20 +89,46 @@ class VmLifecycleE2eTest {
       assertEquals(stack.config().hostId(), ready.hostId());
       assertEquals(image.imageId(), ready.imageId());
       assertEquals(image.hasSnapshot() ? "RESTORE" : "COLD", ready.bootMode());
-      assertEquals(new Endpoint(session, stack.config().hostId(), vmId, GuestNetwork.namespaceFor(vmId),
-          GuestNetwork.GUEST_ADDRESS, GuestNetwork.WEBSOCKIFY_PORT, "/"), endpoint);
-      assertTrue(NetworkNamespaces.exists(endpoint.namespace()), "the VM's namespace exists while it is READY");
-      assertTrue(ready.leaseExpiresAtEpochMillis() > System.currentTimeMillis(), "the lease runs into the future");
+      assertEquals(
+          new Endpoint(
+              session,
+              stack.config().hostId(),
+              vmId,
+              GuestNetwork.namespaceFor(vmId),
+              GuestNetwork.GUEST_ADDRESS,
+              GuestNetwork.WEBSOCKIFY_PORT,
+              "/"),
+          endpoint);
+      assertTrue(
+          NetworkNamespaces.exists(endpoint.namespace()),
+          "the VM's namespace exists while it is READY");
+      assertTrue(
+          ready.leaseExpiresAtEpochMillis() > System.currentTimeMillis(),
+          "the lease runs into the future");
       List<String> stages = ready.timings().stream().map(StageTiming::stage).toList();
-      assertTrue(stages.containsAll(List.of("placing", "booting/network", "booting", "readiness", "vmm-start",
-          "readiness/guest-reachable", "readiness/tcp-6080", "readiness/websocket-upgrade", "readiness/rfb-handshake")),
+      assertTrue(
+          stages.containsAll(
+              List.of(
+                  "placing",
+                  "booting/network",
+                  "booting",
+                  "readiness",
+                  "vmm-start",
+                  "readiness/guest-reachable",
+                  "readiness/tcp-6080",
+                  "readiness/websocket-upgrade",
+                  "readiness/rfb-handshake")),
           "per-phase and per-stage timings: " + stages);
-      assertTrue(ready.timings().stream().allMatch(t -> t.millis() >= 0), "timings are durations: " + ready.timings());
+      assertTrue(
+          ready.timings().stream().allMatch(t -> t.millis() >= 0),
+          "timings are durations: " + ready.timings());
 
       Map<String, String> attributes =
-          E2e.upsertedSearchAttributes(stack.connection().client(), BrowserVmWorkflow.workflowId(session));
+          E2e.upsertedSearchAttributes(
+              stack.connection().client(), BrowserVmWorkflow.workflowId(session));
       assertEquals(session, attributes.get(KindlingSearchAttributes.SESSION.getName()));
-      assertEquals(stack.config().hostId(), attributes.get(KindlingSearchAttributes.HOST.getName()));
+      assertEquals(
+          stack.config().hostId(), attributes.get(KindlingSearchAttributes.HOST.getName()));
       assertEquals(image.imageId(), attributes.get(KindlingSearchAttributes.IMAGE.getName()));
       assertEquals(Phase.READY.name(), attributes.get(KindlingSearchAttributes.PHASE.getName()));
 
@@ -109,9 +136,16 @@ class VmLifecycleE2eTest {
       // endpoint the workflow published; then the VM's RFB handshake and one full framebuffer.
       String token = stack.proxy().tokens().mint(session);
       String password = VmSecrets.read(stack.host().paths().vmDir(vmId)).vncPassword();
-      ProxiedDesktop desktop = ProxiedDesktop.capture(new InetSocketAddress("127.0.0.1", stack.proxy().port()),
-          stack.proxy().config().websocketPath(session), token, password, Duration.ofSeconds(30));
-      assertTrue(desktop.serverInit().width() > 0 && desktop.serverInit().height() > 0, "ServerInit names a framebuffer");
+      ProxiedDesktop desktop =
+          ProxiedDesktop.capture(
+              new InetSocketAddress("127.0.0.1", stack.proxy().port()),
+              stack.proxy().config().websocketPath(session),
+              token,
+              password,
+              Duration.ofSeconds(30));
+      assertTrue(
+          desktop.serverInit().width() > 0 && desktop.serverInit().height() > 0,
+          "ServerInit names a framebuffer");
       assertEquals(desktop.serverInit().width(), desktop.frame().image().getWidth());
       assertTrue(desktop.frame().distinctColours() > 1, "the desktop shows more than one colour");
     } finally {
@@ -120,9 +154,14 @@ class VmLifecycleE2eTest {
     VmDescription end = client.awaitEnd(session);
     assertEquals(Phase.RELEASED, end.phase());
     assertEquals(null, end.failureType());
-    assertTrue(end.timings().stream().anyMatch(t -> t.stage().equals("releasing")), "teardown is timed: " + end.timings());
-    assertEquals(Phase.RELEASED.name(), E2e.upsertedSearchAttributes(stack.connection().client(),
-        BrowserVmWorkflow.workflowId(session)).get(KindlingSearchAttributes.PHASE.getName()));
+    assertTrue(
+        end.timings().stream().anyMatch(t -> t.stage().equals("releasing")),
+        "teardown is timed: " + end.timings());
+    assertEquals(
+        Phase.RELEASED.name(),
+        E2e.upsertedSearchAttributes(
+                stack.connection().client(), BrowserVmWorkflow.workflowId(session))
+            .get(KindlingSearchAttributes.PHASE.getName()));
     E2e.assertNothingLeft(stack.host().paths(), vmId);
     assertFalse(Files.exists(stack.host().paths().vmDir(vmId)));
     assertNotNull(vmId);

@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.host.TemporalCli;
 import dev.kindling.host.testing.Await;
 import dev.kindling.host.testing.RequiresHost;
@@ -20,6 +19,7 @@ import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.TemporalDevServer;
 import dev.kindling.worker.runtime.TemporalConnection;
+import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.BootMode;
@@ -52,7 +52,8 @@ import org.junit.jupiter.api.Test;
 @Tag("vm")
 @RequiresHost({ROOT, IPROUTE2, TUN, QEMU, TEMPORAL_CLI, VM_TESTS_ENABLED})
 class WorkerCrashE2eTest {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(WorkerCrashE2eTest.class);
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(WorkerCrashE2eTest.class);
   private static final Set<Phase> BOOTING = EnumSet.of(Phase.BOOTING, Phase.READINESS);
   private static final Set<Phase> SETTLED = EnumSet.of(Phase.READY, Phase.FAILED, Phase.RELEASED);
 
@@ -68,8 +69,12 @@ class WorkerCrashE2eTest {
   static void startTemporal() throws Exception {
     runDir = E2e.tempRunDir();
     KindlingConfig defaults = E2e.config(runDir, Map.of());
-    Path cli = TemporalCli.find(System.getenv("KINDLING_TEMPORAL_CLI"), defaults.paths()).orElseThrow();
-    temporal = TemporalDevServer.start(new TemporalDevServer.Options(cli, 0, -1, null, "default", runDir.resolve("temporal-dev-server.log")));
+    Path cli =
+        TemporalCli.find(System.getenv("KINDLING_TEMPORAL_CLI"), defaults.paths()).orElseThrow();
+    temporal =
+        TemporalDevServer.start(
+            new TemporalDevServer.Options(
+                cli, 0, -1, null, "default", runDir.resolve("temporal-dev-server.log")));
     config = E2e.config(runDir, Map.of(Setting.TEMPORAL_TARGET, temporal.target()));
     connection = TemporalConnection.open(config);
     client = new KindlingClient(connection.client());
@@ -78,7 +83,8 @@ class WorkerCrashE2eTest {
   @AfterAll
   static void stopEverything() {
     if (session != null && workers.stream().anyMatch(Process::isAlive)) {
-      E2e.releaseAndAwaitEnd(connection.client(), session); // a failed assertion must not leave the VM behind
+      E2e.releaseAndAwaitEnd(
+          connection.client(), session); // a failed assertion must not leave the VM behind
     }
     for (Process worker : workers) {
       worker.destroyForcibly();
@@ -97,13 +103,16 @@ class WorkerCrashE2eTest {
   }
 
   @Test
-  void killedWorkerDuringBootIsReplacedAndTheWorkflowCompletesOrCompensatesWithoutLeaks() throws Exception {
+  void killedWorkerDuringBootIsReplacedAndTheWorkflowCompletesOrCompensatesWithoutLeaks()
+      throws Exception {
     startWorker("first");
     CurrentImage.ensure(connection.client(), config);
     session = E2e.session("crash");
     client.startVm(new VmRequest(session, null, BootMode.COLD, 600, 0, 0, 0, null, null));
     VmDescription booting = awaitPhase(session, BOOTING, Duration.ofMinutes(2));
-    assertTrue(BOOTING.contains(booting.phase()), "the VM should be booting, not " + booting.phase() + ": " + booting.failureMessage());
+    assertTrue(
+        BOOTING.contains(booting.phase()),
+        "the VM should be booting, not " + booting.phase() + ": " + booting.failureMessage());
     String vmId = booting.vmId();
 
     Process first = workers.getLast();
@@ -113,62 +122,112 @@ class WorkerCrashE2eTest {
 
     startWorker("second");
     VmDescription settled = awaitPhase(session, SETTLED, E2e.READY_WITHIN.plusMinutes(2));
-    log.info("killed the worker in {}; with its replacement the VM reached {} {} ({})", booting.phase(), settled.phase(),
-        settled.failureType() == null ? "" : settled.failureType() + ": " + settled.failureMessage(), settled.timings());
+    log.info(
+        "killed the worker in {}; with its replacement the VM reached {} {} ({})",
+        booting.phase(),
+        settled.phase(),
+        settled.failureType() == null
+            ? ""
+            : settled.failureType() + ": " + settled.failureMessage(),
+        settled.timings());
     if (settled.phase() == Phase.READY) {
       client.release(session);
       assertEquals(Phase.RELEASED, client.awaitEnd(session).phase());
     } else {
       assertEquals(Phase.FAILED, settled.phase(), "it ended without becoming ready: " + settled);
       assertNotNull(settled.failureType());
-      assertTrue(Arrays.stream(FailureKind.values()).anyMatch(k -> k.type().equals(settled.failureType())),
+      assertTrue(
+          Arrays.stream(FailureKind.values()).anyMatch(k -> k.type().equals(settled.failureType())),
           "a typed failure, not " + settled.failureType() + ": " + settled.failureMessage());
       awaitWorkflowEnd(session);
     }
     E2e.assertNothingLeft(config.paths(), vmId);
   }
 
-  /** The workers' own logs vanish with the run directory: keep their last lines in the test output. */
+  /**
+   * The workers' own logs vanish with the run directory: keep their last lines in the test output.
+   */
   private static void logWorkerTails() {
     if (runDir == null) {
       return;
     }
     try (var logs = Files.list(runDir)) {
-      for (Path file : logs.filter(p -> p.getFileName().toString().startsWith("worker-")).sorted().toList()) {
-        List<String> lines = Files.readAllLines(file).stream().filter(l -> !l.startsWith("\tat ") && !l.contains("|-INFO")).toList();
-        log.info("last lines of {}:\n{}", file.getFileName(), String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size())));
+      for (Path file :
+          logs.filter(p -> p.getFileName().toString().startsWith("worker-")).sorted().toList()) {
+        List<String> lines =
+            Files.readAllLines(file).stream()
+                .filter(l -> !l.startsWith("\tat ") && !l.contains("|-INFO"))
+                .toList();
+        log.info(
+            "last lines of {}:\n{}",
+            file.getFileName(),
+            String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size())));
       }
     } catch (IOException e) {
       log.warn("could not read worker logs: {}", e.toString());
     }
   }
 
-  /** A worker JVM for this host, polling the test's Temporal, logging to a file in the run directory. */
+  /**
+   * A worker JVM for this host, polling the test's Temporal, logging to a file in the run
+   * directory.
+   */
   private static void startWorker(String name) throws IOException, InterruptedException {
     Path log = runDir.resolve("worker-" + name + ".log");
-    String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> argv = List.of(java, "--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow",
-        "-cp", classpath, KindlingCli.class.getName(), "worker",
-        "--set", Setting.TEMPORAL_TARGET.key() + "=" + config.temporalTarget(),
-        "--set", Setting.RUN_DIR.key() + "=" + runDir,
-        "--set", Setting.WORKER_METRICS_PORT.key() + "=0");
-    Process process = new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    String java =
+        ProcessHandle.current()
+            .info()
+            .command()
+            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    String classpath =
+        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    List<String> argv =
+        List.of(
+            java,
+            "--enable-native-access=ALL-UNNAMED",
+            "--sun-misc-unsafe-memory-access=allow",
+            "-cp",
+            classpath,
+            KindlingCli.class.getName(),
+            "worker",
+            "--set",
+            Setting.TEMPORAL_TARGET.key() + "=" + config.temporalTarget(),
+            "--set",
+            Setting.RUN_DIR.key() + "=" + runDir,
+            "--set",
+            Setting.WORKER_METRICS_PORT.key() + "=0");
+    Process process =
+        new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     workers.add(process);
-    Await.until("worker " + name + " to start", Duration.ofMinutes(2), () -> {
-      String text = Files.readString(log);
-      if (!text.contains("worker for host") && !process.isAlive()) {
-        fail("worker " + name + " exited with " + process.exitValue() + ":\n" + Files.readString(log));
-      }
-      return text;
-    }, text -> text.contains("worker for host"));
+    Await.until(
+        "worker " + name + " to start",
+        Duration.ofMinutes(2),
+        () -> {
+          String text = Files.readString(log);
+          if (!text.contains("worker for host") && !process.isAlive()) {
+            fail(
+                "worker "
+                    + name
+                    + " exited with "
+                    + process.exitValue()
+                    + ":\n"
+                    + Files.readString(log));
+          }
+          return text;
+        },
+        text -> text.contains("worker for host"));
   }
 
-  private static VmDescription awaitPhase(String session, Set<Phase> wanted, Duration timeout) throws InterruptedException {
+  private static VmDescription awaitPhase(String session, Set<Phase> wanted, Duration timeout)
+      throws InterruptedException {
     // A query needs a worker: while the killed one's sticky queue times out, queries can too.
-    return Await.until("session " + session + " in " + wanted, timeout, () -> client.describe(session),
+    return Await.until(
+        "session " + session + " in " + wanted,
+        timeout,
+        () -> client.describe(session),
         last -> last != null && (wanted.contains(last.phase()) || SETTLED.contains(last.phase())),
-        WorkflowServiceException.class, WorkflowQueryException.class);
+        WorkflowServiceException.class,
+        WorkflowQueryException.class);
   }
 
   /** The workflow's own end, after its compensation ran. */
@@ -179,5 +238,4 @@ class WorkerCrashE2eTest {
       // A failed provision ends the workflow failed, after compensating.
     }
   }
-
 }

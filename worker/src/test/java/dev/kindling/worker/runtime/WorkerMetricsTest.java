@@ -78,10 +78,13 @@ class WorkerMetricsTest {
   }
 
   public static class ProbeWorkflowImpl implements ProbeWorkflow {
-    private final ProbeActivities activities = Workflow.newActivityStub(ProbeActivities.class, ActivityOptions.newBuilder()
-        .setStartToCloseTimeout(Duration.ofSeconds(10))
-        .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
-        .build());
+    private final ProbeActivities activities =
+        Workflow.newActivityStub(
+            ProbeActivities.class,
+            ActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofSeconds(10))
+                .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(1).build())
+                .build());
 
     @Override
     public String run() {
@@ -100,12 +103,18 @@ class WorkerMetricsTest {
     @Override
     public ReadinessReport probeReadiness() {
       return new ReadinessReport(
-          List.of(new StageTiming("guest-reachable", 1500), new StageTiming("agent-health", 250)), 1750, 1280, 800, "kindling", null);
+          List.of(new StageTiming("guest-reachable", 1500), new StageTiming("agent-health", 250)),
+          1750,
+          1280,
+          800,
+          "kindling",
+          null);
     }
 
     @Override
     public VmHandle bootProbeVm() {
-      return new VmHandle("vm0123456789", "qemu", "kvm", 42, "/tmp/vm", "serial.log", BootMode.RESTORE, 0, 800);
+      return new VmHandle(
+          "vm0123456789", "qemu", "kvm", 42, "/tmp/vm", "serial.log", BootMode.RESTORE, 0, 800);
     }
 
     @Override
@@ -117,40 +126,121 @@ class WorkerMetricsTest {
   @Test
   void servesKindlingAndTemporalMetersOfARealWorker() throws Exception {
     try (WorkerMetrics metrics = WorkerMetrics.start("127.0.0.1", 0, HOST);
-        TestWorkflowEnvironment env = TestWorkflowEnvironment.newInstance(TestEnvironmentOptions.newBuilder()
-            .setMetricsScope(metrics.temporalScope())
-            .setWorkerFactoryOptions(WorkerFactoryOptions.newBuilder().setWorkerInterceptors(metrics.interceptor()).build())
-            .build())) {
+        TestWorkflowEnvironment env =
+            TestWorkflowEnvironment.newInstance(
+                TestEnvironmentOptions.newBuilder()
+                    .setMetricsScope(metrics.temporalScope())
+                    .setWorkerFactoryOptions(
+                        WorkerFactoryOptions.newBuilder()
+                            .setWorkerInterceptors(metrics.interceptor())
+                            .build())
+                    .build())) {
       var worker = env.newWorker(QUEUE);
       worker.registerWorkflowImplementationTypes(ProbeWorkflowImpl.class);
       worker.registerActivitiesImplementations(new ProbeActivitiesImpl());
       env.start();
 
-      ProbeWorkflow workflow = env.getWorkflowClient().newWorkflowStub(ProbeWorkflow.class,
-          WorkflowOptions.newBuilder().setTaskQueue(QUEUE).setWorkflowId("metrics-probe").build());
+      ProbeWorkflow workflow =
+          env.getWorkflowClient()
+              .newWorkflowStub(
+                  ProbeWorkflow.class,
+                  WorkflowOptions.newBuilder()
+                      .setTaskQueue(QUEUE)
+                      .setWorkflowId("metrics-probe")
+                      .build());
       assertEquals("GuestUnreachable", workflow.run());
 
       assertEquals(URI.create("http://127.0.0.1:" + metrics.port() + "/metrics"), metrics.uri());
       HttpResponse<String> response = get(HttpClient.newHttpClient(), metrics.uri());
       assertEquals(200, response.statusCode());
-      assertEquals(WorkerMetrics.CONTENT_TYPE, response.headers().firstValue("Content-Type").orElse(""));
+      assertEquals(
+          WorkerMetrics.CONTENT_TYPE, response.headers().firstValue("Content-Type").orElse(""));
       List<Sample> samples = Sample.parse(response.body());
 
-      assertEquals(1, value(samples, "kindling_readiness_stage_seconds_count", "stage", "agent-health", "host", HOST));
-      assertEquals(0.25, value(samples, "kindling_readiness_stage_seconds_sum", "stage", "agent-health"), 1e-9);
-      assertEquals(1.5, value(samples, "kindling_readiness_stage_seconds_sum", "stage", "guest-reachable"), 1e-9);
-      assertEquals(0, value(samples, "kindling_readiness_stage_seconds_bucket", "stage", "agent-health", "le", "0.1"));
-      assertEquals(1, value(samples, "kindling_readiness_stage_seconds_bucket", "stage", "agent-health", "le", "0.25"));
-      assertEquals(0.8, value(samples, "kindling_vmm_start_seconds_sum", "vmm", "qemu", "mode", "RESTORE", "host", HOST), 1e-9);
-      assertEquals(1, value(samples, "kindling_failures_total", "kind", "GuestUnreachable", "host", HOST));
-      assertEquals(1, value(samples, "kindling_activity_seconds_count", "activity", "ReachGuest", "outcome", "GuestUnreachable"));
-      assertEquals(1, value(samples, "kindling_activity_seconds_count", "activity", "ProbeReadiness", "outcome", "ok"));
-      assertTrue(value(samples, "jvm_threads_live_threads", "host", HOST) > 0, "JVM meters are bound");
+      assertEquals(
+          1,
+          value(
+              samples,
+              "kindling_readiness_stage_seconds_count",
+              "stage",
+              "agent-health",
+              "host",
+              HOST));
+      assertEquals(
+          0.25,
+          value(samples, "kindling_readiness_stage_seconds_sum", "stage", "agent-health"),
+          1e-9);
+      assertEquals(
+          1.5,
+          value(samples, "kindling_readiness_stage_seconds_sum", "stage", "guest-reachable"),
+          1e-9);
+      assertEquals(
+          0,
+          value(
+              samples,
+              "kindling_readiness_stage_seconds_bucket",
+              "stage",
+              "agent-health",
+              "le",
+              "0.1"));
+      assertEquals(
+          1,
+          value(
+              samples,
+              "kindling_readiness_stage_seconds_bucket",
+              "stage",
+              "agent-health",
+              "le",
+              "0.25"));
+      assertEquals(
+          0.8,
+          value(
+              samples,
+              "kindling_vmm_start_seconds_sum",
+              "vmm",
+              "qemu",
+              "mode",
+              "RESTORE",
+              "host",
+              HOST),
+          1e-9);
+      assertEquals(
+          1, value(samples, "kindling_failures_total", "kind", "GuestUnreachable", "host", HOST));
+      assertEquals(
+          1,
+          value(
+              samples,
+              "kindling_activity_seconds_count",
+              "activity",
+              "ReachGuest",
+              "outcome",
+              "GuestUnreachable"));
+      assertEquals(
+          1,
+          value(
+              samples,
+              "kindling_activity_seconds_count",
+              "activity",
+              "ProbeReadiness",
+              "outcome",
+              "ok"));
+      assertTrue(
+          value(samples, "jvm_threads_live_threads", "host", HOST) > 0, "JVM meters are bound");
 
       // The SDK's meters reach the registry when the scope next reports (every second).
       List<Sample> withTemporal = awaitSamples(metrics.uri(), "temporal_workflow_completed_total");
-      assertEquals(1, value(withTemporal, "temporal_workflow_completed_total", "workflow_type", "ProbeWorkflow", "host", HOST));
-      assertTrue(withTemporal.stream().anyMatch(s -> s.name().startsWith("temporal_activity_execution_latency")),
+      assertEquals(
+          1,
+          value(
+              withTemporal,
+              "temporal_workflow_completed_total",
+              "workflow_type",
+              "ProbeWorkflow",
+              "host",
+              HOST));
+      assertTrue(
+          withTemporal.stream()
+              .anyMatch(s -> s.name().startsWith("temporal_activity_execution_latency")),
           "the SDK's activity latency is reported");
     }
   }
@@ -164,8 +254,14 @@ class WorkerMetricsTest {
     assertEquals(200, health.statusCode());
     assertEquals("ok\n", health.body());
     assertEquals(404, get(http, metrics.uri().resolve("/metrics/more")).statusCode());
-    assertEquals(405, http.send(HttpRequest.newBuilder(metrics.uri()).POST(HttpRequest.BodyPublishers.noBody()).build(),
-        HttpResponse.BodyHandlers.ofString()).statusCode());
+    assertEquals(
+        405,
+        http.send(
+                HttpRequest.newBuilder(metrics.uri())
+                    .POST(HttpRequest.BodyPublishers.noBody())
+                    .build(),
+                HttpResponse.BodyHandlers.ofString())
+            .statusCode());
 
     metrics.close();
     // A new client, so that no pooled connection could answer.
@@ -177,7 +273,9 @@ class WorkerMetricsTest {
     try (WorkerMetrics metrics = WorkerMetrics.start("127.0.0.1", -1, HOST)) {
       assertEquals(-1, metrics.port());
       assertNull(metrics.uri());
-      assertTrue(Sample.parse(metrics.scrape()).stream().anyMatch(s -> s.name().startsWith("jvm_memory_used")));
+      assertTrue(
+          Sample.parse(metrics.scrape()).stream()
+              .anyMatch(s -> s.name().startsWith("jvm_memory_used")));
     }
   }
 
@@ -193,18 +291,36 @@ class WorkerMetricsTest {
       assertEquals(0, value(samples, "kindling_vms", "phase", "BOOTING"));
       assertThrows(IllegalStateException.class, () -> metrics.trackPhases(client));
     }
-    String placing = queries.stream().filter(q -> q.contains("KindlingPhase = 'PLACING'")).findFirst().orElseThrow();
-    assertEquals("WorkflowType = 'BrowserVm' AND ExecutionStatus = 'Running' AND KindlingPhase = 'PLACING'", placing);
-    String ready = queries.stream().filter(q -> q.contains("KindlingPhase = 'READY'")).findFirst().orElseThrow();
-    assertEquals("WorkflowType = 'BrowserVm' AND ExecutionStatus = 'Running' AND KindlingPhase = 'READY'"
-        + " AND KindlingHost = '" + HOST + "'", ready);
+    String placing =
+        queries.stream()
+            .filter(q -> q.contains("KindlingPhase = 'PLACING'"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(
+        "WorkflowType = 'BrowserVm' AND ExecutionStatus = 'Running' AND KindlingPhase = 'PLACING'",
+        placing);
+    String ready =
+        queries.stream()
+            .filter(q -> q.contains("KindlingPhase = 'READY'"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(
+        "WorkflowType = 'BrowserVm' AND ExecutionStatus = 'Running' AND KindlingPhase = 'READY'"
+            + " AND KindlingHost = '"
+            + HOST
+            + "'",
+        ready);
   }
 
   @Test
   void aFailedCountKeepsTheLastValuesAndNeverInventsZeros() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     AtomicBoolean serverDown = new AtomicBoolean(true);
-    VmPhaseGauges gauges = new VmPhaseGauges(registry, clientCounting(new CopyOnWriteArrayList<>(), Map.of("READY", 3L), serverDown), HOST);
+    VmPhaseGauges gauges =
+        new VmPhaseGauges(
+            registry,
+            clientCounting(new CopyOnWriteArrayList<>(), Map.of("READY", 3L), serverDown),
+            HOST);
     assertThrows(StatusRuntimeException.class, gauges::refresh);
     assertTrue(registry.find("kindling.vms").gauges().isEmpty(), "no gauge before a first count");
 
@@ -218,28 +334,40 @@ class WorkerMetricsTest {
 
   @Test
   void failureKindsAreApplicationTypesOrUnwrappedClassNames() {
-    assertEquals("CommandFailed", ActivityMetricsInterceptor.kindOf(ApplicationFailure.newFailure("m", "CommandFailed")));
-    assertEquals("IOException", ActivityMetricsInterceptor.kindOf(CheckedExceptionWrapper.wrap(new IOException("disk"))));
-    assertEquals("IllegalStateException", ActivityMetricsInterceptor.kindOf(new IllegalStateException()));
+    assertEquals(
+        "CommandFailed",
+        ActivityMetricsInterceptor.kindOf(ApplicationFailure.newFailure("m", "CommandFailed")));
+    assertEquals(
+        "IOException",
+        ActivityMetricsInterceptor.kindOf(CheckedExceptionWrapper.wrap(new IOException("disk"))));
+    assertEquals(
+        "IllegalStateException", ActivityMetricsInterceptor.kindOf(new IllegalStateException()));
   }
 
-  private static WorkflowClient clientCounting(List<String> queries, Map<String, Long> countByPhase) {
+  private static WorkflowClient clientCounting(
+      List<String> queries, Map<String, Long> countByPhase) {
     return clientCounting(queries, countByPhase, new AtomicBoolean());
   }
 
-  /** A client whose server counts {@code countByPhase} (others 0), or answers UNAVAILABLE while {@code serverDown}. */
-  private static WorkflowClient clientCounting(List<String> queries, Map<String, Long> countByPhase, AtomicBoolean serverDown) {
+  /**
+   * A client whose server counts {@code countByPhase} (others 0), or answers UNAVAILABLE while
+   * {@code serverDown}.
+   */
+  private static WorkflowClient clientCounting(
+      List<String> queries, Map<String, Long> countByPhase, AtomicBoolean serverDown) {
     WorkflowServiceBlockingStub stub = mock(WorkflowServiceBlockingStub.class);
-    when(stub.countWorkflowExecutions(any())).thenAnswer(call -> {
-      if (serverDown.get()) {
-        throw Status.UNAVAILABLE.asRuntimeException();
-      }
-      String query = call.<CountWorkflowExecutionsRequest>getArgument(0).getQuery();
-      queries.add(query);
-      Matcher phase = Pattern.compile("KindlingPhase = '(\\w+)'").matcher(query);
-      long count = phase.find() ? countByPhase.getOrDefault(phase.group(1), 0L) : -1;
-      return CountWorkflowExecutionsResponse.newBuilder().setCount(count).build();
-    });
+    when(stub.countWorkflowExecutions(any()))
+        .thenAnswer(
+            call -> {
+              if (serverDown.get()) {
+                throw Status.UNAVAILABLE.asRuntimeException();
+              }
+              String query = call.<CountWorkflowExecutionsRequest>getArgument(0).getQuery();
+              queries.add(query);
+              Matcher phase = Pattern.compile("KindlingPhase = '(\\w+)'").matcher(query);
+              long count = phase.find() ? countByPhase.getOrDefault(phase.group(1), 0L) : -1;
+              return CountWorkflowExecutionsResponse.newBuilder().setCount(count).build();
+            });
     return client(stub);
   }
 
@@ -248,35 +376,52 @@ class WorkerMetricsTest {
     when(stubs.blockingStub()).thenReturn(stub);
     WorkflowClient client = mock(WorkflowClient.class);
     when(client.getWorkflowServiceStubs()).thenReturn(stubs);
-    when(client.getOptions()).thenReturn(WorkflowClientOptions.newBuilder().setNamespace("kindling").build());
+    when(client.getOptions())
+        .thenReturn(WorkflowClientOptions.newBuilder().setNamespace("kindling").build());
     return client;
   }
 
-  private static HttpResponse<String> get(HttpClient http, URI uri) throws IOException, InterruptedException {
-    return http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+  private static HttpResponse<String> get(HttpClient http, URI uri)
+      throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(5)).build(),
+        HttpResponse.BodyHandlers.ofString());
   }
 
   private static List<Sample> awaitSamples(URI uri, String name) throws Exception {
     HttpClient http = HttpClient.newHttpClient();
-    return Await.until(name + " at " + uri, Duration.ofSeconds(10), () -> Sample.parse(get(http, uri).body()),
+    return Await.until(
+        name + " at " + uri,
+        Duration.ofSeconds(10),
+        () -> Sample.parse(get(http, uri).body()),
         samples -> samples.stream().anyMatch(s -> s.name().equals(name)));
   }
 
-  private static List<Sample> awaitScrape(WorkerMetrics metrics, String name, int count) throws InterruptedException {
-    return Await.until(count + " samples of " + name, Duration.ofSeconds(10), () -> Sample.parse(metrics.scrape()),
+  private static List<Sample> awaitScrape(WorkerMetrics metrics, String name, int count)
+      throws InterruptedException {
+    return Await.until(
+        count + " samples of " + name,
+        Duration.ofSeconds(10),
+        () -> Sample.parse(metrics.scrape()),
         samples -> samples.stream().filter(s -> s.name().equals(name)).count() >= count);
   }
 
-  /** The value of the one sample named {@code name} whose labels include {@code labels} (name, value, ...). */
+  /**
+   * The value of the one sample named {@code name} whose labels include {@code labels} (name,
+   * value, ...).
+   */
   private static double value(List<Sample> samples, String name, String... labels) {
     Map<String, String> wanted = new HashMap<>();
     for (int i = 0; i < labels.length; i += 2) {
       wanted.put(labels[i], labels[i + 1]);
     }
-    List<Sample> matching = samples.stream()
-        .filter(s -> s.name().equals(name) && s.labels().entrySet().containsAll(wanted.entrySet()))
-        .toList();
-    assertFalse(matching.isEmpty(), () -> "no " + name + " with " + wanted + " among " + names(samples));
+    List<Sample> matching =
+        samples.stream()
+            .filter(
+                s -> s.name().equals(name) && s.labels().entrySet().containsAll(wanted.entrySet()))
+            .toList();
+    assertFalse(
+        matching.isEmpty(), () -> "no " + name + " with " + wanted + " among " + names(samples));
     assertEquals(1, matching.size(), () -> "several " + name + " with " + wanted + ": " + matching);
     return matching.getFirst().value();
   }
@@ -287,8 +432,10 @@ class WorkerMetricsTest {
 
   /** One line of Prometheus' text format: {@code name{label="value",...} value [timestamp]}. */
   record Sample(String name, Map<String, String> labels, double value) {
-    private static final Pattern LINE = Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)\\})?\\s+(\\S+)(?:\\s+\\d+)?");
-    private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\",?");
+    private static final Pattern LINE =
+        Pattern.compile("([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)\\})?\\s+(\\S+)(?:\\s+\\d+)?");
+    private static final Pattern LABEL =
+        Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\",?");
 
     static List<Sample> parse(String text) {
       return text.lines()

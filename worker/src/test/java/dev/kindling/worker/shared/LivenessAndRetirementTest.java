@@ -25,9 +25,9 @@ import dev.kindling.workflows.host.NetworkActivities;
 import dev.kindling.workflows.host.NetworkRequest;
 import dev.kindling.workflows.host.ReadinessActivities;
 import dev.kindling.workflows.host.ReadinessReport;
+import dev.kindling.workflows.host.StartedVm;
 import dev.kindling.workflows.host.VmHandle;
 import dev.kindling.workflows.host.VmNetwork;
-import dev.kindling.workflows.host.StartedVm;
 import dev.kindling.workflows.host.VmStartActivities;
 import dev.kindling.workflows.host.VmmActivities;
 import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
@@ -37,11 +37,11 @@ import dev.kindling.workflows.vm.VmRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -72,9 +72,15 @@ class LivenessAndRetirementTest {
 
   @BeforeEach
   void start() {
-    Path cli = TemporalCli.find(System.getenv("KINDLING_TEMPORAL_CLI"), HostPaths.fromEnvironment()).orElseThrow();
-    server = TemporalDevServer.start(new TemporalDevServer.Options(cli, 0, -1, null, "default", dir.resolve("server.log")));
-    connection = TemporalConnection.open(KindlingConfig.load(null, Map.of(), Map.of(Setting.TEMPORAL_TARGET, server.target())));
+    Path cli =
+        TemporalCli.find(System.getenv("KINDLING_TEMPORAL_CLI"), HostPaths.fromEnvironment())
+            .orElseThrow();
+    server =
+        TemporalDevServer.start(
+            new TemporalDevServer.Options(cli, 0, -1, null, "default", dir.resolve("server.log")));
+    connection =
+        TemporalConnection.open(
+            KindlingConfig.load(null, Map.of(), Map.of(Setting.TEMPORAL_TARGET, server.target())));
     client = connection.client();
     factory = WorkerFactory.newInstance(client);
     Worker shared = factory.newWorker(TaskQueues.SHARED);
@@ -82,19 +88,35 @@ class LivenessAndRetirementTest {
     shared.registerActivitiesImplementations(new PlacementActivitiesImpl(directory));
     NetworkActivities network = mock(NetworkActivities.class, withSettings().withoutAnnotations());
     VmmActivities vmm = mock(VmmActivities.class, withSettings().withoutAnnotations());
-    ReadinessActivities readiness = mock(ReadinessActivities.class, withSettings().withoutAnnotations());
-    when(network.createNetwork(any())).thenAnswer(c -> VmNetwork.standard(c.<NetworkRequest>getArgument(0).vmId()));
+    ReadinessActivities readiness =
+        mock(ReadinessActivities.class, withSettings().withoutAnnotations());
+    when(network.createNetwork(any()))
+        .thenAnswer(c -> VmNetwork.standard(c.<NetworkRequest>getArgument(0).vmId()));
     when(vmm.bootVm(any()))
-        .thenAnswer(c -> {
-          BootRequest boot = c.getArgument(0);
-          return new VmHandle(boot.vmId(), "qemu", "tcg", 1, "/run/kindling/vms/" + boot.vmId(), "serial.log", boot.mode(), 0, 1);
-        });
-    when(readiness.awaitReady(any())).thenReturn(new ReadinessReport(List.of(), 1, 1280, 800, "kindling", null));
-    VmStartActivities start = (networkRequest, boot) -> {
-      VmNetwork created = network.createNetwork(networkRequest);
-      return new StartedVm(created, vmm.bootVm(boot.withNetwork(created)), 0);
-    };
-    factory.newWorker(TaskQueues.forHost("h1")).registerActivitiesImplementations(network, vmm, readiness, start);
+        .thenAnswer(
+            c -> {
+              BootRequest boot = c.getArgument(0);
+              return new VmHandle(
+                  boot.vmId(),
+                  "qemu",
+                  "tcg",
+                  1,
+                  "/run/kindling/vms/" + boot.vmId(),
+                  "serial.log",
+                  boot.mode(),
+                  0,
+                  1);
+            });
+    when(readiness.awaitReady(any()))
+        .thenReturn(new ReadinessReport(List.of(), 1, 1280, 800, "kindling", null));
+    VmStartActivities start =
+        (networkRequest, boot) -> {
+          VmNetwork created = network.createNetwork(networkRequest);
+          return new StartedVm(created, vmm.bootVm(boot.withNetwork(created)), 0);
+        };
+    factory
+        .newWorker(TaskQueues.forHost("h1"))
+        .registerActivitiesImplementations(network, vmm, readiness, start);
     factory.start();
     kindling = new KindlingClient(client);
   }
@@ -112,13 +134,24 @@ class LivenessAndRetirementTest {
     }
   }
 
-  /** Visibility is updated a moment after a workflow's search attributes change: wait until it lists every VM READY. */
+  /**
+   * Visibility is updated a moment after a workflow's search attributes change: wait until it lists
+   * every VM READY.
+   */
   private void awaitListed(int running) throws InterruptedException {
-    Await.until(running + " VMs READY in visibility", Duration.ofSeconds(10), kindling::list, listed -> allReady(listed, running));
+    Await.until(
+        running + " VMs READY in visibility",
+        Duration.ofSeconds(10),
+        kindling::list,
+        listed -> allReady(listed, running));
   }
 
-  private static boolean allReady(List<dev.kindling.workflows.client.VmSummary> listed, int running) {
-    return listed.size() == running && listed.stream().allMatch(vm -> "READY".equals(vm.phase()) && vm.hostId() != null && vm.imageId() != null);
+  private static boolean allReady(
+      List<dev.kindling.workflows.client.VmSummary> listed, int running) {
+    return listed.size() == running
+        && listed.stream()
+            .allMatch(
+                vm -> "READY".equals(vm.phase()) && vm.hostId() != null && vm.imageId() != null);
   }
 
   private VmDescription ready(String sessionId, String imageId) throws Exception {
@@ -126,7 +159,9 @@ class LivenessAndRetirementTest {
   }
 
   private VmDescription ready(String sessionId, String imageId, String template) throws Exception {
-    return kindling.createVm(new VmRequest(sessionId, imageId, null, 0, 0, 0, 0, template, null), Duration.ofSeconds(20));
+    return kindling.createVm(
+        new VmRequest(sessionId, imageId, null, 0, 0, 0, 0, template, null),
+        Duration.ofSeconds(20));
   }
 
   @Test
@@ -135,11 +170,14 @@ class LivenessAndRetirementTest {
     VmDescription vm = ready("s-live", null);
 
     assertTrue(liveness.isLive("s-live", vm.vmId()));
-    assertFalse(liveness.isLive("s-live", "vm0000000000"), "another VM of the same session is an orphan");
+    assertFalse(
+        liveness.isLive("s-live", "vm0000000000"), "another VM of the same session is an orphan");
     assertFalse(liveness.isLive("s-never", vm.vmId()), "no workflow");
     assertEquals(List.of("h1"), liveness.knownHosts());
     assertTrue(liveness.isRunning("browser-vm-s-live"));
-    assertFalse(liveness.isRunning(dev.kindling.workflows.image.GoldenImageWorkflow.workflowId("h1", null)));
+    assertFalse(
+        liveness.isRunning(
+            dev.kindling.workflows.image.GoldenImageWorkflow.workflowId("h1", null)));
 
     kindling.release("s-live");
     assertEquals(Phase.RELEASED, kindling.awaitEnd("s-live").phase());
@@ -151,10 +189,21 @@ class LivenessAndRetirementTest {
   void leasesPastTheirExpiryAreReleasedOthersKept() throws Exception {
     VmDescription vm = ready("s-lease", null);
     awaitListed(1);
-    Instant afterExpiry = Instant.ofEpochMilli(vm.leaseExpiresAtEpochMillis() + LivenessActivitiesImpl.EXPIRY_GRACE_MILLIS + 1);
+    Instant afterExpiry =
+        Instant.ofEpochMilli(
+            vm.leaseExpiresAtEpochMillis() + LivenessActivitiesImpl.EXPIRY_GRACE_MILLIS + 1);
 
-    assertEquals(0, new LivenessActivitiesImpl(client, directory, Clock.fixed(Instant.ofEpochMilli(vm.leaseExpiresAtEpochMillis()), ZoneOffset.UTC)).endExpiredLeases());
-    assertEquals(1, new LivenessActivitiesImpl(client, directory, Clock.fixed(afterExpiry, ZoneOffset.UTC)).endExpiredLeases());
+    assertEquals(
+        0,
+        new LivenessActivitiesImpl(
+                client,
+                directory,
+                Clock.fixed(Instant.ofEpochMilli(vm.leaseExpiresAtEpochMillis()), ZoneOffset.UTC))
+            .endExpiredLeases());
+    assertEquals(
+        1,
+        new LivenessActivitiesImpl(client, directory, Clock.fixed(afterExpiry, ZoneOffset.UTC))
+            .endExpiredLeases());
 
     assertEquals(Phase.RELEASED, kindling.awaitEnd("s-lease").phase());
   }
@@ -165,12 +214,16 @@ class LivenessAndRetirementTest {
     ready("s-new", NEW.imageId());
     awaitListed(2);
 
-    int retired = new RetirementActivitiesImpl(client).retireOlderThan("h1", NEW.imageId(), "terminal");
+    int retired =
+        new RetirementActivitiesImpl(client).retireOlderThan("h1", NEW.imageId(), "terminal");
 
     assertEquals(1, retired);
     assertEquals(Phase.RELEASED, kindling.awaitEnd("s-old").phase());
     assertEquals(Phase.READY, kindling.describe("s-new").phase());
-    assertEquals(0, new RetirementActivitiesImpl(client).retireOlderThan("h2", OLD.imageId(), "terminal"), "other hosts untouched");
+    assertEquals(
+        0,
+        new RetirementActivitiesImpl(client).retireOlderThan("h2", OLD.imageId(), "terminal"),
+        "other hosts untouched");
     kindling.release("s-new");
   }
 
@@ -184,19 +237,28 @@ class LivenessAndRetirementTest {
     awaitListed(2);
     RetirementActivitiesImpl retirement = new RetirementActivitiesImpl(client);
 
-    assertEquals(0, retirement.retireOlderThan("h1", BROWSER.imageId(), "browser"), "the browser VM runs the browser's current image");
+    assertEquals(
+        0,
+        retirement.retireOlderThan("h1", BROWSER.imageId(), "browser"),
+        "the browser VM runs the browser's current image");
     assertEquals(1, retirement.retireOlderThan("h1", NEW.imageId(), "terminal"));
 
     assertEquals(Phase.RELEASED, kindling.awaitEnd("s-terminal").phase());
-    assertEquals(Phase.READY, kindling.describe("s-browser").phase(), "another template's image is not older, it is other");
+    assertEquals(
+        Phase.READY,
+        kindling.describe("s-browser").phase(),
+        "another template's image is not older, it is other");
     kindling.release("s-browser");
   }
 
   @Test
   void retirementRefusesAnInvalidTemplate() {
-    io.temporal.failure.ApplicationFailure failure = org.junit.jupiter.api.Assertions.assertThrows(
-        io.temporal.failure.ApplicationFailure.class,
-        () -> new RetirementActivitiesImpl(client).retireOlderThan("h1", NEW.imageId(), "../terminal"));
+    io.temporal.failure.ApplicationFailure failure =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            io.temporal.failure.ApplicationFailure.class,
+            () ->
+                new RetirementActivitiesImpl(client)
+                    .retireOlderThan("h1", NEW.imageId(), "../terminal"));
     assertEquals(dev.kindling.workflows.FailureKind.INVALID_INPUT.type(), failure.getType());
   }
 }

@@ -21,14 +21,32 @@ class LocalHostDirectoryTest {
 
   private static void publish(HostPaths paths, String id, String template) throws Exception {
     Path dir = Files.createDirectories(paths.imageDir(id));
-    new Manifest(id, "bookworm", "http://mirror.example/debian", "6.1.0-test", GuestImageSpec.KERNEL_CMDLINE, Manifest.ROOTFS,
-        Manifest.KERNEL, Manifest.INITRD, List.of(), GuestImageSpec.UNITS, GuestImageSpec.MASKED_UNITS, GuestImageSpec.PORTS,
-        1, 1, 1.0, 1_760_000_000L, GuestImageSpec.BUILDER_VERSION, template, new Manifest.Defaults(512, 1, 1280, 800))
+    new Manifest(
+            id,
+            "bookworm",
+            "http://mirror.example/debian",
+            "6.1.0-test",
+            GuestImageSpec.KERNEL_CMDLINE,
+            Manifest.ROOTFS,
+            Manifest.KERNEL,
+            Manifest.INITRD,
+            List.of(),
+            GuestImageSpec.UNITS,
+            GuestImageSpec.MASKED_UNITS,
+            GuestImageSpec.PORTS,
+            1,
+            1,
+            1.0,
+            1_760_000_000L,
+            GuestImageSpec.BUILDER_VERSION,
+            template,
+            new Manifest.Defaults(512, 1, 1280, 800))
         .write(dir.resolve(Manifest.FILE));
   }
 
   @Test
-  void aRequestWithoutImageGetsItsTemplatesCurrentImageAndWithoutTemplateTheDefaults(@TempDir Path cache) throws Exception {
+  void aRequestWithoutImageGetsItsTemplatesCurrentImageAndWithoutTemplateTheDefaults(
+      @TempDir Path cache) throws Exception {
     HostPaths paths = new HostPaths(cache, cache.resolve("run"));
     publish(paths, TERMINAL_IMAGE, "terminal");
     publish(paths, BROWSER_IMAGE, "browser");
@@ -40,12 +58,20 @@ class LocalHostDirectoryTest {
     assertEquals(Optional.of(terminal), directory.image("h1", null, null));
     assertEquals(Optional.of(terminal), directory.image("h1", null, "terminal"));
     assertEquals(Optional.of(browser), directory.image("h1", null, "browser"));
-    assertEquals(Optional.of(browser), new LocalHostDirectory(List.of("h1"), store, "browser").image("h1", null, null),
+    assertEquals(
+        Optional.of(browser),
+        new LocalHostDirectory(List.of("h1"), store, "browser").image("h1", null, null),
         "the host's configured default");
-    assertEquals(Optional.empty(), directory.image("h1", null, "kiosk"), "no current image of that template");
-    assertEquals(BROWSER_IMAGE, directory.image("h1", BROWSER_IMAGE, "terminal").orElseThrow().imageId(),
+    assertEquals(
+        Optional.empty(),
+        directory.image("h1", null, "kiosk"),
+        "no current image of that template");
+    assertEquals(
+        BROWSER_IMAGE,
+        directory.image("h1", BROWSER_IMAGE, "terminal").orElseThrow().imageId(),
         "by id whatever the template: placement compares");
     assertEquals(Optional.empty(), directory.image("h1", "c".repeat(64), null));
-    assertEquals(Optional.empty(), directory.image("h2", null, null), "not a host of this directory");
+    assertEquals(
+        Optional.empty(), directory.image("h2", null, null), "not a host of this directory");
   }
 }

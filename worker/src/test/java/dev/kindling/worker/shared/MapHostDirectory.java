@@ -13,6 +13,7 @@ import java.util.Optional;
 final class MapHostDirectory implements HostDirectory {
   /** The template a request without one gets, like the hosts' {@code template.default}. */
   static final String DEFAULT_TEMPLATE = "terminal";
+
   private final Map<String, List<ImageRef>> images = new LinkedHashMap<>();
 
   MapHostDirectory with(String hostId, ImageRef... hostImages) {

@@ -19,7 +19,8 @@ class PlacementActivitiesImplTest {
   static final ImageRef NEW = new ImageRef("1".repeat(64), "snap", "6.12", 2, "terminal");
   static final ImageRef BROWSER = new ImageRef("2".repeat(64), "snap-b", "6.12", 3, "browser");
 
-  private final MapHostDirectory directory = new MapHostDirectory().with("h1", OLD).with("h2", NEW, OLD).with("h3");
+  private final MapHostDirectory directory =
+      new MapHostDirectory().with("h1", OLD).with("h2", NEW, OLD).with("h3");
   private final PlacementActivitiesImpl placement = new PlacementActivitiesImpl(directory);
 
   @Test
@@ -52,16 +53,23 @@ class PlacementActivitiesImplTest {
   @Test
   void anImageNoHostHasIsUnknownImage() {
     ApplicationFailure failure =
-        assertThrows(ApplicationFailure.class, () -> placement.place(new PlacementRequest("s", "9".repeat(64), null)));
+        assertThrows(
+            ApplicationFailure.class,
+            () -> placement.place(new PlacementRequest("s", "9".repeat(64), null)));
     assertEquals(FailureKind.UNKNOWN_IMAGE.type(), failure.getType());
   }
 
   @Test
   void badIdsAreInvalidInput() {
     for (PlacementRequest bad :
-        new PlacementRequest[] {new PlacementRequest("a b", null, null), new PlacementRequest("s", "../image", null),
-            new PlacementRequest("s", null, "../browser"), new PlacementRequest("s", null, "Browser")}) {
-      ApplicationFailure failure = assertThrows(ApplicationFailure.class, () -> placement.place(bad));
+        new PlacementRequest[] {
+          new PlacementRequest("a b", null, null),
+          new PlacementRequest("s", "../image", null),
+          new PlacementRequest("s", null, "../browser"),
+          new PlacementRequest("s", null, "Browser")
+        }) {
+      ApplicationFailure failure =
+          assertThrows(ApplicationFailure.class, () -> placement.place(bad));
       assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
     }
   }
@@ -78,7 +86,10 @@ class PlacementActivitiesImplTest {
       Placement terminal = placing.place(new PlacementRequest("s" + i, null, "terminal"));
       assertEquals(terminal.hostId().equals("h1") ? NEW : OLD, terminal.image());
       assertEquals("terminal", terminal.image().template());
-      assertEquals(terminal, placing.place(new PlacementRequest("s" + i, null, null)), "no template is the default template");
+      assertEquals(
+          terminal,
+          placing.place(new PlacementRequest("s" + i, null, null)),
+          "no template is the default template");
     }
   }
 
@@ -87,24 +98,37 @@ class PlacementActivitiesImplTest {
     MapHostDirectory both = new MapHostDirectory().with("h1", NEW, BROWSER).with("h2", OLD);
     PlacementActivitiesImpl placing = new PlacementActivitiesImpl(both);
 
-    ApplicationFailure failure = assertThrows(ApplicationFailure.class,
-        () -> placing.place(new PlacementRequest("s", NEW.imageId(), "browser")));
+    ApplicationFailure failure =
+        assertThrows(
+            ApplicationFailure.class,
+            () -> placing.place(new PlacementRequest("s", NEW.imageId(), "browser")));
 
     assertEquals(FailureKind.UNKNOWN_IMAGE.type(), failure.getType());
     assertTrue(failure.getOriginalMessage().contains(NEW.imageId()), failure.getOriginalMessage());
-    assertTrue(failure.getOriginalMessage().contains("template browser"), failure.getOriginalMessage());
-    assertEquals(BROWSER, placing.place(new PlacementRequest("s", BROWSER.imageId(), "browser")).image(), "the template's own image is placed");
-    assertEquals(BROWSER, placing.place(new PlacementRequest("s", BROWSER.imageId(), null)).image(),
+    assertTrue(
+        failure.getOriginalMessage().contains("template browser"), failure.getOriginalMessage());
+    assertEquals(
+        BROWSER,
+        placing.place(new PlacementRequest("s", BROWSER.imageId(), "browser")).image(),
+        "the template's own image is placed");
+    assertEquals(
+        BROWSER,
+        placing.place(new PlacementRequest("s", BROWSER.imageId(), null)).image(),
         "an image named by id alone runs whatever its template");
   }
 
   @Test
   void aTemplateNoHostHasAnImageOfIsUnknownImage() {
     ApplicationFailure failure =
-        assertThrows(ApplicationFailure.class, () -> placement.place(new PlacementRequest("s", null, "browser")));
+        assertThrows(
+            ApplicationFailure.class,
+            () -> placement.place(new PlacementRequest("s", null, "browser")));
 
     assertEquals(FailureKind.UNKNOWN_IMAGE.type(), failure.getType());
-    assertTrue(failure.getOriginalMessage().contains("template browser"), failure.getOriginalMessage());
-    assertTrue(failure.getOriginalMessage().contains("--template browser"), "says how to build one: " + failure.getOriginalMessage());
+    assertTrue(
+        failure.getOriginalMessage().contains("template browser"), failure.getOriginalMessage());
+    assertTrue(
+        failure.getOriginalMessage().contains("--template browser"),
+        "says how to build one: " + failure.getOriginalMessage());
   }
 }

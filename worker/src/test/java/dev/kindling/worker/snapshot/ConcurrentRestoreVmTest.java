@@ -6,18 +6,18 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.host.exec.Commands;
+import dev.kindling.activities.readiness.RfbHandshakeException;
+import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.VmSecrets;
+import dev.kindling.host.exec.Commands;
 import dev.kindling.host.netns.NetworkNamespaces;
-import dev.kindling.activities.readiness.RfbHandshakeException;
 import dev.kindling.host.testing.HostCapability;
 import dev.kindling.host.testing.RequiresHost;
-import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.worker.dev.DevStack;
 import dev.kindling.worker.runtime.LeakCheck;
-import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.worker.runtime.ProxiedDesktop;
+import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.GuestNetwork;
@@ -51,8 +51,14 @@ import org.slf4j.LoggerFactory;
  * disk overlay, namespace, TAP and VNC password, and each leaves nothing behind.
  */
 @Tag("vm")
-@RequiresHost({HostCapability.ROOT, HostCapability.IPROUTE2, HostCapability.TUN, HostCapability.QEMU, HostCapability.TEMPORAL_CLI,
-    HostCapability.VM_TESTS_ENABLED})
+@RequiresHost({
+  HostCapability.ROOT,
+  HostCapability.IPROUTE2,
+  HostCapability.TUN,
+  HostCapability.QEMU,
+  HostCapability.TEMPORAL_CLI,
+  HostCapability.VM_TESTS_ENABLED
+})
 class ConcurrentRestoreVmTest {
   private static final Logger log = LoggerFactory.getLogger(ConcurrentRestoreVmTest.class);
   private static final Duration READY = Duration.ofMinutes(4);
@@ -86,7 +92,8 @@ class ConcurrentRestoreVmTest {
   }
 
   @Test
-  void threeConcurrentRestoresAreSeparateMachinesWithTheirOwnPasswordsAndLeaveNothing() throws Exception {
+  void threeConcurrentRestoresAreSeparateMachinesWithTheirOwnPasswordsAndLeaveNothing()
+      throws Exception {
     String run = UUID.randomUUID().toString().substring(0, 6);
     for (int i = 0; i < SESSIONS; i++) {
       String session = "restore-" + run + "-" + i;
@@ -98,7 +105,10 @@ class ConcurrentRestoreVmTest {
       client.awaitReady(session, READY);
       VmDescription ready = client.describe(session);
       assertEquals(Phase.READY, ready.phase());
-      assertEquals(BootMode.RESTORE.name(), ready.bootMode(), session + " was restored from the snapshot, not cold-booted");
+      assertEquals(
+          BootMode.RESTORE.name(),
+          ready.bootMode(),
+          session + " was restored from the snapshot, not cold-booted");
       assertEquals(image.imageId(), ready.imageId());
       vms.add(Restored.of(session, ready.vmId(), stack.host().paths()));
       log.info("{} ready on {}: {}", session, ready.vmId(), ready.timings());
@@ -107,13 +117,18 @@ class ConcurrentRestoreVmTest {
     // Each session's desktop, through the proxy with its token, accepts its own password.
     for (Restored vm : vms) {
       ProxiedDesktop desktop = desktop(vm.session(), vm.password());
-      assertTrue(desktop.serverInit().width() > 0 && desktop.serverInit().height() > 0, vm.session() + " sent a framebuffer size");
+      assertTrue(
+          desktop.serverInit().width() > 0 && desktop.serverInit().height() > 0,
+          vm.session() + " sent a framebuffer size");
     }
     // One session's password fails on another session's VM: the secret is per VM, not per snapshot.
     Restored first = vms.get(0);
     Restored second = vms.get(1);
-    RfbHandshakeException refused = assertThrows(RfbHandshakeException.class, () -> desktop(second.session(), first.password()));
-    assertTrue(refused.rejected(), "the VNC server itself refused the password: " + refused.getMessage());
+    RfbHandshakeException refused =
+        assertThrows(
+            RfbHandshakeException.class, () -> desktop(second.session(), first.password()));
+    assertTrue(
+        refused.rejected(), "the VNC server itself refused the password: " + refused.getMessage());
 
     assertSeparate(vms);
 
@@ -122,7 +137,10 @@ class ConcurrentRestoreVmTest {
     }
     for (Restored vm : vms) {
       VmDescription end = client.awaitEnd(vm.session());
-      assertEquals(Phase.RELEASED, end.phase(), vm.session() + " ended " + end.phase() + ": " + end.failureMessage());
+      assertEquals(
+          Phase.RELEASED,
+          end.phase(),
+          vm.session() + " ended " + end.phase() + ": " + end.failureMessage());
       LeakCheck leaks = LeakCheck.forVm(stack.host().paths(), vm.vmId());
       assertTrue(leaks.clean(), leaks.summary());
     }
@@ -138,32 +156,56 @@ class ConcurrentRestoreVmTest {
     for (Restored vm : vms) {
       Path overlay = vm.dir().resolve("overlay.qcow2");
       assertTrue(Files.isRegularFile(overlay), vm.session() + " has its own overlay " + overlay);
-      assertTrue(overlays.add(Files.getAttribute(overlay, "unix:ino")), "overlay inodes are distinct");
-      String cmdline = new String(Files.readAllBytes(Path.of("/proc", Long.toString(vm.pid()), "cmdline")), StandardCharsets.UTF_8);
+      assertTrue(
+          overlays.add(Files.getAttribute(overlay, "unix:ino")), "overlay inodes are distinct");
+      String cmdline =
+          new String(
+              Files.readAllBytes(Path.of("/proc", Long.toString(vm.pid()), "cmdline")),
+              StandardCharsets.UTF_8);
       for (Restored other : vms) {
-        assertEquals(other == vm, cmdline.contains(other.dir().resolve("overlay.qcow2").toString()),
+        assertEquals(
+            other == vm,
+            cmdline.contains(other.dir().resolve("overlay.qcow2").toString()),
             "QEMU of " + vm.session() + " opens only its own overlay");
       }
 
       String namespace = GuestNetwork.namespaceFor(vm.vmId());
-      String processNet = Files.readSymbolicLink(Path.of("/proc", Long.toString(vm.pid()), "ns", "net")).toString();
+      String processNet =
+          Files.readSymbolicLink(Path.of("/proc", Long.toString(vm.pid()), "ns", "net")).toString();
       Object namespaceInode = Files.getAttribute(NetworkNamespaces.path(namespace), "unix:ino");
-      assertEquals("net:[" + namespaceInode + "]", processNet, "QEMU of " + vm.session() + " runs in the VM's own namespace");
+      assertEquals(
+          "net:[" + namespaceInode + "]",
+          processNet,
+          "QEMU of " + vm.session() + " runs in the VM's own namespace");
       assertTrue(namespaces.add(processNet), "the three QEMUs run in three namespaces");
-      assertNotEquals(Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString(), processNet, "not in the host's namespace");
-      String tap = Commands.check(List.of("ip", "-n", namespace, "-o", "link", "show", "dev", GuestNetwork.TAP), Duration.ofSeconds(10));
-      assertTrue(tap.contains(GuestNetwork.TAP + ":"), "the TAP of " + vm.session() + " is inside its own namespace: " + tap);
+      assertNotEquals(
+          Files.readSymbolicLink(Path.of("/proc/self/ns/net")).toString(),
+          processNet,
+          "not in the host's namespace");
+      String tap =
+          Commands.check(
+              List.of("ip", "-n", namespace, "-o", "link", "show", "dev", GuestNetwork.TAP),
+              Duration.ofSeconds(10));
+      assertTrue(
+          tap.contains(GuestNetwork.TAP + ":"),
+          "the TAP of " + vm.session() + " is inside its own namespace: " + tap);
 
       Path secrets = vm.dir().resolve(VmSecrets.FILE);
-      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secrets)));
-      assertTrue(secretFiles.add(Files.getAttribute(secrets, "unix:ino")), "secret files are distinct");
+      assertEquals(
+          "rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secrets)));
+      assertTrue(
+          secretFiles.add(Files.getAttribute(secrets, "unix:ino")), "secret files are distinct");
       assertTrue(passwords.add(vm.password()), "passwords are distinct");
     }
   }
 
   private static ProxiedDesktop desktop(String session, String password) throws IOException {
-    return ProxiedDesktop.capture(new InetSocketAddress("127.0.0.1", stack.proxy().port()),
-        stack.proxy().config().websocketPath(session), stack.proxy().tokens().mint(session), password, RFB);
+    return ProxiedDesktop.capture(
+        new InetSocketAddress("127.0.0.1", stack.proxy().port()),
+        stack.proxy().config().websocketPath(session),
+        stack.proxy().tokens().mint(session),
+        password,
+        RFB);
   }
 
   private static void releaseQuietly(String session) {
@@ -179,8 +221,9 @@ class ConcurrentRestoreVmTest {
   private record Restored(String session, String vmId, Path dir, long pid, String password) {
     static Restored of(String session, String vmId, HostPaths paths) {
       Path dir = paths.vmDir(vmId);
-      long pid = VmProcesses.readPidFile(dir.resolve(VmProcesses.PID_FILE))
-          .orElseThrow(() -> new AssertionError("no pid file for " + vmId));
+      long pid =
+          VmProcesses.readPidFile(dir.resolve(VmProcesses.PID_FILE))
+              .orElseThrow(() -> new AssertionError("no pid file for " + vmId));
       assertFalse(ProcessHandle.of(pid).isEmpty(), "the VMM of " + vmId + " runs");
       return new Restored(session, vmId, dir, pid, VmSecrets.read(dir).vncPassword());
     }

@@ -7,11 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.kindling.host.HostPaths;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.network.OwnershipRecord;
-import dev.kindling.host.testing.HostCapability;
-import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.activities.vmm.Heartbeat;
 import dev.kindling.activities.vmm.QemuConfig;
 import dev.kindling.activities.vmm.QemuVmm;
@@ -19,6 +16,9 @@ import dev.kindling.activities.vmm.SnapshotFiles;
 import dev.kindling.activities.vmm.SnapshotManifest;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.activities.vmm.VmmActivitiesImpl;
+import dev.kindling.host.HostPaths;
+import dev.kindling.host.testing.HostCapability;
+import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.snapshot.ImageStore;
 import dev.kindling.snapshot.SnapshotMismatchException;
 import dev.kindling.worker.runtime.LeakCheck;
@@ -49,11 +49,17 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A snapshot is bound to the image it was taken from. The real current image and its snapshot are
  * linked into a scratch cache next to a "changed" image (same files, another id); a snapshot copied
- * under the changed image, or one whose {@code snapshot.json} was edited, is refused with
- * {@code SnapshotMismatch} by the image store and by the restore path, which then leaves nothing.
+ * under the changed image, or one whose {@code snapshot.json} was edited, is refused with {@code
+ * SnapshotMismatch} by the image store and by the restore path, which then leaves nothing.
  */
 @Tag("vm")
-@RequiresHost({HostCapability.ROOT, HostCapability.IPROUTE2, HostCapability.TUN, HostCapability.QEMU, HostCapability.VM_TESTS_ENABLED})
+@RequiresHost({
+  HostCapability.ROOT,
+  HostCapability.IPROUTE2,
+  HostCapability.TUN,
+  HostCapability.QEMU,
+  HostCapability.VM_TESTS_ENABLED
+})
 class SnapshotMismatchVmTest {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final List<String> IMAGE_FILES = List.of("rootfs.ext4", "vmlinuz", "initrd.img");
@@ -89,9 +95,12 @@ class SnapshotMismatchVmTest {
   void aSnapshotCopiedUnderAnotherImageIsRefusedByTheStoreAndByRestore() throws Exception {
     copySnapshot(paths.snapshotDir(changedImageId, snapshotId), null);
     ImageStore store = new ImageStore(paths);
-    assertThrows(SnapshotMismatchException.class, () -> store.checkSnapshot(changedImageId, snapshotId));
-    SnapshotMismatchException promote = assertThrows(SnapshotMismatchException.class,
-        () -> store.promote(new ImageRef(changedImageId, snapshotId, null, 0, null)));
+    assertThrows(
+        SnapshotMismatchException.class, () -> store.checkSnapshot(changedImageId, snapshotId));
+    SnapshotMismatchException promote =
+        assertThrows(
+            SnapshotMismatchException.class,
+            () -> store.promote(new ImageRef(changedImageId, snapshotId, null, 0, null)));
     assertEquals(FailureKind.SNAPSHOT_MISMATCH, promote.kind());
     assertTrue(store.currents().isEmpty(), "nothing was promoted");
 
@@ -104,28 +113,44 @@ class SnapshotMismatchVmTest {
     copySnapshot(paths.snapshotDir(imageId, edited), changedImageId);
     ImageStore store = new ImageStore(paths);
     assertThrows(SnapshotMismatchException.class, () -> store.checkSnapshot(imageId, edited));
-    assertThrows(SnapshotMismatchException.class, () -> store.promote(new ImageRef(imageId, edited, null, 0, null)));
+    assertThrows(
+        SnapshotMismatchException.class,
+        () -> store.promote(new ImageRef(imageId, edited, null, 0, null)));
     assertTrue(store.currents().isEmpty(), "nothing was promoted");
 
     assertRestoreRefused(new ImageRef(imageId, edited, null, 0, null));
   }
 
-  /** A RESTORE boot of {@code image} fails typed before anything of the VM exists; its network then goes as usual. */
+  /**
+   * A RESTORE boot of {@code image} fails typed before anything of the VM exists; its network then
+   * goes as usual.
+   */
   private static void assertRestoreRefused(ImageRef image) throws IOException {
     NetworkActivitiesImpl network = new NetworkActivitiesImpl(paths);
-    VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, QemuVmm.forHost(QemuConfig.defaults(), Heartbeat.NONE), "",
-        Duration.ofSeconds(5));
+    VmmActivitiesImpl vmms =
+        new VmmActivitiesImpl(
+            paths,
+            QemuVmm.forHost(QemuConfig.defaults(), Heartbeat.NONE),
+            "",
+            Duration.ofSeconds(5));
     String vmId = newVmId();
     String requestId = "req-" + vmId;
     VmNetwork net = network.createNetwork(new NetworkRequest(requestId, vmId));
     try {
-      ApplicationFailure failure = assertThrows(ApplicationFailure.class,
-          () -> vmms.bootVm(new BootRequest(requestId, vmId, image, net, BootMode.RESTORE, 0, 0)));
-      assertEquals(FailureKind.SNAPSHOT_MISMATCH.type(), failure.getType(), failure.getOriginalMessage());
+      ApplicationFailure failure =
+          assertThrows(
+              ApplicationFailure.class,
+              () ->
+                  vmms.bootVm(
+                      new BootRequest(requestId, vmId, image, net, BootMode.RESTORE, 0, 0)));
+      assertEquals(
+          FailureKind.SNAPSHOT_MISMATCH.type(), failure.getType(), failure.getOriginalMessage());
       assertTrue(failure.isNonRetryable(), "a mismatch does not go away on retry");
       assertFalse(new VmProcesses(paths).alive(vmId), "no VMM was started");
       try (Stream<Path> files = Files.list(paths.vmDir(vmId))) {
-        assertEquals(List.of(OwnershipRecord.FILE), files.map(p -> p.getFileName().toString()).toList(),
+        assertEquals(
+            List.of(OwnershipRecord.FILE),
+            files.map(p -> p.getFileName().toString()).toList(),
             "the refused restore wrote nothing beside the network's ownership record");
       }
     } finally {
@@ -147,10 +172,14 @@ class SnapshotMismatchVmTest {
     JSON.writeValue(target.resolve("manifest.json").toFile(), manifest);
   }
 
-  /** Links the real snapshot's state into {@code target}; its manifest is copied, naming {@code claimedImage} when given. */
+  /**
+   * Links the real snapshot's state into {@code target}; its manifest is copied, naming {@code
+   * claimedImage} when given.
+   */
   private static void copySnapshot(Path target, String claimedImage) throws IOException {
     Files.createDirectories(target);
-    ObjectNode manifest = (ObjectNode) JSON.readTree(realSnapshot.resolve(SnapshotFiles.MANIFEST).toFile());
+    ObjectNode manifest =
+        (ObjectNode) JSON.readTree(realSnapshot.resolve(SnapshotFiles.MANIFEST).toFile());
     for (String field : List.of("memoryFile", "diskFile", "ramFile")) {
       String name = manifest.path(field).asText("");
       if (!name.isEmpty()) {
@@ -163,7 +192,9 @@ class SnapshotMismatchVmTest {
     JSON.writeValue(target.resolve(SnapshotFiles.MANIFEST).toFile(), manifest);
   }
 
-  /** A hard link where the scratch directory shares the cache's file system, else a symbolic one. */
+  /**
+   * A hard link where the scratch directory shares the cache's file system, else a symbolic one.
+   */
   private static void link(Path link, Path existing) throws IOException {
     try {
       Files.createLink(link, existing);
@@ -179,6 +210,8 @@ class SnapshotMismatchVmTest {
   }
 
   private static String sha256(String text) throws Exception {
-    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
+    return HexFormat.of()
+        .formatHex(
+            MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8)));
   }
 }

@@ -40,13 +40,20 @@ public final class CurrentImage {
     ImageStore store = new ImageStore(paths);
     String wanted = ImageBuilder.imageId(BuildOptions.forTemplate(template, paths));
     try {
-      return store.current(template.id()).filter(ref -> ref.imageId().equals(wanted) && ref.hasSnapshot()).map(ref -> {
-        store.find(ref.imageId());
-        store.checkSnapshot(ref.imageId(), ref.snapshotId());
-        return ref;
-      });
+      return store
+          .current(template.id())
+          .filter(ref -> ref.imageId().equals(wanted) && ref.hasSnapshot())
+          .map(
+              ref -> {
+                store.find(ref.imageId());
+                store.checkSnapshot(ref.imageId(), ref.snapshotId());
+                return ref;
+              });
     } catch (UnknownImageException | SnapshotMismatchException e) {
-      log.info("the current image of template {} is not usable for restores: {}", template.id(), e.getMessage());
+      log.info(
+          "the current image of template {} is not usable for restores: {}",
+          template.id(),
+          e.getMessage());
       return Optional.empty();
     }
   }
@@ -62,30 +69,41 @@ public final class CurrentImage {
   /**
    * Like {@link #ensure(WorkflowClient, KindlingConfig)} for {@code template} (an id, resolved as
    * the host resolves it: under {@code config}'s templates directory, else built in); null is the
-   * host's default template. The build runs under the workflow id of the resolved template, the
-   * one {@code kindling demo} uses, so two builds of one template never run at once.
+   * host's default template. The build runs under the workflow id of the resolved template, the one
+   * {@code kindling demo} uses, so two builds of one template never run at once.
    */
   public static ImageRef ensure(WorkflowClient client, KindlingConfig config, String template) {
-    Template resolved = Templates.byId(template == null ? config.defaultTemplate() : template, config.templatesDir());
+    Template resolved =
+        Templates.byId(
+            template == null ? config.defaultTemplate() : template, config.templatesDir());
     Optional<ImageRef> current = usable(config.paths(), resolved);
     if (current.isPresent()) {
       return current.get();
     }
     if (!config.get(Setting.KERNEL_ARGS).isBlank()) {
-      // A canary booted with diagnostic kernel arguments fails by design: build under a plain configuration.
-      throw new IllegalStateException("no usable current image: ensure it with a configuration without "
-          + Setting.KERNEL_ARGS.key() + " first");
+      // A canary booted with diagnostic kernel arguments fails by design: build under a plain
+      // configuration.
+      throw new IllegalStateException(
+          "no usable current image: ensure it with a configuration without "
+              + Setting.KERNEL_ARGS.key()
+              + " first");
     }
-    log.info("building this checkout's image of template {} in {} through the golden image workflow", resolved.id(),
+    log.info(
+        "building this checkout's image of template {} in {} through the golden image workflow",
+        resolved.id(),
         config.paths().cacheDir());
-    GoldenImageWorkflow golden = client.newWorkflowStub(GoldenImageWorkflow.class,
-        WorkflowOptions.newBuilder()
-            .setWorkflowId(GoldenImageWorkflow.workflowId(config.hostId(), resolved.id()))
-            .setTaskQueue(TaskQueues.SHARED)
-            .build());
-    ImageRef image = golden.run(new ImageBuildRequest(config.hostId(), true, false, resolved.id())).image();
+    GoldenImageWorkflow golden =
+        client.newWorkflowStub(
+            GoldenImageWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(GoldenImageWorkflow.workflowId(config.hostId(), resolved.id()))
+                .setTaskQueue(TaskQueues.SHARED)
+                .build());
+    ImageRef image =
+        golden.run(new ImageBuildRequest(config.hostId(), true, false, resolved.id())).image();
     if (!image.hasSnapshot()) {
-      throw new IllegalStateException("the golden image workflow promoted " + image.imageId() + " without a snapshot");
+      throw new IllegalStateException(
+          "the golden image workflow promoted " + image.imageId() + " without a snapshot");
     }
     return image;
   }
@@ -95,14 +113,20 @@ public final class CurrentImage {
     return ensure(stack, null);
   }
 
-  /** {@link #ensure(WorkflowClient, KindlingConfig, String)} with {@code stack}'s client and worker. */
+  /**
+   * {@link #ensure(WorkflowClient, KindlingConfig, String)} with {@code stack}'s client and worker.
+   */
   public static ImageRef ensure(DevStack stack, String template) {
     return ensure(stack.connection().client(), stack.config(), template);
   }
 
-  /** {@link #usable}, or built through an embedded stack on {@code config} that starts only when it must build. */
+  /**
+   * {@link #usable}, or built through an embedded stack on {@code config} that starts only when it
+   * must build.
+   */
   public static ImageRef ensure(KindlingConfig config) throws Exception {
-    Optional<ImageRef> current = usable(config.paths(), Templates.byId(config.defaultTemplate(), config.templatesDir()));
+    Optional<ImageRef> current =
+        usable(config.paths(), Templates.byId(config.defaultTemplate(), config.templatesDir()));
     if (current.isPresent()) {
       return current.get();
     }

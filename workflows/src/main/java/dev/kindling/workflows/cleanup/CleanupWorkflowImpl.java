@@ -15,10 +15,10 @@ import java.util.List;
 import org.slf4j.Logger;
 
 /**
- * Reconciles every known host against Temporal: whatever a host holds whose workflow is not
- * running (or no longer owns that VM) is an orphan and is destroyed. VMs whose ownership record
- * names another Temporal deployment are left to that deployment's reconciler and counted. Hosts run in parallel; a dead
- * host times out on schedule-to-start and is skipped until the next run.
+ * Reconciles every known host against Temporal: whatever a host holds whose workflow is not running
+ * (or no longer owns that VM) is an orphan and is destroyed. VMs whose ownership record names
+ * another Temporal deployment are left to that deployment's reconciler and counted. Hosts run in
+ * parallel; a dead host times out on schedule-to-start and is skipped until the next run.
  */
 public class CleanupWorkflowImpl implements CleanupWorkflow {
   /** Liveness asks the server (describe + query) per VM; 30 s means the server is struggling. */
@@ -31,7 +31,8 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
 
   private static final Logger log = Workflow.getLogger(CleanupWorkflowImpl.class);
 
-  private final LivenessActivities liveness = Workflow.newActivityStub(LivenessActivities.class, LIVENESS);
+  private final LivenessActivities liveness =
+      Workflow.newActivityStub(LivenessActivities.class, LIVENESS);
 
   /** What one host contributed. */
   record HostCounts(int seen, int live, int destroyed, int foreign) {}
@@ -58,7 +59,10 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
         if (Failures.isCancellation(e)) {
           throw e;
         }
-        log.warn("Host {} skipped this round: {}", hosts.get(i), Failures.typed("inventory", e).getOriginalMessage());
+        log.warn(
+            "Host {} skipped this round: {}",
+            hosts.get(i),
+            Failures.typed("inventory", e).getOriginalMessage());
       }
     }
     int leasesEnded = 0;
@@ -71,7 +75,8 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
       // Orphans were handled; lease sweeping waits for the next run.
       log.warn("Ending expired leases failed this round: {}", e.toString());
     }
-    CleanupReport report = new CleanupReport(hosts.size(), seen, live, destroyed, leasesEnded, foreign);
+    CleanupReport report =
+        new CleanupReport(hosts.size(), seen, live, destroyed, leasesEnded, foreign);
     log.info("Cleanup: {}", report);
     return report;
   }
@@ -85,7 +90,11 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
     List<HostInventory.HostVm> vms = inventory.vms() == null ? List.of() : inventory.vms();
     for (HostInventory.HostVm vm : vms) {
       if (vm.foreignTo(inventory.deployment())) {
-        log.info("Leaving {} on {} alone: the Temporal deployment {} owns it, not {}", vm.vmId(), hostId, vm.deployment(),
+        log.info(
+            "Leaving {} on {} alone: the Temporal deployment {} owns it, not {}",
+            vm.vmId(),
+            hostId,
+            vm.deployment(),
             inventory.deployment());
         foreign++;
         continue;
@@ -94,9 +103,11 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
       if (vm.sessionId() != null) {
         keep = liveness.isLive(vm.sessionId(), vm.vmId());
       } else {
-        // No session: a canary of an image build, or a leftover. Keep it while the build that made it
+        // No session: a canary of an image build, or a leftover. Keep it while the build that made
+        // it
         // runs (runs started before builds were per template ask about the host's one build).
-        if (Workflow.getVersion("cleanup-canary-owner", Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION) {
+        if (Workflow.getVersion("cleanup-canary-owner", Workflow.DEFAULT_VERSION, 1)
+            == Workflow.DEFAULT_VERSION) {
           keep = liveness.isRunning(GoldenImageWorkflow.workflowId(hostId, null));
         } else {
           keep = vm.ownerWorkflowId() != null && liveness.isRunning(vm.ownerWorkflowId());

@@ -18,6 +18,9 @@ public interface LivenessActivities {
    */
   boolean isRunning(String workflowId);
 
-  /** Session ids whose lease expired but whose workflow still runs (e.g. missed timer); releases them. */
+  /**
+   * Session ids whose lease expired but whose workflow still runs (e.g. missed timer); releases
+   * them.
+   */
   int endExpiredLeases();
 }

@@ -54,9 +54,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class KindlingClient {
   private static final Logger log = LoggerFactory.getLogger(KindlingClient.class);
+
   /** Fires the gRPC deadlines that bound waiting calls. */
   private static final ScheduledExecutorService DEADLINES =
-      Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("kindling-client-deadlines").daemon().factory());
+      Executors.newSingleThreadScheduledExecutor(
+          Thread.ofPlatform().name("kindling-client-deadlines").daemon().factory());
+
   private static final String VM_QUERY =
       "WorkflowType = '" + BrowserVmWorkflow.WORKFLOW_TYPE + "' AND ExecutionStatus = 'Running'";
 
@@ -76,7 +79,8 @@ public final class KindlingClient {
     return WorkflowOptions.newBuilder()
         .setWorkflowId(BrowserVmWorkflow.workflowId(sessionId))
         .setTaskQueue(TaskQueues.SHARED)
-        .setWorkflowIdConflictPolicy(WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
+        .setWorkflowIdConflictPolicy(
+            WorkflowIdConflictPolicy.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING)
         .setWorkflowIdReusePolicy(WorkflowIdReusePolicy.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE)
         .setTypedSearchAttributes(
             SearchAttributes.newBuilder()
@@ -90,12 +94,15 @@ public final class KindlingClient {
 
   /** "browser VM for session alice (template browser)". */
   static String summary(VmRequest request) {
-    return "browser VM for session " + request.sessionId() + (request.template() == null ? "" : " (template " + request.template() + ")");
+    return "browser VM for session "
+        + request.sessionId()
+        + (request.template() == null ? "" : " (template " + request.template() + ")");
   }
 
   /** Starts the session's VM, or returns the run already serving it. */
   public WorkflowExecution startVm(VmRequest request) {
-    BrowserVmWorkflow stub = client.newWorkflowStub(BrowserVmWorkflow.class, vmWorkflowOptions(request));
+    BrowserVmWorkflow stub =
+        client.newWorkflowStub(BrowserVmWorkflow.class, vmWorkflowOptions(request));
     WorkflowExecution execution = WorkflowClient.start(stub::run, request);
     log.debug("Session {} runs as {}", request.sessionId(), execution.getRunId());
     return execution;
@@ -109,9 +116,13 @@ public final class KindlingClient {
    * @throws TimeoutException when it is still provisioning after {@code timeout}
    */
   public VmDescription createVm(VmRequest request, Duration timeout) throws TimeoutException {
-    BrowserVmWorkflow stub = client.newWorkflowStub(BrowserVmWorkflow.class, vmWorkflowOptions(request));
-    WithStartWorkflowOperation<VmDescription> start = new WithStartWorkflowOperation<>(stub::run, request);
-    return ready(request.sessionId(), timeout,
+    BrowserVmWorkflow stub =
+        client.newWorkflowStub(BrowserVmWorkflow.class, vmWorkflowOptions(request));
+    WithStartWorkflowOperation<VmDescription> start =
+        new WithStartWorkflowOperation<>(stub::run, request);
+    return ready(
+        request.sessionId(),
+        timeout,
         () -> WorkflowClient.startUpdateWithStart(stub::awaitReady, awaitReadyOptions(), start));
   }
 
@@ -143,24 +154,34 @@ public final class KindlingClient {
    * Sends the update and waits for its answer, both within {@code timeout} (a gRPC deadline bounds
    * the SDK's own retries while no worker accepts the update).
    */
-  private VmDescription ready(String sessionId, Duration timeout, Supplier<WorkflowUpdateHandle<VmDescription>> update)
+  private VmDescription ready(
+      String sessionId, Duration timeout, Supplier<WorkflowUpdateHandle<VmDescription>> update)
       throws TimeoutException {
     long deadline = System.nanoTime() + timeout.toNanos();
     VmDescription description;
-    try (Context.CancellableContext bounded = Context.current().withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS, DEADLINES)) {
-      description = bounded.call(() -> update.get().getResult(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
+    try (Context.CancellableContext bounded =
+        Context.current().withDeadlineAfter(timeout.toNanos(), TimeUnit.NANOSECONDS, DEADLINES)) {
+      description =
+          bounded.call(
+              () ->
+                  update
+                      .get()
+                      .getResult(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS));
     } catch (Exception e) {
-      if (causedBy(e, WorkflowUpdateTimeoutOrCancelledException.class) || System.nanoTime() >= deadline) {
+      if (causedBy(e, WorkflowUpdateTimeoutOrCancelledException.class)
+          || System.nanoTime() >= deadline) {
         throw new TimeoutException("session " + sessionId + " not ready after " + timeout);
       }
       if (!(e instanceof WorkflowException workflowProblem)) {
         throw e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e);
       }
       if (running(sessionId)) {
-        // Not an answer about the VM: no worker took the update, the server refused it, or a limit was reached.
+        // Not an answer about the VM: no worker took the update, the server refused it, or a limit
+        // was reached.
         throw workflowProblem;
       }
-      // The workflow ended before it could answer (its input was unreadable, or it failed or was released meanwhile).
+      // The workflow ended before it could answer (its input was unreadable, or it failed or was
+      // released meanwhile).
       description = ended(sessionId);
     }
     return readyOrThrow(description);
@@ -174,7 +195,8 @@ public final class KindlingClient {
   }
 
   private boolean running(String sessionId) {
-    return workflowStub(sessionId).describe().getStatus() == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+    return workflowStub(sessionId).describe().getStatus()
+        == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
   }
 
   private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
@@ -186,12 +208,16 @@ public final class KindlingClient {
     return false;
   }
 
-  /** How an ended workflow left its VM: its last description, or its failure when it never described one. */
+  /**
+   * How an ended workflow left its VM: its last description, or its failure when it never described
+   * one.
+   */
   private VmDescription ended(String sessionId) {
     try {
       VmDescription end = awaitEnd(sessionId);
       if (end == null) {
-        throw new IllegalStateException("the workflow of session " + sessionId + " ended without describing its VM");
+        throw new IllegalStateException(
+            "the workflow of session " + sessionId + " ended without describing its VM");
       }
       return end;
     } catch (WorkflowFailedException e) {
@@ -202,9 +228,12 @@ public final class KindlingClient {
 
   private static VmDescription failedBeforeStart(String sessionId, WorkflowFailedException e) {
     if (e.getCause() instanceof ApplicationFailure failure) {
-      return VmDescription.failedBeforeStart(sessionId, failure.getType(), failure.getOriginalMessage());
+      return VmDescription.failedBeforeStart(
+          sessionId, failure.getType(), failure.getOriginalMessage());
     }
-    return VmDescription.failedBeforeStart(sessionId, e.getCause() == null ? "Unknown" : e.getCause().getClass().getSimpleName(),
+    return VmDescription.failedBeforeStart(
+        sessionId,
+        e.getCause() == null ? "Unknown" : e.getCause().getClass().getSimpleName(),
         e.getMessage());
   }
 
@@ -244,7 +273,9 @@ public final class KindlingClient {
 
   /** Waits for the session's workflow to end and returns its final description. */
   public VmDescription awaitEnd(String sessionId) {
-    return client.newUntypedWorkflowStub(BrowserVmWorkflow.workflowId(sessionId)).getResult(VmDescription.class);
+    return client
+        .newUntypedWorkflowStub(BrowserVmWorkflow.workflowId(sessionId))
+        .getResult(VmDescription.class);
   }
 
   /** Running browser VM workflows, from visibility. */
@@ -257,23 +288,34 @@ public final class KindlingClient {
    * workflow every {@code every}; an existing schedule is left as it is.
    */
   public void ensureCleanup(Duration every) {
-    ScheduleClient schedules = ScheduleClient.newInstance(client.getWorkflowServiceStubs(),
-        ScheduleClientOptions.newBuilder()
-            .setNamespace(client.getOptions().getNamespace())
-            .setDataConverter(client.getOptions().getDataConverter())
-            .build());
-    Schedule schedule = Schedule.newBuilder()
-        .setAction(ScheduleActionStartWorkflow.newBuilder()
-            .setWorkflowType(CleanupWorkflow.class)
-            .setOptions(WorkflowOptions.newBuilder()
-                .setWorkflowId(CleanupWorkflow.WORKFLOW_ID)
-                .setTaskQueue(TaskQueues.SHARED)
-                .build())
-            .build())
-        .setSpec(ScheduleSpec.newBuilder().setIntervals(List.of(new ScheduleIntervalSpec(every))).build())
-        .build();
+    ScheduleClient schedules =
+        ScheduleClient.newInstance(
+            client.getWorkflowServiceStubs(),
+            ScheduleClientOptions.newBuilder()
+                .setNamespace(client.getOptions().getNamespace())
+                .setDataConverter(client.getOptions().getDataConverter())
+                .build());
+    Schedule schedule =
+        Schedule.newBuilder()
+            .setAction(
+                ScheduleActionStartWorkflow.newBuilder()
+                    .setWorkflowType(CleanupWorkflow.class)
+                    .setOptions(
+                        WorkflowOptions.newBuilder()
+                            .setWorkflowId(CleanupWorkflow.WORKFLOW_ID)
+                            .setTaskQueue(TaskQueues.SHARED)
+                            .build())
+                    .build())
+            .setSpec(
+                ScheduleSpec.newBuilder()
+                    .setIntervals(List.of(new ScheduleIntervalSpec(every)))
+                    .build())
+            .build();
     try {
-      schedules.createSchedule(CleanupWorkflow.WORKFLOW_ID, schedule, ScheduleOptions.newBuilder().setMemo(Map.of("every", every.toString())).build());
+      schedules.createSchedule(
+          CleanupWorkflow.WORKFLOW_ID,
+          schedule,
+          ScheduleOptions.newBuilder().setMemo(Map.of("every", every.toString())).build());
       log.info("Cleanup scheduled every {}", every);
     } catch (ScheduleAlreadyRunningException e) {
       log.debug("Cleanup schedule already exists");
@@ -281,7 +323,8 @@ public final class KindlingClient {
   }
 
   private BrowserVmWorkflow vm(String sessionId) {
-    return client.newWorkflowStub(BrowserVmWorkflow.class, BrowserVmWorkflow.workflowId(Validation.sessionId(sessionId)));
+    return client.newWorkflowStub(
+        BrowserVmWorkflow.class, BrowserVmWorkflow.workflowId(Validation.sessionId(sessionId)));
   }
 
   private static VmSummary summary(WorkflowExecutionMetadata metadata) {
@@ -302,6 +345,7 @@ public final class KindlingClient {
 
   /** The untyped stub, for callers that want the raw Temporal handle. */
   public WorkflowStub workflowStub(String sessionId) {
-    return client.newUntypedWorkflowStub(BrowserVmWorkflow.workflowId(Validation.sessionId(sessionId)));
+    return client.newUntypedWorkflowStub(
+        BrowserVmWorkflow.workflowId(Validation.sessionId(sessionId)));
   }
 }

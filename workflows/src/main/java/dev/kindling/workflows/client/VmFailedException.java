@@ -15,7 +15,9 @@ public final class VmFailedException extends RuntimeException {
             + description.sessionId()
             + " is "
             + description.phase()
-            + (description.failureType() == null ? "" : ": " + description.failureType() + ": " + description.failureMessage()));
+            + (description.failureType() == null
+                ? ""
+                : ": " + description.failureType() + ": " + description.failureMessage()));
     this.description = description;
   }
 

@@ -9,7 +9,13 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record BootRequest(
-    String requestId, String vmId, ImageRef image, VmNetwork network, BootMode mode, int memoryMib, int vcpus) {
+    String requestId,
+    String vmId,
+    ImageRef image,
+    VmNetwork network,
+    BootMode mode,
+    int memoryMib,
+    int vcpus) {
 
   public BootRequest withNetwork(VmNetwork value) {
     return new BootRequest(requestId, vmId, image, value, mode, memoryMib, vcpus);

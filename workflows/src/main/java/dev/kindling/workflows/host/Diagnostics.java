@@ -8,9 +8,11 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  * @param stage the stage that failed (a {@link ReadinessStage} label or a workflow phase)
  * @param agentUnits unit states as the guest agent reported them, or null when it did not answer
  * @param vmmExitCode the VMM's exit status when it had exited, else null
- * @param app the session app's state when the agent reported it, e.g. "exited with status 3 (restarted 5 times)"
+ * @param app the session app's state when the agent reported it, e.g. "exited with status 3
+ *     (restarted 5 times)"
  * @param appLogTail the end of the app's own log, when the agent reported it
- * @param thumbnail the host path of a PNG of the desktop as readiness last saw it (for a blank desktop)
+ * @param thumbnail the host path of a PNG of the desktop as readiness last saw it (for a blank
+ *     desktop)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Diagnostics(
@@ -30,7 +32,19 @@ public record Diagnostics(
 
   /** These diagnostics with what is known of the session app and the screen. */
   public Diagnostics withApp(String appState, String logTail, String thumbnailPath) {
-    return new Diagnostics(vmId, stage, detail, serialTail, links, addresses, routes, neighbours, agentUnits, vmmExitCode,
-        appState, logTail, thumbnailPath);
+    return new Diagnostics(
+        vmId,
+        stage,
+        detail,
+        serialTail,
+        links,
+        addresses,
+        routes,
+        neighbours,
+        agentUnits,
+        vmmExitCode,
+        appState,
+        logTail,
+        thumbnailPath);
   }
 }

@@ -14,6 +14,7 @@ public final class GuestNetwork {
   public static final int AGENT_PORT = 8080;
   public static final int VNC_PORT = 5901;
   public static final int WEBSOCKIFY_PORT = 6080;
+
   /** Network namespaces Kindling owns are named with this prefix and nothing else is. */
   public static final String NAMESPACE_PREFIX = "kindling-";
 

@@ -8,7 +8,12 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
  * built from (null for images that predate templates).
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record ImageRef(String imageId, String snapshotId, String kernelVersion, long builtAtEpochSeconds, String template) {
+public record ImageRef(
+    String imageId,
+    String snapshotId,
+    String kernelVersion,
+    long builtAtEpochSeconds,
+    String template) {
   public boolean hasSnapshot() {
     return snapshotId != null && !snapshotId.isEmpty();
   }

@@ -14,8 +14,8 @@ import java.util.Locale;
  * through the guest agent): a URL for apps that open one, and arguments appended to the app's argv.
  *
  * @param url http or https, at most {@link #MAX_URL_CHARS} characters, no user-info part; or null
- * @param args at most {@link #MAX_ARGS} arguments of at most {@link #MAX_ARG_CHARS} characters each;
- *     passed as argv entries, never through a shell
+ * @param args at most {@link #MAX_ARGS} arguments of at most {@link #MAX_ARG_CHARS} characters
+ *     each; passed as argv entries, never through a shell
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record Launch(String url, List<String> args) {
@@ -39,7 +39,8 @@ public record Launch(String url, List<String> args) {
       checkUrl(url);
     }
     if (args.size() > MAX_ARGS) {
-      throw new InvalidInputException("launch.args", "at most " + MAX_ARGS + " arguments, got " + args.size());
+      throw new InvalidInputException(
+          "launch.args", "at most " + MAX_ARGS + " arguments, got " + args.size());
     }
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
@@ -47,10 +48,13 @@ public record Launch(String url, List<String> args) {
         throw new InvalidInputException("launch.args[" + i + "]", "must not be null");
       }
       if (arg.length() > MAX_ARG_CHARS) {
-        throw new InvalidInputException("launch.args[" + i + "]", "at most " + MAX_ARG_CHARS + " characters, got " + arg.length());
+        throw new InvalidInputException(
+            "launch.args[" + i + "]",
+            "at most " + MAX_ARG_CHARS + " characters, got " + arg.length());
       }
       if (arg.chars().anyMatch(Character::isISOControl)) {
-        throw new InvalidInputException("launch.args[" + i + "]", "must not contain control characters");
+        throw new InvalidInputException(
+            "launch.args[" + i + "]", "must not contain control characters");
       }
     }
     return this;
@@ -58,10 +62,12 @@ public record Launch(String url, List<String> args) {
 
   private static void checkUrl(String url) {
     if (url.length() > MAX_URL_CHARS) {
-      throw new InvalidInputException("launch.url", "at most " + MAX_URL_CHARS + " characters, got " + url.length());
+      throw new InvalidInputException(
+          "launch.url", "at most " + MAX_URL_CHARS + " characters, got " + url.length());
     }
     if (url.chars().anyMatch(c -> c <= ' ' || c == 0x7f)) {
-      throw new InvalidInputException("launch.url", "must not contain spaces or control characters");
+      throw new InvalidInputException(
+          "launch.url", "must not contain spaces or control characters");
     }
     URI uri;
     try {
@@ -77,7 +83,8 @@ public record Launch(String url, List<String> args) {
       throw new InvalidInputException("launch.url", "must name a host");
     }
     if (uri.getRawUserInfo() != null) {
-      throw new InvalidInputException("launch.url", "must not carry a user-info part (user:password@)");
+      throw new InvalidInputException(
+          "launch.url", "must not carry a user-info part (user:password@)");
     }
   }
 }

@@ -11,8 +11,8 @@ import io.temporal.activity.ActivityMethod;
 @ActivityInterface
 public interface VmStartActivities {
   /**
-   * Creates the network for {@code network} (or finds the one this request made) and boots
-   * {@code boot} in it; {@code boot}'s own network field is ignored.
+   * Creates the network for {@code network} (or finds the one this request made) and boots {@code
+   * boot} in it; {@code boot}'s own network field is ignored.
    */
   @ActivityMethod(name = "StartVm")
   StartedVm startVm(NetworkRequest network, BootRequest boot);

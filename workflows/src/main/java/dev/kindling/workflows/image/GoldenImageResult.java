@@ -6,4 +6,5 @@ import dev.kindling.workflows.host.StageTiming;
 import java.util.List;
 
 @JsonIgnoreProperties(ignoreUnknown = true)
-public record GoldenImageResult(ImageRef image, boolean promoted, List<StageTiming> timings, int retiredVms) {}
+public record GoldenImageResult(
+    ImageRef image, boolean promoted, List<StageTiming> timings, int retiredVms) {}

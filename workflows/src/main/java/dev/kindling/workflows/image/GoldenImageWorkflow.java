@@ -8,7 +8,10 @@ import io.temporal.workflow.WorkflowMethod;
 public interface GoldenImageWorkflow {
   String WORKFLOW_TYPE = "GoldenImage";
 
-  /** One image workflow per host and template at a time; {@code template} null is the host's default. */
+  /**
+   * One image workflow per host and template at a time; {@code template} null is the host's
+   * default.
+   */
   static String workflowId(String hostId, String template) {
     return "golden-image-" + hostId + (template == null ? "" : "-" + template);
   }

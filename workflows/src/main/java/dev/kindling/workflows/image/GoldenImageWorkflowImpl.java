@@ -46,7 +46,8 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
 
   private static final Logger log = Workflow.getLogger(GoldenImageWorkflowImpl.class);
 
-  private final RetirementActivities retirement = Workflow.newActivityStub(RetirementActivities.class, RETIREMENT);
+  private final RetirementActivities retirement =
+      Workflow.newActivityStub(RetirementActivities.class, RETIREMENT);
   private final List<StageTiming> timings = new ArrayList<>();
   private String currentStage;
   private long stageStartedAt;
@@ -77,7 +78,8 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
     }
     Workflow.upsertTypedSearchAttributes(
         KindlingSearchAttributes.IMAGE.valueSet(image.imageId()),
-        KindlingSearchAttributes.TEMPLATE.valueSet(image.template() == null ? "" : image.template()));
+        KindlingSearchAttributes.TEMPLATE.valueSet(
+            image.template() == null ? "" : image.template()));
 
     image = canary(host, hostId, image, request.snapshot());
 
@@ -98,7 +100,12 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
       }
     }
     stage("PROMOTED");
-    log.info("Image {} promoted on {} (snapshot {}), {} VMs retired", image.imageId(), hostId, image.snapshotId(), retired);
+    log.info(
+        "Image {} promoted on {} (snapshot {}), {} VMs retired",
+        image.imageId(),
+        hostId,
+        image.snapshotId(),
+        retired);
     return new GoldenImageResult(image, true, List.copyOf(timings), retired);
   }
 
@@ -114,16 +121,22 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
       VmNetwork network = host.network().createNetwork(networkRequest);
       VmRef vm = new VmRef(Workflow.randomUUID().toString(), vmId, network);
       saga.addCompensation(host.vmmTeardown()::destroyVm, vm);
-      host.boot().bootVm(new BootRequest(vm.requestId(), vmId, image, network, BootMode.COLD, 0, 0));
+      host.boot()
+          .bootVm(new BootRequest(vm.requestId(), vmId, image, network, BootMode.COLD, 0, 0));
       Duration deadline = BrowserVmWorkflowImpl.COLD_READINESS_DEADLINE;
-      ReadinessReport report = host.readiness(deadline).awaitReady(new ReadinessRequest(vm, deadline.toMillis(), null));
+      ReadinessReport report =
+          host.readiness(deadline).awaitReady(new ReadinessRequest(vm, deadline.toMillis(), null));
       if (report.stages() != null) {
-        report.stages().forEach(s -> timings.add(new StageTiming("canary/" + s.stage(), s.millis())));
+        report
+            .stages()
+            .forEach(s -> timings.add(new StageTiming("canary/" + s.stage(), s.millis())));
       }
       if (snapshot) {
         stage("SNAPSHOT");
         String snapshotId =
-            host.snapshot().snapshotVm(new SnapshotRequest(Workflow.randomUUID().toString(), vmId, image.imageId()));
+            host.snapshot()
+                .snapshotVm(
+                    new SnapshotRequest(Workflow.randomUUID().toString(), vmId, image.imageId()));
         result = image.withSnapshot(snapshotId);
       }
     } catch (RuntimeException e) {
@@ -136,11 +149,19 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
         throw failed(cause);
       }
       Optional<Diagnostics> diagnostics = Failures.diagnostics(cause);
-      String message = "image " + image.imageId() + " failed its canary: " + cause.getType() + ": " + cause.getOriginalMessage();
+      String message =
+          "image "
+              + image.imageId()
+              + " failed its canary: "
+              + cause.getType()
+              + ": "
+              + cause.getOriginalMessage();
       throw failed(
           diagnostics.isPresent()
-              ? ApplicationFailure.newNonRetryableFailureWithCause(message, FailureKind.CANARY_FAILED.type(), cause, diagnostics.get())
-              : ApplicationFailure.newNonRetryableFailureWithCause(message, FailureKind.CANARY_FAILED.type(), cause));
+              ? ApplicationFailure.newNonRetryableFailureWithCause(
+                  message, FailureKind.CANARY_FAILED.type(), cause, diagnostics.get())
+              : ApplicationFailure.newNonRetryableFailureWithCause(
+                  message, FailureKind.CANARY_FAILED.type(), cause));
     }
     stage("CANARY_TEARDOWN");
     compensate(saga, vmId);
@@ -158,7 +179,8 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
   private void stage(String next) {
     long now = Workflow.currentTimeMillis();
     if (currentStage != null) {
-      timings.add(new StageTiming(currentStage.toLowerCase(java.util.Locale.ROOT), now - stageStartedAt));
+      timings.add(
+          new StageTiming(currentStage.toLowerCase(java.util.Locale.ROOT), now - stageStartedAt));
     }
     currentStage = next;
     stageStartedAt = now;
@@ -167,7 +189,8 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
 
   private ApplicationFailure failed(ApplicationFailure failure) {
     Workflow.upsertTypedSearchAttributes(KindlingSearchAttributes.PHASE.valueSet("FAILED"));
-    log.warn("Golden image workflow failed: {}: {}", failure.getType(), failure.getOriginalMessage());
+    log.warn(
+        "Golden image workflow failed: {}: {}", failure.getType(), failure.getOriginalMessage());
     return failure;
   }
 }

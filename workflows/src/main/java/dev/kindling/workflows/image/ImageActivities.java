@@ -6,7 +6,10 @@ import io.temporal.activity.ActivityInterface;
 /** Golden images on a host. Runs on that host's queue. */
 @ActivityInterface
 public interface ImageActivities {
-  /** Builds the request's template's image (or finds it cached by content hash); InvalidTemplate names a bad recipe field. */
+  /**
+   * Builds the request's template's image (or finds it cached by content hash); InvalidTemplate
+   * names a bad recipe field.
+   */
   ImageRef buildImage(ImageBuildRequest request);
 
   /**

@@ -6,9 +6,9 @@ import io.temporal.activity.ActivityInterface;
 @ActivityInterface
 public interface RetirementActivities {
   /**
-   * Signals {@code release} to every running browser VM workflow on {@code hostId} of {@code template}
-   * whose image is not {@code currentImageId}; returns how many were signalled. VMs of other
-   * templates run other images by design and are left alone.
+   * Signals {@code release} to every running browser VM workflow on {@code hostId} of {@code
+   * template} whose image is not {@code currentImageId}; returns how many were signalled. VMs of
+   * other templates run other images by design and are left alone.
    */
   int retireOlderThan(String hostId, String currentImageId, String template);
 }

@@ -27,8 +27,8 @@ public interface BrowserVmWorkflow {
   VmDescription describe();
 
   /**
-   * Returns the description once the VM is READY, or has failed or ended without becoming ready:
-   * a client waits on it (or starts the workflow with it, update-with-start) instead of polling.
+   * Returns the description once the VM is READY, or has failed or ended without becoming ready: a
+   * client waits on it (or starts the workflow with it, update-with-start) instead of polling.
    */
   @UpdateMethod(name = AWAIT_READY)
   VmDescription awaitReady();

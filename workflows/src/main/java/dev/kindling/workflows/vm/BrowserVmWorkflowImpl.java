@@ -44,26 +44,30 @@ import org.slf4j.Logger;
 public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   /** A lease lasts this long unless the request names a TTL. */
   public static final Duration DEFAULT_TTL = Duration.ofHours(1);
+
   /** Neither a TTL nor one extension may exceed this: a forgotten VM must end by itself. */
   public static final Duration MAX_LEASE = Duration.ofHours(24);
+
   /**
    * A cold boot under TCG takes tens of seconds before websockify serves, and the browser
    * template's Chromium about another minute before it paints (docs/BENCHMARKS.md).
    */
   public static final Duration COLD_READINESS_DEADLINE = Duration.ofMinutes(5);
+
   /**
    * A restored guest is already running its services and only needs fresh secrets (about a second
    * here); the rest is headroom for a host whose CPUs are shared by many VMs restoring at once.
    */
   public static final Duration RESTORE_READINESS_DEADLINE = Duration.ofSeconds(60);
+
   public static final int MAX_MEMORY_MIB = 16384;
   public static final int MAX_VCPUS = 16;
 
   /**
    * Placement only reads the host directory, which every shared-queue worker serves, so it runs as
    * a local activity inside the workflow task instead of a round trip through a task queue; 10 s
-   * means the directory is broken. A dead host is still noticed by the host steps' schedule-to-start
-   * timeout ({@link HostStubs#HOST_PICKUP}).
+   * means the directory is broken. A dead host is still noticed by the host steps'
+   * schedule-to-start timeout ({@link HostStubs#HOST_PICKUP}).
    */
   private static final LocalActivityOptions PLACEMENT =
       LocalActivityOptions.newBuilder()
@@ -76,17 +80,28 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
           .build();
 
   private static final Logger log = Workflow.getLogger(BrowserVmWorkflowImpl.class);
-  /** The version marker of making the network and booting in one host step ({@link HostStubs#start()}). */
+
+  /**
+   * The version marker of making the network and booting in one host step ({@link
+   * HostStubs#start()}).
+   */
   static final String ONE_HOST_STEP = "network-and-boot-in-one-step";
 
-  private final PlacementActivities placement = Workflow.newLocalActivityStub(PlacementActivities.class, PLACEMENT);
+  private final PlacementActivities placement =
+      Workflow.newLocalActivityStub(PlacementActivities.class, PLACEMENT);
   private final Saga saga =
-      new Saga(new Saga.Options.Builder().setParallelCompensation(false).setContinueWithError(true).build());
+      new Saga(
+          new Saga.Options.Builder()
+              .setParallelCompensation(false)
+              .setContinueWithError(true)
+              .build());
 
   private VmProgress progress;
   private Lease lease;
+
   /** Where the ready VM runs: what watching its app needs. */
   private HostStubs readyHost;
+
   private VmRef readyVm;
   private boolean watchApp;
   private String appExit;
@@ -115,7 +130,11 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     } catch (RuntimeException e) {
       if (released) {
         // Whatever the interrupted step reported, the session no longer wants this VM.
-        log.info("Session {} released during {}; compensating ({})", sessionId, progress.phase(), e.toString());
+        log.info(
+            "Session {} released during {}; compensating ({})",
+            sessionId,
+            progress.phase(),
+            e.toString());
         teardown();
         return progress.describe();
       }
@@ -140,7 +159,11 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     CancellationScope watch = watchApp();
     try {
       Lease.End end = lease.awaitEnd();
-      log.info("Lease of session {} ended: {}{}", sessionId, end, appExit == null ? "" : " (the app " + appExit + ")");
+      log.info(
+          "Lease of session {} ended: {}{}",
+          sessionId,
+          end,
+          appExit == null ? "" : " (the app " + appExit + ")");
       Map<String, Object> memo = new HashMap<>();
       memo.put("leaseEnd", end.name());
       if (appExit != null) {
@@ -161,7 +184,8 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   private void provision(ValidRequest request) {
     String sessionId = request.sessionId();
     String vmId = progress.vmId();
-    Placement placed = placement.place(new PlacementRequest(sessionId, request.imageId(), request.template()));
+    Placement placed =
+        placement.place(new PlacementRequest(sessionId, request.imageId(), request.template()));
     String template = placed.image().template();
     progress.placed(placed.hostId(), placed.image().imageId(), template);
     BootMode mode = resolve(request.bootMode(), placed);
@@ -185,21 +209,41 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     saga.addCompensation(host.networkTeardown()::deleteNetwork, networkRequest);
     VmHandle handle;
     VmRef vm;
-    if (Workflow.getVersion(ONE_HOST_STEP, Workflow.DEFAULT_VERSION, 1) == Workflow.DEFAULT_VERSION) {
+    if (Workflow.getVersion(ONE_HOST_STEP, Workflow.DEFAULT_VERSION, 1)
+        == Workflow.DEFAULT_VERSION) {
       // Runs started before the network and the boot were one step replay the two steps they made.
       phase(Phase.NETWORK);
       VmNetwork network = host.network().createNetwork(networkRequest);
       phase(Phase.BOOTING);
       vm = new VmRef(Workflow.randomUUID().toString(), vmId, network);
       saga.addCompensation(host.vmmTeardown()::destroyVm, vm);
-      handle = host.boot()
-          .bootVm(new BootRequest(vm.requestId(), vmId, placed.image(), network, mode, request.memoryMib(), request.vcpus()));
+      handle =
+          host.boot()
+              .bootVm(
+                  new BootRequest(
+                      vm.requestId(),
+                      vmId,
+                      placed.image(),
+                      network,
+                      mode,
+                      request.memoryMib(),
+                      request.vcpus()));
     } else {
       phase(Phase.BOOTING);
       vm = new VmRef(Workflow.randomUUID().toString(), vmId, VmNetwork.standard(vmId));
       saga.addCompensation(host.vmmTeardown()::destroyVm, vm);
-      StartedVm started = host.start().startVm(networkRequest,
-          new BootRequest(vm.requestId(), vmId, placed.image(), null, mode, request.memoryMib(), request.vcpus()));
+      StartedVm started =
+          host.start()
+              .startVm(
+                  networkRequest,
+                  new BootRequest(
+                      vm.requestId(),
+                      vmId,
+                      placed.image(),
+                      null,
+                      mode,
+                      request.memoryMib(),
+                      request.vcpus()));
       vm = new VmRef(vm.requestId(), vmId, started.network());
       handle = started.handle();
       progress.addTiming("booting/network", started.networkMillis());
@@ -209,8 +253,11 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     readyHost = host;
     readyVm = vm;
     phase(Phase.READINESS);
-    Duration deadline = mode == BootMode.RESTORE ? RESTORE_READINESS_DEADLINE : COLD_READINESS_DEADLINE;
-    ReadinessReport report = host.readiness(deadline).awaitReady(new ReadinessRequest(vm, deadline.toMillis(), request.launch()));
+    Duration deadline =
+        mode == BootMode.RESTORE ? RESTORE_READINESS_DEADLINE : COLD_READINESS_DEADLINE;
+    ReadinessReport report =
+        host.readiness(deadline)
+            .awaitReady(new ReadinessRequest(vm, deadline.toMillis(), request.launch()));
     watchApp = report.releasesOnAppExit();
     if (report.stages() != null) {
       for (StageTiming stage : report.stages()) {
@@ -229,26 +276,36 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   }
 
   /**
-   * Watches the app of the ready VM on its host when its template's {@code onExit} is
-   * {@code release}: when the app exits, the lease ends. A watch that fails leaves the lease to
-   * its timers. Templates that restart their app are not watched.
+   * Watches the app of the ready VM on its host when its template's {@code onExit} is {@code
+   * release}: when the app exits, the lease ends. A watch that fails leaves the lease to its
+   * timers. Templates that restart their app are not watched.
    */
   private CancellationScope watchApp() {
-    int version = watchApp ? Workflow.getVersion("watch-app", Workflow.DEFAULT_VERSION, 1) : Workflow.DEFAULT_VERSION;
-    CancellationScope scope = Workflow.newCancellationScope(() -> {
-      if (version == Workflow.DEFAULT_VERSION) {
-        return;
-      }
-      Async.function(readyHost.appWatch()::awaitAppExit, readyVm).handle((exit, failure) -> {
-        if (failure == null && exit != null && exit.exited()) {
-          appExit = exit.how();
-          lease.appExited();
-        } else if (failure != null && !Failures.isCancellation(failure)) {
-          log.warn("Watching the app of session {} failed; the lease runs on: {}", progress.sessionId(), failure.toString());
-        }
-        return null;
-      });
-    });
+    int version =
+        watchApp
+            ? Workflow.getVersion("watch-app", Workflow.DEFAULT_VERSION, 1)
+            : Workflow.DEFAULT_VERSION;
+    CancellationScope scope =
+        Workflow.newCancellationScope(
+            () -> {
+              if (version == Workflow.DEFAULT_VERSION) {
+                return;
+              }
+              Async.function(readyHost.appWatch()::awaitAppExit, readyVm)
+                  .handle(
+                      (exit, failure) -> {
+                        if (failure == null && exit != null && exit.exited()) {
+                          appExit = exit.how();
+                          lease.appExited();
+                        } else if (failure != null && !Failures.isCancellation(failure)) {
+                          log.warn(
+                              "Watching the app of session {} failed; the lease runs on: {}",
+                              progress.sessionId(),
+                              failure.toString());
+                        }
+                        return null;
+                      });
+            });
     scope.run();
     return scope;
   }
@@ -298,13 +355,16 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   public void validateExtend(long seconds) {
     if (progress == null || progress.phase() != Phase.READY || lease == null || released) {
       throw new IllegalStateException(
-          "extend: the VM is " + (progress == null ? "not started" : progress.phase()) + ", not READY");
+          "extend: the VM is "
+              + (progress == null ? "not started" : progress.phase())
+              + ", not READY");
     }
     if (seconds <= 0) {
       throw new IllegalArgumentException("extend: seconds must be positive, was " + seconds);
     }
     if (seconds > MAX_LEASE.toSeconds()) {
-      throw new IllegalArgumentException("extend: at most " + MAX_LEASE.toSeconds() + " seconds, was " + seconds);
+      throw new IllegalArgumentException(
+          "extend: at most " + MAX_LEASE.toSeconds() + " seconds, was " + seconds);
     }
   }
 
@@ -325,23 +385,34 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     try {
       Workflow.newDetachedCancellationScope(saga::compensate).run();
     } catch (Saga.CompensationException e) {
-      log.warn("Compensation for session {} incomplete; cleanup will retry: {}", progress.sessionId(), e.toString());
+      log.warn(
+          "Compensation for session {} incomplete; cleanup will retry: {}",
+          progress.sessionId(),
+          e.toString());
     }
   }
 
-  /** Records the failure; the caller then ends the workflow, after clients waiting in {@link #awaitReady} have their answer. */
+  /**
+   * Records the failure; the caller then ends the workflow, after clients waiting in {@link
+   * #awaitReady} have their answer.
+   */
   private void fail(String type, String message) {
     progress.failed(type, message);
     progress.end(Phase.FAILED, Workflow.currentTimeMillis());
-    Workflow.upsertTypedSearchAttributes(KindlingSearchAttributes.PHASE.valueSet(Phase.FAILED.name()));
+    Workflow.upsertTypedSearchAttributes(
+        KindlingSearchAttributes.PHASE.valueSet(Phase.FAILED.name()));
     Workflow.setCurrentDetails(progress.details());
     log.warn("Session {} failed: {}: {}", progress.sessionId(), type, message);
     answerWaitingClients();
   }
 
-  /** Lets {@link #awaitReady} calls complete before the workflow ends (also when it ends because it was cancelled). */
+  /**
+   * Lets {@link #awaitReady} calls complete before the workflow ends (also when it ends because it
+   * was cancelled).
+   */
   private static void answerWaitingClients() {
-    Workflow.newDetachedCancellationScope(() -> Workflow.await(Workflow::isEveryHandlerFinished)).run();
+    Workflow.newDetachedCancellationScope(() -> Workflow.await(Workflow::isEveryHandlerFinished))
+        .run();
   }
 
   private void phase(Phase next) {
@@ -381,28 +452,39 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
       }
       String sessionId = Validation.sessionId(request.sessionId());
       String imageId = request.imageId() == null ? null : Validation.imageId(request.imageId());
-      Duration ttl = request.ttlSeconds() == 0 ? DEFAULT_TTL : lease("ttlSeconds", request.ttlSeconds());
-      Duration idle = request.idleSeconds() == 0 ? Duration.ZERO : lease("idleSeconds", request.idleSeconds());
+      Duration ttl =
+          request.ttlSeconds() == 0 ? DEFAULT_TTL : lease("ttlSeconds", request.ttlSeconds());
+      Duration idle =
+          request.idleSeconds() == 0 ? Duration.ZERO : lease("idleSeconds", request.idleSeconds());
       // Zero is passed on: the host boots with the image's template defaults.
-      int memory = request.memoryMib() == 0 ? 0 : bounded("memoryMib", request.memoryMib(), 128, MAX_MEMORY_MIB);
+      int memory =
+          request.memoryMib() == 0
+              ? 0
+              : bounded("memoryMib", request.memoryMib(), 128, MAX_MEMORY_MIB);
       int vcpus = request.vcpus() == 0 ? 0 : bounded("vcpus", request.vcpus(), 1, MAX_VCPUS);
       BootMode mode = request.bootMode() == null ? BootMode.AUTO : request.bootMode();
-      String template = request.template() == null ? null : Validation.templateId(request.template());
-      Launch launch = request.launch() == null || request.launch().isEmpty() ? null : request.launch().validated();
+      String template =
+          request.template() == null ? null : Validation.templateId(request.template());
+      Launch launch =
+          request.launch() == null || request.launch().isEmpty()
+              ? null
+              : request.launch().validated();
       return new ValidRequest(sessionId, imageId, mode, ttl, idle, memory, vcpus, template, launch);
     }
 
     private static Duration lease(String field, long seconds) {
       Validation.positiveSeconds(field, seconds);
       if (seconds > MAX_LEASE.toSeconds()) {
-        throw new InvalidInputException(field, "at most " + MAX_LEASE.toSeconds() + " seconds, was " + seconds);
+        throw new InvalidInputException(
+            field, "at most " + MAX_LEASE.toSeconds() + " seconds, was " + seconds);
       }
       return Duration.ofSeconds(seconds);
     }
 
     private static int bounded(String field, int value, int min, int max) {
       if (value < min || value > max) {
-        throw new InvalidInputException(field, "must be between " + min + " and " + max + ", was " + value);
+        throw new InvalidInputException(
+            field, "must be between " + min + " and " + max + ", was " + value);
       }
       return value;
     }

@@ -41,7 +41,9 @@ final class Lease {
     appExited = true;
   }
 
-  /** Moves the expiry to {@code now + by} unless it is already later, and restarts the idle timer. */
+  /**
+   * Moves the expiry to {@code now + by} unless it is already later, and restarts the idle timer.
+   */
   long extend(long now, Duration by) {
     expiresAt = Math.max(expiresAt, now + by.toMillis());
     if (idleMillis > 0) {
@@ -69,7 +71,8 @@ final class Lease {
       }
       int seen = changes;
       long wakeAt = Math.min(expiresAt, idleDeadline);
-      Workflow.await(Duration.ofMillis(wakeAt - now), () -> released || appExited || changes != seen);
+      Workflow.await(
+          Duration.ofMillis(wakeAt - now), () -> released || appExited || changes != seen);
     }
   }
 }

@@ -31,7 +31,21 @@ public record VmDescription(
     String failureMessage) {
 
   /** A VM whose workflow failed before it could describe it (its input could not be read). */
-  public static VmDescription failedBeforeStart(String sessionId, String failureType, String failureMessage) {
-    return new VmDescription(sessionId, Phase.FAILED, null, null, null, null, null, null, null, List.of(), 0, failureType, failureMessage);
+  public static VmDescription failedBeforeStart(
+      String sessionId, String failureType, String failureMessage) {
+    return new VmDescription(
+        sessionId,
+        Phase.FAILED,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        null,
+        List.of(),
+        0,
+        failureType,
+        failureMessage);
   }
 }

@@ -114,7 +114,10 @@ final class VmProgress {
         failureMessage);
   }
 
-  /** Markdown for the Temporal web UI's "current details": what the VM is doing now and what it took. */
+  /**
+   * Markdown for the Temporal web UI's "current details": what the VM is doing now and what it
+   * took.
+   */
   String details() {
     StringBuilder md = new StringBuilder("**").append(phase).append("**");
     if (hostId != null) {
@@ -124,18 +127,28 @@ final class VmProgress {
       md.append(", template `").append(template).append('`');
     }
     if (vmId != null) {
-      md.append(", VM `").append(vmId).append('`').append(bootMode == null ? "" : " (" + bootMode + ")");
+      md.append(", VM `")
+          .append(vmId)
+          .append('`')
+          .append(bootMode == null ? "" : " (" + bootMode + ")");
     }
     md.append('\n');
     if (imageId != null) {
       md.append("\nimage `").append(imageId).append("`\n");
     }
     if (endpoint != null) {
-      md.append("\nwebsockify ").append(endpoint.address()).append(':').append(endpoint.port())
-          .append(" in namespace `").append(endpoint.namespace()).append("`\n");
+      md.append("\nwebsockify ")
+          .append(endpoint.address())
+          .append(':')
+          .append(endpoint.port())
+          .append(" in namespace `")
+          .append(endpoint.namespace())
+          .append("`\n");
     }
     if (leaseExpiresAt > 0 && (phase == Phase.READY)) {
-      md.append("\nlease until ").append(java.time.Instant.ofEpochMilli(leaseExpiresAt)).append('\n');
+      md.append("\nlease until ")
+          .append(java.time.Instant.ofEpochMilli(leaseExpiresAt))
+          .append('\n');
     }
     if (failureType != null) {
       md.append("\n**").append(failureType).append("**: ").append(failureMessage).append('\n');

@@ -11,8 +11,10 @@ import dev.kindling.workflows.host.Launch;
  * @param bootMode null or AUTO restores when the image has a snapshot, else cold-boots
  * @param ttlSeconds lease length; 0 means the default (1 hour)
  * @param idleSeconds released after this long without {@code extend}; 0 means no idle timer
- * @param memoryMib guest memory for a cold boot; 0 means the template's default (a restore keeps its snapshot's)
- * @param vcpus guest vCPUs for a cold boot; 0 means the template's default (a restore keeps its snapshot's)
+ * @param memoryMib guest memory for a cold boot; 0 means the template's default (a restore keeps
+ *     its snapshot's)
+ * @param vcpus guest vCPUs for a cold boot; 0 means the template's default (a restore keeps its
+ *     snapshot's)
  * @param template the template whose app the session sees; null means the host's default template
  * @param launch what the app receives when the VM is handed to the session; null means nothing
  */
@@ -33,10 +35,12 @@ public record VmRequest(
   }
 
   public VmRequest withTemplate(String value) {
-    return new VmRequest(sessionId, imageId, bootMode, ttlSeconds, idleSeconds, memoryMib, vcpus, value, launch);
+    return new VmRequest(
+        sessionId, imageId, bootMode, ttlSeconds, idleSeconds, memoryMib, vcpus, value, launch);
   }
 
   public VmRequest withLaunch(Launch value) {
-    return new VmRequest(sessionId, imageId, bootMode, ttlSeconds, idleSeconds, memoryMib, vcpus, template, value);
+    return new VmRequest(
+        sessionId, imageId, bootMode, ttlSeconds, idleSeconds, memoryMib, vcpus, template, value);
   }
 }

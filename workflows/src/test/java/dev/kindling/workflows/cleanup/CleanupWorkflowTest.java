@@ -28,14 +28,19 @@ class CleanupWorkflowTest {
           .setActivityOptions(
               Map.of(
                   "Inventory",
-                  ActivityOptions.newBuilder(HostStubs.CLEANUP).setScheduleToStartTimeout(Duration.ofSeconds(1)).build()))
+                  ActivityOptions.newBuilder(HostStubs.CLEANUP)
+                      .setScheduleToStartTimeout(Duration.ofSeconds(1))
+                      .build()))
           .build();
 
   private static CleanupReport runCleanup(TestCluster cluster) {
     CleanupWorkflow workflow =
         cluster.client.newWorkflowStub(
             CleanupWorkflow.class,
-            WorkflowOptions.newBuilder().setWorkflowId(CleanupWorkflow.WORKFLOW_ID).setTaskQueue(TaskQueues.SHARED).build());
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(CleanupWorkflow.WORKFLOW_ID)
+                .setTaskQueue(TaskQueues.SHARED)
+                .build());
     return workflow.run();
   }
 
@@ -53,12 +58,27 @@ class CleanupWorkflowTest {
               new HostInventory(
                   "h1",
                   List.of(
-                      new HostInventory.HostVm("vm000000000a", "s-live", true, true, true, "browser-vm-s-live", OURS),
-                      new HostInventory.HostVm("vm000000000b", "s-ended", true, true, true, "browser-vm-s-ended", OURS),
-                      new HostInventory.HostVm("vm000000000c", null, true, false, false, build, OURS)), OURS));
+                      new HostInventory.HostVm(
+                          "vm000000000a", "s-live", true, true, true, "browser-vm-s-live", OURS),
+                      new HostInventory.HostVm(
+                          "vm000000000b", "s-ended", true, true, true, "browser-vm-s-ended", OURS),
+                      new HostInventory.HostVm(
+                          "vm000000000c", null, true, false, false, build, OURS)),
+                  OURS));
       when(h2.inventory())
-          .thenReturn(new HostInventory("h2",
-              List.of(new HostInventory.HostVm("vm000000000d", "s-other", false, true, true, "browser-vm-s-other", OURS)), OURS));
+          .thenReturn(
+              new HostInventory(
+                  "h2",
+                  List.of(
+                      new HostInventory.HostVm(
+                          "vm000000000d",
+                          "s-other",
+                          false,
+                          true,
+                          true,
+                          "browser-vm-s-other",
+                          OURS)),
+                  OURS));
       when(cluster.liveness.isLive("s-live", "vm000000000a")).thenReturn(true);
       when(cluster.liveness.isLive("s-ended", "vm000000000b")).thenReturn(false);
       // The session is live but runs another VM: this one is left over from an earlier run.
@@ -72,7 +92,8 @@ class CleanupWorkflowTest {
       verify(h1).destroyOrphan("vm000000000c");
       verify(h1, never()).destroyOrphan("vm000000000a");
       verify(h2).destroyOrphan("vm000000000d");
-      verify(cluster.liveness, never()).isLive(anyString(), org.mockito.ArgumentMatchers.eq("vm000000000c"));
+      verify(cluster.liveness, never())
+          .isLive(anyString(), org.mockito.ArgumentMatchers.eq("vm000000000c"));
       verify(cluster.liveness).isRunning(build);
     }
   }
@@ -84,7 +105,13 @@ class CleanupWorkflowTest {
       String build = GoldenImageWorkflow.workflowId("h1", "browser");
       when(cluster.liveness.knownHosts()).thenReturn(List.of("h1"));
       when(h1.inventory())
-          .thenReturn(new HostInventory("h1", List.of(new HostInventory.HostVm("vm000000000e", null, true, true, true, build, OURS)), OURS));
+          .thenReturn(
+              new HostInventory(
+                  "h1",
+                  List.of(
+                      new HostInventory.HostVm(
+                          "vm000000000e", null, true, true, true, build, OURS)),
+                  OURS));
       when(cluster.liveness.isRunning(build)).thenReturn(true);
 
       CleanupReport report = runCleanup(cluster);
@@ -106,9 +133,13 @@ class CleanupWorkflowTest {
               new HostInventory(
                   "h1",
                   List.of(
-                      new HostInventory.HostVm("vm00000000f1", null, true, true, true, terminalBuild, OURS),
-                      new HostInventory.HostVm("vm00000000f2", null, true, true, true, browserBuild, OURS),
-                      new HostInventory.HostVm("vm00000000f3", null, true, false, true, null, OURS)), OURS));
+                      new HostInventory.HostVm(
+                          "vm00000000f1", null, true, true, true, terminalBuild, OURS),
+                      new HostInventory.HostVm(
+                          "vm00000000f2", null, true, true, true, browserBuild, OURS),
+                      new HostInventory.HostVm(
+                          "vm00000000f3", null, true, false, true, null, OURS)),
+                  OURS));
       // The browser template's build still runs; the terminal template's ended.
       when(cluster.liveness.isRunning(browserBuild)).thenReturn(true);
       when(cluster.liveness.isRunning(terminalBuild)).thenReturn(false);
@@ -134,9 +165,24 @@ class CleanupWorkflowTest {
               new HostInventory(
                   "h1",
                   List.of(
-                      new HostInventory.HostVm("vm0000000a01", "s-theirs", true, true, true, "browser-vm-s-theirs", "127.0.0.1:7233/default"),
-                      new HostInventory.HostVm("vm0000000a02", "s-mine", true, true, true, "browser-vm-s-mine", OURS),
-                      new HostInventory.HostVm("vm0000000a03", "s-legacy", true, true, true, "browser-vm-s-legacy", null)),
+                      new HostInventory.HostVm(
+                          "vm0000000a01",
+                          "s-theirs",
+                          true,
+                          true,
+                          true,
+                          "browser-vm-s-theirs",
+                          "127.0.0.1:7233/default"),
+                      new HostInventory.HostVm(
+                          "vm0000000a02", "s-mine", true, true, true, "browser-vm-s-mine", OURS),
+                      new HostInventory.HostVm(
+                          "vm0000000a03",
+                          "s-legacy",
+                          true,
+                          true,
+                          true,
+                          "browser-vm-s-legacy",
+                          null)),
                   OURS));
       when(cluster.liveness.isLive("s-mine", "vm0000000a02")).thenReturn(false);
       when(cluster.liveness.isLive("s-legacy", "vm0000000a03")).thenReturn(false);
@@ -145,7 +191,8 @@ class CleanupWorkflowTest {
 
       assertEquals(new CleanupReport(1, 3, 0, 2, 0, 1), report);
       verify(h1, never()).destroyOrphan("vm0000000a01");
-      verify(cluster.liveness, never()).isLive(anyString(), org.mockito.ArgumentMatchers.eq("vm0000000a01"));
+      verify(cluster.liveness, never())
+          .isLive(anyString(), org.mockito.ArgumentMatchers.eq("vm0000000a01"));
       verify(h1).destroyOrphan("vm0000000a02");
       // A record from before deployments were recorded is judged like one of ours.
       verify(h1).destroyOrphan("vm0000000a03");

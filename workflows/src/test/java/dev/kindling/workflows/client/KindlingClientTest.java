@@ -44,7 +44,9 @@ class KindlingClientTest {
     kindling.startVm(VmRequest.forSession("s-unreachable"));
 
     VmFailedException failed =
-        assertThrows(VmFailedException.class, () -> kindling.awaitReady("s-unreachable", Duration.ofSeconds(20)));
+        assertThrows(
+            VmFailedException.class,
+            () -> kindling.awaitReady("s-unreachable", Duration.ofSeconds(20)));
 
     assertEquals("GuestUnreachable", failed.failureType());
     assertEquals(Phase.FAILED, failed.description().phase());
@@ -67,23 +69,31 @@ class KindlingClientTest {
         .when(cluster.host("h1").readiness())
         .awaitReady(any());
     kindling.startVm(VmRequest.forSession("s-late"));
-    assertThrows(io.temporal.client.WorkflowFailedException.class, () -> kindling.awaitEnd("s-late"));
+    assertThrows(
+        io.temporal.client.WorkflowFailedException.class, () -> kindling.awaitEnd("s-late"));
 
-    VmFailedException failed = assertThrows(VmFailedException.class, () -> kindling.awaitReady("s-late", Duration.ofSeconds(10)));
+    VmFailedException failed =
+        assertThrows(
+            VmFailedException.class, () -> kindling.awaitReady("s-late", Duration.ofSeconds(10)));
 
     assertEquals("WebsockifyRefused", failed.failureType());
   }
 
   @Test
   void awaitReadyGivesUpAfterItsTimeoutWhileTheVmIsStillProvisioning() {
-    doAnswer(call -> {
-      Thread.sleep(15_000);
-      return null;
-    }).when(cluster.host("h1").readiness()).awaitReady(any());
+    doAnswer(
+            call -> {
+              Thread.sleep(15_000);
+              return null;
+            })
+        .when(cluster.host("h1").readiness())
+        .awaitReady(any());
     kindling.startVm(VmRequest.forSession("s-slow"));
 
     long start = System.nanoTime();
-    assertThrows(java.util.concurrent.TimeoutException.class, () -> kindling.awaitReady("s-slow", Duration.ofSeconds(2)));
+    assertThrows(
+        java.util.concurrent.TimeoutException.class,
+        () -> kindling.awaitReady("s-slow", Duration.ofSeconds(2)));
 
     long waited = (System.nanoTime() - start) / 1_000_000;
     assertTrue(waited < 10_000, "gave up after " + waited + " ms, not when the VM settled");

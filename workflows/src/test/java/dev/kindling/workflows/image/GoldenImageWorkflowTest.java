@@ -15,9 +15,9 @@ import static org.mockito.Mockito.verifyNoInteractions;
 import static org.mockito.Mockito.when;
 
 import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.Fixtures;
 import dev.kindling.workflows.KindlingSearchAttributes;
 import dev.kindling.workflows.TaskQueues;
-import dev.kindling.workflows.Fixtures;
 import dev.kindling.workflows.TestCluster;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.BootRequest;
@@ -82,14 +82,17 @@ class GoldenImageWorkflowTest {
     ArgumentCaptor<NetworkRequest> network = ArgumentCaptor.forClass(NetworkRequest.class);
     ArgumentCaptor<BootRequest> boot = ArgumentCaptor.forClass(BootRequest.class);
     ArgumentCaptor<SnapshotRequest> snapshot = ArgumentCaptor.forClass(SnapshotRequest.class);
-    InOrder order = inOrder(h1.images(), h1.network(), h1.vmm(), h1.readiness(), cluster.retirement);
+    InOrder order =
+        inOrder(h1.images(), h1.network(), h1.vmm(), h1.readiness(), cluster.retirement);
     order.verify(h1.images()).buildImage(new ImageBuildRequest("h1", true, true, null));
     order.verify(h1.network()).createNetwork(network.capture());
     order.verify(h1.vmm()).bootVm(boot.capture());
     order.verify(h1.readiness()).awaitReady(any());
     order.verify(h1.vmm()).snapshotVm(snapshot.capture());
     String vmId = boot.getValue().vmId();
-    order.verify(h1.vmm()).destroyVm(new VmRef(boot.getValue().requestId(), vmId, VmNetwork.standard(vmId)));
+    order
+        .verify(h1.vmm())
+        .destroyVm(new VmRef(boot.getValue().requestId(), vmId, VmNetwork.standard(vmId)));
     order.verify(h1.network()).deleteNetwork(network.getValue());
     order.verify(h1.images()).promote(promoted);
     order.verify(cluster.retirement).retireOlderThan("h1", IMAGE, TEMPLATE);
@@ -117,14 +120,19 @@ class GoldenImageWorkflowTest {
 
   @Test
   void failedCanaryIsCompensatedAndNeverPromoted() {
-    doThrow(FailureKind.WEBSOCKIFY_REFUSED.failure("169.254.77.2:6080 refused")).when(h1.readiness()).awaitReady(any());
+    doThrow(FailureKind.WEBSOCKIFY_REFUSED.failure("169.254.77.2:6080 refused"))
+        .when(h1.readiness())
+        .awaitReady(any());
 
     WorkflowFailedException failed =
-        assertThrows(WorkflowFailedException.class, () -> workflow("h1").run(new ImageBuildRequest("h1", true, true, null)));
+        assertThrows(
+            WorkflowFailedException.class,
+            () -> workflow("h1").run(new ImageBuildRequest("h1", true, true, null)));
 
     ApplicationFailure failure = assertInstanceOf(ApplicationFailure.class, failed.getCause());
     assertEquals(FailureKind.CANARY_FAILED.type(), failure.getType());
-    assertTrue(failure.getOriginalMessage().contains("WebsockifyRefused"), failure.getOriginalMessage());
+    assertTrue(
+        failure.getOriginalMessage().contains("WebsockifyRefused"), failure.getOriginalMessage());
     verify(h1.vmm()).destroyVm(any());
     verify(h1.network()).deleteNetwork(any());
     verify(h1.vmm(), never()).snapshotVm(any());
@@ -134,12 +142,18 @@ class GoldenImageWorkflowTest {
 
   @Test
   void failedBuildBootsNoCanary() {
-    doThrow(FailureKind.IMAGE_BUILD_FAILED.failure("debootstrap exited 1")).when(h1.images()).buildImage(any());
+    doThrow(FailureKind.IMAGE_BUILD_FAILED.failure("debootstrap exited 1"))
+        .when(h1.images())
+        .buildImage(any());
 
     WorkflowFailedException failed =
-        assertThrows(WorkflowFailedException.class, () -> workflow("h1").run(new ImageBuildRequest("h1", true, false, null)));
+        assertThrows(
+            WorkflowFailedException.class,
+            () -> workflow("h1").run(new ImageBuildRequest("h1", true, false, null)));
 
-    assertEquals(FailureKind.IMAGE_BUILD_FAILED.type(), assertInstanceOf(ApplicationFailure.class, failed.getCause()).getType());
+    assertEquals(
+        FailureKind.IMAGE_BUILD_FAILED.type(),
+        assertInstanceOf(ApplicationFailure.class, failed.getCause()).getType());
     verifyNoInteractions(h1.network(), h1.vmm(), h1.readiness());
     verify(h1.images(), never()).promote(any());
   }
@@ -147,9 +161,13 @@ class GoldenImageWorkflowTest {
   @Test
   void invalidHostIsRefusedBeforeAnyActivity() {
     WorkflowFailedException failed =
-        assertThrows(WorkflowFailedException.class, () -> workflow("x").run(new ImageBuildRequest("Bad Host", true, false, null)));
+        assertThrows(
+            WorkflowFailedException.class,
+            () -> workflow("x").run(new ImageBuildRequest("Bad Host", true, false, null)));
 
-    assertEquals(FailureKind.INVALID_INPUT.type(), assertInstanceOf(ApplicationFailure.class, failed.getCause()).getType());
+    assertEquals(
+        FailureKind.INVALID_INPUT.type(),
+        assertInstanceOf(ApplicationFailure.class, failed.getCause()).getType());
     verifyNoInteractions(h1.images(), h1.network(), h1.vmm());
   }
 
@@ -159,8 +177,13 @@ class GoldenImageWorkflowTest {
     when(h1.images().buildImage(any())).thenReturn(browser);
     when(cluster.retirement.retireOlderThan("h1", browser.imageId(), "browser")).thenReturn(1);
     String workflowId = GoldenImageWorkflow.workflowId("h1", "browser");
-    GoldenImageWorkflow workflow = cluster.client.newWorkflowStub(GoldenImageWorkflow.class,
-        WorkflowOptions.newBuilder().setWorkflowId(workflowId).setTaskQueue(TaskQueues.SHARED).build());
+    GoldenImageWorkflow workflow =
+        cluster.client.newWorkflowStub(
+            GoldenImageWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(workflowId)
+                .setTaskQueue(TaskQueues.SHARED)
+                .build());
 
     GoldenImageResult result = workflow.run(new ImageBuildRequest("h1", true, true, "browser"));
 
@@ -169,8 +192,10 @@ class GoldenImageWorkflowTest {
     verify(h1.images()).buildImage(new ImageBuildRequest("h1", true, true, "browser"));
     verify(h1.images()).promote(browser.withSnapshot("snap-9"));
     verify(cluster.retirement).retireOlderThan("h1", browser.imageId(), "browser");
-    verify(cluster.retirement, never()).retireOlderThan(anyString(), anyString(), org.mockito.ArgumentMatchers.eq(TEMPLATE));
-    var attributes = cluster.client.newUntypedWorkflowStub(workflowId).describe().getTypedSearchAttributes();
+    verify(cluster.retirement, never())
+        .retireOlderThan(anyString(), anyString(), org.mockito.ArgumentMatchers.eq(TEMPLATE));
+    var attributes =
+        cluster.client.newUntypedWorkflowStub(workflowId).describe().getTypedSearchAttributes();
     assertEquals(browser.imageId(), attributes.get(KindlingSearchAttributes.IMAGE));
     assertEquals("browser", attributes.get(KindlingSearchAttributes.TEMPLATE));
   }
@@ -184,7 +209,9 @@ class GoldenImageWorkflowTest {
   @Test
   void invalidTemplateIsRefusedBeforeAnyActivity() {
     WorkflowFailedException failed =
-        assertThrows(WorkflowFailedException.class, () -> workflow("h1").run(new ImageBuildRequest("h1", true, false, "../etc")));
+        assertThrows(
+            WorkflowFailedException.class,
+            () -> workflow("h1").run(new ImageBuildRequest("h1", true, false, "../etc")));
 
     ApplicationFailure failure = assertInstanceOf(ApplicationFailure.class, failed.getCause());
     assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
@@ -194,10 +221,14 @@ class GoldenImageWorkflowTest {
 
   @Test
   void anInvalidTemplateRecipeFailsTheBuildTypedAndBootsNoCanary() {
-    doThrow(FailureKind.INVALID_TEMPLATE.failure("template kiosk: app.argv: is required")).when(h1.images()).buildImage(any());
+    doThrow(FailureKind.INVALID_TEMPLATE.failure("template kiosk: app.argv: is required"))
+        .when(h1.images())
+        .buildImage(any());
 
     WorkflowFailedException failed =
-        assertThrows(WorkflowFailedException.class, () -> workflow("h1").run(new ImageBuildRequest("h1", true, false, "kiosk")));
+        assertThrows(
+            WorkflowFailedException.class,
+            () -> workflow("h1").run(new ImageBuildRequest("h1", true, false, "kiosk")));
 
     ApplicationFailure failure = assertInstanceOf(ApplicationFailure.class, failed.getCause());
     assertEquals(FailureKind.INVALID_TEMPLATE.type(), failure.getType());

@@ -39,7 +39,9 @@ class BrowserVmReplayTest {
   void replayFailsWhenTheCommandSequenceChanges() {
     assertThrows(
         RuntimeException.class,
-        () -> WorkflowReplayer.replayWorkflowExecutionFromResource(RESOURCE, SkipsTheNetworkStep.class));
+        () ->
+            WorkflowReplayer.replayWorkflowExecutionFromResource(
+                RESOURCE, SkipsTheNetworkStep.class));
   }
 
   @Test
@@ -64,7 +66,8 @@ class BrowserVmReplayTest {
       kindling.extend("s-replay", Duration.ofHours(2));
       kindling.release("s-replay");
       assertEquals(Phase.RELEASED, kindling.awaitEnd("s-replay").phase());
-      String json = cluster.client.fetchHistory(BrowserVmWorkflow.workflowId("s-replay")).toJson(true);
+      String json =
+          cluster.client.fetchHistory(BrowserVmWorkflow.workflowId("s-replay")).toJson(true);
       assertTrue(json.contains("StartVm"), "the history holds the host steps");
       return json;
     }
@@ -75,7 +78,9 @@ class BrowserVmReplayTest {
     private final PlacementActivities placement =
         Workflow.newLocalActivityStub(
             PlacementActivities.class,
-            LocalActivityOptions.newBuilder().setStartToCloseTimeout(Duration.ofSeconds(10)).build());
+            LocalActivityOptions.newBuilder()
+                .setStartToCloseTimeout(Duration.ofSeconds(10))
+                .build());
 
     @Override
     public VmDescription run(VmRequest request) {

@@ -28,12 +28,10 @@ import dev.kindling.workflows.host.Diagnostics;
 import dev.kindling.workflows.host.ImageRef;
 import dev.kindling.workflows.host.Launch;
 import dev.kindling.workflows.host.NetworkRequest;
-import dev.kindling.workflows.host.Placement;
 import dev.kindling.workflows.host.PlacementRequest;
 import dev.kindling.workflows.host.ReadinessReport;
 import dev.kindling.workflows.host.ReadinessRequest;
 import dev.kindling.workflows.host.StageTiming;
-import dev.kindling.workflows.host.VmHandle;
 import dev.kindling.workflows.host.VmNetwork;
 import dev.kindling.workflows.host.VmRef;
 import io.temporal.activity.Activity;
@@ -78,7 +76,8 @@ class BrowserVmWorkflowTest {
     cluster.close();
   }
 
-  static VmDescription awaitPhase(BrowserVmWorkflow vm, Phase... wanted) throws InterruptedException {
+  static VmDescription awaitPhase(BrowserVmWorkflow vm, Phase... wanted)
+      throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     VmDescription last = null;
     while (System.nanoTime() < deadline) {
@@ -92,7 +91,8 @@ class BrowserVmWorkflowTest {
   }
 
   private BrowserVmWorkflow vm(String sessionId) {
-    return cluster.client.newWorkflowStub(BrowserVmWorkflow.class, BrowserVmWorkflow.workflowId(sessionId));
+    return cluster.client.newWorkflowStub(
+        BrowserVmWorkflow.class, BrowserVmWorkflow.workflowId(sessionId));
   }
 
   /**
@@ -103,7 +103,9 @@ class BrowserVmWorkflowTest {
     return kindling.workflowStub(sessionId).describe().getCloseTime().toEpochMilli();
   }
 
-  /** Like the real readiness check: probe and heartbeat until ready or cancelled (never ready here). */
+  /**
+   * Like the real readiness check: probe and heartbeat until ready or cancelled (never ready here).
+   */
   private void readinessProbesUntilCancelled() {
     doAnswer(
             call -> {
@@ -126,20 +128,28 @@ class BrowserVmWorkflowTest {
     // Update-with-start: the update rides on the first workflow task and is answered in READY's.
     kindling.createVm(VmRequest.forSession("s-tasks"), Duration.ofSeconds(20));
 
-    List<HistoryEvent> events = cluster.client.fetchHistory(BrowserVmWorkflow.workflowId("s-tasks")).getEvents();
-    List<String> path = events.stream()
-        .map(e -> switch (e.getEventType()) {
-          case EVENT_TYPE_WORKFLOW_TASK_COMPLETED -> "task";
-          case EVENT_TYPE_MARKER_RECORDED -> "marker";
-          case EVENT_TYPE_ACTIVITY_TASK_SCHEDULED -> e.getActivityTaskScheduledEventAttributes().getActivityType().getName();
-          default -> "";
-        })
-        .filter(name -> !name.isEmpty())
-        .toList();
-    // One task starts the workflow and runs placement (a local activity's marker, and the version marker of
-    // the one-step start), one follows each host step: the network and boot together, then readiness.
+    List<HistoryEvent> events =
+        cluster.client.fetchHistory(BrowserVmWorkflow.workflowId("s-tasks")).getEvents();
+    List<String> path =
+        events.stream()
+            .map(
+                e ->
+                    switch (e.getEventType()) {
+                      case EVENT_TYPE_WORKFLOW_TASK_COMPLETED -> "task";
+                      case EVENT_TYPE_MARKER_RECORDED -> "marker";
+                      case EVENT_TYPE_ACTIVITY_TASK_SCHEDULED ->
+                          e.getActivityTaskScheduledEventAttributes().getActivityType().getName();
+                      default -> "";
+                    })
+            .filter(name -> !name.isEmpty())
+            .toList();
+    // One task starts the workflow and runs placement (a local activity's marker, and the version
+    // marker of
+    // the one-step start), one follows each host step: the network and boot together, then
+    // readiness.
     // (A template that restarts its app is not watched: no AwaitAppExit.)
-    assertEquals(List.of("task", "marker", "marker", "StartVm", "task", "AwaitReady", "task"), path);
+    assertEquals(
+        List.of("task", "marker", "marker", "StartVm", "task", "AwaitReady", "task"), path);
     kindling.release("s-tasks");
     kindling.awaitEnd("s-tasks");
   }
@@ -160,7 +170,9 @@ class BrowserVmWorkflowTest {
     assertEquals("COLD", ready.bootMode());
     assertTrue(ready.vmId().matches("vm[0-9a-f]{10}"), ready.vmId());
     assertEquals(
-        new Endpoint("s-happy", "h1", ready.vmId(), "kindling-" + ready.vmId(), "169.254.77.2", 6080, "/"), endpoint);
+        new Endpoint(
+            "s-happy", "h1", ready.vmId(), "kindling-" + ready.vmId(), "169.254.77.2", 6080, "/"),
+        endpoint);
     assertEquals(endpoint, ready.endpoint());
     List<String> stages = ready.timings().stream().map(StageTiming::stage).toList();
     assertEquals(
@@ -177,8 +189,11 @@ class BrowserVmWorkflowTest {
             "readiness/desktop",
             "readiness"),
         stages);
-    long startedAt = ready.leaseExpiresAtEpochMillis() - BrowserVmWorkflowImpl.DEFAULT_TTL.toMillis();
-    assertTrue(Math.abs(startedAt - cluster.env.currentTimeMillis()) < Duration.ofMinutes(1).toMillis(), "lease is one hour");
+    long startedAt =
+        ready.leaseExpiresAtEpochMillis() - BrowserVmWorkflowImpl.DEFAULT_TTL.toMillis();
+    assertTrue(
+        Math.abs(startedAt - cluster.env.currentTimeMillis()) < Duration.ofMinutes(1).toMillis(),
+        "lease is one hour");
 
     WorkflowStub untyped = kindling.workflowStub("s-happy");
     var attributes = untyped.describe().getTypedSearchAttributes();
@@ -200,7 +215,10 @@ class BrowserVmWorkflowTest {
     order.verify(h1.network()).createNetwork(network.capture());
     order.verify(h1.vmm()).bootVm(boot.capture());
     order.verify(h1.readiness()).awaitReady(any());
-    order.verify(h1.vmm()).destroyVm(new VmRef(boot.getValue().requestId(), ready.vmId(), VmNetwork.standard(ready.vmId())));
+    order
+        .verify(h1.vmm())
+        .destroyVm(
+            new VmRef(boot.getValue().requestId(), ready.vmId(), VmNetwork.standard(ready.vmId())));
     order.verify(h1.network()).deleteNetwork(network.getValue());
     assertEquals(BootMode.COLD, boot.getValue().mode());
     // Zero asks the host for the image's template defaults.
@@ -214,7 +232,8 @@ class BrowserVmWorkflowTest {
     ImageRef browser = new ImageRef("cd".repeat(32), null, "6.12", 1_700_000_100L, "browser");
     Fixtures.healthyHost(cluster, "h1", browser);
     Launch launch = new Launch("https://example.org/app?x=1", List.of("--lang=de"));
-    kindling.startVm(new VmRequest("s-browser", null, BootMode.AUTO, 0, 0, 2048, 2, "browser", launch));
+    kindling.startVm(
+        new VmRequest("s-browser", null, BootMode.AUTO, 0, 0, 2048, 2, "browser", launch));
 
     kindling.awaitReady("s-browser", Duration.ofSeconds(20));
     VmDescription ready = kindling.describe("s-browser");
@@ -231,7 +250,9 @@ class BrowserVmWorkflowTest {
     ArgumentCaptor<ReadinessRequest> readiness = ArgumentCaptor.forClass(ReadinessRequest.class);
     verify(h1.readiness()).awaitReady(readiness.capture());
     assertEquals(launch, readiness.getValue().launch());
-    assertEquals(new VmRef(boot.getValue().requestId(), ready.vmId(), VmNetwork.standard(ready.vmId())), readiness.getValue().vm());
+    assertEquals(
+        new VmRef(boot.getValue().requestId(), ready.vmId(), VmNetwork.standard(ready.vmId())),
+        readiness.getValue().vm());
     var attributes = kindling.workflowStub("s-browser").describe().getTypedSearchAttributes();
     assertEquals("browser", attributes.get(KindlingSearchAttributes.TEMPLATE));
     assertEquals(browser.imageId(), attributes.get(KindlingSearchAttributes.IMAGE));
@@ -264,7 +285,8 @@ class BrowserVmWorkflowTest {
 
     assertNull(kindling.describe("s-legacy").template());
     WorkflowStub untyped = kindling.workflowStub("s-legacy");
-    assertEquals("", untyped.describe().getTypedSearchAttributes().get(KindlingSearchAttributes.TEMPLATE));
+    assertEquals(
+        "", untyped.describe().getTypedSearchAttributes().get(KindlingSearchAttributes.TEMPLATE));
     assertNull(untyped.describe().getMemo("template", String.class));
     kindling.release("s-legacy");
     kindling.awaitEnd("s-legacy");
@@ -282,7 +304,9 @@ class BrowserVmWorkflowTest {
     assertEquals("snap-1", boot.getValue().image().snapshotId());
     ArgumentCaptor<ReadinessRequest> readiness = ArgumentCaptor.forClass(ReadinessRequest.class);
     verify(cluster.host("h2").readiness()).awaitReady(readiness.capture());
-    assertEquals(BrowserVmWorkflowImpl.RESTORE_READINESS_DEADLINE.toMillis(), readiness.getValue().timeoutMillis());
+    assertEquals(
+        BrowserVmWorkflowImpl.RESTORE_READINESS_DEADLINE.toMillis(),
+        readiness.getValue().timeoutMillis());
     verifyNoInteractions(h1.network(), h1.vmm(), h1.readiness());
     kindling.release("s-restore");
     assertEquals(Phase.RELEASED, kindling.awaitEnd("s-restore").phase());
@@ -291,19 +315,23 @@ class BrowserVmWorkflowTest {
   @Test
   void networkFailureDeletesTheNetworkWithTheSameRequestIdAndBootsNothing() {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
-    doThrow(FailureKind.OWNERSHIP_CONFLICT.failure("namespace kindling-vm0 belongs to another request"))
+    doThrow(
+            FailureKind.OWNERSHIP_CONFLICT.failure(
+                "namespace kindling-vm0 belongs to another request"))
         .when(h1.network())
         .createNetwork(any());
     kindling.startVm(VmRequest.forSession("s-net"));
 
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-net"));
+    WorkflowFailedException failed =
+        assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-net"));
 
     assertEquals("OwnershipConflict", failureOf(failed).getType());
     ArgumentCaptor<NetworkRequest> created = ArgumentCaptor.forClass(NetworkRequest.class);
     verify(h1.network()).createNetwork(created.capture());
     verify(h1.network()).deleteNetwork(created.getValue());
     verifyNoMoreInteractions(h1.network());
-    // The network and the boot are one host step, so both compensations were registered before it ran:
+    // The network and the boot are one host step, so both compensations were registered before it
+    // ran:
     // destroying a VM that never booted finds nothing and succeeds.
     verify(h1.vmm(), never()).bootVm(any());
     verify(h1.vmm()).destroyVm(any());
@@ -316,10 +344,13 @@ class BrowserVmWorkflowTest {
   @Test
   void bootFailureDestroysTheVmThenDeletesTheNetwork() {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
-    doThrow(FailureKind.VMM_FAILED_TO_START.failure("qemu exited with status 1")).when(h1.vmm()).bootVm(any());
+    doThrow(FailureKind.VMM_FAILED_TO_START.failure("qemu exited with status 1"))
+        .when(h1.vmm())
+        .bootVm(any());
     kindling.startVm(VmRequest.forSession("s-boot"));
 
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-boot"));
+    WorkflowFailedException failed =
+        assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-boot"));
 
     assertEquals("VmmFailedToStart", failureOf(failed).getType());
     ArgumentCaptor<NetworkRequest> network = ArgumentCaptor.forClass(NetworkRequest.class);
@@ -328,7 +359,9 @@ class BrowserVmWorkflowTest {
     order.verify(h1.network()).createNetwork(network.capture());
     order.verify(h1.vmm()).bootVm(boot.capture());
     String vmId = boot.getValue().vmId();
-    order.verify(h1.vmm()).destroyVm(new VmRef(boot.getValue().requestId(), vmId, VmNetwork.standard(vmId)));
+    order
+        .verify(h1.vmm())
+        .destroyVm(new VmRef(boot.getValue().requestId(), vmId, VmNetwork.standard(vmId)));
     order.verify(h1.network()).deleteNetwork(network.getValue());
     verifyNoMoreInteractions(h1.network(), h1.vmm());
     verifyNoInteractions(h1.readiness());
@@ -339,13 +372,27 @@ class BrowserVmWorkflowTest {
   void readinessFailureIsTypedCarriesDiagnosticsAndCompensatesEverything() {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     Diagnostics evidence =
-        new Diagnostics("vm0000000000", "tcp-6080", "connection refused", "websockify.service failed", "tap0 UP", "169.254.77.1/30", "", "169.254.77.2 REACHABLE", "novnc.service failed", null, null, null, null);
+        new Diagnostics(
+            "vm0000000000",
+            "tcp-6080",
+            "connection refused",
+            "websockify.service failed",
+            "tap0 UP",
+            "169.254.77.1/30",
+            "",
+            "169.254.77.2 REACHABLE",
+            "novnc.service failed",
+            null,
+            null,
+            null,
+            null);
     doThrow(FailureKind.WEBSOCKIFY_REFUSED.failure("169.254.77.2:6080 refused", evidence))
         .when(h1.readiness())
         .awaitReady(any());
     kindling.startVm(VmRequest.forSession("s-ready"));
 
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-ready"));
+    WorkflowFailedException failed =
+        assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-ready"));
 
     ApplicationFailure failure = failureOf(failed);
     assertEquals("WebsockifyRefused", failure.getType());
@@ -357,37 +404,54 @@ class BrowserVmWorkflowTest {
     order.verify(h1.vmm()).bootVm(boot.capture());
     order.verify(h1.readiness()).awaitReady(any());
     String vmId = boot.getValue().vmId();
-    order.verify(h1.vmm()).destroyVm(new VmRef(boot.getValue().requestId(), vmId, VmNetwork.standard(vmId)));
+    order
+        .verify(h1.vmm())
+        .destroyVm(new VmRef(boot.getValue().requestId(), vmId, VmNetwork.standard(vmId)));
     order.verify(h1.network()).deleteNetwork(network.getValue());
     verifyNoMoreInteractions(h1.network(), h1.vmm(), h1.readiness());
     VmDescription described = kindling.describe("s-ready");
     assertEquals(Phase.FAILED, described.phase());
     assertEquals("WebsockifyRefused", described.failureType());
-    assertTrue(described.failureMessage().contains("169.254.77.2:6080 refused"), described.failureMessage());
+    assertTrue(
+        described.failureMessage().contains("169.254.77.2:6080 refused"),
+        described.failureMessage());
   }
 
   @Test
   void placementFailureNeedsNoCompensation() {
-    when(cluster.placement.place(any())).thenThrow(FailureKind.UNKNOWN_IMAGE.failure("no host has image " + IMAGE));
+    when(cluster.placement.place(any()))
+        .thenThrow(FailureKind.UNKNOWN_IMAGE.failure("no host has image " + IMAGE));
     kindling.startVm(new VmRequest("s-place", IMAGE, BootMode.AUTO, 0, 0, 0, 0, null, null));
 
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-place"));
+    WorkflowFailedException failed =
+        assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-place"));
 
     assertEquals("UnknownImage", failureOf(failed).getType());
     verifyNoInteractions(h1.network(), h1.vmm(), h1.readiness());
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"with space", "a/b", "../etc", "x12345678901234567890123456789012345678901234567890123456789012345", "-leading-dash"})
+  @ValueSource(
+      strings = {
+        "with space",
+        "a/b",
+        "../etc",
+        "x12345678901234567890123456789012345678901234567890123456789012345",
+        "-leading-dash"
+      })
   void invalidSessionIdFailsTypedBeforeAnyActivity(String sessionId) {
     // The client refuses such ids itself, so start the workflow the way any backend could.
     WorkflowStub stub =
         cluster.client.newUntypedWorkflowStub(
             BrowserVmWorkflow.WORKFLOW_TYPE,
-            io.temporal.client.WorkflowOptions.newBuilder().setWorkflowId("bad-session").setTaskQueue(TaskQueues.SHARED).build());
+            io.temporal.client.WorkflowOptions.newBuilder()
+                .setWorkflowId("bad-session")
+                .setTaskQueue(TaskQueues.SHARED)
+                .build());
     stub.start(VmRequest.forSession(sessionId));
 
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> stub.getResult(VmDescription.class));
+    WorkflowFailedException failed =
+        assertThrows(WorkflowFailedException.class, () -> stub.getResult(VmDescription.class));
 
     ApplicationFailure failure = failureOf(failed);
     assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
@@ -396,7 +460,18 @@ class BrowserVmWorkflowTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"ttl", "idle", "image", "memory", "vcpus", "ttlTooLong", "template", "launchUrl", "launchArg"})
+  @ValueSource(
+      strings = {
+        "ttl",
+        "idle",
+        "image",
+        "memory",
+        "vcpus",
+        "ttlTooLong",
+        "template",
+        "launchUrl",
+        "launchArg"
+      })
   void invalidRequestFieldsFailTypedBeforeAnyActivity(String field) {
     VmRequest request =
         switch (field) {
@@ -406,13 +481,19 @@ class BrowserVmWorkflowTest {
           case "memory" -> new VmRequest("s-bad", null, null, 0, 0, 64, 0, null, null);
           case "vcpus" -> new VmRequest("s-bad", null, null, 0, 0, 0, -2, null, null);
           case "template" -> VmRequest.forSession("s-bad").withTemplate("Bad Template");
-          case "launchUrl" -> VmRequest.forSession("s-bad").withLaunch(new Launch("file:///etc/passwd", List.of()));
-          case "launchArg" -> VmRequest.forSession("s-bad").withLaunch(new Launch(null, List.of("ok", "line\nbreak")));
-          default -> new VmRequest("s-bad", null, null, Duration.ofDays(2).toSeconds(), 0, 0, 0, null, null);
+          case "launchUrl" ->
+              VmRequest.forSession("s-bad").withLaunch(new Launch("file:///etc/passwd", List.of()));
+          case "launchArg" ->
+              VmRequest.forSession("s-bad")
+                  .withLaunch(new Launch(null, List.of("ok", "line\nbreak")));
+          default ->
+              new VmRequest(
+                  "s-bad", null, null, Duration.ofDays(2).toSeconds(), 0, 0, 0, null, null);
         };
     kindling.startVm(request);
 
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-bad"));
+    WorkflowFailedException failed =
+        assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-bad"));
 
     assertEquals(FailureKind.INVALID_INPUT.type(), failureOf(failed).getType());
     assertEquals(Phase.FAILED, kindling.describe("s-bad").phase());
@@ -423,15 +504,22 @@ class BrowserVmWorkflowTest {
   void anAppThatExitsUnderReleaseOnExitEndsTheLease() throws Exception {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     when(h1.readiness().awaitReady(any()))
-        .thenReturn(new ReadinessReport(List.of(new StageTiming("desktop", 40)), 40, 1280, 800, "kindling", "release"));
-    when(h1.readiness().awaitAppExit(any())).thenReturn(new AppExit(true, "exited with status 0; unit inactive"));
+        .thenReturn(
+            new ReadinessReport(
+                List.of(new StageTiming("desktop", 40)), 40, 1280, 800, "kindling", "release"));
+    when(h1.readiness().awaitAppExit(any()))
+        .thenReturn(new AppExit(true, "exited with status 0; unit inactive"));
     kindling.startVm(new VmRequest("s-app-exit", null, null, 3600, 0, 0, 0, null, null));
 
     VmDescription ended = kindling.awaitEnd("s-app-exit");
 
     assertEquals(Phase.RELEASED, ended.phase());
-    assertEquals("APP_EXITED", kindling.workflowStub("s-app-exit").describe().getMemo("leaseEnd", String.class));
-    assertEquals("exited with status 0; unit inactive", kindling.workflowStub("s-app-exit").describe().getMemo("appExit", String.class));
+    assertEquals(
+        "APP_EXITED",
+        kindling.workflowStub("s-app-exit").describe().getMemo("leaseEnd", String.class));
+    assertEquals(
+        "exited with status 0; unit inactive",
+        kindling.workflowStub("s-app-exit").describe().getMemo("appExit", String.class));
     ArgumentCaptor<VmRef> watched = ArgumentCaptor.forClass(VmRef.class);
     verify(h1.readiness()).awaitAppExit(watched.capture());
     assertEquals(ended.vmId(), watched.getValue().vmId());
@@ -451,7 +539,8 @@ class BrowserVmWorkflowTest {
     assertEquals(Phase.RELEASED, ended.phase());
     long held = closedAt("s-ttl") - readyAt;
     assertTrue(held >= 599_000 && held < 3_600_000, "held " + held + " ms");
-    assertEquals("EXPIRED", kindling.workflowStub("s-ttl").describe().getMemo("leaseEnd", String.class));
+    assertEquals(
+        "EXPIRED", kindling.workflowStub("s-ttl").describe().getMemo("leaseEnd", String.class));
     verify(h1.vmm()).destroyVm(any());
     verify(h1.network()).deleteNetwork(any());
   }
@@ -468,7 +557,8 @@ class BrowserVmWorkflowTest {
     assertEquals(Phase.RELEASED, ended.phase());
     long held = closedAt("s-idle") - readyAt;
     assertTrue(held >= 119_000 && held < 3_600_000, "held " + held + " ms");
-    assertEquals("IDLE", kindling.workflowStub("s-idle").describe().getMemo("leaseEnd", String.class));
+    assertEquals(
+        "IDLE", kindling.workflowStub("s-idle").describe().getMemo("leaseEnd", String.class));
   }
 
   @Test
@@ -483,7 +573,9 @@ class BrowserVmWorkflowTest {
     kindling.awaitEnd("s-idle2");
 
     long held = closedAt("s-idle2") - extendedAt;
-    assertTrue(held >= 119_000 && held < 3_600_000, "the idle timer restarted at extend; held " + held + " ms");
+    assertTrue(
+        held >= 119_000 && held < 3_600_000,
+        "the idle timer restarted at extend; held " + held + " ms");
   }
 
   @Test
@@ -544,7 +636,12 @@ class BrowserVmWorkflowTest {
     ArgumentCaptor<BootRequest> boot = ArgumentCaptor.forClass(BootRequest.class);
     verify(h1.network()).createNetwork(network.capture());
     verify(h1.vmm()).bootVm(boot.capture());
-    verify(h1.vmm()).destroyVm(new VmRef(boot.getValue().requestId(), boot.getValue().vmId(), VmNetwork.standard(boot.getValue().vmId())));
+    verify(h1.vmm())
+        .destroyVm(
+            new VmRef(
+                boot.getValue().requestId(),
+                boot.getValue().vmId(),
+                VmNetwork.standard(boot.getValue().vmId())));
     verify(h1.network()).deleteNetwork(network.getValue());
   }
 
@@ -558,7 +655,8 @@ class BrowserVmWorkflowTest {
 
     kindling.workflowStub("s-cancel-early").cancel();
 
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-cancel-early"));
+    WorkflowFailedException failed =
+        assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-cancel-early"));
     assertInstanceOf(io.temporal.failure.CanceledFailure.class, failed.getCause());
     ArgumentCaptor<NetworkRequest> network = ArgumentCaptor.forClass(NetworkRequest.class);
     ArgumentCaptor<BootRequest> boot = ArgumentCaptor.forClass(BootRequest.class);
@@ -567,7 +665,9 @@ class BrowserVmWorkflowTest {
     order.verify(h1.vmm()).bootVm(boot.capture());
     order.verify(h1.readiness()).awaitReady(any());
     String vmId = boot.getValue().vmId();
-    order.verify(h1.vmm()).destroyVm(new VmRef(boot.getValue().requestId(), vmId, VmNetwork.standard(vmId)));
+    order
+        .verify(h1.vmm())
+        .destroyVm(new VmRef(boot.getValue().requestId(), vmId, VmNetwork.standard(vmId)));
     order.verify(h1.network()).deleteNetwork(network.getValue());
     VmDescription described = kindling.describe("s-cancel-early");
     assertEquals(Phase.FAILED, described.phase());
@@ -588,7 +688,8 @@ class BrowserVmWorkflowTest {
     kindling.awaitEnd("s-twice");
 
     WorkflowExecution afterRelease = kindling.startVm(VmRequest.forSession("s-twice"));
-    assertTrue(!afterRelease.getRunId().equals(first.getRunId()), "a released session may start a new VM");
+    assertTrue(
+        !afterRelease.getRunId().equals(first.getRunId()), "a released session may start a new VM");
     kindling.release("s-twice");
   }
 

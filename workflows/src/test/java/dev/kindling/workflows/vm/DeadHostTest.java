@@ -33,35 +33,49 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class DeadHostTest {
   /**
-   * The in-memory server does not skip time while a task waits on a queue, so the pickup timeout
-   * is shortened here to keep the test quick; the mechanism is the production one.
+   * The in-memory server does not skip time while a task waits on a queue, so the pickup timeout is
+   * shortened here to keep the test quick; the mechanism is the production one.
    */
   private static final ActivityOptions QUICK_PICKUP =
-      ActivityOptions.newBuilder(HostStubs.NETWORK).setScheduleToStartTimeout(Duration.ofSeconds(1)).build();
+      ActivityOptions.newBuilder(HostStubs.NETWORK)
+          .setScheduleToStartTimeout(Duration.ofSeconds(1))
+          .build();
 
   @Test
   void deadHostTimesOutOnScheduleToStartAndFailsTypedAfterTryingToCompensate() {
     WorkflowImplementationOptions options =
         WorkflowImplementationOptions.newBuilder()
-            .setActivityOptions(Map.of("StartVm", QUICK_PICKUP, "DestroyVm", QUICK_PICKUP, "DeleteNetwork", QUICK_PICKUP))
+            .setActivityOptions(
+                Map.of(
+                    "StartVm",
+                    QUICK_PICKUP,
+                    "DestroyVm",
+                    QUICK_PICKUP,
+                    "DeleteNetwork",
+                    QUICK_PICKUP))
             .build();
     try (TestCluster cluster = TestCluster.withHosts(options, "h1").start()) {
       KindlingClient kindling = new KindlingClient(cluster.client);
       when(cluster.placement.place(any()))
-          .thenReturn(new Placement("dead", TaskQueues.forHost("dead"), BrowserVmWorkflowTest.COLD_IMAGE));
+          .thenReturn(
+              new Placement("dead", TaskQueues.forHost("dead"), BrowserVmWorkflowTest.COLD_IMAGE));
       kindling.startVm(VmRequest.forSession("s-dead"));
 
-      WorkflowFailedException failed = assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-dead"));
+      WorkflowFailedException failed =
+          assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-dead"));
 
       ApplicationFailure failure = assertInstanceOf(ApplicationFailure.class, failed.getCause());
       assertEquals(FailureKind.HOST_UNAVAILABLE.type(), failure.getType());
       ActivityFailure step = assertInstanceOf(ActivityFailure.class, failure.getCause());
-      assertEquals(TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START, assertInstanceOf(TimeoutFailure.class, step.getCause()).getTimeoutType());
+      assertEquals(
+          TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START,
+          assertInstanceOf(TimeoutFailure.class, step.getCause()).getTimeoutType());
       VmDescription described = kindling.describe("s-dead");
       assertEquals(Phase.FAILED, described.phase());
       assertEquals("dead", described.hostId());
       assertEquals(FailureKind.HOST_UNAVAILABLE.type(), described.failureType());
-      verifyNoInteractions(cluster.host("h1").readiness(), cluster.host("h1").vmm(), cluster.host("h1").network());
+      verifyNoInteractions(
+          cluster.host("h1").readiness(), cluster.host("h1").vmm(), cluster.host("h1").network());
     }
   }
 }

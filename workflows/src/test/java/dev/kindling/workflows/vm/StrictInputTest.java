@@ -62,24 +62,37 @@ class StrictInputTest {
         Arguments.of("a boot mode by number", request("bootMode", 1), "bootMode"),
         Arguments.of("an empty string for a number", request("memoryMib", ""), "memoryMib"),
         Arguments.of("a blank string for a number", request("ttlSeconds", " "), "ttlSeconds"),
-        Arguments.of("a whole number with a decimal point", request("ttlSeconds", 3600.0), "ttlSeconds"),
+        Arguments.of(
+            "a whole number with a decimal point", request("ttlSeconds", 3600.0), "ttlSeconds"),
         Arguments.of("a number for a string", request("template", 5), "template"),
-        Arguments.of("an object for a string", request("template", Map.of("id", "browser")), "template"),
-        Arguments.of("a number in launch args", request("launch", Map.of("args", List.of(Map.of("x", 1)))), "launch.args[0]"),
+        Arguments.of(
+            "an object for a string", request("template", Map.of("id", "browser")), "template"),
+        Arguments.of(
+            "a number in launch args",
+            request("launch", Map.of("args", List.of(Map.of("x", 1)))),
+            "launch.args[0]"),
         Arguments.of("a bare string", "alice", "VmRequest"),
         Arguments.of("an array", List.of("alice"), "VmRequest"));
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("unreadableInputs")
-  void unreadableInputEndsTheWorkflowWithInvalidInputNamingTheField(String what, Object input, String field) {
-    WorkflowStub stub = cluster.client.newUntypedWorkflowStub(BrowserVmWorkflow.WORKFLOW_TYPE,
-        WorkflowOptions.newBuilder().setWorkflowId("browser-vm-bad").setTaskQueue(TaskQueues.SHARED)
-            .setWorkflowTaskTimeout(Duration.ofSeconds(1)).build());
+  void unreadableInputEndsTheWorkflowWithInvalidInputNamingTheField(
+      String what, Object input, String field) {
+    WorkflowStub stub =
+        cluster.client.newUntypedWorkflowStub(
+            BrowserVmWorkflow.WORKFLOW_TYPE,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId("browser-vm-bad")
+                .setTaskQueue(TaskQueues.SHARED)
+                .setWorkflowTaskTimeout(Duration.ofSeconds(1))
+                .build());
     stub.start(input);
 
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class,
-        () -> stub.getResult(5, TimeUnit.SECONDS, VmDescription.class));
+    WorkflowFailedException failed =
+        assertThrows(
+            WorkflowFailedException.class,
+            () -> stub.getResult(5, TimeUnit.SECONDS, VmDescription.class));
 
     ApplicationFailure cause = assertInstanceOf(ApplicationFailure.class, failed.getCause());
     assertEquals("InvalidInput", cause.getType());
@@ -93,7 +106,9 @@ class StrictInputTest {
     kindling.createVm(VmRequest.forSession("s-extend"), Duration.ofSeconds(20));
     WorkflowStub stub = kindling.workflowStub("s-extend");
 
-    WorkflowUpdateException rejected = assertThrows(WorkflowUpdateException.class, () -> stub.update("extend", Long.class, "lots"));
+    WorkflowUpdateException rejected =
+        assertThrows(
+            WorkflowUpdateException.class, () -> stub.update("extend", Long.class, "lots"));
 
     ApplicationFailure cause = assertInstanceOf(ApplicationFailure.class, rejected.getCause());
     assertEquals(InvalidInputException.class.getName(), cause.getType());
@@ -104,14 +119,24 @@ class StrictInputTest {
 
   @Test
   void aNumberForTheSessionIdIsNotReadAsItsDigits() {
-    WorkflowStub stub = cluster.client.newUntypedWorkflowStub(BrowserVmWorkflow.WORKFLOW_TYPE,
-        WorkflowOptions.newBuilder().setWorkflowId("browser-vm-123").setTaskQueue(TaskQueues.SHARED).build());
+    WorkflowStub stub =
+        cluster.client.newUntypedWorkflowStub(
+            BrowserVmWorkflow.WORKFLOW_TYPE,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId("browser-vm-123")
+                .setTaskQueue(TaskQueues.SHARED)
+                .build());
     stub.start(Map.of("sessionId", 123));
 
-    WorkflowFailedException failed = assertThrows(WorkflowFailedException.class,
-        () -> stub.getResult(5, TimeUnit.SECONDS, VmDescription.class));
+    WorkflowFailedException failed =
+        assertThrows(
+            WorkflowFailedException.class,
+            () -> stub.getResult(5, TimeUnit.SECONDS, VmDescription.class));
 
-    assertTrue(assertInstanceOf(ApplicationFailure.class, failed.getCause()).getOriginalMessage().startsWith("sessionId: "));
+    assertTrue(
+        assertInstanceOf(ApplicationFailure.class, failed.getCause())
+            .getOriginalMessage()
+            .startsWith("sessionId: "));
   }
 
   private static Map<String, Object> request(String field, Object value) {

@@ -50,14 +50,29 @@ class WorkerDeathTest {
   }
 
   @Test
-  void aBootWhoseWorkerStopsHeartbeatingIsRetriedWithTheSameRequestAfterTheHeartbeatTimeout() throws Exception {
+  void aBootWhoseWorkerStopsHeartbeatingIsRetriedWithTheSameRequestAfterTheHeartbeatTimeout()
+      throws Exception {
     Fixtures.healthyHost(cluster, "h1", Fixtures.COLD_IMAGE);
     List<BootRequest> attempts = new CopyOnWriteArrayList<>();
-    doAnswer(firstAttemptDies(attempts, (BootRequest boot) ->
-        new VmHandle(boot.vmId(), "qemu", "tcg", 4242, "/run/kindling/vms/" + boot.vmId(), "serial.log", boot.mode(), 1L, 180)))
-        .when(cluster.host("h1").vmm()).bootVm(any());
+    doAnswer(
+            firstAttemptDies(
+                attempts,
+                (BootRequest boot) ->
+                    new VmHandle(
+                        boot.vmId(),
+                        "qemu",
+                        "tcg",
+                        4242,
+                        "/run/kindling/vms/" + boot.vmId(),
+                        "serial.log",
+                        boot.mode(),
+                        1L,
+                        180)))
+        .when(cluster.host("h1").vmm())
+        .bootVm(any());
 
-    // Within the 2-minute start-to-close the first attempt would still hold the boot; the heartbeat timeout frees it.
+    // Within the 2-minute start-to-close the first attempt would still hold the boot; the heartbeat
+    // timeout frees it.
     runToReadyAndRelease("s-dead-worker");
 
     assertRetriedOnceWithTheSameRequest(attempts);
@@ -67,8 +82,13 @@ class WorkerDeathTest {
   void aReadinessProbeWhoseWorkerStopsHeartbeatingIsRetriedWithTheSameRequest() throws Exception {
     Fixtures.healthyHost(cluster, "h1", Fixtures.COLD_IMAGE);
     List<ReadinessRequest> attempts = new CopyOnWriteArrayList<>();
-    doAnswer(firstAttemptDies(attempts, (ReadinessRequest probe) -> new ReadinessReport(List.of(), 1, 1024, 768, "kindling", null)))
-        .when(cluster.host("h1").readiness()).awaitReady(any());
+    doAnswer(
+            firstAttemptDies(
+                attempts,
+                (ReadinessRequest probe) ->
+                    new ReadinessReport(List.of(), 1, 1024, 768, "kindling", null)))
+        .when(cluster.host("h1").readiness())
+        .awaitReady(any());
 
     // With one attempt only, the dead probe would fail the VM as HostUnavailable.
     runToReadyAndRelease("s-dead-probe");
@@ -106,20 +126,35 @@ class WorkerDeathTest {
     assertEquals(2, attempts.size(), "one retry after the dead attempt");
     assertEquals(attempts.get(0), attempts.get(1), "the retry carries the same request");
     Failure cause = retryCause.getNow(null);
-    assertEquals(TimeoutType.TIMEOUT_TYPE_HEARTBEAT, cause.getTimeoutFailureInfo().getTimeoutType(),
+    assertEquals(
+        TimeoutType.TIMEOUT_TYPE_HEARTBEAT,
+        cause.getTimeoutFailureInfo().getTimeoutType(),
         "retried because the heartbeats stopped: " + cause);
   }
 
-  /** Why the server retried the running activity: the last failure of the pending activity, as the server describes it. */
+  /**
+   * Why the server retried the running activity: the last failure of the pending activity, as the
+   * server describes it.
+   */
   private Failure pendingActivityFailure(ActivityInfo info) {
-    DescribeWorkflowExecutionResponse description = cluster.client.getWorkflowServiceStubs().blockingStub()
-        .describeWorkflowExecution(DescribeWorkflowExecutionRequest.newBuilder()
-            .setNamespace(info.getNamespace())
-            .setExecution(WorkflowExecution.newBuilder().setWorkflowId(info.getWorkflowId()).setRunId(info.getWorkflowRunId()))
-            .build());
-    PendingActivityInfo pending = description.getPendingActivitiesList().stream()
-        .filter(a -> a.getActivityId().equals(info.getActivityId()))
-        .findFirst().orElseThrow();
+    DescribeWorkflowExecutionResponse description =
+        cluster
+            .client
+            .getWorkflowServiceStubs()
+            .blockingStub()
+            .describeWorkflowExecution(
+                DescribeWorkflowExecutionRequest.newBuilder()
+                    .setNamespace(info.getNamespace())
+                    .setExecution(
+                        WorkflowExecution.newBuilder()
+                            .setWorkflowId(info.getWorkflowId())
+                            .setRunId(info.getWorkflowRunId()))
+                    .build());
+    PendingActivityInfo pending =
+        description.getPendingActivitiesList().stream()
+            .filter(a -> a.getActivityId().equals(info.getActivityId()))
+            .findFirst()
+            .orElseThrow();
     assertEquals(2, pending.getAttempt(), "the second attempt");
     return pending.getLastFailure();
   }
