@@ -5,8 +5,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 
@@ -39,15 +37,7 @@ public record VmSecrets(String vncPassword) {
     }
     VmSecrets secrets = generate();
     try {
-      Files.createDirectories(vmDir);
-      Path tmp =
-          Files.createTempFile(
-              vmDir,
-              ".secrets",
-              ".tmp",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      JSON.writeValue(tmp.toFile(), secrets);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+      FileTrees.writeAtomically(file, JSON.writeValueAsBytes(secrets), "rw-------");
       return secrets;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -1,19 +1,22 @@
 package dev.kindling.proxy;
 
 import dev.kindling.host.exec.Commands;
+import dev.kindling.host.testing.HostCapability;
 import dev.kindling.host.testing.TestNamespace;
 import dev.kindling.workflows.host.GuestNetwork;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.UnaryOperator;
 
 /**
- * A proxy on an ephemeral port in front of an echo upstream. Where the host allows it (root and
- * iproute2) the upstream listens inside a throwaway network namespace at the guest address, so
- * every relay goes through the namespace transport; elsewhere it listens on loopback.
+ * A proxy on an ephemeral port in front of an echo upstream. Where the host allows it ({@link
+ * HostCapability#NETNS}) the upstream listens inside a throwaway network namespace at the guest
+ * address, so every relay goes through the namespace transport; elsewhere it listens on loopback,
+ * and the run says so.
  */
 final class ProxyFixture implements AutoCloseable {
   static final byte[] KEY =
@@ -69,9 +72,23 @@ final class ProxyFixture implements AutoCloseable {
     return new ProxyFixture(tweak);
   }
 
+  /**
+   * True where the upstream can sit in a namespace; elsewhere the fixture says once that its relays
+   * go over loopback, so a run without namespaces does not pass for one with them.
+   */
   static boolean namespacesAvailable() {
-    return "root".equals(System.getProperty("user.name")) && Commands.available("ip");
+    List<HostCapability> missing =
+        HostCapability.NETNS.stream().filter(capability -> !capability.present()).toList();
+    if (!missing.isEmpty() && LOOPBACK_NOTICE.compareAndSet(false, true)) {
+      System.err.println(
+          "[kindling] proxy tests relay over loopback, not through a network namespace: this host lacks "
+              + missing.stream().map(HostCapability::description).toList());
+    }
+    return missing.isEmpty();
   }
+
+  private static final java.util.concurrent.atomic.AtomicBoolean LOOPBACK_NOTICE =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   /** A route to the echo upstream's {@code path}, inside the namespace when there is one. */
   Route route(String path) {

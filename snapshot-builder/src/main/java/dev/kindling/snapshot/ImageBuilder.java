@@ -1,5 +1,6 @@
 package dev.kindling.snapshot;
 
+import dev.kindling.host.FileTrees;
 import dev.kindling.host.HostPaths;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -3,6 +3,7 @@ package dev.kindling.snapshot;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindling.activities.vmm.SnapshotFiles;
 import dev.kindling.activities.vmm.SnapshotManifest;
+import dev.kindling.host.FileTrees;
 import dev.kindling.host.HostPaths;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.ImageRef;
@@ -10,7 +11,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -164,18 +164,7 @@ public final class ImageStore {
             template);
     Path file = paths.currentImageFile(template);
     try {
-      Files.createDirectories(file.getParent());
-      Path tmp = Files.createTempFile(file.getParent(), ".current-", ".json.tmp");
-      try {
-        Files.write(tmp, JSON.writeValueAsBytes(ref));
-        try (var channel =
-            java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.WRITE)) {
-          channel.force(true);
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
+      FileTrees.writeAtomically(file, JSON.writeValueAsBytes(ref));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }

@@ -7,6 +7,7 @@ import dev.kindling.activities.network.VmNetworks;
 import dev.kindling.activities.vmm.BootRecord;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.activities.vmm.VmmActivitiesImpl;
+import dev.kindling.host.FileTrees;
 import dev.kindling.host.HostPaths;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Validation;
@@ -156,12 +157,9 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
   }
 
   private static void deleteQuietly(Path dir) {
-    if (!Files.isDirectory(dir)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
+    try {
+      FileTrees.deleteRecursively(dir);
+    } catch (RuntimeException e) {
       log.warn("could not remove {}: {}", dir, e.getMessage());
     }
   }

@@ -1,9 +1,9 @@
 package dev.kindling.activities.readiness;
 
+import dev.kindling.host.FileTrees;
 import java.awt.Image;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
@@ -123,19 +123,9 @@ public final class DesktopFrame {
   }
 
   private static void write(BufferedImage image, Path file) throws IOException {
-    Path parent = file.toAbsolutePath().getParent();
-    Files.createDirectories(parent);
-    Path tmp = Files.createTempFile(parent, ".frame-", ".png");
-    try {
-      ImageIO.write(image, "png", tmp.toFile());
-      Files.move(
-          tmp,
-          file,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    java.io.ByteArrayOutputStream png = new java.io.ByteArrayOutputStream();
+    ImageIO.write(image, "png", png);
+    FileTrees.writeAtomically(file, png.toByteArray());
   }
 
   private static void paint(BufferedImage image, RfbSession.Rectangle r, PixelFormat format) {

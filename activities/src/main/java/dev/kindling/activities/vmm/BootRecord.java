@@ -2,12 +2,12 @@ package dev.kindling.activities.vmm;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindling.host.FileTrees;
 import dev.kindling.workflows.host.BootMode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 
 /** {@code <vmDir>/boot.json}: which request started the VM, so a retry of that request finds it. */
@@ -29,14 +29,7 @@ public record BootRecord(
 
   public void write(Path vmDir) {
     try {
-      Files.createDirectories(vmDir);
-      Path tmp = vmDir.resolve(FILE + ".tmp");
-      JSON.writeValue(tmp.toFile(), this);
-      Files.move(
-          tmp,
-          vmDir.resolve(FILE),
-          StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
+      FileTrees.writeAtomically(vmDir.resolve(FILE), JSON.writeValueAsBytes(this));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + vmDir.resolve(FILE), e);
     }

@@ -2,11 +2,11 @@ package dev.kindling.activities.vmm;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindling.host.FileTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Optional;
 
 /**
@@ -44,13 +44,7 @@ public record LaunchRecord(
 
   public void write(Path vmDir) {
     try {
-      Path tmp = vmDir.resolve(FILE + ".tmp");
-      JSON.writeValue(tmp.toFile(), this);
-      Files.move(
-          tmp,
-          vmDir.resolve(FILE),
-          StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
+      FileTrees.writeAtomically(vmDir.resolve(FILE), JSON.writeValueAsBytes(this));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + vmDir.resolve(FILE), e);
     }

@@ -2,11 +2,10 @@ package dev.kindling.activities.vmm;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindling.host.FileTrees;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 
 /**
  * {@code snapshot.json}: what a snapshot was taken from. A restore must recreate the same machine
@@ -83,13 +82,9 @@ public record SnapshotManifest(
   /** Writes the manifest last and atomically: a directory without one is not a snapshot. */
   public SnapshotFiles writeTo(Path dir) {
     try {
-      Path tmp = dir.resolve(SnapshotFiles.MANIFEST + ".tmp");
-      JSON.writerWithDefaultPrettyPrinter().writeValue(tmp.toFile(), this);
-      Files.move(
-          tmp,
+      FileTrees.writeAtomically(
           dir.resolve(SnapshotFiles.MANIFEST),
-          StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
+          JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(this));
       return new SnapshotFiles(dir, this);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the snapshot manifest in " + dir, e);

@@ -3,6 +3,7 @@ package dev.kindling.activities.vmm;
 import dev.kindling.activities.network.OwnershipRecord;
 import dev.kindling.activities.network.RequestIds;
 import dev.kindling.activities.temporal.HostFailures;
+import dev.kindling.host.FileTrees;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.VmSecrets;
 import dev.kindling.host.netns.NetworkNamespaces;
@@ -25,7 +26,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.OptionalLong;
@@ -380,15 +380,8 @@ public final class VmmActivitiesImpl implements VmmActivities {
     }
   }
 
-  private static void deleteTree(Path root) throws IOException {
-    if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(root)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
+  private static void deleteTree(Path root) {
+    FileTrees.deleteRecursively(root);
   }
 
   private static String contentHash(SnapshotFiles files) throws IOException {

@@ -295,13 +295,7 @@ class QemuVmTest {
     return "vm" + HexFormat.of().formatHex(bytes);
   }
 
-  private static void deleteTree(Path root) throws java.io.IOException {
-    if (Files.exists(root)) {
-      try (var walk = Files.walk(root)) {
-        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      }
-    }
+  private static void deleteTree(Path root) {
+    dev.kindling.host.FileTrees.deleteRecursively(root);
   }
 }

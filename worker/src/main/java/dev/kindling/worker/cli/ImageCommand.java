@@ -1,7 +1,7 @@
 package dev.kindling.worker.cli;
 
+import dev.kindling.host.FileTrees;
 import dev.kindling.snapshot.BuildOptions;
-import dev.kindling.snapshot.FileTrees;
 import dev.kindling.snapshot.GoldenImagePipeline;
 import dev.kindling.snapshot.ImageBuildException;
 import dev.kindling.snapshot.ImageBuilder;

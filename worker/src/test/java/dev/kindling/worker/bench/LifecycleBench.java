@@ -2,6 +2,7 @@ package dev.kindling.worker.bench;
 
 import dev.kindling.activities.readiness.ProbeSettings;
 import dev.kindling.activities.readiness.WebsockifyNoticeLatency;
+import dev.kindling.host.FileTrees;
 import dev.kindling.host.exec.Commands;
 import dev.kindling.snapshot.ImageStore;
 import dev.kindling.worker.runtime.LeakCheck;
@@ -22,7 +23,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -488,9 +488,7 @@ public final class LifecycleBench {
     }
   }
 
-  private static void deleteRecursively(Path dir) throws IOException {
-    try (Stream<Path> walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+  private static void deleteRecursively(Path dir) {
+    FileTrees.deleteRecursively(dir);
   }
 }

@@ -2,6 +2,7 @@ package dev.kindling.worker.bench;
 
 import dev.kindling.activities.vmm.SnapshotFiles;
 import dev.kindling.activities.vmm.SnapshotManifest;
+import dev.kindling.host.FileTrees;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.exec.Commands;
 import dev.kindling.snapshot.ImageStore;
@@ -151,11 +152,7 @@ public final class RestoreBench {
           contention());
     } finally {
       // Every run checked that its VM left nothing; what remains is the empty run directory.
-      try (Stream<Path> walk = Files.walk(runDir)) {
-        for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
-          Files.deleteIfExists(p);
-        }
-      }
+      FileTrees.deleteRecursively(runDir);
     }
   }
 

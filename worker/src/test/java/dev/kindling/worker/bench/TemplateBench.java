@@ -1,11 +1,11 @@
 package dev.kindling.worker.bench;
 
+import dev.kindling.host.FileTrees;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.VmSecrets;
 import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.BuiltImage;
 import dev.kindling.snapshot.DebootstrapAssembler;
-import dev.kindling.snapshot.FileTrees;
 import dev.kindling.snapshot.ImageBuilder;
 import dev.kindling.snapshot.ImageRecipe;
 import dev.kindling.snapshot.ImageStore;

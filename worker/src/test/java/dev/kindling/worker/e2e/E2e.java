@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindling.activities.cleanup.CleanupActivitiesImpl;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
+import dev.kindling.host.FileTrees;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.worker.config.KindlingConfig;
@@ -19,7 +20,6 @@ import io.temporal.common.converter.DefaultDataConverter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -167,12 +167,12 @@ final class E2e {
   }
 
   static void deleteRecursively(Path dir) {
-    if (dir == null || !Files.exists(dir)) {
+    if (dir == null) {
       return;
     }
-    try (Stream<Path> walk = Files.walk(dir)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
+    try {
+      FileTrees.deleteRecursively(dir);
+    } catch (RuntimeException e) {
       log.warn("could not delete {}: {}", dir, e.toString());
     }
   }

@@ -1,15 +1,20 @@
-package dev.kindling.snapshot;
+package dev.kindling.host;
 
 import dev.kindling.host.exec.Commands;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -117,5 +122,42 @@ public final class FileTrees {
         Commands.check(
             List.of("du", "-s", "--block-size=1", dir.toString()), Duration.ofSeconds(30));
     return Long.parseLong(out.strip().split("\\s+")[0]);
+  }
+
+  /**
+   * Writes {@code bytes} to {@code target} so that readers see the old file or the whole new one
+   * and a crash leaves one of them on disk: a temporary file beside it ({@code permissions}, e.g.
+   * {@code rw-------}), forced to disk, renamed over it, then the directory forced.
+   */
+  public static void writeAtomically(Path target, byte[] bytes, String permissions)
+      throws IOException {
+    Path dir = target.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp =
+        Files.createTempFile(
+            dir,
+            "." + target.getFileName(),
+            ".tmp",
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(permissions)));
+    try {
+      try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) {
+          channel.write(buffer);
+        }
+        channel.force(true);
+      }
+      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      try (FileChannel directory = FileChannel.open(dir, StandardOpenOption.READ)) {
+        directory.force(true);
+      }
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  /** {@link #writeAtomically(Path, byte[], String)} readable by everyone, writable by the owner. */
+  public static void writeAtomically(Path target, byte[] bytes) throws IOException {
+    writeAtomically(target, bytes, "rw-r--r--");
   }
 }
