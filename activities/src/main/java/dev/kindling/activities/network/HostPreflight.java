@@ -19,11 +19,11 @@ import java.util.UUID;
  */
 public final class HostPreflight {
   private final HostPaths paths;
-  private final String qemuBinary;
+  private final VmmPrograms vmm;
 
-  public HostPreflight(HostPaths paths, String qemuBinary) {
+  public HostPreflight(HostPaths paths, VmmPrograms vmm) {
     this.paths = paths;
-    this.qemuBinary = qemuBinary;
+    this.vmm = vmm;
   }
 
   public PreflightReport run() {
@@ -37,13 +37,12 @@ public final class HostPreflight {
             : PreflightCheck.fail(
                 "iproute2", "the 'ip' command is not on PATH", "apt-get install iproute2"));
     checks.add(namespaces());
+    List<String> missing = vmm.programs().stream().filter(p -> !Commands.available(p)).toList();
     checks.add(
-        Commands.available(qemuBinary) && Commands.available("qemu-img")
-            ? PreflightCheck.pass("qemu")
+        missing.isEmpty()
+            ? PreflightCheck.pass(vmm.check())
             : PreflightCheck.fail(
-                "qemu",
-                qemuBinary + " or qemu-img is not on PATH",
-                "apt-get install qemu-system-x86 qemu-utils"));
+                vmm.check(), String.join(" and ", missing) + " not found", vmm.fix()));
     checks.add(runDir());
     return new PreflightReport(List.copyOf(checks));
   }

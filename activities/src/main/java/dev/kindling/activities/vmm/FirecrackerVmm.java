@@ -232,14 +232,17 @@ public final class FirecrackerVmm implements Vmm {
     if (!VmProcesses.isVmm(pid, vm.vmDir())) {
       return;
     }
-    try {
-      // On x86 the guest answers Ctrl+Alt+Del by rebooting, which ends the Firecracker process.
-      client(vm.vmDir()).put("/actions", Map.of("action_type", "SendCtrlAltDel"));
-    } catch (IOException e) {
-      log.debug("SendCtrlAltDel to {} failed: {}", vm.vmId(), e.getMessage());
-    }
-    if (VmProcesses.awaitExit(pid, vm.vmDir(), grace)) {
-      return;
+    // On x86 a running guest answers Ctrl+Alt+Del by rebooting, which ends the Firecracker process;
+    // a paused one (after a snapshot) never would, so it goes straight to SIGTERM.
+    if (guestRuns(vm)) {
+      try {
+        client(vm.vmDir()).put("/actions", Map.of("action_type", "SendCtrlAltDel"));
+      } catch (IOException e) {
+        log.debug("SendCtrlAltDel to {} failed: {}", vm.vmId(), e.getMessage());
+      }
+      if (VmProcesses.awaitExit(pid, vm.vmDir(), grace)) {
+        return;
+      }
     }
     ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
     if (VmProcesses.awaitExit(pid, vm.vmDir(), grace)) {
@@ -250,6 +253,18 @@ public final class FirecrackerVmm implements Vmm {
       throw new VmmException(
           FailureKind.COMMAND_FAILED,
           "Firecracker " + pid + " of " + vm.vmId() + " survived SIGKILL");
+    }
+  }
+
+  /**
+   * The instance state Firecracker reports ({@code GET /}): only "Running" answers Ctrl+Alt+Del.
+   */
+  private boolean guestRuns(RunningVm vm) {
+    try {
+      return "Running".equals(client(vm.vmDir()).get("/").path("state").asText());
+    } catch (IOException e) {
+      log.debug("reading the state of {} failed: {}", vm.vmId(), e.getMessage());
+      return false;
     }
   }
 

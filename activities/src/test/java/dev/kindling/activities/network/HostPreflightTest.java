@@ -34,7 +34,8 @@ class HostPreflightTest {
   @Test
   void namesAMissingQemuAndAnUnwritableRunDirectory() {
     HostPaths paths = new HostPaths(dir, Path.of("/proc/kindling-cannot-write"));
-    PreflightReport report = new HostPreflight(paths, "kindling-no-such-qemu").run();
+    PreflightReport report =
+        new HostPreflight(paths, VmmPrograms.qemu("kindling-no-such-qemu")).run();
     List<String> failed = report.failures().stream().map(PreflightCheck::name).toList();
     assertTrue(failed.contains("qemu"), report.summary());
     assertTrue(failed.contains("run-dir"), report.summary());
@@ -49,7 +50,9 @@ class HostPreflightTest {
   })
   void passesOnAHostThatCanRunVms() {
     PreflightReport report =
-        new HostPreflight(new HostPaths(dir, dir.resolve("run")), "qemu-system-x86_64").run();
+        new HostPreflight(
+                new HostPaths(dir, dir.resolve("run")), VmmPrograms.qemu("qemu-system-x86_64"))
+            .run();
     assertTrue(report.passed(), report.summary());
   }
 }

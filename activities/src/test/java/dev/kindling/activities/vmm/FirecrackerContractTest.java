@@ -188,6 +188,12 @@ class FirecrackerContractTest {
     assertEquals("b".repeat(64), files.manifest().imageId());
     assertTrue(Files.exists(files.disk()));
     assertEquals(4096, files.manifest().memoryBytes());
+    // The snapshot left the guest paused: no Ctrl+Alt+Del it could not answer, straight to SIGTERM.
+    int beforeStop = sourceServer.requests().size();
+    vmm.stop(vm, Duration.ofMinutes(5));
+    assertFalse(vmm.alive(vm));
+    assertEquals(
+        List.of("GET /"), calls(sourceServer).subList(beforeStop, calls(sourceServer).size()));
 
     VmSpec target = spec("vm00000000b2");
     RunningVm restored = vmm.restore(target, SnapshotManifest.read(snapshotDir));

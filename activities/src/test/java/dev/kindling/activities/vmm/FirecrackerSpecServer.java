@@ -146,11 +146,20 @@ final class FirecrackerSpecServer implements AutoCloseable {
           JSON.createObjectNode()
               .put("app_name", "Firecracker")
               .put("id", "test")
-              .put("state", "Not started")
+              .put("state", instanceState())
               .put("vmm_version", spec.path("info").path("version").asText()));
     } else {
       respond(out, 204, null);
     }
+  }
+
+  /** InstanceInfo.state as the spec enumerates it, from the lifecycle this server tracks. */
+  private String instanceState() {
+    return switch (state) {
+      case "running" -> "Running";
+      case "paused" -> "Paused";
+      default -> "Not started";
+    };
   }
 
   private JsonNode operation(String method, String path, List<String> problems) {

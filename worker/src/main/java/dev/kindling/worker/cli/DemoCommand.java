@@ -5,6 +5,7 @@ import dev.kindling.host.VmSecrets;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;
+import dev.kindling.worker.runtime.HostServices;
 import dev.kindling.worker.runtime.LeakCheck;
 import dev.kindling.worker.runtime.ProxiedDesktop;
 import dev.kindling.workflows.TaskQueues;
@@ -76,7 +77,7 @@ final class DemoCommand implements Callable<Integer> {
         dev.kindling.workflows.Validation.templateId(
             template == null ? config.defaultTemplate() : template);
     step("preflight");
-    new HostPreflight(config.paths(), "qemu-system-x86_64").require();
+    new HostPreflight(config.paths(), HostServices.vmmPrograms(config)).require();
 
     try (DevStack stack = DevStack.start(config)) {
       DevCommand.printStack(stack);

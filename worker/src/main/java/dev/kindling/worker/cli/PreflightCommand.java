@@ -3,6 +3,8 @@ package dev.kindling.worker.cli;
 import dev.kindling.activities.network.HostPreflight;
 import dev.kindling.activities.network.PreflightCheck;
 import dev.kindling.activities.network.PreflightReport;
+import dev.kindling.worker.config.KindlingConfig;
+import dev.kindling.worker.runtime.HostServices;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -20,7 +22,9 @@ final class PreflightCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    PreflightReport report = new HostPreflight(options.load().paths(), "qemu-system-x86_64").run();
+    KindlingConfig config = options.load();
+    PreflightReport report =
+        new HostPreflight(config.paths(), HostServices.vmmPrograms(config)).run();
     if (json) {
       Json.print(report);
     } else {

@@ -17,7 +17,7 @@ final class WorkerCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     KindlingConfig config = options.load();
-    new HostPreflight(config.paths(), "qemu-system-x86_64").require();
+    new HostPreflight(config.paths(), HostServices.vmmPrograms(config)).require();
     HostServices host = HostServices.create(config);
     try (WorkerRuntime worker = WorkerRuntime.start(host)) {
       new dev.kindling.workflows.client.KindlingClient(worker.connection().client())

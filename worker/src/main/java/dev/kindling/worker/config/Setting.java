@@ -65,6 +65,10 @@ public enum Setting {
       "pc",
       "QEMU machine type: pc or microvm (pc boots and restores faster under TCG here; see docs/BENCHMARKS.md)."),
   VMM("vmm.driver", "qemu", "qemu or firecracker."),
+  FIRECRACKER(
+      "vmm.firecracker",
+      "firecracker",
+      "The Firecracker binary vmm.driver=firecracker runs: a path, or a name looked up on PATH."),
   KERNEL_ARGS(
       "vm.kernelArgs",
       "",

@@ -2,9 +2,12 @@ package dev.kindling.worker.runtime;
 
 import dev.kindling.activities.network.Deployment;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
+import dev.kindling.activities.network.VmmPrograms;
 import dev.kindling.activities.readiness.ProbeSettings;
 import dev.kindling.activities.readiness.ReadinessActivitiesImpl;
 import dev.kindling.activities.readiness.VmmLiveness;
+import dev.kindling.activities.vmm.FirecrackerConfig;
+import dev.kindling.activities.vmm.FirecrackerVmm;
 import dev.kindling.activities.vmm.Heartbeat;
 import dev.kindling.activities.vmm.MachineType;
 import dev.kindling.activities.vmm.QemuConfig;
@@ -13,10 +16,12 @@ import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.activities.vmm.Vmm;
 import dev.kindling.activities.vmm.VmmActivitiesImpl;
 import dev.kindling.host.HostPaths;
+import dev.kindling.host.exec.Commands;
 import dev.kindling.snapshot.ImageActivitiesImpl;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.workflows.InvalidInputException;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -45,17 +50,7 @@ public record HostServices(
 
   public static HostServices create(KindlingConfig config, String extraKernelArgs) {
     HostPaths paths = config.paths();
-    if (!"qemu".equals(config.get(Setting.VMM))) {
-      throw new InvalidInputException(
-          Setting.VMM.key(),
-          "the firecracker driver needs a 'firecracker' binary, which this host lacks;"
-              + " use vmm.driver=qemu here");
-    }
-    QemuConfig qemu =
-        QemuConfig.defaults()
-            .withMachine(MachineType.parse(config.get(Setting.MACHINE)))
-            .withAccel(config.get(Setting.ACCELERATOR));
-    Vmm vmm = QemuVmm.forHost(qemu, Heartbeat.ofCurrentActivity());
+    Vmm vmm = vmm(config);
     VmProcesses processes = new VmProcesses(paths);
     VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, vmm, extraKernelArgs, STOP_GRACE);
     ReadinessActivitiesImpl readiness =
@@ -83,6 +78,40 @@ public record HostServices(
             config.defaultTemplate(),
             config.get(Setting.DEBIAN_MIRROR)),
         extraKernelArgs);
+  }
+
+  /** The configured VMM driver, with its binary found (a typed error names what is missing). */
+  static Vmm vmm(KindlingConfig config) {
+    if ("firecracker".equals(config.get(Setting.VMM))) {
+      String named = config.get(Setting.FIRECRACKER);
+      Path binary =
+          Commands.locate(named)
+              .orElseThrow(
+                  () ->
+                      new InvalidInputException(
+                          Setting.FIRECRACKER.key(),
+                          "vmm.driver=firecracker needs the Firecracker binary '"
+                              + named
+                              + "', which is neither an executable file nor on PATH ("
+                              + VmmPrograms.firecracker(named).fix()
+                              + ")"));
+      FirecrackerConfig defaults = FirecrackerConfig.defaults();
+      return FirecrackerVmm.forHost(
+          new FirecrackerConfig(binary.toString(), defaults.apiTimeout(), defaults.startTimeout()),
+          Heartbeat.ofCurrentActivity());
+    }
+    QemuConfig qemu =
+        QemuConfig.defaults()
+            .withMachine(MachineType.parse(config.get(Setting.MACHINE)))
+            .withAccel(config.get(Setting.ACCELERATOR));
+    return QemuVmm.forHost(qemu, Heartbeat.ofCurrentActivity());
+  }
+
+  /** What preflight checks for the configured VMM driver. */
+  public static VmmPrograms vmmPrograms(KindlingConfig config) {
+    return "firecracker".equals(config.get(Setting.VMM))
+        ? VmmPrograms.firecracker(config.get(Setting.FIRECRACKER))
+        : VmmPrograms.qemu(QemuConfig.defaults().binary());
   }
 
   static VmmLiveness liveness(VmProcesses processes, String vmId) {
