@@ -162,7 +162,10 @@ public final class DevStack implements AutoCloseable {
             port == 0 && uiPort > 0 ? 0 : uiPort,
             ephemeral ? null : stateFile(config, port),
             config.temporalNamespace(),
-            state.resolve("temporal-dev-server-" + port + ".log")));
+            // A private server's output belongs to its run; a kept server's beside its state.
+            port == 0
+                ? config.paths().runDir().resolve("temporal-dev-server.log")
+                : state.resolve("temporal-dev-server-" + port + ".log")));
   }
 
   /**
