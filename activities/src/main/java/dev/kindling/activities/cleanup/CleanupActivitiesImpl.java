@@ -9,6 +9,7 @@ import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.activities.vmm.VmmActivitiesImpl;
 import dev.kindling.host.FileTrees;
 import dev.kindling.host.HostPaths;
+import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.cleanup.CleanupActivities;
@@ -21,6 +22,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -59,33 +61,31 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
   public HostInventory inventory() {
     // A VM's directory exists before its namespace (the ownership record is written first) and goes
     // last, so the directories under this worker's run dir name every VM it may have left.
-    // Namespaces
-    // without a directory here belong to another run dir (another worker or a test) and are not
-    // ours.
-    TreeSet<String> vmIds = new TreeSet<>(directoryVmIds());
+    // Namespaces without a directory here belong to another run dir (another worker or a test) and
+    // are not ours.
     long now = System.currentTimeMillis();
     Deployment ours = network.deployment();
-    Stream<HostInventory.HostVm> vms =
-        vmIds.stream()
-            .filter(vmId -> !madeByALocalCommand(paths.vmDir(vmId), now))
-            .map(
-                vmId -> {
-                  Optional<OwnershipRecord> owner = OwnershipRecord.read(paths.vmDir(vmId));
-                  return new HostInventory.HostVm(
-                      vmId,
-                      sessionOf(paths.vmDir(vmId)).orElse(null),
-                      dev.kindling.host.netns.NetworkNamespaces.exists(
-                          GuestNetwork.namespaceFor(vmId)),
-                      processes.alive(vmId),
-                      Files.isDirectory(paths.vmDir(vmId)),
-                      owner.map(OwnershipRecord::workflowId).orElse(null),
-                      // Reported as another deployment's only while that one may still want it.
-                      owner
-                          .filter(record -> record.ownedByAnother(ours))
-                          .map(OwnershipRecord::deployment)
-                          .orElse(null));
-                });
-    return new HostInventory(hostId, vms.toList(), ours == null ? null : ours.id());
+    List<HostInventory.HostVm> vms = new ArrayList<>();
+    for (String vmId : new TreeSet<>(directoryVmIds())) {
+      Optional<OwnershipRecord> owner = OwnershipRecord.read(paths.vmDir(vmId));
+      if (owner.filter(record -> madeByALocalCommand(record, now)).isPresent()) {
+        continue;
+      }
+      vms.add(
+          new HostInventory.HostVm(
+              vmId,
+              owner.flatMap(CleanupActivitiesImpl::sessionOf).orElse(null),
+              NetworkNamespaces.exists(GuestNetwork.namespaceFor(vmId)),
+              processes.alive(vmId),
+              Files.isDirectory(paths.vmDir(vmId)),
+              owner.map(OwnershipRecord::workflowId).orElse(null),
+              // Reported as another deployment's only while that one may still want it.
+              owner
+                  .filter(record -> record.ownedByAnother(ours))
+                  .map(OwnershipRecord::deployment)
+                  .orElse(null)));
+    }
+    return new HostInventory(hostId, vms, ours == null ? null : ours.id());
   }
 
   @Override
@@ -127,18 +127,15 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
    * True for a VM a local command (such as {@code kindling image verify}) created outside Temporal
    * within {@link #LOCAL_COMMAND_GRACE}: no workflow can vouch for it, but it is not an orphan yet.
    */
-  static boolean madeByALocalCommand(Path vmDir, long nowMillis) {
-    return OwnershipRecord.read(vmDir)
-        .filter(owner -> owner.workflowId() == null)
-        .map(owner -> nowMillis - owner.createdAtEpochMillis() < LOCAL_COMMAND_GRACE.toMillis())
-        .orElse(false);
+  static boolean madeByALocalCommand(OwnershipRecord owner, long nowMillis) {
+    return owner.workflowId() == null
+        && nowMillis - owner.createdAtEpochMillis() < LOCAL_COMMAND_GRACE.toMillis();
   }
 
   /** The session that owns a VM, from the workflow id its network was created for. */
-  static Optional<String> sessionOf(Path vmDir) {
-    return OwnershipRecord.read(vmDir)
-        .map(OwnershipRecord::workflowId)
-        .filter(id -> id != null && id.startsWith(SESSION_WORKFLOW_PREFIX))
+  static Optional<String> sessionOf(OwnershipRecord owner) {
+    return Optional.ofNullable(owner.workflowId())
+        .filter(id -> id.startsWith(SESSION_WORKFLOW_PREFIX))
         .map(id -> id.substring(SESSION_WORKFLOW_PREFIX.length()));
   }
 

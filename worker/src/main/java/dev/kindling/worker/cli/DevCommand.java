@@ -52,10 +52,10 @@ final class DevCommand implements Callable<Integer> {
                 .devServer()
                 .map(
                     server ->
-                        server.inMemory()
-                            ? "dev server, state in memory"
-                            : "dev server, state in "
-                                + DevStack.stateFile(stack.config(), port(server.target())))
+                        server
+                            .database()
+                            .map(file -> "dev server, state in " + file)
+                            .orElse("dev server, state in memory"))
                 .orElse("a server that was already running")
             + ")");
     stack
@@ -72,9 +72,5 @@ final class DevCommand implements Callable<Integer> {
     stack.worker().metricsUri().ifPresent(uri -> System.out.println("metrics    " + uri));
     System.out.println("proxy      " + stack.proxy().baseUri());
     System.out.println("token key  export KINDLING_PROXY_TOKEN_KEY=" + stack.tokenKey());
-  }
-
-  private static int port(String target) {
-    return Integer.parseInt(target.substring(target.lastIndexOf(':') + 1));
   }
 }

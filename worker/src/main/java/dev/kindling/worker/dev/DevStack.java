@@ -72,7 +72,7 @@ public final class DevStack implements AutoCloseable {
             ? requested
             : requested
                 .with(Setting.TEMPORAL_TARGET, server.target())
-                .with(Setting.TEMPORAL_EPHEMERAL, Boolean.toString(server.inMemory()));
+                .with(Setting.TEMPORAL_EPHEMERAL, Boolean.toString(server.database().isEmpty()));
     WorkerRuntime worker = null;
     try {
       HostServices host = HostServices.create(config);
@@ -172,7 +172,7 @@ public final class DevStack implements AutoCloseable {
    * One state file per port: two dev servers never share one, and a restart on the same port finds
    * its own.
    */
-  public static Path stateFile(KindlingConfig config, int port) {
+  private static Path stateFile(KindlingConfig config, int port) {
     return config.temporalStateDir().resolve("temporal-" + port + ".db");
   }
 

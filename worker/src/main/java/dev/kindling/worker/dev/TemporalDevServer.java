@@ -60,7 +60,7 @@ public final class TemporalDevServer implements AutoCloseable {
       Path cli, int port, int uiPort, Path database, String namespace, Path logFile) {}
 
   private final Process process;
-  private final boolean inMemory;
+  private final Path database;
   private final int port;
   private final int uiPort;
   private final Path logFile;
@@ -68,8 +68,8 @@ public final class TemporalDevServer implements AutoCloseable {
   private final CountDownLatch closed = new CountDownLatch(1);
   private volatile boolean stopping;
 
-  private TemporalDevServer(Process process, int port, int uiPort, Path logFile, boolean inMemory) {
-    this.inMemory = inMemory;
+  private TemporalDevServer(Process process, int port, int uiPort, Path logFile, Path database) {
+    this.database = database;
     this.process = process;
     this.port = port;
     this.uiPort = uiPort;
@@ -135,9 +135,9 @@ public final class TemporalDevServer implements AutoCloseable {
         : Optional.of(URI.create("http://" + LOOPBACK + ":" + uiPort));
   }
 
-  /** True when its state is in memory: gone with the process. */
-  public boolean inMemory() {
-    return inMemory;
+  /** Its SQLite state file; empty when its state is in memory, gone with the process. */
+  public Optional<Path> database() {
+    return Optional.ofNullable(database);
   }
 
   public Path logFile() {
@@ -236,7 +236,7 @@ public final class TemporalDevServer implements AutoCloseable {
     builder.environment().put("TEMPORAL_VERSION_CHECK_DISABLED", "1");
     try {
       return new TemporalDevServer(
-          builder.start(), port, uiPort, options.logFile(), options.database() == null);
+          builder.start(), port, uiPort, options.logFile(), options.database());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot run " + options.cli(), e);
     }

@@ -118,6 +118,7 @@ class RealTemporalE2eTest {
     theMetricsEndpointServesTemporalsAndKindlingsMeters(first);
     anUnreadableUpdateArgumentIsRejectedAndTheVmStaysReady(client, kept);
 
+    Path database = first.devServer().orElseThrow().database().orElseThrow();
     first.close();
     open.remove(first);
     // While the stack is down an operator ends one session's workflow on the server (which keeps
@@ -128,7 +129,7 @@ class RealTemporalE2eTest {
                 cli(config),
                 port(config),
                 -1,
-                DevStack.stateFile(config, port(config)),
+                database,
                 "default",
                 runDir.resolve("operator-server.log")))) {
       terminate(server.target(), ended);
