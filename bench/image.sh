@@ -6,7 +6,7 @@
 #                       [--kernel-args "..."] [--timeline] [--out FILE]
 #
 # --cold adds a build from an empty cache (debootstrap; about 4 minutes here). Results go to
-# FILE (default snapshot-builder/<build dir>/bench-image.md) and to stdout. Needs root, qemu-system-x86_64,
+# FILE (default activities/<build dir>/bench-image.md) and to stdout. Needs root, qemu-system-x86_64,
 # iproute2 and debootstrap, like `kindling image verify`. Other VMs running at the same time
 # skew the boot numbers: each boot first waits up to --quiet-wait seconds (default 120) for other
 # QEMU processes to end, and the table marks runs that still overlapped one as contended. Each
@@ -21,21 +21,21 @@ args=("$@")
 has_out=no
 for a in "$@"; do [ "$a" = "--out" ] && has_out=yes; done
 if [ "$has_out" = no ]; then
-  args+=(--out "$here/snapshot-builder/$build_dir/bench-image.md")
+  args+=(--out "$here/activities/$build_dir/bench-image.md")
 fi
 
-"$here/mvnw" -q install -Dkindling.build.dir="$build_dir" -pl workflows,host,activities -DskipTests
-"$here/mvnw" -q test-compile -Dkindling.build.dir="$build_dir" -pl snapshot-builder
-cp_file="$here/snapshot-builder/$build_dir/bench.classpath"
-"$here/mvnw" -q dependency:build-classpath -Dkindling.build.dir="$build_dir" -pl snapshot-builder \
+"$here/mvnw" -q install -Dkindling.build.dir="$build_dir" -pl workflows,host,snapshot-builder -DskipTests
+"$here/mvnw" -q test-compile -Dkindling.build.dir="$build_dir" -pl activities
+cp_file="$here/activities/$build_dir/bench.classpath"
+"$here/mvnw" -q dependency:build-classpath -Dkindling.build.dir="$build_dir" -pl activities \
   -Dmdep.includeScope=test -Dmdep.outputFile="$cp_file" >/dev/null
 # Kindling's own modules come from this build directory, not from the local repository, which
 # parallel builds of other trees may be rewriting.
 deps=$(tr ':' '\n' < "$cp_file" | grep -v '/dev/kindling/' | paste -sd: -)
-classpath="$here/snapshot-builder/$build_dir/test-classes:$here/snapshot-builder/$build_dir/classes"
-classpath="$classpath:$here/activities/$build_dir/classes:$here/activities/$build_dir/test-classes"
+classpath="$here/activities/$build_dir/test-classes:$here/activities/$build_dir/classes"
+classpath="$classpath:$here/snapshot-builder/$build_dir/classes:$here/snapshot-builder/$build_dir/test-classes"
 classpath="$classpath:$here/host/$build_dir/classes:$here/host/$build_dir/test-classes"
 classpath="$classpath:$here/workflows/$build_dir/classes:$deps"
 
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -Dlogback.configurationFile="$here/bench/logback.xml" -cp "$classpath" \
-  dev.kindling.snapshot.bench.GoldenImageBench "${args[@]}"
+  dev.kindling.activities.image.bench.GoldenImageBench "${args[@]}"

@@ -21,7 +21,7 @@ classpath="worker/$build_dir/test-classes:worker/$build_dir/classes"
 for module in proxy snapshot-builder activities host workflows; do
   classpath="$classpath:$module/$build_dir/classes"
 done
-classpath="$classpath:activities/$build_dir/test-classes:host/$build_dir/test-classes:$deps"
+classpath="$classpath:activities/$build_dir/test-classes:snapshot-builder/$build_dir/test-classes:host/$build_dir/test-classes:$deps"
 
 exec "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED --sun-misc-unsafe-memory-access=allow \
   -Dlogback.configurationFile="$here/bench/logback.xml" -cp "$classpath" \

@@ -1,5 +1,6 @@
 package dev.kindling.snapshot;
 
+import dev.kindling.host.images.Manifest;
 import dev.kindling.workflows.host.ImageRef;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,6 +5,8 @@ import dev.kindling.host.HostPaths;
 import dev.kindling.host.exec.CommandFailedException;
 import dev.kindling.host.exec.CommandResult;
 import dev.kindling.host.exec.Commands;
+import dev.kindling.host.images.Manifest;
+import dev.kindling.host.images.PackageVersion;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.io.UncheckedIOException;

@@ -1,6 +1,7 @@
 package dev.kindling.snapshot;
 
 import dev.kindling.host.HostPaths;
+import dev.kindling.host.images.PackageVersion;
 import java.nio.file.Path;
 
 /**

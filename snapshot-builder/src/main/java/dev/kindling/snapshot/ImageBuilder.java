@@ -2,6 +2,7 @@ package dev.kindling.snapshot;
 
 import dev.kindling.host.FileTrees;
 import dev.kindling.host.HostPaths;
+import dev.kindling.host.images.Manifest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
@@ -58,7 +59,7 @@ public final class ImageBuilder {
     Template template = options.template();
     HostPaths paths = options.paths();
     Path dir = paths.imageDir(id);
-    Manifest cached = published(dir, id);
+    Manifest cached = Manifest.published(dir, id);
     if (cached != null) {
       log.debug("image {} is cached", id);
       return new BuiltImage(
@@ -76,7 +77,7 @@ public final class ImageBuilder {
     try (FileChannel channel =
             FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock ignored = channel.lock()) {
-      cached = published(dir, id);
+      cached = Manifest.published(dir, id);
       if (cached != null) {
         log.info("image {} was built by a concurrent builder", id);
         return new BuiltImage(
@@ -134,7 +135,7 @@ public final class ImageBuilder {
               Instant.now().getEpochSecond(),
               recipe.builderVersion(),
               template.id(),
-              Manifest.Defaults.of(template));
+              template.manifestDefaults());
       manifest.write(work.resolve(Manifest.FILE));
       if (Files.exists(dir)) {
         // A directory without a valid manifest is debris (e.g. from a copy that was interrupted).
@@ -176,21 +177,6 @@ public final class ImageBuilder {
         log.warn("removing {} left by an interrupted build", entry);
         FileTrees.deleteRecursively(entry);
       }
-    }
-  }
-
-  /** The manifest of a complete published image with this id, or null. */
-  static Manifest published(Path dir, String id) {
-    Path file = dir.resolve(Manifest.FILE);
-    if (!Files.isRegularFile(file)) {
-      return null;
-    }
-    try {
-      Manifest manifest = Manifest.read(file);
-      return id.equals(manifest.id()) ? manifest : null;
-    } catch (UncheckedIOException e) {
-      log.warn("ignoring unreadable manifest {}: {}", file, e.getMessage());
-      return null;
     }
   }
 }

@@ -2,7 +2,8 @@ package dev.kindling.snapshot;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.kindling.activities.vmm.ImageFiles;
+import dev.kindling.host.images.ImageFiles;
+import dev.kindling.host.images.Manifest;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -307,6 +308,11 @@ public final class Template {
       }
     }
     return false;
+  }
+
+  /** The guest size and screen an image built from this template records in its manifest. */
+  public Manifest.Defaults manifestDefaults() {
+    return new Manifest.Defaults(memoryMib, vcpus, screenWidth(), screenHeight());
   }
 
   private static byte[] json(Object value) {

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kindling.host.FileTrees;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.exec.Commands;
+import dev.kindling.host.images.Manifest;
+import dev.kindling.host.images.PackageVersion;
 import dev.kindling.host.testing.HostCapability;
 import dev.kindling.host.testing.RequiresHost;
 import java.nio.file.Files;

@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.activities.vmm.ImageFiles;
 import dev.kindling.host.HostPaths;
+import dev.kindling.host.images.ImageFiles;
+import dev.kindling.host.images.Manifest;
+import dev.kindling.host.images.PackageVersion;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -106,8 +108,8 @@ class ManifestTest {
     assertEquals(
         new Manifest.Defaults(
             browser.memoryMib(), browser.vcpus(), browser.screenWidth(), browser.screenHeight()),
-        Manifest.Defaults.of(browser));
-    assertEquals(new Manifest.Defaults(1024, 2, 1280, 800), Manifest.Defaults.of(browser));
+        browser.manifestDefaults());
+    assertEquals(new Manifest.Defaults(1024, 2, 1280, 800), browser.manifestDefaults());
   }
 
   @Test

@@ -2,6 +2,8 @@ package dev.kindling.activities.vmm;
 
 import dev.kindling.host.VmSecrets;
 import dev.kindling.host.exec.Commands;
+import dev.kindling.host.images.SnapshotFiles;
+import dev.kindling.host.images.SnapshotManifest;
 import dev.kindling.workflows.FailureKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -3,6 +3,8 @@ package dev.kindling.activities.vmm;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kindling.host.exec.CommandFailedException;
 import dev.kindling.host.exec.Commands;
+import dev.kindling.host.images.SnapshotFiles;
+import dev.kindling.host.images.SnapshotManifest;
 import dev.kindling.workflows.FailureKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;

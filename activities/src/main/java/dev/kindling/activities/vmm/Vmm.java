@@ -1,5 +1,6 @@
 package dev.kindling.activities.vmm;
 
+import dev.kindling.host.images.SnapshotFiles;
 import java.nio.file.Path;
 import java.time.Duration;
 

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.kindling.host.VmSecrets;
+import dev.kindling.host.images.SnapshotFiles;
+import dev.kindling.host.images.SnapshotManifest;
 import dev.kindling.workflows.FailureKind;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.host.HostPaths;
+import dev.kindling.host.images.SnapshotFiles;
+import dev.kindling.host.images.SnapshotManifest;
 import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.host.testing.GuestFixture;
 import dev.kindling.host.testing.GuestHttp;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindling.host.HostPaths;
+import dev.kindling.host.images.SnapshotFiles;
 import dev.kindling.workflows.host.SnapshotRequest;
 import io.temporal.failure.ApplicationFailure;
 import java.io.IOException;

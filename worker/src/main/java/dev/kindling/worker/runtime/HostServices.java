@@ -1,5 +1,6 @@
 package dev.kindling.worker.runtime;
 
+import dev.kindling.activities.image.ImageActivitiesImpl;
 import dev.kindling.activities.network.Deployment;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.network.VmmPrograms;
@@ -17,7 +18,6 @@ import dev.kindling.activities.vmm.Vmm;
 import dev.kindling.activities.vmm.VmmActivitiesImpl;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.exec.Commands;
-import dev.kindling.snapshot.ImageActivitiesImpl;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.workflows.InvalidInputException;

@@ -1,11 +1,11 @@
 package dev.kindling.worker.runtime;
 
-import dev.kindling.snapshot.ImageStore;
-import dev.kindling.worker.shared.HostDirectory;
-import dev.kindling.worker.shared.LivenessActivitiesImpl;
-import dev.kindling.worker.shared.LocalHostDirectory;
-import dev.kindling.worker.shared.PlacementActivitiesImpl;
-import dev.kindling.worker.shared.RetirementActivitiesImpl;
+import dev.kindling.activities.shared.HostDirectory;
+import dev.kindling.activities.shared.LivenessActivitiesImpl;
+import dev.kindling.activities.shared.LocalHostDirectory;
+import dev.kindling.activities.shared.PlacementActivitiesImpl;
+import dev.kindling.activities.shared.RetirementActivitiesImpl;
+import dev.kindling.host.images.ImageStore;
 import io.temporal.client.WorkflowClient;
 import java.util.List;
 

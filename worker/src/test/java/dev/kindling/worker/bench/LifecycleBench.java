@@ -4,7 +4,7 @@ import dev.kindling.activities.readiness.ProbeSettings;
 import dev.kindling.activities.readiness.WebsockifyNoticeLatency;
 import dev.kindling.host.FileTrees;
 import dev.kindling.host.exec.Commands;
-import dev.kindling.snapshot.ImageStore;
+import dev.kindling.host.images.ImageStore;
 import dev.kindling.worker.runtime.LeakCheck;
 import dev.kindling.workflows.KindlingSearchAttributes;
 import dev.kindling.workflows.client.KindlingClient;

@@ -1,11 +1,11 @@
 package dev.kindling.worker.bench;
 
-import dev.kindling.activities.vmm.SnapshotFiles;
-import dev.kindling.activities.vmm.SnapshotManifest;
 import dev.kindling.host.FileTrees;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.exec.Commands;
-import dev.kindling.snapshot.ImageStore;
+import dev.kindling.host.images.ImageStore;
+import dev.kindling.host.images.SnapshotFiles;
+import dev.kindling.host.images.SnapshotManifest;
 import dev.kindling.snapshot.Templates;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;

@@ -1,19 +1,19 @@
 package dev.kindling.worker.bench;
 
+import dev.kindling.activities.image.ImageVerifier;
+import dev.kindling.activities.image.VerifyResult;
+import dev.kindling.activities.image.VerifySettings;
 import dev.kindling.host.FileTrees;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.VmSecrets;
+import dev.kindling.host.images.ImageStore;
 import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.BuiltImage;
 import dev.kindling.snapshot.DebootstrapAssembler;
 import dev.kindling.snapshot.ImageBuilder;
 import dev.kindling.snapshot.ImageRecipe;
-import dev.kindling.snapshot.ImageStore;
-import dev.kindling.snapshot.ImageVerifier;
 import dev.kindling.snapshot.Template;
 import dev.kindling.snapshot.Templates;
-import dev.kindling.snapshot.VerifyResult;
-import dev.kindling.snapshot.VerifySettings;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;

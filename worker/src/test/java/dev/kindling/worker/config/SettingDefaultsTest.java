@@ -2,11 +2,11 @@ package dev.kindling.worker.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.kindling.activities.image.VerifySettings;
 import dev.kindling.activities.vmm.QemuConfig;
 import dev.kindling.host.HostPaths;
 import dev.kindling.proxy.ProxyConfig;
 import dev.kindling.snapshot.Templates;
-import dev.kindling.snapshot.VerifySettings;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -1,13 +1,13 @@
 package dev.kindling.worker.testing;
 
 import dev.kindling.host.HostPaths;
+import dev.kindling.host.images.ImageStore;
+import dev.kindling.host.images.SnapshotMismatchException;
+import dev.kindling.host.images.UnknownImageException;
 import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.ImageBuilder;
-import dev.kindling.snapshot.ImageStore;
-import dev.kindling.snapshot.SnapshotMismatchException;
 import dev.kindling.snapshot.Template;
 import dev.kindling.snapshot.Templates;
-import dev.kindling.snapshot.UnknownImageException;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;
