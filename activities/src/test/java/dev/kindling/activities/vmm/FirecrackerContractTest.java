@@ -25,9 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Drives {@link FirecrackerVmm}'s boot, snapshot-create and snapshot-load flows against a server
- * that checks every request against Firecracker's published API spec. The "VMM process" is a
- * harmless {@code tail} whose command line names the VM's directory, so liveness and stop work on a
- * real process.
+ * that checks every request against {@link FirecrackerContract} (whose facts {@link
+ * FirecrackerContractFactsTest} checks against Firecracker's published spec). The "VMM process" is
+ * a harmless {@code tail} whose command line names the VM's directory, so liveness and stop work on
+ * a real process.
  */
 class FirecrackerContractTest {
   private static JsonNode spec;
@@ -36,8 +37,8 @@ class FirecrackerContractTest {
   private final List<Process> processes = new ArrayList<>();
 
   @BeforeAll
-  static void loadSpec() throws IOException {
-    spec = FirecrackerSpecServer.loadSpec();
+  static void loadSpec() {
+    spec = FirecrackerContract.spec();
   }
 
   @AfterEach

@@ -3,7 +3,6 @@ package dev.kindling.activities.vmm;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -23,13 +22,14 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A test-only stand-in for Firecracker's API on a unix socket. Every request is checked against
- * Firecracker's published OpenAPI document: the path and method must exist, and the body must match
- * the schema (required fields, types, enums, bounds; properties the schema does not name are
- * refused unless it says {@code additionalProperties: true}, as Firecracker's own parser refuses
- * them). It also keeps the lifecycle rules the spec's descriptions state (pre-boot only, snapshot
- * load only on a fresh process, snapshot create only when paused) and answers as the spec says: 204
- * on success, 400 with {@code fault_message} otherwise.
+ * A test-only stand-in for Firecracker's API on a unix socket. Every request is checked against an
+ * OpenAPI 2 document ({@link FirecrackerContract}, the facts Kindling relies on): the path and
+ * method must exist, and the body must match the schema (required fields, types, enums, bounds;
+ * properties the schema does not name are refused unless it says {@code additionalProperties:
+ * true}, as Firecracker's own parser refuses them). It also keeps the lifecycle rules the spec's
+ * descriptions state (pre-boot only, snapshot load only on a fresh process, snapshot create only
+ * when paused) and answers as the spec says: 204 on success, 400 with {@code fault_message}
+ * otherwise.
  */
 final class FirecrackerSpecServer implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -46,22 +46,6 @@ final class FirecrackerSpecServer implements AutoCloseable {
   private FirecrackerSpecServer(JsonNode spec, ServerSocketChannel server) {
     this.spec = spec;
     this.server = server;
-  }
-
-  /**
-   * Firecracker's published API spec, read from the shared data beside the checkout (it is not
-   * copied into the repository); the calling test is skipped, with the reason, when it is absent.
-   */
-  static JsonNode loadSpec() throws IOException {
-    Path root = Path.of(System.getProperty("kindling.repo.root", "."));
-    Path yaml = root.resolve("../shared/firecracker/firecracker.yaml").normalize();
-    if (!java.nio.file.Files.isRegularFile(yaml)) {
-      String reason = "Firecracker's API spec is not beside this checkout (" + yaml + ")";
-      // Printed like the host-capability skips: a class skipped in @BeforeAll reports no tests.
-      System.out.println("[kindling] FirecrackerContractTest skipped: " + reason);
-      org.junit.jupiter.api.Assumptions.abort(reason);
-    }
-    return new ObjectMapper(new YAMLFactory()).readTree(yaml.toFile());
   }
 
   static FirecrackerSpecServer start(JsonNode spec, Path socket) throws IOException {
