@@ -79,6 +79,7 @@ public final class DebootstrapAssembler implements ImageAssembler {
       String kernelVersion = kernelVersion(root);
       makeInitrd(root, kernelVersion);
       Files.copy(root.resolve("boot/vmlinuz-" + kernelVersion), outDir.resolve(Manifest.KERNEL));
+      ElfKernel.extract(outDir.resolve(Manifest.KERNEL), outDir.resolve(Manifest.ELF_KERNEL));
       Files.copy(root.resolve("boot/initrd.img-" + kernelVersion), outDir.resolve(Manifest.INITRD));
       purge(root, without(recipe.latePurgedPackages(), keep));
       List<PackageVersion> packages = installedPackages(root);

@@ -7,7 +7,7 @@ import java.util.Map;
 /** What the golden image is made of, beyond the guest files: packages, units, kernel arguments. */
 public final class GuestImageSpec {
   /** Bumped whenever a build step changes what it produces, so old cache entries stop matching. */
-  public static final String BUILDER_VERSION = "2";
+  public static final String BUILDER_VERSION = "3";
 
   public static final String DEFAULT_SUITE = "bookworm";
 

@@ -1,5 +1,6 @@
 package dev.kindling.snapshot;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -45,6 +46,11 @@ class GoldenImageBuildTest {
     assertTrue(manifest.usedBytes() > 0 && manifest.usedBytes() < manifest.rootfsBytes());
     assertTrue(manifest.kernelCmdline().contains("root=/dev/vda"));
     assertTrue(image.kernel().getFileName().toString().equals("vmlinuz"));
+    Path vmlinux = image.dir().resolve(Manifest.ELF_KERNEL);
+    assertTrue(Files.size(vmlinux) > Files.size(image.kernel()), "the ELF kernel, uncompressed");
+    try (var in = Files.newInputStream(vmlinux)) {
+      assertArrayEquals(new byte[] {0x7f, 'E', 'L', 'F', 2}, in.readNBytes(5), "64-bit ELF");
+    }
 
     Map<String, String> packages =
         manifest.packages().stream()

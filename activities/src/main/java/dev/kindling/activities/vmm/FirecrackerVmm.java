@@ -2,6 +2,7 @@ package dev.kindling.activities.vmm;
 
 import dev.kindling.host.VmSecrets;
 import dev.kindling.host.exec.Commands;
+import dev.kindling.host.images.Manifest;
 import dev.kindling.host.images.SnapshotFiles;
 import dev.kindling.host.images.SnapshotManifest;
 import dev.kindling.workflows.FailureKind;
@@ -68,6 +69,7 @@ public final class FirecrackerVmm implements Vmm {
   public RunningVm boot(VmSpec spec) {
     long startedAt = System.currentTimeMillis();
     long started = System.nanoTime();
+    Path kernel = elfKernel(spec);
     copyDisk(spec.baseDisk(), spec.vmDir().resolve(DISK));
     long pid = start(spec);
     FirecrackerClient api = client(spec.vmDir());
@@ -77,7 +79,7 @@ public final class FirecrackerVmm implements Vmm {
           "/machine-config",
           Map.of("vcpu_count", spec.vcpus(), "mem_size_mib", spec.memoryMib(), "smt", false));
       Map<String, Object> bootSource = new LinkedHashMap<>();
-      bootSource.put("kernel_image_path", QemuCommandLine.safe(kernelFor(spec)));
+      bootSource.put("kernel_image_path", QemuCommandLine.safe(kernel));
       bootSource.put("initrd_path", QemuCommandLine.safe(spec.initrd()));
       bootSource.put("boot_args", spec.kernelCmdline());
       api.put("/boot-source", bootSource);
@@ -144,8 +146,8 @@ public final class FirecrackerVmm implements Vmm {
               "File",
               "backend_path",
               QemuCommandLine.safe(snapshot.memoryState())));
-      load.put(
-          "network_overrides", List.of(Map.of("iface_id", IFACE_ID, "host_dev_name", spec.tap())));
+      // No network_overrides (a later addition to the API): the snapshot names the canary's TAP,
+      // and every VM's namespace has a TAP of that same name.
       load.put("resume_vm", true);
       api.put("/snapshot/load", load);
       // The snapshot carries the canary's MMDS contents; this VM's own secrets replace them.
@@ -275,12 +277,20 @@ public final class FirecrackerVmm implements Vmm {
     return VmProcesses.isVmm(vm.pid(), vm.vmDir());
   }
 
-  /**
-   * Firecracker boots an uncompressed ELF kernel: the image's {@code vmlinux} when it ships one.
-   */
-  private static Path kernelFor(VmSpec spec) {
-    Path vmlinux = spec.kernel().resolveSibling("vmlinux");
-    return Files.isRegularFile(vmlinux) ? vmlinux : spec.kernel();
+  /** Firecracker boots an uncompressed ELF kernel, which the image publishes beside its bzImage. */
+  private static Path elfKernel(VmSpec spec) {
+    Path vmlinux = spec.kernel().resolveSibling(Manifest.ELF_KERNEL);
+    if (!Files.isRegularFile(vmlinux)) {
+      throw new VmmException(
+          FailureKind.VMM_FAILED_TO_START,
+          "Firecracker needs an uncompressed ELF kernel and image "
+              + spec.imageId()
+              + " has none ("
+              + vmlinux
+              + " is missing; images built before the builder published one lack it): rebuild the"
+              + " image");
+    }
+    return vmlinux;
   }
 
   private long start(VmSpec spec) {

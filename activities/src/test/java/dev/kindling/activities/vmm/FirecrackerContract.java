@@ -89,19 +89,11 @@ final class FirecrackerContract {
     ObjectNode load = object(definitions, "SnapshotLoadParams", "snapshot_path");
     string(load, "snapshot_path");
     reference(load, "mem_backend", "MemoryBackend");
-    property(load, "network_overrides")
-        .put("type", "array")
-        .putObject("items")
-        .put("$ref", "#/definitions/NetworkOverride");
     bool(load, "resume_vm");
 
     ObjectNode backend = object(definitions, "MemoryBackend", "backend_type", "backend_path");
     string(backend, "backend_type", "File", "Uffd");
     string(backend, "backend_path");
-
-    ObjectNode override = object(definitions, "NetworkOverride", "iface_id", "host_dev_name");
-    string(override, "iface_id");
-    string(override, "host_dev_name");
     return spec;
   }
 

@@ -58,6 +58,10 @@ public record Manifest(
   public static final String FILE = "manifest.json";
   public static final String ROOTFS = "rootfs.ext4";
   public static final String KERNEL = "vmlinuz";
+
+  /** The same kernel as an uncompressed ELF file, which Firecracker boots. */
+  public static final String ELF_KERNEL = "vmlinux";
+
   public static final String INITRD = "initrd.img";
   private static final ObjectMapper JSON =
       new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
