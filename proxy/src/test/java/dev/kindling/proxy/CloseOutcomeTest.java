@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kindling.workflows.testing.Await;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -312,10 +313,11 @@ class CloseOutcomeTest {
 
   private static void awaitCount(ProxyFixture fixture, CloseOutcome outcome)
       throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (fixture.proxy.metrics().closes(outcome) == 0 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+    Await.until(
+        outcome + " counted",
+        Duration.ofSeconds(10),
+        () -> fixture.proxy.metrics().closes(outcome),
+        n -> n > 0);
     assertEquals(1, fixture.proxy.metrics().closes(outcome), outcome + " count");
   }
 

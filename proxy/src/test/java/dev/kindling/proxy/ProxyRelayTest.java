@@ -6,10 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kindling.workflows.testing.Await;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -47,12 +49,14 @@ class ProxyRelayTest {
     assertEquals(1, fixture.upstream.upgrades.get());
     assertEquals(1, fixture.proxy.metrics().openSessions());
     // Bytes are counted when a write completes, which can be just after the peer has read them.
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
-    while ((fixture.proxy.metrics().bytesToUpstream() < 8
-            || fixture.proxy.metrics().bytesToBrowser() < 8)
-        && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
+    Await.until(
+        "8 bytes counted each way",
+        Duration.ofSeconds(10),
+        () ->
+            Math.min(
+                fixture.proxy.metrics().bytesToUpstream(),
+                fixture.proxy.metrics().bytesToBrowser()),
+        least -> least >= 8);
     assertTrue(
         fixture.proxy.metrics().bytesToUpstream() >= 8,
         "bytes to upstream: " + fixture.proxy.metrics().bytesToUpstream());
@@ -90,10 +94,7 @@ class ProxyRelayTest {
     System.arraycopy(first, 0, whole, 0, first.length);
     System.arraycopy(second, 0, whole, first.length, second.length);
     assertArrayEquals(whole, (byte[]) connection.next());
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (connection.pongs.get() == 0 && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
+    Await.until("a pong", Duration.ofSeconds(10), connection.pongs::get, n -> n > 0);
     assertEquals(1, connection.pongs.get(), "the proxy answers a browser's ping itself");
   }
 
@@ -253,10 +254,11 @@ class ProxyRelayTest {
     assertTrue(fixture.upstream.floodSent.get() < flood, "the VM side was never held back");
 
     connection.resume();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (connection.bytesReceived.get() < flood && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
+    Await.until(
+        "the whole flood received",
+        Duration.ofSeconds(30),
+        connection.bytesReceived::get,
+        n -> n >= flood);
     assertEquals(flood, connection.bytesReceived.get());
     assertTrue(fixture.proxy.metrics().queuedBytesHighWater() <= bound);
   }
@@ -267,10 +269,11 @@ class ProxyRelayTest {
       TestClient.Connection first = limited.client.connect(limited.websocket(ProxyFixture.SESSION));
       first.session.close(1000, "done", org.eclipse.jetty.websocket.api.Callback.NOOP);
       first.awaitClose();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (limited.proxy.connections(ProxyFixture.SESSION) > 0 && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
+      Await.until(
+          "the slot given back",
+          Duration.ofSeconds(10),
+          () -> limited.proxy.connections(ProxyFixture.SESSION),
+          n -> n == 0);
 
       TestClient.Connection second =
           limited.client.connect(limited.websocket(ProxyFixture.SESSION));

@@ -2,6 +2,7 @@ package dev.kindling.host.testing;
 
 import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.testing.Await;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetSocketAddress;

@@ -2,8 +2,8 @@ package dev.kindling.worker.e2e;
 
 import com.sun.net.httpserver.HttpServer;
 import dev.kindling.host.netns.NetworkNamespaces;
-import dev.kindling.host.testing.Await;
 import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.testing.Await;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;

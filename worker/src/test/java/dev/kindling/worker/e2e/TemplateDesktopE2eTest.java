@@ -14,7 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.kindling.host.testing.Await;
 import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.ImageBuilder;
@@ -27,6 +26,7 @@ import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.Diagnostics;
 import dev.kindling.workflows.host.ImageRef;
 import dev.kindling.workflows.host.Launch;
+import dev.kindling.workflows.testing.Await;
 import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;

@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kindling.host.TemporalCli;
-import dev.kindling.host.testing.Await;
 import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.worker.cli.KindlingCli;
 import dev.kindling.worker.config.KindlingConfig;
@@ -23,6 +22,7 @@ import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.BootMode;
+import dev.kindling.workflows.testing.Await;
 import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;

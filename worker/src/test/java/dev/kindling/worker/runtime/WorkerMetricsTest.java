@@ -9,11 +9,11 @@ import static org.mockito.ArgumentMatchers.any;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
-import dev.kindling.host.testing.Await;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.ReadinessReport;
 import dev.kindling.workflows.host.StageTiming;
 import dev.kindling.workflows.host.VmHandle;
+import dev.kindling.workflows.testing.Await;
 import dev.kindling.workflows.vm.Phase;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;

@@ -34,6 +34,7 @@ import dev.kindling.workflows.host.ReadinessRequest;
 import dev.kindling.workflows.host.StageTiming;
 import dev.kindling.workflows.host.VmNetwork;
 import dev.kindling.workflows.host.VmRef;
+import dev.kindling.workflows.testing.Await;
 import io.temporal.activity.Activity;
 import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.history.v1.HistoryEvent;
@@ -78,16 +79,11 @@ class BrowserVmWorkflowTest {
 
   static VmDescription awaitPhase(BrowserVmWorkflow vm, Phase... wanted)
       throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-    VmDescription last = null;
-    while (System.nanoTime() < deadline) {
-      last = vm.describe();
-      if (last != null && List.of(wanted).contains(last.phase())) {
-        return last;
-      }
-      Thread.sleep(10);
-    }
-    throw new AssertionError("never reached " + List.of(wanted) + "; last " + last);
+    return Await.until(
+        "phase " + List.of(wanted),
+        Duration.ofSeconds(20),
+        vm::describe,
+        d -> d != null && List.of(wanted).contains(d.phase()));
   }
 
   private BrowserVmWorkflow vm(String sessionId) {

@@ -1,4 +1,4 @@
-package dev.kindling.host.testing;
+package dev.kindling.workflows.testing;
 
 import java.time.Duration;
 import java.util.Objects;

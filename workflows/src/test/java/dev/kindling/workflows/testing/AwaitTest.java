@@ -1,4 +1,4 @@
-package dev.kindling.host.testing;
+package dev.kindling.workflows.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
