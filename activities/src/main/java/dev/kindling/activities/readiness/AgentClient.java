@@ -2,6 +2,7 @@ package dev.kindling.activities.readiness;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.kindling.host.Printable;
 import dev.kindling.host.netns.NetworkNamespaces;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -57,14 +58,14 @@ public final class AgentClient {
     Response response = exchange("GET", "/health", null);
     if (response.status() != 200) {
       throw new UnhealthyAnswerException(
-          "GET /health answered " + response.status() + " " + HttpHead.printable(response.body()));
+          "GET /health answered " + response.status() + " " + Printable.of(response.body()));
     }
     try {
       return JSON.readValue(response.body(), AgentHealth.class);
     } catch (JsonProcessingException e) {
       throw new UnhealthyAnswerException(
           "GET /health answered 200 with a body that is not health JSON: "
-              + HttpHead.printable(response.body()));
+              + Printable.of(response.body()));
     }
   }
 
@@ -96,14 +97,14 @@ public final class AgentClient {
     }
     if (response.status() != 200) {
       throw new UnhealthyAnswerException(
-          "GET /v1/app answered " + response.status() + " " + HttpHead.printable(response.body()));
+          "GET /v1/app answered " + response.status() + " " + Printable.of(response.body()));
     }
     try {
       return java.util.Optional.of(JSON.readValue(response.body(), AppStatus.class));
     } catch (JsonProcessingException e) {
       throw new UnhealthyAnswerException(
           "GET /v1/app answered 200 with a body that is not app JSON: "
-              + HttpHead.printable(response.body()));
+              + Printable.of(response.body()));
     }
   }
 

@@ -1,6 +1,9 @@
 package dev.kindling.activities.readiness;
 
 import dev.kindling.host.FileTrees;
+import dev.kindling.host.rfb.PixelFormat;
+import dev.kindling.host.rfb.RfbSession;
+import dev.kindling.host.rfb.ServerInit;
 import java.awt.Image;
 import java.awt.image.BufferedImage;
 import java.io.IOException;

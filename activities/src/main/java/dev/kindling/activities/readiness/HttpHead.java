@@ -1,5 +1,6 @@
 package dev.kindling.activities.readiness;
 
+import dev.kindling.host.Printable;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -44,13 +45,13 @@ record HttpHead(String statusLine, int status, Map<String, String> headers) {
     String statusLine = lines[0];
     String[] parts = statusLine.split(" ", 3);
     if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
-      throw new ProtocolException("not an HTTP response: '" + printable(statusLine) + "'");
+      throw new ProtocolException("not an HTTP response: '" + Printable.of(statusLine) + "'");
     }
     int status;
     try {
       status = Integer.parseInt(parts[1]);
     } catch (NumberFormatException e) {
-      throw new ProtocolException("not an HTTP status: '" + printable(statusLine) + "'");
+      throw new ProtocolException("not an HTTP status: '" + Printable.of(statusLine) + "'");
     }
     Map<String, String> headers = new LinkedHashMap<>();
     for (int i = 1; i < lines.length; i++) {
@@ -62,10 +63,5 @@ record HttpHead(String statusLine, int status, Map<String, String> headers) {
       }
     }
     return new HttpHead(statusLine, status, headers);
-  }
-
-  static String printable(String text) {
-    String shown = text.length() > 120 ? text.substring(0, 120) + "..." : text;
-    return shown.replaceAll("\\p{Cntrl}", "?");
   }
 }

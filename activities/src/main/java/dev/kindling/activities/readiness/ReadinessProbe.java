@@ -12,7 +12,12 @@ import static dev.kindling.workflows.FailureKind.WEBSOCKET_UPGRADE_FAILED;
 import static dev.kindling.workflows.FailureKind.WEBSOCKIFY_REFUSED;
 
 import dev.kindling.activities.diagnostics.DiagnosticsCollector;
+import dev.kindling.host.Printable;
 import dev.kindling.host.netns.NetworkNamespaces;
+import dev.kindling.host.rfb.RfbHandshake;
+import dev.kindling.host.rfb.RfbHandshakeException;
+import dev.kindling.host.rfb.RfbSession;
+import dev.kindling.host.rfb.ServerInit;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.host.Diagnostics;
 import dev.kindling.workflows.host.ReadinessReport;
@@ -457,7 +462,7 @@ public final class ReadinessProbe {
               "POST /v1/secrets answered "
                   + response.status()
                   + " "
-                  + HttpHead.printable(response.body()));
+                  + Printable.of(response.body()));
         }
         return true;
       } catch (IOException e) {

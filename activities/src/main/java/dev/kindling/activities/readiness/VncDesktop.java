@@ -1,6 +1,9 @@
 package dev.kindling.activities.readiness;
 
 import dev.kindling.host.netns.NetworkNamespaces;
+import dev.kindling.host.rfb.RfbHandshake;
+import dev.kindling.host.rfb.RfbSession;
+import dev.kindling.host.rfb.ServerInit;
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;

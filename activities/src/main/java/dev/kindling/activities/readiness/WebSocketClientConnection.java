@@ -1,5 +1,6 @@
 package dev.kindling.activities.readiness;
 
+import dev.kindling.host.Printable;
 import dev.kindling.host.websocket.WebSocketFrames;
 import java.io.BufferedInputStream;
 import java.io.Closeable;
@@ -98,7 +99,7 @@ public final class WebSocketClientConnection implements Closeable {
     }
     if (head.status() != 101) {
       throw new WebSocketUpgradeException(
-          "upgrade answered '" + HttpHead.printable(head.statusLine()) + "' instead of 101");
+          "upgrade answered '" + Printable.of(head.statusLine()) + "' instead of 101");
     }
     String upgrade = head.header("upgrade");
     if (upgrade == null || !upgrade.equalsIgnoreCase("websocket")) {

@@ -1,6 +1,10 @@
 package dev.kindling.activities.readiness;
 
 import dev.kindling.host.netns.NetworkNamespaces;
+import dev.kindling.host.rfb.PixelFormat;
+import dev.kindling.host.rfb.RfbHandshake;
+import dev.kindling.host.rfb.RfbSession;
+import dev.kindling.host.rfb.VncAuth;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

@@ -2,6 +2,7 @@ package dev.kindling.activities.readiness;
 
 import dev.kindling.host.exec.Commands;
 import dev.kindling.host.netns.NetworkNamespaces;
+import dev.kindling.host.rfb.PixelFormat;
 import dev.kindling.host.testing.TestNamespace;
 import dev.kindling.workflows.host.GuestNetwork;
 import java.io.IOException;

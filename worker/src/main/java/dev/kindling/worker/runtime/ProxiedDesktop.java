@@ -1,10 +1,10 @@
 package dev.kindling.worker.runtime;
 
 import dev.kindling.activities.readiness.DesktopFrame;
-import dev.kindling.activities.readiness.RfbHandshake;
-import dev.kindling.activities.readiness.RfbSession;
-import dev.kindling.activities.readiness.ServerInit;
 import dev.kindling.activities.readiness.WebSocketClientConnection;
+import dev.kindling.host.rfb.RfbHandshake;
+import dev.kindling.host.rfb.RfbSession;
+import dev.kindling.host.rfb.ServerInit;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.URLEncoder;

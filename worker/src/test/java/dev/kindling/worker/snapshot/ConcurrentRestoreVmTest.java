@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.activities.readiness.RfbHandshakeException;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.VmSecrets;
 import dev.kindling.host.exec.Commands;
 import dev.kindling.host.netns.NetworkNamespaces;
+import dev.kindling.host.rfb.RfbHandshakeException;
 import dev.kindling.host.testing.HostCapability;
 import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.worker.dev.DevStack;

@@ -1,6 +1,7 @@
-package dev.kindling.activities.readiness;
+package dev.kindling.host.rfb;
 
-import dev.kindling.activities.readiness.RfbHandshakeException.Step;
+import dev.kindling.host.Printable;
+import dev.kindling.host.rfb.RfbHandshakeException.Step;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -16,9 +17,10 @@ import java.util.regex.Pattern;
 
 /**
  * The client side of an RFB (VNC) handshake up to ServerInit, over any byte stream (TCP, or a
- * WebSocket through websockify): ProtocolVersion, security negotiation with VNC authentication,
- * SecurityResult, ClientInit (shared) and ServerInit. Only VNC authentication is accepted: a server
- * that offers no password check is not the server Kindling configured.
+ * WebSocket through websockify): ProtocolVersion, security negotiation, SecurityResult, ClientInit
+ * (shared) and ServerInit. With a password only VNC authentication is accepted (a VM's VNC server
+ * that offers no password check is not the server Kindling configured); without one, only security
+ * type None (what the proxy offers a browser, having authenticated to the VM itself).
  */
 public final class RfbHandshake {
   public static final int SECURITY_NONE = 1;
@@ -42,14 +44,14 @@ public final class RfbHandshake {
           Step.BANNER,
           banner.length == 0
               ? "connection closed before the banner"
-              : "connection closed inside the banner '" + HttpHead.printable(text) + "'",
+              : "connection closed inside the banner '" + Printable.of(text) + "'",
           false,
           null);
     }
     Matcher m = BANNER.matcher(text);
     if (!m.matches() || !m.group(1).equals("003")) {
       throw new RfbHandshakeException(
-          Step.BANNER, "not an RFB 3.x banner: '" + HttpHead.printable(text) + "'", false, null);
+          Step.BANNER, "not an RFB 3.x banner: '" + Printable.of(text) + "'", false, null);
     }
     int minor = Integer.parseInt(m.group(2));
     return minor >= 8 ? 8 : minor >= 7 ? 7 : 3;
@@ -72,22 +74,25 @@ public final class RfbHandshake {
     try {
       out.write(String.format("RFB 003.%03d\n", minor).getBytes(StandardCharsets.US_ASCII));
       out.flush();
-      negotiateSecurity(in, out, minor);
+      int type = password == null ? SECURITY_NONE : SECURITY_VNC_AUTH;
+      negotiateSecurity(in, out, minor, type);
 
-      step = Step.AUTHENTICATION;
-      byte[] challenge = new byte[VncAuth.CHALLENGE_LENGTH];
-      in.readFully(challenge);
-      out.write(VncAuth.response(password, challenge));
-      out.flush();
+      if (type == SECURITY_VNC_AUTH) {
+        step = Step.AUTHENTICATION;
+        byte[] challenge = new byte[VncAuth.CHALLENGE_LENGTH];
+        in.readFully(challenge);
+        out.write(VncAuth.response(password, challenge));
+        out.flush();
+      }
 
       step = Step.SECURITY_RESULT;
-      int result = in.readInt();
+      // RFB 3.3 and 3.7 send no SecurityResult after security type None.
+      int result = type == SECURITY_NONE && minor < 8 ? 0 : in.readInt();
       if (result != 0) {
         String reason = minor >= 8 ? readString(in) : "";
         throw new RfbHandshakeException(
             Step.SECURITY_RESULT,
-            "VNC authentication failed"
-                + (reason.isEmpty() ? "" : ": " + HttpHead.printable(reason)),
+            "VNC authentication failed" + (reason.isEmpty() ? "" : ": " + Printable.of(reason)),
             true,
             null);
       }
@@ -109,8 +114,8 @@ public final class RfbHandshake {
     }
   }
 
-  private static void negotiateSecurity(DataInputStream in, DataOutputStream out, int minor)
-      throws IOException {
+  private static void negotiateSecurity(
+      DataInputStream in, DataOutputStream out, int minor, int wanted) throws IOException {
     List<Integer> offered = new ArrayList<>();
     if (minor == 3) {
       offered.add(in.readInt());
@@ -124,19 +129,23 @@ public final class RfbHandshake {
       String reason = readString(in);
       throw new RfbHandshakeException(
           Step.SECURITY_TYPES,
-          "server refused the connection: " + HttpHead.printable(reason),
+          "server refused the connection: " + Printable.of(reason),
           true,
           null);
     }
-    if (!offered.contains(SECURITY_VNC_AUTH)) {
+    if (!offered.contains(wanted)) {
       throw new RfbHandshakeException(
           Step.SECURITY_TYPES,
-          "server offers no VNC authentication (security types " + offered + ")",
+          "server offers no "
+              + (wanted == SECURITY_NONE ? "security type None" : "VNC authentication")
+              + " (security types "
+              + offered
+              + ")",
           true,
           null);
     }
     if (minor >= 7) {
-      out.write(SECURITY_VNC_AUTH);
+      out.write(wanted);
       out.flush();
     }
   }
@@ -151,7 +160,7 @@ public final class RfbHandshake {
     return new String(bytes, StandardCharsets.UTF_8);
   }
 
-  static String describe(IOException e) {
+  public static String describe(IOException e) {
     return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
   }
 

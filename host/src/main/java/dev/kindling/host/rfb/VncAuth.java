@@ -1,4 +1,4 @@
-package dev.kindling.activities.readiness;
+package dev.kindling.host.rfb;
 
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;

@@ -1,4 +1,4 @@
-package dev.kindling.activities.readiness;
+package dev.kindling.host.rfb;
 
 import java.io.DataInputStream;
 import java.io.IOException;
@@ -16,7 +16,7 @@ public record PixelFormat(
     int greenShift,
     int blueShift) {
 
-  static PixelFormat read(DataInputStream in) throws IOException {
+  public static PixelFormat read(DataInputStream in) throws IOException {
     PixelFormat format =
         new PixelFormat(
             in.readUnsignedByte(),

@@ -1,4 +1,4 @@
-package dev.kindling.activities.readiness;
+package dev.kindling.host.rfb;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,4 +1,4 @@
-package dev.kindling.activities.readiness;
+package dev.kindling.host.rfb;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -27,7 +27,7 @@ public final class RfbSession {
   private boolean rawRequested;
   private PixelFormat pixelFormat;
 
-  RfbSession(DataInputStream in, OutputStream out, ServerInit serverInit) {
+  public RfbSession(DataInputStream in, OutputStream out, ServerInit serverInit) {
     this.in = in;
     this.out = out;
     this.serverInit = serverInit;
