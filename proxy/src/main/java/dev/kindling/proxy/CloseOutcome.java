@@ -30,12 +30,18 @@ public enum CloseOutcome {
   VM_UNREACHABLE(
       502, 4502, Blame.UPSTREAM, "VM unreachable: its websockify did not accept a connection"),
   UPSTREAM_HANDSHAKE_FAILED(502, 4512, Blame.UPSTREAM, "VM refused the WebSocket handshake"),
+  VNC_AUTH_FAILED(502, 4515, Blame.UPSTREAM, "VM's VNC server refused the proxy's password"),
+  UPSTREAM_RFB_FAILED(
+      502, 4516, Blame.UPSTREAM, "VM's VNC server did not complete the RFB handshake"),
   UPSTREAM_CLOSED(502, 4510, Blame.UPSTREAM, "VM closed the connection"),
   UPSTREAM_STALLED(504, 4504, Blame.UPSTREAM, "VM stopped reading: write timed out"),
   BROWSER_CLOSED(499, 1000, Blame.CLIENT, "browser closed the connection"),
   BROWSER_TOO_SLOW(408, 4408, Blame.CLIENT, "browser stopped reading: write timed out"),
   BROWSER_PROTOCOL_ERROR(400, 1002, Blame.CLIENT, "browser broke the WebSocket protocol"),
   BROWSER_MESSAGE_TOO_BIG(413, 1009, Blame.CLIENT, "browser sent a message too big to relay"),
+  BROWSER_RFB_ERROR(400, 4400, Blame.CLIENT, "browser broke the RFB protocol"),
+  CONTROL_HELD(423, 4423, Blame.CLIENT, "another viewer holds control of this session"),
+  CONTROL_TAKEN(409, 4409, Blame.NONE, "control taken by another viewer"),
   IDLE_TIMEOUT(408, 4000, Blame.CLIENT, "idle timeout: nothing was sent either way for too long"),
   PROXY_SHUTTING_DOWN(503, 1001, Blame.NONE, "proxy shutting down: reconnect"),
   INTERNAL_ERROR(500, 1011, Blame.PROXY, "internal proxy error");

@@ -39,14 +39,13 @@ final class FrameOutput extends IteratingCallback {
   /** Writes a control frame of the proxy's own (ping or pong). */
   void control(int opcode, byte[] payload, Callback done) {
     enqueue(
-        new Write(new ByteBuffer[] {WebSocketFrames.controlFrame(opcode, payload, masked)}, done),
-        false);
+        new Write(new ByteBuffer[] {WebSocketFrames.frame(opcode, payload, masked)}, done), false);
   }
 
   /** Queues the close frame behind whatever is being written; later writes fail. */
   void close(int code, String reason, Callback done) {
     ByteBuffer frame =
-        WebSocketFrames.controlFrame(
+        WebSocketFrames.frame(
             WebSocketFrames.CLOSE, WebSocketFrames.closePayload(code, reason), masked);
     enqueue(new Write(new ByteBuffer[] {frame}, done), true);
   }

@@ -4,6 +4,7 @@ import static dev.kindling.proxy.WebSocketFrames.CONTINUATION;
 import static dev.kindling.proxy.WebSocketFrames.MAX_CONTROL_PAYLOAD;
 import static dev.kindling.proxy.WebSocketFrames.MAX_HEADER_BYTES;
 
+import dev.kindling.host.rfb.RfbClientMessages;
 import java.nio.ByteBuffer;
 
 /**
@@ -46,7 +47,9 @@ final class FrameScanner {
     /** A frame RFC 6455 does not allow here. */
     PROTOCOL_ERROR,
     /** A frame or message over the size limit. */
-    MESSAGE_TOO_BIG
+    MESSAGE_TOO_BIG,
+    /** An RFB message a view-only connection cannot be followed past. */
+    RFB_UNREADABLE
   }
 
   private enum State {
@@ -58,6 +61,8 @@ final class FrameScanner {
 
   private final boolean expectMasked;
   private final long maxMessageBytes;
+  private final RfbClientMessages messages;
+  private boolean outgoingOpen;
   private final byte[] header = new byte[MAX_HEADER_BYTES];
   private final byte[] control = new byte[MAX_CONTROL_PAYLOAD];
   private int headerBytes;
@@ -83,8 +88,18 @@ final class FrameScanner {
    * @param maxMessageBytes a longer frame or message fails as {@link Violation#MESSAGE_TOO_BIG}
    */
   FrameScanner(boolean expectMasked, long maxMessageBytes) {
+    this(expectMasked, maxMessageBytes, null);
+  }
+
+  /**
+   * @param messages follows the RFB client messages in the payload (a browser's side of an RFB
+   *     relay): on a view-only connection only the runs it passes go on, each as a whole binary
+   *     frame of its own (masked pieces keep their bytes and take the rotated key); null: no RFB
+   */
+  FrameScanner(boolean expectMasked, long maxMessageBytes, RfbClientMessages messages) {
     this.expectMasked = expectMasked;
     this.maxMessageBytes = maxMessageBytes;
+    this.messages = messages;
   }
 
   /**
@@ -152,8 +167,28 @@ final class FrameScanner {
             return Stop.FORWARD;
           }
           int payloadStart = in.position();
+          if (messages != null) {
+            if (!outgoingOpen) {
+              // A change of scope may not cut a message this side is passing on in pieces.
+              messages.settle();
+            }
+            if (messages.viewOnly()) {
+              n = filtered(in, out, payloadStart, n);
+              if (n < 0) {
+                continue;
+              }
+              in.position(payloadStart + n);
+              offset += n;
+              if (offset == payloadLength) {
+                state = State.HEADER;
+              }
+              continue;
+            }
+            follow(in, payloadStart, n);
+          }
           if (frameStart >= 0 && offset == 0 && n == left) {
             out.addVerbatim(in, frameStart, payloadStart + n);
+            outgoingOpen = !fin;
           } else {
             out.addPiece(
                 fin && n == left,
@@ -163,6 +198,7 @@ final class FrameScanner {
                 in,
                 payloadStart,
                 n);
+            outgoingOpen = !(fin && n == left);
           }
           out.countPayload(n);
           in.position(payloadStart + n);
@@ -172,6 +208,53 @@ final class FrameScanner {
           }
         }
       }
+    }
+  }
+
+  /**
+   * Passes on one run of a view-only connection's payload, as a frame of its own when the messages
+   * in it may pass; returns the bytes it covered, or -1 when the stream cannot be followed (the
+   * scan has failed then).
+   */
+  private int filtered(ByteBuffer in, Segments out, int payloadStart, int n) {
+    if (n == 0) {
+      return 0;
+    }
+    int run = messages.run(in, payloadStart, n, mask, offset);
+    if (run == 0) {
+      fail(
+          Violation.RFB_UNREADABLE,
+          "RFB message type "
+              + messages.lostType()
+              + " is unknown; a view-only link cannot pass it");
+      return -1;
+    }
+    int length = Math.abs(run);
+    if (run > 0) {
+      out.addPiece(
+          true,
+          WebSocketFrames.BINARY,
+          masked,
+          WebSocketFrames.maskFrom(mask, offset),
+          in,
+          payloadStart,
+          length);
+      out.countPayload(length);
+    }
+    return length;
+  }
+
+  /** Follows a control connection's messages, which all pass as they are. */
+  private void follow(ByteBuffer in, int payloadStart, int n) {
+    int at = payloadStart;
+    long maskOffset = offset;
+    while (at < payloadStart + n && !messages.lost()) {
+      int run = Math.abs(messages.run(in, at, payloadStart + n - at, mask, maskOffset));
+      if (run == 0) {
+        return;
+      }
+      at += run;
+      maskOffset += run;
     }
   }
 

@@ -1,12 +1,9 @@
 package dev.kindling.proxy;
 
-import dev.kindling.proxy.RouteResolver.Resolution;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Optional;
-import java.util.concurrent.ExecutorService;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.server.Handler;
@@ -17,34 +14,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A session's noVNC page ({@code <prefix>/<id>/}) and the token-protected VNC password the page
- * asks for ({@code <prefix>/<id>/vnc-password}). noVNC's own files are served under {@code
- * /novnc/}.
+ * A session's noVNC page ({@code <prefix>/<id>/}). The page holds no secret: it passes the link's
+ * token to the WebSocket, and the proxy, not the browser, authenticates to the VM's VNC server.
+ * noVNC's own files are served under {@code /novnc/}.
  */
 final class PageHandler extends Handler.Abstract {
   private static final Logger log = LoggerFactory.getLogger(PageHandler.class);
   private static final String TEMPLATE = load();
 
   private final ProxyConfig config;
-  private final SessionTokens tokens;
-  private final RouteResolver resolver;
-  private final VncPasswords passwords;
-  private final OriginPolicy origins;
-  private final ExecutorService workers;
 
-  PageHandler(
-      ProxyConfig config,
-      SessionTokens tokens,
-      RouteResolver resolver,
-      VncPasswords passwords,
-      ExecutorService workers) {
+  PageHandler(ProxyConfig config) {
     super(InvocationType.NON_BLOCKING);
     this.config = config;
-    this.tokens = tokens;
-    this.resolver = resolver;
-    this.passwords = passwords;
-    this.origins = new OriginPolicy(config.allowedOrigins());
-    this.workers = workers;
   }
 
   @Override
@@ -78,61 +60,7 @@ final class PageHandler extends Handler.Abstract {
       HttpReplies.text(response, callback, 200, "text/html; charset=utf-8", page);
       return true;
     }
-    if (path.tail().equals("vnc-password")) {
-      workers.execute(() -> password(path.sessionId(), request, response, callback));
-      return true;
-    }
     return false;
-  }
-
-  private void password(String sessionId, Request request, Response response, Callback callback) {
-    try {
-      if (!origins.permits(
-          request.getHeaders().get(HttpHeader.ORIGIN), request.getHeaders().get(HttpHeader.HOST))) {
-        HttpReplies.outcome(
-            response,
-            callback,
-            CloseOutcome.ORIGIN_REJECTED,
-            CloseOutcome.ORIGIN_REJECTED.reason());
-        return;
-      }
-      Optional<CloseOutcome> refusal =
-          tokens
-              .verify(sessionId, Request.extractQueryParameters(request).getValue("token"))
-              .rejection();
-      if (refusal.isPresent()) {
-        HttpReplies.outcome(response, callback, refusal.get(), refusal.get().reason());
-        return;
-      }
-      Resolution resolution = resolver.resolve(sessionId);
-      if (!(resolution instanceof Resolution.Found found)) {
-        CloseOutcome outcome =
-            resolution instanceof Resolution.NotReady
-                ? CloseOutcome.VM_NOT_READY
-                : CloseOutcome.UNKNOWN_SESSION;
-        HttpReplies.outcome(response, callback, outcome, outcome.reason());
-        return;
-      }
-      Optional<String> password = passwords.passwordFor(found.route().vmId());
-      if (password.isEmpty()) {
-        HttpReplies.outcome(
-            response,
-            callback,
-            CloseOutcome.VM_NOT_READY,
-            "the VM's VNC password is not on this host");
-        return;
-      }
-      HttpReplies.text(
-          response,
-          callback,
-          200,
-          "application/json",
-          "{\"password\":" + HttpReplies.json(password.get()) + "}");
-    } catch (RuntimeException e) {
-      log.error("VNC password for session {} failed", sessionId, e);
-      HttpReplies.outcome(
-          response, callback, CloseOutcome.INTERNAL_ERROR, CloseOutcome.INTERNAL_ERROR.reason());
-    }
   }
 
   private static String load() {

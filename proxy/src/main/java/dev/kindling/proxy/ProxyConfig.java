@@ -33,6 +33,9 @@ import java.util.List;
  * @param noVncDir where Debian's novnc package keeps noVNC
  * @param productionMode refuses to start without a configured token key
  * @param allowLoopbackUpstreams lets routes name the host's loopback; tests and benchmarks only
+ * @param controlPolicy what a second control connection to a session does to the first
+ * @param activityReportInterval at most one report of a session's viewers, and one of its input, to
+ *     its workflow per this time
  */
 public record ProxyConfig(
     String bindHost,
@@ -52,7 +55,9 @@ public record ProxyConfig(
     Duration upstreamConnectTimeout,
     Path noVncDir,
     boolean productionMode,
-    boolean allowLoopbackUpstreams) {
+    boolean allowLoopbackUpstreams,
+    ControlPolicy controlPolicy,
+    Duration activityReportInterval) {
 
   public static final int MIN_FRAME_BYTES = 1 << 20;
 
@@ -99,7 +104,16 @@ public record ProxyConfig(
           "maxConnections must be 0 (derived from the open-file limit) or positive, was "
               + maxConnections);
     }
-    for (Duration d : List.of(pingInterval, idleTimeout, writeTimeout, upstreamConnectTimeout)) {
+    if (controlPolicy == null) {
+      throw new IllegalArgumentException("controlPolicy is required");
+    }
+    for (Duration d :
+        List.of(
+            pingInterval,
+            idleTimeout,
+            writeTimeout,
+            upstreamConnectTimeout,
+            activityReportInterval)) {
       if (d.isNegative() || d.isZero()) {
         throw new IllegalArgumentException("durations must be positive: " + d);
       }
@@ -138,6 +152,8 @@ public record ProxyConfig(
     b.noVncDir = noVncDir;
     b.productionMode = productionMode;
     b.allowLoopbackUpstreams = allowLoopbackUpstreams;
+    b.controlPolicy = controlPolicy;
+    b.activityReportInterval = activityReportInterval;
     return b;
   }
 
@@ -171,6 +187,8 @@ public record ProxyConfig(
     private Path noVncDir = Path.of("/usr/share/novnc");
     private boolean productionMode;
     private boolean allowLoopbackUpstreams;
+    private ControlPolicy controlPolicy = ControlPolicy.TAKE_OVER;
+    private Duration activityReportInterval = Duration.ofSeconds(10);
 
     private Builder() {}
 
@@ -293,6 +311,18 @@ public record ProxyConfig(
       return this;
     }
 
+    /** Default {@link ControlPolicy#TAKE_OVER}: the newest control link controls. */
+    public Builder controlPolicy(ControlPolicy value) {
+      controlPolicy = value;
+      return this;
+    }
+
+    /** Default 10 s. */
+    public Builder activityReportInterval(Duration value) {
+      activityReportInterval = value;
+      return this;
+    }
+
     public ProxyConfig build() {
       return new ProxyConfig(
           bindHost,
@@ -312,7 +342,9 @@ public record ProxyConfig(
           upstreamConnectTimeout,
           noVncDir,
           productionMode,
-          allowLoopbackUpstreams);
+          allowLoopbackUpstreams,
+          controlPolicy,
+          activityReportInterval);
     }
   }
 }

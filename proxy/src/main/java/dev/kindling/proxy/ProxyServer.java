@@ -53,7 +53,11 @@ public final class ProxyServer implements AutoCloseable {
   private final RelayHandler relayHandler;
   private volatile boolean serving;
 
-  private ProxyServer(ProxyConfig config, RouteResolver resolver, VncPasswords passwords)
+  private ProxyServer(
+      ProxyConfig config,
+      RouteResolver resolver,
+      VncPasswords passwords,
+      SessionActivity sessionActivity)
       throws Exception {
     this.config = config;
     if (config.tokenKey() == null) {
@@ -100,14 +104,26 @@ public final class ProxyServer implements AutoCloseable {
     // the first browser can arrive, and it stops after the connectors have closed.
     upstreams = new UpstreamConnector(config, threads, scheduler, buffers, spare);
     server.addBean(upstreams.lifeCycle());
+    ThrottledActivity activity =
+        new ThrottledActivity(
+            sessionActivity, config.activityReportInterval(), ticker, workers, System::nanoTime);
     relayHandler =
-        new RelayHandler(config, tokens, resolver, upstreams, metrics, ticker, workers, relays);
+        new RelayHandler(
+            config,
+            tokens,
+            resolver,
+            upstreams,
+            passwords,
+            new SessionViewers(config.controlPolicy(), activity),
+            activity,
+            metrics,
+            ticker,
+            workers,
+            relays);
     metrics.maxConnections(relayHandler.limiter().perProcess());
     root.setHandler(
         new Handler.Sequence(
-            relayHandler,
-            new PageHandler(config, tokens, resolver, passwords, workers),
-            new StatusHandler(metrics, () -> serving)));
+            relayHandler, new PageHandler(config), new StatusHandler(metrics, () -> serving)));
 
     ContextHandlerCollection contexts = new ContextHandlerCollection();
     if (Files.isDirectory(config.noVncDir())) {
@@ -157,11 +173,13 @@ public final class ProxyServer implements AutoCloseable {
 
   /**
    * Starts a proxy; on a VM host {@code passwords} reads its run directory ({@link
-   * VncPasswords#fromHost}).
+   * VncPasswords#fromHost}) and {@code activity} tells each session's workflow who watches and that
+   * somebody types ({@link TemporalSessionActivity}).
    */
   public static ProxyServer start(
-      ProxyConfig config, RouteResolver resolver, VncPasswords passwords) throws Exception {
-    return new ProxyServer(config, resolver, passwords);
+      ProxyConfig config, RouteResolver resolver, VncPasswords passwords, SessionActivity activity)
+      throws Exception {
+    return new ProxyServer(config, resolver, passwords, activity);
   }
 
   /** The port actually bound (useful with port 0). */

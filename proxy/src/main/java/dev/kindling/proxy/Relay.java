@@ -1,5 +1,6 @@
 package dev.kindling.proxy;
 
+import dev.kindling.host.rfb.RfbClientMessages;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
@@ -31,10 +32,14 @@ final class Relay {
 
   private final String sessionId;
   private final String connectionId;
+  private final Scope scope;
+  private final RfbClientMessages messages;
   private final ProxyConfig config;
   private final ProxyMetrics metrics;
   private final Runnable onEnd;
   private final ScheduledExecutorService ticker;
+  private final SessionActivity activity;
+  private long inputReported;
   private final Direction toUpstream = new Direction("to_upstream", true);
   private final Direction toBrowser = new Direction("to_browser", false);
   private final AtomicBoolean ended = new AtomicBoolean();
@@ -52,15 +57,20 @@ final class Relay {
   Relay(
       String sessionId,
       String connectionId,
+      Scope scope,
       ProxyConfig config,
       ProxyMetrics metrics,
       ScheduledExecutorService ticker,
+      SessionActivity activity,
       Runnable onEnd) {
     this.sessionId = sessionId;
     this.connectionId = connectionId;
+    this.scope = scope;
+    this.messages = new RfbClientMessages(scope == Scope.VIEW);
     this.config = config;
     this.metrics = metrics;
     this.ticker = ticker;
+    this.activity = activity;
     this.onEnd = onEnd;
   }
 
@@ -76,7 +86,16 @@ final class Relay {
       ScheduledExecutorService ticker,
       int code,
       String reason) {
-    Relay relay = new Relay(sessionId, "refused", config, metrics, ticker, () -> {});
+    Relay relay =
+        new Relay(
+            sessionId,
+            "refused",
+            Scope.VIEW,
+            config,
+            metrics,
+            ticker,
+            SessionActivity.NONE,
+            () -> {});
     relay.endCode = code;
     relay.endReason = reason;
     relay.ended.set(true);
@@ -101,7 +120,44 @@ final class Relay {
         (int)
             Math.min(RelayBuffers.READ_BYTES - Segments.HEADER_AREA_BYTES, config.maxQueuedBytes());
     return new RelaySide(
-        endPoint, executor, this, browser, buffers, readBytes, config.maxFrameBytes());
+        endPoint,
+        executor,
+        this,
+        browser,
+        buffers,
+        readBytes,
+        config.maxFrameBytes(),
+        browser ? messages : null);
+  }
+
+  String sessionId() {
+    return sessionId;
+  }
+
+  String connectionId() {
+    return connectionId;
+  }
+
+  /** What the token allowed; a control connection may since have been made view-only. */
+  Scope scope() {
+    return scope;
+  }
+
+  /** Keys, pointer and clipboard messages the browser has sent (passed on or dropped). */
+  private long inputMessages() {
+    return messages.viewOnlyRequested() ? inputReported : messages.inputMessages();
+  }
+
+  /**
+   * Makes this connection view-only from its next message on; false when its messages cannot be
+   * followed (it must be closed instead).
+   */
+  boolean makeViewOnly() {
+    if (messages.lost()) {
+      return false;
+    }
+    messages.requestViewOnly(true);
+    return true;
   }
 
   boolean browserOpened() {
@@ -241,7 +297,16 @@ final class Relay {
         end(CloseOutcome.UPSTREAM_STALLED, null, null);
       } else if (now - lastDataNanos > config.idleTimeout().toNanos()) {
         end(CloseOutcome.IDLE_TIMEOUT, null, null);
-      } else if (now - lastPingNanos >= config.pingInterval().toNanos()) {
+      }
+      long input = inputMessages();
+      if (input != inputReported) {
+        inputReported = input;
+        activity.input(sessionId);
+      }
+      if (ended.get()) {
+        return;
+      }
+      if (now - lastPingNanos >= config.pingInterval().toNanos()) {
         lastPingNanos = now;
         browser.ping(PING);
         upstream.ping(PING);
@@ -324,6 +389,7 @@ final class Relay {
         switch (violation) {
           case PROTOCOL_ERROR -> CloseOutcome.BROWSER_PROTOCOL_ERROR;
           case MESSAGE_TOO_BIG -> CloseOutcome.BROWSER_MESSAGE_TOO_BIG;
+          case RFB_UNREADABLE -> CloseOutcome.BROWSER_RFB_ERROR;
         };
     end(outcome, detail, null);
   }

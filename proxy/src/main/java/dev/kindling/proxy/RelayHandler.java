@@ -1,5 +1,9 @@
 package dev.kindling.proxy;
 
+import dev.kindling.host.rfb.RfbHandshake;
+import dev.kindling.host.rfb.RfbHandshakeException;
+import dev.kindling.host.rfb.RfbServerHandshake;
+import dev.kindling.host.rfb.ServerInit;
 import dev.kindling.proxy.RouteResolver.Resolution;
 import java.time.Duration;
 import java.util.Optional;
@@ -22,7 +26,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code GET <prefix>/<sessionId>/websockify}: checks the request, resolves the session's route,
- * connects and verifies the VM's websockify, and only then upgrades the browser.
+ * connects to the VM's websockify and authenticates to its VNC server with the VM's password (read
+ * on this host, never sent anywhere else), and only then upgrades the browser, offers it RFB
+ * security None and hands both sockets to a relay.
  *
  * <p>Once a request is a WebSocket upgrade, every failure is reported by accepting the upgrade and
  * closing at once with the outcome's code and reason, because browsers hide a refused upgrade's
@@ -37,6 +43,9 @@ final class RelayHandler extends Handler.Abstract {
   private final SessionTokens tokens;
   private final RouteResolver resolver;
   private final UpstreamConnector connector;
+  private final VncPasswords passwords;
+  private final SessionViewers viewers;
+  private final SessionActivity activity;
   private final ProxyMetrics metrics;
   private final SessionLimiter limiter;
   private final OriginPolicy origins;
@@ -51,6 +60,9 @@ final class RelayHandler extends Handler.Abstract {
       SessionTokens tokens,
       RouteResolver resolver,
       UpstreamConnector connector,
+      VncPasswords passwords,
+      SessionViewers viewers,
+      SessionActivity activity,
       ProxyMetrics metrics,
       ScheduledExecutorService ticker,
       ExecutorService workers,
@@ -60,6 +72,9 @@ final class RelayHandler extends Handler.Abstract {
     this.tokens = tokens;
     this.resolver = resolver;
     this.connector = connector;
+    this.passwords = passwords;
+    this.viewers = viewers;
+    this.activity = activity;
     this.metrics = metrics;
     this.limiter =
         new SessionLimiter(
@@ -122,8 +137,11 @@ final class RelayHandler extends Handler.Abstract {
           null);
       return true;
     }
+    Scope scope = SessionTokens.scopeOf(Request.extractQueryParameters(request).getValue("token"));
     workers.execute(
-        () -> connectThenUpgrade(path.sessionId(), request, response, callback, admitted.slot()));
+        () ->
+            connectThenUpgrade(
+                path.sessionId(), scope, request, response, callback, admitted.slot()));
     return true;
   }
 
@@ -145,13 +163,18 @@ final class RelayHandler extends Handler.Abstract {
 
   private void connectThenUpgrade(
       String sessionId,
+      Scope scope,
       Request request,
       Response response,
       Callback callback,
       SessionLimiter.Slot slot) {
-    Resolution resolution;
+    Route route = route(sessionId, request, response, callback, slot);
+    if (route == null) {
+      return;
+    }
+    Optional<String> password;
     try {
-      resolution = resolver.resolve(sessionId);
+      password = passwords.passwordFor(route.vmId());
     } catch (RuntimeException e) {
       slot.release();
       reject(
@@ -160,51 +183,20 @@ final class RelayHandler extends Handler.Abstract {
           callback,
           sessionId,
           CloseOutcome.INTERNAL_ERROR,
-          "route lookup failed",
+          "reading the VM's VNC password failed",
           e);
       return;
     }
-    Route route =
-        switch (resolution) {
-          case Resolution.Found found -> found.route();
-          case Resolution.Unknown unknown -> {
-            slot.release();
-            reject(
-                request,
-                response,
-                callback,
-                sessionId,
-                CloseOutcome.UNKNOWN_SESSION,
-                unknown.detail(),
-                null);
-            yield null;
-          }
-          case Resolution.NotReady notReady -> {
-            slot.release();
-            reject(
-                request,
-                response,
-                callback,
-                sessionId,
-                CloseOutcome.VM_NOT_READY,
-                notReady.detail(),
-                null);
-            yield null;
-          }
-          case Resolution.Unroutable unroutable -> {
-            slot.release();
-            reject(
-                request,
-                response,
-                callback,
-                sessionId,
-                CloseOutcome.VM_UNREACHABLE,
-                unroutable.detail(),
-                null);
-            yield null;
-          }
-        };
-    if (route == null) {
+    if (password.isEmpty()) {
+      slot.release();
+      reject(
+          request,
+          response,
+          callback,
+          sessionId,
+          CloseOutcome.VM_NOT_READY,
+          "the VM's VNC password is not on this host",
+          null);
       return;
     }
     String connectionId = Long.toString(connections.incrementAndGet());
@@ -213,19 +205,27 @@ final class RelayHandler extends Handler.Abstract {
         new Relay(
             sessionId,
             connectionId,
+            scope,
             config,
             metrics,
             ticker,
+            activity,
             () -> {
               slot.release();
               relays.remove(holder[0]);
+              viewers.leave(holder[0]);
             });
     holder[0] = relay;
     relays.add(relay);
     Duration timeout = config.upstreamConnectTimeout();
     long started = System.nanoTime();
+    HandshakeConnection[] vm = new HandshakeConnection[1];
     CompletableFuture<Void> upstream =
-        connector.connect(route.upstream(), relay::upstreamConnection, timeout);
+        connector.connect(
+            route.upstream(),
+            (endPoint, executor, buffers) ->
+                vm[0] = new HandshakeConnection(endPoint, executor, buffers, false),
+            timeout);
     try {
       upstream.get(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
       metrics.upstreamConnected(System.nanoTime() - started);
@@ -248,27 +248,127 @@ final class RelayHandler extends Handler.Abstract {
       acceptAndClose(request, response, callback, relay);
       return;
     }
+    ServerInit serverInit = authenticate(vm[0], password.get(), started + timeout.toNanos(), relay);
+    if (serverInit == null) {
+      vm[0].getEndPoint().close();
+      acceptAndClose(request, response, callback, relay);
+      return;
+    }
     if (relay.isEnded()) {
+      vm[0].getEndPoint().close();
       acceptAndClose(request, response, callback, relay);
       return;
     }
     if (!BrowserHandshake.acceptable(request)) {
+      vm[0].getEndPoint().close();
       relay.end(
           CloseOutcome.NOT_A_WEBSOCKET, "the browser's upgrade request was not acceptable", null);
       HttpReplies.outcome(
           response, callback, CloseOutcome.NOT_A_WEBSOCKET, CloseOutcome.NOT_A_WEBSOCKET.reason());
       return;
     }
-    BrowserHandshake.accept(request, response, callback, relay::browserConnection);
-    // A browser that went away while the VM was being connected never opens its side.
-    ticker.schedule(
-        () -> {
-          if (!relay.browserOpened()) {
-            relay.end(CloseOutcome.BROWSER_CLOSED, "left before the upgrade completed", null);
-          }
-        },
-        timeout.toMillis(),
-        TimeUnit.MILLISECONDS);
+    HandshakeConnection[] browser = new HandshakeConnection[1];
+    BrowserHandshake.accept(
+        request,
+        response,
+        callback,
+        (endPoint, executor, buffers) ->
+            browser[0] = new HandshakeConnection(endPoint, executor, buffers, true));
+    if (!offerNone(browser[0], serverInit, System.nanoTime() + timeout.toNanos(), relay)) {
+      vm[0].getEndPoint().close();
+      browser[0].upgradeTo(relay::browserConnection);
+      return;
+    }
+    viewers.join(relay).ifPresent(refused -> relay.end(refused, refused.reason(), null));
+    vm[0].upgradeTo(relay::upstreamConnection);
+    browser[0].upgradeTo(relay::browserConnection);
+  }
+
+  /** The session's route, or null when the browser was refused. */
+  private Route route(
+      String sessionId,
+      Request request,
+      Response response,
+      Callback callback,
+      SessionLimiter.Slot slot) {
+    Resolution resolution;
+    try {
+      resolution = resolver.resolve(sessionId);
+    } catch (RuntimeException e) {
+      slot.release();
+      reject(
+          request,
+          response,
+          callback,
+          sessionId,
+          CloseOutcome.INTERNAL_ERROR,
+          "route lookup failed",
+          e);
+      return null;
+    }
+    CloseOutcome refusal;
+    String detail;
+    switch (resolution) {
+      case Resolution.Found found -> {
+        return found.route();
+      }
+      case Resolution.Unknown unknown -> {
+        refusal = CloseOutcome.UNKNOWN_SESSION;
+        detail = unknown.detail();
+      }
+      case Resolution.NotReady notReady -> {
+        refusal = CloseOutcome.VM_NOT_READY;
+        detail = notReady.detail();
+      }
+      case Resolution.Unroutable unroutable -> {
+        refusal = CloseOutcome.VM_UNREACHABLE;
+        detail = unroutable.detail();
+      }
+    }
+    slot.release();
+    reject(request, response, callback, sessionId, refusal, detail, null);
+    return null;
+  }
+
+  /**
+   * The VM's side of RFB, as a client with the VM's password; its ServerInit, or null when it
+   * failed (the relay has ended with the reason).
+   */
+  private ServerInit authenticate(
+      HandshakeConnection vm, String password, long deadlineNanos, Relay relay) {
+    vm.deadline(deadlineNanos);
+    try {
+      return RfbHandshake.perform(vm.input(), vm.output(), password).serverInit();
+    } catch (RfbHandshakeException e) {
+      boolean refused = e.rejected() && e.step() == RfbHandshakeException.Step.SECURITY_RESULT;
+      relay.end(
+          refused ? CloseOutcome.VNC_AUTH_FAILED : CloseOutcome.UPSTREAM_RFB_FAILED,
+          e.getMessage(),
+          null);
+      return null;
+    }
+  }
+
+  /** The browser's side of RFB: security None and the VM's ServerInit. False when it failed. */
+  private boolean offerNone(
+      HandshakeConnection browser, ServerInit serverInit, long deadlineNanos, Relay relay) {
+    browser.deadline(deadlineNanos);
+    try {
+      browser.opened().get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+      RfbServerHandshake.offerNone(browser.input(), browser.output(), serverInit);
+      return true;
+    } catch (RfbHandshakeException e) {
+      relay.end(
+          browser.peerClosed() ? CloseOutcome.BROWSER_CLOSED : CloseOutcome.BROWSER_RFB_ERROR,
+          e.getMessage(),
+          null);
+    } catch (ExecutionException | TimeoutException e) {
+      relay.end(CloseOutcome.BROWSER_CLOSED, "left before the upgrade completed", null);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      relay.end(CloseOutcome.PROXY_SHUTTING_DOWN, null, null);
+    }
+    return false;
   }
 
   /** Logs and counts {@code outcome}, then tells the browser through a close frame. */

@@ -1,5 +1,6 @@
 package dev.kindling.proxy;
 
+import dev.kindling.host.rfb.RfbClientMessages;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.concurrent.Executor;
@@ -52,6 +53,7 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
    * @param browser the browser's side (frames arrive masked and leave unmasked) or the VM's (the
    *     reverse)
    * @param readBytes how much one read takes from the socket
+   * @param messages follows the browser's RFB messages (the browser's side only, else null)
    */
   RelaySide(
       EndPoint endPoint,
@@ -60,13 +62,14 @@ final class RelaySide extends AbstractConnection.NonBlocking implements Connecti
       boolean browser,
       ByteBufferPool buffers,
       int readBytes,
-      long maxMessageBytes) {
+      long maxMessageBytes,
+      RfbClientMessages messages) {
     super(endPoint, executor);
     this.relay = relay;
     this.browser = browser;
     this.buffers = buffers;
     this.readBytes = readBytes;
-    this.scanner = new FrameScanner(browser, maxMessageBytes);
+    this.scanner = new FrameScanner(browser, maxMessageBytes, messages);
     this.output = new FrameOutput(endPoint, !browser);
   }
 

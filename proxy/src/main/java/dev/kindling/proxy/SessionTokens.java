@@ -13,12 +13,14 @@ import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Short-lived HMAC-SHA256 tokens that let a browser open one session.
+ * Short-lived HMAC-SHA256 tokens that let a browser open one session, to control it or only to
+ * watch it.
  *
- * <p>A token is {@code base64url(sessionId) "." expiryEpochSeconds "." base64url(mac)}, URL-safe
- * and unpadded. The MAC covers a version label, the session id and the expiry, so a token cannot be
- * moved to another session or have its expiry stretched. The session id travels in the token only
- * so that "token for another session" can be told apart from a forgery.
+ * <p>A token is {@code base64url(sessionId) "." expiryEpochSeconds "." scope "." base64url(mac)},
+ * URL-safe and unpadded, where scope is {@code control} or {@code view}. The MAC is HMAC-SHA256
+ * over {@code "kindling-proxy-token-v2\n" sessionId "\n" expiry "\n" scope}, so a token cannot be
+ * moved to another session, have its expiry stretched or its scope widened. The session id travels
+ * in the token only so that "token for another session" can be told apart from a forgery.
  */
 public final class SessionTokens {
   public static final Duration DEFAULT_TTL = Duration.ofMinutes(5);
@@ -27,7 +29,7 @@ public final class SessionTokens {
   public static final int MIN_KEY_BYTES = 32;
 
   private static final String ALGORITHM = "HmacSHA256";
-  private static final String LABEL = "kindling-proxy-token-v1";
+  private static final String LABEL = "kindling-proxy-token-v2";
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
   private static final Base64.Decoder B64D = Base64.getUrlDecoder();
 
@@ -71,8 +73,8 @@ public final class SessionTokens {
     return B64.encodeToString(bytes);
   }
 
-  /** A token for {@code sessionId} that expires {@code ttl} from now. */
-  public String mint(String sessionId, Duration ttl) {
+  /** A token with {@code scope} for {@code sessionId} that expires {@code ttl} from now. */
+  public String mint(String sessionId, Duration ttl, Scope scope) {
     Validation.sessionId(sessionId);
     if (ttl.isNegative() || ttl.isZero()) {
       throw new IllegalArgumentException("token ttl must be positive, was " + ttl);
@@ -82,11 +84,27 @@ public final class SessionTokens {
         + "."
         + expiry
         + "."
-        + B64.encodeToString(mac(sessionId, expiry));
+        + scope.wire()
+        + "."
+        + B64.encodeToString(mac(sessionId, expiry, scope));
+  }
+
+  /** A control token for {@code sessionId} that expires {@code ttl} from now. */
+  public String mint(String sessionId, Duration ttl) {
+    return mint(sessionId, ttl, Scope.CONTROL);
   }
 
   public String mint(String sessionId) {
     return mint(sessionId, DEFAULT_TTL);
+  }
+
+  /**
+   * The scope a token names; meaningful only for a token {@link #verify} found valid (the MAC
+   * covers it).
+   */
+  public static Scope scopeOf(String token) {
+    String[] parts = token.split("\\.", -1);
+    return Scope.fromWire(parts[2]).orElseThrow();
   }
 
   /** Checks {@code token} for {@code sessionId}; the MAC is compared in constant time. */
@@ -95,20 +113,25 @@ public final class SessionTokens {
       return TokenVerdict.MISSING;
     }
     String[] parts = token.split("\\.", -1);
-    if (parts.length != 3 || token.length() > 512) {
+    if (parts.length != 4 || token.length() > 512) {
       return TokenVerdict.MALFORMED;
     }
     String tokenSession;
     long expiry;
     byte[] presented;
+    Scope scope;
     try {
       tokenSession = new String(B64D.decode(parts[0]), StandardCharsets.UTF_8);
       expiry = Long.parseLong(parts[1]);
-      presented = B64D.decode(parts[2]);
+      scope = Scope.fromWire(parts[2]).orElse(null);
+      presented = B64D.decode(parts[3]);
     } catch (IllegalArgumentException e) {
       return TokenVerdict.MALFORMED;
     }
-    if (!MessageDigest.isEqual(mac(tokenSession, expiry), presented)) {
+    if (scope == null) {
+      return TokenVerdict.MALFORMED;
+    }
+    if (!MessageDigest.isEqual(mac(tokenSession, expiry, scope), presented)) {
       return TokenVerdict.FORGED;
     }
     if (clock.instant().getEpochSecond() >= expiry) {
@@ -120,12 +143,13 @@ public final class SessionTokens {
     return TokenVerdict.VALID;
   }
 
-  private byte[] mac(String sessionId, long expiry) {
+  private byte[] mac(String sessionId, long expiry, Scope scope) {
     try {
       Mac mac = Mac.getInstance(ALGORITHM);
       mac.init(key);
       return mac.doFinal(
-          (LABEL + "\n" + sessionId + "\n" + expiry).getBytes(StandardCharsets.UTF_8));
+          (LABEL + "\n" + sessionId + "\n" + expiry + "\n" + scope.wire())
+              .getBytes(StandardCharsets.UTF_8));
     } catch (NoSuchAlgorithmException | InvalidKeyException e) {
       throw new IllegalStateException("HMAC-SHA256 unavailable", e);
     }

@@ -7,9 +7,8 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 /**
- * Where the noVNC page gets a VM's VNC password. The proxy runs on the VM's host, where the
- * password lives in {@code secrets.json}; the page asks for it with the same token that already
- * grants the whole VNC session, so handing it over widens nothing.
+ * Where the proxy reads a VM's VNC password to authenticate to its VNC server. The proxy runs on
+ * the VM's host, where the password lives in {@code secrets.json}; it never leaves the proxy.
  */
 @FunctionalInterface
 public interface VncPasswords {

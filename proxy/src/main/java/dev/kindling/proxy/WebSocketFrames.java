@@ -81,8 +81,8 @@ final class WebSocketFrames {
     }
   }
 
-  /** A whole control frame, masked with a fresh key when {@code masked}. */
-  static ByteBuffer controlFrame(int opcode, byte[] payload, boolean masked) {
+  /** A whole frame, masked with a fresh key when {@code masked}. */
+  static ByteBuffer frame(int opcode, byte[] payload, boolean masked) {
     int mask = masked ? MASKS.nextInt() : 0;
     ByteBuffer frame = ByteBuffer.allocate(headerLength(payload.length, masked) + payload.length);
     putHeader(frame, true, opcode, masked, mask, payload.length);

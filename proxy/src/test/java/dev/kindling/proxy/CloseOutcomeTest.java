@@ -159,6 +159,33 @@ class CloseOutcomeTest {
                 c.sendText("drop");
                 return c;
               });
+      case VNC_AUTH_FAILED -> vncAuthFailed();
+      case UPSTREAM_RFB_FAILED ->
+          browserSees(
+              outcome,
+              b -> b.upstreamConnectTimeout(Duration.ofMillis(800)),
+              f -> {
+                f.routes.put(ProxyFixture.SESSION, f.route("/silent"));
+                return f.client.connect(f.websocket(ProxyFixture.SESSION));
+              });
+      case BROWSER_RFB_ERROR -> browserBreaksRfb();
+      case CONTROL_HELD ->
+          browserSees(
+              outcome,
+              b -> b.controlPolicy(ControlPolicy.REFUSE),
+              f -> {
+                f.client.connect(f.websocket(ProxyFixture.SESSION));
+                return f.client.connect(f.websocket(ProxyFixture.SESSION));
+              });
+      case CONTROL_TAKEN ->
+          browserSees(
+              outcome,
+              b -> b.controlPolicy(ControlPolicy.TAKE_OVER_AND_CLOSE),
+              f -> {
+                TestClient.Connection first = f.client.connect(f.websocket(ProxyFixture.SESSION));
+                f.client.connect(f.websocket(ProxyFixture.SESSION));
+                return first;
+              });
       case UPSTREAM_STALLED -> upstreamStalled();
       case BROWSER_CLOSED -> browserClosed();
       case BROWSER_TOO_SLOW -> browserTooSlow();
@@ -290,11 +317,42 @@ class CloseOutcomeTest {
     }
   }
 
-  private static void upstreamStalled() throws Exception {
-    try (ProxyFixture fixture = ProxyFixture.start(b -> b.writeTimeout(Duration.ofMillis(500)))) {
-      fixture.routes.put(ProxyFixture.SESSION, fixture.route("/silent"));
+  /** The VM's VNC server refuses the password the proxy read for it. */
+  private static void vncAuthFailed() throws Exception {
+    try (ProxyFixture fixture = ProxyFixture.start()) {
+      fixture.upstream.password = "not-" + ProxyFixture.PASSWORD;
       TestClient.Connection connection =
           fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+      TestClient.Closed closed = connection.awaitClose();
+      assertEquals(CloseOutcome.VNC_AUTH_FAILED.closeCode(), closed.code(), closed.toString());
+      assertTrue(closed.reason().startsWith(CloseOutcome.VNC_AUTH_FAILED.reason()));
+      assertEquals(1, fixture.upstream.refusedPasswords.get());
+      assertEquals(null, connection.serverInit, "the browser got no RFB at all");
+      awaitCount(fixture, CloseOutcome.VNC_AUTH_FAILED);
+    }
+  }
+
+  /** A browser that answers the proxy's RFB banner with something else. */
+  private static void browserBreaksRfb() throws Exception {
+    try (ProxyFixture fixture = ProxyFixture.start();
+        RawBrowser browser = RawBrowser.upgradeOnly(fixture.websocket(ProxyFixture.SESSION))) {
+      browser.next();
+      browser.send(
+          true,
+          WebSocketFrames.BINARY,
+          true,
+          "GET / HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+      TestClient.Closed closed = browser.awaitClose();
+      assertEquals(CloseOutcome.BROWSER_RFB_ERROR.closeCode(), closed.code(), closed.toString());
+      awaitCount(fixture, CloseOutcome.BROWSER_RFB_ERROR);
+    }
+  }
+
+  private static void upstreamStalled() throws Exception {
+    try (ProxyFixture fixture = ProxyFixture.start(b -> b.writeTimeout(Duration.ofMillis(500)))) {
+      TestClient.Connection connection =
+          fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+      connection.sendText("stall");
       ByteBuffer megabyte = ByteBuffer.allocate(1 << 20);
       for (int i = 0; i < 64 && !connection.closed.isDone(); i++) {
         connection.session.sendBinary(megabyte.duplicate(), Callback.NOOP);

@@ -73,7 +73,7 @@ public final class DescriptorHog {
             new RouteResolver.Resolution.Found(
                 new Route(
                     sessionId,
-                    "vm0123456789",
+                    ProxyFixture.VM,
                     new LoopbackUpstream(
                         sessionId.startsWith("unreachable") ? closedPort : echoPort,
                         EchoUpstream.PATH)));
@@ -88,7 +88,9 @@ public final class DescriptorHog {
             .noVncDir(Path.of("/nonexistent"))
             .build();
     Deque<FileChannel> hogged = new ArrayDeque<>();
-    try (ProxyServer proxy = ProxyServer.start(config, routes, vmId -> Optional.empty())) {
+    try (ProxyServer proxy =
+        ProxyServer.start(
+            config, routes, vmId -> Optional.of(ProxyFixture.PASSWORD), SessionActivity.NONE)) {
       System.out.println("PORT " + proxy.port());
       BufferedReader commands =
           new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

@@ -16,9 +16,11 @@ import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
 
 /**
- * A stand-in for a VM's websockify: a real Jetty WebSocket server. {@code /websockify} echoes every
- * frame and obeys text commands ("close CODE REASON", "drop", "flood BYTES"); {@code /silent}
- * accepts and never reads. Other paths refuse the upgrade with 404.
+ * A stand-in for a VM's websockify and VNC server: a real Jetty WebSocket server. On {@code
+ * /websockify} it first plays the VNC server's side of an RFB handshake, with VNC authentication
+ * against {@link #password} (as x11vnc does in a VM), then echoes every frame, records the bytes it
+ * got, and obeys text commands ("close CODE REASON", "drop", "stall", "flood BYTES"); {@code
+ * /silent} accepts and never reads. Other paths refuse the upgrade with 404.
  */
 final class EchoUpstream implements AutoCloseable {
   static final String PATH = "/websockify";
@@ -28,6 +30,16 @@ final class EchoUpstream implements AutoCloseable {
   final List<List<String>> offeredSubprotocols = new CopyOnWriteArrayList<>();
   final BlockingQueue<Integer> closeCodes = new LinkedBlockingQueue<>();
   final AtomicLong floodSent = new AtomicLong();
+
+  /** The VNC password the server expects ({@link ProxyFixture}'s passwords give this one). */
+  volatile String password = ProxyFixture.PASSWORD;
+
+  final AtomicInteger authenticated = new AtomicInteger();
+  final AtomicInteger refusedPasswords = new AtomicInteger();
+
+  /** What every connection sent after its handshake (binary payload bytes), in arrival order. */
+  final java.io.ByteArrayOutputStream received = new java.io.ByteArrayOutputStream();
+
   private final Server server;
   private final ServerConnector connector;
 
@@ -95,24 +107,54 @@ final class EchoUpstream implements AutoCloseable {
 
   public final class Echo implements Session.Listener {
     private Session session;
+    private final FakeVncServer rfb = new FakeVncServer(password);
 
     @Override
     public void onWebSocketOpen(Session session) {
       this.session = session;
+      session.sendBinary(ByteBuffer.wrap(rfb.banner()), Callback.NOOP);
       session.demand();
     }
 
     @Override
     public void onWebSocketPartialBinary(ByteBuffer payload, boolean last, Callback callback) {
+      if (!rfb.done()) {
+        byte[] bytes = new byte[payload.remaining()];
+        payload.get(bytes);
+        FakeVncServer.Step step = rfb.offer(bytes);
+        if (step.reply().length > 0) {
+          session.sendBinary(ByteBuffer.wrap(step.reply()), Callback.NOOP);
+        }
+        if (step.refused()) {
+          refusedPasswords.incrementAndGet();
+        } else if (rfb.done()) {
+          authenticated.incrementAndGet();
+        }
+        callback.succeed();
+        if (step.rest().length == 0) {
+          session.demand();
+          return;
+        }
+        payload = ByteBuffer.wrap(step.rest());
+        callback = Callback.NOOP;
+      }
+      synchronized (received) {
+        if (received.size() < (1 << 20)) {
+          byte[] copy = new byte[payload.remaining()];
+          payload.duplicate().get(copy);
+          received.writeBytes(copy);
+        }
+      }
+      Callback done = callback;
       session.sendPartialBinary(
           payload,
           last,
           Callback.from(
               () -> {
-                callback.succeed();
+                done.succeed();
                 session.demand();
               },
-              callback::fail));
+              done::fail));
     }
 
     @Override
@@ -123,6 +165,9 @@ final class EchoUpstream implements AutoCloseable {
             session.close(
                 Integer.parseInt(words[1]), words.length > 2 ? words[2] : "", Callback.NOOP);
         case "drop" -> session.disconnect();
+        case "stall" -> {
+          // Never reads again: a VM whose VNC server stopped reading.
+        }
         case "flood" -> flood(Long.parseLong(words[1]));
         default -> session.sendText(text, Callback.from(session::demand, t -> {}));
       }

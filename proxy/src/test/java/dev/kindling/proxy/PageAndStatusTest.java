@@ -74,18 +74,16 @@ class PageAndStatusTest {
   }
 
   @Test
-  void theVncPasswordNeedsAValidTokenForThatSession() throws Exception {
-    HttpResponse<String> granted =
-        get("/sessions/s-1/vnc-password?token=" + fixture.tokens.mint("s-1"));
-    HttpResponse<String> forged =
-        get("/sessions/s-1/vnc-password?token=" + fixture.tokens.mint("s-2"));
-    HttpResponse<String> missing = get("/sessions/s-1/vnc-password");
+  void theVncPasswordIsInNoPageAndNoEndpointHandsItOut() throws Exception {
+    String token = fixture.tokens.mint("s-1");
+    HttpResponse<String> page = get("/sessions/s-1/?token=" + token);
+    HttpResponse<String> endpoint = get("/sessions/s-1/vnc-password?token=" + token);
 
-    assertEquals(200, granted.statusCode());
-    assertEquals("{\"password\":\"pw-vm0123456789\"}", granted.body());
-    assertEquals("no-store", granted.headers().firstValue("cache-control").orElseThrow());
-    assertEquals(403, forged.statusCode());
-    assertEquals(401, missing.statusCode());
+    assertEquals(200, page.statusCode());
+    assertFalse(page.body().contains(ProxyFixture.PASSWORD), "the page holds the password");
+    assertFalse(page.body().contains("vnc-password"), "the page asks for a password");
+    assertEquals(404, endpoint.statusCode());
+    assertFalse(endpoint.body().contains(ProxyFixture.PASSWORD));
   }
 
   @Test

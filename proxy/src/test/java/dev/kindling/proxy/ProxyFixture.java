@@ -22,6 +22,10 @@ final class ProxyFixture implements AutoCloseable {
   static final byte[] KEY =
       "kindling-proxy-test-key-0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
   static final String SESSION = "s-1";
+  static final String VM = "vm0123456789";
+
+  /** The VNC password the proxy reads for {@link #VM} (on a real host: from its run directory). */
+  static final String PASSWORD = "pw-" + VM;
 
   final TestNamespace namespace;
   final EchoUpstream upstream;
@@ -29,6 +33,7 @@ final class ProxyFixture implements AutoCloseable {
   final ProxyServer proxy;
   final TestClient client;
   final SessionTokens tokens = new SessionTokens(KEY);
+  final RecordedActivity activity = new RecordedActivity();
 
   private ProxyFixture(UnaryOperator<ProxyConfig.Builder> tweak) throws Exception {
     namespace = namespacesAvailable() ? TestNamespace.create() : null;
@@ -56,7 +61,10 @@ final class ProxyFixture implements AutoCloseable {
               .upstreamConnectTimeout(Duration.ofSeconds(3));
       proxy =
           ProxyServer.start(
-              tweak.apply(builder).build(), routes, vmId -> Optional.of("pw-" + vmId));
+              tweak.apply(builder).build(),
+              routes,
+              vmId -> VM.equals(vmId) ? Optional.of(PASSWORD) : Optional.empty(),
+              activity);
       client = new TestClient();
     } catch (Exception | Error e) {
       close();
@@ -100,7 +108,7 @@ final class ProxyFixture implements AutoCloseable {
         namespace != null
             ? new NamespacedUpstream(namespace.name(), GuestNetwork.GUEST_ADDRESS, port, path)
             : new LoopbackUpstream(port, path);
-    return new Route(SESSION, "vm0123456789", target);
+    return new Route(SESSION, VM, target);
   }
 
   URI websocket(String sessionId, String token) {
@@ -112,6 +120,11 @@ final class ProxyFixture implements AutoCloseable {
 
   URI websocket(String sessionId) {
     return websocket(sessionId, tokens.mint(sessionId));
+  }
+
+  /** A link that only watches. */
+  URI viewWebsocket(String sessionId) {
+    return websocket(sessionId, tokens.mint(sessionId, Duration.ofMinutes(5), Scope.VIEW));
   }
 
   URI http(String pathAndQuery) {

@@ -31,8 +31,20 @@ final class RawBrowser implements AutoCloseable {
   /** A frame from the proxy. */
   record Frame(int opcode, byte[] payload) {}
 
-  /** Connects and upgrades, offering the binary subprotocol. */
+  /** Connects, upgrades (offering the binary subprotocol) and completes RFB as noVNC does. */
   static RawBrowser connect(URI uri) throws IOException {
+    RawBrowser browser = upgradeOnly(uri);
+    try {
+      browser.rfbHandshake();
+      return browser;
+    } catch (IOException | RuntimeException e) {
+      browser.close();
+      throw e;
+    }
+  }
+
+  /** Connects and upgrades, offering the binary subprotocol; RFB is the caller's. */
+  static RawBrowser upgradeOnly(URI uri) throws IOException {
     Socket socket = new Socket(uri.getHost(), uri.getPort());
     RawBrowser browser = new RawBrowser(socket);
     try {
@@ -70,6 +82,25 @@ final class RawBrowser implements AutoCloseable {
     String response = head.toString(StandardCharsets.US_ASCII);
     if (!response.startsWith("HTTP/1.1 101")) {
       throw new IOException("upgrade refused: " + response.lines().findFirst().orElse(""));
+    }
+  }
+
+  /** noVNC's side of RFB with security None; the proxy sends each of its steps as one frame. */
+  private void rfbHandshake() throws IOException {
+    expect(12);
+    send(true, WebSocketFrames.BINARY, true, "RFB 003.008\n".getBytes(StandardCharsets.US_ASCII));
+    expect(2);
+    send(true, WebSocketFrames.BINARY, true, new byte[] {1});
+    expect(4);
+    send(true, WebSocketFrames.BINARY, true, new byte[] {1});
+    next();
+  }
+
+  private void expect(int bytes) throws IOException {
+    Frame frame = next();
+    if (frame.opcode() != WebSocketFrames.BINARY || frame.payload().length != bytes) {
+      throw new IOException(
+          "expected an RFB step of " + bytes + " bytes, got opcode " + frame.opcode());
     }
   }
 
@@ -128,7 +159,7 @@ final class RawBrowser implements AutoCloseable {
       if (frame.opcode() == WebSocketFrames.CLOSE) {
         int code = WebSocketFrames.closeCode(frame.payload(), frame.payload().length);
         out.write(
-            WebSocketFrames.controlFrame(
+            WebSocketFrames.frame(
                     WebSocketFrames.CLOSE, WebSocketFrames.closePayload(code, ""), true)
                 .array());
         out.flush();

@@ -36,18 +36,29 @@ class SessionTokensTest {
   void tamperingOrAnotherKeyIsAForgery() {
     String token = tokens.mint("s-1", Duration.ofMinutes(5));
     String[] parts = token.split("\\.");
-    String stretched = parts[0] + "." + (Long.parseLong(parts[1]) + 3600) + "." + parts[2];
+    String stretched =
+        parts[0] + "." + (Long.parseLong(parts[1]) + 3600) + "." + parts[2] + "." + parts[3];
     String moved =
         java.util.Base64.getUrlEncoder().withoutPadding().encodeToString("s-2".getBytes())
             + "."
             + parts[1]
             + "."
-            + parts[2];
+            + parts[2]
+            + "."
+            + parts[3];
+    String viewToken = tokens.mint("s-1", Duration.ofMinutes(5), Scope.VIEW);
+    String widened = viewToken.replace(".view.", ".control.");
     SessionTokens other =
         new SessionTokens("a-different-key-of-at-least-32-bytes".getBytes(), clock);
 
     assertEquals(TokenVerdict.FORGED, tokens.verify("s-1", stretched));
     assertEquals(TokenVerdict.FORGED, tokens.verify("s-2", moved));
+    assertEquals(TokenVerdict.VALID, tokens.verify("s-1", viewToken));
+    assertEquals(Scope.VIEW, SessionTokens.scopeOf(viewToken));
+    assertEquals(Scope.CONTROL, SessionTokens.scopeOf(token));
+    assertEquals(TokenVerdict.FORGED, tokens.verify("s-1", widened), "a view token made control");
+    assertEquals(
+        TokenVerdict.MALFORMED, tokens.verify("s-1", viewToken.replace(".view.", ".admin.")));
     assertEquals(
         TokenVerdict.FORGED, tokens.verify("s-1", other.mint("s-1", Duration.ofMinutes(5))));
   }

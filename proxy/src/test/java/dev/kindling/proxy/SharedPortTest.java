@@ -1,5 +1,6 @@
 package dev.kindling.proxy;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,15 +27,18 @@ class SharedPortTest {
             ProxyServer.start(
                 fixture.proxy.config().toBuilder().port(fixture.proxy.port()).build(),
                 fixture.routes,
-                vmId -> Optional.empty())) {
+                vmId -> Optional.of(ProxyFixture.PASSWORD),
+                SessionActivity.NONE)) {
       assertEquals(fixture.proxy.port(), second.port());
 
       List<TestClient.Connection> connections = new ArrayList<>();
       for (int i = 0; i < CONNECTIONS; i++) {
         TestClient.Connection connection =
             fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
-        connection.sendText("hello " + i);
-        assertEquals("hello " + i, connection.next());
+        // A framebuffer request (as RFB, which the proxy follows), echoed by the stand-in VM.
+        byte[] request = {3, 0, 0, (byte) i, 0, 0, 0, 10, 0, 10};
+        connection.sendBinary(request);
+        assertArrayEquals(request, (byte[]) connection.next());
         connections.add(connection);
       }
 
@@ -81,7 +85,12 @@ class SharedPortTest {
           assertThrows(
               Exception.class,
               () ->
-                  ProxyServer.start(sameAddress, fixture.routes, vmId -> Optional.empty()).close());
+                  ProxyServer.start(
+                          sameAddress,
+                          fixture.routes,
+                          vmId -> Optional.empty(),
+                          SessionActivity.NONE)
+                      .close());
       assertTrue(String.valueOf(e.getMessage()).contains("Failed to bind"), e.toString());
     }
   }

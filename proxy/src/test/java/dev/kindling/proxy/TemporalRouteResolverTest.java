@@ -9,6 +9,7 @@ import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.vm.BrowserVmWorkflow;
 import dev.kindling.workflows.vm.Endpoint;
 import dev.kindling.workflows.vm.Phase;
+import dev.kindling.workflows.vm.Viewers;
 import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;
 import io.temporal.client.WorkflowClient;
@@ -70,8 +71,15 @@ class TemporalRouteResolverTest {
           List.of(),
           0,
           null,
-          null);
+          null,
+          Viewers.NONE);
     }
+
+    @Override
+    public void viewers(Viewers viewers) {}
+
+    @Override
+    public void input() {}
 
     @Override
     public VmDescription awaitReady() {

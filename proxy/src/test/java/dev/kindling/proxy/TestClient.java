@@ -5,9 +5,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -16,7 +14,11 @@ import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
 import org.eclipse.jetty.websocket.client.WebSocketClient;
 
-/** A browser stand-in: a real Jetty WebSocket client that records what it receives. */
+/**
+ * A browser stand-in: a real Jetty WebSocket client that records what it receives. A connection the
+ * proxy accepts first goes through RFB as noVNC does (security None, ClientInit, ServerInit), so a
+ * test starts where the relay starts; one the proxy closes at once is returned closed.
+ */
 final class TestClient implements AutoCloseable {
   private final WebSocketClient client = new WebSocketClient();
 
@@ -33,7 +35,13 @@ final class TestClient implements AutoCloseable {
 
   /** One connection; reads continuously unless created paused. */
   public static final class Connection implements Session.Listener {
-    final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
+    final java.util.concurrent.BlockingDeque<Object> received =
+        new java.util.concurrent.LinkedBlockingDeque<>();
+
+    /** The VM's ServerInit as the proxy passed it on, once the RFB handshake is done. */
+    volatile byte[] serverInit;
+
+    private volatile boolean handshaking = true;
     final CompletableFuture<Closed> closed = new CompletableFuture<>();
     final AtomicLong bytesReceived = new AtomicLong();
     final AtomicLong pongs = new AtomicLong();
@@ -54,7 +62,7 @@ final class TestClient implements AutoCloseable {
     }
 
     private void demand() {
-      if (paused.get()) {
+      if (paused.get() && !handshaking) {
         demandPending = true;
       } else {
         session.demand();
@@ -119,6 +127,71 @@ final class TestClient implements AutoCloseable {
       closed.complete(new Closed(1006, String.valueOf(cause)));
     }
 
+    /** noVNC's side of RFB: version 3.8, security None, shared ClientInit, ServerInit. */
+    private void rfbHandshake() throws Exception {
+      try {
+        byte[] banner = read(12);
+        if (banner == null) {
+          return;
+        }
+        sendBinary("RFB 003.008\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        byte[] types = read(2);
+        if (types == null) {
+          return;
+        }
+        if (types[0] != 1 || types[1] != 1) {
+          throw new AssertionError("the proxy offered security types other than None only");
+        }
+        sendBinary(new byte[] {1});
+        if (read(4) == null) {
+          return;
+        }
+        sendBinary(new byte[] {1});
+        byte[] head = read(24);
+        if (head == null) {
+          return;
+        }
+        int nameLength = ByteBuffer.wrap(head, 20, 4).getInt();
+        byte[] name = read(nameLength);
+        if (name == null) {
+          return;
+        }
+        byte[] init = new byte[24 + nameLength];
+        System.arraycopy(head, 0, init, 0, 24);
+        System.arraycopy(name, 0, init, 24, nameLength);
+        serverInit = init;
+      } finally {
+        handshaking = false;
+        bytesReceived.set(0);
+      }
+    }
+
+    /** The next {@code n} binary bytes, or null when the connection closed first. */
+    private byte[] read(int n) throws InterruptedException {
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (bytes.size() < n) {
+        Object item = received.poll(20, TimeUnit.MILLISECONDS);
+        if (item == null) {
+          if (closed.isDone()) {
+            return null;
+          }
+          if (System.nanoTime() > deadline) {
+            throw new AssertionError("the RFB handshake stalled after " + bytes.size() + " bytes");
+          }
+          continue;
+        }
+        if (item instanceof byte[] b) {
+          int take = Math.min(b.length, n - bytes.size());
+          bytes.write(b, 0, take);
+          if (take < b.length) {
+            received.addFirst(java.util.Arrays.copyOfRange(b, take, b.length));
+          }
+        }
+      }
+      return bytes.toByteArray();
+    }
+
     Object next() throws InterruptedException {
       Object value = received.poll(10, TimeUnit.SECONDS);
       if (value == null) {
@@ -178,6 +251,7 @@ final class TestClient implements AutoCloseable {
     }
     headers.forEach(request::setHeader);
     client.connect(connection, request).get(15, TimeUnit.SECONDS);
+    connection.rfbHandshake();
     return connection;
   }
 

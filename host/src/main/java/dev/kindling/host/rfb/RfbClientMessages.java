@@ -52,6 +52,11 @@ public final class RfbClientMessages {
     requested = value;
   }
 
+  /** The last request, from any thread. */
+  public boolean viewOnlyRequested() {
+    return requested;
+  }
+
   /** Applies the last request; the reader calls it where a change cannot split its output. */
   public void settle() {
     viewOnly = requested;

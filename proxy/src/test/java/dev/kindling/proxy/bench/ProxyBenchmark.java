@@ -6,6 +6,7 @@ import dev.kindling.proxy.ProxyConfig;
 import dev.kindling.proxy.ProxyServer;
 import dev.kindling.proxy.Route;
 import dev.kindling.proxy.RouteResolver;
+import dev.kindling.proxy.SessionActivity;
 import dev.kindling.proxy.SessionTokens;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -465,7 +466,8 @@ public final class ProxyBenchmark {
             .allowLoopbackUpstreams(true)
             .noVncDir(Path.of("/nonexistent"))
             .build();
-    try (ProxyServer proxy = ProxyServer.start(config, routes, vmId -> Optional.empty())) {
+    try (ProxyServer proxy =
+        ProxyServer.start(config, routes, vmId -> Optional.empty(), SessionActivity.NONE)) {
       System.out.println("BENCH port " + proxy.port());
       BufferedReader commands =
           new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

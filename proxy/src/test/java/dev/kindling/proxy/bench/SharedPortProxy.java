@@ -5,6 +5,7 @@ import dev.kindling.proxy.ProxyConfig;
 import dev.kindling.proxy.ProxyServer;
 import dev.kindling.proxy.Route;
 import dev.kindling.proxy.RouteResolver;
+import dev.kindling.proxy.SessionActivity;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
@@ -38,7 +39,8 @@ public final class SharedPortProxy {
             .allowLoopbackUpstreams(true)
             .noVncDir(Path.of("/nonexistent"))
             .build();
-    try (ProxyServer proxy = ProxyServer.start(config, routes, vmId -> Optional.empty())) {
+    try (ProxyServer proxy =
+        ProxyServer.start(config, routes, vmId -> Optional.empty(), SessionActivity.NONE)) {
       System.out.println("BENCH port " + proxy.port());
       System.out.println("BENCH maxConnections " + proxy.maxConnections());
       BufferedReader commands =

@@ -1,7 +1,6 @@
 package dev.kindling.worker.cli;
 
 import dev.kindling.activities.network.HostPreflight;
-import dev.kindling.host.VmSecrets;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.DevStack;
@@ -138,15 +137,13 @@ final class DemoCommand implements Callable<Integer> {
       }
 
       step(
-          "desktop through the proxy (token-authenticated WebSocket, full RFB handshake, one framebuffer)");
+          "desktop through the proxy (token-authenticated WebSocket; the proxy authenticates to the VM, the client gets RFB security None; one framebuffer)");
       String token = stack.proxy().tokens().mint(sessionId);
-      String password = VmSecrets.read(stack.host().paths().vmDir(ready.vmId())).vncPassword();
       ProxiedDesktop desktop =
           ProxiedDesktop.capture(
               new InetSocketAddress("127.0.0.1", stack.proxy().port()),
               stack.proxy().config().websocketPath(sessionId),
               token,
-              password,
               Duration.ofSeconds(30));
       desktop.frame().writePng(screenshot);
       System.out.printf(

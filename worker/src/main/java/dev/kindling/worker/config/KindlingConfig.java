@@ -97,6 +97,8 @@ public final class KindlingConfig {
     oneOf(Setting.ACCELERATOR, "auto", "kvm", "tcg");
     oneOf(Setting.MACHINE, "microvm", "pc");
     oneOf(Setting.VMM, "qemu", "firecracker");
+    oneOf(Setting.PROXY_CONTROL_POLICY, "take-over", "take-over-and-close", "refuse");
+    intValue(Setting.PROXY_ACTIVITY_REPORT_SECONDS, 1, 3600);
     oneOf(Setting.PRODUCTION, "true", "false");
     if (production() && get(Setting.TOKEN_KEY).isBlank()) {
       throw new InvalidInputException(

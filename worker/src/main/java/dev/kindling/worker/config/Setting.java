@@ -113,6 +113,14 @@ public enum Setting {
       "proxy.allowedOrigins",
       "",
       "Comma-separated Origins allowed to open sessions; empty: same origin only."),
+  PROXY_CONTROL_POLICY(
+      "proxy.controlPolicy",
+      "take-over",
+      "When a control link opens while another controls the session: take-over (the other becomes view-only), take-over-and-close (the other is closed, 4409) or refuse (the new one is refused, 4423)."),
+  PROXY_ACTIVITY_REPORT_SECONDS(
+      "proxy.activityReportSeconds",
+      "10",
+      "At most one report of a session's viewers, and one of its input, to its workflow per this many seconds."),
   TOKEN_KEY(
       "proxy.tokenKey",
       "",

@@ -14,14 +14,14 @@ import java.time.Duration;
 import java.util.List;
 
 /**
- * What a user's noVNC would get: a WebSocket to the proxy with a session token, a full RFB
- * handshake with the VM's password, and one complete framebuffer in the server's own colours.
+ * What a user's noVNC would get: a WebSocket to the proxy with a session token, the RFB handshake
+ * the proxy offers (security None: the proxy authenticated to the VM with its password), and one
+ * complete framebuffer in the server's own colours.
  */
 public record ProxiedDesktop(ServerInit serverInit, DesktopFrame frame) {
 
   public static ProxiedDesktop capture(
-      InetSocketAddress proxy, String wsPath, String token, String password, Duration timeout)
-      throws IOException {
+      InetSocketAddress proxy, String wsPath, String token, Duration timeout) throws IOException {
     try (SocketChannel channel = SocketChannel.open(proxy)) {
       String path = wsPath + "?token=" + URLEncoder.encode(token, StandardCharsets.UTF_8);
       WebSocketClientConnection ws =
@@ -32,7 +32,7 @@ public record ProxiedDesktop(ServerInit serverInit, DesktopFrame frame) {
               List.of("binary"),
               timeout);
       try (ws) {
-        RfbSession session = RfbHandshake.perform(ws.input(), ws.output(), password);
+        RfbSession session = RfbHandshake.perform(ws.input(), ws.output(), null);
         return new ProxiedDesktop(
             session.serverInit(),
             DesktopFrame.capture(session, session.serverInit().pixelFormat()));

@@ -1,13 +1,16 @@
 package dev.kindling.worker.runtime;
 
+import dev.kindling.proxy.ControlPolicy;
 import dev.kindling.proxy.ProxyConfig;
 import dev.kindling.proxy.ProxyServer;
 import dev.kindling.proxy.SessionTokens;
 import dev.kindling.proxy.TemporalRouteResolver;
+import dev.kindling.proxy.TemporalSessionActivity;
 import dev.kindling.proxy.VncPasswords;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import io.temporal.client.WorkflowClient;
+import java.time.Duration;
 
 /** Builds the proxy from configuration, routing through Temporal. */
 public final class ProxyRuntime {
@@ -26,9 +29,16 @@ public final class ProxyRuntime {
             .tokenKey(SessionTokens.decodeKey(tokenKey))
             .allowedOrigins(config.list(Setting.PROXY_ORIGINS))
             .productionMode(config.production())
+            .controlPolicy(
+                ControlPolicy.fromWire(config.get(Setting.PROXY_CONTROL_POLICY)).orElseThrow())
+            .activityReportInterval(
+                Duration.ofSeconds(config.intValue(Setting.PROXY_ACTIVITY_REPORT_SECONDS)))
             .build();
     return ProxyServer.start(
-        proxyConfig, new TemporalRouteResolver(client), VncPasswords.fromHost(config.paths()));
+        proxyConfig,
+        new TemporalRouteResolver(client),
+        VncPasswords.fromHost(config.paths()),
+        new TemporalSessionActivity(client));
   }
 
   /** The configured key, or a fresh one when none is configured outside production mode. */

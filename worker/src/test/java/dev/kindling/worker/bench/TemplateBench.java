@@ -5,7 +5,6 @@ import dev.kindling.activities.image.VerifyResult;
 import dev.kindling.activities.image.VerifySettings;
 import dev.kindling.host.FileTrees;
 import dev.kindling.host.HostPaths;
-import dev.kindling.host.VmSecrets;
 import dev.kindling.host.images.ImageStore;
 import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.BuiltImage;
@@ -187,14 +186,11 @@ public final class TemplateBench {
       long ready = System.nanoTime();
       VmDescription description = client.describe(session);
       String token = stack.proxy().tokens().mint(session);
-      String password =
-          VmSecrets.read(stack.host().paths().vmDir(description.vmId())).vncPassword();
       ProxiedDesktop desktop =
           ProxiedDesktop.capture(
               new InetSocketAddress("127.0.0.1", stack.proxy().port()),
               stack.proxy().config().websocketPath(session),
               token,
-              password,
               Duration.ofSeconds(30));
       long visible = System.nanoTime();
       if (desktop.frame().blank()) {

@@ -17,7 +17,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.host.TemporalCli;
-import dev.kindling.host.VmSecrets;
 import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
@@ -153,7 +152,6 @@ class RealTemporalE2eTest {
             new InetSocketAddress("127.0.0.1", second.proxy().port()),
             second.proxy().config().websocketPath(kept),
             second.proxy().tokens().mint(kept),
-            VmSecrets.read(second.host().paths().vmDir(keptReady.vmId())).vncPassword(),
             Duration.ofSeconds(30));
     assertFalse(
         desktop.frame().blank(), "the desktop after the restart: " + desktop.frame().summary());

@@ -11,7 +11,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.kindling.host.VmSecrets;
 import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.worker.dev.DevStack;
@@ -135,13 +134,11 @@ class VmLifecycleE2eTest {
       // What a user's noVNC does: a token-authenticated WebSocket to the proxy, which routes to the
       // endpoint the workflow published; then the VM's RFB handshake and one full framebuffer.
       String token = stack.proxy().tokens().mint(session);
-      String password = VmSecrets.read(stack.host().paths().vmDir(vmId)).vncPassword();
       ProxiedDesktop desktop =
           ProxiedDesktop.capture(
               new InetSocketAddress("127.0.0.1", stack.proxy().port()),
               stack.proxy().config().websocketPath(session),
               token,
-              password,
               Duration.ofSeconds(30));
       assertTrue(
           desktop.serverInit().width() > 0 && desktop.serverInit().height() > 0,

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.kindling.activities.readiness.ProbeTarget;
+import dev.kindling.activities.readiness.VncDesktop;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.VmSecrets;
@@ -22,6 +24,7 @@ import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.GuestNetwork;
 import dev.kindling.workflows.host.ImageRef;
+import dev.kindling.workflows.host.VmRef;
 import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;
@@ -114,9 +117,9 @@ class ConcurrentRestoreVmTest {
       log.info("{} ready on {}: {}", session, ready.vmId(), ready.timings());
     }
 
-    // Each session's desktop, through the proxy with its token, accepts its own password.
+    // Each session's desktop, through the proxy with its token (the proxy uses that VM's password).
     for (Restored vm : vms) {
-      ProxiedDesktop desktop = desktop(vm.session(), vm.password());
+      ProxiedDesktop desktop = desktop(vm.session());
       assertTrue(
           desktop.serverInit().width() > 0 && desktop.serverInit().height() > 0,
           vm.session() + " sent a framebuffer size");
@@ -124,9 +127,14 @@ class ConcurrentRestoreVmTest {
     // One session's password fails on another session's VM: the secret is per VM, not per snapshot.
     Restored first = vms.get(0);
     Restored second = vms.get(1);
+    VmRef secondVm = new VmRef(second.session(), second.vmId(), null);
     RfbHandshakeException refused =
         assertThrows(
-            RfbHandshakeException.class, () -> desktop(second.session(), first.password()));
+            RfbHandshakeException.class,
+            () ->
+                VncDesktop.open(
+                        ProbeTarget.forVm(secondVm, stack.host().paths(), first.password()), RFB)
+                    .close());
     assertTrue(
         refused.rejected(), "the VNC server itself refused the password: " + refused.getMessage());
 
@@ -199,12 +207,11 @@ class ConcurrentRestoreVmTest {
     }
   }
 
-  private static ProxiedDesktop desktop(String session, String password) throws IOException {
+  private static ProxiedDesktop desktop(String session) throws IOException {
     return ProxiedDesktop.capture(
         new InetSocketAddress("127.0.0.1", stack.proxy().port()),
         stack.proxy().config().websocketPath(session),
         stack.proxy().tokens().mint(session),
-        password,
         RFB);
   }
 

@@ -37,6 +37,17 @@ public interface BrowserVmWorkflow {
   @SignalMethod(name = "release")
   void release();
 
+  /** The proxy's report of who has the desktop open (rate-limited by the proxy). */
+  @SignalMethod(name = "viewers")
+  void viewers(Viewers viewers);
+
+  /**
+   * The proxy saw input (keys, pointer, clipboard) from a controlling viewer: the idle timer starts
+   * again. Rate-limited by the proxy.
+   */
+  @SignalMethod(name = "input")
+  void input();
+
   /** Extends the lease by {@code seconds} from now; returns the new expiry (epoch millis). */
   @UpdateMethod(name = "extend")
   long extend(long seconds);

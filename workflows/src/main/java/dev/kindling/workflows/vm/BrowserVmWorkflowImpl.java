@@ -343,6 +343,21 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   }
 
   @Override
+  public void viewers(Viewers viewers) {
+    if (progress != null) {
+      progress.viewers(viewers);
+      Workflow.setCurrentDetails(progress.details());
+    }
+  }
+
+  @Override
+  public void input() {
+    if (lease != null) {
+      lease.input(Workflow.currentTimeMillis());
+    }
+  }
+
+  @Override
   public long extend(long seconds) {
     long expiry = lease.extend(Workflow.currentTimeMillis(), Duration.ofSeconds(seconds));
     progress.leaseExpiresAt(expiry);

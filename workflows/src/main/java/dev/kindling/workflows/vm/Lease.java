@@ -4,8 +4,8 @@ import io.temporal.workflow.Workflow;
 import java.time.Duration;
 
 /**
- * A ready VM's lease: it ends at the TTL, after {@code idle} without an extension (when set), or on
- * release. Workflow code only; every wait is a durable timer.
+ * A ready VM's lease: it ends at the TTL, after {@code idle} without input or an extension (when
+ * set), or on release. Workflow code only; every wait is a durable timer.
  */
 final class Lease {
   enum End {
@@ -51,6 +51,14 @@ final class Lease {
     }
     changes++;
     return expiresAt;
+  }
+
+  /** Input reached the VM: the idle timer starts again; the expiry stays. */
+  void input(long now) {
+    if (idleMillis > 0) {
+      idleDeadline = Math.max(idleDeadline, now + idleMillis);
+      changes++;
+    }
   }
 
   /** Blocks (durably) until the lease ends and says why. */

@@ -13,6 +13,7 @@ import java.util.List;
  * @param timings per-phase (and readiness-stage) durations in order of completion
  * @param leaseExpiresAtEpochMillis 0 before READY
  * @param failureType a FailureKind type when the VM failed, else null
+ * @param viewers who has the desktop open through the proxy (none before READY)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record VmDescription(
@@ -28,7 +29,8 @@ public record VmDescription(
     List<StageTiming> timings,
     long leaseExpiresAtEpochMillis,
     String failureType,
-    String failureMessage) {
+    String failureMessage,
+    Viewers viewers) {
 
   /** A VM whose workflow failed before it could describe it (its input could not be read). */
   public static VmDescription failedBeforeStart(
@@ -46,6 +48,7 @@ public record VmDescription(
         List.of(),
         0,
         failureType,
-        failureMessage);
+        failureMessage,
+        Viewers.NONE);
   }
 }

@@ -21,6 +21,7 @@ final class VmProgress {
   private long leaseExpiresAt;
   private String failureType;
   private String failureMessage;
+  private Viewers viewers = Viewers.NONE;
 
   VmProgress(String sessionId, long now) {
     this.sessionId = sessionId;
@@ -92,6 +93,10 @@ final class VmProgress {
     leaseExpiresAt = epochMillis;
   }
 
+  void viewers(Viewers value) {
+    viewers = value == null ? Viewers.NONE : value;
+  }
+
   void failed(String type, String message) {
     failureType = type;
     failureMessage = message;
@@ -111,7 +116,8 @@ final class VmProgress {
         List.copyOf(timings),
         leaseExpiresAt,
         failureType,
-        failureMessage);
+        failureMessage,
+        viewers);
   }
 
   /**
@@ -149,6 +155,15 @@ final class VmProgress {
       md.append("\nlease until ")
           .append(java.time.Instant.ofEpochMilli(leaseExpiresAt))
           .append('\n');
+    }
+    if (phase == Phase.READY) {
+      md.append("\nviewers: ").append(viewers.count());
+      if (viewers.controller() != null) {
+        md.append(", controlled by ").append(viewers.controller());
+      } else if (viewers.count() > 0) {
+        md.append(", view only");
+      }
+      md.append('\n');
     }
     if (failureType != null) {
       md.append("\n**").append(failureType).append("**: ").append(failureMessage).append('\n');
