@@ -100,6 +100,12 @@ class BrowserVmReplayTest {
     }
 
     @Override
+    public void viewers(Viewers viewers) {}
+
+    @Override
+    public void input() {}
+
+    @Override
     public void release() {}
 
     @Override

@@ -575,6 +575,35 @@ class BrowserVmWorkflowTest {
   }
 
   @Test
+  void inputRestartsTheIdleTimerAndViewersShowInDescribe() throws Exception {
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
+    kindling.startVm(new VmRequest("s-input", null, null, 3600, 120, 0, 0, null, null));
+    kindling.awaitReady("s-input", Duration.ofSeconds(20));
+    BrowserVmWorkflow vm = vm("s-input");
+    vm.viewers(new Viewers(2, "connection 7"));
+    VmDescription before = vm.describe();
+    assertEquals(new Viewers(2, "connection 7"), before.viewers());
+    cluster.env.sleep(Duration.ofSeconds(100));
+    long typedAt = cluster.env.currentTimeMillis();
+    vm.input();
+    VmDescription stillReady = vm.describe();
+    assertEquals(Phase.READY, stillReady.phase());
+    assertEquals(
+        before.leaseExpiresAtEpochMillis(),
+        stillReady.leaseExpiresAtEpochMillis(),
+        "input moves the idle timer, not the expiry");
+
+    kindling.awaitEnd("s-input");
+
+    long held = closedAt("s-input") - typedAt;
+    assertTrue(
+        held >= 119_000 && held < 3_600_000,
+        "the idle timer restarted at the input; held " + held + " ms after it");
+    assertEquals(
+        "IDLE", kindling.workflowStub("s-input").describe().getMemo("leaseEnd", String.class));
+  }
+
+  @Test
   void extendIsValidatedAndMovesTheExpiry() throws Exception {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
     kindling.startVm(VmRequest.forSession("s-extend"));
