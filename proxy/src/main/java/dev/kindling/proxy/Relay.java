@@ -276,7 +276,8 @@ final class Relay {
         Math.max(
             10,
             Math.min(
-                config.pingInterval().toMillis(),
+                Math.min(
+                    config.pingInterval().toMillis(), config.activityReportInterval().toMillis()),
                 Math.min(config.idleTimeout().toMillis(), config.writeTimeout().toMillis()) / 2));
     tick = ticker.scheduleAtFixedRate(this::onTick, period, period, TimeUnit.MILLISECONDS);
     if (ended.get()) {

@@ -83,4 +83,27 @@ class SessionTokensTest {
         SessionTokens.fromBase64Key(key)
             .verify("s-1", SessionTokens.fromBase64Key(key).mint("s-1")));
   }
+
+  /** The example in docs/BACKEND.md, which backends in other languages check themselves against. */
+  @Test
+  void mintsTheDocumentedExampleTokens() {
+    byte[] key = new byte[32];
+    for (int i = 0; i < key.length; i++) {
+      key[i] = (byte) i;
+    }
+    SessionTokens documented =
+        new SessionTokens(
+            key,
+            java.time.Clock.fixed(
+                java.time.Instant.ofEpochSecond(1_800_000_000L - 300), java.time.ZoneOffset.UTC));
+    assertEquals(
+        "cy0x.1800000000.control.a4PR1GhGcvGwsw5MX7P9ROzWvtE4DmEk6cQPQQEoF0k",
+        documented.mint("s-1", Duration.ofSeconds(300), Scope.CONTROL));
+    assertEquals(
+        "cy0x.1800000000.view.0qhndjQNGUF4dS4xliuW-b6aTbKcZ2zs4OMBbwCLg8A",
+        documented.mint("s-1", Duration.ofSeconds(300), Scope.VIEW));
+    assertEquals(
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8",
+        java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(key));
+  }
 }

@@ -1,5 +1,6 @@
 package dev.kindling.proxy.bench;
 
+import dev.kindling.host.rfb.VncAuth;
 import dev.kindling.host.websocket.WebSocketFrames;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -8,8 +9,10 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 
 /**
@@ -18,9 +21,16 @@ import java.util.function.Consumer;
  * would to x11vnc). Both are minimal blocking loops on virtual threads, so that neither backend
  * costs more than it must: the WebSocket echo reads a frame, unmasks it eight bytes at a time and
  * writes it back unmasked, answers pings and closes.
+ *
+ * <p>On {@link #PATH}, where the proxy connects, the WebSocket echo first plays the VNC server's
+ * side of an RFB 3.8 handshake with VNC authentication, as x11vnc behind a VM's websockify would,
+ * and checks the proxy's answer against {@link BenchRfb#PASSWORD}; on {@link #PLAIN_PATH}, where
+ * the benchmark measures the echo alone, it only echoes.
  */
 final class EchoBackend implements AutoCloseable {
   static final String PATH = "/websockify";
+  static final String PLAIN_PATH = "/echo";
+  private static final byte[] VERSION = "RFB 003.008\n".getBytes(StandardCharsets.US_ASCII);
   private static final int MAX_FRAME = 8 << 20;
 
   /** Enough for a frame header and a small frame; larger frames get a buffer of their own. */
@@ -83,8 +93,12 @@ final class EchoBackend implements AutoCloseable {
   private static void echoWebSocket(SocketChannel channel) {
     try (channel) {
       ByteBuffer in = ByteBuffer.allocateDirect(SMALL_READ).flip();
-      if (!handshake(channel, in)) {
+      String path = handshake(channel, in);
+      if (path == null) {
         return;
+      }
+      if (path.equals(PATH)) {
+        playVncServer(new HandshakeStream(channel, in, false));
       }
       ByteBuffer header = ByteBuffer.allocateDirect(10);
       ByteBuffer large = null;
@@ -150,13 +164,14 @@ final class EchoBackend implements AutoCloseable {
   }
 
   /**
-   * Answers the upgrade (any path but {@link #PATH} gets 404); false when there is nothing to echo.
+   * Answers the upgrade (any path but {@link #PATH} and {@link #PLAIN_PATH} gets 404); returns the
+   * path, or null when there is nothing to echo.
    */
-  private static boolean handshake(SocketChannel channel, ByteBuffer in) throws IOException {
+  private static String handshake(SocketChannel channel, ByteBuffer in) throws IOException {
     int end;
     while ((end = headersEnd(in)) < 0) {
       if (in.limit() == in.capacity() || !fill(channel, in, in.remaining() + 1)) {
-        return false;
+        return null;
       }
     }
     byte[] head = new byte[end - in.position()];
@@ -176,13 +191,17 @@ final class EchoBackend implements AutoCloseable {
                 .anyMatch("binary"::equals);
       }
     }
-    if (!request.startsWith("GET " + PATH + " ") || key == null) {
+    String path =
+        request.startsWith("GET " + PATH + " ")
+            ? PATH
+            : request.startsWith("GET " + PLAIN_PATH + " ") ? PLAIN_PATH : null;
+    if (path == null || key == null) {
       write(
           channel,
           ByteBuffer.wrap(
               "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
                   .getBytes(StandardCharsets.US_ASCII)));
-      return false;
+      return null;
     }
     String response =
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "
@@ -191,7 +210,43 @@ final class EchoBackend implements AutoCloseable {
             + (binary ? "Sec-WebSocket-Protocol: binary\r\n" : "")
             + "\r\n";
     write(channel, ByteBuffer.wrap(response.getBytes(StandardCharsets.US_ASCII)));
-    return true;
+    return path;
+  }
+
+  /**
+   * The VNC server's side up to ServerInit. A wrong password is refused with a SecurityResult the
+   * proxy reports to the client, and thrown: a benchmark that cannot authenticate measures nothing.
+   */
+  private static void playVncServer(HandshakeStream rfb) throws IOException {
+    rfb.write(VERSION);
+    requireFromProxy(Arrays.equals(rfb.read(VERSION.length), VERSION), "a version other than 3.8");
+    rfb.write(new byte[] {2, 1, 2});
+    requireFromProxy(rfb.read(1)[0] == 2, "a security type other than VNC authentication");
+    byte[] challenge = new byte[VncAuth.CHALLENGE_LENGTH];
+    ThreadLocalRandom.current().nextBytes(challenge);
+    rfb.write(challenge);
+    if (!Arrays.equals(
+        rfb.read(VncAuth.CHALLENGE_LENGTH), VncAuth.response(BenchRfb.PASSWORD, challenge))) {
+      byte[] reason = "not the benchmark's VNC password".getBytes(StandardCharsets.US_ASCII);
+      rfb.write(
+          ByteBuffer.allocate(8 + reason.length)
+              .putInt(1)
+              .putInt(reason.length)
+              .put(reason)
+              .array());
+      throw new IllegalStateException(
+          "the proxy answered the VNC challenge with another password than the benchmark's");
+    }
+    rfb.write(new byte[4]);
+    rfb.read(1);
+    rfb.write(BenchRfb.SERVER_INIT.encode());
+    rfb.finish();
+  }
+
+  private static void requireFromProxy(boolean condition, String sent) {
+    if (!condition) {
+      throw new IllegalStateException("the proxy sent " + sent + " during the RFB handshake");
+    }
   }
 
   private static int headersEnd(ByteBuffer in) {

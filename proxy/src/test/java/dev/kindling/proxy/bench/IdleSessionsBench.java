@@ -15,8 +15,9 @@ import org.eclipse.jetty.websocket.api.Session;
  * The idle-connections part of the proxy benchmark. Every relayed connection is two sockets in a
  * proxy process, so one process holds at most {@link ConnectionCapacity#forOpenFileLimit} of them;
  * this starts as many proxy processes as the target needs on one port (SO_REUSEPORT, as {@code
- * proxy.reusePort=true} does), opens the target's idle connections through that port, counts those
- * still open 2 s later, and measures each process's heap and PSS growth.
+ * proxy.reusePort=true} does), opens the target's idle connections through that port (each counts
+ * once its RFB handshake is done), counts those still open 2 s later, and measures each process's
+ * heap and PSS growth.
  *
  * <p>The load side (this JVM) and the echo backend (its own JVM) each hold one socket per
  * connection, within the same per-process limit.
@@ -120,6 +121,7 @@ final class IdleSessionsBench {
         BenchClient.IdleResult opened =
             client.openIdle(
                 i -> ProxyBenchmark.proxyUri(port, "idle-" + i, tokens),
+                true,
                 attempt,
                 CONCURRENCY,
                 timeLimit);

@@ -6,9 +6,11 @@ import dev.kindling.proxy.ProxyConfig;
 import dev.kindling.proxy.ProxyServer;
 import dev.kindling.proxy.Route;
 import dev.kindling.proxy.RouteResolver;
+import dev.kindling.proxy.Scope;
 import dev.kindling.proxy.SessionActivity;
 import dev.kindling.proxy.SessionTokens;
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.net.InetSocketAddress;
@@ -25,7 +27,6 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.eclipse.jetty.websocket.api.Session;
@@ -36,9 +37,12 @@ import org.slf4j.LoggerFactory;
  * backend, and writes the "Proxy" section of docs/BENCHMARKS.md. Not a test: speed is measured
  * here, never asserted in tests. Run it with {@code proxy/bench.sh}.
  *
- * <p>Measured: added round-trip latency (p50/p99) for 32-byte frames, echo throughput with 64 KiB
- * frames, heap and process memory per idle connection, and how many idle connections each holds
- * within a bounded count and time. Everything stays on 127.0.0.1.
+ * <p>Measured: added round-trip latency (p50/p99) for 30-byte frames, echo throughput with
+ * 65,530-byte frames (also through the proxy on a view link), heap and process memory per idle
+ * connection, and how many idle connections each holds within a bounded count and time. Every
+ * frame's payload is a run of RFB FramebufferUpdateRequests; through the proxy, each connection
+ * first goes through the RFB handshakes the proxy plays (VNC authentication to the echo backend,
+ * security None to the client). Everything stays on 127.0.0.1.
  */
 public final class ProxyBenchmark {
   static final String SERVE_PROXY = "--serve-proxy";
@@ -46,13 +50,17 @@ public final class ProxyBenchmark {
   static final byte[] KEY =
       "kindling-benchmark-key-not-a-secret-0123".getBytes(StandardCharsets.US_ASCII);
 
-  private static final int SMALL = 32;
+  /** Three FramebufferUpdateRequests. */
+  private static final int SMALL = 30;
 
   /** Enough round trips for every JVM involved to finish compiling the paths measured. */
   private static final int LATENCY_WARMUP = 20_000;
 
   private static final int LATENCY_ROUNDS = 10_000;
-  private static final int FRAME = 64 * 1024;
+
+  /** The most whole FramebufferUpdateRequests in 64 KiB. */
+  private static final int FRAME = 65_530;
+
   private static final int WINDOW = 16 * FRAME;
   private static final Duration WARMUP = Duration.ofSeconds(5);
   private static final Duration MEASURE = Duration.ofSeconds(2);
@@ -88,7 +96,7 @@ public final class ProxyBenchmark {
         int proxyPort = proxy.port("port");
         r.websockifyVersion = websockify.version();
         SessionTokens tokens = new SessionTokens(KEY);
-        URI direct = URI.create("ws://127.0.0.1:" + wsEchoPort + EchoBackend.PATH);
+        URI direct = URI.create("ws://127.0.0.1:" + wsEchoPort + EchoBackend.PLAIN_PATH);
         URI viaWebsockify = URI.create("ws://127.0.0.1:" + websockify.port + "/");
         if (phases.contains("latency")) {
           log(
@@ -96,7 +104,7 @@ public final class ProxyBenchmark {
               LATENCY_ROUNDS, SMALL);
           try (RawWebSocket toDirect = RawWebSocket.connect(direct, SMALL);
               RawWebSocket toProxy =
-                  RawWebSocket.connect(proxyUri(proxyPort, "bench-0", tokens), SMALL);
+                  RawWebSocket.connectThroughProxy(proxyUri(proxyPort, "bench-0", tokens), SMALL);
               RawWebSocket toWebsockify = RawWebSocket.connect(viaWebsockify, SMALL);
               SocketChannel toTcp =
                   SocketChannel.open(new InetSocketAddress("127.0.0.1", tcpEchoPort))) {
@@ -125,40 +133,40 @@ public final class ProxyBenchmark {
         }
         if (phases.contains("throughput")) {
           log(
-              "throughput: 64 KiB frames, %d rounds of %d s alternating between the relays",
-              THROUGHPUT_ROUNDS, MEASURE.toSeconds());
+              "throughput: %d-byte frames, %d rounds of %d s alternating between the relays",
+              FRAME, THROUGHPUT_ROUNDS, MEASURE.toSeconds());
           ProcessHandle proxyProcess = ProcessHandle.of(proxy.pid()).orElseThrow();
           try (RawWebSocket toDirect = RawWebSocket.connect(direct, FRAME);
               RawWebSocket toProxy =
-                  RawWebSocket.connect(proxyUri(proxyPort, "bench-1", tokens), FRAME);
+                  RawWebSocket.connectThroughProxy(proxyUri(proxyPort, "bench-1", tokens), FRAME);
+              RawWebSocket toProxyView =
+                  RawWebSocket.connectThroughProxy(
+                      proxyUri(proxyPort, "bench-2", tokens, Scope.VIEW), FRAME);
               RawWebSocket toWebsockify = RawWebSocket.connect(viaWebsockify, FRAME)) {
             for (int round = 0; round < THROUGHPUT_ROUNDS; round++) {
               Duration warmup = round == 0 ? WARMUP : Duration.ofMillis(300);
               r.directWsRate +=
                   RawWebSocket.throughput(toDirect, FRAME, WINDOW, warmup, MEASURE)
                       / THROUGHPUT_ROUNDS;
-              double cpuBefore = cpuSeconds(proxyProcess);
-              double rate = RawWebSocket.throughput(toProxy, FRAME, WINDOW, warmup, MEASURE);
-              r.proxyCpuPerGib +=
-                  (cpuSeconds(proxyProcess) - cpuBefore)
-                      / (rate * (MEASURE.toNanos() + warmup.toNanos()) / 1e9 / (1 << 30))
-                      / THROUGHPUT_ROUNDS;
-              r.proxyRate += rate / THROUGHPUT_ROUNDS;
+              Relayed control = relayedThroughput(toProxy, proxyProcess, warmup);
+              r.proxyRate += control.rate() / THROUGHPUT_ROUNDS;
+              r.proxyCpuPerGib += control.cpuPerGib() / THROUGHPUT_ROUNDS;
+              Relayed view = relayedThroughput(toProxyView, proxyProcess, warmup);
+              r.proxyViewRate += view.rate() / THROUGHPUT_ROUNDS;
+              r.proxyViewCpuPerGib += view.cpuPerGib() / THROUGHPUT_ROUNDS;
               r.directTcpRate +=
                   tcpThroughput(tcpEchoPort, FRAME, WINDOW, warmup, MEASURE) / THROUGHPUT_ROUNDS;
-              cpuBefore = cpuSeconds(websockify.handle());
-              rate = RawWebSocket.throughput(toWebsockify, FRAME, WINDOW, warmup, MEASURE);
-              r.websockifyCpuPerGib +=
-                  (cpuSeconds(websockify.handle()) - cpuBefore)
-                      / (rate * (MEASURE.toNanos() + warmup.toNanos()) / 1e9 / (1 << 30))
-                      / THROUGHPUT_ROUNDS;
-              r.websockifyRate += rate / THROUGHPUT_ROUNDS;
+              Relayed websockified = relayedThroughput(toWebsockify, websockify.handle(), warmup);
+              r.websockifyRate += websockified.rate() / THROUGHPUT_ROUNDS;
+              r.websockifyCpuPerGib += websockified.cpuPerGib() / THROUGHPUT_ROUNDS;
             }
           }
           log(
-              "throughput: proxy %s (%.2f CPU-s/GiB), websockify %s (%.2f CPU-s/GiB); straight to the backend %s (WebSocket), %s (TCP)",
+              "throughput: proxy %s (%.2f CPU-s/GiB), on a view link %s (%.2f CPU-s/GiB), websockify %s (%.2f CPU-s/GiB); straight to the backend %s (WebSocket), %s (TCP)",
               mib(r.proxyRate),
               r.proxyCpuPerGib,
+              mib(r.proxyViewRate),
+              r.proxyViewCpuPerGib,
               mib(r.websockifyRate),
               r.websockifyCpuPerGib,
               mib(r.directWsRate),
@@ -173,7 +181,8 @@ public final class ProxyBenchmark {
           long wsPssBefore = ChildJvm.pss(websockify.handle());
           try (BenchClient idleClient = new BenchClient()) {
             BenchClient.IdleResult opened =
-                idleClient.openIdle(i -> viaWebsockify, WEBSOCKIFY_IDLE_CAP, 8, IDLE_TIME_LIMIT);
+                idleClient.openIdle(
+                    i -> viaWebsockify, false, WEBSOCKIFY_IDLE_CAP, 8, IDLE_TIME_LIMIT);
             Thread.sleep(2000);
             r.websockifyIdle = (int) opened.sessions().stream().filter(Session::isOpen).count();
             r.websockifyIdleOpened = opened.opened();
@@ -210,6 +219,8 @@ public final class ProxyBenchmark {
     double directTcpRate;
     double websockifyRate;
     double proxyCpuPerGib;
+    double proxyViewRate;
+    double proxyViewCpuPerGib;
     double websockifyCpuPerGib;
     IdleSessionsBench.Result proxyIdle;
     int websockifyIdleOpened;
@@ -271,7 +282,8 @@ public final class ProxyBenchmark {
           .append("(websockify: 8) at a time, capped in count and at ")
           .append(IDLE_TIME_LIMIT.toSeconds())
           .append(
-              " s, counted still open 2 s later. Every connection through the proxy is two sockets in a proxy process ")
+              " s, counted still open 2 s later; one through the proxy counted as opened once its RFB handshakes were ")
+          .append("done. Every connection through the proxy is two sockets in a proxy process ")
           .append("(browser side and VM side), and this host's per-process limit of ")
           .append(fdLimit)
           .append(" open files (a hard ")
@@ -319,9 +331,17 @@ public final class ProxyBenchmark {
           .append(
               "), in one run, both relaying to the same loopback echo backend process: a WebSocket echo for the proxy ")
           .append(
-              "(what a VM's websockify is to it) and a TCP echo for websockify (what x11vnc is to websockify). Added ")
+              "(what a VM's websockify is to it) and a TCP echo for websockify (what x11vnc is to websockify). Through ")
           .append(
-              "latency is the relay's round trip minus the round trip straight to its backend. Host: ")
+              "the proxy, each connection first goes through the RFB handshakes the proxy plays: it authenticates to the ")
+          .append(
+              "echo backend, which plays the VNC server (RFB 3.8, VNC authentication), and offers the client security ")
+          .append(
+              "None; the client does noVNC's side. Those handshakes are done before anything is measured, and websockify's ")
+          .append(
+              "path and the paths straight to the backend have none. The proxy's rows are for control links unless they ")
+          .append(
+              "say view link. Added latency is the relay's round trip minus the round trip straight to its backend. Host: ")
           .append(Runtime.getRuntime().availableProcessors())
           .append(" CPUs shared with other work, open-file limit ")
           .append(fdLimit)
@@ -335,13 +355,13 @@ public final class ProxyBenchmark {
           .append("| | Kindling proxy | websockify | target |\n|---|---|---|---|\n")
           .append(
               row(
-                  "added RTT p50, 32 B frames",
+                  "added RTT p50, " + SMALL + " B frames",
                   micros(added(proxied, directWs, 50)),
                   micros(added(websockified, directTcp, 50)),
                   ""))
           .append(
               row(
-                  "added RTT p99, 32 B frames",
+                  "added RTT p99, " + SMALL + " B frames",
                   micros(added(proxied, directWs, 99)),
                   micros(added(websockified, directTcp, 99)),
                   "proxy ≤ websockify"))
@@ -359,16 +379,28 @@ public final class ProxyBenchmark {
                   ""))
           .append(
               row(
-                  "echo throughput, 64 KiB frames",
+                  String.format(Locale.ROOT, "echo throughput, %,d B frames", FRAME),
                   mib(proxyRate),
                   mib(websockifyRate),
                   String.format(
                       Locale.ROOT, "≥ 3× websockify (measured %.1f×)", proxyRate / websockifyRate)))
           .append(
               row(
+                  "same, view link (every byte the browser sends is parsed; requests pass)",
+                  mib(proxyViewRate),
+                  "n/a (no view links)",
+                  ""))
+          .append(
+              row(
                   "relay CPU time per GiB echoed",
                   String.format(Locale.ROOT, "%.2f s", proxyCpuPerGib),
                   String.format(Locale.ROOT, "%.2f s", websockifyCpuPerGib),
+                  ""))
+          .append(
+              row(
+                  "same, view link",
+                  String.format(Locale.ROOT, "%.2f s", proxyViewCpuPerGib),
+                  "n/a (no view links)",
                   ""))
           .append(
               row(
@@ -389,17 +421,31 @@ public final class ProxyBenchmark {
           .append(
               ". The proxy relays WebSocket to WebSocket: it reads frame headers on both sides and passes payload bytes ")
           .append(
-              "on untouched (a browser's frames keep the browser's mask on the way to the VM), where websockify unmasks ")
+              "on untouched (a browser's frames keep the browser's mask on the way to the VM). It follows the browser's ")
           .append(
-              "and frames every byte in Python. On a host this loaded, latency tails and throughput move a lot between ")
-          .append("runs; CPU time per GiB is the steadier comparison.\n\n")
+              "RFB messages on every link by unmasking only the few bytes that give each one's type and length; a control ")
+          .append(
+              "link passes the frames as they arrived, a view link passes each run of allowed messages as a binary frame ")
+          .append("of its own. ")
+          .append(
+              "websockify unmasks and frames every byte in Python. On a host this loaded, latency tails and throughput ")
+          .append("move a lot between runs; CPU time per GiB is the steadier comparison.\n\n")
           .append(
               "Load side: one minimal blocking WebSocket client, used alike for every path, masks what it sends eight bytes ")
           .append(
               "at a time as browsers do; the WebSocket and TCP echoes are minimal blocking loops (the WebSocket echo unmasks ")
           .append(
               "eight bytes at a time), so that neither the client nor a backend is slower than the relays they measure. ")
-          .append("Latency: ")
+          .append(
+              "On every path, websockify's and the TCP echo's included, each frame's payload is a run of RFB ")
+          .append("FramebufferUpdateRequests (")
+          .append(BenchRfb.REQUEST_BYTES)
+          .append(
+              " bytes each, incremental, for the whole 64×48 screen the echo backend announces; ")
+          .append(SMALL / BenchRfb.REQUEST_BYTES)
+          .append(
+              " in a latency frame), as noVNC sends them, so that the proxy follows the messages of a real client; ")
+          .append("nothing answers them but the echo. Latency: ")
           .append(LATENCY_ROUNDS)
           .append(" sequential round trips per path after ")
           .append(LATENCY_WARMUP)
@@ -407,7 +453,13 @@ public final class ProxyBenchmark {
               " warm-up ones (enough for the JVMs to finish compiling), in 10 blocks that alternate between the four paths ")
           .append(
               "so that load from elsewhere on the host falls on all of them alike. Throughput: one connection per path, ")
-          .append("64 KiB binary frames, at most ")
+          .append(
+              String.format(
+                  Locale.ROOT,
+                  "%,d-byte binary frames (%,d requests), ",
+                  FRAME,
+                  FRAME / BenchRfb.REQUEST_BYTES))
+          .append("at most ")
           .append(WINDOW / 1024)
           .append(" KiB unanswered, ")
           .append(THROUGHPUT_ROUNDS)
@@ -415,7 +467,8 @@ public final class ProxyBenchmark {
           .append(MEASURE.toSeconds())
           .append(" s (the first after ")
           .append(WARMUP.toSeconds())
-          .append(" s of warm-up); MiB/s of payload ")
+          .append(
+              " s of warm-up), the proxy's view link measured like its control link; MiB/s of payload ")
           .append("echoed (every byte crossed the relay twice); CPU time ")
           .append(
               "is the relay process's (for websockify, its per-connection child's) user plus system time. ")
@@ -441,24 +494,32 @@ public final class ProxyBenchmark {
     }
   }
 
+  /** A control link to {@code sessionId}. */
   static URI proxyUri(int port, String sessionId, SessionTokens tokens) {
+    return proxyUri(port, sessionId, tokens, Scope.CONTROL);
+  }
+
+  static URI proxyUri(int port, String sessionId, SessionTokens tokens, Scope scope) {
     return URI.create(
         "ws://127.0.0.1:"
             + port
             + "/sessions/"
             + sessionId
             + "/websockify?token="
-            + tokens.mint(sessionId, Duration.ofHours(1)));
+            + tokens.mint(sessionId, Duration.ofHours(1), scope));
   }
 
-  /** The child-process side: a proxy whose every session routes to the loopback echo. */
+  /**
+   * The child-process side: a proxy whose every session routes to the loopback echo, authenticating
+   * with the benchmark's VNC password.
+   */
   private static void serveProxy(int echoPort) throws Exception {
     quietLogs();
     RouteResolver routes =
         sessionId ->
             new RouteResolver.Resolution.Found(
                 new Route(
-                    sessionId, "vm0000000000", new LoopbackUpstream(echoPort, EchoBackend.PATH)));
+                    sessionId, BenchRfb.VM_ID, new LoopbackUpstream(echoPort, EchoBackend.PATH)));
     ProxyConfig config =
         ProxyConfig.builder()
             .port(0)
@@ -467,7 +528,7 @@ public final class ProxyBenchmark {
             .noVncDir(Path.of("/nonexistent"))
             .build();
     try (ProxyServer proxy =
-        ProxyServer.start(config, routes, vmId -> Optional.empty(), SessionActivity.NONE)) {
+        ProxyServer.start(config, routes, BenchRfb.passwords(), SessionActivity.NONE)) {
       System.out.println("BENCH port " + proxy.port());
       BufferedReader commands =
           new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -518,10 +579,24 @@ public final class ProxyBenchmark {
         .sum();
   }
 
+  /** One relay's throughput round: echoed bytes per second, and its CPU seconds per GiB echoed. */
+  private record Relayed(double rate, double cpuPerGib) {}
+
+  /**
+   * {@link RawWebSocket#throughput} through a relay, with the CPU time the relay's process used.
+   */
+  private static Relayed relayedThroughput(
+      RawWebSocket connection, ProcessHandle relay, Duration warmup) throws IOException {
+    double cpuBefore = cpuSeconds(relay);
+    double rate = RawWebSocket.throughput(connection, FRAME, WINDOW, warmup, MEASURE);
+    double gib = rate * (MEASURE.toNanos() + warmup.toNanos()) / 1e9 / (1 << 30);
+    return new Relayed(rate, (cpuSeconds(relay) - cpuBefore) / gib);
+  }
+
   private static long[] tcpRoundTrips(SocketChannel channel, int warmup, int rounds, int size)
       throws Exception {
     long[] samples = new long[rounds];
-    ByteBuffer out = ByteBuffer.allocateDirect(size);
+    ByteBuffer out = BenchRfb.updateRequests(size);
     ByteBuffer in = ByteBuffer.allocateDirect(size);
     for (int i = -warmup; i < rounds; i++) {
       long started = System.nanoTime();
@@ -565,7 +640,7 @@ public final class ProxyBenchmark {
                       // Closed at the end of the measurement.
                     }
                   });
-      ByteBuffer out = ByteBuffer.allocateDirect(frame);
+      ByteBuffer out = BenchRfb.updateRequests(frame);
       long sent = 0;
       long measureFrom = System.nanoTime() + warmup.toNanos();
       long end = measureFrom + measure.toNanos();

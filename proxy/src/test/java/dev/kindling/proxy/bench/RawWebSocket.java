@@ -17,10 +17,14 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * The load side of the latency and throughput phases: a minimal blocking WebSocket client, used the
  * same way against every path. It sends binary frames masked with a fresh key each, eight bytes at
- * a time, and a reader thread counts the payload bytes that come back and wakes the sender.
+ * a time, and a reader thread counts the payload bytes that come back and wakes the sender. Every
+ * frame's payload is a run of RFB FramebufferUpdateRequests ({@link BenchRfb#updateRequests}).
  */
 final class RawWebSocket implements AutoCloseable {
   private static final int READ_BYTES = 256 * 1024;
+
+  /** Enough for the upgrade response and the RFB handshake's frames, whichever read they are in. */
+  private static final int HANDSHAKE_READ_BYTES = 8192;
 
   private final SocketChannel channel;
   private final ByteBuffer out;
@@ -42,6 +46,28 @@ final class RawWebSocket implements AutoCloseable {
    */
   static RawWebSocket connect(URI uri, int maxFrame) throws IOException {
     SocketChannel channel = SocketChannel.open(new InetSocketAddress(uri.getHost(), uri.getPort()));
+    return new RawWebSocket(channel, maxFrame, upgrade(channel, uri));
+  }
+
+  /**
+   * Connects through the Kindling proxy: upgrades as {@link #connect} does, then does noVNC's side
+   * of the RFB handshake the proxy offers, so that the relay has started when this returns.
+   */
+  static RawWebSocket connectThroughProxy(URI uri, int maxFrame) throws IOException {
+    SocketChannel channel = SocketChannel.open(new InetSocketAddress(uri.getHost(), uri.getPort()));
+    ByteBuffer in = ByteBuffer.allocate(HANDSHAKE_READ_BYTES).put(upgrade(channel, uri)).flip();
+    try {
+      NoVncHandshake.perform(new HandshakeStream(channel, in, true));
+    } catch (IOException e) {
+      channel.close();
+      throw new IOException(
+          "the RFB handshake through " + uri.getPath() + " failed: " + e.getMessage(), e);
+    }
+    return new RawWebSocket(channel, maxFrame, in);
+  }
+
+  /** Sends the upgrade request and reads the answer; returns what arrived after it. */
+  private static ByteBuffer upgrade(SocketChannel channel, URI uri) throws IOException {
     channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
     byte[] nonce = new byte[16];
     ThreadLocalRandom.current().nextBytes(nonce);
@@ -60,7 +86,7 @@ final class RawWebSocket implements AutoCloseable {
     while (bytes.hasRemaining()) {
       channel.write(bytes);
     }
-    ByteBuffer response = ByteBuffer.allocate(8192);
+    ByteBuffer response = ByteBuffer.allocate(HANDSHAKE_READ_BYTES);
     int end;
     while ((end = headersEnd(response)) < 0) {
       if (!response.hasRemaining() || channel.read(response) < 0) {
@@ -75,8 +101,7 @@ final class RawWebSocket implements AutoCloseable {
           "upgrade refused by " + uri + ": " + head.lines().findFirst().orElse(""));
     }
     ByteBuffer leftover = ByteBuffer.allocate(response.position() - end);
-    leftover.put(response.array(), end, leftover.capacity()).flip();
-    return new RawWebSocket(channel, maxFrame, leftover);
+    return leftover.put(response.array(), end, leftover.capacity()).flip();
   }
 
   private static int headersEnd(ByteBuffer response) {
@@ -218,7 +243,7 @@ final class RawWebSocket implements AutoCloseable {
    */
   static long[] roundTrips(RawWebSocket connection, int warmup, int rounds, int size)
       throws IOException {
-    ByteBuffer payload = ByteBuffer.allocateDirect(size);
+    ByteBuffer payload = BenchRfb.updateRequests(size);
     long[] samples = new long[rounds];
     long expected = connection.received();
     for (int i = -warmup; i < rounds; i++) {
@@ -240,8 +265,7 @@ final class RawWebSocket implements AutoCloseable {
   static double throughput(
       RawWebSocket connection, int frame, int window, Duration warmup, Duration measure)
       throws IOException {
-    ByteBuffer payload = ByteBuffer.allocateDirect(frame);
-    ThreadLocalRandom.current().ints(frame / 4).forEach(payload::putInt);
+    ByteBuffer payload = BenchRfb.updateRequests(frame);
     connection.waiter = Thread.currentThread();
     long sent = connection.received();
     long measureFrom = System.nanoTime() + warmup.toNanos();

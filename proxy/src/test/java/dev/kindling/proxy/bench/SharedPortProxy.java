@@ -11,13 +11,13 @@ import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.Optional;
 
 /**
  * One of several proxy processes listening on one port with SO_REUSEPORT, as several {@code
  * kindling proxy} processes with {@code proxy.reusePort=true} would; every session routes to the
- * loopback echo. Arguments: the echo's port, the shared port. Prints "BENCH port p" and "BENCH
- * maxConnections n", and answers "heap", "connections" and "quit" on stdin.
+ * loopback echo, authenticating with the benchmark's VNC password. Arguments: the echo's port, the
+ * shared port. Prints "BENCH port p" and "BENCH maxConnections n", and answers "heap",
+ * "connections" and "quit" on stdin.
  */
 public final class SharedPortProxy {
   private SharedPortProxy() {}
@@ -30,7 +30,7 @@ public final class SharedPortProxy {
         sessionId ->
             new RouteResolver.Resolution.Found(
                 new Route(
-                    sessionId, "vm0000000000", new LoopbackUpstream(echoPort, EchoBackend.PATH)));
+                    sessionId, BenchRfb.VM_ID, new LoopbackUpstream(echoPort, EchoBackend.PATH)));
     ProxyConfig config =
         ProxyConfig.builder()
             .port(port)
@@ -40,7 +40,7 @@ public final class SharedPortProxy {
             .noVncDir(Path.of("/nonexistent"))
             .build();
     try (ProxyServer proxy =
-        ProxyServer.start(config, routes, vmId -> Optional.empty(), SessionActivity.NONE)) {
+        ProxyServer.start(config, routes, BenchRfb.passwords(), SessionActivity.NONE)) {
       System.out.println("BENCH port " + proxy.port());
       System.out.println("BENCH maxConnections " + proxy.maxConnections());
       BufferedReader commands =

@@ -10,7 +10,8 @@ import dev.kindling.workflows.host.Launch;
  * @param imageId a content hash, or null for the current image of {@code template}
  * @param bootMode null or AUTO restores when the image has a snapshot, else cold-boots
  * @param ttlSeconds lease length; 0 means the default (1 hour)
- * @param idleSeconds released after this long without {@code extend}; 0 means no idle timer
+ * @param idleSeconds released after this long without input through the proxy or {@code extend}; 0
+ *     means no idle timer
  * @param memoryMib guest memory for a cold boot; 0 means the template's default (a restore keeps
  *     its snapshot's)
  * @param vcpus guest vCPUs for a cold boot; 0 means the template's default (a restore keeps its
