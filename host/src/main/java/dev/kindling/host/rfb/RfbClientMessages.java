@@ -30,6 +30,18 @@ public final class RfbClientMessages {
 
   private static final int MAX_HEADER = 9;
 
+  /** The whole length of each message type whose length is fixed; 0 for the others. */
+  private static final int[] FIXED_LENGTH = new int[256];
+
+  static {
+    FIXED_LENGTH[SET_PIXEL_FORMAT] = 20;
+    FIXED_LENGTH[FRAMEBUFFER_UPDATE_REQUEST] = 10;
+    FIXED_LENGTH[KEY_EVENT] = 8;
+    FIXED_LENGTH[POINTER_EVENT] = 6;
+    FIXED_LENGTH[ENABLE_CONTINUOUS_UPDATES] = 10;
+    FIXED_LENGTH[XVP] = 4;
+  }
+
   private volatile boolean requested;
   private boolean viewOnly;
   private final byte[] header = new byte[MAX_HEADER];
@@ -118,6 +130,16 @@ public final class RfbClientMessages {
         boolean pass = !(viewOnly && actsOnDesktop(first));
         if (verdict != 0 && (verdict > 0) != pass) {
           break;
+        }
+        int fixed = FIXED_LENGTH[first];
+        if (fixed > 0 && n - done >= fixed) {
+          // The common case, a whole message of fixed length here: step over it at once.
+          if (actsOnDesktop(first)) {
+            inputMessages++;
+          }
+          verdict = pass ? 1 : -1;
+          done += fixed;
+          continue;
         }
         if (!start(first)) {
           continue;
