@@ -47,4 +47,17 @@ final class BenchRfb {
     }
     return payload.flip();
   }
+
+  /**
+   * One ClientCutText message of {@code size} bytes (a clipboard paste): the proxy follows one
+   * message per frame, as it does for the framebuffer-sized traffic of a real session.
+   */
+  static ByteBuffer clipboard(int size) {
+    ByteBuffer payload = ByteBuffer.allocateDirect(size);
+    payload.put((byte) 6).put((byte) 0).put((byte) 0).put((byte) 0).putInt(size - 8);
+    while (payload.hasRemaining()) {
+      payload.put((byte) 'k');
+    }
+    return payload.flip();
+  }
 }

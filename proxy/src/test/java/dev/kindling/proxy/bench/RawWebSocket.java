@@ -263,9 +263,13 @@ final class RawWebSocket implements AutoCloseable {
    * unanswered.
    */
   static double throughput(
-      RawWebSocket connection, int frame, int window, Duration warmup, Duration measure)
+      RawWebSocket connection,
+      ByteBuffer payload,
+      int frame,
+      int window,
+      Duration warmup,
+      Duration measure)
       throws IOException {
-    ByteBuffer payload = BenchRfb.updateRequests(frame);
     connection.waiter = Thread.currentThread();
     long sent = connection.received();
     long measureFrom = System.nanoTime() + warmup.toNanos();
