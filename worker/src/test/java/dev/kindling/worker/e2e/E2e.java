@@ -176,4 +176,29 @@ final class E2e {
       log.warn("could not delete {}: {}", dir, e.toString());
     }
   }
+
+  /**
+   * Runs {@code e2e/browser/<script>} in node with {@code args} (what it logs goes to this
+   * process's stderr) and returns the JSON verdict it prints last.
+   */
+  static com.fasterxml.jackson.databind.JsonNode browserScript(
+      String script, List<String> args, java.time.Duration timeout) throws Exception {
+    Path file = Path.of(System.getProperty("kindling.repo.root", "."), "e2e", "browser", script);
+    List<String> argv = new java.util.ArrayList<>(List.of("node", file.toString()));
+    argv.addAll(args);
+    Process node = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    String out;
+    try {
+      out =
+          new String(node.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+              .strip();
+      if (!node.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)) {
+        throw new AssertionError(script + " did not finish within " + timeout);
+      }
+    } finally {
+      node.destroyForcibly();
+    }
+    return new com.fasterxml.jackson.databind.ObjectMapper()
+        .readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
+  }
 }

@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindling.host.VmSecrets;
 import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.proxy.Scope;
@@ -29,13 +28,11 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -155,30 +152,15 @@ class HandoffE2eTest {
 
   private static JsonNode runBrowser(String viewUrl, String controlUrl, String password)
       throws Exception {
-    Path script =
-        Path.of(System.getProperty("kindling.repo.root", "."), "e2e", "browser", "handoff.mjs");
-    Process node =
-        new ProcessBuilder(
-                List.of(
-                    "node",
-                    script.toString(),
-                    viewUrl,
-                    controlUrl,
-                    ARTEFACTS.toString(),
-                    password,
-                    Long.toString(TYPE_SECONDS),
-                    "90000"))
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
-    String out;
-    try {
-      out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      if (!node.waitFor(4, TimeUnit.MINUTES)) {
-        throw new AssertionError("the browser run did not finish");
-      }
-    } finally {
-      node.destroyForcibly();
-    }
-    return new ObjectMapper().readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
+    return E2e.browserScript(
+        "handoff.mjs",
+        List.of(
+            viewUrl,
+            controlUrl,
+            ARTEFACTS.toString(),
+            password,
+            Long.toString(TYPE_SECONDS),
+            "90000"),
+        Duration.ofMinutes(4));
   }
 }

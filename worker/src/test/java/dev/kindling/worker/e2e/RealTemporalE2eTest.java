@@ -14,7 +14,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.host.TemporalCli;
 import dev.kindling.host.testing.RequiresHost;
@@ -49,7 +48,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -57,7 +55,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
@@ -200,12 +197,8 @@ class RealTemporalE2eTest {
     URI ui = stack.temporalUi().orElseThrow();
     Path workflowShot = ARTEFACTS.resolve("temporal-ui-workflow.png");
     Path schedulesShot = ARTEFACTS.resolve("temporal-ui-schedules.png");
-    Path script =
-        Path.of(System.getProperty("kindling.repo.root", "."), "e2e", "browser", "temporal-ui.mjs");
-    List<String> argv =
+    List<String> args =
         List.of(
-            "node",
-            script.toString(),
             "--ui",
             ui.toString(),
             "--namespace",
@@ -234,15 +227,7 @@ class RealTemporalE2eTest {
       System.out.println("skipping the web UI check: needs " + BROWSER_E2E.description());
       return;
     }
-    Process node = new ProcessBuilder(argv).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    String out;
-    try {
-      out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      assertTrue(node.waitFor(2, TimeUnit.MINUTES), "the browser run finished");
-    } finally {
-      node.destroyForcibly();
-    }
-    JsonNode verdict = new ObjectMapper().readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
+    JsonNode verdict = E2e.browserScript("temporal-ui.mjs", args, Duration.ofMinutes(2));
     assertTrue(
         verdict.path("ok").asBoolean(),
         "the web UI did not show the VM (screenshots "
@@ -250,7 +235,7 @@ class RealTemporalE2eTest {
             + ", "
             + schedulesShot
             + "): "
-            + out);
+            + verdict);
     assertTrue(
         verdict.path("detailsIn").toString().contains("Current Details"),
         "the details are the workflow's current details: " + verdict);

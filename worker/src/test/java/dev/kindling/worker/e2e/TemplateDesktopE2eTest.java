@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.ImageBuilder;
@@ -33,7 +32,6 @@ import dev.kindling.workflows.vm.VmRequest;
 import io.temporal.client.WorkflowFailedException;
 import io.temporal.failure.ApplicationFailure;
 import java.awt.image.BufferedImage;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -282,30 +280,16 @@ class TemplateDesktopE2eTest {
             + "?token="
             + token;
     Path file = ARTEFACTS.resolve(name + ".png");
-    Path script =
-        Path.of(System.getProperty("kindling.repo.root", "."), "e2e", "browser", "desktop.mjs");
-    Process node =
-        new ProcessBuilder(
-                List.of(
-                    "node",
-                    script.toString(),
-                    url,
-                    file.toString(),
-                    "90000",
-                    String.format("%06x", colour),
-                    Double.toString(share)))
-            .redirectError(ProcessBuilder.Redirect.INHERIT)
-            .start();
-    String out;
-    try {
-      out = new String(node.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-      if (!node.waitFor(3, TimeUnit.MINUTES)) {
-        throw new AssertionError("the browser run did not finish");
-      }
-    } finally {
-      node.destroyForcibly();
-    }
-    JsonNode verdict = new ObjectMapper().readTree(out.lines().reduce((a, b) -> b).orElse("{}"));
+    JsonNode verdict =
+        E2e.browserScript(
+            "desktop.mjs",
+            List.of(
+                url,
+                file.toString(),
+                "90000",
+                String.format("%06x", colour),
+                Double.toString(share)),
+            Duration.ofMinutes(3));
     assertTrue(
         verdict.path("connected").asBoolean(),
         "noVNC did not show the app (screenshot " + file + "): " + verdict);
