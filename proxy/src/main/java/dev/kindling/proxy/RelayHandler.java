@@ -168,35 +168,8 @@ final class RelayHandler extends Handler.Abstract {
       Response response,
       Callback callback,
       SessionLimiter.Slot slot) {
-    Route route = route(sessionId, request, response, callback, slot);
-    if (route == null) {
-      return;
-    }
-    Optional<String> password;
-    try {
-      password = passwords.passwordFor(route.vmId());
-    } catch (RuntimeException e) {
-      slot.release();
-      reject(
-          request,
-          response,
-          callback,
-          sessionId,
-          CloseOutcome.INTERNAL_ERROR,
-          "reading the VM's VNC password failed",
-          e);
-      return;
-    }
-    if (password.isEmpty()) {
-      slot.release();
-      reject(
-          request,
-          response,
-          callback,
-          sessionId,
-          CloseOutcome.VM_NOT_READY,
-          "the VM's VNC password is not on this host",
-          null);
+    Target target = target(sessionId, request, response, callback, slot);
+    if (target == null) {
       return;
     }
     String connectionId = Long.toString(connections.incrementAndGet());
@@ -222,7 +195,7 @@ final class RelayHandler extends Handler.Abstract {
     HandshakeConnection[] vm = new HandshakeConnection[1];
     CompletableFuture<Void> upstream =
         connector.connect(
-            route.upstream(),
+            target.route().upstream(),
             (endPoint, executor, buffers) ->
                 vm[0] = new HandshakeConnection(endPoint, executor, buffers, false),
             timeout);
@@ -248,7 +221,8 @@ final class RelayHandler extends Handler.Abstract {
       acceptAndClose(request, response, callback, relay);
       return;
     }
-    ServerInit serverInit = authenticate(vm[0], password.get(), started + timeout.toNanos(), relay);
+    ServerInit serverInit =
+        authenticate(vm[0], target.password(), started + timeout.toNanos(), relay);
     if (serverInit == null) {
       vm[0].getEndPoint().close();
       acceptAndClose(request, response, callback, relay);
@@ -284,49 +258,49 @@ final class RelayHandler extends Handler.Abstract {
     browser[0].upgradeTo(relay::browserConnection);
   }
 
-  /** The session's route, or null when the browser was refused. */
-  private Route route(
+  /** Where a session's VM is and the VNC password its host keeps for it. */
+  private record Target(Route route, String password) {}
+
+  /** The session's route and VNC password, or null when the browser was refused. */
+  private Target target(
       String sessionId,
       Request request,
       Response response,
       Callback callback,
       SessionLimiter.Slot slot) {
-    Resolution resolution;
-    try {
-      resolution = resolver.resolve(sessionId);
-    } catch (RuntimeException e) {
-      slot.release();
-      reject(
-          request,
-          response,
-          callback,
-          sessionId,
-          CloseOutcome.INTERNAL_ERROR,
-          "route lookup failed",
-          e);
-      return null;
-    }
     CloseOutcome refusal;
     String detail;
-    switch (resolution) {
-      case Resolution.Found found -> {
-        return found.route();
+    Throwable cause = null;
+    try {
+      switch (resolver.resolve(sessionId)) {
+        case Resolution.Found found -> {
+          Optional<String> password = passwords.passwordFor(found.route().vmId());
+          if (password.isPresent()) {
+            return new Target(found.route(), password.get());
+          }
+          refusal = CloseOutcome.VM_NOT_READY;
+          detail = "the VM's VNC password is not on this host";
+        }
+        case Resolution.Unknown unknown -> {
+          refusal = CloseOutcome.UNKNOWN_SESSION;
+          detail = unknown.detail();
+        }
+        case Resolution.NotReady notReady -> {
+          refusal = CloseOutcome.VM_NOT_READY;
+          detail = notReady.detail();
+        }
+        case Resolution.Unroutable unroutable -> {
+          refusal = CloseOutcome.VM_UNREACHABLE;
+          detail = unroutable.detail();
+        }
       }
-      case Resolution.Unknown unknown -> {
-        refusal = CloseOutcome.UNKNOWN_SESSION;
-        detail = unknown.detail();
-      }
-      case Resolution.NotReady notReady -> {
-        refusal = CloseOutcome.VM_NOT_READY;
-        detail = notReady.detail();
-      }
-      case Resolution.Unroutable unroutable -> {
-        refusal = CloseOutcome.VM_UNREACHABLE;
-        detail = unroutable.detail();
-      }
+    } catch (RuntimeException e) {
+      refusal = CloseOutcome.INTERNAL_ERROR;
+      detail = "route or VNC password lookup failed";
+      cause = e;
     }
     slot.release();
-    reject(request, response, callback, sessionId, refusal, detail, null);
+    reject(request, response, callback, sessionId, refusal, detail, cause);
     return null;
   }
 
