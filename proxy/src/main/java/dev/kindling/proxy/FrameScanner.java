@@ -168,8 +168,14 @@ final class FrameScanner {
           }
           int payloadStart = in.position();
           if (messages != null) {
+            if (outgoingOpen && messages.viewOnlyRequested() != messages.viewOnly()) {
+              // A change of scope does not wait for the browser to end the message it has open:
+              // an empty final continuation ends it towards the VM, and what follows is filtered.
+              out.addPiece(true, CONTINUATION, masked, mask, in, payloadStart, 0);
+              outgoingOpen = false;
+              continue;
+            }
             if (!outgoingOpen) {
-              // A change of scope may not cut a message this side is passing on in pieces.
               messages.settle();
             }
             if (messages.viewOnly()) {

@@ -32,6 +32,10 @@ final class SessionViewers {
     Relay displaced = null;
     Viewers now;
     synchronized (this) {
+      if (relay.isEnded()) {
+        // Ended during its handshakes (e.g. the proxy is stopping): it never joins.
+        return Optional.empty();
+      }
       if (relay.scope() == Scope.CONTROL) {
         Relay current = controllers.get(sessionId);
         if (current != null && policy == ControlPolicy.REFUSE) {

@@ -107,6 +107,29 @@ class HandoffTest {
   }
 
   @Test
+  void aControllerInsideAnOpenMessageLosesItsInputAtTheTakeOver() throws Exception {
+    try (ProxyFixture fixture =
+        ProxyFixture.start(
+            b -> b.sessionConnectionLimit(4).activityReportInterval(Duration.ofMillis(100)))) {
+      TestClient.Connection first = fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+      first.sendFragment(KEY, false);
+      awaitVmGot(fixture, KEY);
+
+      fixture.client.connect(fixture.websocket(ProxyFixture.SESSION));
+      Await.until(
+          "the second link to control",
+          Duration.ofSeconds(5),
+          () -> fixture.activity.lastViewers(ProxyFixture.SESSION),
+          v -> v != null && v.count() == 2);
+      // The message the first link opened as controller never ends; its keys must stop anyway.
+      first.sendFragment(concat(KEY, POINTER), false);
+      first.sendFragment(UPDATE_REQUEST, false);
+
+      awaitVmGot(fixture, concat(KEY, UPDATE_REQUEST));
+    }
+  }
+
+  @Test
   void theOwnerHearsOfViewersAndOfInputAtMostOncePerInterval() throws Exception {
     try (ProxyFixture fixture =
         ProxyFixture.start(

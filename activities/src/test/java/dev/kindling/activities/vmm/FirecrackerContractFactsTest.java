@@ -30,9 +30,11 @@ class FirecrackerContractFactsTest {
 
   @Test
   void everyFactHoldsInFirecrackersPublishedSpec() throws IOException {
-    Assumptions.assumeTrue(
-        Files.isRegularFile(SPEC),
-        "Firecracker's published API spec is not beside this checkout (" + SPEC + ")");
+    if (!Files.isRegularFile(SPEC)) {
+      String reason = "Firecracker's published API spec is not beside this checkout (" + SPEC + ")";
+      System.out.println("[kindling] FirecrackerContractFactsTest skipped: " + reason);
+      Assumptions.abort(reason);
+    }
     JsonNode published = new ObjectMapper(new YAMLFactory()).readTree(SPEC.toFile());
     JsonNode contract = FirecrackerContract.spec();
     List<String> problems = new ArrayList<>();

@@ -50,7 +50,7 @@ public final class RfbClientMessages {
   private int headerHave;
   private long bodyLeft;
   private boolean passing;
-  private boolean lost;
+  private volatile boolean lost;
   private int lostType = -1;
   private volatile long inputMessages;
 
