@@ -57,6 +57,9 @@ class TemporalRouteResolverTest {
     }
 
     @Override
+    public void egress(dev.kindling.workflows.egress.EgressReport report) {}
+
+    @Override
     public VmDescription describe() {
       return new VmDescription(
           sessionId,
@@ -72,7 +75,8 @@ class TemporalRouteResolverTest {
           0,
           null,
           null,
-          Viewers.NONE);
+          Viewers.NONE,
+          null);
     }
 
     @Override

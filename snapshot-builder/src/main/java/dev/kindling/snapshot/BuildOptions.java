@@ -108,7 +108,11 @@ public record BuildOptions(
         packages,
         template.id(),
         template.packages(),
-        "memoryMib=" + template.memoryMib() + " vcpus=" + template.vcpus(),
+        "memoryMib="
+            + template.memoryMib()
+            + " vcpus="
+            + template.vcpus()
+            + (template.egress().isEmpty() ? "" : " egress=" + String.join(",", template.egress())),
         GuestImageSpec.GPU_PACKAGES,
         GuestImageSpec.PURGED_PACKAGES,
         GuestImageSpec.LATE_PURGED_PACKAGES,

@@ -4,6 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.kindling.host.images.ImageFiles;
 import dev.kindling.host.images.Manifest;
+import dev.kindling.workflows.InvalidInputException;
+import dev.kindling.workflows.egress.EgressPolicy;
+import dev.kindling.workflows.egress.EgressRule;
+import dev.kindling.workflows.host.GuestNetwork;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -61,8 +65,24 @@ public final class Template {
   private static final Pattern PACKAGE = Pattern.compile("[a-z0-9][a-z0-9+.-]+");
   private static final Pattern ENV_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
   private static final Pattern MODE = Pattern.compile("0?[0-7]{3}");
-  private static final Set<String> RESERVED_ENV =
-      Set.of("DISPLAY", "HOME", "USER", "LOGNAME", URL_ENV);
+
+  /**
+   * Every program in the guest reaches the outside only through the host's egress proxy (when the
+   * session allows egress). Loopback (the agent's start page) and the tap's host address (only
+   * Kindling's own listeners in the VM's namespace answer there) are reached directly.
+   */
+  private static final String NO_PROXY = "localhost,127.0.0.1,::1," + GuestNetwork.HOST_ADDRESS;
+
+  static final Map<String, String> PROXY_ENV =
+      Map.of(
+          "http_proxy", GuestNetwork.EGRESS_PROXY_URL,
+          "https_proxy", GuestNetwork.EGRESS_PROXY_URL,
+          "HTTP_PROXY", GuestNetwork.EGRESS_PROXY_URL,
+          "HTTPS_PROXY", GuestNetwork.EGRESS_PROXY_URL,
+          "no_proxy", NO_PROXY,
+          "NO_PROXY", NO_PROXY);
+
+  private static final Set<String> RESERVED_ENV = reservedEnvironment();
   private static final int MAX_PACKAGES = 64;
   private static final int MAX_FILES = 256;
   private static final int MAX_ARGV = 64;
@@ -71,6 +91,12 @@ public final class Template {
       new ObjectMapper()
           .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
           .enable(SerializationFeature.INDENT_OUTPUT);
+
+  private static Set<String> reservedEnvironment() {
+    Set<String> names = new HashSet<>(PROXY_ENV.keySet());
+    names.addAll(List.of("DISPLAY", "HOME", "USER", "LOGNAME", URL_ENV));
+    return Set.copyOf(names);
+  }
 
   /** Reads a file of the template directory by its relative path. */
   @FunctionalInterface
@@ -85,6 +111,7 @@ public final class Template {
   private final int vcpus;
   private final int width;
   private final int height;
+  private final List<String> egress;
 
   private Template(
       TemplateRecipe recipe,
@@ -93,7 +120,8 @@ public final class Template {
       int memoryMib,
       int vcpus,
       int width,
-      int height) {
+      int height,
+      List<String> egress) {
     this.recipe = recipe;
     this.origin = origin;
     this.guestFiles = List.copyOf(guestFiles);
@@ -101,6 +129,7 @@ public final class Template {
     this.vcpus = vcpus;
     this.width = width;
     this.height = height;
+    this.egress = List.copyOf(egress);
   }
 
   /**
@@ -218,6 +247,19 @@ public final class Template {
         "defaults.screen.height",
         "must be between 480 and 2160, was " + screen.height());
 
+    List<String> egress = List.of();
+    if (defaults != null && defaults.egress() != null) {
+      try {
+        egress =
+            EgressPolicy.parse(defaults.egress()).rules().stream()
+                .map(EgressRule::toString)
+                .toList();
+      } catch (InvalidInputException e) {
+        check.require(false, "defaults.egress", e.getMessage());
+      }
+    }
+    environment.putAll(PROXY_ENV);
+
     Map<String, Object> appConfig = new LinkedHashMap<>();
     appConfig.put("template", recipe.id());
     appConfig.put("argv", argv);
@@ -244,7 +286,8 @@ public final class Template {
             0644,
             ("KINDLING_SCREEN=" + screen.width() + "x" + screen.height() + "x24\n")
                 .getBytes(StandardCharsets.UTF_8)));
-    return new Template(recipe, origin, files, memory, cpus, screen.width(), screen.height());
+    return new Template(
+        recipe, origin, files, memory, cpus, screen.width(), screen.height(), egress);
   }
 
   private static GuestFile file(
@@ -312,7 +355,12 @@ public final class Template {
 
   /** The guest size and screen an image built from this template records in its manifest. */
   public Manifest.Defaults manifestDefaults() {
-    return new Manifest.Defaults(memoryMib, vcpus, screenWidth(), screenHeight());
+    return new Manifest.Defaults(memoryMib, vcpus, screenWidth(), screenHeight(), egress);
+  }
+
+  /** What a session of this template may reach when it names nothing itself (canonical entries). */
+  public List<String> egress() {
+    return egress;
   }
 
   private static byte[] json(Object value) {

@@ -49,7 +49,11 @@ public record TemplateRecipe(
   /** Regular expressions; both must match when both are given. */
   public record Window(String wmClass, String title) {}
 
-  public record Defaults(Integer memoryMib, Integer vcpus, Screen screen) {}
+  /**
+   * @param egress what a session may reach when it names nothing itself ({@code name[:port]} or
+   *     {@code *.suffix[:port]}); none when absent
+   */
+  public record Defaults(Integer memoryMib, Integer vcpus, Screen screen, List<String> egress) {}
 
   public record Screen(int width, int height) {}
 

@@ -184,6 +184,28 @@ class TemplateTest {
   }
 
   @Test
+  void theDefaultEgressIsCanonicalInTheManifestAndTheAppIsToldTheProxy(@TempDir Path dir)
+      throws IOException {
+    Template template =
+        Templates.fromDirectory(
+            write(
+                dir,
+                VALID.replace(
+                    "\"vcpus\": 2,",
+                    "\"vcpus\": 2, \"egress\": [\"GitHub.com.\", \"*.example.org:8443\"],")));
+
+    assertEquals(List.of("github.com:443", "*.example.org:8443"), template.egress());
+    assertEquals(
+        List.of("github.com:443", "*.example.org:8443"), template.manifestDefaults().egress());
+    JsonNode environment = appConfig(template).path("environment");
+    assertEquals("http://169.254.77.1:3128", environment.path("https_proxy").asText());
+    assertEquals("http://169.254.77.1:3128", environment.path("http_proxy").asText());
+    assertEquals("localhost,127.0.0.1,::1,169.254.77.1", environment.path("no_proxy").asText());
+    assertEquals("nano", environment.path("EDITOR").asText());
+    assertEquals(List.of(), Templates.fromDirectory(write(dir, VALID)).egress(), "none by default");
+  }
+
+  @Test
   void releaseOnExitDoesNotRestartTheApp(@TempDir Path dir) throws IOException {
     Template template =
         Templates.fromDirectory(write(dir, VALID.replace("\"restart\"", "\"release\"")));
@@ -312,6 +334,18 @@ class TemplateTest {
             "a relative working directory",
             "app.workingDirectory",
             VALID.replace("\"onExit\"", "\"workingDirectory\": \"home/kindling\", \"onExit\"")),
+        new Bad(
+            "the proxy variable Kindling sets",
+            "app.environment.https_proxy",
+            VALID.replace("{\"EDITOR\": \"nano\"}", "{\"https_proxy\": \"http://elsewhere:1\"}")),
+        new Bad(
+            "an address in the default egress",
+            "defaults.egress",
+            VALID.replace("\"vcpus\": 2,", "\"vcpus\": 2, \"egress\": [\"169.254.169.254:80\"],")),
+        new Bad(
+            "a top-level-domain wildcard in the default egress",
+            "defaults.egress",
+            VALID.replace("\"vcpus\": 2,", "\"vcpus\": 2, \"egress\": [\"*.com\"],")),
         new Bad("no JSON", Templates.RECIPE, "{\"id\": \"notes\","));
   }
 
@@ -453,7 +487,15 @@ class TemplateTest {
             "vcpus",
                 imageId(
                     Templates.fromDirectory(
-                        write(temp.resolve("k"), VALID.replace("\"vcpus\": 2", "\"vcpus\": 1")))));
+                        write(temp.resolve("k"), VALID.replace("\"vcpus\": 2", "\"vcpus\": 1")))),
+            // So is its default egress: the manifest records what its canary ran with.
+            "egress",
+                imageId(
+                    Templates.fromDirectory(
+                        write(
+                            temp.resolve("l"),
+                            VALID.replace(
+                                "\"vcpus\": 2,", "\"vcpus\": 2, \"egress\": [\"a.org\"],")))));
     for (Map.Entry<String, String> changed : ids.entrySet()) {
       assertNotEquals(
           base, changed.getValue(), "a changed " + changed.getKey() + " is a new image");

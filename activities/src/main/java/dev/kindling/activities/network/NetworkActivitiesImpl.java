@@ -2,10 +2,13 @@ package dev.kindling.activities.network;
 
 import dev.kindling.activities.temporal.HostFailures;
 import dev.kindling.host.HostPaths;
+import dev.kindling.host.images.ImageFiles;
 import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Validation;
+import dev.kindling.workflows.egress.EgressPolicy;
 import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.host.ImageRef;
 import dev.kindling.workflows.host.NetworkActivities;
 import dev.kindling.workflows.host.NetworkRequest;
 import dev.kindling.workflows.host.VmNetwork;
@@ -14,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -24,19 +28,25 @@ import java.util.Optional;
 public final class NetworkActivitiesImpl implements NetworkActivities {
   private final HostPaths paths;
   private final Deployment deployment;
+  private final VmEgress egress;
 
-  /** For VMs made outside Temporal (local commands, tests): their records name no deployment. */
+  /**
+   * For VMs made outside Temporal (local commands, tests): their records name no deployment, and no
+   * VM gets egress.
+   */
   public NetworkActivitiesImpl(HostPaths paths) {
-    this(paths, null);
+    this(paths, null, null);
   }
 
   /**
    * @param deployment the Temporal deployment this worker serves, written into each ownership
    *     record
+   * @param egress serves the egress of the sessions' VMs; null serves none
    */
-  public NetworkActivitiesImpl(HostPaths paths, Deployment deployment) {
+  public NetworkActivitiesImpl(HostPaths paths, Deployment deployment, VmEgress egress) {
     this.paths = paths;
     this.deployment = deployment;
+    this.egress = egress;
   }
 
   public Deployment deployment() {
@@ -68,6 +78,30 @@ public final class NetworkActivitiesImpl implements NetworkActivities {
         });
   }
 
+  /**
+   * Serves the egress of the VM whose network {@code request} made, when it serves a session: the
+   * session's allow-list, or else the default of {@code image}'s template. Idempotent.
+   */
+  public void startEgress(NetworkRequest request, ImageRef image) {
+    if (egress == null || request.sessionId() == null) {
+      return;
+    }
+    HostFailures.typed(
+        "serving the egress of " + request.vmId(),
+        () -> {
+          String vmId = Validation.vmId(request.vmId());
+          String sessionId = Validation.sessionId(request.sessionId());
+          List<String> entries =
+              request.egress() != null
+                  ? request.egress()
+                  : ImageFiles.open(
+                          paths, Validation.imageId(image == null ? null : image.imageId()))
+                      .egress();
+          egress.open(vmId, sessionId, EgressPolicy.parse(entries));
+          return null;
+        });
+  }
+
   @Override
   public void deleteNetwork(NetworkRequest request) {
     HostFailures.typed(
@@ -79,6 +113,10 @@ public final class NetworkActivitiesImpl implements NetworkActivities {
           Optional<OwnershipRecord> owner = OwnershipRecord.read(vmDir);
           if (owner.isPresent()) {
             requireOwner(owner.get(), requestId, vmId);
+          }
+          if (egress != null) {
+            // Its listener would keep the namespace alive after its name is gone.
+            egress.close(vmId);
           }
           VmNetworks.delete(vmId);
           OwnershipRecord.release(vmDir);

@@ -9,9 +9,9 @@ import dev.kindling.workflows.host.VmNetwork;
 import dev.kindling.workflows.host.VmStartActivities;
 
 /**
- * The network and the boot of a VM in one activity, each half exactly as its own activity does it
- * (same request ids, same idempotence, same typed failures), so a retry redoes only what is
- * missing.
+ * The network (with the session's egress) and the boot of a VM in one activity, each half exactly
+ * as its own activity does it (same request ids, same idempotence, same typed failures), so a retry
+ * redoes only what is missing.
  */
 public final class VmStartActivitiesImpl implements VmStartActivities {
   private final NetworkActivitiesImpl network;
@@ -29,6 +29,7 @@ public final class VmStartActivitiesImpl implements VmStartActivities {
     // The step runs under the boot's heartbeat timeout; the boot heartbeats itself.
     try (var _ = BackgroundHeartbeat.start("startVm", VmmActivitiesImpl.BOOT_HEARTBEAT)) {
       created = network.createNetwork(networkRequest);
+      network.startEgress(networkRequest, boot.image());
     }
     long networkMillis = (System.nanoTime() - start) / 1_000_000;
     VmHandle handle = vmms.bootVm(boot.withNetwork(created));

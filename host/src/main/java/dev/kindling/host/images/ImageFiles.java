@@ -12,8 +12,10 @@ import java.util.List;
  *
  * @param memoryMib the guest memory its template asks for, used when a boot names none
  * @param vcpus the vCPUs its template asks for, used when a boot names none
+ * @param egress the template's default egress allow-list (canonical entries; empty for none)
  */
-public record ImageFiles(String imageId, Path dir, String kernelCmdline, int memoryMib, int vcpus) {
+public record ImageFiles(
+    String imageId, Path dir, String kernelCmdline, int memoryMib, int vcpus, List<String> egress) {
   /**
    * The guest size when nothing names one: a template without {@code defaults} (the template's
    * defaults are these) and an image whose manifest names no template defaults (built before
@@ -52,7 +54,8 @@ public record ImageFiles(String imageId, Path dir, String kernelCmdline, int mem
         dir,
         manifest.kernelCmdline() == null ? "console=ttyS0" : manifest.kernelCmdline(),
         defaults == null ? DEFAULT_MEMORY_MIB : defaults.memoryMib(),
-        defaults == null ? DEFAULT_VCPUS : defaults.vcpus());
+        defaults == null ? DEFAULT_VCPUS : defaults.vcpus(),
+        defaults == null ? List.of() : defaults.egress());
   }
 
   public Path rootfs() {

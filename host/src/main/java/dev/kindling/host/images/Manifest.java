@@ -49,9 +49,23 @@ public record Manifest(
     String template,
     Defaults defaults) {
 
-  /** A template's defaults as the host reads them when booting the image. */
+  /**
+   * A template's defaults as the host reads them when booting the image.
+   *
+   * @param egress what a session of the template may reach when it names nothing itself (canonical
+   *     {@code EgressRule} entries; empty for none)
+   */
   @JsonIgnoreProperties(ignoreUnknown = true)
-  public record Defaults(int memoryMib, int vcpus, int screenWidth, int screenHeight) {}
+  public record Defaults(
+      int memoryMib, int vcpus, int screenWidth, int screenHeight, List<String> egress) {
+    public Defaults {
+      egress = egress == null ? List.of() : List.copyOf(egress);
+    }
+
+    public Defaults(int memoryMib, int vcpus, int screenWidth, int screenHeight) {
+      this(memoryMib, vcpus, screenWidth, screenHeight, List.of());
+    }
+  }
 
   private static final Logger log = LoggerFactory.getLogger(Manifest.class);
 

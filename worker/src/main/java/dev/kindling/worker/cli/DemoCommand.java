@@ -123,6 +123,7 @@ final class DemoCommand implements Callable<Integer> {
                   0,
                   0,
                   templateId,
+                  null,
                   null),
               Duration.ofMinutes(5),
               System.out);

@@ -5,6 +5,7 @@ import dev.kindling.worker.runtime.TemporalConnection;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.client.VmSummary;
+import dev.kindling.workflows.egress.EgressPolicy;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.Launch;
 import dev.kindling.workflows.host.StageTiming;
@@ -68,6 +69,18 @@ final class VmCommand {
     List<String> args = new ArrayList<>();
 
     @Option(
+        names = "--egress",
+        split = ",",
+        description =
+            "What the VM may reach through its host's egress proxy: host names, *.suffix entries, each with an optional :port (443 when none); repeatable or comma-separated. Without it the template's default; --no-egress: nothing.")
+    List<String> egress;
+
+    @Option(
+        names = "--no-egress",
+        description = "The VM reaches nothing, whatever its template allows.")
+    boolean noEgress;
+
+    @Option(
         names = "--boot",
         defaultValue = "AUTO",
         description = "AUTO, COLD or RESTORE (default ${DEFAULT-VALUE}).")
@@ -106,6 +119,14 @@ final class VmCommand {
         Validation.templateId(template);
       }
       Launch launch = new Launch(url, args).validated();
+      if (noEgress && egress != null) {
+        throw new dev.kindling.workflows.InvalidInputException(
+            "egress", "--egress and --no-egress exclude each other");
+      }
+      List<String> allowed = noEgress ? List.of() : egress;
+      if (allowed != null) {
+        EgressPolicy.parse(allowed);
+      }
       try (TemporalConnection temporal = TemporalConnection.open(config)) {
         KindlingClient client = new KindlingClient(temporal.client());
         VmRequest request =
@@ -118,7 +139,8 @@ final class VmCommand {
                 0,
                 0,
                 template,
-                launch.isEmpty() ? null : launch);
+                launch.isEmpty() ? null : launch,
+                allowed);
         VmDescription last =
             ReadyWait.create(
                 client, request, Duration.ofSeconds(timeoutSeconds), json ? null : System.out);

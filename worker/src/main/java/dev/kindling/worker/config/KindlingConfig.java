@@ -1,6 +1,7 @@
 package dev.kindling.worker.config;
 
 import dev.kindling.host.HostPaths;
+import dev.kindling.host.egress.Cidr;
 import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.Validation;
 import java.io.IOException;
@@ -99,6 +100,10 @@ public final class KindlingConfig {
     oneOf(Setting.VMM, "qemu", "firecracker");
     oneOf(Setting.PROXY_CONTROL_POLICY, "take-over", "take-over-and-close", "refuse");
     intValue(Setting.PROXY_ACTIVITY_REPORT_SECONDS, 1, 3600);
+    intValue(Setting.EGRESS_MAX_CONNECTIONS, 1, 100_000);
+    intValue(Setting.EGRESS_IDLE_SECONDS, 1, 86_400);
+    egressMaxBytes();
+    egressAllowRanges();
     oneOf(Setting.PRODUCTION, "true", "false");
     if (production() && get(Setting.TOKEN_KEY).isBlank()) {
       throw new InvalidInputException(
@@ -177,6 +182,36 @@ public final class KindlingConfig {
 
   public int intValue(Setting setting) {
     return Integer.parseInt(get(setting));
+  }
+
+  /** The ranges the egress proxy may reach although its deny-list holds them. */
+  public List<Cidr> egressAllowRanges() {
+    return list(Setting.EGRESS_ALLOW_RANGES).stream()
+        .map(
+            range -> {
+              try {
+                return Cidr.parse(range);
+              } catch (IllegalArgumentException e) {
+                throw new InvalidInputException(
+                    Setting.EGRESS_ALLOW_RANGES.key(), e.getMessage() + " (want CIDR ranges)");
+              }
+            })
+        .toList();
+  }
+
+  /** Bytes one VM may move through the egress proxy; 0 for no limit. */
+  public long egressMaxBytes() {
+    try {
+      long value = Long.parseLong(get(Setting.EGRESS_MAX_BYTES).strip());
+      if (value >= 0) {
+        return value;
+      }
+    } catch (NumberFormatException e) {
+      // Told below.
+    }
+    throw new InvalidInputException(
+        Setting.EGRESS_MAX_BYTES.key(),
+        "'" + get(Setting.EGRESS_MAX_BYTES) + "' is not 0 (no limit) or a number of bytes");
   }
 
   public boolean production() {

@@ -121,6 +121,22 @@ public enum Setting {
       "proxy.activityReportSeconds",
       "10",
       "At most one report of a session's viewers, and one of its input, to its workflow per this many seconds."),
+  EGRESS_ALLOW_RANGES(
+      "egress.allowRanges",
+      "",
+      "Comma-separated address ranges (CIDR) the egress proxy may connect to although its deny-list holds them (loopback, link-local, private, this host's addresses); empty: none. For tests and private services only."),
+  EGRESS_MAX_CONNECTIONS(
+      "egress.maxConnections",
+      "64",
+      "Connections one VM may hold open through the egress proxy; more are refused with 429."),
+  EGRESS_IDLE_SECONDS(
+      "egress.idleSeconds",
+      "300",
+      "An egress connection with no bytes either way for this long is closed."),
+  EGRESS_MAX_BYTES(
+      "egress.maxBytes",
+      "0",
+      "Bytes one VM may move through the egress proxy (both ways) before its connections are cut and further requests refused; 0: no limit."),
   TOKEN_KEY(
       "proxy.tokenKey",
       "",

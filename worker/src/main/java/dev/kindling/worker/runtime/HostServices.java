@@ -1,8 +1,12 @@
 package dev.kindling.worker.runtime;
 
+import dev.kindling.activities.egress.EgressLimits;
+import dev.kindling.activities.egress.EgressProxy;
+import dev.kindling.activities.egress.NameResolver;
 import dev.kindling.activities.image.ImageActivitiesImpl;
 import dev.kindling.activities.network.Deployment;
 import dev.kindling.activities.network.NetworkActivitiesImpl;
+import dev.kindling.activities.network.VmEgress;
 import dev.kindling.activities.network.VmmPrograms;
 import dev.kindling.activities.readiness.ProbeSettings;
 import dev.kindling.activities.readiness.ReadinessActivitiesImpl;
@@ -17,10 +21,13 @@ import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.activities.vmm.Vmm;
 import dev.kindling.activities.vmm.VmmActivitiesImpl;
 import dev.kindling.host.HostPaths;
+import dev.kindling.host.egress.AddressDenyList;
+import dev.kindling.host.egress.HostAddresses;
 import dev.kindling.host.exec.Commands;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.workflows.InvalidInputException;
+import io.micrometer.core.instrument.composite.CompositeMeterRegistry;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -29,6 +36,8 @@ import java.time.Duration;
  * host's task queue and the pieces the CLI uses directly (image verify, cleanup).
  *
  * @param extraKernelArgs appended to every guest's kernel command line (diagnostics and tests)
+ * @param egress the egress proxy of this host's VMs
+ * @param meters the host's own meters (egress), which the worker's metrics endpoint serves
  */
 public record HostServices(
     KindlingConfig config,
@@ -39,7 +48,9 @@ public record HostServices(
     VmmActivitiesImpl vmms,
     ReadinessActivitiesImpl readiness,
     ImageActivitiesImpl images,
-    String extraKernelArgs) {
+    String extraKernelArgs,
+    VmEgress egress,
+    CompositeMeterRegistry meters) {
 
   /** How long a VMM gets to stop on its own before it is killed. */
   public static final Duration STOP_GRACE = Duration.ofSeconds(5);
@@ -53,6 +64,8 @@ public record HostServices(
     Vmm vmm = vmm(config);
     VmProcesses processes = new VmProcesses(paths);
     VmmActivitiesImpl vmms = new VmmActivitiesImpl(paths, vmm, extraKernelArgs, STOP_GRACE);
+    CompositeMeterRegistry meters = new CompositeMeterRegistry();
+    VmEgress egress = egress(config, paths, meters);
     ReadinessActivitiesImpl readiness =
         new ReadinessActivitiesImpl(
             paths,
@@ -69,7 +82,8 @@ public record HostServices(
             Deployment.of(
                 config.temporalTarget(),
                 config.temporalNamespace(),
-                Boolean.parseBoolean(config.get(Setting.TEMPORAL_EPHEMERAL)))),
+                Boolean.parseBoolean(config.get(Setting.TEMPORAL_EPHEMERAL))),
+            egress),
         vmms,
         readiness,
         new ImageActivitiesImpl(
@@ -77,7 +91,25 @@ public record HostServices(
             config.templatesDir(),
             config.defaultTemplate(),
             config.get(Setting.DEBIAN_MIRROR)),
-        extraKernelArgs);
+        extraKernelArgs,
+        egress,
+        meters);
+  }
+
+  /** The egress proxy as the egress.* settings shape it, on this host's deny-list. */
+  static VmEgress egress(KindlingConfig config, HostPaths paths, CompositeMeterRegistry meters) {
+    EgressLimits defaults = EgressLimits.defaults();
+    EgressLimits limits =
+        new EgressLimits(
+            config.intValue(Setting.EGRESS_MAX_CONNECTIONS),
+            Duration.ofSeconds(config.intValue(Setting.EGRESS_IDLE_SECONDS)),
+            defaults.headTimeout(),
+            defaults.connectTimeout(),
+            defaults.maxHeadBytes(),
+            config.egressMaxBytes());
+    AddressDenyList denyList =
+        AddressDenyList.standard(HostAddresses.all(), config.egressAllowRanges());
+    return new VmEgress(paths, new EgressProxy(denyList, NameResolver.SYSTEM, limits, meters));
   }
 
   /** The configured VMM driver, with its binary found (a typed error names what is missing). */

@@ -7,6 +7,7 @@ import com.uber.m3.tally.RootScopeBuilder;
 import com.uber.m3.tally.Scope;
 import com.uber.m3.tally.ScopeCloseException;
 import dev.kindling.workflows.Validation;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -125,6 +126,11 @@ public final class WorkerMetrics implements AutoCloseable {
   /** {@code http://host:port/metrics}, or null when not served. */
   public URI uri() {
     return uri;
+  }
+
+  /** The registry behind {@code /metrics}, for meters made elsewhere in the process. */
+  public MeterRegistry registry() {
+    return registry;
   }
 
   /**

@@ -12,6 +12,8 @@ import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerFactoryOptions;
 import io.temporal.worker.WorkerOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -41,16 +43,22 @@ public final class WorkerRuntime implements AutoCloseable {
   private final TemporalConnection connection;
   private final WorkerFactory factory;
   private final String hostQueue;
+  private final HostServices host;
+  private final EgressReports egressReports;
 
   private WorkerRuntime(
       WorkerMetrics metrics,
       TemporalConnection connection,
       WorkerFactory factory,
-      String hostQueue) {
+      String hostQueue,
+      HostServices host,
+      EgressReports egressReports) {
     this.metrics = metrics;
     this.connection = connection;
     this.factory = factory;
     this.hostQueue = hostQueue;
+    this.host = host;
+    this.egressReports = egressReports;
   }
 
   /**
@@ -77,12 +85,18 @@ public final class WorkerRuntime implements AutoCloseable {
       String hostQueue = register(factory, connection, host);
       factory.start();
       metrics.trackPhases(connection.client());
+      host.meters().add(metrics.registry());
+      int resumed = resumeEgress(host);
+      EgressReports egressReports = EgressReports.start(host.egress(), connection.client());
       log.info(
           "worker polling {} and {}{}",
           TaskQueues.SHARED,
           hostQueue,
           metrics.uri() == null ? "" : ", metrics on " + metrics.uri());
-      return new WorkerRuntime(metrics, connection, factory, hostQueue);
+      if (resumed > 0) {
+        log.info("serving the egress of {} running VM(s) again", resumed);
+      }
+      return new WorkerRuntime(metrics, connection, factory, hostQueue, host, egressReports);
     } catch (RuntimeException | Error e) {
       if (connection != null) {
         connection.close();
@@ -132,6 +146,15 @@ public final class WorkerRuntime implements AutoCloseable {
     return hostQueue;
   }
 
+  /** Serves the egress of the VMs an earlier worker on this host served; how many. */
+  private static int resumeEgress(HostServices host) {
+    try {
+      return host.egress().resume();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot serve the egress of this host's VMs again", e);
+    }
+  }
+
   public String hostQueue() {
     return hostQueue;
   }
@@ -159,6 +182,10 @@ public final class WorkerRuntime implements AutoCloseable {
         factory.shutdownNow();
       }
     } finally {
+      // Running VMs lose their egress until a worker serves it again (egress.json stays).
+      egressReports.close();
+      host.egress().close();
+      host.meters().remove(metrics.registry());
       // The connection first, so the metrics' last report includes the SDK's shutdown.
       connection.close();
       metrics.close();

@@ -184,7 +184,8 @@ public final class LifecycleBench {
     long t0 = System.nanoTime();
     VmDescription ready =
         client.createVm(
-            new VmRequest(session, null, mode, 600, 0, 0, 0, null, null), Duration.ofMinutes(5));
+            new VmRequest(session, null, mode, 600, 0, 0, 0, null, null, null),
+            Duration.ofMinutes(5));
     long clientReady = System.nanoTime();
     long driver =
         ready.timings().stream()

@@ -275,7 +275,7 @@ public final class RestoreBench {
   private static Run engineRun(KindlingClient client, HostServices host) throws Exception {
     String session = "bench-" + newVmId();
     long started = System.nanoTime();
-    client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0, null, null));
+    client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0, null, null, null));
     try {
       client.awaitReady(session, READY);
       long ready = System.nanoTime();

@@ -180,7 +180,8 @@ public final class TemplateBench {
       throws Exception {
     String session = "bench-" + template + "-" + UUID.randomUUID().toString().substring(0, 8);
     long started = System.nanoTime();
-    client.startVm(new VmRequest(session, null, BootMode.RESTORE, 600, 0, 0, 0, template, null));
+    client.startVm(
+        new VmRequest(session, null, BootMode.RESTORE, 600, 0, 0, 0, template, null, null));
     try {
       client.awaitReady(session, READY);
       long ready = System.nanoTime();

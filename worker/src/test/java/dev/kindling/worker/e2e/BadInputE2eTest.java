@@ -122,7 +122,7 @@ class BadInputE2eTest {
                     .setWorkflowId(workflowId)
                     .setTaskQueue(TaskQueues.SHARED)
                     .build());
-    stub.start(new VmRequest(session, null, BootMode.AUTO, 0, 0, 0, 0, null, null));
+    stub.start(new VmRequest(session, null, BootMode.AUTO, 0, 0, 0, 0, null, null, null));
     ApplicationFailure failure = failureOf(() -> stub.getResult(VmDescription.class));
     assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
     assertTrue(failure.getOriginalMessage().contains("sessionId"), failure.getOriginalMessage());
@@ -186,7 +186,7 @@ class BadInputE2eTest {
   @Test
   void negativeTtlFailsInvalidInputBeforePlacement() {
     String session = E2e.session("ttl");
-    client.startVm(new VmRequest(session, null, BootMode.AUTO, -5, 0, 0, 0, null, null));
+    client.startVm(new VmRequest(session, null, BootMode.AUTO, -5, 0, 0, 0, null, null, null));
     ApplicationFailure failure = failureOf(() -> client.awaitEnd(session));
     assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
     assertTrue(failure.getOriginalMessage().contains("ttlSeconds"), failure.getOriginalMessage());
@@ -197,7 +197,7 @@ class BadInputE2eTest {
   void malformedImageIdFailsInvalidInputBeforePlacement() {
     String session = E2e.session("badimg");
     client.startVm(
-        new VmRequest(session, "not-a-content-hash", BootMode.AUTO, 0, 0, 0, 0, null, null));
+        new VmRequest(session, "not-a-content-hash", BootMode.AUTO, 0, 0, 0, 0, null, null, null));
     ApplicationFailure failure = failureOf(() -> client.awaitEnd(session));
     assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
     assertNothingProvisioned(client.describe(session));
@@ -206,7 +206,8 @@ class BadInputE2eTest {
   @Test
   void unknownImageFailsUnknownImageAtPlacementBeforeTheNetwork() {
     String session = E2e.session("noimg");
-    client.startVm(new VmRequest(session, UNKNOWN_IMAGE, BootMode.AUTO, 0, 0, 0, 0, null, null));
+    client.startVm(
+        new VmRequest(session, UNKNOWN_IMAGE, BootMode.AUTO, 0, 0, 0, 0, null, null, null));
     ApplicationFailure failure = failureOf(() -> client.awaitEnd(session));
     assertEquals(FailureKind.UNKNOWN_IMAGE.type(), failure.getType());
     assertTrue(failure.getOriginalMessage().contains(UNKNOWN_IMAGE), failure.getOriginalMessage());

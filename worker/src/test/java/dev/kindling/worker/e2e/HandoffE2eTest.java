@@ -79,7 +79,8 @@ class HandoffE2eTest {
     CurrentImage.ensure(stack, "terminal");
     String session = E2e.session("handoff");
     client.startVm(
-        new VmRequest(session, null, BootMode.AUTO, 1800, IDLE_SECONDS, 0, 0, "terminal", null));
+        new VmRequest(
+            session, null, BootMode.AUTO, 1800, IDLE_SECONDS, 0, 0, "terminal", null, null));
     client.awaitReady(session, E2e.READY_WITHIN);
     VmDescription ready = client.describe(session);
     String password = VmSecrets.read(stack.host().paths().vmDir(ready.vmId())).vncPassword();

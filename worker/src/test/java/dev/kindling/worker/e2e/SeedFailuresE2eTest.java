@@ -161,7 +161,7 @@ class SeedFailuresE2eTest {
    */
   private Failed provisionExpectingFailure(String session) throws Exception {
     KindlingClient client = new KindlingClient(stack.connection().client());
-    client.startVm(new VmRequest(session, null, BootMode.COLD, 600, 0, 0, 0, null, null));
+    client.startVm(new VmRequest(session, null, BootMode.COLD, 600, 0, 0, 0, null, null, null));
     try {
       client.awaitReady(session, E2e.READY_WITHIN);
       client.release(session);

@@ -12,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.ImageBuilder;
@@ -60,8 +59,7 @@ class TemplateDesktopE2eTest {
   /** The browser template's start page band (start/index.html). */
   private static final int START_PAGE_BAND = 0xff7a00;
 
-  private static final Path ARTEFACTS =
-      Path.of(System.getProperty("kindling.repo.root", "."), "worker", "target", "e2e");
+  private static final Path ARTEFACTS = Screenshots.ARTEFACTS;
 
   private static Path runDir;
   private static DevStack stack;
@@ -93,13 +91,26 @@ class TemplateDesktopE2eTest {
       assertEquals("terminal", ready.template());
       BufferedImage image = screenshot(session, "terminal", TERMINAL_BACKGROUND, 0.6);
       assertTrue(
-          share(image, TERMINAL_BACKGROUND) > 0.6,
-          "the terminal's background fills the screen: " + share(image, TERMINAL_BACKGROUND));
+          Screenshots.share(image, TERMINAL_BACKGROUND) > 0.6,
+          "the terminal's background fills the screen: "
+              + Screenshots.share(image, TERMINAL_BACKGROUND));
       assertTrue(
-          count(image, rgb -> red(rgb) > 200 && green(rgb) > 200 && blue(rgb) > 180) > 200,
+          Screenshots.count(
+                  image,
+                  rgb ->
+                      Screenshots.red(rgb) > 200
+                          && Screenshots.green(rgb) > 200
+                          && Screenshots.blue(rgb) > 180)
+              > 200,
           "light text on it (prompt)");
       assertTrue(
-          count(image, rgb -> red(rgb) > 200 && green(rgb) > 200 && blue(rgb) < 100) > 50,
+          Screenshots.count(
+                  image,
+                  rgb ->
+                      Screenshots.red(rgb) > 200
+                          && Screenshots.green(rgb) > 200
+                          && Screenshots.blue(rgb) < 100)
+              > 50,
           "the yellow greeting line");
     } finally {
       end(session, ready);
@@ -116,8 +127,8 @@ class TemplateDesktopE2eTest {
       assertEquals("browser", ready.template());
       BufferedImage image = screenshot(session, "browser-start-page", START_PAGE_BAND, 0.3);
       assertTrue(
-          share(image, START_PAGE_BAND) > 0.3,
-          "the start page's orange band: " + share(image, START_PAGE_BAND));
+          Screenshots.share(image, START_PAGE_BAND) > 0.3,
+          "the start page's orange band: " + Screenshots.share(image, START_PAGE_BAND));
     } finally {
       end(session, ready);
     }
@@ -144,9 +155,12 @@ class TemplateDesktopE2eTest {
         int colour = Integer.parseInt(page[1], 16);
         BufferedImage shown = screenshot(session, "browser-url-" + page[0], colour, 0.5);
         assertTrue(
-            share(shown, colour) > 0.5,
-            "the session's own page (" + page[0] + ") fills the screen: " + share(shown, colour));
-        assertTrue(share(shown, START_PAGE_BAND) < 0.01, "the start page is gone");
+            Screenshots.share(shown, colour) > 0.5,
+            "the session's own page ("
+                + page[0]
+                + ") fills the screen: "
+                + Screenshots.share(shown, colour));
+        assertTrue(Screenshots.share(shown, START_PAGE_BAND) < 0.01, "the start page is gone");
       } finally {
         end(session, ready);
       }
@@ -171,7 +185,9 @@ class TemplateDesktopE2eTest {
     Path thumbnail = Path.of(evidence.thumbnail());
     assertTrue(Files.isRegularFile(thumbnail), thumbnail + " exists");
     BufferedImage image = ImageIO.read(thumbnail.toFile());
-    assertTrue(share(image, 0x000000) > 0.99, "the thumbnail is the black screen the VM showed");
+    assertTrue(
+        Screenshots.share(image, 0x000000) > 0.99,
+        "the thumbnail is the black screen the VM showed");
     Files.copy(
         thumbnail,
         ARTEFACTS.resolve("draws-nothing-thumbnail.png"),
@@ -187,7 +203,8 @@ class TemplateDesktopE2eTest {
     ImageRef image = testImage("exits-later");
     String session = E2e.session("exits-later");
     client.startVm(
-        new VmRequest(session, image.imageId(), BootMode.COLD, 3600, 0, 0, 0, "exits-later", null));
+        new VmRequest(
+            session, image.imageId(), BootMode.COLD, 3600, 0, 0, 0, "exits-later", null, null));
     VmDescription ready = awaitReady(session);
     long readyAt = System.nanoTime();
     VmDescription end = client.awaitEnd(session);
@@ -223,7 +240,7 @@ class TemplateDesktopE2eTest {
     ImageRef image = testImage(template);
     String session = E2e.session(template);
     client.startVm(
-        new VmRequest(session, image.imageId(), BootMode.COLD, 600, 0, 0, 0, template, null));
+        new VmRequest(session, image.imageId(), BootMode.COLD, 600, 0, 0, 0, template, null, null));
     VmFailedException failed =
         assertThrows(VmFailedException.class, () -> client.awaitReady(session, E2e.READY_WITHIN));
     assertEquals(
@@ -239,7 +256,7 @@ class TemplateDesktopE2eTest {
   }
 
   private static VmRequest request(String session, String template, Launch launch) {
-    return new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0, template, launch);
+    return new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0, template, launch, null);
   }
 
   private static VmDescription awaitReady(String session) throws Exception {
@@ -268,70 +285,9 @@ class TemplateDesktopE2eTest {
     }
   }
 
-  /**
-   * Opens the session's page in Chromium, waits for {@code colour} to cover {@code share} of it,
-   * and reads the screenshot.
-   */
   private static BufferedImage screenshot(String session, String name, int colour, double share)
       throws Exception {
-    String token = stack.proxy().tokens().mint(session);
-    String url =
-        stack.proxy().baseUri().resolve(stack.proxy().config().pagePath(session))
-            + "?token="
-            + token;
-    Path file = ARTEFACTS.resolve(name + ".png");
-    JsonNode verdict =
-        E2e.browserScript(
-            "desktop.mjs",
-            List.of(
-                url,
-                file.toString(),
-                "90000",
-                String.format("%06x", colour),
-                Double.toString(share)),
-            Duration.ofMinutes(3));
-    assertTrue(
-        verdict.path("connected").asBoolean(),
-        "noVNC did not show the app (screenshot " + file + "): " + verdict);
-    assertEquals(1280, verdict.path("width").asInt(), verdict.toString());
-    assertEquals(800, verdict.path("height").asInt(), verdict.toString());
-    return ImageIO.read(file.toFile());
-  }
-
-  /** The share of pixels within 8 per channel of {@code rgb}. */
-  private static double share(BufferedImage image, int rgb) {
-    long total = (long) image.getWidth() * image.getHeight();
-    return (double)
-            count(
-                image,
-                p ->
-                    Math.abs(red(p) - red(rgb)) <= 8
-                        && Math.abs(green(p) - green(rgb)) <= 8
-                        && Math.abs(blue(p) - blue(rgb)) <= 8)
-        / total;
-  }
-
-  private static long count(BufferedImage image, java.util.function.IntPredicate test) {
-    long n = 0;
-    for (int y = 0; y < image.getHeight(); y++) {
-      for (int x = 0; x < image.getWidth(); x++) {
-        if (test.test(image.getRGB(x, y) & 0xffffff)) {
-          n++;
-        }
-      }
-    }
-    return n;
-  }
-
-  private static int red(int rgb) {
-    return (rgb >> 16) & 0xff;
-  }
-
-  private static int green(int rgb) {
-    return (rgb >> 8) & 0xff;
-  }
-
-  private static int blue(int rgb) {
-    return rgb & 0xff;
+    return Screenshots.desktop(
+        stack.proxy(), session, ARTEFACTS.resolve(name + ".png"), colour, share);
   }
 }

@@ -72,7 +72,7 @@ class VmLifecycleE2eTest {
   @Test
   void createReadyHandshakeThroughProxyReleaseLeavesNothing() throws Exception {
     String session = E2e.session("life");
-    client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0, null, null));
+    client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0, null, null, null));
     Endpoint endpoint;
     try {
       endpoint = client.awaitReady(session, E2e.READY_WITHIN);

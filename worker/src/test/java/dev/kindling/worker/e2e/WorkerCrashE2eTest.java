@@ -9,11 +9,9 @@ import static dev.kindling.host.testing.HostCapability.VM_TESTS_ENABLED;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.kindling.host.TemporalCli;
 import dev.kindling.host.testing.RequiresHost;
-import dev.kindling.worker.cli.KindlingCli;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.TemporalDevServer;
@@ -28,11 +26,8 @@ import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;
 import io.temporal.client.WorkflowQueryException;
 import io.temporal.client.WorkflowServiceException;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
@@ -57,7 +52,7 @@ class WorkerCrashE2eTest {
   private static final Set<Phase> BOOTING = EnumSet.of(Phase.BOOTING, Phase.READINESS);
   private static final Set<Phase> SETTLED = EnumSet.of(Phase.READY, Phase.FAILED, Phase.RELEASED);
 
-  private static final List<Process> workers = new ArrayList<>();
+  private static WorkerProcesses workers;
   private static TemporalDevServer temporal;
   private static Path runDir;
   private static TemporalConnection connection;
@@ -77,22 +72,22 @@ class WorkerCrashE2eTest {
                 cli, 0, -1, null, "default", runDir.resolve("temporal-dev-server.log")));
     config = E2e.config(runDir, Map.of(Setting.TEMPORAL_TARGET, temporal.target()));
     connection = TemporalConnection.open(config);
+    workers = new WorkerProcesses(config, runDir);
     client = new KindlingClient(connection.client());
   }
 
   @AfterAll
   static void stopEverything() {
-    if (session != null && workers.stream().anyMatch(Process::isAlive)) {
+    if (session != null && workers != null && workers.anyAlive()) {
       E2e.releaseAndAwaitEnd(
           connection.client(), session); // a failed assertion must not leave the VM behind
     }
-    for (Process worker : workers) {
-      worker.destroyForcibly();
+    if (workers != null) {
+      workers.close();
     }
     if (config != null) {
       E2e.destroyLeftovers(config); // the last resort when the workflow never finished
     }
-    logWorkerTails();
     if (connection != null) {
       connection.close();
     }
@@ -105,22 +100,21 @@ class WorkerCrashE2eTest {
   @Test
   void killedWorkerDuringBootIsReplacedAndTheWorkflowCompletesOrCompensatesWithoutLeaks()
       throws Exception {
-    startWorker("first");
+    Process first = workers.start("first", List.of(), Map.of());
     CurrentImage.ensure(connection.client(), config);
     session = E2e.session("crash");
-    client.startVm(new VmRequest(session, null, BootMode.COLD, 600, 0, 0, 0, null, null));
+    client.startVm(new VmRequest(session, null, BootMode.COLD, 600, 0, 0, 0, null, null, null));
     VmDescription booting = awaitPhase(session, BOOTING, Duration.ofMinutes(2));
     assertTrue(
         BOOTING.contains(booting.phase()),
         "the VM should be booting, not " + booting.phase() + ": " + booting.failureMessage());
     String vmId = booting.vmId();
 
-    Process first = workers.getLast();
     first.destroyForcibly(); // SIGKILL: no shutdown hook, no activity completion, no cleanup.
     first.waitFor();
     assertEquals(137, first.exitValue(), "the worker died of SIGKILL");
 
-    startWorker("second");
+    workers.start("second", List.of(), Map.of());
     VmDescription settled = awaitPhase(session, SETTLED, E2e.READY_WITHIN.plusMinutes(2));
     log.info(
         "killed the worker in {}; with its replacement the VM reached {} {} ({})",
@@ -142,80 +136,6 @@ class WorkerCrashE2eTest {
       awaitWorkflowEnd(session);
     }
     E2e.assertNothingLeft(config.paths(), vmId);
-  }
-
-  /**
-   * The workers' own logs vanish with the run directory: keep their last lines in the test output.
-   */
-  private static void logWorkerTails() {
-    if (runDir == null) {
-      return;
-    }
-    try (var logs = Files.list(runDir)) {
-      for (Path file :
-          logs.filter(p -> p.getFileName().toString().startsWith("worker-")).sorted().toList()) {
-        List<String> lines =
-            Files.readAllLines(file).stream()
-                .filter(l -> !l.startsWith("\tat ") && !l.contains("|-INFO"))
-                .toList();
-        log.info(
-            "last lines of {}:\n{}",
-            file.getFileName(),
-            String.join("\n", lines.subList(Math.max(0, lines.size() - 60), lines.size())));
-      }
-    } catch (IOException e) {
-      log.warn("could not read worker logs: {}", e.toString());
-    }
-  }
-
-  /**
-   * A worker JVM for this host, polling the test's Temporal, logging to a file in the run
-   * directory.
-   */
-  private static void startWorker(String name) throws IOException, InterruptedException {
-    Path log = runDir.resolve("worker-" + name + ".log");
-    String java =
-        ProcessHandle.current()
-            .info()
-            .command()
-            .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-    String classpath =
-        System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    List<String> argv =
-        List.of(
-            java,
-            "--enable-native-access=ALL-UNNAMED",
-            "--sun-misc-unsafe-memory-access=allow",
-            "-cp",
-            classpath,
-            KindlingCli.class.getName(),
-            "worker",
-            "--set",
-            Setting.TEMPORAL_TARGET.key() + "=" + config.temporalTarget(),
-            "--set",
-            Setting.RUN_DIR.key() + "=" + runDir,
-            "--set",
-            Setting.WORKER_METRICS_PORT.key() + "=0");
-    Process process =
-        new ProcessBuilder(argv).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    workers.add(process);
-    Await.until(
-        "worker " + name + " to start",
-        Duration.ofMinutes(2),
-        () -> {
-          String text = Files.readString(log);
-          if (!text.contains("worker for host") && !process.isAlive()) {
-            fail(
-                "worker "
-                    + name
-                    + " exited with "
-                    + process.exitValue()
-                    + ":\n"
-                    + Files.readString(log));
-          }
-          return text;
-        },
-        text -> text.contains("worker for host"));
   }
 
   private static VmDescription awaitPhase(String session, Set<Phase> wanted, Duration timeout)

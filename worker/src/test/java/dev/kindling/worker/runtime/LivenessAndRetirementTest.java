@@ -163,7 +163,7 @@ class LivenessAndRetirementTest {
 
   private VmDescription ready(String sessionId, String imageId, String template) throws Exception {
     return kindling.createVm(
-        new VmRequest(sessionId, imageId, null, 0, 0, 0, 0, template, null),
+        new VmRequest(sessionId, imageId, null, 0, 0, 0, 0, template, null, null),
         Duration.ofSeconds(20));
   }
 

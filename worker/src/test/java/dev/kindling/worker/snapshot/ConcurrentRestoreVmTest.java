@@ -101,7 +101,7 @@ class ConcurrentRestoreVmTest {
     for (int i = 0; i < SESSIONS; i++) {
       String session = "restore-" + run + "-" + i;
       sessions.add(session);
-      client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0, null, null));
+      client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0, null, null, null));
     }
     List<Restored> vms = new ArrayList<>();
     for (String session : sessions) {

@@ -15,6 +15,15 @@ public final class GuestNetwork {
   public static final int VNC_PORT = 5901;
   public static final int WEBSOCKIFY_PORT = 6080;
 
+  /**
+   * The egress proxy's port on {@link #HOST_ADDRESS}, for VMs whose session allows egress: the
+   * guest's only way out.
+   */
+  public static final int EGRESS_PROXY_PORT = 3128;
+
+  /** The proxy URL the guest's programs are given ({@code http_proxy} and its kin). */
+  public static final String EGRESS_PROXY_URL = "http://" + HOST_ADDRESS + ":" + EGRESS_PROXY_PORT;
+
   /** Network namespaces Kindling owns are named with this prefix and nothing else is. */
   public static final String NAMESPACE_PREFIX = "kindling-";
 

@@ -1,5 +1,6 @@
 package dev.kindling.workflows.vm;
 
+import dev.kindling.workflows.egress.EgressReport;
 import io.temporal.workflow.QueryMethod;
 import io.temporal.workflow.SignalMethod;
 import io.temporal.workflow.UpdateMethod;
@@ -40,6 +41,12 @@ public interface BrowserVmWorkflow {
   /** The proxy's report of who has the desktop open (rate-limited by the proxy). */
   @SignalMethod(name = "viewers")
   void viewers(Viewers viewers);
+
+  /**
+   * The host's count of the VM's egress (sent at most every few seconds while something changes).
+   */
+  @SignalMethod(name = "egress")
+  void egress(EgressReport report);
 
   /**
    * The proxy saw input (keys, pointer, clipboard) from a controlling viewer: the idle timer starts

@@ -6,6 +6,9 @@ import dev.kindling.workflows.HostStubs;
 import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.KindlingSearchAttributes;
 import dev.kindling.workflows.Validation;
+import dev.kindling.workflows.egress.EgressPolicy;
+import dev.kindling.workflows.egress.EgressReport;
+import dev.kindling.workflows.egress.EgressRule;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.BootRequest;
 import dev.kindling.workflows.host.GuestNetwork;
@@ -31,6 +34,7 @@ import io.temporal.workflow.Saga;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -205,7 +209,8 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     Workflow.upsertMemo(memo);
     HostStubs host = HostStubs.on(placed.taskQueue());
 
-    NetworkRequest networkRequest = new NetworkRequest(Workflow.randomUUID().toString(), vmId);
+    NetworkRequest networkRequest =
+        new NetworkRequest(Workflow.randomUUID().toString(), vmId, sessionId, request.egress());
     saga.addCompensation(host.networkTeardown()::deleteNetwork, networkRequest);
     VmHandle handle;
     VmRef vm;
@@ -351,6 +356,14 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   }
 
   @Override
+  public void egress(EgressReport report) {
+    if (progress != null && report != null) {
+      progress.egress(report);
+      Workflow.setCurrentDetails(progress.details());
+    }
+  }
+
+  @Override
   public void input() {
     if (lease != null) {
       lease.input(Workflow.currentTimeMillis());
@@ -459,7 +472,8 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
       int memoryMib,
       int vcpus,
       String template,
-      Launch launch) {
+      Launch launch,
+      List<String> egress) {
 
     static ValidRequest of(VmRequest request) {
       if (request == null) {
@@ -484,7 +498,16 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
           request.launch() == null || request.launch().isEmpty()
               ? null
               : request.launch().validated();
-      return new ValidRequest(sessionId, imageId, mode, ttl, idle, memory, vcpus, template, launch);
+      // Canonical entries, so the host and describe see what was checked; null keeps the
+      // template's.
+      List<String> egress =
+          request.egress() == null
+              ? null
+              : EgressPolicy.parse(request.egress()).rules().stream()
+                  .map(EgressRule::toString)
+                  .toList();
+      return new ValidRequest(
+          sessionId, imageId, mode, ttl, idle, memory, vcpus, template, launch, egress);
     }
 
     private static Duration lease(String field, long seconds) {

@@ -1,6 +1,7 @@
 package dev.kindling.workflows.vm;
 
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
+import dev.kindling.workflows.egress.EgressReport;
 import dev.kindling.workflows.host.Launch;
 import dev.kindling.workflows.host.StageTiming;
 import java.util.List;
@@ -14,6 +15,8 @@ import java.util.List;
  * @param leaseExpiresAtEpochMillis 0 before READY
  * @param failureType a FailureKind type when the VM failed, else null
  * @param viewers who has the desktop open through the proxy (none before READY)
+ * @param egress what the VM may reach and what it did, as its host last reported (null until the
+ *     host reports, and for a VM without egress)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record VmDescription(
@@ -30,7 +33,8 @@ public record VmDescription(
     long leaseExpiresAtEpochMillis,
     String failureType,
     String failureMessage,
-    Viewers viewers) {
+    Viewers viewers,
+    EgressReport egress) {
 
   /** A VM whose workflow failed before it could describe it (its input could not be read). */
   public static VmDescription failedBeforeStart(
@@ -49,6 +53,7 @@ public record VmDescription(
         0,
         failureType,
         failureMessage,
-        Viewers.NONE);
+        Viewers.NONE,
+        null);
   }
 }

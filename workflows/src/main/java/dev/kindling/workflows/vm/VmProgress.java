@@ -1,5 +1,7 @@
 package dev.kindling.workflows.vm;
 
+import dev.kindling.workflows.egress.EgressRefusal;
+import dev.kindling.workflows.egress.EgressReport;
 import dev.kindling.workflows.host.Launch;
 import dev.kindling.workflows.host.StageTiming;
 import java.util.ArrayList;
@@ -22,6 +24,7 @@ final class VmProgress {
   private String failureType;
   private String failureMessage;
   private Viewers viewers = Viewers.NONE;
+  private EgressReport egress;
 
   VmProgress(String sessionId, long now) {
     this.sessionId = sessionId;
@@ -97,6 +100,10 @@ final class VmProgress {
     viewers = value == null ? Viewers.NONE : value;
   }
 
+  void egress(EgressReport value) {
+    egress = value;
+  }
+
   void failed(String type, String message) {
     failureType = type;
     failureMessage = message;
@@ -117,7 +124,8 @@ final class VmProgress {
         leaseExpiresAt,
         failureType,
         failureMessage,
-        viewers);
+        viewers,
+        egress);
   }
 
   /**
@@ -164,6 +172,23 @@ final class VmProgress {
         md.append(", view only");
       }
       md.append('\n');
+    }
+    if (egress != null) {
+      md.append("\negress: ")
+          .append(egress.rules().isEmpty() ? "none" : String.join(", ", egress.rules()))
+          .append("; ")
+          .append(egress.connections())
+          .append(" connections, ")
+          .append(egress.refusals())
+          .append(" refused\n");
+      if (!egress.lastRefusals().isEmpty()) {
+        EgressRefusal last = egress.lastRefusals().getLast();
+        md.append("\nlast refused: ")
+            .append(last.status())
+            .append(' ')
+            .append(last.reason())
+            .append('\n');
+      }
     }
     if (failureType != null) {
       md.append("\n**").append(failureType).append("**: ").append(failureMessage).append('\n');

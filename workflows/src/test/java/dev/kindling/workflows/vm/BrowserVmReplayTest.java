@@ -106,6 +106,9 @@ class BrowserVmReplayTest {
     public void input() {}
 
     @Override
+    public void egress(dev.kindling.workflows.egress.EgressReport report) {}
+
+    @Override
     public void release() {}
 
     @Override

@@ -21,6 +21,8 @@ import dev.kindling.workflows.KindlingSearchAttributes;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.TestCluster;
 import dev.kindling.workflows.client.KindlingClient;
+import dev.kindling.workflows.egress.EgressRefusal;
+import dev.kindling.workflows.egress.EgressReport;
 import dev.kindling.workflows.host.AppExit;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.BootRequest;
@@ -229,7 +231,7 @@ class BrowserVmWorkflowTest {
     Fixtures.healthyHost(cluster, "h1", browser);
     Launch launch = new Launch("https://example.org/app?x=1", List.of("--lang=de"));
     kindling.startVm(
-        new VmRequest("s-browser", null, BootMode.AUTO, 0, 0, 2048, 2, "browser", launch));
+        new VmRequest("s-browser", null, BootMode.AUTO, 0, 0, 2048, 2, "browser", launch, null));
 
     kindling.awaitReady("s-browser", Duration.ofSeconds(20));
     VmDescription ready = kindling.describe("s-browser");
@@ -256,6 +258,54 @@ class BrowserVmWorkflowTest {
 
     kindling.release("s-browser");
     assertEquals(Phase.RELEASED, kindling.awaitEnd("s-browser").phase());
+  }
+
+  @Test
+  void theSessionsEgressReachesTheHostCanonicalAndItsReportShowsInDescribe() throws Exception {
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
+    kindling.startVm(
+        VmRequest.forSession("s-egress").withEgress(List.of("GitHub.com.", "*.Example.org:8443")));
+    kindling.awaitReady("s-egress", Duration.ofSeconds(20));
+
+    ArgumentCaptor<NetworkRequest> network = ArgumentCaptor.forClass(NetworkRequest.class);
+    verify(h1.network()).createNetwork(network.capture());
+    assertEquals("s-egress", network.getValue().sessionId());
+    assertEquals(List.of("github.com:443", "*.example.org:8443"), network.getValue().egress());
+    assertNull(vm("s-egress").describe().egress(), "nothing before the host reports");
+
+    EgressReport report =
+        new EgressReport(
+            List.of("github.com:443", "*.example.org:8443"),
+            1,
+            3,
+            1,
+            1200,
+            54_000,
+            List.of(
+                new EgressRefusal(
+                    1_700_000_000_000L,
+                    "metadata.google.internal",
+                    80,
+                    403,
+                    "metadata.google.internal:80 is not allowed for this session")));
+    vm("s-egress").egress(report);
+    assertEquals(report, vm("s-egress").describe().egress());
+
+    kindling.release("s-egress");
+    assertEquals(Phase.RELEASED, kindling.awaitEnd("s-egress").phase());
+  }
+
+  @Test
+  void withoutEgressTheHostAppliesTheTemplatesDefault() throws Exception {
+    Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
+    kindling.startVm(VmRequest.forSession("s-default"));
+    kindling.awaitReady("s-default", Duration.ofSeconds(20));
+
+    ArgumentCaptor<NetworkRequest> network = ArgumentCaptor.forClass(NetworkRequest.class);
+    verify(h1.network()).createNetwork(network.capture());
+    assertNull(network.getValue().egress(), "null: the template's default, chosen on the host");
+    kindling.release("s-default");
+    kindling.awaitEnd("s-default");
   }
 
   @Test
@@ -417,7 +467,7 @@ class BrowserVmWorkflowTest {
   void placementFailureNeedsNoCompensation() {
     when(cluster.placement.place(any()))
         .thenThrow(FailureKind.UNKNOWN_IMAGE.failure("no host has image " + IMAGE));
-    kindling.startVm(new VmRequest("s-place", IMAGE, BootMode.AUTO, 0, 0, 0, 0, null, null));
+    kindling.startVm(new VmRequest("s-place", IMAGE, BootMode.AUTO, 0, 0, 0, 0, null, null, null));
 
     WorkflowFailedException failed =
         assertThrows(WorkflowFailedException.class, () -> kindling.awaitEnd("s-place"));
@@ -466,25 +516,33 @@ class BrowserVmWorkflowTest {
         "ttlTooLong",
         "template",
         "launchUrl",
-        "launchArg"
+        "launchArg",
+        "egressAddress",
+        "egressTld",
+        "egressNullEntry"
       })
   void invalidRequestFieldsFailTypedBeforeAnyActivity(String field) {
     VmRequest request =
         switch (field) {
-          case "ttl" -> new VmRequest("s-bad", null, null, -5, 0, 0, 0, null, null);
-          case "idle" -> new VmRequest("s-bad", null, null, 0, -1, 0, 0, null, null);
-          case "image" -> new VmRequest("s-bad", "not-a-hash", null, 0, 0, 0, 0, null, null);
-          case "memory" -> new VmRequest("s-bad", null, null, 0, 0, 64, 0, null, null);
-          case "vcpus" -> new VmRequest("s-bad", null, null, 0, 0, 0, -2, null, null);
+          case "ttl" -> new VmRequest("s-bad", null, null, -5, 0, 0, 0, null, null, null);
+          case "idle" -> new VmRequest("s-bad", null, null, 0, -1, 0, 0, null, null, null);
+          case "image" -> new VmRequest("s-bad", "not-a-hash", null, 0, 0, 0, 0, null, null, null);
+          case "memory" -> new VmRequest("s-bad", null, null, 0, 0, 64, 0, null, null, null);
+          case "vcpus" -> new VmRequest("s-bad", null, null, 0, 0, 0, -2, null, null, null);
           case "template" -> VmRequest.forSession("s-bad").withTemplate("Bad Template");
           case "launchUrl" ->
               VmRequest.forSession("s-bad").withLaunch(new Launch("file:///etc/passwd", List.of()));
+          case "egressAddress" ->
+              VmRequest.forSession("s-bad").withEgress(List.of("github.com", "169.254.169.254:80"));
+          case "egressTld" -> VmRequest.forSession("s-bad").withEgress(List.of("*.com"));
+          case "egressNullEntry" ->
+              VmRequest.forSession("s-bad").withEgress(java.util.Arrays.asList("github.com", null));
           case "launchArg" ->
               VmRequest.forSession("s-bad")
                   .withLaunch(new Launch(null, List.of("ok", "line\nbreak")));
           default ->
               new VmRequest(
-                  "s-bad", null, null, Duration.ofDays(2).toSeconds(), 0, 0, 0, null, null);
+                  "s-bad", null, null, Duration.ofDays(2).toSeconds(), 0, 0, 0, null, null, null);
         };
     kindling.startVm(request);
 
@@ -505,7 +563,7 @@ class BrowserVmWorkflowTest {
                 List.of(new StageTiming("desktop", 40)), 40, 1280, 800, "kindling", "release"));
     when(h1.readiness().awaitAppExit(any()))
         .thenReturn(new AppExit(true, "exited with status 0; unit inactive"));
-    kindling.startVm(new VmRequest("s-app-exit", null, null, 3600, 0, 0, 0, null, null));
+    kindling.startVm(new VmRequest("s-app-exit", null, null, 3600, 0, 0, 0, null, null, null));
 
     VmDescription ended = kindling.awaitEnd("s-app-exit");
 
@@ -526,7 +584,7 @@ class BrowserVmWorkflowTest {
   @Test
   void ttlExpiryTearsDownByTimeSkipping() throws Exception {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
-    kindling.startVm(new VmRequest("s-ttl", null, null, 600, 0, 0, 0, null, null));
+    kindling.startVm(new VmRequest("s-ttl", null, null, 600, 0, 0, 0, null, null, null));
     kindling.awaitReady("s-ttl", Duration.ofSeconds(20));
     long readyAt = cluster.env.currentTimeMillis();
 
@@ -544,7 +602,7 @@ class BrowserVmWorkflowTest {
   @Test
   void idleTimeoutEndsTheLeaseBeforeTheTtl() throws Exception {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
-    kindling.startVm(new VmRequest("s-idle", null, null, 3600, 120, 0, 0, null, null));
+    kindling.startVm(new VmRequest("s-idle", null, null, 3600, 120, 0, 0, null, null, null));
     kindling.awaitReady("s-idle", Duration.ofSeconds(20));
     long readyAt = cluster.env.currentTimeMillis();
 
@@ -560,7 +618,7 @@ class BrowserVmWorkflowTest {
   @Test
   void extendRestartsTheIdleTimer() throws Exception {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
-    kindling.startVm(new VmRequest("s-idle2", null, null, 3600, 120, 0, 0, null, null));
+    kindling.startVm(new VmRequest("s-idle2", null, null, 3600, 120, 0, 0, null, null, null));
     kindling.awaitReady("s-idle2", Duration.ofSeconds(20));
     cluster.env.sleep(Duration.ofSeconds(100));
     long extendedAt = cluster.env.currentTimeMillis();
@@ -577,7 +635,7 @@ class BrowserVmWorkflowTest {
   @Test
   void inputRestartsTheIdleTimerAndViewersShowInDescribe() throws Exception {
     Fixtures.healthyHost(cluster, "h1", COLD_IMAGE);
-    kindling.startVm(new VmRequest("s-input", null, null, 3600, 120, 0, 0, null, null));
+    kindling.startVm(new VmRequest("s-input", null, null, 3600, 120, 0, 0, null, null, null));
     kindling.awaitReady("s-input", Duration.ofSeconds(20));
     BrowserVmWorkflow vm = vm("s-input");
     vm.viewers(new Viewers(2, "connection 7"));
