@@ -10,6 +10,10 @@ import java.util.Map;
  */
 final class RefusalResponse {
   static final String MARKER = "X-Kindling-Egress";
+
+  /** The colour of the refusal page's heading band, which tells a user (and a test) what it is. */
+  static final String BAND = "922b21";
+
   private static final Map<Integer, String> PHRASES =
       Map.of(
           400, "Bad Request",
@@ -49,7 +53,10 @@ final class RefusalResponse {
         + status
         + " "
         + phrase
-        + "</title></head>\n<body><h1>Refused by this session's egress proxy</h1>\n<p>"
+        + "</title></head>\n<body style=\"margin:0;font:16px sans-serif;background:#fff\">"
+        + "<h1 style=\"margin:0;padding:12px 16px;font-size:20px;color:#fff;background:#"
+        + BAND
+        + "\">Refused by this session's egress proxy</h1>\n<p style=\"margin:16px\">"
         + escaped(reason)
         + "</p></body></html>\n";
   }

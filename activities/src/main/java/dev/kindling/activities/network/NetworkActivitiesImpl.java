@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * One network namespace per VM holding {@code tap0}. Ownership is recorded in {@code
@@ -26,6 +27,9 @@ import java.util.Optional;
  * namespace and a different request fails with {@link FailureKind#OWNERSHIP_CONFLICT}.
  */
 public final class NetworkActivitiesImpl implements NetworkActivities {
+  /** The files of a VM's directory that belong to its network, which only deleteNetwork removes. */
+  public static final Set<String> FILES = Set.of(OwnershipRecord.FILE, VmEgress.FILE);
+
   private final HostPaths paths;
   private final Deployment deployment;
   private final VmEgress egress;
@@ -118,6 +122,7 @@ public final class NetworkActivitiesImpl implements NetworkActivities {
             // Its listener would keep the namespace alive after its name is gone.
             egress.close(vmId);
           }
+          Files.deleteIfExists(vmDir.resolve(VmEgress.FILE));
           VmNetworks.delete(vmId);
           OwnershipRecord.release(vmDir);
           deleteIfEmpty(vmDir);

@@ -29,7 +29,7 @@ import org.slf4j.LoggerFactory;
  * running VMs again ({@link #resume}), and the VM's directory goes only after its egress ended.
  */
 public final class VmEgress implements AutoCloseable {
-  static final String FILE = "egress.json";
+  public static final String FILE = "egress.json";
   private static final Logger log = LoggerFactory.getLogger(VmEgress.class);
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int BACKLOG = 64;
@@ -94,14 +94,12 @@ public final class VmEgress implements AutoCloseable {
 
   /**
    * Ends the VM's egress: its listener closes and its connections are cut. True when it was served;
-   * idempotent.
+   * idempotent. Its {@link #FILE} is the network's to remove.
    */
-  public synchronized boolean close(String vmId) throws IOException {
+  public synchronized boolean close(String vmId) {
     Validation.vmId(vmId);
     sessions.remove(vmId);
-    boolean served = proxy.stop(vmId);
-    Files.deleteIfExists(paths.vmDir(vmId).resolve(FILE));
-    return served;
+    return proxy.stop(vmId);
   }
 
   /**

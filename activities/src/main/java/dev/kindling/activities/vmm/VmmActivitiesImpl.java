@@ -1,5 +1,6 @@
 package dev.kindling.activities.vmm;
 
+import dev.kindling.activities.network.NetworkActivitiesImpl;
 import dev.kindling.activities.network.OwnershipRecord;
 import dev.kindling.activities.network.RequestIds;
 import dev.kindling.activities.temporal.HostFailures;
@@ -368,7 +369,8 @@ public final class VmmActivitiesImpl implements VmmActivities {
   }
 
   /**
-   * Removes everything the VMM side put in the VM's directory; the network's owner record stays.
+   * Removes everything the VMM side put in the VM's directory; the network's own files (owner
+   * record, egress) stay for deleteNetwork.
    */
   private static void removeVmmFiles(Path vmDir) throws IOException {
     if (!Files.isDirectory(vmDir)) {
@@ -376,7 +378,7 @@ public final class VmmActivitiesImpl implements VmmActivities {
     }
     try (Stream<Path> files = Files.list(vmDir)) {
       for (Path file : files.toList()) {
-        if (!file.getFileName().toString().equals(OwnershipRecord.FILE)) {
+        if (!NetworkActivitiesImpl.FILES.contains(file.getFileName().toString())) {
           deleteTree(file);
         }
       }

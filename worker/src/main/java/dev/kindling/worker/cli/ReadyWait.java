@@ -2,6 +2,8 @@ package dev.kindling.worker.cli;
 
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.client.VmFailedException;
+import dev.kindling.workflows.egress.EgressRefusal;
+import dev.kindling.workflows.egress.EgressReport;
 import dev.kindling.workflows.host.StageTiming;
 import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
@@ -79,6 +81,32 @@ final class ReadyWait {
     if (d.leaseExpiresAtEpochMillis() > 0) {
       out.println(
           "lease     until " + java.time.Instant.ofEpochMilli(d.leaseExpiresAtEpochMillis()));
+    }
+    if (d.egress() != null) {
+      EgressReport egress = d.egress();
+      out.println(
+          "egress    "
+              + (egress.rules().isEmpty() ? "none" : String.join(", ", egress.rules()))
+              + "; "
+              + egress.connections()
+              + " connections ("
+              + egress.openConnections()
+              + " open), "
+              + egress.bytesFromGuest()
+              + " bytes out, "
+              + egress.bytesToGuest()
+              + " in, "
+              + egress.refusals()
+              + " refused");
+      for (EgressRefusal refusal : egress.lastRefusals()) {
+        out.println(
+            "  refused "
+                + java.time.Instant.ofEpochMilli(refusal.atMillis())
+                + " "
+                + refusal.status()
+                + " "
+                + refusal.reason());
+      }
     }
     if (d.failureType() != null) {
       out.println("failure   " + d.failureType() + ": " + d.failureMessage());

@@ -78,9 +78,9 @@ final class TestInternet implements AutoCloseable {
    */
   static String page(String deniedUrl) {
     return "<!doctype html><html><head><title>egress</title></head>"
-        + "<body style=\"margin:0;background:#"
+        + "<body style=\"margin:0;overflow:hidden;background:#"
         + String.format("%06x", PAGE_COLOUR)
-        + ";height:100vh\"><h1 style=\"color:#fff;font:48px sans-serif;margin:40px\">"
+        + "\"><h1 style=\"color:#fff;font:48px sans-serif;margin:40px\">"
         + "Reached through the egress proxy</h1>"
         + "<iframe src=\""
         + deniedUrl
