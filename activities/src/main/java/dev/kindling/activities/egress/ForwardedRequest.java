@@ -8,8 +8,9 @@ import java.util.Set;
 /**
  * The head a plain HTTP request is forwarded with: origin-form, HTTP/1.1, the client's end-to-end
  * headers, Host from the URL, and {@code Connection: close} so that the upstream ends the
- * connection after its response and the guest's next request, perhaps for another host, comes on a
- * new connection that is checked again.
+ * connection after its response. Only this request and its body go upstream ({@link #bodyLength});
+ * the guest's next request, perhaps for another host, must come on a new connection, which is
+ * checked again.
  */
 final class ForwardedRequest {
   private static final Set<String> HOP_BY_HOP =
@@ -24,7 +25,34 @@ final class ForwardedRequest {
           "upgrade",
           "host");
 
+  /** The body's framing: never dropped, whatever {@code Connection} names. */
+  private static final Set<String> FRAMING = Set.of("content-length", "transfer-encoding");
+
   private ForwardedRequest() {}
+
+  /**
+   * How many bytes of body follow the head: exactly one request is forwarded per connection, so
+   * nothing after its body reaches the upstream. A chunked body is refused rather than parsed.
+   *
+   * @throws Refused 400 for a body whose length is not one plain Content-Length
+   */
+  static long bodyLength(RequestHead request) throws Refused {
+    String length = null;
+    for (RequestHead.Header header : request.headers()) {
+      if (header.named("Transfer-Encoding")) {
+        throw Refused.malformed(
+            400, "request bodies without a Content-Length are not forwarded over http://");
+      }
+      if (header.named("Content-Length")) {
+        String value = header.value().strip();
+        if (!value.matches("[0-9]{1,15}") || (length != null && !length.equals(value))) {
+          throw Refused.malformed(400, "the request's Content-Length is not one number");
+        }
+        length = value;
+      }
+    }
+    return length == null ? 0 : Long.parseLong(length);
+  }
 
   static byte[] head(RequestHead request, Destination destination) {
     Set<String> dropped = new HashSet<>(HOP_BY_HOP);
@@ -35,6 +63,7 @@ final class ForwardedRequest {
         }
       }
     }
+    dropped.removeAll(FRAMING);
     StringBuilder head = new StringBuilder(256);
     head.append(request.method()).append(' ').append(destination.path()).append(" HTTP/1.1\r\n");
     for (RequestHead.Header header : request.headers()) {

@@ -113,9 +113,11 @@ final class GuestConnection implements Runnable, UpstreamConnector.Attach {
       return;
     }
     Destination destination;
+    long body;
     Socket connected;
     try {
       destination = Destination.of(head);
+      body = destination.isTunnel() ? Long.MAX_VALUE : ForwardedRequest.bodyLength(head);
       connected = connect(destination);
     } catch (Refused refused) {
       refuse(refused, html);
@@ -131,9 +133,10 @@ final class GuestConnection implements Runnable, UpstreamConnector.Attach {
       out.write(forwarded);
       vm.fromGuest(forwarded.length);
     }
-    if (firstBytes.length > 0) {
-      out.write(firstBytes);
-      vm.fromGuest(firstBytes.length);
+    int first = (int) Math.min(firstBytes.length, body);
+    if (first > 0) {
+      out.write(firstBytes, 0, first);
+      vm.fromGuest(first);
     }
     new Relay(
             client,
@@ -141,7 +144,8 @@ final class GuestConnection implements Runnable, UpstreamConnector.Attach {
             limits.idleTimeout(),
             vm::fromGuest,
             vm::toGuest,
-            !destination.isTunnel())
+            !destination.isTunnel(),
+            destination.isTunnel() ? Long.MAX_VALUE : body - first)
         .run("egress-" + vm.vmId());
   }
 

@@ -27,6 +27,7 @@ final class Relay {
   private final LongConsumer fromGuest;
   private final LongConsumer toGuest;
   private final boolean endWithUpstream;
+  private final long guestBytes;
   private final AtomicInteger running = new AtomicInteger(2);
   private final CountDownLatch ended = new CountDownLatch(1);
   private volatile long lastActivity = System.nanoTime();
@@ -36,6 +37,8 @@ final class Relay {
    * @param toGuest told each count of bytes that went back to the guest
    * @param endWithUpstream whether the guest's side ends as soon as the upstream ends (a forwarded
    *     request: the response is over), rather than when the guest ends it too (a tunnel)
+   * @param guestBytes how many more bytes of the guest's go upstream (a forwarded request's body:
+   *     what the guest sends after it is never read), or {@link Long#MAX_VALUE} for a tunnel
    */
   Relay(
       Socket client,
@@ -43,13 +46,15 @@ final class Relay {
       Duration idleTimeout,
       LongConsumer fromGuest,
       LongConsumer toGuest,
-      boolean endWithUpstream) {
+      boolean endWithUpstream,
+      long guestBytes) {
     this.client = client;
     this.upstream = upstream;
     this.idleNanos = idleTimeout.toNanos();
     this.fromGuest = fromGuest;
     this.toGuest = toGuest;
     this.endWithUpstream = endWithUpstream;
+    this.guestBytes = guestBytes;
   }
 
   /** Relays until both directions have ended or the sockets closed; the caller closes them. */
@@ -67,10 +72,11 @@ final class Relay {
 
   private void pump(Socket from, Socket to, LongConsumer counted) {
     byte[] buffer = new byte[BUFFER];
+    long remaining = from == client ? guestBytes : Long.MAX_VALUE;
     try {
       InputStream in = from.getInputStream();
       OutputStream out = to.getOutputStream();
-      while (true) {
+      while (remaining > 0) {
         long left = idleNanos - (System.nanoTime() - lastActivity);
         if (left <= 0) {
           closeBoth();
@@ -79,7 +85,7 @@ final class Relay {
         from.setSoTimeout(RequestHeadReader.millis(left));
         int n;
         try {
-          n = in.read(buffer);
+          n = in.read(buffer, 0, (int) Math.min(buffer.length, remaining));
         } catch (SocketTimeoutException e) {
           continue;
         }
@@ -90,6 +96,12 @@ final class Relay {
         out.write(buffer, 0, n);
         lastActivity = System.nanoTime();
         counted.accept(n);
+        remaining -= n;
+      }
+      if (remaining == 0) {
+        // A forwarded request's body is complete: the rest of the guest's bytes stay unread.
+        directionEnded();
+        return;
       }
       to.shutdownOutput();
       if (from == upstream && endWithUpstream) {

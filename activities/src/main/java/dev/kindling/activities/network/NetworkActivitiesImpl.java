@@ -120,9 +120,10 @@ public final class NetworkActivitiesImpl implements NetworkActivities {
           }
           if (egress != null) {
             // Its listener would keep the namespace alive after its name is gone.
-            egress.close(vmId);
+            egress.end(vmId);
+          } else {
+            Files.deleteIfExists(vmDir.resolve(VmEgress.FILE));
           }
-          Files.deleteIfExists(vmDir.resolve(VmEgress.FILE));
           VmNetworks.delete(vmId);
           OwnershipRecord.release(vmDir);
           deleteIfEmpty(vmDir);

@@ -93,11 +93,12 @@ public final class VmEgress implements AutoCloseable {
   }
 
   /**
-   * Ends the VM's egress: its listener closes and its connections are cut. True when it was served;
-   * idempotent. Its {@link #FILE} is the network's to remove.
+   * Ends the VM's egress for good: its file goes first, so a {@link #resume} cannot serve it again,
+   * then its listener closes and its connections are cut. True when it was served; idempotent.
    */
-  public synchronized boolean close(String vmId) {
+  public synchronized boolean end(String vmId) throws IOException {
     Validation.vmId(vmId);
+    Files.deleteIfExists(paths.vmDir(vmId).resolve(FILE));
     sessions.remove(vmId);
     return proxy.stop(vmId);
   }

@@ -23,6 +23,11 @@ import java.util.Map;
  * /v1/app}.
  */
 public final class AgentClient {
+  /** Host entropy for the guest's kernel with each secrets delivery: 512 bits. */
+  static final int ENTROPY_BYTES = 64;
+
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final int MAX_BODY_BYTES = 1024 * 1024;
 
@@ -70,19 +75,26 @@ public final class AgentClient {
   }
 
   /**
-   * {@code POST /v1/secrets} with the VM's VNC password and the session's launch parameters (null
-   * for none); the agent answers 204 once x11vnc uses the password.
+   * {@code POST /v1/secrets} with the VM's VNC password, the session's launch parameters (null for
+   * none), this host's wall clock and fresh entropy: the agent first sets the guest's clock and
+   * reseeds its kernel's random generator (a restored VM wakes with its snapshot's clock and random
+   * state, the same in every clone), then answers 204 once x11vnc uses the password.
    */
   public Response postSecrets(String vncPassword, dev.kindling.workflows.host.Launch launch)
       throws IOException {
     Map<String, Object> body = new java.util.LinkedHashMap<>();
     body.put("vncPassword", vncPassword);
+    byte[] entropy = new byte[ENTROPY_BYTES];
+    RANDOM.nextBytes(entropy);
+    body.put("entropy", java.util.HexFormat.of().formatHex(entropy));
     if (launch != null && !launch.isEmpty()) {
       Map<String, Object> params = new java.util.LinkedHashMap<>();
       params.put("url", launch.url());
       params.put("args", launch.args());
       body.put("launch", params);
     }
+    // Last, so the guest's clock is off by no more than the time the request takes to arrive.
+    body.put("clock", Map.of("epochMillis", System.currentTimeMillis()));
     return exchange("POST", "/v1/secrets", JSON.writeValueAsString(body));
   }
 

@@ -127,6 +127,46 @@ class EgressProxyTest {
   }
 
   @Test
+  void onlyOneRequestAndItsBodyReachTheUpstreamOfAForwardedConnection() throws Exception {
+    TestUpstream sink = upstream(TestUpstream.sink(ALLOWED));
+    int port = serve(EgressLimits.defaults(), "allowed.test:" + sink.port());
+    String forwarded =
+        "POST /x HTTP/1.1\r\nContent-Length: 3\r\nHost: allowed.test:"
+            + sink.port()
+            + "\r\nConnection: close\r\n\r\nabc";
+
+    try (ProxyClient guest = ProxyClient.connect(port)) {
+      guest.send(
+          "POST http://allowed.test:"
+              + sink.port()
+              + "/x HTTP/1.1\r\nContent-Length: 3\r\nConnection: content-length\r\n\r\nabc"
+              + "GET http://other.test/ HTTP/1.1\r\nHost: other.test\r\n\r\n");
+      Await.until("the body at the upstream", WAIT, sink::received, n -> n == forwarded.length());
+      guest.send("GET http://other.test/ HTTP/1.1\r\nHost: other.test\r\n\r\n");
+      Thread.sleep(300);
+    }
+    assertEquals(
+        forwarded.length(),
+        sink.received(),
+        "the head and its 3 bytes of body, and nothing the guest sent after them");
+  }
+
+  @Test
+  void aChunkedRequestBodyIsRefusedNotForwarded() throws Exception {
+    TestUpstream web = upstream(TestUpstream.http(ALLOWED, "HTTP/1.0 204 No Content\r\n\r\n"));
+    int port = serve(EgressLimits.defaults(), "allowed.test:" + web.port());
+
+    try (ProxyClient guest = ProxyClient.connect(port)) {
+      guest.send(
+          "POST http://allowed.test:"
+              + web.port()
+              + "/ HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+      assertEquals(400, guest.response().status());
+    }
+    assertEquals(0, web.accepted(), "nothing was connected");
+  }
+
+  @Test
   void allowsAnyCaseAndATrailingDotOfAnAllowedName() throws Exception {
     TestUpstream echo = upstream(TestUpstream.echo(ALLOWED));
     int port = serve(EgressLimits.defaults(), "allowed.test:" + echo.port());
@@ -404,7 +444,8 @@ class EgressProxyTest {
   void closesAQuietTunnelAfterTheIdleTimeoutButNotOneBusyInOneDirection() throws Exception {
     TestUpstream echo = upstream(TestUpstream.echo(ALLOWED));
     TestUpstream sink = upstream(TestUpstream.sink(ALLOWED));
-    EgressLimits limits = limits(64, Duration.ofMillis(800), Duration.ofSeconds(10), 16 * 1024, 0);
+    // The idle timeout leaves room for stalls of a busy 2-CPU host between the 100 ms sends.
+    EgressLimits limits = limits(64, Duration.ofSeconds(3), Duration.ofSeconds(10), 16 * 1024, 0);
     int port = serve(limits, "allowed.test:" + echo.port(), "allowed.test:" + sink.port());
 
     try (ProxyClient quiet = ProxyClient.connect(port);
@@ -422,15 +463,15 @@ class EgressProxyTest {
               .status());
 
       // Only the guest speaks on the busy tunnel; nothing ever comes back from the sink.
-      for (int i = 0; i < 25; i++) {
+      for (int i = 0; i < 40; i++) {
         busy.send("b");
         Thread.sleep(100);
       }
       assertTrue(quiet.endedByProxy(), "the quiet tunnel was closed");
-      Await.until("the sink received every byte", WAIT, sink::received, n -> n == 25);
+      Await.until("the sink received every byte", WAIT, sink::received, n -> n == 40);
       assertEquals(1, report().openConnections(), "the busy tunnel is still open");
       busy.send("c");
-      Await.until("the sink received the last byte", WAIT, sink::received, n -> n == 26);
+      Await.until("the sink received the last byte", WAIT, sink::received, n -> n == 41);
 
       assertTrue(busy.endedByProxy(), "once quiet, the busy tunnel is closed too");
     }

@@ -80,6 +80,13 @@ class ReadinessProbeTest {
       JsonNode secrets = JSON.readTree(guest.app.secretsBodies.getLast());
       assertEquals(StandInGuest.PASSWORD, secrets.path("vncPassword").asText());
       assertFalse(secrets.has("launch"), "no launch parameters without a launch: " + secrets);
+      long clock = secrets.path("clock").path("epochMillis").asLong();
+      assertTrue(
+          Math.abs(System.currentTimeMillis() - clock) < 60_000,
+          "the host's wall clock, for the guest's: " + secrets);
+      assertTrue(
+          secrets.path("entropy").asText().matches("[0-9a-f]{128}"),
+          "64 bytes of host entropy in hex: " + secrets);
 
       try (VncDesktop desktop = VncDesktop.open(guest.target(), Duration.ofSeconds(5))) {
         List<RfbSession.Rectangle> update = desktop.captureFullFramebuffer();

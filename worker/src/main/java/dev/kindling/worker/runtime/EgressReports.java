@@ -6,6 +6,7 @@ import dev.kindling.workflows.vm.BrowserVmWorkflow;
 import io.temporal.client.WorkflowClient;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -16,9 +17,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Tells each session's workflow what its VM's egress did, so {@code describe} and the web UI show
  * it: every {@link #EVERY}, the reports that changed since they were last sent, one signal each.
+ * Signals are history: at this pace a lease of the longest kind (24 h) takes at most 5,760, well
+ * inside a run's signal limit, and only the first of a session carries its rules (up to 256).
  */
 final class EgressReports implements AutoCloseable {
-  static final Duration EVERY = Duration.ofSeconds(2);
+  static final Duration EVERY = Duration.ofSeconds(15);
   private static final Logger log = LoggerFactory.getLogger(EgressReports.class);
 
   private final VmEgress egress;
@@ -46,8 +49,10 @@ final class EgressReports implements AutoCloseable {
       sent.keySet().retainAll(current.keySet());
       current.forEach(
           (sessionId, report) -> {
-            if (!report.equals(sent.get(sessionId))) {
-              signal(sessionId, report);
+            EgressReport last = sent.get(sessionId);
+            if (!report.equals(last)) {
+              boolean rulesKnown = last != null && last.rules().equals(report.rules());
+              signal(sessionId, rulesKnown ? report.withRules(List.of()) : report);
               sent.put(sessionId, report);
             }
           });

@@ -83,10 +83,11 @@ public final class WorkerRuntime implements AutoCloseable {
                   .setWorkerInterceptors(metrics.interceptor())
                   .build());
       String hostQueue = register(factory, connection, host);
+      host.meters().add(metrics.registry());
+      // Before any activity runs: a network deleted by one must not be served again after it.
+      int resumed = resumeEgress(host);
       factory.start();
       metrics.trackPhases(connection.client());
-      host.meters().add(metrics.registry());
-      int resumed = resumeEgress(host);
       EgressReports egressReports = EgressReports.start(host.egress(), connection.client());
       log.info(
           "worker polling {} and {}{}",
@@ -98,6 +99,8 @@ public final class WorkerRuntime implements AutoCloseable {
       }
       return new WorkerRuntime(metrics, connection, factory, hostQueue, host, egressReports);
     } catch (RuntimeException | Error e) {
+      host.egress().close();
+      host.meters().remove(metrics.registry());
       if (connection != null) {
         connection.close();
       }

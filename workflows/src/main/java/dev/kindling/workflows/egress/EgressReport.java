@@ -6,7 +6,8 @@ import java.util.List;
 /**
  * A VM's egress as its host counted it: what the session may reach and what its guest did.
  *
- * @param rules the allow-list in force ({@link EgressRule#toString()} form); empty means no egress
+ * @param rules the allow-list in force ({@link EgressRule#toString()} form); a host's later reports
+ *     of a VM leave it empty, for the workflow to keep the first
  * @param openConnections connections through the egress proxy open now
  * @param connections connections the proxy let through since the VM started
  * @param refusals requests it refused since the VM started
@@ -28,6 +29,11 @@ public record EgressReport(
   public EgressReport {
     rules = rules == null ? List.of() : List.copyOf(rules);
     lastRefusals = lastRefusals == null ? List.of() : List.copyOf(lastRefusals);
+  }
+
+  public EgressReport withRules(List<String> value) {
+    return new EgressReport(
+        value, openConnections, connections, refusals, bytesFromGuest, bytesToGuest, lastRefusals);
   }
 
   /** Before the guest did anything. */

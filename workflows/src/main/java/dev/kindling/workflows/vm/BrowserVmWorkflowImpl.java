@@ -358,7 +358,9 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   @Override
   public void egress(EgressReport report) {
     if (progress != null && report != null) {
-      progress.egress(report);
+      EgressReport last = progress.describe().egress();
+      boolean rulesSentBefore = report.rules().isEmpty() && last != null;
+      progress.egress(rulesSentBefore ? report.withRules(last.rules()) : report);
       Workflow.setCurrentDetails(progress.details());
     }
   }

@@ -290,6 +290,12 @@ class BrowserVmWorkflowTest {
                     "metadata.google.internal:80 is not allowed for this session")));
     vm("s-egress").egress(report);
     assertEquals(report, vm("s-egress").describe().egress());
+    EgressReport later = new EgressReport(List.of(), 0, 4, 1, 1300, 60_000, report.lastRefusals());
+    vm("s-egress").egress(later);
+    assertEquals(
+        later.withRules(report.rules()),
+        vm("s-egress").describe().egress(),
+        "a later report without rules keeps the first's");
 
     kindling.release("s-egress");
     assertEquals(Phase.RELEASED, kindling.awaitEnd("s-egress").phase());
