@@ -7,7 +7,12 @@ public final class Printable {
   private Printable() {}
 
   public static String of(String text) {
-    String shown = text.length() > MAX_CHARS ? text.substring(0, MAX_CHARS) + "..." : text;
+    return of(text, MAX_CHARS);
+  }
+
+  /** At most {@code maxChars} of {@code text} (then "..."), control characters as '?'. */
+  public static String of(String text, int maxChars) {
+    String shown = text.length() > maxChars ? text.substring(0, maxChars) + "..." : text;
     return shown.replaceAll("\\p{Cntrl}", "?");
   }
 }

@@ -4,9 +4,9 @@ import dev.kindling.host.egress.AddressDenyList;
 import dev.kindling.workflows.egress.EgressPolicy;
 import dev.kindling.workflows.egress.EgressReport;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.io.IOException;
 import java.net.ServerSocket;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -21,9 +21,6 @@ import java.util.Set;
  * refused with a short explanation the guest can read.
  */
 public final class EgressProxy implements AutoCloseable {
-  /** Where a guest's proxy listens, on its TAP's host address. */
-  public static final int PORT = 3128;
-
   private final EgressLimits limits;
   private final MeterRegistry registry;
   private final UpstreamConnector connector;
@@ -68,7 +65,7 @@ public final class EgressProxy implements AutoCloseable {
         served.put(vmId, vm);
       }
     } catch (RuntimeException e) {
-      closeQuietly(listener);
+      Sockets.closeQuietly(listener);
       throw e;
     }
     vm.start();
@@ -99,6 +96,17 @@ public final class EgressProxy implements AutoCloseable {
     return Optional.ofNullable(vm).map(ServedVm::report);
   }
 
+  /** The report of every VM served now, by the session it serves. */
+  public Map<String, EgressReport> reportsBySession() {
+    List<ServedVm> vms;
+    synchronized (this) {
+      vms = List.copyOf(served.values());
+    }
+    Map<String, EgressReport> reports = new HashMap<>();
+    vms.forEach(vm -> reports.put(vm.sessionId(), vm.report()));
+    return reports;
+  }
+
   /** The VMs served now. */
   public synchronized Set<String> vms() {
     return Set.copyOf(served.keySet());
@@ -111,13 +119,5 @@ public final class EgressProxy implements AutoCloseable {
       closed = true;
     }
     vms().forEach(this::stop);
-  }
-
-  private static void closeQuietly(ServerSocket listener) {
-    try {
-      listener.close();
-    } catch (IOException e) {
-      // It was handed over to be closed; nothing else can be done with it.
-    }
   }
 }

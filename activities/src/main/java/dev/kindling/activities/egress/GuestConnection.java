@@ -1,5 +1,6 @@
 package dev.kindling.activities.egress;
 
+import dev.kindling.host.Printable;
 import dev.kindling.workflows.egress.HostNames;
 import java.io.IOException;
 import java.io.InputStream;
@@ -150,7 +151,7 @@ final class GuestConnection implements Runnable, UpstreamConnector.Attach {
   }
 
   private Socket connect(Destination destination) throws Refused, IOException {
-    String written = Shown.host(destination.host());
+    String written = Printable.of(destination.host(), HostNames.MAX_LENGTH);
     int port = destination.port();
     Optional<String> name = HostNames.canonical(destination.host());
     String named = name.orElse(written);
@@ -179,7 +180,7 @@ final class GuestConnection implements Runnable, UpstreamConnector.Attach {
   private Refused tooMany(Destination destination) {
     return new Refused(
         429,
-        destination == null ? null : Shown.host(destination.host()),
+        destination == null ? null : Printable.of(destination.host(), HostNames.MAX_LENGTH),
         destination == null ? 0 : destination.port(),
         "too many connections: this session may have "
             + vm.limits().maxConnectionsPerVm()

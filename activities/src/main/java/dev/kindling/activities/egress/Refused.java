@@ -11,7 +11,7 @@ final class Refused extends Exception {
   private final int port;
 
   /**
-   * @param host the host as the guest wrote it (shown through {@link Shown#host}), or null
+   * @param host the host as the guest wrote it (made printable and cut to a name's length), or null
    * @param port the port it asked for, or 0
    * @param reason one sentence the guest receives
    */

@@ -1,8 +1,10 @@
 package dev.kindling.activities.egress;
 
+import dev.kindling.host.Printable;
 import dev.kindling.workflows.egress.EgressPolicy;
 import dev.kindling.workflows.egress.EgressRefusal;
 import dev.kindling.workflows.egress.EgressReport;
+import dev.kindling.workflows.egress.HostNames;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -101,6 +103,10 @@ final class ServedVm {
     return vmId;
   }
 
+  String sessionId() {
+    return sessionId;
+  }
+
   EgressPolicy policy() {
     return policy;
   }
@@ -123,7 +129,7 @@ final class ServedVm {
         "egress: session {} vm {} connects to {}:{}",
         sessionId,
         vmId,
-        Shown.host(destination.host()),
+        Printable.of(destination.host(), HostNames.MAX_LENGTH),
         destination.port());
   }
 

@@ -1,12 +1,12 @@
 package dev.kindling.activities.egress;
 
+import java.io.Closeable;
 import java.io.IOException;
-import java.net.Socket;
 
 final class Sockets {
   private Sockets() {}
 
-  static void closeQuietly(Socket socket) {
+  static void closeQuietly(Closeable socket) {
     if (socket == null) {
       return;
     }

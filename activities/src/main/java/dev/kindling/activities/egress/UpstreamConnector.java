@@ -1,5 +1,6 @@
 package dev.kindling.activities.egress;
 
+import dev.kindling.host.Printable;
 import dev.kindling.host.egress.AddressDenyList;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -74,7 +75,7 @@ final class UpstreamConnector {
         failure = "no answer within " + connectMillis + " ms";
       } catch (IOException e) {
         socket.close();
-        failure = Shown.text(e.getMessage());
+        failure = e.getMessage() == null ? e.toString() : Printable.of(e.getMessage());
       }
     }
     throw new Refused(

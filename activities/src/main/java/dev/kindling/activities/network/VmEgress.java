@@ -2,6 +2,7 @@ package dev.kindling.activities.network;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindling.activities.egress.EgressProxy;
+import dev.kindling.host.FileTrees;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.workflows.Validation;
@@ -14,10 +15,8 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +35,6 @@ public final class VmEgress implements AutoCloseable {
 
   private final HostPaths paths;
   private final EgressProxy proxy;
-  private final Map<String, String> sessions = new ConcurrentHashMap<>();
 
   /** What {@code egress.json} holds. */
   record Served(String sessionId, List<String> rules) {}
@@ -57,10 +55,8 @@ public final class VmEgress implements AutoCloseable {
       return;
     }
     Path file = paths.vmDir(vmId).resolve(FILE);
-    Files.createDirectories(file.getParent());
-    Path tmp = file.resolveSibling(FILE + ".tmp");
-    JSON.writeValue(tmp.toFile(), new Served(sessionId, EgressReport.of(policy).rules()));
-    Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    FileTrees.writeAtomically(
+        file, JSON.writeValueAsBytes(new Served(sessionId, EgressReport.of(policy).rules())));
     serve(vmId, sessionId, policy);
   }
 
@@ -83,7 +79,6 @@ public final class VmEgress implements AutoCloseable {
               }
             });
     proxy.start(vmId, sessionId, policy, listener);
-    sessions.put(vmId, sessionId);
     log.info(
         "Egress of session {} (VM {}) served at {}: {}",
         sessionId,
@@ -99,7 +94,6 @@ public final class VmEgress implements AutoCloseable {
   public synchronized boolean end(String vmId) throws IOException {
     Validation.vmId(vmId);
     Files.deleteIfExists(paths.vmDir(vmId).resolve(FILE));
-    sessions.remove(vmId);
     return proxy.stop(vmId);
   }
 
@@ -135,10 +129,7 @@ public final class VmEgress implements AutoCloseable {
 
   /** The current report of every served VM, by session. */
   public Map<String, EgressReport> reportsBySession() {
-    Map<String, EgressReport> reports = new HashMap<>();
-    sessions.forEach(
-        (vmId, sessionId) -> proxy.report(vmId).ifPresent(r -> reports.put(sessionId, r)));
-    return reports;
+    return proxy.reportsBySession();
   }
 
   public EgressProxy proxy() {
@@ -147,7 +138,6 @@ public final class VmEgress implements AutoCloseable {
 
   @Override
   public void close() {
-    sessions.clear();
     proxy.close();
   }
 }

@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
 public final class HostNames {
   private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
   private static final Pattern ALL_DIGITS_AND_DOTS = Pattern.compile("[0-9.]+");
-  private static final int MAX_LENGTH = 253;
+  public static final int MAX_LENGTH = 253;
 
   private HostNames() {}
 
