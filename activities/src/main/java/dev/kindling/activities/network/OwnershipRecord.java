@@ -8,7 +8,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.Optional;
 
 /**
@@ -28,6 +27,8 @@ public record OwnershipRecord(
     boolean deploymentInMemory) {
   public static final String FILE = "owner.json";
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(OwnershipRecord.class);
 
   public static Optional<OwnershipRecord> read(Path vmDir) {
     Path file = vmDir.resolve(FILE);
@@ -52,21 +53,26 @@ public record OwnershipRecord(
             currentWorkflowId(),
             deployment == null ? null : deployment.id(),
             deployment != null && deployment.inMemory());
+    Path file = vmDir.resolve(FILE);
+    Path draft = vmDir.resolve(FILE + "." + requestId + ".draft");
     try {
       Files.createDirectories(vmDir);
-      Files.write(
-          vmDir.resolve(FILE),
-          JSON.writeValueAsBytes(mine),
-          StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE);
+      Files.write(draft, JSON.writeValueAsBytes(mine));
+      // A hard link appears whole or not at all and fails if the record exists: a process killed
+      // mid-claim leaves a draft (which destroyVm removes), never a partial record.
+      Files.createLink(file, draft);
       return mine;
     } catch (FileAlreadyExistsException e) {
       return read(vmDir)
-          .orElseThrow(
-              () ->
-                  new IllegalStateException(vmDir.resolve(FILE) + " vanished while being claimed"));
+          .orElseThrow(() -> new IllegalStateException(file + " vanished while being claimed"));
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + vmDir.resolve(FILE), e);
+      throw new UncheckedIOException("cannot write " + file, e);
+    } finally {
+      try {
+        Files.deleteIfExists(draft);
+      } catch (IOException e) {
+        log.warn("cannot remove {}: {}", draft, e.toString());
+      }
     }
   }
 
