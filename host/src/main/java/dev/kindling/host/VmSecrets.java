@@ -44,6 +44,20 @@ public record VmSecrets(String vncPassword) {
     }
   }
 
+  /**
+   * Replaces the VM's secrets with new ones (a pool VM handed to a session): whoever knew the old
+   * password cannot use it once the guest has the new one.
+   */
+  public static synchronized VmSecrets rotate(Path vmDir) {
+    VmSecrets secrets = generate();
+    try {
+      FileTrees.writeAtomically(vmDir.resolve(FILE), JSON.writeValueAsBytes(secrets), "rw-------");
+      return secrets;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   public static VmSecrets read(Path vmDir) {
     try {
       return JSON.readValue(vmDir.resolve(FILE).toFile(), VmSecrets.class);

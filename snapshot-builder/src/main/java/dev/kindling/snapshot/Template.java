@@ -8,6 +8,7 @@ import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.egress.EgressPolicy;
 import dev.kindling.workflows.egress.EgressRule;
 import dev.kindling.workflows.host.GuestNetwork;
+import dev.kindling.workflows.pool.PoolPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.NoSuchFileException;
@@ -51,6 +52,7 @@ public final class Template {
   public static final int DEFAULT_MEMORY_MIB = ImageFiles.DEFAULT_MEMORY_MIB;
 
   public static final int DEFAULT_VCPUS = ImageFiles.DEFAULT_VCPUS;
+  public static final long DEFAULT_POOL_MAX_AGE_SECONDS = 3600;
   public static final int DEFAULT_WIDTH = 1280;
   public static final int DEFAULT_HEIGHT = 800;
 
@@ -286,6 +288,11 @@ public final class Template {
             0644,
             ("KINDLING_SCREEN=" + screen.width() + "x" + screen.height() + "x24\n")
                 .getBytes(StandardCharsets.UTF_8)));
+    try {
+      poolPolicy(recipe.pool()).validated();
+    } catch (InvalidInputException e) {
+      check.require(false, e.field(), e.getMessage().substring(e.field().length() + 2));
+    }
     return new Template(
         recipe, origin, files, memory, cpus, screen.width(), screen.height(), egress);
   }
@@ -356,6 +363,21 @@ public final class Template {
   /** The guest size and screen an image built from this template records in its manifest. */
   public Manifest.Defaults manifestDefaults() {
     return new Manifest.Defaults(memoryMib, vcpus, screenWidth(), screenHeight(), egress);
+  }
+
+  /** How many ready VMs of this template a host keeps (recipe's {@code pool}; none by default). */
+  public PoolPolicy poolPolicy() {
+    return poolPolicy(recipe.pool());
+  }
+
+  private static PoolPolicy poolPolicy(TemplateRecipe.Pool pool) {
+    if (pool == null) {
+      return new PoolPolicy(0, DEFAULT_POOL_MAX_AGE_SECONDS, 0);
+    }
+    return new PoolPolicy(
+        pool.target() == null ? 0 : pool.target(),
+        pool.maxAgeSeconds() == null ? DEFAULT_POOL_MAX_AGE_SECONDS : pool.maxAgeSeconds(),
+        pool.maxMemoryMib() == null ? 0 : pool.maxMemoryMib());
   }
 
   /** What a session of this template may reach when it names nothing itself (canonical entries). */

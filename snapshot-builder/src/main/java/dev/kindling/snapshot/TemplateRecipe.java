@@ -15,6 +15,7 @@ import java.util.Map;
  * @param files files copied from the template directory into the guest
  * @param app the session app
  * @param defaults guest size and screen when a session names none
+ * @param pool how many ready VMs of this template each host keeps for sessions; none when absent
  */
 public record TemplateRecipe(
     String id,
@@ -22,7 +23,8 @@ public record TemplateRecipe(
     List<String> packages,
     List<FileEntry> files,
     App app,
-    Defaults defaults) {
+    Defaults defaults,
+    Pool pool) {
 
   /**
    * @param source a path relative to the template directory
@@ -56,6 +58,13 @@ public record TemplateRecipe(
   public record Defaults(Integer memoryMib, Integer vcpus, Screen screen, List<String> egress) {}
 
   public record Screen(int width, int height) {}
+
+  /**
+   * @param target ready VMs per host; 0 (the default) keeps none
+   * @param maxAgeSeconds a ready VM older than this is replaced; default an hour, 0 for never
+   * @param maxMemoryMib the pool's guest memory on a host at most; default and 0 for no cap
+   */
+  public record Pool(Integer target, Long maxAgeSeconds, Integer maxMemoryMib) {}
 
   public enum OnExit {
     @JsonProperty("restart")

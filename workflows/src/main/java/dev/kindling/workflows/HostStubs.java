@@ -6,6 +6,7 @@ import dev.kindling.workflows.host.ReadinessActivities;
 import dev.kindling.workflows.host.VmStartActivities;
 import dev.kindling.workflows.host.VmmActivities;
 import dev.kindling.workflows.image.ImageActivities;
+import dev.kindling.workflows.pool.PoolActivities;
 import io.temporal.activity.ActivityCancellationType;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
@@ -186,12 +187,22 @@ public final class HostStubs {
   }
 
   public ReadinessActivities readiness(Duration deadline) {
-    ActivityOptions options =
-        ActivityOptions.newBuilder(pinned(READINESS))
-            .setStartToCloseTimeout(deadline.plus(READINESS_GRACE))
-            .setScheduleToCloseTimeout(deadline.plus(READINESS_GRACE).plus(HOST_PICKUP))
-            .build();
-    return Workflow.newActivityStub(ReadinessActivities.class, options);
+    return Workflow.newActivityStub(ReadinessActivities.class, readinessOptions(deadline));
+  }
+
+  private ActivityOptions readinessOptions(Duration deadline) {
+    return ActivityOptions.newBuilder(pinned(READINESS))
+        .setStartToCloseTimeout(deadline.plus(READINESS_GRACE))
+        .setScheduleToCloseTimeout(deadline.plus(READINESS_GRACE).plus(HOST_PICKUP))
+        .build();
+  }
+
+  /**
+   * Handing a claimed pool VM to a session ends in readiness, with readiness's options and
+   * deadline.
+   */
+  public PoolActivities pool(Duration deadline) {
+    return Workflow.newActivityStub(PoolActivities.class, readinessOptions(deadline));
   }
 
   /** On the host's app-watch queue ({@link TaskQueues#appWatchOf}), not its host queue. */

@@ -16,6 +16,9 @@ import dev.kindling.workflows.host.VmmActivities;
 import dev.kindling.workflows.image.GoldenImageWorkflowImpl;
 import dev.kindling.workflows.image.ImageActivities;
 import dev.kindling.workflows.image.RetirementActivities;
+import dev.kindling.workflows.pool.ClientPoolClaims;
+import dev.kindling.workflows.pool.PoolActivities;
+import dev.kindling.workflows.pool.PoolWorkflowImpl;
 import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
 import io.temporal.client.WorkflowClient;
 import io.temporal.testing.TestWorkflowEnvironment;
@@ -37,7 +40,8 @@ public final class TestCluster implements AutoCloseable {
       VmmActivities vmm,
       ReadinessActivities readiness,
       ImageActivities images,
-      CleanupActivities cleanup) {}
+      CleanupActivities cleanup,
+      PoolActivities pool) {}
 
   public final TestWorkflowEnvironment env;
   public final WorkflowClient client;
@@ -63,8 +67,10 @@ public final class TestCluster implements AutoCloseable {
         workflowOptions,
         BrowserVmWorkflowImpl.class,
         GoldenImageWorkflowImpl.class,
-        CleanupWorkflowImpl.class);
-    shared.registerActivitiesImplementations(placement, liveness, retirement);
+        CleanupWorkflowImpl.class,
+        PoolWorkflowImpl.class);
+    shared.registerActivitiesImplementations(
+        placement, liveness, retirement, new ClientPoolClaims(env.getWorkflowClient()));
     for (String id : hostIds) {
       Host host =
           new Host(
@@ -73,7 +79,8 @@ public final class TestCluster implements AutoCloseable {
               mockActivity(VmmActivities.class),
               mockActivity(ReadinessActivities.class),
               mockActivity(ImageActivities.class),
-              mockActivity(CleanupActivities.class));
+              mockActivity(CleanupActivities.class),
+              mockActivity(PoolActivities.class));
       env.newWorker(TaskQueues.forHost(id))
           .registerActivitiesImplementations(
               host.network(),
@@ -81,6 +88,7 @@ public final class TestCluster implements AutoCloseable {
               host.readiness(),
               host.images(),
               host.cleanup(),
+              host.pool(),
               startingWith(host.network(), host.vmm()));
       // As on a real host: app watches on their own queue, answered by the same readiness
       // activities.
@@ -126,7 +134,13 @@ public final class TestCluster implements AutoCloseable {
     List<Object> all = new java.util.ArrayList<>(List.of(placement, liveness, retirement));
     for (Host host : hosts.values()) {
       all.addAll(
-          List.of(host.network(), host.vmm(), host.readiness(), host.images(), host.cleanup()));
+          List.of(
+              host.network(),
+              host.vmm(),
+              host.readiness(),
+              host.images(),
+              host.cleanup(),
+              host.pool()));
     }
     return all.toArray();
   }

@@ -3,6 +3,8 @@ package dev.kindling.activities.network;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindling.activities.temporal.CurrentActivity;
+import dev.kindling.host.FileTrees;
+import dev.kindling.workflows.FailureKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -93,6 +95,41 @@ public record OwnershipRecord(
       return false;
     }
     return !(deploymentInMemory && Deployment.inMemoryServerGone(deployment));
+  }
+
+  /**
+   * Names {@code workflowId} as the workflow that owns the network {@code requestId} made (a pool
+   * VM handed to a session); the record is replaced whole.
+   */
+  public static void transfer(Path vmDir, String requestId, String workflowId) {
+    OwnershipRecord owner =
+        read(vmDir)
+            .orElseThrow(
+                () ->
+                    FailureKind.OWNERSHIP_CONFLICT.failure(
+                        vmDir.resolve(FILE) + " is gone: the VM was destroyed"));
+    if (!owner.requestId().equals(requestId)) {
+      throw FailureKind.OWNERSHIP_CONFLICT.failure(
+          "the network of "
+              + vmDir.getFileName()
+              + " belongs to request "
+              + owner.requestId()
+              + ", not "
+              + requestId);
+    }
+    OwnershipRecord transferred =
+        new OwnershipRecord(
+            requestId,
+            owner.createdAtEpochMillis(),
+            workflowId,
+            owner.deployment(),
+            owner.deploymentInMemory());
+    try {
+      FileTrees.writeAtomically(
+          vmDir.resolve(FILE), JSON.writeValueAsBytes(transferred), "rw-r--r--");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + vmDir.resolve(FILE), e);
+    }
   }
 
   public static void release(Path vmDir) {

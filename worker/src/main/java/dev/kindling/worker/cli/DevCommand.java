@@ -28,6 +28,10 @@ final class DevCommand implements Callable<Integer> {
     if (ephemeral) {
       config = config.with(Setting.TEMPORAL_EPHEMERAL, "true");
     }
+    if (config.get(Setting.POOL_TARGETS).isBlank()) {
+      // A session of the default template starts from a ready VM; pool.targets says otherwise.
+      config = config.with(Setting.POOL_TARGETS, config.defaultTemplate() + "=1");
+    }
     try (DevStack stack = DevStack.start(config)) {
       printStack(stack);
       System.out.println(

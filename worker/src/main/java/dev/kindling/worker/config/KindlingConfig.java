@@ -4,6 +4,7 @@ import dev.kindling.host.HostPaths;
 import dev.kindling.host.egress.Cidr;
 import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.Validation;
+import dev.kindling.workflows.pool.PoolPolicy;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -104,6 +105,7 @@ public final class KindlingConfig {
     intValue(Setting.EGRESS_IDLE_SECONDS, 1, 86_400);
     egressMaxBytes();
     egressAllowRanges();
+    poolTargets();
     oneOf(Setting.PRODUCTION, "true", "false");
     if (production() && get(Setting.TOKEN_KEY).isBlank()) {
       throw new InvalidInputException(
@@ -197,6 +199,29 @@ public final class KindlingConfig {
               }
             })
         .toList();
+  }
+
+  /** The pool targets this host's settings give, by template; templates not named keep theirs. */
+  public Map<String, Integer> poolTargets() {
+    Map<String, Integer> targets = new java.util.TreeMap<>();
+    for (String entry : list(Setting.POOL_TARGETS)) {
+      int equals = entry.indexOf('=');
+      String template = equals < 0 ? entry : entry.substring(0, equals).strip();
+      try {
+        Validation.templateId(template);
+        int target = Integer.parseInt(entry.substring(equals + 1).strip());
+        new PoolPolicy(target, 0, 0).validated();
+        targets.put(template, target);
+      } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+        throw new InvalidInputException(
+            Setting.POOL_TARGETS.key(),
+            "'"
+                + entry
+                + "' is not template=count with a count between 0 and "
+                + PoolPolicy.MAX_TARGET);
+      }
+    }
+    return targets;
   }
 
   /** Bytes one VM may move through the egress proxy; 0 for no limit. */

@@ -137,6 +137,10 @@ public enum Setting {
       "egress.maxBytes",
       "0",
       "Bytes one VM may move through the egress proxy (both ways) before its connections are cut and further requests refused; 0: no limit."),
+  POOL_TARGETS(
+      "pool.targets",
+      "",
+      "Comma-separated template=count: ready VMs of each template this host keeps in its warm pool, instead of the template's pool.target; empty: the templates' own (`kindling dev` then keeps one of its default template)."),
   TOKEN_KEY(
       "proxy.tokenKey",
       "",

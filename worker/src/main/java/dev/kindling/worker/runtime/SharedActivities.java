@@ -6,6 +6,7 @@ import dev.kindling.activities.shared.LocalHostDirectory;
 import dev.kindling.activities.shared.PlacementActivitiesImpl;
 import dev.kindling.activities.shared.RetirementActivitiesImpl;
 import dev.kindling.host.images.ImageStore;
+import dev.kindling.workflows.pool.ClientPoolClaims;
 import io.temporal.client.WorkflowClient;
 import java.util.List;
 
@@ -20,6 +21,7 @@ final class SharedActivities {
     return List.of(
         new PlacementActivitiesImpl(directory),
         new LivenessActivitiesImpl(client, directory),
-        new RetirementActivitiesImpl(client));
+        new RetirementActivitiesImpl(client),
+        new ClientPoolClaims(client));
   }
 }

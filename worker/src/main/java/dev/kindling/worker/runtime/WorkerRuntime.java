@@ -1,12 +1,14 @@
 package dev.kindling.worker.runtime;
 
 import dev.kindling.activities.cleanup.CleanupActivitiesImpl;
+import dev.kindling.activities.pool.HandOverActivitiesImpl;
 import dev.kindling.activities.vmm.VmStartActivitiesImpl;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.cleanup.CleanupWorkflowImpl;
 import dev.kindling.workflows.image.GoldenImageWorkflowImpl;
+import dev.kindling.workflows.pool.PoolWorkflowImpl;
 import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
@@ -89,6 +91,7 @@ public final class WorkerRuntime implements AutoCloseable {
       factory.start();
       metrics.trackPhases(connection.client());
       EgressReports egressReports = EgressReports.start(host.egress(), connection.client());
+      PoolStarter.apply(connection.client(), config);
       log.info(
           "worker polling {} and {}{}",
           TaskQueues.SHARED,
@@ -114,7 +117,10 @@ public final class WorkerRuntime implements AutoCloseable {
     List<Object> sharedActivities = SharedActivities.create(connection.client(), host);
     Worker shared = factory.newWorker(TaskQueues.SHARED);
     shared.registerWorkflowImplementationTypes(
-        BrowserVmWorkflowImpl.class, GoldenImageWorkflowImpl.class, CleanupWorkflowImpl.class);
+        BrowserVmWorkflowImpl.class,
+        GoldenImageWorkflowImpl.class,
+        CleanupWorkflowImpl.class,
+        PoolWorkflowImpl.class);
     // Placement runs as a local activity of the VM workflow, so it must live on the worker that
     // runs the workflows.
     shared.registerActivitiesImplementations(sharedActivities.toArray());
@@ -134,6 +140,7 @@ public final class WorkerRuntime implements AutoCloseable {
         host.vmms(),
         new VmStartActivitiesImpl(host.network(), host.vmms()),
         host.readiness(),
+        new HandOverActivitiesImpl(host.paths(), host.network(), host.readiness()),
         host.images(),
         new CleanupActivitiesImpl(hostId, host.paths(), host.vmms(), host.network()));
     // App watches last a lease each and mostly sleep: on virtual threads, apart from the bounded

@@ -18,6 +18,7 @@ import dev.kindling.workflows.host.SnapshotRequest;
 import dev.kindling.workflows.host.StageTiming;
 import dev.kindling.workflows.host.VmNetwork;
 import dev.kindling.workflows.host.VmRef;
+import dev.kindling.workflows.pool.PoolWorkflow;
 import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
@@ -89,6 +90,7 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
     } catch (RuntimeException e) {
       throw failed(Failures.typed("promote on host " + hostId, e));
     }
+    refreshPool(hostId, image.template());
     int retired = 0;
     if (request.retireOlder()) {
       stage("RETIRING");
@@ -107,6 +109,22 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
         image.snapshotId(),
         retired);
     return new GoldenImageResult(image, true, List.copyOf(timings), retired);
+  }
+
+  /** Tells the host's warm pool of the template (if it keeps one) to recycle its VMs now. */
+  private static void refreshPool(String hostId, String template) {
+    if (template == null
+        || Workflow.getVersion("refresh-pool", Workflow.DEFAULT_VERSION, 1)
+            == Workflow.DEFAULT_VERSION) {
+      return;
+    }
+    try {
+      Workflow.newExternalWorkflowStub(
+              PoolWorkflow.class, PoolWorkflow.workflowId(hostId, template))
+          .refresh();
+    } catch (RuntimeException e) {
+      // No pool of the template on this host: nothing to recycle.
+    }
   }
 
   /** Boots, proves and (optionally) snapshots a canary VM; always destroys it. */

@@ -24,6 +24,11 @@ import dev.kindling.workflows.host.StartedVm;
 import dev.kindling.workflows.host.VmHandle;
 import dev.kindling.workflows.host.VmNetwork;
 import dev.kindling.workflows.host.VmRef;
+import dev.kindling.workflows.pool.ClaimRequest;
+import dev.kindling.workflows.pool.HandOverRequest;
+import dev.kindling.workflows.pool.PoolClaim;
+import dev.kindling.workflows.pool.PoolClaimActivities;
+import dev.kindling.workflows.pool.PooledVm;
 import io.temporal.activity.LocalActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.failure.ApplicationFailure;
@@ -91,8 +96,23 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
    */
   static final String ONE_HOST_STEP = "network-and-boot-in-one-step";
 
+  /** The version marker of claiming from the host's warm pool before starting a VM. */
+  static final String WARM_POOL = "warm-pool";
+
+  /**
+   * A claim is one update of the pool's workflow; a repeated claim (after this worker died) gets
+   * the same answer, so it may retry.
+   */
+  private static final LocalActivityOptions POOL_CLAIM =
+      LocalActivityOptions.newBuilder()
+          .setStartToCloseTimeout(Duration.ofSeconds(10))
+          .setRetryOptions(RetryOptions.newBuilder().setMaximumAttempts(3).build())
+          .build();
+
   private final PlacementActivities placement =
       Workflow.newLocalActivityStub(PlacementActivities.class, PLACEMENT);
+  private final PoolClaimActivities poolClaims =
+      Workflow.newLocalActivityStub(PoolClaimActivities.class, POOL_CLAIM);
   private final Saga saga =
       new Saga(
           new Saga.Options.Builder()
@@ -193,6 +213,14 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     String template = placed.image().template();
     progress.placed(placed.hostId(), placed.image().imageId(), template);
     BootMode mode = resolve(request.bootMode(), placed);
+    HostStubs host = HostStubs.on(placed.taskQueue());
+    long claimStarted = Workflow.currentTimeMillis();
+    PooledVm pooled = request.bootMode() == BootMode.AUTO ? claim(placed) : null;
+    if (pooled != null) {
+      mode = BootMode.POOL;
+      progress.vmId(pooled.vmId());
+      vmId = pooled.vmId();
+    }
     progress.bootMode(mode.name());
     Workflow.upsertTypedSearchAttributes(
         KindlingSearchAttributes.HOST.valueSet(placed.hostId()),
@@ -207,7 +235,10 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
       memo.put("template", template);
     }
     Workflow.upsertMemo(memo);
-    HostStubs host = HostStubs.on(placed.taskQueue());
+    if (pooled != null) {
+      handOver(host, placed, request, pooled, claimStarted);
+      return;
+    }
 
     NetworkRequest networkRequest =
         new NetworkRequest(Workflow.randomUUID().toString(), vmId, sessionId, request.egress());
@@ -263,6 +294,66 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     ReadinessReport report =
         host.readiness(deadline)
             .awaitReady(new ReadinessRequest(vm, deadline.toMillis(), request.launch()));
+    ready(placed, vm, report);
+  }
+
+  /**
+   * A ready VM from the host's pool of the placed template, or null when the pool has none (or the
+   * host keeps no pool): it belongs to this session from the claim on.
+   */
+  private PooledVm claim(Placement placed) {
+    if (placed.image().template() == null
+        || Workflow.getVersion(WARM_POOL, Workflow.DEFAULT_VERSION, 1)
+            == Workflow.DEFAULT_VERSION) {
+      return null;
+    }
+    PoolClaim claim =
+        poolClaims.claim(
+            placed.hostId(),
+            placed.image().template(),
+            new ClaimRequest(Workflow.getInfo().getWorkflowId(), placed.image().imageId()));
+    if (!claim.claimed()) {
+      log.info("Session {}: no pool VM, starting one ({})", progress.sessionId(), claim.reason());
+      return null;
+    }
+    return claim.vm();
+  }
+
+  /**
+   * Makes a claimed pool VM this session's: its teardown is registered first (the VM is ours from
+   * the claim on), then the host gives it fresh secrets, the session's egress and launch, and
+   * proves it ready again.
+   */
+  private void handOver(
+      HostStubs host, Placement placed, ValidRequest request, PooledVm pooled, long claimStarted) {
+    NetworkRequest networkRequest =
+        new NetworkRequest(
+            pooled.networkRequestId(), pooled.vmId(), request.sessionId(), request.egress());
+    saga.addCompensation(host.networkTeardown()::deleteNetwork, networkRequest);
+    saga.addCompensation(host.vmmTeardown()::destroyVm, pooled.vm());
+    readyHost = host;
+    readyVm = pooled.vm();
+    phase(Phase.READINESS);
+    Duration deadline = RESTORE_READINESS_DEADLINE;
+    ReadinessReport report =
+        host.pool(deadline)
+            .handOver(
+                new HandOverRequest(
+                    pooled.vm(),
+                    networkRequest,
+                    pooled.image(),
+                    deadline.toMillis(),
+                    request.launch()));
+    Workflow.getMetricsScope()
+        .tagged(Map.of("host", placed.hostId(), "template", placed.image().template()))
+        .timer("kindling_pool_claim_latency")
+        .record(com.uber.m3.util.Duration.ofMillis(Workflow.currentTimeMillis() - claimStarted));
+    ready(placed, pooled.vm(), report);
+  }
+
+  /** Records what readiness found and where the ready VM's websockify is. */
+  private void ready(Placement placed, VmRef vm, ReadinessReport report) {
+    String sessionId = progress.sessionId();
     watchApp = report.releasesOnAppExit();
     if (report.stages() != null) {
       for (StageTiming stage : report.stages()) {
@@ -273,7 +364,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
         new Endpoint(
             sessionId,
             placed.hostId(),
-            vmId,
+            vm.vmId(),
             vm.network().namespace(),
             GuestNetwork.GUEST_ADDRESS,
             GuestNetwork.WEBSOCKIFY_PORT,
@@ -494,6 +585,12 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
               : bounded("memoryMib", request.memoryMib(), 128, MAX_MEMORY_MIB);
       int vcpus = request.vcpus() == 0 ? 0 : bounded("vcpus", request.vcpus(), 1, MAX_VCPUS);
       BootMode mode = request.bootMode() == null ? BootMode.AUTO : request.bootMode();
+      if (mode == BootMode.POOL) {
+        throw new InvalidInputException(
+            "bootMode",
+            "POOL is how describe reports a VM taken from a warm pool; AUTO (the default) takes"
+                + " one when the host has one ready");
+      }
       String template =
           request.template() == null ? null : Validation.templateId(request.template());
       Launch launch =

@@ -141,13 +141,22 @@ class BrowserVmWorkflowTest {
                     })
             .filter(name -> !name.isEmpty())
             .toList();
-    // One task starts the workflow and runs placement (a local activity's marker, and the version
-    // marker of
-    // the one-step start), one follows each host step: the network and boot together, then
-    // readiness.
-    // (A template that restarts its app is not watched: no AwaitAppExit.)
+    // One task starts the workflow, runs placement and asks the host's pool (two local activities'
+    // markers, with the version markers of the pool and of the one-step start); one follows each
+    // host step: the network and boot together, then readiness. (A template that restarts its app
+    // is not watched: no AwaitAppExit.)
     assertEquals(
-        List.of("task", "marker", "marker", "StartVm", "task", "AwaitReady", "task"), path);
+        List.of(
+            "task",
+            "marker",
+            "marker",
+            "marker",
+            "marker",
+            "StartVm",
+            "task",
+            "AwaitReady",
+            "task"),
+        path);
     kindling.release("s-tasks");
     kindling.awaitEnd("s-tasks");
   }

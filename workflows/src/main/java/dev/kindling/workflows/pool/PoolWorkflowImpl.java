@@ -1,0 +1,372 @@
+package dev.kindling.workflows.pool;
+
+import com.uber.m3.tally.Scope;
+import dev.kindling.workflows.FailureKind;
+import dev.kindling.workflows.Failures;
+import dev.kindling.workflows.HostStubs;
+import dev.kindling.workflows.InvalidInputException;
+import dev.kindling.workflows.TaskQueues;
+import dev.kindling.workflows.Validation;
+import dev.kindling.workflows.cleanup.HostInventory;
+import dev.kindling.workflows.host.BootMode;
+import dev.kindling.workflows.host.BootRequest;
+import dev.kindling.workflows.host.ImageRef;
+import dev.kindling.workflows.host.NetworkRequest;
+import dev.kindling.workflows.host.ReadinessRequest;
+import dev.kindling.workflows.host.StartedVm;
+import dev.kindling.workflows.host.VmNetwork;
+import dev.kindling.workflows.host.VmRef;
+import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
+import io.temporal.workflow.Async;
+import io.temporal.workflow.Workflow;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+
+/**
+ * Keeps a pool's target of ready VMs. Every VM is prepared exactly as a session's is (the same host
+ * steps and readiness, without a session and so without egress) and belongs to the pool until one
+ * claim hands it to a session; the session's teardown destroys it. Every {@link #CHECK_EVERY} (and
+ * on {@link #refresh}) the pool looks at the host's current image, its VMs' processes and their
+ * age, and destroys what died, aged out or is of an older image.
+ */
+public class PoolWorkflowImpl implements PoolWorkflow {
+  static final Duration CHECK_EVERY = Duration.ofSeconds(30);
+
+  /** After a VM failed to become ready, the pool waits this long before preparing another. */
+  static final Duration BACKOFF = Duration.ofSeconds(30);
+
+  /** Claims remembered per claimant, so a repeated claim gets the same answer. */
+  static final int RECENT_CLAIMS = 64;
+
+  private static final Logger log = Workflow.getLogger(PoolWorkflowImpl.class);
+
+  private String hostId;
+  private String template;
+  private PoolPolicy policy;
+  private int vmMemoryMib;
+  private HostStubs host;
+  private Scope metrics;
+  private final List<PooledVm> ready = new ArrayList<>();
+  private final Map<String, PoolClaim> recentClaims = new LinkedHashMap<>();
+  private ImageRef image;
+  private int preparing;
+  private int destroying;
+  private long claims;
+  private long misses;
+  private long replaced;
+  private String lastProblem;
+  private long backoffUntil;
+  private boolean refreshRequested;
+  private boolean changed;
+
+  @Override
+  public void run(PoolRequest request) {
+    try {
+      hostId = Validation.hostId(request.hostId());
+      template = Validation.templateId(request.template());
+      policy = request.policy().validated();
+    } catch (InvalidInputException | NullPointerException e) {
+      throw FailureKind.INVALID_INPUT.failure("pool request: " + e.getMessage());
+    }
+    vmMemoryMib = request.vmMemoryMib();
+    host = HostStubs.on(TaskQueues.forHost(hostId));
+    metrics = Workflow.getMetricsScope().tagged(Map.of("host", hostId, "template", template));
+    ready.addAll(request.ready());
+    request.recentClaims().forEach(claim -> recentClaims.put(claim.claimant(), claim));
+    long nextCheck = 0;
+    while (true) {
+      if (refreshRequested || Workflow.currentTimeMillis() >= nextCheck) {
+        refreshRequested = false;
+        check();
+        nextCheck = Workflow.currentTimeMillis() + CHECK_EVERY.toMillis();
+      }
+      trimToTarget();
+      fill();
+      report();
+      if (Workflow.getInfo().isContinueAsNewSuggested()
+          && preparing == 0
+          && destroying == 0
+          && Workflow.isEveryHandlerFinished()) {
+        Workflow.continueAsNew(
+            new PoolRequest(
+                hostId,
+                template,
+                policy,
+                vmMemoryMib,
+                List.copyOf(ready),
+                List.copyOf(recentClaims.values())));
+      }
+      changed = false;
+      long untilCheck = Math.max(1, nextCheck - Workflow.currentTimeMillis());
+      long untilBackoff = backoffUntil - Workflow.currentTimeMillis();
+      long wait = untilBackoff > 0 ? Math.min(untilCheck, untilBackoff) : untilCheck;
+      Workflow.await(Duration.ofMillis(wait), () -> changed || refreshRequested);
+    }
+  }
+
+  @Override
+  public void validateClaim(ClaimRequest request) {
+    if (request == null || request.claimant() == null || request.claimant().isBlank()) {
+      throw new IllegalArgumentException("claim: claimant is required");
+    }
+    if (request.imageId() != null) {
+      Validation.imageId(request.imageId());
+    }
+  }
+
+  @Override
+  public PoolClaim claim(ClaimRequest request) {
+    PoolClaim earlier = recentClaims.get(request.claimant());
+    if (earlier != null) {
+      return earlier;
+    }
+    String wanted =
+        request.imageId() != null ? request.imageId() : image == null ? null : image.imageId();
+    PoolClaim answer = null;
+    for (Iterator<PooledVm> it = ready.iterator(); it.hasNext(); ) {
+      PooledVm vm = it.next();
+      if (vm.image().imageId().equals(wanted)) {
+        it.remove();
+        answer = new PoolClaim(request.claimant(), vm, null);
+        claims++;
+        metrics.counter("kindling_pool_claims").inc(1);
+        log.info(
+            "Pool {} handed {} to {}",
+            Workflow.getInfo().getWorkflowId(),
+            vm.vmId(),
+            request.claimant());
+        break;
+      }
+    }
+    if (answer == null) {
+      misses++;
+      metrics.counter("kindling_pool_misses").inc(1);
+      answer = PoolClaim.miss(request.claimant(), missReason(wanted));
+    }
+    recentClaims.put(request.claimant(), answer);
+    if (recentClaims.size() > RECENT_CLAIMS) {
+      recentClaims.remove(recentClaims.keySet().iterator().next());
+    }
+    changed = true;
+    return answer;
+  }
+
+  private String missReason(String wanted) {
+    String pool = "the pool of " + template + " on " + hostId;
+    if (ready.isEmpty()) {
+      return pool
+          + " is empty"
+          + (preparing > 0 ? " (" + preparing + " VM(s) being prepared)" : "")
+          + (lastProblem == null ? "" : "; last problem: " + lastProblem);
+    }
+    return pool + " has no ready VM of image " + wanted;
+  }
+
+  @Override
+  public void policy(PoolPolicy value) {
+    try {
+      policy = value.validated();
+      changed = true;
+    } catch (InvalidInputException | NullPointerException e) {
+      log.warn(
+          "Pool {} ignores policy {}: {}",
+          Workflow.getInfo().getWorkflowId(),
+          value,
+          e.getMessage());
+    }
+  }
+
+  @Override
+  public void refresh() {
+    refreshRequested = true;
+  }
+
+  @Override
+  public PoolState describe() {
+    return new PoolState(
+        hostId,
+        template,
+        policy,
+        target(),
+        image == null ? null : image.imageId(),
+        List.copyOf(ready),
+        preparing,
+        claims,
+        misses,
+        replaced,
+        lastProblem);
+  }
+
+  private int target() {
+    return policy == null ? 0 : policy.targetFor(vmMemoryMib);
+  }
+
+  /** The host's current image, and the ready VMs that died, aged out or are of an older image. */
+  private void check() {
+    try {
+      ImageRef current = host.imageMetadata().resolveImage(null, template);
+      if (image != null && !image.imageId().equals(current.imageId())) {
+        log.info(
+            "Pool {}: image {} promoted; recycling",
+            Workflow.getInfo().getWorkflowId(),
+            current.imageId());
+      }
+      image = current;
+    } catch (RuntimeException e) {
+      image = null;
+      problem("no current image", e);
+    }
+    Set<String> alive = Set.of();
+    if (!ready.isEmpty()) {
+      try {
+        alive =
+            host.cleanup().inventory().vms().stream()
+                .filter(vm -> vm.vmmRunning() && vm.namespace())
+                .map(HostInventory.HostVm::vmId)
+                .collect(Collectors.toSet());
+      } catch (RuntimeException e) {
+        problem("cannot list the host's VMs", e);
+        return;
+      }
+    }
+    long now = Workflow.currentTimeMillis();
+    for (Iterator<PooledVm> it = ready.iterator(); it.hasNext(); ) {
+      PooledVm vm = it.next();
+      String why = null;
+      if (!alive.contains(vm.vmId())) {
+        why = "its VMM or namespace is gone";
+      } else if (image == null || !image.imageId().equals(vm.image().imageId())) {
+        why = "its image is no longer current";
+      } else if (policy.maxAgeSeconds() > 0
+          && now - vm.readyAtMillis() > policy.maxAgeSeconds() * 1000) {
+        why = "it is older than " + policy.maxAgeSeconds() + " s";
+      }
+      if (why != null) {
+        it.remove();
+        replaced++;
+        metrics.counter("kindling_pool_replaced").inc(1);
+        log.info("Pool {} replaces {}: {}", Workflow.getInfo().getWorkflowId(), vm.vmId(), why);
+        destroy(vm.vm(), vm.networkRequestId());
+      }
+    }
+  }
+
+  /** The newest VMs beyond the target go (the policy was lowered). */
+  private void trimToTarget() {
+    while (ready.size() > target()) {
+      PooledVm vm = ready.removeLast();
+      destroy(vm.vm(), vm.networkRequestId());
+    }
+  }
+
+  private void fill() {
+    while (image != null
+        && ready.size() + preparing < target()
+        && Workflow.currentTimeMillis() >= backoffUntil) {
+      preparing++;
+      ImageRef of = image;
+      Async.procedure(() -> prepare(of));
+    }
+  }
+
+  private void prepare(ImageRef of) {
+    long started = Workflow.currentTimeMillis();
+    String vmId = BrowserVmWorkflowImpl.vmIdFrom(Workflow.randomUUID().toString());
+    NetworkRequest network = new NetworkRequest(Workflow.randomUUID().toString(), vmId);
+    VmRef vm = new VmRef(Workflow.randomUUID().toString(), vmId, VmNetwork.standard(vmId));
+    BootMode mode = of.hasSnapshot() ? BootMode.RESTORE : BootMode.COLD;
+    try {
+      StartedVm start =
+          host.start()
+              .startVm(network, new BootRequest(vm.requestId(), vmId, of, null, mode, 0, 0));
+      vm = new VmRef(vm.requestId(), vmId, start.network());
+      Duration deadline =
+          mode == BootMode.RESTORE
+              ? BrowserVmWorkflowImpl.RESTORE_READINESS_DEADLINE
+              : BrowserVmWorkflowImpl.COLD_READINESS_DEADLINE;
+      host.readiness(deadline).awaitReady(new ReadinessRequest(vm, deadline.toMillis(), null));
+      long now = Workflow.currentTimeMillis();
+      metrics
+          .timer("kindling_pool_refill_latency")
+          .record(com.uber.m3.util.Duration.ofMillis(now - started));
+      if (image == null || !image.imageId().equals(of.imageId()) || ready.size() >= target()) {
+        destroy(vm, network.requestId());
+      } else {
+        ready.add(new PooledVm(vm, network.requestId(), of, mode.name(), now));
+        lastProblem = null;
+        log.info(
+            "Pool {}: {} ready in {} ms", Workflow.getInfo().getWorkflowId(), vmId, now - started);
+      }
+    } catch (RuntimeException e) {
+      problem("preparing " + vmId + " failed", e);
+      backoffUntil = Workflow.currentTimeMillis() + BACKOFF.toMillis();
+      destroy(vm, network.requestId());
+    } finally {
+      preparing--;
+      changed = true;
+    }
+  }
+
+  /** Destroys a VM the pool owns, in the background; a failure is left to the reconciler. */
+  private void destroy(VmRef vm, String networkRequestId) {
+    destroying++;
+    Async.procedure(
+        () -> {
+          try {
+            host.vmmTeardown().destroyVm(vm);
+            host.networkTeardown().deleteNetwork(new NetworkRequest(networkRequestId, vm.vmId()));
+          } catch (RuntimeException e) {
+            problem("destroying " + vm.vmId() + " failed", e);
+          } finally {
+            destroying--;
+            changed = true;
+          }
+        });
+  }
+
+  private void problem(String what, RuntimeException e) {
+    lastProblem = Failures.typed(what, e).getOriginalMessage();
+    log.warn("Pool {}: {}", Workflow.getInfo().getWorkflowId(), lastProblem);
+  }
+
+  private void report() {
+    metrics.gauge("kindling_pool_ready").update(ready.size());
+    metrics.gauge("kindling_pool_preparing").update(preparing);
+    metrics.gauge("kindling_pool_target").update(target());
+    StringBuilder md =
+        new StringBuilder("**pool** of `")
+            .append(template)
+            .append("` on host `")
+            .append(hostId)
+            .append("`: ")
+            .append(ready.size())
+            .append(" ready of ")
+            .append(target())
+            .append(", ")
+            .append(preparing)
+            .append(" preparing\n\n")
+            .append(claims)
+            .append(" claims, ")
+            .append(misses)
+            .append(" misses, ")
+            .append(replaced)
+            .append(" replaced\n");
+    if (image != null) {
+      md.append("\nimage `").append(image.imageId()).append("`\n");
+    }
+    for (PooledVm vm : ready) {
+      md.append("\n- `").append(vm.vmId()).append("` ").append(vm.bootMode()).append('\n');
+    }
+    if (lastProblem != null) {
+      md.append("\nlast problem: ").append(lastProblem).append('\n');
+    }
+    Workflow.setCurrentDetails(md.toString());
+  }
+}
