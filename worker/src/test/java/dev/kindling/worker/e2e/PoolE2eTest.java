@@ -1,0 +1,280 @@
+package dev.kindling.worker.e2e;
+
+import static dev.kindling.host.testing.HostCapability.BROWSER_E2E;
+import static dev.kindling.host.testing.HostCapability.IPROUTE2;
+import static dev.kindling.host.testing.HostCapability.QEMU;
+import static dev.kindling.host.testing.HostCapability.ROOT;
+import static dev.kindling.host.testing.HostCapability.TEMPORAL_CLI;
+import static dev.kindling.host.testing.HostCapability.TUN;
+import static dev.kindling.host.testing.HostCapability.VM_TESTS_ENABLED;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.kindling.activities.readiness.ProbeTarget;
+import dev.kindling.activities.readiness.VncDesktop;
+import dev.kindling.host.VmSecrets;
+import dev.kindling.host.rfb.RfbHandshakeException;
+import dev.kindling.host.testing.RequiresHost;
+import dev.kindling.worker.config.Setting;
+import dev.kindling.worker.dev.DevStack;
+import dev.kindling.worker.testing.CurrentImage;
+import dev.kindling.workflows.client.KindlingClient;
+import dev.kindling.workflows.host.BootMode;
+import dev.kindling.workflows.host.Launch;
+import dev.kindling.workflows.host.VmRef;
+import dev.kindling.workflows.pool.PoolPolicy;
+import dev.kindling.workflows.pool.PoolState;
+import dev.kindling.workflows.pool.PoolWorkflow;
+import dev.kindling.workflows.pool.PooledVm;
+import dev.kindling.workflows.testing.Await;
+import dev.kindling.workflows.vm.Phase;
+import dev.kindling.workflows.vm.VmDescription;
+import dev.kindling.workflows.vm.VmRequest;
+import java.awt.image.BufferedImage;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A warm pool of two terminal VMs and three sessions started at once: two take the pool's VMs, one
+ * is restored; each session's page shows its own terminal (its launch gives xterm a background
+ * colour of its own), and neither the pool's passwords nor another session's credentials open a
+ * session's VM.
+ */
+@Tag("vm")
+@RequiresHost({ROOT, IPROUTE2, TUN, QEMU, BROWSER_E2E, TEMPORAL_CLI, VM_TESTS_ENABLED})
+class PoolE2eTest {
+  private static final Logger log = LoggerFactory.getLogger(PoolE2eTest.class);
+  private static final String TEMPLATE = "terminal";
+  private static final List<Integer> COLOURS = List.of(0x7a1f3d, 0x1f7a3d, 0x3d1f7a);
+
+  private static Path runDir;
+  private static DevStack stack;
+  private static KindlingClient client;
+  private static PoolWorkflow pool;
+
+  @BeforeAll
+  static void startStack() throws Exception {
+    runDir = E2e.tempRunDir();
+    stack = DevStack.start(E2e.config(runDir, Map.of(Setting.POOL_TARGETS, TEMPLATE + "=2")));
+    client = new KindlingClient(stack.connection().client());
+    pool =
+        stack
+            .connection()
+            .client()
+            .newWorkflowStub(
+                PoolWorkflow.class, PoolWorkflow.workflowId(stack.config().hostId(), TEMPLATE));
+    Files.createDirectories(Screenshots.ARTEFACTS);
+  }
+
+  @AfterAll
+  static void stopStack() throws Exception {
+    if (stack != null) {
+      try {
+        pool.policy(PoolPolicy.DISABLED);
+        Await.until(
+            "the pool to destroy its VMs",
+            Duration.ofMinutes(1),
+            () -> E2e.vmDirs(stack.host().paths()),
+            List::isEmpty);
+      } finally {
+        stack.close();
+        E2e.destroyLeftovers(stack.config());
+      }
+    }
+    E2e.deleteRecursively(runDir);
+  }
+
+  @Test
+  void threeSessionsAtOnceTakeTwoPoolVmsAndOneRestoreAndEachSeesOnlyItsOwnDesktop()
+      throws Exception {
+    CurrentImage.ensure(stack, TEMPLATE);
+    PoolState full =
+        Await.until(
+            "two ready pool VMs", E2e.READY_WITHIN, pool::describe, s -> s.ready().size() == 2);
+    Map<String, String> poolPasswords = new HashMap<>();
+    for (PooledVm vm : full.ready()) {
+      poolPasswords.put(vm.vmId(), password(vm.vmId()));
+    }
+
+    List<String> sessions = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      sessions.add(E2e.session("pool-" + i));
+    }
+    List<VmDescription> ready = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        client.startVm(
+            new VmRequest(
+                sessions.get(i),
+                null,
+                BootMode.AUTO,
+                600,
+                0,
+                0,
+                0,
+                TEMPLATE,
+                new Launch(null, List.of("-bg", String.format("#%06x", COLOURS.get(i)))),
+                null));
+      }
+      for (String session : sessions) {
+        client.awaitReady(session, E2e.READY_WITHIN);
+        VmDescription described = client.describe(session);
+        assertEquals(Phase.READY, described.phase(), described.toString());
+        ready.add(described);
+        log.info(
+            "{}: {} {} ({})", session, described.bootMode(), described.vmId(), described.timings());
+      }
+      Set<String> claimed =
+          ready.stream()
+              .filter(d -> "POOL".equals(d.bootMode()))
+              .map(VmDescription::vmId)
+              .collect(Collectors.toSet());
+      assertEquals(poolPasswords.keySet(), claimed, "the pool's two VMs were claimed: " + ready);
+      assertEquals(
+          1, ready.stream().filter(d -> "RESTORE".equals(d.bootMode())).count(), "one restore");
+
+      for (VmDescription mine : ready) {
+        String own = password(mine.vmId());
+        opens(mine.vmId(), own);
+        if (poolPasswords.containsKey(mine.vmId())) {
+          assertTrue(!own.equals(poolPasswords.get(mine.vmId())), "fresh secrets at the claim");
+          refused(mine.vmId(), poolPasswords.get(mine.vmId()), "the pool's password");
+        }
+        for (VmDescription other : ready) {
+          if (other != mine) {
+            refused(other.vmId(), own, "the password of " + mine.sessionId());
+            int refusal =
+                webSocketRefusal(other.sessionId(), stack.proxy().tokens().mint(mine.sessionId()));
+            assertTrue(
+                refusal == 403 || refusal == 4403,
+                "a token of "
+                    + mine.sessionId()
+                    + " opens no desktop of "
+                    + other.sessionId()
+                    + ": "
+                    + refusal);
+          }
+        }
+      }
+
+      for (int i = 0; i < 3; i++) {
+        int colour = COLOURS.get(i);
+        VmDescription vm = ready.get(i);
+        BufferedImage image =
+            Screenshots.desktop(
+                stack.proxy(),
+                vm.sessionId(),
+                Screenshots.ARTEFACTS.resolve(
+                    "pool-" + vm.bootMode().toLowerCase() + "-" + i + ".png"),
+                colour,
+                0.5);
+        assertTrue(
+            Screenshots.share(image, colour) > 0.5,
+            vm.sessionId() + " shows its own terminal: " + Screenshots.share(image, colour));
+        for (int other : COLOURS) {
+          if (other != colour) {
+            assertTrue(
+                Screenshots.share(image, other) < 0.01,
+                vm.sessionId() + " shows another session's terminal");
+          }
+        }
+      }
+
+      PoolState refilled =
+          Await.until(
+              "the pool to refill",
+              E2e.READY_WITHIN,
+              pool::describe,
+              s ->
+                  s.ready().size() == 2
+                      && s.ready().stream().noneMatch(v -> claimed.contains(v.vmId())));
+      assertEquals(2, refilled.claims());
+      assertEquals(1, refilled.misses());
+    } finally {
+      for (String session : sessions) {
+        E2e.releaseAndAwaitEnd(stack.connection().client(), session);
+      }
+    }
+    for (VmDescription vm : ready) {
+      E2e.assertNothingLeft(stack.host().paths(), vm.vmId());
+    }
+  }
+
+  private static String password(String vmId) {
+    return VmSecrets.read(stack.host().paths().vmDir(vmId)).vncPassword();
+  }
+
+  private static ProbeTarget target(String vmId, String password) {
+    return ProbeTarget.forVm(new VmRef(null, vmId, null), stack.host().paths(), password);
+  }
+
+  private static void opens(String vmId, String password) throws Exception {
+    try (VncDesktop desktop = VncDesktop.open(target(vmId, password), Duration.ofSeconds(10))) {
+      assertEquals(1280, desktop.serverInit().width());
+    }
+  }
+
+  private static void refused(String vmId, String password, String whose) {
+    assertThrows(
+        RfbHandshakeException.class,
+        () -> VncDesktop.open(target(vmId, password), Duration.ofSeconds(10)).close(),
+        whose + " must not open " + vmId);
+  }
+
+  /**
+   * How the proxy answers a WebSocket for {@code session} with {@code token}: the HTTP status of a
+   * refused upgrade, or the close code of an upgraded socket it closed.
+   */
+  private static int webSocketRefusal(String session, String token) throws Exception {
+    URI uri =
+        URI.create(
+            stack
+                    .proxy()
+                    .baseUri()
+                    .resolve(stack.proxy().config().websocketPath(session))
+                    .toString()
+                    .replaceFirst("^http", "ws")
+                + "?token="
+                + token);
+    java.util.concurrent.CompletableFuture<Integer> closed =
+        new java.util.concurrent.CompletableFuture<>();
+    try {
+      HttpClient.newHttpClient()
+          .newWebSocketBuilder()
+          .subprotocols("binary")
+          .buildAsync(
+              uri,
+              new java.net.http.WebSocket.Listener() {
+                @Override
+                public java.util.concurrent.CompletionStage<?> onClose(
+                    java.net.http.WebSocket webSocket, int statusCode, String reason) {
+                  closed.complete(statusCode);
+                  return null;
+                }
+              })
+          .get(10, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      if (e.getCause() instanceof java.net.http.WebSocketHandshakeException refused) {
+        return refused.getResponse().statusCode();
+      }
+      throw e;
+    }
+    return closed.get(10, java.util.concurrent.TimeUnit.SECONDS);
+  }
+}
