@@ -51,7 +51,7 @@ public final class HandOverActivitiesImpl implements PoolActivities {
           return null;
         });
     network.startEgress(request.network(), request.image());
-    return readiness.awaitReady(
+    return readiness.awaitHandOver(
         new ReadinessRequest(request.vm(), request.timeoutMillis(), request.launch()));
   }
 }

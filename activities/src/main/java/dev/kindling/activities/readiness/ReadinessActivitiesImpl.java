@@ -67,6 +67,15 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
 
   @Override
   public ReadinessReport awaitReady(ReadinessRequest request) {
+    return probe(request, false);
+  }
+
+  /** Readiness of a pool VM handed to a session ({@link ReadinessProbe#awaitHandOver}). */
+  public ReadinessReport awaitHandOver(ReadinessRequest request) {
+    return probe(request, true);
+  }
+
+  private ReadinessReport probe(ReadinessRequest request, boolean handOver) {
     VmRef vm = request.vm();
     Validation.vmId(vm.vmId());
     if (request.timeoutMillis() <= 0) {
@@ -79,8 +88,13 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
     } catch (UncheckedIOException e) {
       throw FailureKind.VMM_FAILED_TO_START.failure("the VM has no secrets: " + e.getMessage());
     }
+    VmmLiveness liveness = livenessOf(vm.vmId());
+    Duration deadline = deadline(request);
     return HostFailures.typed(
-        () -> probe.await(target, livenessOf(vm.vmId()), deadline(request), heartbeats()));
+        () ->
+            handOver
+                ? probe.awaitHandOver(target, liveness, deadline, heartbeats())
+                : probe.await(target, liveness, deadline, heartbeats()));
   }
 
   @Override

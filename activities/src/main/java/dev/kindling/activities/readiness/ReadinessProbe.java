@@ -119,8 +119,18 @@ public final class ReadinessProbe {
    */
   public ReadinessReport await(
       ProbeTarget target, VmmLiveness liveness, Duration timeout, ProbeListener listener) {
-    Run run = new Run(target, liveness, listener, System.nanoTime(), timeout);
-    return run.execute();
+    return new Run(target, liveness, listener, System.nanoTime(), timeout, false).execute();
+  }
+
+  /**
+   * Readiness of a pool VM handed to a session: the agent answers the secrets (new password, clock,
+   * entropy, launch) and a full handshake through websockify proves the new password. The desktop
+   * is checked again only when the launch changes the app; the pool proved it before. The report's
+   * onExit is null when it was not.
+   */
+  public ReadinessReport awaitHandOver(
+      ProbeTarget target, VmmLiveness liveness, Duration timeout, ProbeListener listener) {
+    return new Run(target, liveness, listener, System.nanoTime(), timeout, true).execute();
   }
 
   public ReadinessReport await(ProbeTarget target, VmmLiveness liveness, Duration timeout) {
@@ -142,6 +152,7 @@ public final class ReadinessProbe {
     private final long deadlineNanos;
     private final Duration timeout;
     private final List<StageTiming> timings = new ArrayList<>();
+    private final boolean handOver;
     private volatile AgentHealth health;
     private long lastUnitCheckNanos;
     private long websockifyDownSinceNanos;
@@ -177,7 +188,9 @@ public final class ReadinessProbe {
         VmmLiveness liveness,
         ProbeListener listener,
         long startNanos,
-        Duration timeout) {
+        Duration timeout,
+        boolean handOver) {
+      this.handOver = handOver;
       this.target = target;
       this.liveness = liveness;
       this.listener = listener;
@@ -195,13 +208,30 @@ public final class ReadinessProbe {
               "the VM's network namespace " + target.namespace() + " does not exist");
         }
         stage(ReadinessStage.GUEST_REACHABLE, this::reachGuest);
-        stage(ReadinessStage.AGENT_HEALTH, this::checkAgent);
+        if (!handOver) {
+          stage(ReadinessStage.AGENT_HEALTH, this::checkAgent);
+        }
         stage(ReadinessStage.SECRETS, this::sendSecrets);
         stage(ReadinessStage.TCP_WEBSOCKIFY, this::connectWebsockify);
         stage(ReadinessStage.WEBSOCKET_UPGRADE, this::upgrade);
         ServerInit init = stage(ReadinessStage.RFB_HANDSHAKE, this::handshake);
+        long total;
+        if (handOver && target.launch() == null) {
+          // The app has not changed since the pool proved its desktop.
+          total = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+          log.info(
+              "{} handed over in {} ms: {}x{} '{}' with its new password ({})",
+              target.vmId(),
+              total,
+              init.width(),
+              init.height(),
+              init.name(),
+              timingsText());
+          return new ReadinessReport(
+              List.copyOf(timings), total, init.width(), init.height(), init.name(), null);
+        }
         DesktopFrame shown = stage(ReadinessStage.DESKTOP, this::desktop);
-        long total = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
+        total = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
         AppStatus.Window window = app.window();
         log.info(
             "{} ready in {} ms: {}x{} '{}', app window {} '{}', {} ({})",

@@ -100,6 +100,38 @@ class ReadinessProbeTest {
 
   @Test
   @RequiresHost(HostCapability.WEBSOCKIFY)
+  void aHandOverProvesTheNewPasswordAndChecksTheDesktopOnlyWhenTheLaunchChangesTheApp()
+      throws Exception {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
+      guest.startAgent();
+      guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
+      guest.startWebsockify();
+
+      ReadinessReport unchanged =
+          probe.awaitHandOver(
+              guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(20), ProbeListener.NONE);
+
+      assertEquals(
+          List.of("guest-reachable", "secrets", "tcp-6080", "websocket-upgrade", "rfb-handshake"),
+          unchanged.stages().stream().map(StageTiming::stage).toList());
+      assertEquals(StandInGuest.PASSWORD, guest.vncPassword.get(), "the new password delivered");
+      assertEquals(0, guest.app.appRequests.get(), "the app was not asked again");
+      assertEquals(null, unchanged.appOnExit(), "not learned: the pool knows it");
+
+      ReadinessReport relaunched =
+          probe.awaitHandOver(
+              guest.target().withLaunch(new Launch(null, List.of("--lang", "de"))),
+              VmmLiveness.UNKNOWN,
+              Duration.ofSeconds(20),
+              ProbeListener.NONE);
+
+      assertEquals("desktop", relaunched.stages().getLast().stage());
+      assertTrue(guest.app.appRequests.get() >= 1, "a launch restarts the app: its window again");
+    }
+  }
+
+  @Test
+  @RequiresHost(HostCapability.WEBSOCKIFY)
   void theSessionsLaunchIsPostedWithTheSecrets() throws Exception {
     try (StandInGuest guest = StandInGuest.withGuestAddress()) {
       guest.startAgent();

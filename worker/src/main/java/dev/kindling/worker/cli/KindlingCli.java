@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       WorkerCommand.class,
       ProxyCommand.class,
       VmCommand.class,
+      PoolCommand.class,
       ImageCommand.class,
       TokenCommand.class,
       PreflightCommand.class,

@@ -22,12 +22,19 @@ record BenchStack(DevStack stack) implements AutoCloseable {
    * private dev server.
    */
   static BenchStack start(String temporalTarget, Path runDir) throws Exception {
+    return start(temporalTarget, runDir, Map.of());
+  }
+
+  /** Like {@link #start(String, Path)}, with {@code extra} settings. */
+  static BenchStack start(String temporalTarget, Path runDir, Map<Setting, String> extra)
+      throws Exception {
     Map<Setting, String> flags = new EnumMap<>(Setting.class);
     flags.put(Setting.RUN_DIR, runDir.toString());
     flags.put(Setting.WORKER_METRICS_PORT, "0");
     flags.put(Setting.PROXY_PORT, "0");
     flags.put(Setting.TEMPORAL_UI_PORT, "-1");
     flags.put(Setting.TEMPORAL_TARGET, temporalTarget == null ? "localhost:0" : temporalTarget);
+    flags.putAll(extra);
     return new BenchStack(DevStack.start(KindlingConfig.load(null, Map.of(), flags)));
   }
 

@@ -224,7 +224,7 @@ public final class LifecycleBench {
         LeakCheck.forVm(stack.paths(), ready.vmId()).clean());
   }
 
-  private static boolean setsPhase(HistoryEvent event, Phase phase) {
+  static boolean setsPhase(HistoryEvent event, Phase phase) {
     if (!event.hasUpsertWorkflowSearchAttributesEventAttributes()) {
       return false;
     }
@@ -242,7 +242,7 @@ public final class LifecycleBench {
                     payload, String.class, String.class));
   }
 
-  private static HistoryEvent first(List<HistoryEvent> events, EventType type) {
+  static HistoryEvent first(List<HistoryEvent> events, EventType type) {
     return events.stream()
         .filter(e -> e.getEventType() == type)
         .findFirst()

@@ -206,6 +206,36 @@ class PoolE2eTest {
                       && s.ready().stream().noneMatch(v -> claimed.contains(v.vmId())));
       assertEquals(2, refilled.claims());
       assertEquals(1, refilled.misses());
+      assertTrue(
+          client.pools().stream()
+              .anyMatch(
+                  p ->
+                      p.template().equals(TEMPLATE)
+                          && p.hostId().equals(stack.config().hostId())
+                          && p.claims() == 2),
+          "kindling pool list shows the pool: " + client.pools());
+      URI metrics = stack.worker().metricsUri().orElseThrow().resolve("/metrics");
+      for (String meter :
+          List.of(
+              "kindling_pool_ready{",
+              "kindling_pool_claims_total{",
+              "kindling_pool_misses_total{",
+              "kindling_pool_refill_latency_seconds_count{",
+              "kindling_pool_claim_latency_seconds_count{")) {
+        Await.until(
+            "the worker's metrics to show " + meter,
+            Duration.ofSeconds(30),
+            () ->
+                HttpClient.newHttpClient()
+                    .send(
+                        java.net.http.HttpRequest.newBuilder(metrics).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofString())
+                    .body(),
+            body ->
+                body.lines()
+                    .anyMatch(
+                        l -> l.startsWith(meter) && l.contains("template=\"" + TEMPLATE + "\"")));
+      }
     } finally {
       for (String session : sessions) {
         E2e.releaseAndAwaitEnd(stack.connection().client(), session);

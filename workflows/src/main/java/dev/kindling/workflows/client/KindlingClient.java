@@ -4,6 +4,8 @@ import dev.kindling.workflows.KindlingSearchAttributes;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.cleanup.CleanupWorkflow;
+import dev.kindling.workflows.pool.PoolState;
+import dev.kindling.workflows.pool.PoolWorkflow;
 import dev.kindling.workflows.vm.BrowserVmWorkflow;
 import dev.kindling.workflows.vm.Endpoint;
 import dev.kindling.workflows.vm.Phase;
@@ -281,6 +283,20 @@ public final class KindlingClient {
   /** Running browser VM workflows, from visibility. */
   public List<VmSummary> list() {
     return client.listExecutions(VM_QUERY).map(KindlingClient::summary).toList();
+  }
+
+  /** The running warm pools (every host's and template's), as each reports itself. */
+  public List<PoolState> pools() {
+    return client
+        .listExecutions(
+            "WorkflowType = '" + PoolWorkflow.WORKFLOW_TYPE + "' AND ExecutionStatus = 'Running'")
+        .map(
+            execution ->
+                client
+                    .newWorkflowStub(PoolWorkflow.class, execution.getExecution().getWorkflowId())
+                    .describe())
+        .filter(java.util.Objects::nonNull)
+        .toList();
   }
 
   /**

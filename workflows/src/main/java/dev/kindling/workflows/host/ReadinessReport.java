@@ -21,4 +21,12 @@ public record ReadinessReport(
   public boolean releasesOnAppExit() {
     return "release".equals(appOnExit);
   }
+
+  /** This report, with {@code value} as the app's policy when the check did not learn it. */
+  public ReadinessReport withAppOnExitIfUnknown(String value) {
+    return appOnExit != null
+        ? this
+        : new ReadinessReport(
+            stages, totalMillis, framebufferWidth, framebufferHeight, desktopName, value);
+  }
 }

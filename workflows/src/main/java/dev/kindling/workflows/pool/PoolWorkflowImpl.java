@@ -12,6 +12,7 @@ import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.BootRequest;
 import dev.kindling.workflows.host.ImageRef;
 import dev.kindling.workflows.host.NetworkRequest;
+import dev.kindling.workflows.host.ReadinessReport;
 import dev.kindling.workflows.host.ReadinessRequest;
 import dev.kindling.workflows.host.StartedVm;
 import dev.kindling.workflows.host.VmNetwork;
@@ -291,7 +292,8 @@ public class PoolWorkflowImpl implements PoolWorkflow {
           mode == BootMode.RESTORE
               ? BrowserVmWorkflowImpl.RESTORE_READINESS_DEADLINE
               : BrowserVmWorkflowImpl.COLD_READINESS_DEADLINE;
-      host.readiness(deadline).awaitReady(new ReadinessRequest(vm, deadline.toMillis(), null));
+      ReadinessReport report =
+          host.readiness(deadline).awaitReady(new ReadinessRequest(vm, deadline.toMillis(), null));
       long now = Workflow.currentTimeMillis();
       metrics
           .timer("kindling_pool_refill_latency")
@@ -299,7 +301,7 @@ public class PoolWorkflowImpl implements PoolWorkflow {
       if (image == null || !image.imageId().equals(of.imageId()) || ready.size() >= target()) {
         destroy(vm, network.requestId());
       } else {
-        ready.add(new PooledVm(vm, network.requestId(), of, mode.name(), now));
+        ready.add(new PooledVm(vm, network.requestId(), of, mode.name(), now, report.appOnExit()));
         lastProblem = null;
         log.info(
             "Pool {}: {} ready in {} ms", Workflow.getInfo().getWorkflowId(), vmId, now - started);

@@ -11,10 +11,17 @@ import dev.kindling.workflows.host.VmRef;
  * @param networkRequestId the request that made its network, which the claiming session's teardown
  *     deletes it with
  * @param bootMode how the pool started it (RESTORE or COLD)
+ * @param appOnExit the app's policy as its readiness reported it (a hand-over that leaves the app
+ *     as it is does not ask again)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record PooledVm(
-    VmRef vm, String networkRequestId, ImageRef image, String bootMode, long readyAtMillis) {
+    VmRef vm,
+    String networkRequestId,
+    ImageRef image,
+    String bootMode,
+    long readyAtMillis,
+    String appOnExit) {
 
   public String vmId() {
     return vm.vmId();

@@ -348,7 +348,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
         .tagged(Map.of("host", placed.hostId(), "template", placed.image().template()))
         .timer("kindling_pool_claim_latency")
         .record(com.uber.m3.util.Duration.ofMillis(Workflow.currentTimeMillis() - claimStarted));
-    ready(placed, pooled.vm(), report);
+    ready(placed, pooled.vm(), report.withAppOnExitIfUnknown(pooled.appOnExit()));
   }
 
   /** Records what readiness found and where the ready VM's websockify is. */
