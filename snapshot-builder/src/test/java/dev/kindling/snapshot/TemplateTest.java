@@ -222,8 +222,37 @@ class TemplateTest {
     }
   }
 
+  @Test
+  void aPoolIsTheRecipesWithKindlingsDefaultsAndNoneWithout(@TempDir Path dir) throws IOException {
+    Template pooled =
+        Templates.fromDirectory(
+            write(
+                dir,
+                VALID.replace(
+                    "\"defaults\":",
+                    "\"pool\": {\"target\": 2, \"maxMemoryMib\": 1024}, \"defaults\":")));
+
+    assertEquals(
+        new dev.kindling.workflows.pool.PoolPolicy(2, Template.DEFAULT_POOL_MAX_AGE_SECONDS, 1024),
+        pooled.poolPolicy());
+    assertEquals(1, pooled.poolPolicy().targetFor(pooled.memoryMib()), "768 MiB VMs in 1024 MiB");
+    assertEquals(0, Templates.builtIn("terminal").poolPolicy().target(), "no pool by default");
+    assertEquals(
+        imageId(Templates.fromDirectory(write(dir.resolve("unpooled"), VALID))),
+        imageId(pooled),
+        "the pool is not part of the image");
+  }
+
   static List<Bad> badRecipes() {
     return List.of(
+        new Bad(
+            "a pool target beyond the maximum",
+            "pool.target",
+            VALID.replace("\"defaults\":", "\"pool\": {\"target\": 33}, \"defaults\":")),
+        new Bad(
+            "a negative pool age",
+            "pool.maxAgeSeconds",
+            VALID.replace("\"defaults\":", "\"pool\": {\"maxAgeSeconds\": -1}, \"defaults\":")),
         new Bad("unknown app key", "app.argvv", VALID.replace("\"argv\":", "\"argvv\":")),
         new Bad(
             "unknown top-level key",

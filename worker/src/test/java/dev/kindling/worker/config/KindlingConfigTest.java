@@ -71,6 +71,22 @@ class KindlingConfigTest {
   }
 
   @Test
+  void poolTargetsAreTemplateCountPairsAndBadOnesAreRefusedAtLoad() {
+    KindlingConfig config =
+        KindlingConfig.load(
+            null, Map.of(), Map.of(Setting.POOL_TARGETS, " terminal=2, browser = 0 "));
+    assertEquals(Map.of("terminal", 2, "browser", 0), config.poolTargets());
+    for (String bad : List.of("terminal", "terminal=x", "terminal=33", "Bad Id=1", "=1")) {
+      InvalidInputException e =
+          assertThrows(
+              InvalidInputException.class,
+              () -> KindlingConfig.load(null, Map.of(), Map.of(Setting.POOL_TARGETS, bad)),
+              bad);
+      assertEquals(Setting.POOL_TARGETS.key(), e.field(), bad);
+    }
+  }
+
+  @Test
   void productionModeNeedsATokenKey() {
     InvalidInputException e =
         assertThrows(

@@ -105,6 +105,12 @@ public class PoolWorkflowImpl implements PoolWorkflow {
                 List.copyOf(recentClaims.values())));
       }
       changed = false;
+      if (target() == 0 && ready.isEmpty() && preparing == 0 && destroying == 0) {
+        // A drained pool has nothing to check until a policy or a refresh arrives.
+        Workflow.await(() -> changed || refreshRequested);
+        nextCheck = 0;
+        continue;
+      }
       long untilCheck = Math.max(1, nextCheck - Workflow.currentTimeMillis());
       long untilBackoff = backoffUntil - Workflow.currentTimeMillis();
       long wait = untilBackoff > 0 ? Math.min(untilCheck, untilBackoff) : untilCheck;
@@ -224,6 +230,7 @@ public class PoolWorkflowImpl implements PoolWorkflow {
       image = null;
       problem("no current image", e);
     }
+    long listedAt = Workflow.currentTimeMillis();
     Set<String> alive = Set.of();
     if (!ready.isEmpty()) {
       try {
@@ -241,7 +248,8 @@ public class PoolWorkflowImpl implements PoolWorkflow {
     for (Iterator<PooledVm> it = ready.iterator(); it.hasNext(); ) {
       PooledVm vm = it.next();
       String why = null;
-      if (!alive.contains(vm.vmId())) {
+      // A VM that became ready while the host was listing may be missing from the list.
+      if (!alive.contains(vm.vmId()) && vm.readyAtMillis() < listedAt) {
         why = "its VMM or namespace is gone";
       } else if (image == null || !image.imageId().equals(vm.image().imageId())) {
         why = "its image is no longer current";
