@@ -3,6 +3,8 @@ package dev.kindling.activities.shared;
 import dev.kindling.workflows.cleanup.LivenessActivities;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.client.VmSummary;
+import dev.kindling.workflows.pool.PoolState;
+import dev.kindling.workflows.pool.PoolWorkflow;
 import dev.kindling.workflows.vm.BrowserVmWorkflow;
 import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
@@ -70,6 +72,19 @@ public final class LivenessActivitiesImpl implements LivenessActivities {
     try {
       return client.newUntypedWorkflowStub(workflowId).describe().getStatus()
           == WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING;
+    } catch (WorkflowNotFoundException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public boolean poolHolds(String poolWorkflowId, String vmId) {
+    if (!isRunning(poolWorkflowId)) {
+      return false;
+    }
+    try {
+      PoolState pool = client.newWorkflowStub(PoolWorkflow.class, poolWorkflowId).describe();
+      return pool != null && pool.holds(vmId);
     } catch (WorkflowNotFoundException e) {
       return false;
     }

@@ -4,6 +4,7 @@ import dev.kindling.workflows.Failures;
 import dev.kindling.workflows.HostStubs;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.image.GoldenImageWorkflow;
+import dev.kindling.workflows.pool.PoolWorkflow;
 import io.temporal.activity.ActivityOptions;
 import io.temporal.common.RetryOptions;
 import io.temporal.workflow.Async;
@@ -102,6 +103,12 @@ public class CleanupWorkflowImpl implements CleanupWorkflow {
       boolean keep;
       if (vm.sessionId() != null) {
         keep = liveness.isLive(vm.sessionId(), vm.vmId());
+      } else if (vm.ownerWorkflowId() != null
+          && vm.ownerWorkflowId().startsWith(PoolWorkflow.WORKFLOW_ID_PREFIX)
+          && Workflow.getVersion("cleanup-pool-owner", Workflow.DEFAULT_VERSION, 1) == 1) {
+        // A running pool keeps only the VMs it answers for; one it lost track of (its claimant
+        // ended before taking it over) is an orphan.
+        keep = liveness.poolHolds(vm.ownerWorkflowId(), vm.vmId());
       } else {
         // No session: a canary of an image build, or a leftover. Keep it while the build that made
         // it

@@ -19,6 +19,12 @@ public interface LivenessActivities {
   boolean isRunning(String workflowId);
 
   /**
+   * True when the pool workflow {@code poolWorkflowId} runs and holds {@code vmId}: ready, being
+   * prepared or destroyed, or handed to a session that has not taken it over yet.
+   */
+  boolean poolHolds(String poolWorkflowId, String vmId);
+
+  /**
    * Session ids whose lease expired but whose workflow still runs (e.g. missed timer); releases
    * them.
    */

@@ -11,6 +11,8 @@ import java.util.List;
  * @param preparing VMs being booted and proven ready
  * @param replaced VMs destroyed because they died, aged out or were of an older image
  * @param lastProblem the last failure of preparing or checking, or null
+ * @param heldVmIds every VM whose ownership record names the pool and that the pool still answers
+ *     for: ready, being prepared or destroyed, or recently handed to a session
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record PoolState(
@@ -24,4 +26,10 @@ public record PoolState(
     long claims,
     long misses,
     long replaced,
-    String lastProblem) {}
+    String lastProblem,
+    List<String> heldVmIds) {
+
+  public boolean holds(String vmId) {
+    return heldVmIds != null && heldVmIds.contains(vmId);
+  }
+}

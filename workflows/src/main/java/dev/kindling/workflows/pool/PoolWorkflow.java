@@ -14,9 +14,10 @@ import io.temporal.workflow.WorkflowMethod;
 @WorkflowInterface
 public interface PoolWorkflow {
   String WORKFLOW_TYPE = "KindlingPool";
+  String WORKFLOW_ID_PREFIX = "pool-";
 
   static String workflowId(String hostId, String template) {
-    return "pool-" + hostId + "-" + template;
+    return WORKFLOW_ID_PREFIX + hostId + "-" + template;
   }
 
   @WorkflowMethod(name = WORKFLOW_TYPE)

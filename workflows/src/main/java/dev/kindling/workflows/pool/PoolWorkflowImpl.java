@@ -56,6 +56,10 @@ public class PoolWorkflowImpl implements PoolWorkflow {
   private Scope metrics;
   private final List<PooledVm> ready = new ArrayList<>();
   private final Map<String, PoolClaim> recentClaims = new LinkedHashMap<>();
+
+  /** VMs being prepared or destroyed: the pool's until they are ready or gone. */
+  private final Set<String> inFlight = new java.util.TreeSet<>();
+
   private ImageRef image;
   private int preparing;
   private int destroying;
@@ -208,7 +212,17 @@ public class PoolWorkflowImpl implements PoolWorkflow {
         claims,
         misses,
         replaced,
-        lastProblem);
+        lastProblem,
+        heldVmIds());
+  }
+
+  private List<String> heldVmIds() {
+    Set<String> held = new java.util.TreeSet<>(inFlight);
+    ready.forEach(vm -> held.add(vm.vmId()));
+    recentClaims.values().stream()
+        .filter(PoolClaim::claimed)
+        .forEach(claim -> held.add(claim.vm().vmId()));
+    return List.copyOf(held);
   }
 
   private int target() {
@@ -291,6 +305,7 @@ public class PoolWorkflowImpl implements PoolWorkflow {
     NetworkRequest network = new NetworkRequest(Workflow.randomUUID().toString(), vmId);
     VmRef vm = new VmRef(Workflow.randomUUID().toString(), vmId, VmNetwork.standard(vmId));
     BootMode mode = of.hasSnapshot() ? BootMode.RESTORE : BootMode.COLD;
+    inFlight.add(vmId);
     try {
       StartedVm start =
           host.start()
@@ -319,6 +334,7 @@ public class PoolWorkflowImpl implements PoolWorkflow {
       backoffUntil = Workflow.currentTimeMillis() + BACKOFF.toMillis();
       destroy(vm, network.requestId());
     } finally {
+      inFlight.remove(vmId);
       preparing--;
       changed = true;
     }
@@ -327,6 +343,7 @@ public class PoolWorkflowImpl implements PoolWorkflow {
   /** Destroys a VM the pool owns, in the background; a failure is left to the reconciler. */
   private void destroy(VmRef vm, String networkRequestId) {
     destroying++;
+    inFlight.add(vm.vmId());
     Async.procedure(
         () -> {
           try {
@@ -335,6 +352,7 @@ public class PoolWorkflowImpl implements PoolWorkflow {
           } catch (RuntimeException e) {
             problem("destroying " + vm.vmId() + " failed", e);
           } finally {
+            inFlight.remove(vm.vmId());
             destroying--;
             changed = true;
           }

@@ -99,6 +99,33 @@ class CleanupWorkflowTest {
   }
 
   @Test
+  void aPoolVmIsKeptWhileItsPoolHoldsItAndDestroyedOnceThePoolLostIt() {
+    try (TestCluster cluster = TestCluster.withHosts("h1").start()) {
+      CleanupActivities h1 = cluster.host("h1").cleanup();
+      String pool = dev.kindling.workflows.pool.PoolWorkflow.workflowId("h1", "terminal");
+      when(cluster.liveness.knownHosts()).thenReturn(List.of("h1"));
+      when(h1.inventory())
+          .thenReturn(
+              new HostInventory(
+                  "h1",
+                  List.of(
+                      new HostInventory.HostVm("vm00000000a1", null, true, true, true, pool, OURS),
+                      new HostInventory.HostVm("vm00000000a2", null, true, true, true, pool, OURS)),
+                  OURS));
+      when(cluster.liveness.poolHolds(pool, "vm00000000a1")).thenReturn(true);
+      // Claimed by a session that ended before it took the VM over: the pool no longer holds it.
+      when(cluster.liveness.poolHolds(pool, "vm00000000a2")).thenReturn(false);
+
+      CleanupReport report = runCleanup(cluster);
+
+      assertEquals(new CleanupReport(1, 2, 1, 1, 0, 0), report);
+      verify(h1).destroyOrphan("vm00000000a2");
+      verify(h1, never()).destroyOrphan("vm00000000a1");
+      verify(cluster.liveness, never()).isRunning(pool);
+    }
+  }
+
+  @Test
   void aVmWithoutSessionIsKeptWhileTheImageWorkflowThatOwnsItRuns() {
     try (TestCluster cluster = TestCluster.withHosts("h1").start()) {
       CleanupActivities h1 = cluster.host("h1").cleanup();

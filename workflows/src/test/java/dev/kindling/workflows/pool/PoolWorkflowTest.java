@@ -184,6 +184,11 @@ class PoolWorkflowTest {
     PoolClaim again =
         claims.claim("h1", Fixtures.TEMPLATE, new ClaimRequest(first.claimant(), null));
     assertEquals(first, again, "a repeated claim gets the same VM");
+    PoolState after = pool.describe();
+    assertTrue(
+        after.holds(first.vm().vmId()),
+        "a VM handed out but not yet taken over is still the pool's to answer for");
+    assertFalse(after.holds("vm0000000000"));
     PoolClaim none = claims.claim("h1", "browser", new ClaimRequest("someone", null));
     assertFalse(none.claimed());
     assertTrue(none.reason().contains("keeps no pool"), none.reason());
