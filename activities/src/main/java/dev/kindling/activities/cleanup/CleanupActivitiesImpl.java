@@ -36,8 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class CleanupActivitiesImpl implements CleanupActivities {
   private static final Logger log = LoggerFactory.getLogger(CleanupActivitiesImpl.class);
-  private static final String SESSION_WORKFLOW_PREFIX =
-      dev.kindling.workflows.vm.BrowserVmWorkflow.workflowId("");
 
   /** Longer than any local command keeps a VM (an image verify takes about a minute). */
   public static final java.time.Duration LOCAL_COMMAND_GRACE = java.time.Duration.ofMinutes(15);
@@ -135,8 +133,11 @@ public final class CleanupActivitiesImpl implements CleanupActivities {
   /** The session that owns a VM, from the workflow id its network was created for. */
   static Optional<String> sessionOf(OwnershipRecord owner) {
     return Optional.ofNullable(owner.workflowId())
-        .filter(id -> id.startsWith(SESSION_WORKFLOW_PREFIX))
-        .map(id -> id.substring(SESSION_WORKFLOW_PREFIX.length()));
+        .filter(id -> id.startsWith(dev.kindling.workflows.vm.BrowserVmWorkflow.WORKFLOW_ID_PREFIX))
+        .map(
+            id ->
+                id.substring(
+                    dev.kindling.workflows.vm.BrowserVmWorkflow.WORKFLOW_ID_PREFIX.length()));
   }
 
   private List<String> directoryVmIds() {

@@ -28,6 +28,8 @@ public record OwnershipRecord(
     String deployment,
     boolean deploymentInMemory) {
   public static final String FILE = "owner.json";
+  private static final String POOL_WORKFLOW_PREFIX =
+      dev.kindling.workflows.pool.PoolWorkflow.WORKFLOW_ID_PREFIX;
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(OwnershipRecord.class);
@@ -56,10 +58,10 @@ public record OwnershipRecord(
             deployment == null ? null : deployment.id(),
             deployment != null && deployment.inMemory());
     Path file = vmDir.resolve(FILE);
-    Path draft = vmDir.resolve(FILE + "." + requestId + ".draft");
+    Path draft = vmDir.resolve(FILE + "." + java.util.UUID.randomUUID() + ".draft");
     try {
       Files.createDirectories(vmDir);
-      Files.write(draft, JSON.writeValueAsBytes(mine));
+      Files.write(draft, JSON.writeValueAsBytes(mine), java.nio.file.StandardOpenOption.CREATE_NEW);
       // A hard link appears whole or not at all and fails if the record exists: a process killed
       // mid-claim leaves a draft (which destroyVm removes), never a partial record.
       Files.createLink(file, draft);
@@ -116,6 +118,12 @@ public record OwnershipRecord(
               + owner.requestId()
               + ", not "
               + requestId);
+    }
+    if (owner.workflowId() != null
+        && !owner.workflowId().startsWith(POOL_WORKFLOW_PREFIX)
+        && !owner.workflowId().equals(workflowId)) {
+      throw FailureKind.OWNERSHIP_CONFLICT.failure(
+          vmDir.getFileName() + " belongs to " + owner.workflowId() + ", not to a pool");
     }
     OwnershipRecord transferred =
         new OwnershipRecord(

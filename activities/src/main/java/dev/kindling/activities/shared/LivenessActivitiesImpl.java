@@ -82,12 +82,28 @@ public final class LivenessActivitiesImpl implements LivenessActivities {
     if (!isRunning(poolWorkflowId)) {
       return false;
     }
+    PoolState pool;
     try {
-      PoolState pool = client.newWorkflowStub(PoolWorkflow.class, poolWorkflowId).describe();
-      return pool != null && pool.holds(vmId);
+      pool = client.newWorkflowStub(PoolWorkflow.class, poolWorkflowId).describe();
     } catch (WorkflowNotFoundException e) {
       return false;
     }
+    if (pool == null) {
+      return false;
+    }
+    if (pool.holds(vmId)) {
+      return true;
+    }
+    // Handed out but not taken over yet: the claiming session's to answer for, while it runs.
+    return pool.handedOut(vmId)
+        .map(
+            claim ->
+                claim.workflowId().startsWith(BrowserVmWorkflow.WORKFLOW_ID_PREFIX)
+                    ? isLive(
+                        claim.workflowId().substring(BrowserVmWorkflow.WORKFLOW_ID_PREFIX.length()),
+                        vmId)
+                    : isRunning(claim.workflowId()))
+        .orElse(false);
   }
 
   @Override

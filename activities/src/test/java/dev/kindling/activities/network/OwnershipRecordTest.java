@@ -29,7 +29,9 @@ class OwnershipRecordTest {
 
   @Test
   void aDraftLeftByAClaimKilledMidWriteIsNeverTakenForARecord() throws Exception {
-    Files.writeString(vmDir.resolve(OwnershipRecord.FILE + ".request-a.draft"), "{\"requ");
+    Files.writeString(
+        vmDir.resolve(OwnershipRecord.FILE + ".0b5e2c43-4c1e-4b8e-9a57-2f3f0d5c2a11.draft"),
+        "{\"requ");
 
     assertTrue(OwnershipRecord.read(vmDir).isEmpty(), "a half-written claim is no record");
     assertEquals("request-a", OwnershipRecord.claim(vmDir, "request-a", null).requestId());

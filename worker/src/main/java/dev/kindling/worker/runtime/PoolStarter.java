@@ -76,7 +76,7 @@ final class PoolStarter {
                 .build());
     BatchRequest request = client.newSignalWithStartRequest();
     request.add(pool::run, PoolRequest.start(hostId, template.id(), policy, template.memoryMib()));
-    request.add(pool::policy, policy);
+    request.add(pool::policy, policy, template.memoryMib());
     client.signalWithStart(request);
     log.info("pool {}: {} ready VM(s) of {}", workflowId, policy.target(), template.id());
   }
@@ -84,7 +84,7 @@ final class PoolStarter {
   /** A pool that runs from an earlier start with a target destroys its VMs. */
   private static void drain(WorkflowClient client, String workflowId, PoolPolicy policy) {
     try {
-      client.newWorkflowStub(PoolWorkflow.class, workflowId).policy(policy);
+      client.newWorkflowStub(PoolWorkflow.class, workflowId).policy(policy, 0);
       log.info("pool {}: draining (target 0)", workflowId);
     } catch (WorkflowNotFoundException e) {
       // None runs.

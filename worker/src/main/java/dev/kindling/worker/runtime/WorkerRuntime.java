@@ -91,7 +91,7 @@ public final class WorkerRuntime implements AutoCloseable {
       factory.start();
       metrics.trackPhases(connection.client());
       EgressReports egressReports = EgressReports.start(host.egress(), connection.client());
-      PoolStarter.apply(connection.client(), config);
+      startPools(connection, config);
       log.info(
           "worker polling {} and {}{}",
           TaskQueues.SHARED,
@@ -154,6 +154,18 @@ public final class WorkerRuntime implements AutoCloseable {
                 .build());
     appWatches.registerActivitiesImplementations(host.readiness());
     return hostQueue;
+  }
+
+  /**
+   * Gives this host's pools their policies. A worker whose pools cannot be started still serves its
+   * VMs: sessions then restore instead of claiming.
+   */
+  private static void startPools(TemporalConnection connection, KindlingConfig config) {
+    try {
+      PoolStarter.apply(connection.client(), config);
+    } catch (RuntimeException e) {
+      log.warn("the warm pools of this host were not started: {}", e.toString());
+    }
   }
 
   /** Serves the egress of the VMs an earlier worker on this host served; how many. */

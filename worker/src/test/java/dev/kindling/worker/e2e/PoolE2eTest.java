@@ -86,7 +86,7 @@ class PoolE2eTest {
   static void stopStack() throws Exception {
     if (stack != null) {
       try {
-        pool.policy(PoolPolicy.DISABLED);
+        pool.policy(PoolPolicy.DISABLED, 0);
         Await.until(
             "the pool to destroy its VMs",
             Duration.ofMinutes(1),

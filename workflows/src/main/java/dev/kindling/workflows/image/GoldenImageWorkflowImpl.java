@@ -123,6 +123,9 @@ public class GoldenImageWorkflowImpl implements GoldenImageWorkflow {
               PoolWorkflow.class, PoolWorkflow.workflowId(hostId, template))
           .refresh();
     } catch (RuntimeException e) {
+      if (Failures.isCancellation(e)) {
+        throw e;
+      }
       // No pool of the template on this host: nothing to recycle.
     }
   }

@@ -21,12 +21,11 @@ public final class ClientPoolClaims implements PoolClaimActivities {
     try {
       return client.newWorkflowStub(PoolWorkflow.class, workflowId).claim(request);
     } catch (WorkflowNotFoundException e) {
-      return PoolClaim.miss(request.claimant(), "host " + hostId + " keeps no pool of " + template);
+      return PoolClaim.miss(request, "host " + hostId + " keeps no pool of " + template);
     } catch (WorkflowServiceException e) {
       if (e.getCause() instanceof WorkflowNotFoundException
           || notRunning(client.newUntypedWorkflowStub(workflowId))) {
-        return PoolClaim.miss(
-            request.claimant(), "host " + hostId + " keeps no pool of " + template);
+        return PoolClaim.miss(request, "host " + hostId + " keeps no pool of " + template);
       }
       throw e;
     }

@@ -5,7 +5,7 @@ import java.util.List;
 
 /**
  * What a pool workflow starts from: its host, template and policy, and (after a continue-as-new)
- * the VMs and recent claims of the run before.
+ * the VMs and the claims that handed out VMs of the run before.
  *
  * @param vmMemoryMib guest memory of one pool VM (the template's default), for the memory cap
  */

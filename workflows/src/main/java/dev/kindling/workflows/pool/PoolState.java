@@ -11,8 +11,9 @@ import java.util.List;
  * @param preparing VMs being booted and proven ready
  * @param replaced VMs destroyed because they died, aged out or were of an older image
  * @param lastProblem the last failure of preparing or checking, or null
- * @param heldVmIds every VM whose ownership record names the pool and that the pool still answers
- *     for: ready, being prepared or destroyed, or recently handed to a session
+ * @param heldVmIds the VMs the pool holds: ready, being prepared or being destroyed
+ * @param handedOut the last claims that handed out a VM, whose claimants may not have taken their
+ *     VM over yet (its ownership record still names the pool)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record PoolState(
@@ -27,9 +28,17 @@ public record PoolState(
     long misses,
     long replaced,
     String lastProblem,
-    List<String> heldVmIds) {
+    List<String> heldVmIds,
+    List<PoolClaim> handedOut) {
 
   public boolean holds(String vmId) {
     return heldVmIds != null && heldVmIds.contains(vmId);
+  }
+
+  /** The claim that handed {@code vmId} out, if it is among the last ones. */
+  public java.util.Optional<PoolClaim> handedOut(String vmId) {
+    return handedOut == null
+        ? java.util.Optional.empty()
+        : handedOut.stream().filter(c -> c.claimed() && c.vm().vmId().equals(vmId)).findFirst();
   }
 }

@@ -16,8 +16,9 @@ public interface PoolWorkflow {
   String WORKFLOW_TYPE = "KindlingPool";
   String WORKFLOW_ID_PREFIX = "pool-";
 
+  /** '.' is in neither a host id nor a template id, so no two pools share an id. */
   static String workflowId(String hostId, String template) {
-    return WORKFLOW_ID_PREFIX + hostId + "-" + template;
+    return WORKFLOW_ID_PREFIX + hostId + "." + template;
   }
 
   @WorkflowMethod(name = WORKFLOW_TYPE)
@@ -33,9 +34,12 @@ public interface PoolWorkflow {
   @UpdateValidatorMethod(updateName = "claim")
   void validateClaim(ClaimRequest request);
 
-  /** A new policy (a worker started with other settings); 0 drains the pool. */
+  /**
+   * A new policy and VM size (a worker started with other settings or templates); target 0 drains
+   * the pool; a size of 0 keeps the one it has.
+   */
   @SignalMethod
-  void policy(PoolPolicy policy);
+  void policy(PoolPolicy policy, int vmMemoryMib);
 
   /** Looks at the host's current image and its VMs now instead of at the next check. */
   @SignalMethod

@@ -20,6 +20,7 @@ import dev.kindling.workflows.host.VmRef;
 import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.Workflow;
+import io.temporal.workflow.WorkflowInit;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -43,7 +44,11 @@ public class PoolWorkflowImpl implements PoolWorkflow {
   /** After a VM failed to become ready, the pool waits this long before preparing another. */
   static final Duration BACKOFF = Duration.ofSeconds(30);
 
-  /** Claims remembered per claimant, so a repeated claim gets the same answer. */
+  /**
+   * Claims that handed out a VM, remembered per claimant so that a repeated claim gets the same
+   * answer and the reconciler can ask whether a handed-out VM's session still runs. A claimant
+   * takes its VM over within seconds; far more claims than that are never in flight.
+   */
   static final int RECENT_CLAIMS = 64;
 
   private static final Logger log = Workflow.getLogger(PoolWorkflowImpl.class);
@@ -71,6 +76,24 @@ public class PoolWorkflowImpl implements PoolWorkflow {
   private boolean refreshRequested;
   private boolean changed;
 
+  /**
+   * The state a claim needs, before the workflow method runs: a claim can arrive in a run's first
+   * task (after a continue-as-new, too).
+   */
+  @WorkflowInit
+  public PoolWorkflowImpl(PoolRequest request) {
+    if (request != null) {
+      hostId = request.hostId();
+      template = request.template();
+      vmMemoryMib = request.vmMemoryMib();
+      ready.addAll(request.ready());
+      request.recentClaims().forEach(claim -> recentClaims.put(claim.claimant(), claim));
+    }
+    metrics =
+        Workflow.getMetricsScope()
+            .tagged(Map.of("host", String.valueOf(hostId), "template", String.valueOf(template)));
+  }
+
   @Override
   public void run(PoolRequest request) {
     try {
@@ -80,11 +103,7 @@ public class PoolWorkflowImpl implements PoolWorkflow {
     } catch (InvalidInputException | NullPointerException e) {
       throw FailureKind.INVALID_INPUT.failure("pool request: " + e.getMessage());
     }
-    vmMemoryMib = request.vmMemoryMib();
     host = HostStubs.on(TaskQueues.forHost(hostId));
-    metrics = Workflow.getMetricsScope().tagged(Map.of("host", hostId, "template", template));
-    ready.addAll(request.ready());
-    request.recentClaims().forEach(claim -> recentClaims.put(claim.claimant(), claim));
     long nextCheck = 0;
     while (true) {
       if (refreshRequested || Workflow.currentTimeMillis() >= nextCheck) {
@@ -124,8 +143,12 @@ public class PoolWorkflowImpl implements PoolWorkflow {
 
   @Override
   public void validateClaim(ClaimRequest request) {
-    if (request == null || request.claimant() == null || request.claimant().isBlank()) {
-      throw new IllegalArgumentException("claim: claimant is required");
+    if (request == null
+        || request.workflowId() == null
+        || request.workflowId().isBlank()
+        || request.runId() == null
+        || request.runId().isBlank()) {
+      throw new IllegalArgumentException("claim: the claimant's workflowId and runId are required");
     }
     if (request.imageId() != null) {
       Validation.imageId(request.imageId());
@@ -145,7 +168,7 @@ public class PoolWorkflowImpl implements PoolWorkflow {
       PooledVm vm = it.next();
       if (vm.image().imageId().equals(wanted)) {
         it.remove();
-        answer = new PoolClaim(request.claimant(), vm, null);
+        answer = new PoolClaim(request.workflowId(), request.runId(), vm, null);
         claims++;
         metrics.counter("kindling_pool_claims").inc(1);
         log.info(
@@ -157,9 +180,11 @@ public class PoolWorkflowImpl implements PoolWorkflow {
       }
     }
     if (answer == null) {
+      // A miss is not remembered: a repeated claim may as well find a VM that became ready.
       misses++;
       metrics.counter("kindling_pool_misses").inc(1);
-      answer = PoolClaim.miss(request.claimant(), missReason(wanted));
+      changed = true;
+      return PoolClaim.miss(request, missReason(wanted));
     }
     recentClaims.put(request.claimant(), answer);
     if (recentClaims.size() > RECENT_CLAIMS) {
@@ -181,9 +206,12 @@ public class PoolWorkflowImpl implements PoolWorkflow {
   }
 
   @Override
-  public void policy(PoolPolicy value) {
+  public void policy(PoolPolicy value, int vmMemory) {
     try {
       policy = value.validated();
+      if (vmMemory > 0) {
+        vmMemoryMib = vmMemory;
+      }
       changed = true;
     } catch (InvalidInputException | NullPointerException e) {
       log.warn(
@@ -213,15 +241,13 @@ public class PoolWorkflowImpl implements PoolWorkflow {
         misses,
         replaced,
         lastProblem,
-        heldVmIds());
+        heldVmIds(),
+        List.copyOf(recentClaims.values()));
   }
 
   private List<String> heldVmIds() {
     Set<String> held = new java.util.TreeSet<>(inFlight);
     ready.forEach(vm -> held.add(vm.vmId()));
-    recentClaims.values().stream()
-        .filter(PoolClaim::claimed)
-        .forEach(claim -> held.add(claim.vm().vmId()));
     return List.copyOf(held);
   }
 
@@ -241,8 +267,8 @@ public class PoolWorkflowImpl implements PoolWorkflow {
       }
       image = current;
     } catch (RuntimeException e) {
-      image = null;
-      problem("no current image", e);
+      // The last image stays: one failed lookup (a restarting host worker) recycles nothing.
+      problem("resolving the current image failed", e);
     }
     long listedAt = Workflow.currentTimeMillis();
     Set<String> alive = Set.of();
@@ -265,7 +291,7 @@ public class PoolWorkflowImpl implements PoolWorkflow {
       // A VM that became ready while the host was listing may be missing from the list.
       if (!alive.contains(vm.vmId()) && vm.readyAtMillis() < listedAt) {
         why = "its VMM or namespace is gone";
-      } else if (image == null || !image.imageId().equals(vm.image().imageId())) {
+      } else if (image != null && !image.imageId().equals(vm.image().imageId())) {
         why = "its image is no longer current";
       } else if (policy.maxAgeSeconds() > 0
           && now - vm.readyAtMillis() > policy.maxAgeSeconds() * 1000) {

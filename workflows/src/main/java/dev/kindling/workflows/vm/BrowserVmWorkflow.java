@@ -16,9 +16,10 @@ import io.temporal.workflow.WorkflowMethod;
 public interface BrowserVmWorkflow {
   String WORKFLOW_TYPE = "BrowserVm";
   String AWAIT_READY = "awaitReady";
+  String WORKFLOW_ID_PREFIX = "browser-vm-";
 
   static String workflowId(String sessionId) {
-    return "browser-vm-" + sessionId;
+    return WORKFLOW_ID_PREFIX + sessionId;
   }
 
   @WorkflowMethod(name = WORKFLOW_TYPE)

@@ -307,11 +307,29 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
             == Workflow.DEFAULT_VERSION) {
       return null;
     }
-    PoolClaim claim =
-        poolClaims.claim(
-            placed.hostId(),
-            placed.image().template(),
-            new ClaimRequest(Workflow.getInfo().getWorkflowId(), placed.image().imageId()));
+    PoolClaim claim;
+    try {
+      claim =
+          poolClaims.claim(
+              placed.hostId(),
+              placed.image().template(),
+              new ClaimRequest(
+                  Workflow.getInfo().getWorkflowId(),
+                  Workflow.getInfo().getRunId(),
+                  placed.image().imageId()));
+    } catch (RuntimeException e) {
+      if (Failures.isCancellation(e)) {
+        throw e;
+      }
+      // The pool only saves time: a session never fails because it could not be asked. A VM it
+      // handed out to a claim whose answer was lost goes back to the reconciler once this session
+      // ends (PoolState#handedOut).
+      log.warn(
+          "Session {}: asking the pool failed, starting a VM ({})",
+          progress.sessionId(),
+          e.toString());
+      return null;
+    }
     if (!claim.claimed()) {
       log.info("Session {}: no pool VM, starting one ({})", progress.sessionId(), claim.reason());
       return null;

@@ -62,6 +62,9 @@ class PoolWorkflowTest {
   /** VMs whose VMM the host reports running: every started one unless a test kills it. */
   private final Set<String> alive = ConcurrentHashMap.newKeySet();
 
+  /** Every VM the host was asked to make. */
+  private final Set<String> created = ConcurrentHashMap.newKeySet();
+
   @BeforeEach
   void startCluster() {
     cluster = TestCluster.withHosts("h1").start();
@@ -72,6 +75,7 @@ class PoolWorkflowTest {
             call -> {
               String vmId = call.<NetworkRequest>getArgument(0).vmId();
               alive.add(vmId);
+              created.add(vmId);
               return dev.kindling.workflows.host.VmNetwork.standard(vmId);
             })
         .when(h1.network())
@@ -149,6 +153,17 @@ class PoolWorkflowTest {
     assertEquals(2, refilled.claims());
     assertEquals(1, refilled.misses());
     verify(h1.pool(), timeout(5000).times(2)).handOver(any());
+
+    // Nothing leaks: the sessions' VMs go with their sessions, the pool's with the pool.
+    sessions.forEach(kindling::release);
+    sessions.forEach(kindling::awaitEnd);
+    pool.policy(new PoolPolicy(0, 0, 0), 0);
+    await(pool, "a drained pool", s -> s.ready().isEmpty() && s.heldVmIds().isEmpty());
+    assertEquals(5, created.size(), "two claimed, one restored, two refilled: " + created);
+    for (String vmId : created) {
+      verify(h1.vmm(), timeout(5000))
+          .destroyVm(org.mockito.ArgumentMatchers.argThat(vm -> vm.vmId().equals(vmId)));
+    }
   }
 
   @Test
@@ -159,14 +174,16 @@ class PoolWorkflowTest {
     List<Thread> threads = new ArrayList<>();
     List<PoolClaim> answers = java.util.Collections.synchronizedList(new ArrayList<>());
     for (int i = 0; i < 5; i++) {
-      String claimant = "claimant-" + i;
+      String claimant = "browser-vm-claimant-" + i;
       threads.add(
           Thread.ofVirtual()
               .start(
                   () ->
                       answers.add(
                           claims.claim(
-                              "h1", Fixtures.TEMPLATE, new ClaimRequest(claimant, null)))));
+                              "h1",
+                              Fixtures.TEMPLATE,
+                              new ClaimRequest(claimant, "run-1", null)))));
     }
     for (Thread thread : threads) {
       thread.join();
@@ -182,14 +199,20 @@ class PoolWorkflowTest {
 
     PoolClaim first = answers.stream().filter(PoolClaim::claimed).findFirst().orElseThrow();
     PoolClaim again =
-        claims.claim("h1", Fixtures.TEMPLATE, new ClaimRequest(first.claimant(), null));
-    assertEquals(first, again, "a repeated claim gets the same VM");
+        claims.claim(
+            "h1", Fixtures.TEMPLATE, new ClaimRequest(first.workflowId(), first.runId(), null));
+    assertEquals(first, again, "a repeated claim of the same run gets the same VM");
+    PoolClaim laterRun =
+        claims.claim("h1", Fixtures.TEMPLATE, new ClaimRequest(first.workflowId(), "run-2", null));
+    assertNotEquals(
+        first.vm(), laterRun.vm(), "a later run of the same session id is another claimant");
     PoolState after = pool.describe();
-    assertTrue(
-        after.holds(first.vm().vmId()),
-        "a VM handed out but not yet taken over is still the pool's to answer for");
-    assertFalse(after.holds("vm0000000000"));
-    PoolClaim none = claims.claim("h1", "browser", new ClaimRequest("someone", null));
+    assertEquals(
+        first, after.handedOut(first.vm().vmId()).orElseThrow(), "the pool says who has it");
+    assertFalse(after.holds(first.vm().vmId()), "a handed-out VM is no longer the pool's");
+    assertTrue(after.handedOut("vm0000000000").isEmpty());
+    PoolClaim none =
+        claims.claim("h1", "browser", new ClaimRequest("browser-vm-someone", "run-1", null));
     assertFalse(none.claimed());
     assertTrue(none.reason().contains("keeps no pool"), none.reason());
   }
@@ -238,7 +261,7 @@ class PoolWorkflowTest {
     PoolState capped = await(pool, "two ready VMs", s -> s.ready().size() == 2);
     assertEquals(2, capped.target(), "3 VMs of 1024 MiB do not fit 2048 MiB");
 
-    pool.policy(new PoolPolicy(0, 0, 0));
+    pool.policy(new PoolPolicy(0, 0, 0), 0);
     await(pool, "no VM", s -> s.ready().isEmpty());
     for (PooledVm vm : capped.ready()) {
       verify(h1.vmm(), timeout(5000)).destroyVm(vm.vm());
