@@ -81,10 +81,7 @@ public final class PoolBench {
     }
 
     long readinessStagesMillis() {
-      return stages.entrySet().stream()
-          .filter(e -> e.getKey().startsWith("readiness/"))
-          .mapToLong(Map.Entry::getValue)
-          .sum();
+      return LifecycleBench.readinessStages(stages);
     }
 
     long handOverBeyondStagesMillis() {

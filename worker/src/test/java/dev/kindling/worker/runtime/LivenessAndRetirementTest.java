@@ -88,7 +88,9 @@ class LivenessAndRetirementTest {
     factory = WorkerFactory.newInstance(client);
     Worker shared = factory.newWorker(TaskQueues.SHARED);
     shared.registerWorkflowImplementationTypes(BrowserVmWorkflowImpl.class);
-    shared.registerActivitiesImplementations(new PlacementActivitiesImpl(directory));
+    shared.registerActivitiesImplementations(
+        new PlacementActivitiesImpl(directory),
+        new dev.kindling.workflows.pool.ClientPoolClaims(client));
     NetworkActivities network = mock(NetworkActivities.class, withSettings().withoutAnnotations());
     VmmActivities vmm = mock(VmmActivities.class, withSettings().withoutAnnotations());
     ReadinessActivities readiness =

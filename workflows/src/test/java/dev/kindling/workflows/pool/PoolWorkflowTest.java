@@ -117,6 +117,19 @@ class PoolWorkflowTest {
         what, Duration.ofSeconds(20), pool::describe, s -> s != null && done.test(s));
   }
 
+  /** The typed failure the session's workflow ended with. */
+  private ApplicationFailure failureOf(String sessionId) {
+    WorkflowFailedException failed =
+        assertThrows(
+            WorkflowFailedException.class,
+            () ->
+                cluster
+                    .client
+                    .newUntypedWorkflowStub(BrowserVmWorkflow.workflowId(sessionId))
+                    .getResult(Void.class));
+    return (ApplicationFailure) failed.getCause();
+  }
+
   private static VmRequest session(String id) {
     return new VmRequest(id, null, BootMode.AUTO, 600, 0, 0, 0, Fixtures.TEMPLATE, null, null);
   }
@@ -276,16 +289,9 @@ class PoolWorkflowTest {
         .thenThrow(FailureKind.NO_BANNER.failure("websockify sent no RFB banner"));
 
     kindling.startVm(session("unlucky"));
-    WorkflowFailedException failed =
-        assertThrows(
-            WorkflowFailedException.class,
-            () ->
-                cluster
-                    .client
-                    .newUntypedWorkflowStub(BrowserVmWorkflow.workflowId("unlucky"))
-                    .getResult(Void.class));
+    ApplicationFailure failure = failureOf("unlucky");
 
-    assertEquals(FailureKind.NO_BANNER.type(), ((ApplicationFailure) failed.getCause()).getType());
+    assertEquals(FailureKind.NO_BANNER.type(), failure.getType());
     VmRef handed = vm.vm();
     verify(h1.vmm(), timeout(5000)).destroyVm(handed);
     verify(h1.network(), timeout(5000))
@@ -335,15 +341,7 @@ class PoolWorkflowTest {
     VmRequest request =
         new VmRequest("asks-pool", null, BootMode.POOL, 600, 0, 0, 0, null, null, null);
     kindling.startVm(request);
-    WorkflowFailedException failed =
-        assertThrows(
-            WorkflowFailedException.class,
-            () ->
-                cluster
-                    .client
-                    .newUntypedWorkflowStub(BrowserVmWorkflow.workflowId("asks-pool"))
-                    .getResult(Void.class));
-    ApplicationFailure cause = (ApplicationFailure) failed.getCause();
+    ApplicationFailure cause = failureOf("asks-pool");
     assertEquals(FailureKind.INVALID_INPUT.type(), cause.getType());
     assertTrue(cause.getOriginalMessage().contains("bootMode"), cause.getOriginalMessage());
     assertNull(kindling.describe("asks-pool").hostId(), "refused before placement");
