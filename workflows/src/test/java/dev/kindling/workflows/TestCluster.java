@@ -68,7 +68,8 @@ public final class TestCluster implements AutoCloseable {
         BrowserVmWorkflowImpl.class,
         GoldenImageWorkflowImpl.class,
         CleanupWorkflowImpl.class,
-        PoolWorkflowImpl.class);
+        PoolWorkflowImpl.class,
+        dev.kindling.workflows.hosts.HostWorkflowImpl.class);
     shared.registerActivitiesImplementations(
         placement, liveness, retirement, new ClientPoolClaims(env.getWorkflowClient()));
     for (String id : hostIds) {

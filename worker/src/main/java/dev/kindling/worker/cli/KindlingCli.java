@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       ProxyCommand.class,
       VmCommand.class,
       PoolCommand.class,
+      HostCommand.class,
       ImageCommand.class,
       TokenCommand.class,
       PreflightCommand.class,

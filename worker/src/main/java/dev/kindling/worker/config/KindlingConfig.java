@@ -106,6 +106,7 @@ public final class KindlingConfig {
     egressMaxBytes();
     egressAllowRanges();
     poolTargets();
+    intValue(Setting.HOST_VM_SLOTS, 0, 100_000);
     oneOf(Setting.PRODUCTION, "true", "false");
     if (production() && get(Setting.TOKEN_KEY).isBlank()) {
       throw new InvalidInputException(

@@ -47,6 +47,10 @@ public enum Setting {
       "host.id",
       "",
       "This host's id (task queue kindling-host-<id>); default: the machine's hostname, sanitized."),
+  HOST_VM_SLOTS(
+      "host.vmSlots",
+      "0",
+      "VMs this host runs at most, as its record reports it; 0: its memory in MiB / 512."),
   HOSTS(
       "placement.hosts",
       "",

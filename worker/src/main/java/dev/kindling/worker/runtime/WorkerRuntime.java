@@ -7,6 +7,7 @@ import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.cleanup.CleanupWorkflowImpl;
+import dev.kindling.workflows.hosts.HostWorkflowImpl;
 import dev.kindling.workflows.image.GoldenImageWorkflowImpl;
 import dev.kindling.workflows.pool.PoolWorkflowImpl;
 import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
@@ -47,6 +48,7 @@ public final class WorkerRuntime implements AutoCloseable {
   private final String hostQueue;
   private final HostServices host;
   private final EgressReports egressReports;
+  private final HostReporter hostReporter;
 
   private WorkerRuntime(
       WorkerMetrics metrics,
@@ -54,13 +56,15 @@ public final class WorkerRuntime implements AutoCloseable {
       WorkerFactory factory,
       String hostQueue,
       HostServices host,
-      EgressReports egressReports) {
+      EgressReports egressReports,
+      HostReporter hostReporter) {
     this.metrics = metrics;
     this.connection = connection;
     this.factory = factory;
     this.hostQueue = hostQueue;
     this.host = host;
     this.egressReports = egressReports;
+    this.hostReporter = hostReporter;
   }
 
   /**
@@ -92,6 +96,7 @@ public final class WorkerRuntime implements AutoCloseable {
       metrics.trackPhases(connection.client());
       EgressReports egressReports = EgressReports.start(host.egress(), connection.client());
       startPools(connection, config);
+      HostReporter hostReporter = HostReporter.start(connection.client(), config, host.paths());
       log.info(
           "worker polling {} and {}{}",
           TaskQueues.SHARED,
@@ -100,7 +105,8 @@ public final class WorkerRuntime implements AutoCloseable {
       if (resumed > 0) {
         log.info("serving the egress of {} running VM(s) again", resumed);
       }
-      return new WorkerRuntime(metrics, connection, factory, hostQueue, host, egressReports);
+      return new WorkerRuntime(
+          metrics, connection, factory, hostQueue, host, egressReports, hostReporter);
     } catch (RuntimeException | Error e) {
       host.egress().close();
       host.meters().remove(metrics.registry());
@@ -120,7 +126,8 @@ public final class WorkerRuntime implements AutoCloseable {
         BrowserVmWorkflowImpl.class,
         GoldenImageWorkflowImpl.class,
         CleanupWorkflowImpl.class,
-        PoolWorkflowImpl.class);
+        PoolWorkflowImpl.class,
+        HostWorkflowImpl.class);
     // Placement runs as a local activity of the VM workflow, so it must live on the worker that
     // runs the workflows.
     shared.registerActivitiesImplementations(sharedActivities.toArray());
@@ -197,6 +204,8 @@ public final class WorkerRuntime implements AutoCloseable {
    */
   @Override
   public void close() {
+    // Its record goes stale from now on: placement stops choosing this host.
+    hostReporter.close();
     try {
       factory.shutdown();
       factory.awaitTermination(10, TimeUnit.SECONDS);

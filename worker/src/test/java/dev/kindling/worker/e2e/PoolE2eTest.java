@@ -23,6 +23,8 @@ import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.Launch;
 import dev.kindling.workflows.host.VmRef;
+import dev.kindling.workflows.hosts.HostRecord;
+import dev.kindling.workflows.hosts.HostWorkflow;
 import dev.kindling.workflows.pool.PoolPolicy;
 import dev.kindling.workflows.pool.PoolState;
 import dev.kindling.workflows.pool.PoolWorkflow;
@@ -107,6 +109,22 @@ class PoolE2eTest {
     PoolState full =
         Await.until(
             "two ready pool VMs", E2e.READY_WITHIN, pool::describe, s -> s.ready().size() == 2);
+    String hostId = stack.config().hostId();
+    HostRecord record =
+        Await.until(
+            "this host's record to show its pool VMs and the template's image",
+            Duration.ofSeconds(30),
+            () ->
+                client.hosts().stream()
+                    .filter(h -> h.hostId().equals(hostId))
+                    .findFirst()
+                    .orElse(null),
+            r ->
+                r != null
+                    && r.report() != null
+                    && r.report().images().containsKey(TEMPLATE)
+                    && r.report().runningVms() >= 2);
+    assertTrue(record.liveAt(System.currentTimeMillis(), HostWorkflow.STALE_AFTER), "live");
     Map<String, String> poolPasswords = new HashMap<>();
     for (PooledVm vm : full.ready()) {
       poolPasswords.put(vm.vmId(), password(vm.vmId()));

@@ -1,9 +1,12 @@
 package dev.kindling.workflows.client;
 
+import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.KindlingSearchAttributes;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.cleanup.CleanupWorkflow;
+import dev.kindling.workflows.hosts.HostRecord;
+import dev.kindling.workflows.hosts.HostWorkflow;
 import dev.kindling.workflows.pool.PoolState;
 import dev.kindling.workflows.pool.PoolWorkflow;
 import dev.kindling.workflows.vm.BrowserVmWorkflow;
@@ -283,6 +286,52 @@ public final class KindlingClient {
   /** Running browser VM workflows, from visibility. */
   public List<VmSummary> list() {
     return client.listExecutions(VM_QUERY).map(KindlingClient::summary).toList();
+  }
+
+  /** Every host's record, as the hosts' workers last reported them. */
+  public List<HostRecord> hosts() {
+    return client
+        .listExecutions(
+            "WorkflowType = '" + HostWorkflow.WORKFLOW_TYPE + "' AND ExecutionStatus = 'Running'")
+        .map(
+            execution ->
+                client
+                    .newWorkflowStub(HostWorkflow.class, execution.getExecution().getWorkflowId())
+                    .describe())
+        .filter(java.util.Objects::nonNull)
+        .sorted(java.util.Comparator.comparing(HostRecord::hostId))
+        .toList();
+  }
+
+  /**
+   * Takes {@code hostId} out of placement: no new sessions; its running ones continue to their
+   * lease end.
+   *
+   * @throws InvalidInputException when the host id is malformed or no such host has reported
+   */
+  public void drain(String hostId, String reason) {
+    if (reason != null
+        && (reason.length() > 200 || reason.chars().anyMatch(Character::isISOControl))) {
+      throw new InvalidInputException(
+          "reason", "at most 200 characters without control characters");
+    }
+    hostRecord(hostId).drain(reason);
+  }
+
+  /** Lets {@code hostId} take new sessions again. */
+  public void undrain(String hostId) {
+    hostRecord(hostId).undrain();
+  }
+
+  private HostWorkflow hostRecord(String hostId) {
+    String id = Validation.hostId(hostId);
+    HostWorkflow record = client.newWorkflowStub(HostWorkflow.class, HostWorkflow.workflowId(id));
+    try {
+      record.describe();
+    } catch (io.temporal.client.WorkflowNotFoundException e) {
+      throw new InvalidInputException("hostId", "no host " + id + " has reported to this Temporal");
+    }
+    return record;
   }
 
   /** The running warm pools (every host's and template's), as each reports itself. */
