@@ -290,15 +290,8 @@ public final class KindlingClient {
 
   /** Every host's record, as the hosts' workers last reported them. */
   public List<HostRecord> hosts() {
-    return client
-        .listExecutions(
-            "WorkflowType = '" + HostWorkflow.WORKFLOW_TYPE + "' AND ExecutionStatus = 'Running'")
-        .map(
-            execution ->
-                client
-                    .newWorkflowStub(HostWorkflow.class, execution.getExecution().getWorkflowId())
-                    .describe())
-        .filter(java.util.Objects::nonNull)
+    return running(HostWorkflow.WORKFLOW_TYPE, id -> workflow(HostWorkflow.class, id).describe())
+        .stream()
         .sorted(java.util.Comparator.comparing(HostRecord::hostId))
         .toList();
   }
@@ -336,16 +329,20 @@ public final class KindlingClient {
 
   /** The running warm pools (every host's and template's), as each reports itself. */
   public List<PoolState> pools() {
+    return running(PoolWorkflow.WORKFLOW_TYPE, id -> workflow(PoolWorkflow.class, id).describe());
+  }
+
+  /** What {@code describe} answers for each running workflow of {@code type}, from visibility. */
+  private <T> List<T> running(String type, java.util.function.Function<String, T> describe) {
     return client
-        .listExecutions(
-            "WorkflowType = '" + PoolWorkflow.WORKFLOW_TYPE + "' AND ExecutionStatus = 'Running'")
-        .map(
-            execution ->
-                client
-                    .newWorkflowStub(PoolWorkflow.class, execution.getExecution().getWorkflowId())
-                    .describe())
+        .listExecutions("WorkflowType = '" + type + "' AND ExecutionStatus = 'Running'")
+        .map(execution -> describe.apply(execution.getExecution().getWorkflowId()))
         .filter(java.util.Objects::nonNull)
         .toList();
+  }
+
+  private <T> T workflow(Class<T> type, String workflowId) {
+    return client.newWorkflowStub(type, workflowId);
   }
 
   /**
