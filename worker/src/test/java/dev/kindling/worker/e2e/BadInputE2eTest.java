@@ -15,11 +15,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.worker.cli.KindlingCli;
-import dev.kindling.worker.dev.DevStack;
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.InvalidInputException;
 import dev.kindling.workflows.TaskQueues;
-import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.GuestNetwork;
 import dev.kindling.workflows.vm.BrowserVmWorkflow;
@@ -32,16 +30,14 @@ import io.temporal.client.WorkflowFailedException;
 import io.temporal.client.WorkflowOptions;
 import io.temporal.client.WorkflowStub;
 import io.temporal.failure.ApplicationFailure;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -61,28 +57,11 @@ class BadInputE2eTest {
   /** A well-formed content hash that no image has. */
   private static final String UNKNOWN_IMAGE = "0".repeat(64);
 
-  private static Path runDir;
-  private static DevStack stack;
-  private static KindlingClient client;
-
-  @BeforeAll
-  static void startStack() throws Exception {
-    runDir = E2e.tempRunDir();
-    stack = DevStack.start(E2e.config(runDir, Map.of()));
-    client = new KindlingClient(stack.connection().client());
-  }
-
-  @AfterAll
-  static void stopStack() throws Exception {
-    if (stack != null) {
-      stack.close();
-    }
-    E2e.deleteRecursively(runDir);
-  }
+  @RegisterExtension static final E2eStack e2e = new E2eStack();
 
   @AfterEach
   void nothingChangedOnTheHost() {
-    assertEquals(List.of(), E2e.vmDirs(stack.host().paths()), "no VM directory was created");
+    assertEquals(List.of(), E2e.vmDirs(e2e.stack().host().paths()), "no VM directory was created");
   }
 
   @ParameterizedTest
@@ -90,7 +69,7 @@ class BadInputE2eTest {
   void clientRejectsMalformedSessionIds(String session) {
     InvalidInputException e =
         assertThrows(
-            InvalidInputException.class, () -> client.startVm(VmRequest.forSession(session)));
+            InvalidInputException.class, () -> e2e.client().startVm(VmRequest.forSession(session)));
     assertTrue(e.getMessage().contains("sessionId"), e.getMessage());
   }
 
@@ -98,7 +77,8 @@ class BadInputE2eTest {
   void clientRejectsOverlongSessionId() {
     InvalidInputException e =
         assertThrows(
-            InvalidInputException.class, () -> client.startVm(VmRequest.forSession(OVERLONG)));
+            InvalidInputException.class,
+            () -> e2e.client().startVm(VmRequest.forSession(OVERLONG)));
     assertTrue(e.getMessage().contains("sessionId"), e.getMessage());
   }
 
@@ -113,7 +93,7 @@ class BadInputE2eTest {
     // A backend in another language names the workflow itself and sends the request as JSON.
     String workflowId = "browser-vm-" + E2e.session("raw");
     WorkflowStub stub =
-        stack
+        e2e.stack()
             .connection()
             .client()
             .newUntypedWorkflowStub(
@@ -127,7 +107,11 @@ class BadInputE2eTest {
     assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
     assertTrue(failure.getOriginalMessage().contains("sessionId"), failure.getOriginalMessage());
     VmDescription description =
-        stack.connection().client().newWorkflowStub(BrowserVmWorkflow.class, workflowId).describe();
+        e2e.stack()
+            .connection()
+            .client()
+            .newWorkflowStub(BrowserVmWorkflow.class, workflowId)
+            .describe();
     assertNothingProvisioned(description);
   }
 
@@ -147,7 +131,7 @@ class BadInputE2eTest {
       throws Exception {
     String session = E2e.session("unreadable");
     WorkflowStub stub =
-        stack
+        e2e.stack()
             .connection()
             .client()
             .newUntypedWorkflowStub(
@@ -162,11 +146,12 @@ class BadInputE2eTest {
         failureOf(() -> stub.getResult(5, TimeUnit.SECONDS, VmDescription.class));
     assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
     assertTrue(failure.getOriginalMessage().startsWith(field + ": "), failure.getOriginalMessage());
-    VmDescription described = client.describe(session);
+    VmDescription described = e2e.client().describe(session);
     assertEquals(Phase.FAILED, described.phase(), "describe answers: " + described);
     assertEquals(FailureKind.INVALID_INPUT.type(), described.failureType());
     assertTrue(
-        stack
+        e2e
+            .stack()
             .connection()
             .client()
             .fetchHistory(BrowserVmWorkflow.workflowId(session))
@@ -186,32 +171,36 @@ class BadInputE2eTest {
   @Test
   void negativeTtlFailsInvalidInputBeforePlacement() {
     String session = E2e.session("ttl");
-    client.startVm(new VmRequest(session, null, BootMode.AUTO, -5, 0, 0, 0, null, null, null));
-    ApplicationFailure failure = failureOf(() -> client.awaitEnd(session));
+    e2e.client()
+        .startVm(new VmRequest(session, null, BootMode.AUTO, -5, 0, 0, 0, null, null, null));
+    ApplicationFailure failure = failureOf(() -> e2e.client().awaitEnd(session));
     assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
     assertTrue(failure.getOriginalMessage().contains("ttlSeconds"), failure.getOriginalMessage());
-    assertNothingProvisioned(client.describe(session));
+    assertNothingProvisioned(e2e.client().describe(session));
   }
 
   @Test
   void malformedImageIdFailsInvalidInputBeforePlacement() {
     String session = E2e.session("badimg");
-    client.startVm(
-        new VmRequest(session, "not-a-content-hash", BootMode.AUTO, 0, 0, 0, 0, null, null, null));
-    ApplicationFailure failure = failureOf(() -> client.awaitEnd(session));
+    e2e.client()
+        .startVm(
+            new VmRequest(
+                session, "not-a-content-hash", BootMode.AUTO, 0, 0, 0, 0, null, null, null));
+    ApplicationFailure failure = failureOf(() -> e2e.client().awaitEnd(session));
     assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
-    assertNothingProvisioned(client.describe(session));
+    assertNothingProvisioned(e2e.client().describe(session));
   }
 
   @Test
   void unknownImageFailsUnknownImageAtPlacementBeforeTheNetwork() {
     String session = E2e.session("noimg");
-    client.startVm(
-        new VmRequest(session, UNKNOWN_IMAGE, BootMode.AUTO, 0, 0, 0, 0, null, null, null));
-    ApplicationFailure failure = failureOf(() -> client.awaitEnd(session));
+    e2e.client()
+        .startVm(
+            new VmRequest(session, UNKNOWN_IMAGE, BootMode.AUTO, 0, 0, 0, 0, null, null, null));
+    ApplicationFailure failure = failureOf(() -> e2e.client().awaitEnd(session));
     assertEquals(FailureKind.UNKNOWN_IMAGE.type(), failure.getType());
     assertTrue(failure.getOriginalMessage().contains(UNKNOWN_IMAGE), failure.getOriginalMessage());
-    VmDescription description = client.describe(session);
+    VmDescription description = e2e.client().describe(session);
     assertEquals(Phase.FAILED, description.phase());
     assertEquals(FailureKind.UNKNOWN_IMAGE.type(), description.failureType());
     assertNull(description.endpoint());
@@ -220,13 +209,13 @@ class BadInputE2eTest {
             .noneMatch(t -> t.stage().endsWith("network") || t.stage().equals("vmm-start")),
         "it never got past placement: " + description.timings());
     assertFalse(NetworkNamespaces.exists(GuestNetwork.namespaceFor(description.vmId())));
-    E2e.assertNothingLeft(stack.host().paths(), description.vmId());
+    E2e.assertNothingLeft(e2e.stack().host().paths(), description.vmId());
   }
 
   @Test
   void cliExitsWithInvalidInputForEachBadField() {
-    String temporal = "temporal.target=" + stack.temporalTarget();
-    String run = "run.dir=" + runDir;
+    String temporal = "temporal.target=" + e2e.stack().temporalTarget();
+    String run = "run.dir=" + e2e.runDir();
     assertEquals(
         KindlingCli.EXIT_INVALID_INPUT,
         KindlingCli.execute(
@@ -281,11 +270,11 @@ class BadInputE2eTest {
             "--timeout",
             "60",
             "--set",
-            "temporal.target=" + stack.temporalTarget(),
+            "temporal.target=" + e2e.stack().temporalTarget(),
             "--set",
-            "run.dir=" + runDir);
+            "run.dir=" + e2e.runDir());
     assertEquals(KindlingCli.EXIT_FAILED, exit);
-    assertEquals(FailureKind.UNKNOWN_IMAGE.type(), client.describe(session).failureType());
+    assertEquals(FailureKind.UNKNOWN_IMAGE.type(), e2e.client().describe(session).failureType());
   }
 
   /** Failed before a VM id was chosen: nothing on any host can be named after it. */

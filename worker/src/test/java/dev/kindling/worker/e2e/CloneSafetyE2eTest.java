@@ -15,9 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.kindling.activities.readiness.AgentClient;
 import dev.kindling.host.images.SnapshotManifest;
 import dev.kindling.host.testing.RequiresHost;
-import dev.kindling.worker.dev.DevStack;
 import dev.kindling.worker.testing.CurrentImage;
-import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.GuestNetwork;
 import dev.kindling.workflows.host.ImageRef;
@@ -25,15 +23,12 @@ import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;
 import java.net.InetSocketAddress;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,43 +42,29 @@ class CloneSafetyE2eTest {
   private static final Logger log = LoggerFactory.getLogger(CloneSafetyE2eTest.class);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private static Path runDir;
-  private static DevStack stack;
-  private static KindlingClient client;
-
-  @BeforeAll
-  static void startStack() throws Exception {
-    runDir = E2e.tempRunDir();
-    stack = DevStack.start(E2e.config(runDir, Map.of()));
-    client = new KindlingClient(stack.connection().client());
-  }
-
-  @AfterAll
-  static void stopStack() throws Exception {
-    if (stack != null) {
-      stack.close();
-    }
-    E2e.deleteRecursively(runDir);
-  }
+  @RegisterExtension static final E2eStack e2e = new E2eStack();
 
   @Test
   void twoRestoresOfOneSnapshotHaveTheHostsClockAndTheirOwnRandomBytes() throws Exception {
-    ImageRef image = CurrentImage.ensure(stack, "terminal");
+    ImageRef image = CurrentImage.ensure(e2e.stack(), "terminal");
     assertTrue(image.hasSnapshot(), "the terminal image has a memory snapshot");
     long snapshotAt =
-        SnapshotManifest.read(stack.host().paths().snapshotDir(image.imageId(), image.snapshotId()))
+        SnapshotManifest.read(
+                e2e.stack().host().paths().snapshotDir(image.imageId(), image.snapshotId()))
             .manifest()
             .createdAtEpochMillis();
     List<String> sessions = List.of(E2e.session("clone-a"), E2e.session("clone-b"));
     List<VmDescription> ready = new ArrayList<>();
     try {
       for (String session : sessions) {
-        client.startVm(
-            new VmRequest(session, null, BootMode.RESTORE, 600, 0, 0, 0, "terminal", null, null));
+        e2e.client()
+            .startVm(
+                new VmRequest(
+                    session, null, BootMode.RESTORE, 600, 0, 0, 0, "terminal", null, null));
       }
       for (String session : sessions) {
-        client.awaitReady(session, E2e.READY_WITHIN);
-        VmDescription described = client.describe(session);
+        e2e.client().awaitReady(session, E2e.READY_WITHIN);
+        VmDescription described = e2e.client().describe(session);
         assertEquals(Phase.READY, described.phase());
         assertEquals("RESTORE", described.bootMode());
         ready.add(described);
@@ -132,10 +113,10 @@ class CloneSafetyE2eTest {
           "two clones read different bytes from /dev/urandom");
     } finally {
       for (String session : sessions) {
-        E2e.releaseAndAwaitEnd(stack.connection().client(), session);
+        E2e.releaseAndAwaitEnd(e2e.stack().connection().client(), session);
       }
       for (VmDescription vm : ready) {
-        E2e.assertNothingLeft(stack.host().paths(), vm.vmId());
+        E2e.assertNothingLeft(e2e.stack().host().paths(), vm.vmId());
       }
     }
   }

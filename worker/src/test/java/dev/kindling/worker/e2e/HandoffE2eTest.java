@@ -16,9 +16,7 @@ import dev.kindling.host.VmSecrets;
 import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.proxy.Scope;
 import dev.kindling.worker.config.Setting;
-import dev.kindling.worker.dev.DevStack;
 import dev.kindling.worker.testing.CurrentImage;
-import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.testing.Await;
 import dev.kindling.workflows.vm.Phase;
@@ -33,10 +31,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A terminal session handed to people, as a platform team would: a view link and a control link
@@ -54,36 +52,25 @@ class HandoffE2eTest {
   private static final Path ARTEFACTS =
       Path.of(System.getProperty("kindling.repo.root", "."), "worker", "target", "e2e");
 
-  private static Path runDir;
-  private static DevStack stack;
-  private static KindlingClient client;
+  @RegisterExtension
+  static final E2eStack e2e = new E2eStack(Map.of(Setting.PROXY_ACTIVITY_REPORT_SECONDS, "2"));
 
   @BeforeAll
-  static void startStack() throws Exception {
-    runDir = E2e.tempRunDir();
-    stack = DevStack.start(E2e.config(runDir, Map.of(Setting.PROXY_ACTIVITY_REPORT_SECONDS, "2")));
-    client = new KindlingClient(stack.connection().client());
+  static void artefacts() throws Exception {
     Files.createDirectories(ARTEFACTS);
-  }
-
-  @AfterAll
-  static void stopStack() throws Exception {
-    if (stack != null) {
-      stack.close();
-    }
-    E2e.deleteRecursively(runDir);
   }
 
   @Test
   void aViewLinkWatchesAControlLinkTypesAndTheSessionIdlesOnlyWhenNobodyTypes() throws Exception {
-    CurrentImage.ensure(stack, "terminal");
+    CurrentImage.ensure(e2e.stack(), "terminal");
     String session = E2e.session("handoff");
-    client.startVm(
-        new VmRequest(
-            session, null, BootMode.AUTO, 1800, IDLE_SECONDS, 0, 0, "terminal", null, null));
-    client.awaitReady(session, E2e.READY_WITHIN);
-    VmDescription ready = client.describe(session);
-    String password = VmSecrets.read(stack.host().paths().vmDir(ready.vmId())).vncPassword();
+    e2e.client()
+        .startVm(
+            new VmRequest(
+                session, null, BootMode.AUTO, 1800, IDLE_SECONDS, 0, 0, "terminal", null, null));
+    e2e.client().awaitReady(session, E2e.READY_WITHIN);
+    VmDescription ready = e2e.client().describe(session);
+    String password = VmSecrets.read(e2e.stack().host().paths().vmDir(ready.vmId())).vncPassword();
     try {
       String viewUrl = pageUrl(session, Scope.VIEW);
       String controlUrl = pageUrl(session, Scope.CONTROL);
@@ -114,35 +101,35 @@ class HandoffE2eTest {
       // Typing went on for longer than the idle time, and the session is still there.
       long typedFor = verdict.path("typingEndedAtEpochMillis").asLong() - started;
       assertTrue(typedFor > IDLE_SECONDS * 1000, "typed for " + typedFor + " ms");
-      VmDescription afterTyping = client.describe(session);
+      VmDescription afterTyping = e2e.client().describe(session);
       assertEquals(
           Phase.READY, afterTyping.phase(), "released while somebody typed: " + afterTyping);
       Await.until(
           "the proxy to report that the browser has gone",
           Duration.ofSeconds(10),
-          () -> client.describe(session).viewers().count(),
+          () -> e2e.client().describe(session).viewers().count(),
           count -> count == 0);
 
       // Nobody types any more: the session ends IDLE, no sooner than the idle time after.
       long lastInput = verdict.path("typingEndedAtEpochMillis").asLong();
-      VmDescription ended = client.awaitEnd(session);
+      VmDescription ended = e2e.client().awaitEnd(session);
       long idleFor = System.currentTimeMillis() - lastInput;
       assertEquals(Phase.RELEASED, ended.phase());
       assertEquals(
-          "IDLE", client.workflowStub(session).describe().getMemo("leaseEnd", String.class));
+          "IDLE", e2e.client().workflowStub(session).describe().getMemo("leaseEnd", String.class));
       assertTrue(
           idleFor >= (IDLE_SECONDS - 5) * 1000,
           "ended " + idleFor + " ms after the last key (input is reported every 2 s here)");
-      E2e.assertNothingLeft(stack.host().paths(), ready.vmId());
+      E2e.assertNothingLeft(e2e.stack().host().paths(), ready.vmId());
     } finally {
-      E2e.releaseAndAwaitEnd(stack.connection().client(), session);
+      E2e.releaseAndAwaitEnd(e2e.stack().connection().client(), session);
     }
   }
 
   private static String pageUrl(String session, Scope scope) {
-    return stack.proxy().baseUri().resolve(stack.proxy().config().pagePath(session))
+    return e2e.stack().proxy().baseUri().resolve(e2e.stack().proxy().config().pagePath(session))
         + "?token="
-        + stack.proxy().tokens().mint(session, Duration.ofMinutes(10), scope);
+        + e2e.stack().proxy().tokens().mint(session, Duration.ofMinutes(10), scope);
   }
 
   private static String fetch(String url) throws Exception {

@@ -17,9 +17,7 @@ import dev.kindling.host.VmSecrets;
 import dev.kindling.host.rfb.RfbHandshakeException;
 import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.worker.config.Setting;
-import dev.kindling.worker.dev.DevStack;
 import dev.kindling.worker.testing.CurrentImage;
-import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.Launch;
 import dev.kindling.workflows.host.VmRef;
@@ -37,7 +35,6 @@ import java.awt.image.BufferedImage;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -49,6 +46,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -65,57 +63,50 @@ class PoolE2eTest {
   private static final String TEMPLATE = "terminal";
   private static final List<Integer> COLOURS = List.of(0x7a1f3d, 0x1f7a3d, 0x3d1f7a);
 
-  private static Path runDir;
-  private static DevStack stack;
-  private static KindlingClient client;
+  @RegisterExtension
+  static final E2eStack e2e = new E2eStack(Map.of(Setting.POOL_TARGETS, TEMPLATE + "=2"));
+
   private static PoolWorkflow pool;
 
   @BeforeAll
-  static void startStack() throws Exception {
-    runDir = E2e.tempRunDir();
-    stack = DevStack.start(E2e.config(runDir, Map.of(Setting.POOL_TARGETS, TEMPLATE + "=2")));
-    client = new KindlingClient(stack.connection().client());
+  static void poolStub() throws Exception {
     pool =
-        stack
+        e2e.stack()
             .connection()
             .client()
             .newWorkflowStub(
-                PoolWorkflow.class, PoolWorkflow.workflowId(stack.config().hostId(), TEMPLATE));
+                PoolWorkflow.class,
+                PoolWorkflow.workflowId(e2e.stack().config().hostId(), TEMPLATE));
     Files.createDirectories(Screenshots.ARTEFACTS);
   }
 
+  /** Before the stack stops: the pool destroys its VMs (the stack's end destroys what is left). */
   @AfterAll
-  static void stopStack() throws Exception {
-    if (stack != null) {
-      try {
-        pool.policy(PoolPolicy.DISABLED, 0);
-        Await.until(
-            "the pool to destroy its VMs",
-            Duration.ofMinutes(1),
-            () -> E2e.vmDirs(stack.host().paths()),
-            List::isEmpty);
-      } finally {
-        stack.close();
-        E2e.destroyLeftovers(stack.config());
-      }
+  static void drainPool() throws Exception {
+    if (pool != null) {
+      pool.policy(PoolPolicy.DISABLED, 0);
+      Await.until(
+          "the pool to destroy its VMs",
+          Duration.ofMinutes(1),
+          () -> E2e.vmDirs(e2e.stack().host().paths()),
+          List::isEmpty);
     }
-    E2e.deleteRecursively(runDir);
   }
 
   @Test
   void threeSessionsAtOnceTakeTwoPoolVmsAndOneRestoreAndEachSeesOnlyItsOwnDesktop()
       throws Exception {
-    CurrentImage.ensure(stack, TEMPLATE);
+    CurrentImage.ensure(e2e.stack(), TEMPLATE);
     PoolState full =
         Await.until(
             "two ready pool VMs", E2e.READY_WITHIN, pool::describe, s -> s.ready().size() == 2);
-    String hostId = stack.config().hostId();
+    String hostId = e2e.stack().config().hostId();
     HostRecord record =
         Await.until(
             "this host's record to show its pool VMs and the template's image",
             Duration.ofSeconds(30),
             () ->
-                client.hosts().stream()
+                e2e.client().hosts().stream()
                     .filter(h -> h.hostId().equals(hostId))
                     .findFirst()
                     .orElse(null),
@@ -137,22 +128,23 @@ class PoolE2eTest {
     List<VmDescription> ready = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
-        client.startVm(
-            new VmRequest(
-                sessions.get(i),
-                null,
-                BootMode.AUTO,
-                600,
-                0,
-                0,
-                0,
-                TEMPLATE,
-                new Launch(null, List.of("-bg", String.format("#%06x", COLOURS.get(i)))),
-                null));
+        e2e.client()
+            .startVm(
+                new VmRequest(
+                    sessions.get(i),
+                    null,
+                    BootMode.AUTO,
+                    600,
+                    0,
+                    0,
+                    0,
+                    TEMPLATE,
+                    new Launch(null, List.of("-bg", String.format("#%06x", COLOURS.get(i)))),
+                    null));
       }
       for (String session : sessions) {
-        client.awaitReady(session, E2e.READY_WITHIN);
-        VmDescription described = client.describe(session);
+        e2e.client().awaitReady(session, E2e.READY_WITHIN);
+        VmDescription described = e2e.client().describe(session);
         assertEquals(Phase.READY, described.phase(), described.toString());
         ready.add(described);
         log.info(
@@ -178,7 +170,8 @@ class PoolE2eTest {
           if (other != mine) {
             refused(other.vmId(), own, "the password of " + mine.sessionId());
             int refusal =
-                webSocketRefusal(other.sessionId(), stack.proxy().tokens().mint(mine.sessionId()));
+                webSocketRefusal(
+                    other.sessionId(), e2e.stack().proxy().tokens().mint(mine.sessionId()));
             assertTrue(
                 refusal == 403 || refusal == 4403,
                 "a token of "
@@ -196,7 +189,7 @@ class PoolE2eTest {
         VmDescription vm = ready.get(i);
         BufferedImage image =
             Screenshots.desktop(
-                stack.proxy(),
+                e2e.stack().proxy(),
                 vm.sessionId(),
                 Screenshots.ARTEFACTS.resolve(
                     "pool-" + vm.bootMode().toLowerCase() + "-" + i + ".png"),
@@ -225,14 +218,14 @@ class PoolE2eTest {
       assertEquals(2, refilled.claims());
       assertEquals(1, refilled.misses());
       assertTrue(
-          client.pools().stream()
+          e2e.client().pools().stream()
               .anyMatch(
                   p ->
                       p.template().equals(TEMPLATE)
-                          && p.hostId().equals(stack.config().hostId())
+                          && p.hostId().equals(e2e.stack().config().hostId())
                           && p.claims() == 2),
-          "kindling pool list shows the pool: " + client.pools());
-      URI metrics = stack.worker().metricsUri().orElseThrow().resolve("/metrics");
+          "kindling pool list shows the pool: " + e2e.client().pools());
+      URI metrics = e2e.stack().worker().metricsUri().orElseThrow().resolve("/metrics");
       for (String meter :
           List.of(
               "kindling_pool_ready{",
@@ -256,20 +249,20 @@ class PoolE2eTest {
       }
     } finally {
       for (String session : sessions) {
-        E2e.releaseAndAwaitEnd(stack.connection().client(), session);
+        E2e.releaseAndAwaitEnd(e2e.stack().connection().client(), session);
       }
     }
     for (VmDescription vm : ready) {
-      E2e.assertNothingLeft(stack.host().paths(), vm.vmId());
+      E2e.assertNothingLeft(e2e.stack().host().paths(), vm.vmId());
     }
   }
 
   private static String password(String vmId) {
-    return VmSecrets.read(stack.host().paths().vmDir(vmId)).vncPassword();
+    return VmSecrets.read(e2e.stack().host().paths().vmDir(vmId)).vncPassword();
   }
 
   private static ProbeTarget target(String vmId, String password) {
-    return ProbeTarget.forVm(new VmRef(null, vmId, null), stack.host().paths(), password);
+    return ProbeTarget.forVm(new VmRef(null, vmId, null), e2e.stack().host().paths(), password);
   }
 
   private static void opens(String vmId, String password) throws Exception {
@@ -292,10 +285,10 @@ class PoolE2eTest {
   private static int webSocketRefusal(String session, String token) throws Exception {
     URI uri =
         URI.create(
-            stack
+            e2e.stack()
                     .proxy()
                     .baseUri()
-                    .resolve(stack.proxy().config().websocketPath(session))
+                    .resolve(e2e.stack().proxy().config().websocketPath(session))
                     .toString()
                     .replaceFirst("^http", "ws")
                 + "?token="

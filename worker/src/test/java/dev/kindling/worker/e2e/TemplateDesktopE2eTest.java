@@ -16,9 +16,7 @@ import dev.kindling.host.testing.RequiresHost;
 import dev.kindling.snapshot.BuildOptions;
 import dev.kindling.snapshot.ImageBuilder;
 import dev.kindling.snapshot.Templates;
-import dev.kindling.worker.dev.DevStack;
 import dev.kindling.worker.testing.CurrentImage;
-import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.client.VmFailedException;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.Diagnostics;
@@ -35,13 +33,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * What a user sees, per template: Debian's headless Chromium opens the proxy's noVNC page for a
@@ -61,31 +58,18 @@ class TemplateDesktopE2eTest {
 
   private static final Path ARTEFACTS = Screenshots.ARTEFACTS;
 
-  private static Path runDir;
-  private static DevStack stack;
-  private static KindlingClient client;
+  @RegisterExtension static final E2eStack e2e = new E2eStack();
 
   @BeforeAll
-  static void startStack() throws Exception {
-    runDir = E2e.tempRunDir();
-    stack = DevStack.start(E2e.config(runDir, Map.of()));
-    client = new KindlingClient(stack.connection().client());
+  static void artefacts() throws Exception {
     Files.createDirectories(ARTEFACTS);
-  }
-
-  @AfterAll
-  static void stopStack() throws Exception {
-    if (stack != null) {
-      stack.close();
-    }
-    E2e.deleteRecursively(runDir);
   }
 
   @Test
   void theTerminalShowsALoginShellFillingTheScreen() throws Exception {
-    CurrentImage.ensure(stack, "terminal");
+    CurrentImage.ensure(e2e.stack(), "terminal");
     String session = E2e.session("terminal");
-    client.startVm(request(session, "terminal", null));
+    e2e.client().startVm(request(session, "terminal", null));
     VmDescription ready = awaitReady(session);
     try {
       assertEquals("terminal", ready.template());
@@ -119,9 +103,9 @@ class TemplateDesktopE2eTest {
 
   @Test
   void theBrowserShowsItsStartPage() throws Exception {
-    CurrentImage.ensure(stack, "browser");
+    CurrentImage.ensure(e2e.stack(), "browser");
     String session = E2e.session("browser");
-    client.startVm(request(session, "browser", null));
+    e2e.client().startVm(request(session, "browser", null));
     VmDescription ready = awaitReady(session);
     try {
       assertEquals("browser", ready.template());
@@ -137,13 +121,13 @@ class TemplateDesktopE2eTest {
   /** Two sessions restored from the same snapshot each show the page their launch named. */
   @Test
   void eachBrowserSessionOpensItsOwnUrl() throws Exception {
-    ImageRef image = CurrentImage.ensure(stack, "browser");
+    ImageRef image = CurrentImage.ensure(e2e.stack(), "browser");
     assertTrue(image.hasSnapshot());
     for (String[] page :
         List.of(new String[] {"green", "00a86b"}, new String[] {"purple", "7b2cbf"})) {
       String session = E2e.session("url-" + page[0]);
       String url = PageInNamespace.url("/" + page[0] + ".html");
-      client.startVm(request(session, "browser", new Launch(url, List.of())));
+      e2e.client().startVm(request(session, "browser", new Launch(url, List.of())));
       String vmId = vmIdOf(session);
       VmDescription ready = null;
       try (PageInNamespace served =
@@ -202,21 +186,22 @@ class TemplateDesktopE2eTest {
   void aSessionEndsWhenItsAppExitsUnderReleaseOnExit() throws Exception {
     ImageRef image = testImage("exits-later");
     String session = E2e.session("exits-later");
-    client.startVm(
-        new VmRequest(
-            session, image.imageId(), BootMode.COLD, 3600, 0, 0, 0, "exits-later", null, null));
+    e2e.client()
+        .startVm(
+            new VmRequest(
+                session, image.imageId(), BootMode.COLD, 3600, 0, 0, 0, "exits-later", null, null));
     VmDescription ready = awaitReady(session);
     long readyAt = System.nanoTime();
-    VmDescription end = client.awaitEnd(session);
+    VmDescription end = e2e.client().awaitEnd(session);
     assertEquals(Phase.RELEASED, end.phase());
     assertTrue(
         System.nanoTime() - readyAt < TimeUnit.MINUTES.toNanos(3),
         "ended with the app, not with the one-hour lease");
-    var described = client.workflowStub(session).describe();
+    var described = e2e.client().workflowStub(session).describe();
     assertEquals("APP_EXITED", described.getMemo("leaseEnd", String.class));
     String appExit = String.valueOf(described.getMemo("appExit", String.class));
     assertTrue(appExit != null && appExit.contains("status 0"), appExit);
-    E2e.assertNothingLeft(stack.host().paths(), ready.vmId());
+    E2e.assertNothingLeft(e2e.stack().host().paths(), ready.vmId());
   }
 
   /** The image of a test template under src/test/resources/templates, built without a canary. */
@@ -228,7 +213,7 @@ class TemplateDesktopE2eTest {
                     .toURI())
             .getParent();
     return new ImageBuilder()
-        .build(BuildOptions.forTemplate(Templates.fromDirectory(dir), stack.host().paths()))
+        .build(BuildOptions.forTemplate(Templates.fromDirectory(dir), e2e.stack().host().paths()))
         .ref();
   }
 
@@ -239,19 +224,22 @@ class TemplateDesktopE2eTest {
   private static Diagnostics failingTemplate(String template, String failureType) throws Exception {
     ImageRef image = testImage(template);
     String session = E2e.session(template);
-    client.startVm(
-        new VmRequest(session, image.imageId(), BootMode.COLD, 600, 0, 0, 0, template, null, null));
+    e2e.client()
+        .startVm(
+            new VmRequest(
+                session, image.imageId(), BootMode.COLD, 600, 0, 0, 0, template, null, null));
     VmFailedException failed =
-        assertThrows(VmFailedException.class, () -> client.awaitReady(session, E2e.READY_WITHIN));
+        assertThrows(
+            VmFailedException.class, () -> e2e.client().awaitReady(session, E2e.READY_WITHIN));
     assertEquals(
         failureType, failed.description().failureType(), failed.description().failureMessage());
     WorkflowFailedException ended =
-        assertThrows(WorkflowFailedException.class, () -> client.awaitEnd(session));
+        assertThrows(WorkflowFailedException.class, () -> e2e.client().awaitEnd(session));
     ApplicationFailure cause = (ApplicationFailure) ended.getCause();
     assertEquals(failureType, cause.getType());
     Diagnostics evidence = cause.getDetails().get(Diagnostics.class);
     assertEquals("desktop", evidence.stage());
-    E2e.assertNothingLeft(stack.host().paths(), failed.description().vmId());
+    E2e.assertNothingLeft(e2e.stack().host().paths(), failed.description().vmId());
     return evidence;
   }
 
@@ -260,8 +248,8 @@ class TemplateDesktopE2eTest {
   }
 
   private static VmDescription awaitReady(String session) throws Exception {
-    client.awaitReady(session, E2e.READY_WITHIN);
-    VmDescription ready = client.describe(session);
+    e2e.client().awaitReady(session, E2e.READY_WITHIN);
+    VmDescription ready = e2e.client().describe(session);
     assertEquals(Phase.READY, ready.phase());
     assertTrue(
         ready.timings().stream().anyMatch(t -> t.stage().equals("readiness/desktop")),
@@ -273,21 +261,21 @@ class TemplateDesktopE2eTest {
     return Await.until(
             "session " + session + " to name its VM",
             Duration.ofSeconds(30),
-            () -> client.describe(session),
+            () -> e2e.client().describe(session),
             description -> description != null && description.vmId() != null)
         .vmId();
   }
 
   private static void end(String session, VmDescription ready) {
-    E2e.releaseAndAwaitEnd(stack.connection().client(), session);
+    E2e.releaseAndAwaitEnd(e2e.stack().connection().client(), session);
     if (ready != null) {
-      E2e.assertNothingLeft(stack.host().paths(), ready.vmId());
+      E2e.assertNothingLeft(e2e.stack().host().paths(), ready.vmId());
     }
   }
 
   private static BufferedImage screenshot(String session, String name, int colour, double share)
       throws Exception {
     return Screenshots.desktop(
-        stack.proxy(), session, ARTEFACTS.resolve(name + ".png"), colour, share);
+        e2e.stack().proxy(), session, ARTEFACTS.resolve(name + ".png"), colour, share);
   }
 }

@@ -13,11 +13,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindling.host.netns.NetworkNamespaces;
 import dev.kindling.host.testing.RequiresHost;
-import dev.kindling.worker.dev.DevStack;
 import dev.kindling.worker.runtime.ProxiedDesktop;
 import dev.kindling.worker.testing.CurrentImage;
 import dev.kindling.workflows.KindlingSearchAttributes;
-import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.client.VmFailedException;
 import dev.kindling.workflows.host.BootMode;
 import dev.kindling.workflows.host.GuestNetwork;
@@ -30,15 +28,14 @@ import dev.kindling.workflows.vm.VmDescription;
 import dev.kindling.workflows.vm.VmRequest;
 import java.net.InetSocketAddress;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeoutException;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A browser VM's whole life on real VMs: create (AUTO, so the image's snapshot is restored) → READY
@@ -48,50 +45,39 @@ import org.junit.jupiter.api.Test;
 @Tag("vm")
 @RequiresHost({ROOT, IPROUTE2, TUN, QEMU, TEMPORAL_CLI, VM_TESTS_ENABLED})
 class VmLifecycleE2eTest {
-  private static Path runDir;
-  private static DevStack stack;
-  private static KindlingClient client;
+  @RegisterExtension static final E2eStack e2e = new E2eStack();
   private static ImageRef image;
 
   @BeforeAll
-  static void startStack() throws Exception {
-    runDir = E2e.tempRunDir();
-    stack = DevStack.start(E2e.config(runDir, Map.of()));
-    client = new KindlingClient(stack.connection().client());
-    image = CurrentImage.ensure(stack);
-  }
-
-  @AfterAll
-  static void stopStack() throws Exception {
-    if (stack != null) {
-      stack.close();
-    }
-    E2e.deleteRecursively(runDir);
+  static void currentImage() throws Exception {
+    image = CurrentImage.ensure(e2e.stack());
   }
 
   @Test
   void createReadyHandshakeThroughProxyReleaseLeavesNothing() throws Exception {
     String session = E2e.session("life");
-    client.startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0, null, null, null));
+    e2e.client()
+        .startVm(new VmRequest(session, null, BootMode.AUTO, 600, 0, 0, 0, null, null, null));
     Endpoint endpoint;
     try {
-      endpoint = client.awaitReady(session, E2e.READY_WITHIN);
+      endpoint = e2e.client().awaitReady(session, E2e.READY_WITHIN);
     } catch (VmFailedException | TimeoutException e) {
       E2e.releaseAndAwaitEnd(
-          stack.connection().client(), session); // compensation finishes before the stack stops
+          e2e.stack().connection().client(),
+          session); // compensation finishes before the stack stops
       throw e;
     }
-    VmDescription ready = client.describe(session);
+    VmDescription ready = e2e.client().describe(session);
     String vmId = ready.vmId();
     try {
       assertEquals(Phase.READY, ready.phase());
-      assertEquals(stack.config().hostId(), ready.hostId());
+      assertEquals(e2e.stack().config().hostId(), ready.hostId());
       assertEquals(image.imageId(), ready.imageId());
       assertEquals(image.hasSnapshot() ? "RESTORE" : "COLD", ready.bootMode());
       assertEquals(
           new Endpoint(
               session,
-              stack.config().hostId(),
+              e2e.stack().config().hostId(),
               vmId,
               GuestNetwork.namespaceFor(vmId),
               GuestNetwork.GUEST_ADDRESS,
@@ -124,20 +110,20 @@ class VmLifecycleE2eTest {
 
       Map<String, String> attributes =
           E2e.upsertedSearchAttributes(
-              stack.connection().client(), BrowserVmWorkflow.workflowId(session));
+              e2e.stack().connection().client(), BrowserVmWorkflow.workflowId(session));
       assertEquals(session, attributes.get(KindlingSearchAttributes.SESSION.getName()));
       assertEquals(
-          stack.config().hostId(), attributes.get(KindlingSearchAttributes.HOST.getName()));
+          e2e.stack().config().hostId(), attributes.get(KindlingSearchAttributes.HOST.getName()));
       assertEquals(image.imageId(), attributes.get(KindlingSearchAttributes.IMAGE.getName()));
       assertEquals(Phase.READY.name(), attributes.get(KindlingSearchAttributes.PHASE.getName()));
 
       // What a user's noVNC does: a token-authenticated WebSocket to the proxy, which routes to the
       // endpoint the workflow published; then the VM's RFB handshake and one full framebuffer.
-      String token = stack.proxy().tokens().mint(session);
+      String token = e2e.stack().proxy().tokens().mint(session);
       ProxiedDesktop desktop =
           ProxiedDesktop.capture(
-              new InetSocketAddress("127.0.0.1", stack.proxy().port()),
-              stack.proxy().config().websocketPath(session),
+              new InetSocketAddress("127.0.0.1", e2e.stack().proxy().port()),
+              e2e.stack().proxy().config().websocketPath(session),
               token,
               Duration.ofSeconds(30));
       assertTrue(
@@ -146,9 +132,9 @@ class VmLifecycleE2eTest {
       assertEquals(desktop.serverInit().width(), desktop.frame().image().getWidth());
       assertTrue(desktop.frame().distinctColours() > 1, "the desktop shows more than one colour");
     } finally {
-      client.release(session);
+      e2e.client().release(session);
     }
-    VmDescription end = client.awaitEnd(session);
+    VmDescription end = e2e.client().awaitEnd(session);
     assertEquals(Phase.RELEASED, end.phase());
     assertEquals(null, end.failureType());
     assertTrue(
@@ -157,10 +143,10 @@ class VmLifecycleE2eTest {
     assertEquals(
         Phase.RELEASED.name(),
         E2e.upsertedSearchAttributes(
-                stack.connection().client(), BrowserVmWorkflow.workflowId(session))
+                e2e.stack().connection().client(), BrowserVmWorkflow.workflowId(session))
             .get(KindlingSearchAttributes.PHASE.getName()));
-    E2e.assertNothingLeft(stack.host().paths(), vmId);
-    assertFalse(Files.exists(stack.host().paths().vmDir(vmId)));
+    E2e.assertNothingLeft(e2e.stack().host().paths(), vmId);
+    assertFalse(Files.exists(e2e.stack().host().paths().vmDir(vmId)));
     assertNotNull(vmId);
   }
 }
