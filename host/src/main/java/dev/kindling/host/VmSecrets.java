@@ -35,13 +35,7 @@ public record VmSecrets(String vncPassword) {
     if (Files.exists(file)) {
       return read(vmDir);
     }
-    VmSecrets secrets = generate();
-    try {
-      FileTrees.writeAtomically(file, JSON.writeValueAsBytes(secrets), "rw-------");
-      return secrets;
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return write(file);
   }
 
   /**
@@ -49,9 +43,14 @@ public record VmSecrets(String vncPassword) {
    * password cannot use it once the guest has the new one.
    */
   public static synchronized VmSecrets rotate(Path vmDir) {
+    return write(vmDir.resolve(FILE));
+  }
+
+  /** New secrets in {@code file}, readable by the owner only. */
+  private static VmSecrets write(Path file) {
     VmSecrets secrets = generate();
     try {
-      FileTrees.writeAtomically(vmDir.resolve(FILE), JSON.writeValueAsBytes(secrets), "rw-------");
+      FileTrees.writeAtomically(file, JSON.writeValueAsBytes(secrets), "rw-------");
       return secrets;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
