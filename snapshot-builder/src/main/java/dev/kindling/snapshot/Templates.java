@@ -61,6 +61,25 @@ public final class Templates {
   private Templates() {}
 
   /**
+   * Every template id a host can use, sorted: the built-in ones and each directory of {@code
+   * templatesDir} (which may be null or missing) that holds a recipe.
+   */
+  public static java.util.SortedSet<String> ids(Path templatesDir) {
+    java.util.SortedSet<String> ids = new java.util.TreeSet<>(BUILT_IN);
+    if (templatesDir == null || !Files.isDirectory(templatesDir)) {
+      return ids;
+    }
+    try (java.util.stream.Stream<Path> entries = Files.list(templatesDir)) {
+      entries
+          .filter(dir -> Files.isRegularFile(dir.resolve(RECIPE)))
+          .forEach(dir -> ids.add(dir.getFileName().toString()));
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot list " + templatesDir, e);
+    }
+    return ids;
+  }
+
+  /**
    * For the command line: a template id or a template directory. A value containing '/' or naming
    * an existing directory is read as a directory; otherwise as an id ({@link #byId}).
    */

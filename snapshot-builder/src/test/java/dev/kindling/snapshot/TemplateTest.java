@@ -243,6 +243,19 @@ class TemplateTest {
         "the pool is not part of the image");
   }
 
+  @Test
+  void theIdsAreTheBuiltInsAndEachDirectoryWithARecipe(@TempDir Path dir) throws IOException {
+    write(dir.resolve("notes"), VALID);
+    Files.createDirectories(dir.resolve("empty"));
+
+    assertEquals(
+        List.of("browser", "notes", "terminal"),
+        List.copyOf(Templates.ids(dir)),
+        "no recipe, no id");
+    assertEquals(List.of("browser", "terminal"), List.copyOf(Templates.ids(dir.resolve("none"))));
+    assertEquals(List.of("browser", "terminal"), List.copyOf(Templates.ids(null)));
+  }
+
   static List<Bad> badRecipes() {
     return List.of(
         new Bad(

@@ -11,14 +11,9 @@ import io.temporal.client.BatchRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowOptions;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,9 +29,8 @@ final class PoolStarter {
   /** The templates whose pools were started or updated with a target. */
   static Set<String> apply(WorkflowClient client, KindlingConfig config) {
     Map<String, Integer> targets = config.poolTargets();
-    Set<String> templates = new TreeSet<>(Templates.BUILT_IN);
+    Set<String> templates = new TreeSet<>(Templates.ids(config.templatesDir()));
     templates.addAll(targets.keySet());
-    templates.addAll(templateDirectories(config.templatesDir()));
     Set<String> pooled = new TreeSet<>();
     for (String id : templates) {
       Template template;
@@ -88,20 +82,6 @@ final class PoolStarter {
       log.info("pool {}: draining (target 0)", workflowId);
     } catch (WorkflowNotFoundException e) {
       // None runs.
-    }
-  }
-
-  private static Set<String> templateDirectories(Path templatesDir) {
-    if (templatesDir == null || !Files.isDirectory(templatesDir)) {
-      return Set.of();
-    }
-    try (Stream<Path> entries = Files.list(templatesDir)) {
-      return entries
-          .filter(dir -> Files.isRegularFile(dir.resolve(Templates.RECIPE)))
-          .map(dir -> dir.getFileName().toString())
-          .collect(java.util.stream.Collectors.toSet());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + templatesDir, e);
     }
   }
 }
