@@ -11,7 +11,10 @@ import java.nio.charset.StandardCharsets;
  * <p>Where RFC 6455 (section 7.4.1) has a code for the outcome, it is that code; the others are
  * 4000 plus the closest HTTP status, so a reader of a browser console can guess them. A request
  * that is not a WebSocket upgrade only ever gets its HTTP status, so its code (4426) is seen only
- * in metrics; the standard 1002 belongs to a browser that breaks the protocol.
+ * in metrics; the standard 1002 belongs to a browser that breaks the protocol. A session whose VM
+ * lives on another host closes with 4308, 4000 plus a redirect's status, since only that host's
+ * proxy can serve it; where an HTTP status answers instead it is 421 Misdirected Request, and the
+ * session's page is redirected (307) to that host's proxy when the host publishes one.
  */
 public enum CloseOutcome {
   NOT_A_WEBSOCKET(426, 4426, Blame.CLIENT, "this address only accepts WebSocket upgrades"),
@@ -27,6 +30,7 @@ public enum CloseOutcome {
       Blame.NONE,
       "proxy full: it holds all the connections it can, try again in a few seconds"),
   VM_NOT_READY(503, 4503, Blame.NONE, "VM not ready yet: try again in a few seconds"),
+  SESSION_ON_ANOTHER_HOST(421, 4308, Blame.NONE, "session lives on another host"),
   VM_UNREACHABLE(
       502, 4502, Blame.UPSTREAM, "VM unreachable: its websockify did not accept a connection"),
   UPSTREAM_HANDSHAKE_FAILED(502, 4512, Blame.UPSTREAM, "VM refused the WebSocket handshake"),
@@ -94,6 +98,17 @@ public enum CloseOutcome {
       return reason;
     }
     return fitReason(reason + " (" + detail + ")", reason);
+  }
+
+  /**
+   * {@link #SESSION_ON_ANOTHER_HOST}'s reason for a session on {@code hostId}, with the session's
+   * page there ({@code pageUrl}, may be null) when that fits a close frame: {@code session lives on
+   * another host h2: http://h2.example:6090/sessions/s-1/}, else {@code session lives on another
+   * host h2}.
+   */
+  static String onAnotherHost(String hostId, String pageUrl) {
+    String named = SESSION_ON_ANOTHER_HOST.reason + " " + hostId;
+    return pageUrl == null ? fitReason(named, named) : fitReason(named + ": " + pageUrl, named);
   }
 
   /** {@code text} when it fits a close frame, else {@code fallback} cut to fit. */

@@ -1,14 +1,19 @@
 package dev.kindling.proxy;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Small plain HTTP replies. */
 final class HttpReplies {
   static final String OUTCOME_HEADER = "X-Kindling-Outcome";
+  private static final Logger log = LoggerFactory.getLogger(HttpReplies.class);
 
   private HttpReplies() {}
 
@@ -23,6 +28,36 @@ final class HttpReplies {
   static void outcome(Response response, Callback callback, CloseOutcome outcome, String reason) {
     response.getHeaders().put(OUTCOME_HEADER, outcome.name());
     text(response, callback, outcome.httpStatus(), "text/plain; charset=utf-8", reason + "\n");
+  }
+
+  /**
+   * A temporary redirect (307, which keeps the method) to {@code location}, naming {@code outcome}
+   * like {@link #outcome} does and with {@code reason} as its body.
+   */
+  static void redirect(
+      Response response, Callback callback, String location, CloseOutcome outcome, String reason) {
+    response.getHeaders().put(HttpHeader.LOCATION, location);
+    response.getHeaders().put(OUTCOME_HEADER, outcome.name());
+    text(response, callback, 307, "text/plain; charset=utf-8", reason + "\n");
+  }
+
+  /** {@code pageUrl} when it is an absolute http(s) URL a browser may be sent to, else null. */
+  static String redirectable(String pageUrl) {
+    if (pageUrl == null) {
+      return null;
+    }
+    try {
+      URI uri = new URI(pageUrl);
+      boolean web =
+          "http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme());
+      if (web && uri.getHost() != null && uri.getRawFragment() == null) {
+        return pageUrl;
+      }
+    } catch (URISyntaxException e) {
+      // Falls through: not a URL.
+    }
+    log.warn("a session's published page URL is not an absolute http(s) URL: {}", pageUrl);
+    return null;
   }
 
   static String json(String value) {

@@ -1,9 +1,11 @@
 package dev.kindling.proxy;
 
+import dev.kindling.proxy.RouteResolver.Resolution;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executor;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.server.Handler;
@@ -17,16 +19,26 @@ import org.slf4j.LoggerFactory;
  * A session's noVNC page ({@code <prefix>/<id>/}). The page holds no secret: it passes the link's
  * token to the WebSocket, and the proxy, not the browser, authenticates to the VM's VNC server.
  * noVNC's own files are served under {@code /novnc/}.
+ *
+ * <p>A proxy that knows its host ({@link ProxyConfig#hostId()}) first resolves the session, off the
+ * I/O threads: a session whose VM lives on another host is redirected (307, keeping the link's
+ * query and so its token) to its page on that host's proxy, or refused with 421 naming the host
+ * when that host publishes no page URL. Any other answer, a failed lookup included, serves the
+ * page, whose WebSocket then reports the session's state with a close code and reason.
  */
 final class PageHandler extends Handler.Abstract {
   private static final Logger log = LoggerFactory.getLogger(PageHandler.class);
   private static final String TEMPLATE = load();
 
   private final ProxyConfig config;
+  private final RouteResolver resolver;
+  private final Executor workers;
 
-  PageHandler(ProxyConfig config) {
+  PageHandler(ProxyConfig config, RouteResolver resolver, Executor workers) {
     super(InvocationType.NON_BLOCKING);
     this.config = config;
+    this.resolver = resolver;
+    this.workers = workers;
   }
 
   @Override
@@ -52,15 +64,56 @@ final class PageHandler extends Handler.Abstract {
       return true;
     }
     if (path.tail().isEmpty()) {
-      String page =
-          TEMPLATE
-              .replace("{{SESSION_JSON}}", HttpReplies.json(path.sessionId()))
-              .replace("{{PREFIX_JSON}}", HttpReplies.json(config.pathPrefix()));
-      response.getHeaders().put("Referrer-Policy", "no-referrer");
-      HttpReplies.text(response, callback, 200, "text/html; charset=utf-8", page);
+      if (config.hostId() == null) {
+        page(path.sessionId(), response, callback);
+      } else {
+        String query = request.getHttpURI().getQuery();
+        workers.execute(() -> pageOrElsewhere(path.sessionId(), query, response, callback));
+      }
       return true;
     }
     return false;
+  }
+
+  /** The page, unless the session's VM lives on another host. Blocks on the resolver. */
+  private void pageOrElsewhere(
+      String sessionId, String query, Response response, Callback callback) {
+    Resolution resolution;
+    try {
+      resolution = resolver.resolve(sessionId);
+    } catch (RuntimeException e) {
+      // The page's WebSocket resolves again and reports the failure with its close code.
+      log.debug("session {}: route lookup for its page failed", sessionId, e);
+      resolution = null;
+    }
+    if (!(resolution instanceof Resolution.Elsewhere elsewhere)) {
+      page(sessionId, response, callback);
+      return;
+    }
+    CloseOutcome outcome = CloseOutcome.SESSION_ON_ANOTHER_HOST;
+    String location = HttpReplies.redirectable(elsewhere.pageUrl());
+    String reason = CloseOutcome.onAnotherHost(elsewhere.hostId(), location);
+    if (location == null) {
+      log.info("session {} page refused: {} ({})", sessionId, outcome, reason);
+      HttpReplies.outcome(response, callback, outcome, reason);
+      return;
+    }
+    log.info("session {} page redirected: {} ({})", sessionId, outcome, reason);
+    HttpReplies.redirect(
+        response,
+        callback,
+        query == null ? location : location + (location.contains("?") ? "&" : "?") + query,
+        outcome,
+        reason);
+  }
+
+  private void page(String sessionId, Response response, Callback callback) {
+    String page =
+        TEMPLATE
+            .replace("{{SESSION_JSON}}", HttpReplies.json(sessionId))
+            .replace("{{PREFIX_JSON}}", HttpReplies.json(config.pathPrefix()));
+    response.getHeaders().put("Referrer-Policy", "no-referrer");
+    HttpReplies.text(response, callback, 200, "text/html; charset=utf-8", page);
   }
 
   private static String load() {

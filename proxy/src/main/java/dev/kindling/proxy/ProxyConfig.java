@@ -1,5 +1,7 @@
 package dev.kindling.proxy;
 
+import dev.kindling.workflows.Validation;
+import dev.kindling.workflows.vm.VmDescription;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -36,6 +38,9 @@ import java.util.List;
  * @param controlPolicy what a second control connection to a session does to the first
  * @param activityReportInterval at most one report of a session's viewers, and one of its input, to
  *     its workflow per this time
+ * @param hostId the VM host this proxy runs on, or null when it does not know: a proxy that knows
+ *     its host sends a browser asking for a session on another host there ({@link
+ *     CloseOutcome#SESSION_ON_ANOTHER_HOST}); one that does not never redirects
  */
 public record ProxyConfig(
     String bindHost,
@@ -57,7 +62,8 @@ public record ProxyConfig(
     boolean productionMode,
     boolean allowLoopbackUpstreams,
     ControlPolicy controlPolicy,
-    Duration activityReportInterval) {
+    Duration activityReportInterval,
+    String hostId) {
 
   public static final int MIN_FRAME_BYTES = 1 << 20;
 
@@ -118,6 +124,9 @@ public record ProxyConfig(
         throw new IllegalArgumentException("durations must be positive: " + d);
       }
     }
+    if (hostId != null) {
+      Validation.hostId(hostId);
+    }
     if (productionMode && tokenKey == null) {
       throw new IllegalArgumentException(
           "production mode requires a configured token key (never a default)");
@@ -154,6 +163,7 @@ public record ProxyConfig(
     b.allowLoopbackUpstreams = allowLoopbackUpstreams;
     b.controlPolicy = controlPolicy;
     b.activityReportInterval = activityReportInterval;
+    b.hostId = hostId;
     return b;
   }
 
@@ -173,7 +183,7 @@ public record ProxyConfig(
     private int port = 6090;
     private boolean reusePort;
     private int metricsPort = -1;
-    private String pathPrefix = "/sessions";
+    private String pathPrefix = VmDescription.PAGE_PREFIX;
     private byte[] tokenKey;
     private List<String> allowedOrigins = List.of();
     private Duration pingInterval = Duration.ofSeconds(25);
@@ -189,6 +199,7 @@ public record ProxyConfig(
     private boolean allowLoopbackUpstreams;
     private ControlPolicy controlPolicy = ControlPolicy.TAKE_OVER;
     private Duration activityReportInterval = Duration.ofSeconds(10);
+    private String hostId;
 
     private Builder() {}
 
@@ -224,7 +235,10 @@ public record ProxyConfig(
       return this;
     }
 
-    /** Default "/sessions". */
+    /**
+     * Default "/sessions" ({@link VmDescription#PAGE_PREFIX}, where the workflows say a session's
+     * page is).
+     */
     public Builder pathPrefix(String value) {
       pathPrefix = value;
       return this;
@@ -323,6 +337,17 @@ public record ProxyConfig(
       return this;
     }
 
+    /**
+     * Default none: the proxy does not know its host and serves every session it is asked for,
+     * never redirecting (tests and benchmarks). On a VM host, that host's id: a session whose VM
+     * lives on another host gets its page redirected there and its WebSocket closed with {@link
+     * CloseOutcome#SESSION_ON_ANOTHER_HOST}.
+     */
+    public Builder hostId(String value) {
+      hostId = value;
+      return this;
+    }
+
     public ProxyConfig build() {
       return new ProxyConfig(
           bindHost,
@@ -344,7 +369,8 @@ public record ProxyConfig(
           productionMode,
           allowLoopbackUpstreams,
           controlPolicy,
-          activityReportInterval);
+          activityReportInterval,
+          hostId);
     }
   }
 }

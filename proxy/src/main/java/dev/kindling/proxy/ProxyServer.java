@@ -123,7 +123,9 @@ public final class ProxyServer implements AutoCloseable {
     metrics.maxConnections(relayHandler.limiter().perProcess());
     root.setHandler(
         new Handler.Sequence(
-            relayHandler, new PageHandler(config), new StatusHandler(metrics, () -> serving)));
+            relayHandler,
+            new PageHandler(config, resolver, workers),
+            new StatusHandler(metrics, () -> serving)));
 
     ContextHandlerCollection contexts = new ContextHandlerCollection();
     if (Files.isDirectory(config.noVncDir())) {

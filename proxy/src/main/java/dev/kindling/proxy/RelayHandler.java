@@ -270,6 +270,7 @@ final class RelayHandler extends Handler.Abstract {
       SessionLimiter.Slot slot) {
     CloseOutcome refusal;
     String detail;
+    String reason = null;
     Throwable cause = null;
     try {
       switch (resolver.resolve(sessionId)) {
@@ -293,6 +294,13 @@ final class RelayHandler extends Handler.Abstract {
           refusal = CloseOutcome.VM_UNREACHABLE;
           detail = unroutable.detail();
         }
+        case Resolution.Elsewhere elsewhere -> {
+          refusal = CloseOutcome.SESSION_ON_ANOTHER_HOST;
+          detail = null;
+          reason =
+              CloseOutcome.onAnotherHost(
+                  elsewhere.hostId(), HttpReplies.redirectable(elsewhere.pageUrl()));
+        }
       }
     } catch (RuntimeException e) {
       refusal = CloseOutcome.INTERNAL_ERROR;
@@ -300,7 +308,14 @@ final class RelayHandler extends Handler.Abstract {
       cause = e;
     }
     slot.release();
-    reject(request, response, callback, sessionId, refusal, detail, cause);
+    refuse(
+        request,
+        response,
+        callback,
+        sessionId,
+        refusal,
+        reason == null ? refusal.reasonWith(detail) : reason,
+        cause);
     return null;
   }
 
@@ -354,7 +369,20 @@ final class RelayHandler extends Handler.Abstract {
       CloseOutcome outcome,
       String detail,
       Throwable cause) {
-    String reason = outcome.reasonWith(detail);
+    refuse(request, response, callback, sessionId, outcome, outcome.reasonWith(detail), cause);
+  }
+
+  /**
+   * Logs and counts {@code outcome}, then tells the browser {@code reason} through a close frame.
+   */
+  private void refuse(
+      Request request,
+      Response response,
+      Callback callback,
+      String sessionId,
+      CloseOutcome outcome,
+      String reason,
+      Throwable cause) {
     count(outcome, sessionId, reason, cause);
     acceptAndClose(
         request,

@@ -26,5 +26,13 @@ public interface RouteResolver {
 
     /** The VM is ready but its endpoint cannot be used (for example it names no namespace). */
     record Unroutable(String detail) implements Resolution {}
+
+    /**
+     * The VM is ready on another host, whose proxy serves it.
+     *
+     * @param hostId the VM's host
+     * @param pageUrl the session's page on that host's proxy, or null when the host publishes none
+     */
+    record Elsewhere(String hostId, String pageUrl) implements Resolution {}
   }
 }

@@ -15,27 +15,35 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Routes from Temporal: the session's {@code browser-vm-<sessionId>} workflow answers {@code
- * describe()} with its phase and published endpoint. Only READY routes are cached, for a short
- * time; a lookup that finds the VM no longer READY, or the workflow gone, drops the entry, and so
- * does {@link #invalidate} after the proxy failed to reach the route.
+ * describe()} with its phase and published endpoint. A READY VM whose endpoint names another host
+ * than the proxy's own resolves {@link Resolution.Elsewhere}: only that host's proxy can reach it.
+ * Only routes this proxy serves are cached, for a short time; a lookup that finds the VM no longer
+ * READY, or the workflow gone, drops the entry, and so does {@link #invalidate} after the proxy
+ * failed to reach the route.
  */
 public final class TemporalRouteResolver implements RouteResolver {
   public static final Duration DEFAULT_CACHE_TTL = Duration.ofSeconds(5);
   private static final Logger log = LoggerFactory.getLogger(TemporalRouteResolver.class);
 
   private final WorkflowClient client;
+  private final String hostId;
   private final Duration ttl;
   private final Clock clock;
   private final ConcurrentHashMap<String, Cached> cache = new ConcurrentHashMap<>();
 
   private record Cached(Route route, Instant expires) {}
 
-  public TemporalRouteResolver(WorkflowClient client) {
-    this(client, DEFAULT_CACHE_TTL, Clock.systemUTC());
+  /**
+   * Resolves for the proxy on {@code hostId}; with a null {@code hostId} (a proxy that does not
+   * know its host) every READY VM is routed here.
+   */
+  public TemporalRouteResolver(WorkflowClient client, String hostId) {
+    this(client, hostId, DEFAULT_CACHE_TTL, Clock.systemUTC());
   }
 
-  public TemporalRouteResolver(WorkflowClient client, Duration ttl, Clock clock) {
+  public TemporalRouteResolver(WorkflowClient client, String hostId, Duration ttl, Clock clock) {
     this.client = client;
+    this.hostId = hostId;
     this.ttl = ttl;
     this.clock = clock;
   }
@@ -78,13 +86,17 @@ public final class TemporalRouteResolver implements RouteResolver {
       case PLACING, NETWORK, BOOTING, READINESS -> new Resolution.NotReady("phase " + phase);
       case RELEASING, RELEASED, FAILED ->
           new Resolution.Unknown("session ended (phase " + phase + ")");
-      case READY -> ready(sessionId, description.endpoint());
+      case READY -> ready(sessionId, description);
     };
   }
 
-  private static Resolution ready(String sessionId, Endpoint endpoint) {
+  private Resolution ready(String sessionId, VmDescription description) {
+    Endpoint endpoint = description.endpoint();
     if (endpoint == null) {
       return new Resolution.NotReady("READY without a published endpoint");
+    }
+    if (hostId != null && endpoint.hostId() != null && !endpoint.hostId().equals(hostId)) {
+      return new Resolution.Elsewhere(endpoint.hostId(), description.pageUrl());
     }
     try {
       return new Resolution.Found(Route.of(endpoint));

@@ -134,6 +134,7 @@ class CloseOutcomeTest {
                 f.routes.put("s-2", new RouteResolver.Resolution.NotReady("phase BOOTING"));
                 return f.client.connect(f.websocket("s-2"));
               });
+      case SESSION_ON_ANOTHER_HOST -> sessionOnAnotherHost();
       case VM_UNREACHABLE ->
           browserSees(
               outcome,
@@ -288,6 +289,30 @@ class CloseOutcomeTest {
       assertEquals(CloseOutcome.NOT_A_WEBSOCKET.httpStatus(), response.statusCode());
       assertEquals(CloseOutcome.NOT_A_WEBSOCKET.reason(), response.body().trim());
       assertEquals(1, fixture.proxy.metrics().closes(CloseOutcome.NOT_A_WEBSOCKET));
+    }
+  }
+
+  /**
+   * A session whose VM lives on another host closes naming the host, and the session's page there
+   * when it fits the close frame.
+   */
+  private static void sessionOnAnotherHost() throws Exception {
+    String page = "http://h2.example:6090/sessions/s-2/";
+    String longPage = "http://h2.example:6090/" + "x".repeat(100) + "/sessions/s-3/";
+    try (ProxyFixture fixture = ProxyFixture.start(b -> b.hostId("h1"))) {
+      fixture.routes.put("s-2", new RouteResolver.Resolution.Elsewhere("h2", page));
+      fixture.routes.put("s-3", new RouteResolver.Resolution.Elsewhere("h2", longPage));
+
+      TestClient.Closed closed = fixture.client.connect(fixture.websocket("s-2")).awaitClose();
+      TestClient.Closed cut = fixture.client.connect(fixture.websocket("s-3")).awaitClose();
+
+      assertEquals(4308, CloseOutcome.SESSION_ON_ANOTHER_HOST.closeCode());
+      assertEquals(
+          CloseOutcome.SESSION_ON_ANOTHER_HOST.closeCode(), closed.code(), closed.toString());
+      assertEquals("session lives on another host h2: " + page, closed.reason());
+      assertEquals(CloseOutcome.SESSION_ON_ANOTHER_HOST.closeCode(), cut.code(), cut.toString());
+      assertEquals("session lives on another host h2", cut.reason(), "the page URL does not fit");
+      assertEquals(2, fixture.proxy.metrics().closes(CloseOutcome.SESSION_ON_ANOTHER_HOST));
     }
   }
 

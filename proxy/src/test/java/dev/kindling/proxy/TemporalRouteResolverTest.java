@@ -32,9 +32,12 @@ class TemporalRouteResolverTest {
   private WorkflowClient client;
   private final MovableClock clock = new MovableClock();
 
+  /** The public URL of the proxy on host-a, the host every fake VM lives on. */
+  static final String PROXY_A = "http://host-a.example:6090";
+
   /**
-   * Boots for a minute, is READY until released, then RELEASED. Session "no-ns" publishes no
-   * namespace.
+   * Boots for a minute, is READY until released, then RELEASED, on host-a. Session "no-ns"
+   * publishes no namespace.
    */
   public static class FakeVm implements BrowserVmWorkflow {
     private String sessionId;
@@ -76,7 +79,8 @@ class TemporalRouteResolverTest {
           null,
           null,
           Viewers.NONE,
-          null);
+          null,
+          VmDescription.pageUrl(PROXY_A, sessionId));
     }
 
     @Override
@@ -84,6 +88,9 @@ class TemporalRouteResolverTest {
 
     @Override
     public void input() {}
+
+    @Override
+    public void hostLost(String reason) {}
 
     @Override
     public VmDescription awaitReady() {
@@ -133,7 +140,7 @@ class TemporalRouteResolverTest {
   @Test
   void followsTheWorkflowFromNotReadyToReadyToGone() {
     TemporalRouteResolver resolver =
-        new TemporalRouteResolver(client, Duration.ofSeconds(5), clock);
+        new TemporalRouteResolver(client, "host-a", Duration.ofSeconds(5), clock);
     BrowserVmWorkflow vm = startVm("s-7");
 
     assertInstanceOf(Resolution.NotReady.class, resolver.resolve("s-7"));
@@ -162,7 +169,7 @@ class TemporalRouteResolverTest {
   @Test
   void invalidatingDropsACachedRoute() {
     TemporalRouteResolver resolver =
-        new TemporalRouteResolver(client, Duration.ofMinutes(5), clock);
+        new TemporalRouteResolver(client, "host-a", Duration.ofMinutes(5), clock);
     BrowserVmWorkflow vm = startVm("s-8");
     env.sleep(Duration.ofMinutes(2));
     assertInstanceOf(Resolution.Found.class, resolver.resolve("s-8"));
@@ -179,7 +186,7 @@ class TemporalRouteResolverTest {
   @Test
   void aSessionWithoutAWorkflowIsUnknown() {
     TemporalRouteResolver resolver =
-        new TemporalRouteResolver(client, Duration.ofSeconds(5), clock);
+        new TemporalRouteResolver(client, "host-a", Duration.ofSeconds(5), clock);
 
     assertInstanceOf(Resolution.Unknown.class, resolver.resolve("never-started"));
   }
@@ -187,13 +194,55 @@ class TemporalRouteResolverTest {
   @Test
   void anEndpointWithoutANamespaceIsRefusedNotRoutedThroughTheHost() {
     TemporalRouteResolver resolver =
-        new TemporalRouteResolver(client, Duration.ofSeconds(5), clock);
+        new TemporalRouteResolver(client, "host-a", Duration.ofSeconds(5), clock);
     startVm("no-ns");
     env.sleep(Duration.ofMinutes(2));
 
     Resolution.Unroutable refused =
         assertInstanceOf(Resolution.Unroutable.class, resolver.resolve("no-ns"));
     assertTrue(refused.detail().contains("namespace"), refused.detail());
+  }
+
+  @Test
+  void aReadySessionOnAnotherHostIsElsewhereWithItsPageThere() {
+    TemporalRouteResolver onB =
+        new TemporalRouteResolver(client, "host-b", Duration.ofMinutes(5), clock);
+    TemporalRouteResolver onA =
+        new TemporalRouteResolver(client, "host-a", Duration.ofMinutes(5), clock);
+    startVm("s-9");
+
+    assertInstanceOf(Resolution.NotReady.class, onB.resolve("s-9"), "not ready is not elsewhere");
+    env.sleep(Duration.ofMinutes(2));
+
+    assertEquals(
+        new Resolution.Elsewhere("host-a", "http://host-a.example:6090/sessions/s-9/"),
+        onB.resolve("s-9"));
+    assertInstanceOf(Resolution.Found.class, onA.resolve("s-9"));
+  }
+
+  @Test
+  void aProxyThatDoesNotKnowItsHostRoutesEveryReadySession() {
+    TemporalRouteResolver resolver =
+        new TemporalRouteResolver(client, null, Duration.ofSeconds(5), clock);
+    startVm("s-10");
+    env.sleep(Duration.ofMinutes(2));
+
+    assertInstanceOf(Resolution.Found.class, resolver.resolve("s-10"));
+  }
+
+  @Test
+  void elsewhereIsNotCached() {
+    TemporalRouteResolver onB =
+        new TemporalRouteResolver(client, "host-b", Duration.ofMinutes(5), clock);
+    BrowserVmWorkflow vm = startVm("s-11");
+    env.sleep(Duration.ofMinutes(2));
+    assertInstanceOf(Resolution.Elsewhere.class, onB.resolve("s-11"));
+    vm.release();
+    client
+        .newUntypedWorkflowStub(BrowserVmWorkflow.workflowId("s-11"))
+        .getResult(VmDescription.class);
+
+    assertInstanceOf(Resolution.Unknown.class, onB.resolve("s-11"));
   }
 
   /** A clock a test moves by hand. */

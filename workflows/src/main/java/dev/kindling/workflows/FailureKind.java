@@ -10,6 +10,11 @@ import java.util.Arrays;
 public enum FailureKind {
   INVALID_INPUT("InvalidInput", "input", false),
   UNKNOWN_IMAGE("UnknownImage", "placement", false),
+  /**
+   * Hosts have the image, but none that is live and undrained has a free VM slot; the message and
+   * details name every host considered and why it was skipped.
+   */
+  NO_CAPACITY("NoCapacity", "placement", false),
   SNAPSHOT_MISMATCH("SnapshotMismatch", "boot", false),
   HOST_PREFLIGHT("HostPreflightFailed", "network", false),
   OWNERSHIP_CONFLICT("OwnershipConflict", "network", false),
@@ -42,6 +47,11 @@ public enum FailureKind {
    * heartbeating.
    */
   HOST_UNAVAILABLE("HostUnavailable", "host", false),
+  /**
+   * The READY VM's host stopped reporting for longer than its {@code host.lostAfterSeconds}: the
+   * session is gone with it and may be created again. The host reclaims the VM when it returns.
+   */
+  HOST_LOST("HostLost", "host", false),
   /** A host step ran past its start-to-close timeout. */
   STEP_TIMED_OUT("StepTimedOut", "host", false),
   /** Teardown could not remove everything; the cleanup reconciler will retry on that host. */

@@ -48,6 +48,8 @@ public final class TestCluster implements AutoCloseable {
   public final PlacementActivities placement = mockActivity(PlacementActivities.class);
   public final LivenessActivities liveness = mockActivity(LivenessActivities.class);
   public final RetirementActivities retirement = mockActivity(RetirementActivities.class);
+  public final dev.kindling.workflows.hosts.HostLossActivities hostLoss =
+      mockActivity(dev.kindling.workflows.hosts.HostLossActivities.class);
   private final Map<String, Host> hosts = new LinkedHashMap<>();
 
   private TestCluster(List<String> hostIds, WorkflowImplementationOptions workflowOptions) {
@@ -71,7 +73,7 @@ public final class TestCluster implements AutoCloseable {
         PoolWorkflowImpl.class,
         dev.kindling.workflows.hosts.HostWorkflowImpl.class);
     shared.registerActivitiesImplementations(
-        placement, liveness, retirement, new ClientPoolClaims(env.getWorkflowClient()));
+        placement, liveness, retirement, hostLoss, new ClientPoolClaims(env.getWorkflowClient()));
     for (String id : hostIds) {
       Host host =
           new Host(
@@ -132,7 +134,8 @@ public final class TestCluster implements AutoCloseable {
   }
 
   public Object[] allMocks() {
-    List<Object> all = new java.util.ArrayList<>(List.of(placement, liveness, retirement));
+    List<Object> all =
+        new java.util.ArrayList<>(List.of(placement, liveness, retirement, hostLoss));
     for (Host host : hosts.values()) {
       all.addAll(
           List.of(

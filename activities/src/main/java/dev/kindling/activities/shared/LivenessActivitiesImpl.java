@@ -3,6 +3,7 @@ package dev.kindling.activities.shared;
 import dev.kindling.workflows.cleanup.LivenessActivities;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.client.VmSummary;
+import dev.kindling.workflows.hosts.HostRecord;
 import dev.kindling.workflows.pool.PoolState;
 import dev.kindling.workflows.pool.PoolWorkflow;
 import dev.kindling.workflows.vm.BrowserVmWorkflow;
@@ -27,24 +28,25 @@ public final class LivenessActivitiesImpl implements LivenessActivities {
 
   private final WorkflowClient client;
   private final KindlingClient kindling;
-  private final HostDirectory directory;
+  private final HostRecords records;
   private final Clock clock;
 
-  public LivenessActivitiesImpl(WorkflowClient client, HostDirectory directory) {
-    this(client, directory, Clock.systemUTC());
+  public LivenessActivitiesImpl(WorkflowClient client, HostRecords records) {
+    this(client, records, Clock.systemUTC());
   }
 
   /** {@code clock} decides when a lease counts as expired; it must agree with the server's. */
-  public LivenessActivitiesImpl(WorkflowClient client, HostDirectory directory, Clock clock) {
+  public LivenessActivitiesImpl(WorkflowClient client, HostRecords records, Clock clock) {
     this.client = client;
     this.kindling = new KindlingClient(client);
-    this.directory = directory;
+    this.records = records;
     this.clock = clock;
   }
 
+  /** Every host that has a record, live or not: a stale host's inventory just times out. */
   @Override
   public List<String> knownHosts() {
-    return directory.hosts();
+    return records.fresh().stream().map(HostRecord::hostId).toList();
   }
 
   /**

@@ -1,25 +1,39 @@
 package dev.kindling.activities.shared;
 
 import dev.kindling.activities.temporal.HostFailures;
-import dev.kindling.workflows.FailureKind;
-import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.Validation;
-import dev.kindling.workflows.host.ImageRef;
 import dev.kindling.workflows.host.Placement;
 import dev.kindling.workflows.host.PlacementActivities;
 import dev.kindling.workflows.host.PlacementRequest;
+import dev.kindling.workflows.hosts.HostRecord;
+import dev.kindling.workflows.hosts.HostSelection;
+import dev.kindling.workflows.hosts.HostWorkflow;
+import io.temporal.failure.ApplicationFailure;
+import java.time.Clock;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 
 /**
- * Places a session on a host that has the image. Among those, the session id picks one stably, so a
- * retried placement lands on the same host.
+ * Places a session by the hosts' records ({@link HostSelection}). A host's report lags the sessions
+ * placed on it by up to its report interval plus a VM's start, so this worker counts what it placed
+ * in the last {@link #PENDING_MILLIS} as taken; other workers' placements it learns from the next
+ * reports.
  */
 public final class PlacementActivitiesImpl implements PlacementActivities {
-  private final HostDirectory directory;
+  static final long PENDING_MILLIS = HostWorkflow.REPORT_EVERY.toMillis() + 10_000;
 
-  public PlacementActivitiesImpl(HostDirectory directory) {
-    this.directory = directory;
+  private final HostRecords records;
+  private final String defaultTemplate;
+  private final Clock clock;
+  private final Map<String, Deque<Long>> placedAt = new HashMap<>();
+
+  public PlacementActivitiesImpl(HostRecords records, String defaultTemplate, Clock clock) {
+    this.records = records;
+    this.defaultTemplate = defaultTemplate;
+    this.clock = clock;
   }
 
   @Override
@@ -34,29 +48,37 @@ public final class PlacementActivitiesImpl implements PlacementActivities {
           if (request.template() != null) {
             Validation.templateId(request.template());
           }
+          request.avoid().forEach(Validation::hostId);
         });
-    List<String> hosts = directory.hosts();
-    int start = Math.floorMod(request.sessionId().hashCode(), Math.max(1, hosts.size()));
-    for (int i = 0; i < hosts.size(); i++) {
-      String hostId = hosts.get((start + i) % hosts.size());
-      Optional<ImageRef> image = directory.image(hostId, request.imageId(), request.template());
-      // An image named by id must still be of the template the session asked for.
-      if (image.isPresent()
-          && (request.template() == null || request.template().equals(image.get().template()))) {
-        return new Placement(hostId, TaskQueues.forHost(hostId), image.get());
-      }
+    Placement placed;
+    try {
+      placed = choose(request, records.cached());
+    } catch (ApplicationFailure e) {
+      // A host that started or changed a moment ago may be missing from the cached records.
+      placed = choose(request, records.fresh());
     }
-    String template =
-        request.template() == null ? "the default template" : "template " + request.template();
-    throw FailureKind.UNKNOWN_IMAGE.failure(
-        request.imageId() == null
-            ? "no host has a current image of "
-                + template
-                + ": build and promote one (kindling image build"
-                + (request.template() == null ? "" : " --template " + request.template())
-                + ")"
-            : "no host has image "
-                + request.imageId()
-                + (request.template() == null ? "" : " of template " + request.template()));
+    synchronized (placedAt) {
+      placedAt.computeIfAbsent(placed.hostId(), h -> new ArrayDeque<>()).add(clock.millis());
+    }
+    return placed;
+  }
+
+  private Placement choose(PlacementRequest request, List<HostRecord> hosts) {
+    return HostSelection.choose(request, defaultTemplate, hosts, pending(), clock.millis());
+  }
+
+  private Map<String, Integer> pending() {
+    long since = clock.millis() - PENDING_MILLIS;
+    Map<String, Integer> pending = new HashMap<>();
+    synchronized (placedAt) {
+      placedAt.forEach(
+          (host, times) -> {
+            while (!times.isEmpty() && times.peekFirst() < since) {
+              times.removeFirst();
+            }
+            pending.put(host, times.size());
+          });
+    }
+    return pending;
   }
 }

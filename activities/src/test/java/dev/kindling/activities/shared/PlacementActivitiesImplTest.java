@@ -2,133 +2,153 @@ package dev.kindling.activities.shared;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindling.workflows.FailureKind;
-import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.host.ImageRef;
-import dev.kindling.workflows.host.Placement;
 import dev.kindling.workflows.host.PlacementRequest;
+import dev.kindling.workflows.hosts.HostCapacity;
+import dev.kindling.workflows.hosts.HostRecord;
+import dev.kindling.workflows.hosts.HostReport;
 import io.temporal.failure.ApplicationFailure;
-import java.util.HashSet;
-import java.util.Set;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
+/**
+ * The activity around {@link dev.kindling.workflows.hosts.HostSelection} (tested on its own in the
+ * workflows module): input checks, the sessions it placed itself, and reading the records again
+ * when the cached ones cannot place a session.
+ */
 class PlacementActivitiesImplTest {
-  static final ImageRef OLD = new ImageRef("0".repeat(64), null, "6.12", 1, "terminal");
-  static final ImageRef NEW = new ImageRef("1".repeat(64), "snap", "6.12", 2, "terminal");
-  static final ImageRef BROWSER = new ImageRef("2".repeat(64), "snap-b", "6.12", 3, "browser");
+  static final ImageRef TERMINAL = new ImageRef("1".repeat(64), "snap", "6.12", 2, "terminal");
+  static final Instant NOW = Instant.parse("2026-12-03T08:00:00Z");
 
-  private final MapHostDirectory directory =
-      new MapHostDirectory().with("h1", OLD).with("h2", NEW, OLD).with("h3");
-  private final PlacementActivitiesImpl placement = new PlacementActivitiesImpl(directory);
+  /** Records that change only when the test says, counting fresh reads. */
+  static final class Records implements HostRecords {
+    List<HostRecord> cached = List.of();
+    List<HostRecord> fresh = List.of();
+    int freshReads;
 
-  @Test
-  void placesOnlyOnHostsThatHaveTheImageAndReturnsTheirQueue() {
-    for (int i = 0; i < 20; i++) {
-      Placement placed = placement.place(new PlacementRequest("s" + i, NEW.imageId(), null));
-      assertEquals("h2", placed.hostId());
-      assertEquals(TaskQueues.forHost("h2"), placed.taskQueue());
-      assertEquals(NEW, placed.image());
+    @Override
+    public List<HostRecord> cached() {
+      return cached;
+    }
+
+    @Override
+    public List<HostRecord> fresh() {
+      freshReads++;
+      cached = fresh;
+      return fresh;
     }
   }
 
-  @Test
-  void spreadsSessionsOverHostsAndPlacesOneSessionStably() {
-    Set<String> used = new HashSet<>();
-    for (int i = 0; i < 20; i++) {
-      Placement first = placement.place(new PlacementRequest("s" + i, OLD.imageId(), null));
-      assertEquals(first, placement.place(new PlacementRequest("s" + i, OLD.imageId(), null)));
-      used.add(first.hostId());
-    }
-    assertEquals(Set.of("h1", "h2"), used);
+  static HostRecord host(String id, int slots, int running) {
+    return new HostRecord(
+        id,
+        new HostReport(
+            id,
+            new HostCapacity(2, 4096, slots),
+            running,
+            Map.of("terminal", TERMINAL),
+            List.of(TERMINAL),
+            Map.of(),
+            null,
+            60,
+            NOW.toEpochMilli()),
+        NOW.toEpochMilli(),
+        1,
+        null,
+        0);
+  }
+
+  private final Records records = new Records();
+  private Instant now = NOW;
+
+  /** The test's {@link #now}. */
+  private final Clock clock =
+      new Clock() {
+        @Override
+        public java.time.ZoneId getZone() {
+          return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+          return this;
+        }
+
+        @Override
+        public Instant instant() {
+          return now;
+        }
+      };
+
+  private PlacementActivitiesImpl placement() {
+    return new PlacementActivitiesImpl(records, "terminal", clock);
   }
 
   @Test
-  void withoutAnImageIdTheHostsCurrentImageIsUsed() {
-    Placement placed = placement.place(new PlacementRequest("s-current", null, null));
-    assertEquals(placed.hostId().equals("h1") ? OLD : NEW, placed.image());
-  }
-
-  @Test
-  void anImageNoHostHasIsUnknownImage() {
-    ApplicationFailure failure =
-        assertThrows(
-            ApplicationFailure.class,
-            () -> placement.place(new PlacementRequest("s", "9".repeat(64), null)));
-    assertEquals(FailureKind.UNKNOWN_IMAGE.type(), failure.getType());
-  }
-
-  @Test
-  void badIdsAreInvalidInput() {
+  void badIdsAreInvalidInputBeforeAnyRecordIsRead() {
+    PlacementActivitiesImpl placement = placement();
     for (PlacementRequest bad :
         new PlacementRequest[] {
           new PlacementRequest("a b", null, null),
           new PlacementRequest("s", "../image", null),
           new PlacementRequest("s", null, "../browser"),
-          new PlacementRequest("s", null, "Browser")
+          new PlacementRequest("s", null, "Browser"),
+          new PlacementRequest("s", null, null, List.of("Bad Host"))
         }) {
       ApplicationFailure failure =
           assertThrows(ApplicationFailure.class, () -> placement.place(bad));
       assertEquals(FailureKind.INVALID_INPUT.type(), failure.getType());
     }
+    assertEquals(0, records.freshReads);
   }
 
   @Test
-  void aRequestsTemplateSelectsThatTemplatesCurrentImage() {
-    MapHostDirectory both = new MapHostDirectory().with("h1", NEW, BROWSER).with("h2", OLD);
-    PlacementActivitiesImpl placing = new PlacementActivitiesImpl(both);
-
-    for (int i = 0; i < 20; i++) {
-      Placement browser = placing.place(new PlacementRequest("s" + i, null, "browser"));
-      assertEquals("h1", browser.hostId(), "only h1 has a browser image");
-      assertEquals(BROWSER, browser.image());
-      Placement terminal = placing.place(new PlacementRequest("s" + i, null, "terminal"));
-      assertEquals(terminal.hostId().equals("h1") ? NEW : OLD, terminal.image());
-      assertEquals("terminal", terminal.image().template());
-      assertEquals(
-          terminal,
-          placing.place(new PlacementRequest("s" + i, null, null)),
-          "no template is the default template");
+  void aWorkerCountsWhatItPlacedUntilReportsCanShowIt() {
+    records.cached = List.of(host("h1", 4, 0), host("h2", 4, 2));
+    records.fresh = records.cached;
+    PlacementActivitiesImpl placement = placement();
+    Map<String, Integer> placed = new HashMap<>();
+    for (int i = 0; i < 6; i++) {
+      placed.merge(
+          placement.place(new PlacementRequest("s" + i, null, null)).hostId(), 1, Integer::sum);
     }
+    assertEquals(Map.of("h1", 4, "h2", 2), placed, "6 free slots, 6 sessions");
+    ApplicationFailure full =
+        assertThrows(
+            ApplicationFailure.class,
+            () -> placement.place(new PlacementRequest("s7", null, null)));
+    assertEquals(FailureKind.NO_CAPACITY.type(), full.getType());
   }
 
   @Test
-  void anImageIdOfAnotherTemplateIsUnknownImage() {
-    MapHostDirectory both = new MapHostDirectory().with("h1", NEW, BROWSER).with("h2", OLD);
-    PlacementActivitiesImpl placing = new PlacementActivitiesImpl(both);
-
-    ApplicationFailure failure =
-        assertThrows(
-            ApplicationFailure.class,
-            () -> placing.place(new PlacementRequest("s", NEW.imageId(), "browser")));
-
-    assertEquals(FailureKind.UNKNOWN_IMAGE.type(), failure.getType());
-    assertTrue(failure.getOriginalMessage().contains(NEW.imageId()), failure.getOriginalMessage());
-    assertTrue(
-        failure.getOriginalMessage().contains("template browser"), failure.getOriginalMessage());
-    assertEquals(
-        BROWSER,
-        placing.place(new PlacementRequest("s", BROWSER.imageId(), "browser")).image(),
-        "the template's own image is placed");
-    assertEquals(
-        BROWSER,
-        placing.place(new PlacementRequest("s", BROWSER.imageId(), null)).image(),
-        "an image named by id alone runs whatever its template");
+  void placementsOlderThanAReportAndAVmStartNoLongerCount() {
+    records.cached = List.of(host("h1", 1, 0));
+    records.fresh = records.cached;
+    List<String> hosts = new ArrayList<>();
+    PlacementActivitiesImpl placement = placement();
+    hosts.add(placement.place(new PlacementRequest("s1", null, null)).hostId());
+    assertThrows(
+        ApplicationFailure.class, () -> placement.place(new PlacementRequest("s2", null, null)));
+    now = NOW.plusMillis(PlacementActivitiesImpl.PENDING_MILLIS + 1);
+    records.cached = List.of(host("h1", 1, 0)); // reported at NOW: still live 15 s later
+    hosts.add(placement.place(new PlacementRequest("s2", null, null)).hostId());
+    assertEquals(List.of("h1", "h1"), hosts);
   }
 
   @Test
-  void aTemplateNoHostHasAnImageOfIsUnknownImage() {
-    ApplicationFailure failure =
-        assertThrows(
-            ApplicationFailure.class,
-            () -> placement.place(new PlacementRequest("s", null, "browser")));
+  void aHostMissingFromTheCachedRecordsIsFoundByReadingThemAgain() {
+    records.cached = List.of();
+    records.fresh = List.of(host("h9", 4, 0));
 
-    assertEquals(FailureKind.UNKNOWN_IMAGE.type(), failure.getType());
-    assertTrue(
-        failure.getOriginalMessage().contains("template browser"), failure.getOriginalMessage());
-    assertTrue(
-        failure.getOriginalMessage().contains("--template browser"),
-        "says how to build one: " + failure.getOriginalMessage());
+    assertEquals("h9", placement().place(new PlacementRequest("s", null, null)).hostId());
+    assertEquals(1, records.freshReads);
   }
 }

@@ -36,19 +36,22 @@ final class HostCommand {
         }
         long now = System.currentTimeMillis();
         System.out.printf(
-            "%-16s %-6s %-7s %-9s %-5s %-9s %-22s %s%n",
-            "HOST", "LIVE", "VMS", "SLOTS", "CPUS", "MEM MiB", "LAST REPORT", "DRAINED");
+            "%-16s %-6s %-7s %-9s %-5s %-9s %-22s %-28s %s%n",
+            "HOST", "LIVE", "VMS", "SLOTS", "CPUS", "MEM MiB", "LAST REPORT", "PROXY", "DRAINED");
         for (HostRecord host : hosts) {
           boolean live = host.liveAt(now, HostWorkflow.STALE_AFTER);
           System.out.printf(
-              "%-16s %-6s %-7s %-9s %-5s %-9s %-22s %s%n",
+              "%-16s %-6s %-7s %-9s %-5s %-9s %-22s %-28s %s%n",
               host.hostId(),
-              live ? "yes" : "no",
+              live ? "yes" : host.lost() ? "lost" : "no",
               host.report() == null ? "-" : host.report().runningVms(),
               host.report() == null ? "-" : host.report().capacity().vmSlots(),
               host.report() == null ? "-" : host.report().capacity().vcpus(),
               host.report() == null ? "-" : host.report().capacity().memoryMib(),
               host.report() == null ? "never" : Instant.ofEpochMilli(host.reportedAtMillis()),
+              host.report() == null || host.report().proxyUrl() == null
+                  ? "-"
+                  : host.report().proxyUrl(),
               host.drained() ? host.drainReason() : "");
         }
         return 0;

@@ -85,8 +85,9 @@ public final class KindlingConfig {
 
   private void validate() {
     hostId();
-    hosts();
     intValue(Setting.PROXY_PORT, 0, 65535);
+    proxyPublicUrl();
+    intValue(Setting.HOST_LOST_AFTER_SECONDS, 10, 86_400);
     intValue(Setting.PROXY_MAX_CONNECTIONS, 0, Integer.MAX_VALUE);
     intValue(Setting.PROXY_METRICS_PORT, -1, 65535);
     intValue(Setting.TEMPORAL_UI_PORT, -1, 65535);
@@ -136,17 +137,32 @@ public final class KindlingConfig {
     return Validation.hostId(id.isBlank() ? defaultHostId() : id);
   }
 
-  /** Host ids placement may choose, this host first. */
-  public List<String> hosts() {
-    String list = get(Setting.HOSTS);
-    if (list.isBlank()) {
-      return List.of(hostId());
+  /** Where browsers reach this host's proxy: {@code proxy.publicUrl}, else its bind address. */
+  public String proxyPublicUrl() {
+    String url = get(Setting.PROXY_PUBLIC_URL).strip();
+    if (url.isEmpty()) {
+      String bind = get(Setting.PROXY_BIND);
+      return "http://"
+          + (bind.contains(":") ? "[" + bind + "]" : bind)
+          + ":"
+          + get(Setting.PROXY_PORT);
     }
-    return Arrays.stream(list.split(","))
-        .map(String::strip)
-        .filter(s -> !s.isEmpty())
-        .map(Validation::hostId)
-        .toList();
+    java.net.URI uri;
+    try {
+      uri = new java.net.URI(url);
+    } catch (java.net.URISyntaxException e) {
+      throw new InvalidInputException(Setting.PROXY_PUBLIC_URL.key(), "'" + url + "' is not a URL");
+    }
+    if (!("http".equals(uri.getScheme()) || "https".equals(uri.getScheme()))
+        || uri.getHost() == null
+        || (uri.getPath() != null && !uri.getPath().isEmpty() && !uri.getPath().equals("/"))
+        || uri.getQuery() != null
+        || uri.getFragment() != null) {
+      throw new InvalidInputException(
+          Setting.PROXY_PUBLIC_URL.key(),
+          "'" + url + "' is not an http or https URL with a host and no path");
+    }
+    return url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
   }
 
   /** {@code cache.dir} (else $XDG_CACHE_HOME/kindling or ~/.cache/kindling) and {@code run.dir}. */

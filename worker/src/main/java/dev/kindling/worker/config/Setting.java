@@ -51,10 +51,10 @@ public enum Setting {
       "host.vmSlots",
       "0",
       "VMs this host runs at most, as its record reports it; 0: its memory in MiB / 512."),
-  HOSTS(
-      "placement.hosts",
-      "",
-      "Comma-separated host ids placement may choose; default: this host only."),
+  HOST_LOST_AFTER_SECONDS(
+      "host.lostAfterSeconds",
+      "60",
+      "After this many seconds without a report from this host, its READY sessions end HostLost (backends may create them again); its leftover VMs are reclaimed when it returns."),
   CACHE_DIR(
       "cache.dir",
       "",
@@ -101,6 +101,10 @@ public enum Setting {
       "worker.metricsBind", "127.0.0.1", "Address the worker's metrics endpoint listens on."),
   PROXY_BIND("proxy.bind", "127.0.0.1", "Address the proxy listens on."),
   PROXY_PORT("proxy.port", "6090", "Port the proxy listens on."),
+  PROXY_PUBLIC_URL(
+      "proxy.publicUrl",
+      "",
+      "Where browsers reach this host's proxy (scheme, host and port, e.g. https://vm-host-3.example.com); session page URLs and redirects from other hosts' proxies use it. Empty: http://proxy.bind:proxy.port."),
   PROXY_REUSE_PORT(
       "proxy.reusePort",
       "false",

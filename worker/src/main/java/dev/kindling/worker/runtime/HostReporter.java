@@ -3,20 +3,28 @@ package dev.kindling.worker.runtime;
 import dev.kindling.activities.vmm.VmProcesses;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.images.ImageStore;
+import dev.kindling.host.images.StoredImage;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.workflows.TaskQueues;
+import dev.kindling.workflows.host.ImageRef;
 import dev.kindling.workflows.hosts.HostCapacity;
 import dev.kindling.workflows.hosts.HostRecord;
 import dev.kindling.workflows.hosts.HostReport;
 import dev.kindling.workflows.hosts.HostWorkflow;
+import dev.kindling.workflows.pool.PoolState;
+import dev.kindling.workflows.pool.PoolWorkflow;
 import io.temporal.client.BatchRequest;
 import io.temporal.client.WorkflowClient;
+import io.temporal.client.WorkflowNotFoundException;
 import io.temporal.client.WorkflowOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +74,8 @@ final class HostReporter implements AutoCloseable {
   HostReport report() {
     long memoryMib = memoryMib();
     int slots = config.intValue(Setting.HOST_VM_SLOTS);
+    ImageStore store = new ImageStore(paths);
+    Map<String, ImageRef> currents = store.currents();
     return new HostReport(
         config.hostId(),
         new HostCapacity(
@@ -73,8 +83,32 @@ final class HostReporter implements AutoCloseable {
             memoryMib,
             slots > 0 ? slots : (int) Math.max(1, memoryMib / MIB_PER_SLOT)),
         runningVms(),
-        new ImageStore(paths).currents(),
+        currents,
+        store.list().stream().map(StoredImage::ref).toList(),
+        poolReady(currents.keySet()),
+        config.proxyPublicUrl(),
+        config.intValue(Setting.HOST_LOST_AFTER_SECONDS),
         System.currentTimeMillis());
+  }
+
+  /** Ready VMs of this host's pools, for the templates it has an image of. */
+  private Map<String, Integer> poolReady(Set<String> templates) {
+    Map<String, Integer> ready = new TreeMap<>();
+    for (String template : templates) {
+      try {
+        PoolState pool =
+            client
+                .newWorkflowStub(
+                    PoolWorkflow.class, PoolWorkflow.workflowId(config.hostId(), template))
+                .describe();
+        if (pool != null && pool.ready() != null && !pool.ready().isEmpty()) {
+          ready.put(template, pool.ready().size());
+        }
+      } catch (WorkflowNotFoundException e) {
+        // No pool of this template here.
+      }
+    }
+    return ready;
   }
 
   private void reportQuietly() {
@@ -96,6 +130,11 @@ final class HostReporter implements AutoCloseable {
   }
 
   private void send(HostReport report) {
+    send(client, report);
+  }
+
+  /** Signal-with-starts {@code report}'s host record with it. */
+  static void send(WorkflowClient client, HostReport report) {
     HostWorkflow record =
         client.newWorkflowStub(
             HostWorkflow.class,
@@ -104,7 +143,7 @@ final class HostReporter implements AutoCloseable {
                 .setTaskQueue(TaskQueues.SHARED)
                 .build());
     BatchRequest request = client.newSignalWithStartRequest();
-    request.add(record::run, new HostRecord(report.hostId(), null, 0, 0, null));
+    request.add(record::run, HostRecord.first(report.hostId()));
     request.add(record::report, report);
     client.signalWithStart(request);
   }

@@ -12,7 +12,10 @@ import dev.kindling.worker.config.Setting;
 import io.temporal.client.WorkflowClient;
 import java.time.Duration;
 
-/** Builds the proxy from configuration, routing through Temporal. */
+/**
+ * Builds the proxy from configuration, routing through Temporal. The proxy serves the VMs of its
+ * own host and sends browsers asking for a session on another host to that host's proxy.
+ */
 public final class ProxyRuntime {
   private ProxyRuntime() {}
 
@@ -33,10 +36,11 @@ public final class ProxyRuntime {
                 ControlPolicy.fromWire(config.get(Setting.PROXY_CONTROL_POLICY)).orElseThrow())
             .activityReportInterval(
                 Duration.ofSeconds(config.intValue(Setting.PROXY_ACTIVITY_REPORT_SECONDS)))
+            .hostId(config.hostId())
             .build();
     return ProxyServer.start(
         proxyConfig,
-        new TemporalRouteResolver(client),
+        new TemporalRouteResolver(client, proxyConfig.hostId()),
         VncPasswords.fromHost(config.paths()),
         new TemporalSessionActivity(client));
   }

@@ -7,6 +7,7 @@ import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
 import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.cleanup.CleanupWorkflowImpl;
+import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.hosts.HostWorkflowImpl;
 import dev.kindling.workflows.image.GoldenImageWorkflowImpl;
 import dev.kindling.workflows.pool.PoolWorkflowImpl;
@@ -97,6 +98,7 @@ public final class WorkerRuntime implements AutoCloseable {
       EgressReports egressReports = EgressReports.start(host.egress(), connection.client());
       startPools(connection, config);
       HostReporter hostReporter = HostReporter.start(connection.client(), config, host.paths());
+      reconcileNow(connection);
       log.info(
           "worker polling {} and {}{}",
           TaskQueues.SHARED,
@@ -161,6 +163,20 @@ public final class WorkerRuntime implements AutoCloseable {
                 .build());
     appWatches.registerActivitiesImplementations(host.readiness());
     return hostQueue;
+  }
+
+  /**
+   * A worker that starts after a crash, or on a host that was lost, may find VMs whose sessions
+   * ended meanwhile: the cleanup schedule runs now instead of up to {@link #CLEANUP_EVERY} later.
+   */
+  private static void reconcileNow(TemporalConnection connection) {
+    try {
+      if (new KindlingClient(connection.client()).triggerCleanup()) {
+        log.info("cleanup triggered: this host is reconciled now");
+      }
+    } catch (RuntimeException e) {
+      log.warn("cleanup not triggered at start: {}", e.toString());
+    }
   }
 
   /**

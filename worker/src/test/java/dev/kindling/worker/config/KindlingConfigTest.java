@@ -100,11 +100,29 @@ class KindlingConfigTest {
   }
 
   @Test
-  void placementHostsDefaultToThisHost() {
-    KindlingConfig config =
-        KindlingConfig.load(null, Map.of("KINDLING_HOST_ID", "alpha"), Map.of());
-    assertEquals(List.of("alpha"), config.hosts());
-    assertEquals(List.of("a", "b"), config.with(Setting.HOSTS, "a, b").hosts());
+  void theProxysPublicUrlDefaultsToItsBindAddressAndMustBeAnOriginWithoutPath() {
+    KindlingConfig config = KindlingConfig.defaults();
+    assertEquals("http://127.0.0.1:6090", config.proxyPublicUrl());
+    assertEquals(
+        "http://[::1]:7000",
+        config.with(Setting.PROXY_BIND, "::1").with(Setting.PROXY_PORT, "7000").proxyPublicUrl());
+    assertEquals(
+        "https://vm-3.example.com",
+        config.with(Setting.PROXY_PUBLIC_URL, "https://vm-3.example.com/").proxyPublicUrl());
+    for (String bad :
+        List.of(
+            "vm-3.example.com",
+            "ftp://vm-3",
+            "https://vm-3/sessions",
+            "https://vm 3",
+            "https://vm-3/?a")) {
+      InvalidInputException e =
+          assertThrows(
+              InvalidInputException.class,
+              () -> KindlingConfig.load(null, Map.of("KINDLING_PROXY_PUBLIC_URL", bad), Map.of()),
+              bad);
+      assertEquals("proxy.publicUrl", e.field(), bad);
+    }
   }
 
   @Test

@@ -8,10 +8,11 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 import static org.mockito.Mockito.withSettings;
 
+import dev.kindling.activities.shared.HostRecords;
 import dev.kindling.activities.shared.LivenessActivitiesImpl;
-import dev.kindling.activities.shared.MapHostDirectory;
 import dev.kindling.activities.shared.PlacementActivitiesImpl;
 import dev.kindling.activities.shared.RetirementActivitiesImpl;
+import dev.kindling.activities.shared.TemporalHostRecords;
 import dev.kindling.host.HostPaths;
 import dev.kindling.host.TemporalCli;
 import dev.kindling.host.testing.HostCapability;
@@ -71,7 +72,7 @@ class LivenessAndRetirementTest {
   private WorkerFactory factory;
   private WorkflowClient client;
   private KindlingClient kindling;
-  private final MapHostDirectory directory = new MapHostDirectory().with("h1", OLD, NEW, BROWSER);
+  private HostRecords directory;
 
   @BeforeEach
   void start() {
@@ -87,9 +88,12 @@ class LivenessAndRetirementTest {
     client = connection.client();
     factory = WorkerFactory.newInstance(client);
     Worker shared = factory.newWorker(TaskQueues.SHARED);
-    shared.registerWorkflowImplementationTypes(BrowserVmWorkflowImpl.class);
+    shared.registerWorkflowImplementationTypes(
+        BrowserVmWorkflowImpl.class, dev.kindling.workflows.hosts.HostWorkflowImpl.class);
+    kindling = new KindlingClient(client);
+    directory = new TemporalHostRecords(kindling, Clock.systemUTC());
     shared.registerActivitiesImplementations(
-        new PlacementActivitiesImpl(directory),
+        new PlacementActivitiesImpl(directory, "terminal", Clock.systemUTC()),
         new dev.kindling.workflows.pool.ClientPoolClaims(client));
     NetworkActivities network = mock(NetworkActivities.class, withSettings().withoutAnnotations());
     VmmActivities vmm = mock(VmmActivities.class, withSettings().withoutAnnotations());
@@ -123,7 +127,19 @@ class LivenessAndRetirementTest {
         .newWorker(TaskQueues.forHost("h1"))
         .registerActivitiesImplementations(network, vmm, readiness, start);
     factory.start();
-    kindling = new KindlingClient(client);
+    // h1 reports as its worker would: its current images, and every image it stores.
+    HostReporter.send(
+        client,
+        new dev.kindling.workflows.hosts.HostReport(
+            "h1",
+            new dev.kindling.workflows.hosts.HostCapacity(2, 4096, 8),
+            0,
+            Map.of("terminal", NEW, "browser", BROWSER),
+            List.of(OLD, NEW, BROWSER),
+            Map.of(),
+            "http://127.0.0.1:6090",
+            60,
+            System.currentTimeMillis()));
   }
 
   @AfterEach

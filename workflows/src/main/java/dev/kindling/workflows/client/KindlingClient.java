@@ -384,6 +384,30 @@ public final class KindlingClient {
     }
   }
 
+  /**
+   * Runs the cleanup schedule's action now (a restarted worker's host is reconciled at once); false
+   * when there is no schedule yet.
+   */
+  public boolean triggerCleanup() {
+    try {
+      ScheduleClient.newInstance(
+              client.getWorkflowServiceStubs(),
+              ScheduleClientOptions.newBuilder()
+                  .setNamespace(client.getOptions().getNamespace())
+                  .build())
+          .getHandle(CleanupWorkflow.WORKFLOW_ID)
+          .trigger();
+      return true;
+    } catch (io.temporal.client.schedules.ScheduleException e) {
+      return false;
+    } catch (io.grpc.StatusRuntimeException e) {
+      if (e.getStatus().getCode() == io.grpc.Status.Code.NOT_FOUND) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
   private BrowserVmWorkflow vm(String sessionId) {
     return client.newWorkflowStub(
         BrowserVmWorkflow.class, BrowserVmWorkflow.workflowId(Validation.sessionId(sessionId)));

@@ -56,6 +56,14 @@ public interface BrowserVmWorkflow {
   @SignalMethod(name = "input")
   void input();
 
+  /**
+   * The VM's host stopped reporting (its record says why): a READY session ends {@code HostLost}
+   * without teardown, which the host's reconciler does when it returns. A session still being
+   * provisioned is left to its host steps' pickup timeout, which places it again.
+   */
+  @SignalMethod(name = "hostLost")
+  void hostLost(String reason);
+
   /** Extends the lease by {@code seconds} from now; returns the new expiry (epoch millis). */
   @UpdateMethod(name = "extend")
   long extend(long seconds);

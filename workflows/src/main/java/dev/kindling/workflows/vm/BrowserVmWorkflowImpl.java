@@ -30,14 +30,19 @@ import dev.kindling.workflows.pool.PoolClaim;
 import dev.kindling.workflows.pool.PoolClaimActivities;
 import dev.kindling.workflows.pool.PooledVm;
 import io.temporal.activity.LocalActivityOptions;
+import io.temporal.api.enums.v1.TimeoutType;
 import io.temporal.common.RetryOptions;
+import io.temporal.failure.ActivityFailure;
 import io.temporal.failure.ApplicationFailure;
 import io.temporal.failure.CanceledFailure;
+import io.temporal.failure.TimeoutFailure;
 import io.temporal.workflow.Async;
 import io.temporal.workflow.CancellationScope;
+import io.temporal.workflow.Functions;
 import io.temporal.workflow.Saga;
 import io.temporal.workflow.Workflow;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -96,6 +101,9 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
    */
   static final String ONE_HOST_STEP = "network-and-boot-in-one-step";
 
+  /** The version marker of placing a session again when its host does not pick up. */
+  static final String RE_PLACE = "re-place";
+
   /** The version marker of claiming from the host's warm pool before starting a VM. */
   static final String WARM_POOL = "warm-pool";
 
@@ -113,12 +121,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
       Workflow.newLocalActivityStub(PlacementActivities.class, PLACEMENT);
   private final PoolClaimActivities poolClaims =
       Workflow.newLocalActivityStub(PoolClaimActivities.class, POOL_CLAIM);
-  private final Saga saga =
-      new Saga(
-          new Saga.Options.Builder()
-              .setParallelCompensation(false)
-              .setContinueWithError(true)
-              .build());
+  private Saga saga = newSaga();
 
   private VmProgress progress;
   private Lease lease;
@@ -130,6 +133,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
   private boolean watchApp;
   private String appExit;
   private boolean released;
+  private String hostLost;
   private CancellationScope provisioning;
 
   @Override
@@ -183,6 +187,13 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     CancellationScope watch = watchApp();
     try {
       Lease.End end = lease.awaitEnd();
+      if (end == Lease.End.HOST_LOST) {
+        // Teardown would wait on a host nobody serves; the host's reconciler reclaims the VM
+        // when the host returns (this workflow no longer runs, so it owns nothing).
+        watch.cancel();
+        fail(FailureKind.HOST_LOST.type(), hostLost);
+        throw FailureKind.HOST_LOST.failure(hostLost);
+      }
       log.info(
           "Lease of session {} ended: {}{}",
           sessionId,
@@ -205,13 +216,80 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     return progress.describe();
   }
 
+  /**
+   * Places the session and provisions its VM there. A host whose worker does not pick up the first
+   * step in time is avoided and the session placed again, with a new VM id and none of that host's
+   * compensations: the step never started there, and anything an earlier attempt of it left is the
+   * host reconciler's (its owner record names a VM this workflow no longer describes).
+   */
   private void provision(ValidRequest request) {
+    List<String> avoid = new ArrayList<>();
+    while (true) {
+      Placement placed =
+          placement.place(
+              new PlacementRequest(
+                  request.sessionId(), request.imageId(), request.template(), avoid));
+      try {
+        provisionOn(placed, request);
+        return;
+      } catch (NotPickedUp e) {
+        if (Workflow.getVersion(RE_PLACE, Workflow.DEFAULT_VERSION, 1)
+            == Workflow.DEFAULT_VERSION) {
+          throw e.failure;
+        }
+        log.warn(
+            "Session {}: host {} did not pick up the first step in {}; placing it again",
+            request.sessionId(),
+            placed.hostId(),
+            HostStubs.HOST_PICKUP);
+        progress.addTiming("not-picked-up/" + placed.hostId(), HostStubs.HOST_PICKUP.toMillis());
+        avoid.add(placed.hostId());
+        saga = newSaga();
+        readyHost = null;
+        readyVm = null;
+        progress.vmId(vmIdFrom(Workflow.randomUUID().toString()));
+        phase(Phase.PLACING);
+      }
+    }
+  }
+
+  /** The first host step, whose schedule-to-start timeout means the host is gone. */
+  private static <T> T firstStep(Functions.Func<T> step) {
+    try {
+      return step.apply();
+    } catch (ActivityFailure e) {
+      if (e.getCause() instanceof TimeoutFailure timeout
+          && timeout.getTimeoutType() == TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START) {
+        throw new NotPickedUp(e);
+      }
+      throw e;
+    }
+  }
+
+  /** No worker of the placed host started its first step: try another host. */
+  private static final class NotPickedUp extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final transient ActivityFailure failure;
+
+    NotPickedUp(ActivityFailure failure) {
+      super(failure.getMessage(), failure, false, false);
+      this.failure = failure;
+    }
+  }
+
+  private static Saga newSaga() {
+    return new Saga(
+        new Saga.Options.Builder()
+            .setParallelCompensation(false)
+            .setContinueWithError(true)
+            .build());
+  }
+
+  private void provisionOn(Placement placed, ValidRequest request) {
     String sessionId = request.sessionId();
     String vmId = progress.vmId();
-    Placement placed =
-        placement.place(new PlacementRequest(sessionId, request.imageId(), request.template()));
     String template = placed.image().template();
-    progress.placed(placed.hostId(), placed.image().imageId(), template);
+    progress.placed(placed.hostId(), placed.image().imageId(), template, placed.proxyUrl());
     BootMode mode = resolve(request.bootMode(), placed);
     HostStubs host = HostStubs.on(placed.taskQueue());
     long claimStarted = Workflow.currentTimeMillis();
@@ -249,7 +327,7 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
         == Workflow.DEFAULT_VERSION) {
       // Runs started before the network and the boot were one step replay the two steps they made.
       phase(Phase.NETWORK);
-      VmNetwork network = host.network().createNetwork(networkRequest);
+      VmNetwork network = firstStep(() -> host.network().createNetwork(networkRequest));
       phase(Phase.BOOTING);
       vm = new VmRef(Workflow.randomUUID().toString(), vmId, network);
       saga.addCompensation(host.vmmTeardown()::destroyVm, vm);
@@ -268,18 +346,16 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
       phase(Phase.BOOTING);
       vm = new VmRef(Workflow.randomUUID().toString(), vmId, VmNetwork.standard(vmId));
       saga.addCompensation(host.vmmTeardown()::destroyVm, vm);
-      StartedVm started =
-          host.start()
-              .startVm(
-                  networkRequest,
-                  new BootRequest(
-                      vm.requestId(),
-                      vmId,
-                      placed.image(),
-                      null,
-                      mode,
-                      request.memoryMib(),
-                      request.vcpus()));
+      BootRequest boot =
+          new BootRequest(
+              vm.requestId(),
+              vmId,
+              placed.image(),
+              null,
+              mode,
+              request.memoryMib(),
+              request.vcpus());
+      StartedVm started = firstStep(() -> host.start().startVm(networkRequest, boot));
       vm = new VmRef(vm.requestId(), vmId, started.network());
       handle = started.handle();
       progress.addTiming("booting/network", started.networkMillis());
@@ -353,15 +429,10 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     readyVm = pooled.vm();
     phase(Phase.READINESS);
     Duration deadline = RESTORE_READINESS_DEADLINE;
-    ReadinessReport report =
-        host.pool(deadline)
-            .handOver(
-                new HandOverRequest(
-                    pooled.vm(),
-                    networkRequest,
-                    pooled.image(),
-                    deadline.toMillis(),
-                    request.launch()));
+    HandOverRequest handOver =
+        new HandOverRequest(
+            pooled.vm(), networkRequest, pooled.image(), deadline.toMillis(), request.launch());
+    ReadinessReport report = firstStep(() -> host.pool(deadline).handOver(handOver));
     Workflow.getMetricsScope()
         .tagged(Map.of("host", placed.hostId(), "template", placed.image().template()))
         .timer("kindling_pool_claim_latency")
@@ -454,6 +525,18 @@ public class BrowserVmWorkflowImpl implements BrowserVmWorkflow {
     } else if (provisioning != null) {
       provisioning.cancel("released");
     }
+  }
+
+  @Override
+  public void hostLost(String reason) {
+    if (lease == null) {
+      log.info(
+          "Session {} not READY when its host was lost; its host steps time out instead",
+          progress == null ? null : progress.sessionId());
+      return;
+    }
+    hostLost = reason == null || reason.isBlank() ? "host lost" : reason;
+    lease.hostLost();
   }
 
   @Override

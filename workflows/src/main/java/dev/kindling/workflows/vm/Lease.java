@@ -13,7 +13,9 @@ final class Lease {
     EXPIRED,
     IDLE,
     /** The app exited under a template whose {@code onExit} is {@code release}. */
-    APP_EXITED
+    APP_EXITED,
+    /** The VM's host stopped reporting: the session ended with it. */
+    HOST_LOST
   }
 
   private final long idleMillis;
@@ -21,6 +23,7 @@ final class Lease {
   private long idleDeadline;
   private boolean released;
   private boolean appExited;
+  private boolean hostLost;
   private int changes;
 
   Lease(long now, Duration ttl, Duration idle) {
@@ -39,6 +42,10 @@ final class Lease {
 
   void appExited() {
     appExited = true;
+  }
+
+  void hostLost() {
+    hostLost = true;
   }
 
   /**
@@ -67,6 +74,9 @@ final class Lease {
   End awaitEnd() {
     while (true) {
       long now = Workflow.currentTimeMillis();
+      if (hostLost) {
+        return End.HOST_LOST;
+      }
       if (released) {
         return End.RELEASED;
       }
@@ -82,7 +92,8 @@ final class Lease {
       int seen = changes;
       long wakeAt = Math.min(expiresAt, idleDeadline);
       Workflow.await(
-          Duration.ofMillis(wakeAt - now), () -> released || appExited || changes != seen);
+          Duration.ofMillis(wakeAt - now),
+          () -> released || appExited || hostLost || changes != seen);
     }
   }
 }

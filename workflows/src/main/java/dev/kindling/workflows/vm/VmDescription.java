@@ -17,6 +17,8 @@ import java.util.List;
  * @param viewers who has the desktop open through the proxy (none before READY)
  * @param egress what the VM may reach and what it did, as its host last reported (null until the
  *     host reports, and for a VM without egress)
+ * @param pageUrl the session's page on its host's proxy (known once placed; null when the host
+ *     publishes no proxy URL)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record VmDescription(
@@ -34,7 +36,16 @@ public record VmDescription(
     String failureType,
     String failureMessage,
     Viewers viewers,
-    EgressReport egress) {
+    EgressReport egress,
+    String pageUrl) {
+
+  /** Where a proxy serves the page of session {@code sessionId}, under the proxy's public URL. */
+  public static String pageUrl(String proxyUrl, String sessionId) {
+    return proxyUrl == null ? null : proxyUrl + PAGE_PREFIX + "/" + sessionId + "/";
+  }
+
+  /** The path under which proxies serve session pages and WebSockets. */
+  public static final String PAGE_PREFIX = "/sessions";
 
   /** A VM whose workflow failed before it could describe it (its input could not be read). */
   public static VmDescription failedBeforeStart(
@@ -54,6 +65,7 @@ public record VmDescription(
         failureType,
         failureMessage,
         Viewers.NONE,
+        null,
         null);
   }
 }

@@ -14,6 +14,7 @@ final class VmProgress {
   private Phase phase = Phase.PLACING;
   private long phaseStartedAt;
   private String hostId;
+  private String proxyUrl;
   private String imageId;
   private String template;
   private Launch launch;
@@ -70,8 +71,9 @@ final class VmProgress {
     return vmId;
   }
 
-  void placed(String host, String image, String templateId) {
+  void placed(String host, String image, String templateId, String hostProxyUrl) {
     hostId = host;
+    proxyUrl = hostProxyUrl;
     imageId = image;
     template = templateId;
   }
@@ -125,7 +127,8 @@ final class VmProgress {
         failureType,
         failureMessage,
         viewers,
-        egress);
+        egress,
+        VmDescription.pageUrl(proxyUrl, sessionId));
   }
 
   /**

@@ -15,6 +15,7 @@ import dev.kindling.workflows.testing.Await;
 import io.temporal.client.BatchRequest;
 import io.temporal.client.WorkflowOptions;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -48,7 +49,7 @@ class HostWorkflowTest {
                 .setTaskQueue(TaskQueues.SHARED)
                 .build());
     BatchRequest request = cluster.client.newSignalWithStartRequest();
-    request.add(record::run, new HostRecord(report.hostId(), null, 0, 0, null));
+    request.add(record::run, HostRecord.first(report.hostId()));
     request.add(record::report, report);
     cluster.client.signalWithStart(request);
   }
@@ -59,6 +60,10 @@ class HostWorkflowTest {
         new HostCapacity(8, 32768, 40),
         running,
         Map.of(Fixtures.TEMPLATE, Fixtures.SNAPSHOT_IMAGE),
+        List.of(),
+        Map.of(),
+        "http://" + hostId + ".test:6090",
+        30,
         System.currentTimeMillis());
   }
 
@@ -97,7 +102,7 @@ class HostWorkflowTest {
     assertFalse(
         record.liveAt(at + HostWorkflow.STALE_AFTER.toMillis() + 1, HostWorkflow.STALE_AFTER));
     assertFalse(
-        new HostRecord("h9", null, 0, 0, null).liveAt(0, HostWorkflow.STALE_AFTER),
+        HostRecord.first("h9").liveAt(0, HostWorkflow.STALE_AFTER),
         "a host that never reported is not live");
   }
 
@@ -143,5 +148,33 @@ class HostWorkflowTest {
 
     HostRecord h1 = await("h1", "the second report of h1", r -> r.reports() == 2);
     assertEquals(3, h1.report().runningVms());
+  }
+
+  @Test
+  void aHostSilentPastItsLossTimeIsLostItsSessionsAreToldAndAReportBringsItBack() throws Exception {
+    org.mockito.Mockito.when(
+            cluster.hostLoss.hostLost(
+                org.mockito.ArgumentMatchers.eq("h1"), org.mockito.ArgumentMatchers.anyString()))
+        .thenReturn(2);
+    report(reportOf("h1", 2)); // lostAfterSeconds 30
+    await("h1", "a report", r -> r.reports() == 1);
+
+    cluster.env.sleep(Duration.ofSeconds(20));
+    assertFalse(await("h1", "the record", r -> true).lost(), "20 s of silence is not 30");
+    cluster.env.sleep(Duration.ofSeconds(30));
+
+    HostRecord lost = await("h1", "lost", HostRecord::lost);
+    org.mockito.Mockito.verify(cluster.hostLoss)
+        .hostLost(
+            org.mockito.ArgumentMatchers.eq("h1"),
+            org.mockito.ArgumentMatchers.contains("host.lostAfterSeconds=30"));
+    assertTrue(lost.lostAtMillis() - lost.reportedAtMillis() >= 30_000, lost.toString());
+
+    report(reportOf("h1", 0));
+    HostRecord back = await("h1", "back", r -> !r.lost() && r.reports() == 2);
+    assertEquals(0, back.report().runningVms());
+    org.mockito.Mockito.verify(cluster.hostLoss, org.mockito.Mockito.times(1))
+        .hostLost(
+            org.mockito.ArgumentMatchers.anyString(), org.mockito.ArgumentMatchers.anyString());
   }
 }

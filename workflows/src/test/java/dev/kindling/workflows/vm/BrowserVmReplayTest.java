@@ -112,6 +112,9 @@ class BrowserVmReplayTest {
     public void release() {}
 
     @Override
+    public void hostLost(String reason) {}
+
+    @Override
     public long extend(long seconds) {
       return 0;
     }
