@@ -6,18 +6,15 @@ import dev.kindling.host.images.ImageStore;
 import dev.kindling.host.images.StoredImage;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
-import dev.kindling.workflows.TaskQueues;
+import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.ImageRef;
 import dev.kindling.workflows.hosts.HostCapacity;
-import dev.kindling.workflows.hosts.HostRecord;
 import dev.kindling.workflows.hosts.HostReport;
 import dev.kindling.workflows.hosts.HostWorkflow;
 import dev.kindling.workflows.pool.PoolState;
 import dev.kindling.workflows.pool.PoolWorkflow;
-import io.temporal.client.BatchRequest;
 import io.temporal.client.WorkflowClient;
 import io.temporal.client.WorkflowNotFoundException;
-import io.temporal.client.WorkflowOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -130,22 +127,7 @@ final class HostReporter implements AutoCloseable {
   }
 
   private void send(HostReport report) {
-    send(client, report);
-  }
-
-  /** Signal-with-starts {@code report}'s host record with it. */
-  static void send(WorkflowClient client, HostReport report) {
-    HostWorkflow record =
-        client.newWorkflowStub(
-            HostWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId(HostWorkflow.workflowId(report.hostId()))
-                .setTaskQueue(TaskQueues.SHARED)
-                .build());
-    BatchRequest request = client.newSignalWithStartRequest();
-    request.add(record::run, HostRecord.first(report.hostId()));
-    request.add(record::report, report);
-    client.signalWithStart(request);
+    new KindlingClient(client).reportHost(report);
   }
 
   private int runningVms() {

@@ -128,8 +128,7 @@ class LivenessAndRetirementTest {
         .registerActivitiesImplementations(network, vmm, readiness, start);
     factory.start();
     // h1 reports as its worker would: its current images, and every image it stores.
-    HostReporter.send(
-        client,
+    kindling.reportHost(
         new dev.kindling.workflows.hosts.HostReport(
             "h1",
             new dev.kindling.workflows.hosts.HostCapacity(2, 4096, 8),

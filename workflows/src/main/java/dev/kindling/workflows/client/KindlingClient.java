@@ -6,6 +6,7 @@ import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.cleanup.CleanupWorkflow;
 import dev.kindling.workflows.hosts.HostRecord;
+import dev.kindling.workflows.hosts.HostReport;
 import dev.kindling.workflows.hosts.HostWorkflow;
 import dev.kindling.workflows.pool.PoolState;
 import dev.kindling.workflows.pool.PoolWorkflow;
@@ -19,6 +20,7 @@ import io.temporal.api.common.v1.WorkflowExecution;
 import io.temporal.api.enums.v1.WorkflowExecutionStatus;
 import io.temporal.api.enums.v1.WorkflowIdConflictPolicy;
 import io.temporal.api.enums.v1.WorkflowIdReusePolicy;
+import io.temporal.client.BatchRequest;
 import io.temporal.client.UpdateOptions;
 import io.temporal.client.WithStartWorkflowOperation;
 import io.temporal.client.WorkflowClient;
@@ -294,6 +296,21 @@ public final class KindlingClient {
         .stream()
         .sorted(java.util.Comparator.comparing(HostRecord::hostId))
         .toList();
+  }
+
+  /** What a host's worker does every few seconds: signal-with-starts the host's record with it. */
+  public void reportHost(HostReport report) {
+    HostWorkflow record =
+        client.newWorkflowStub(
+            HostWorkflow.class,
+            WorkflowOptions.newBuilder()
+                .setWorkflowId(HostWorkflow.workflowId(Validation.hostId(report.hostId())))
+                .setTaskQueue(TaskQueues.SHARED)
+                .build());
+    BatchRequest request = client.newSignalWithStartRequest();
+    request.add(record::run, HostRecord.first(report.hostId()));
+    request.add(record::report, report);
+    client.signalWithStart(request);
   }
 
   /**

@@ -8,12 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindling.workflows.Fixtures;
 import dev.kindling.workflows.InvalidInputException;
-import dev.kindling.workflows.TaskQueues;
 import dev.kindling.workflows.TestCluster;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.testing.Await;
-import io.temporal.client.BatchRequest;
-import io.temporal.client.WorkflowOptions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -39,19 +36,8 @@ class HostWorkflowTest {
     cluster.close();
   }
 
-  /** What a worker does every few seconds: signal-with-start its host's record. */
   private void report(HostReport report) {
-    HostWorkflow record =
-        cluster.client.newWorkflowStub(
-            HostWorkflow.class,
-            WorkflowOptions.newBuilder()
-                .setWorkflowId(HostWorkflow.workflowId(report.hostId()))
-                .setTaskQueue(TaskQueues.SHARED)
-                .build());
-    BatchRequest request = cluster.client.newSignalWithStartRequest();
-    request.add(record::run, HostRecord.first(report.hostId()));
-    request.add(record::report, report);
-    cluster.client.signalWithStart(request);
+    kindling.reportHost(report);
   }
 
   private static HostReport reportOf(String hostId, int running) {
