@@ -69,6 +69,9 @@ import org.junit.jupiter.api.Test;
 class EgressE2eTest {
   private static final String ALLOWED = "allowed.kindling.test";
 
+  /** Text of one line, "<name>:<port> is not allowed for this session", is well over this. */
+  private static final long REASON_PIXELS = 300;
+
   /** The heading band of the egress proxy's refusal page. */
   private static final int REFUSAL_BAND = 0x922b21;
 
@@ -273,14 +276,23 @@ class EgressE2eTest {
             List.of(ALLOWED + ":" + http)));
     VmDescription ready = awaitReady(session);
     // The refused frame loads after the page: wait for the refusal page's whole band (900 x 48
-    // pixels less its text, over 3 % of the screen; noVNC may show a half-drawn update before).
-    BufferedImage shown =
-        Screenshots.desktop(
-            proxy,
-            session,
-            Screenshots.ARTEFACTS.resolve("egress-browser.png"),
-            REFUSAL_BAND,
-            0.03);
+    // pixels less its text, over 3 % of the screen; noVNC may show a half-drawn update before),
+    // then for its reason under the band, which the browser may paint a moment later.
+    BufferedImage shown = null;
+    for (int attempt = 0; attempt < 3 && reasonPixels(shown) < REASON_PIXELS; attempt++) {
+      shown =
+          Screenshots.desktop(
+              proxy,
+              session,
+              Screenshots.ARTEFACTS.resolve("egress-browser.png"),
+              REFUSAL_BAND,
+              0.03);
+    }
+    assertTrue(
+        reasonPixels(shown) >= REASON_PIXELS,
+        "the refusal page's reason is on screen under its band: "
+            + reasonPixels(shown)
+            + " dark pixels");
     assertTrue(
         Screenshots.share(shown, TestInternet.PAGE_COLOUR) > 0.4,
         "the allowed page fills the screen: " + Screenshots.share(shown, TestInternet.PAGE_COLOUR));
@@ -298,6 +310,20 @@ class EgressE2eTest {
                     && e.lastRefusals().stream().anyMatch(r -> r.reason().contains("denied")));
     assertEquals(List.of(ALLOWED + ":" + http), egress.rules());
     end(session, ready.vmId());
+  }
+
+  /**
+   * Dark pixels in the refusal frame's white body (the page's 900 x 260 frame at 40, 136, below its
+   * 48-pixel band): its reason's text. 0 before the first screenshot.
+   */
+  private static long reasonPixels(BufferedImage shown) {
+    if (shown == null) {
+      return 0;
+    }
+    BufferedImage body = shown.getSubimage(40, 136 + 48, 900, 260 - 48);
+    return Screenshots.count(
+        body,
+        p -> Screenshots.red(p) < 96 && Screenshots.green(p) < 96 && Screenshots.blue(p) < 96);
   }
 
   /**
