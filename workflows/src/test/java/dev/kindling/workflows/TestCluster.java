@@ -4,7 +4,6 @@ import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.withSettings;
 
 import dev.kindling.workflows.cleanup.CleanupActivities;
-import dev.kindling.workflows.cleanup.CleanupWorkflowImpl;
 import dev.kindling.workflows.cleanup.LivenessActivities;
 import dev.kindling.workflows.host.NetworkActivities;
 import dev.kindling.workflows.host.PlacementActivities;
@@ -13,13 +12,10 @@ import dev.kindling.workflows.host.StartedVm;
 import dev.kindling.workflows.host.VmNetwork;
 import dev.kindling.workflows.host.VmStartActivities;
 import dev.kindling.workflows.host.VmmActivities;
-import dev.kindling.workflows.image.GoldenImageWorkflowImpl;
 import dev.kindling.workflows.image.ImageActivities;
 import dev.kindling.workflows.image.RetirementActivities;
 import dev.kindling.workflows.pool.ClientPoolClaims;
 import dev.kindling.workflows.pool.PoolActivities;
-import dev.kindling.workflows.pool.PoolWorkflowImpl;
-import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
 import io.temporal.client.WorkflowClient;
 import io.temporal.testing.TestWorkflowEnvironment;
 import io.temporal.worker.Worker;
@@ -65,13 +61,7 @@ public final class TestCluster implements AutoCloseable {
       env.registerSearchAttribute(key.getName(), key.getValueType());
     }
     Worker shared = env.newWorker(TaskQueues.SHARED);
-    shared.registerWorkflowImplementationTypes(
-        workflowOptions,
-        BrowserVmWorkflowImpl.class,
-        GoldenImageWorkflowImpl.class,
-        CleanupWorkflowImpl.class,
-        PoolWorkflowImpl.class,
-        dev.kindling.workflows.hosts.HostWorkflowImpl.class);
+    shared.registerWorkflowImplementationTypes(workflowOptions, SharedWorkflows.implementations());
     shared.registerActivitiesImplementations(
         placement, liveness, retirement, hostLoss, new ClientPoolClaims(env.getWorkflowClient()));
     for (String id : hostIds) {

@@ -1,7 +1,7 @@
 package dev.kindling.activities.shared;
 
-import dev.kindling.workflows.KindlingSearchAttributes;
-import dev.kindling.workflows.Validation;
+import dev.kindling.workflows.client.KindlingClient;
+import dev.kindling.workflows.client.VmSummary;
 import dev.kindling.workflows.hosts.HostLossActivities;
 import dev.kindling.workflows.vm.BrowserVmWorkflow;
 import io.temporal.client.WorkflowClient;
@@ -21,19 +21,10 @@ public final class HostLossActivitiesImpl implements HostLossActivities {
 
   @Override
   public int hostLost(String hostId, String reason) {
-    String query =
-        "WorkflowType = '"
-            + BrowserVmWorkflow.WORKFLOW_TYPE
-            + "' AND ExecutionStatus = 'Running' AND "
-            + KindlingSearchAttributes.HOST.getName()
-            + " = '"
-            + Validation.hostId(hostId)
-            + "'";
     int told = 0;
-    for (String workflowId :
-        client.listExecutions(query).map(e -> e.getExecution().getWorkflowId()).toList()) {
+    for (VmSummary vm : new KindlingClient(client).list(hostId)) {
       try {
-        client.newWorkflowStub(BrowserVmWorkflow.class, workflowId).hostLost(reason);
+        client.newWorkflowStub(BrowserVmWorkflow.class, vm.workflowId()).hostLost(reason);
         told++;
       } catch (WorkflowNotFoundException endedMeanwhile) {
         // Nothing to end.

@@ -5,13 +5,9 @@ import dev.kindling.activities.pool.HandOverActivitiesImpl;
 import dev.kindling.activities.vmm.VmStartActivitiesImpl;
 import dev.kindling.worker.config.KindlingConfig;
 import dev.kindling.worker.config.Setting;
+import dev.kindling.workflows.SharedWorkflows;
 import dev.kindling.workflows.TaskQueues;
-import dev.kindling.workflows.cleanup.CleanupWorkflowImpl;
 import dev.kindling.workflows.client.KindlingClient;
-import dev.kindling.workflows.hosts.HostWorkflowImpl;
-import dev.kindling.workflows.image.GoldenImageWorkflowImpl;
-import dev.kindling.workflows.pool.PoolWorkflowImpl;
-import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
 import io.temporal.worker.Worker;
 import io.temporal.worker.WorkerFactory;
 import io.temporal.worker.WorkerFactoryOptions;
@@ -124,12 +120,7 @@ public final class WorkerRuntime implements AutoCloseable {
       WorkerFactory factory, TemporalConnection connection, HostServices host) {
     List<Object> sharedActivities = SharedActivities.create(connection.client(), host);
     Worker shared = factory.newWorker(TaskQueues.SHARED);
-    shared.registerWorkflowImplementationTypes(
-        BrowserVmWorkflowImpl.class,
-        GoldenImageWorkflowImpl.class,
-        CleanupWorkflowImpl.class,
-        PoolWorkflowImpl.class,
-        HostWorkflowImpl.class);
+    shared.registerWorkflowImplementationTypes(SharedWorkflows.implementations());
     // Placement runs as a local activity of the VM workflow, so it must live on the worker that
     // runs the workflows.
     shared.registerActivitiesImplementations(sharedActivities.toArray());

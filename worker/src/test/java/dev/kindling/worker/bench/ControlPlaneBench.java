@@ -14,8 +14,8 @@ import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.dev.TemporalDevServer;
 import dev.kindling.worker.runtime.TemporalConnection;
 import dev.kindling.worker.runtime.WorkerMetrics;
+import dev.kindling.workflows.SharedWorkflows;
 import dev.kindling.workflows.TaskQueues;
-import dev.kindling.workflows.cleanup.CleanupWorkflowImpl;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.client.VmFailedException;
 import dev.kindling.workflows.host.AppExit;
@@ -42,12 +42,8 @@ import dev.kindling.workflows.hosts.HostCapacity;
 import dev.kindling.workflows.hosts.HostRecord;
 import dev.kindling.workflows.hosts.HostReport;
 import dev.kindling.workflows.hosts.HostWorkflow;
-import dev.kindling.workflows.hosts.HostWorkflowImpl;
-import dev.kindling.workflows.image.GoldenImageWorkflowImpl;
 import dev.kindling.workflows.pool.ClientPoolClaims;
-import dev.kindling.workflows.pool.PoolWorkflowImpl;
 import dev.kindling.workflows.vm.BrowserVmWorkflow;
-import dev.kindling.workflows.vm.BrowserVmWorkflowImpl;
 import dev.kindling.workflows.vm.Phase;
 import dev.kindling.workflows.vm.VmRequest;
 import io.micrometer.core.instrument.Gauge;
@@ -1302,12 +1298,7 @@ public final class ControlPlaneBench {
       // The shared queue, as WorkerRuntime and SharedActivities register it.
       HostRecords records = new TemporalHostRecords(new KindlingClient(client), Clock.systemUTC());
       Worker shared = factory.newWorker(TaskQueues.SHARED);
-      shared.registerWorkflowImplementationTypes(
-          BrowserVmWorkflowImpl.class,
-          GoldenImageWorkflowImpl.class,
-          CleanupWorkflowImpl.class,
-          PoolWorkflowImpl.class,
-          HostWorkflowImpl.class);
+      shared.registerWorkflowImplementationTypes(SharedWorkflows.implementations());
       shared.registerActivitiesImplementations(
           new TimedPlacement(
               new PlacementActivitiesImpl(

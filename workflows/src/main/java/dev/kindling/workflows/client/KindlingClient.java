@@ -290,6 +290,20 @@ public final class KindlingClient {
     return client.listExecutions(VM_QUERY).map(KindlingClient::summary).toList();
   }
 
+  /** Running browser VM workflows placed on {@code hostId}, from visibility. */
+  public List<VmSummary> list(String hostId) {
+    return client
+        .listExecutions(
+            VM_QUERY
+                + " AND "
+                + KindlingSearchAttributes.HOST.getName()
+                + " = '"
+                + Validation.hostId(hostId)
+                + "'")
+        .map(KindlingClient::summary)
+        .toList();
+  }
+
   /** Every host's record, as the hosts' workers last reported them. */
   public List<HostRecord> hosts() {
     return running(HostWorkflow.WORKFLOW_TYPE, id -> workflow(HostWorkflow.class, id).describe())
@@ -367,13 +381,6 @@ public final class KindlingClient {
    * workflow every {@code every}; an existing schedule is left as it is.
    */
   public void ensureCleanup(Duration every) {
-    ScheduleClient schedules =
-        ScheduleClient.newInstance(
-            client.getWorkflowServiceStubs(),
-            ScheduleClientOptions.newBuilder()
-                .setNamespace(client.getOptions().getNamespace())
-                .setDataConverter(client.getOptions().getDataConverter())
-                .build());
     Schedule schedule =
         Schedule.newBuilder()
             .setAction(
@@ -391,10 +398,11 @@ public final class KindlingClient {
                     .build())
             .build();
     try {
-      schedules.createSchedule(
-          CleanupWorkflow.WORKFLOW_ID,
-          schedule,
-          ScheduleOptions.newBuilder().setMemo(Map.of("every", every.toString())).build());
+      schedules()
+          .createSchedule(
+              CleanupWorkflow.WORKFLOW_ID,
+              schedule,
+              ScheduleOptions.newBuilder().setMemo(Map.of("every", every.toString())).build());
       log.info("Cleanup scheduled every {}", every);
     } catch (ScheduleAlreadyRunningException e) {
       log.debug("Cleanup schedule already exists");
@@ -407,13 +415,7 @@ public final class KindlingClient {
    */
   public boolean triggerCleanup() {
     try {
-      ScheduleClient.newInstance(
-              client.getWorkflowServiceStubs(),
-              ScheduleClientOptions.newBuilder()
-                  .setNamespace(client.getOptions().getNamespace())
-                  .build())
-          .getHandle(CleanupWorkflow.WORKFLOW_ID)
-          .trigger();
+      schedules().getHandle(CleanupWorkflow.WORKFLOW_ID).trigger();
       return true;
     } catch (io.temporal.client.schedules.ScheduleException e) {
       return false;
@@ -423,6 +425,15 @@ public final class KindlingClient {
       }
       throw e;
     }
+  }
+
+  private ScheduleClient schedules() {
+    return ScheduleClient.newInstance(
+        client.getWorkflowServiceStubs(),
+        ScheduleClientOptions.newBuilder()
+            .setNamespace(client.getOptions().getNamespace())
+            .setDataConverter(client.getOptions().getDataConverter())
+            .build());
   }
 
   private BrowserVmWorkflow vm(String sessionId) {
