@@ -21,6 +21,8 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Readiness and diagnostics on the VM's host. Heartbeats the current stage when it runs as a
@@ -34,11 +36,17 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
    */
   static final Duration APP_WATCH_EVERY = Duration.ofSeconds(5);
 
+  /** A ready VM's websockify and x11vnc answer within this; under emulation, in about 0.3 s. */
+  static final Duration PARK_TIMEOUT = Duration.ofSeconds(10);
+
+  private static final Logger log = LoggerFactory.getLogger(ReadinessActivitiesImpl.class);
+
   private final HostPaths paths;
   private final Function<String, VmmLiveness> livenessByVmId;
   private final ReadinessProbe probe;
   private final DiagnosticsCollector collector;
   private final Duration maxTimeout;
+  private final ParkedHandshakes parked = new ParkedHandshakes();
 
   public ReadinessActivitiesImpl(HostPaths paths, Function<String, VmmLiveness> livenessByVmId) {
     this(paths, livenessByVmId, ProbeSettings.defaults());
@@ -90,11 +98,38 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
     }
     VmmLiveness liveness = livenessOf(vm.vmId());
     Duration deadline = deadline(request);
-    return HostFailures.typed(
-        () ->
-            handOver
-                ? probe.awaitHandOver(target, liveness, deadline, heartbeats())
-                : probe.await(target, liveness, deadline, heartbeats()));
+    if (handOver) {
+      return HostFailures.typed(
+          () ->
+              probe.awaitHandOver(
+                  target, liveness, deadline, heartbeats(), parked.take(vm.vmId())));
+    }
+    ReadinessReport report =
+        HostFailures.typed(() -> probe.await(target, liveness, deadline, heartbeats()));
+    if (request.parkForHandOver()) {
+      park(target);
+    }
+    return report;
+  }
+
+  /**
+   * Parks a handshake for the VM's hand-over. Without one the hand-over makes a full handshake, so
+   * a failure here costs only time.
+   */
+  private void park(ProbeTarget target) {
+    try {
+      parked.park(target.vmId(), probe.park(target, PARK_TIMEOUT));
+    } catch (IOException | RuntimeException e) {
+      log.warn(
+          "{}: no handshake parked for its hand-over ({}); it will make a full one",
+          target.vmId(),
+          e.toString());
+    }
+  }
+
+  /** Parked handshakes waiting for their hand-over (for tests). */
+  int parkedCount() {
+    return parked.size();
   }
 
   @Override

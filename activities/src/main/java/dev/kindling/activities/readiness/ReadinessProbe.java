@@ -119,18 +119,50 @@ public final class ReadinessProbe {
    */
   public ReadinessReport await(
       ProbeTarget target, VmmLiveness liveness, Duration timeout, ProbeListener listener) {
-    return new Run(target, liveness, listener, System.nanoTime(), timeout, false).execute();
+    return new Run(target, liveness, listener, System.nanoTime(), timeout, false, null).execute();
   }
 
   /**
    * Readiness of a pool VM handed to a session: the agent answers the secrets (new password, clock,
-   * entropy, launch) and a full handshake through websockify proves the new password. The desktop
-   * is checked again only when the launch changes the app; the pool proved it before. The report's
-   * onExit is null when it was not.
+   * entropy, launch) and a handshake through websockify proves the new password: the answer to
+   * {@code parked}'s challenge when there is one (the TCP and upgrade stages were passed when it
+   * was parked), else a full one. The desktop is checked again only when the launch changes the
+   * app; the pool proved it before. The report's onExit is null when it was not.
+   *
+   * @param parked the VM's parked handshake (closed here), or null
    */
   public ReadinessReport awaitHandOver(
-      ProbeTarget target, VmmLiveness liveness, Duration timeout, ProbeListener listener) {
-    return new Run(target, liveness, listener, System.nanoTime(), timeout, true).execute();
+      ProbeTarget target,
+      VmmLiveness liveness,
+      Duration timeout,
+      ProbeListener listener,
+      ParkedHandshake parked) {
+    return new Run(target, liveness, listener, System.nanoTime(), timeout, true, parked).execute();
+  }
+
+  /**
+   * A new connection through websockify, up to VNC authentication's challenge, for a hand-over to
+   * answer ({@link #awaitHandOver}). The VM must be ready.
+   */
+  ParkedHandshake park(ProbeTarget target, Duration timeout) throws IOException {
+    SocketChannel channel =
+        NetworkNamespaces.connect(target.namespace(), target.websockify(), timeout);
+    WebSocketClientConnection ws;
+    try {
+      String host = target.guestAddress() + ":" + target.websockify().getPort();
+      ws = WebSocketClientConnection.upgrade(channel, host, "/", SUBPROTOCOLS, timeout);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
+      throw e;
+    }
+    try {
+      ws.setReadTimeout(timeout);
+      return new ParkedHandshake(
+          target.namespace(), ws, RfbHandshake.awaitChallenge(ws.input(), ws.output()));
+    } catch (IOException | RuntimeException e) {
+      ws.close();
+      throw e;
+    }
   }
 
   public ReadinessReport await(ProbeTarget target, VmmLiveness liveness, Duration timeout) {
@@ -153,6 +185,10 @@ public final class ReadinessProbe {
     private final Duration timeout;
     private final List<StageTiming> timings = new ArrayList<>();
     private final boolean handOver;
+
+    /** A hand-over's parked handshake until the handshake stage takes it. */
+    private volatile ParkedHandshake parked;
+
     private volatile AgentHealth health;
     private long lastUnitCheckNanos;
     private long websockifyDownSinceNanos;
@@ -189,8 +225,10 @@ public final class ReadinessProbe {
         ProbeListener listener,
         long startNanos,
         Duration timeout,
-        boolean handOver) {
+        boolean handOver,
+        ParkedHandshake parked) {
       this.handOver = handOver;
+      this.parked = parked;
       this.target = target;
       this.liveness = liveness;
       this.listener = listener;
@@ -212,8 +250,10 @@ public final class ReadinessProbe {
           stage(ReadinessStage.AGENT_HEALTH, this::checkAgent);
         }
         stage(ReadinessStage.SECRETS, this::sendSecrets);
-        stage(ReadinessStage.TCP_WEBSOCKIFY, this::connectWebsockify);
-        stage(ReadinessStage.WEBSOCKET_UPGRADE, this::upgrade);
+        if (parked == null) {
+          stage(ReadinessStage.TCP_WEBSOCKIFY, this::connectWebsockify);
+          stage(ReadinessStage.WEBSOCKET_UPGRADE, this::upgrade);
+        }
         ServerInit init = stage(ReadinessStage.RFB_HANDSHAKE, this::handshake);
         long total;
         if (handOver && target.launch() == null) {
@@ -247,6 +287,7 @@ public final class ReadinessProbe {
         return new ReadinessReport(
             List.copyOf(timings), total, init.width(), init.height(), init.name(), app.onExit());
       } finally {
+        closeQuietly(parked);
         closeQuietly(connected);
         closeQuietly(upgraded);
         closeQuietly(desktop);
@@ -565,6 +606,20 @@ public final class ReadinessProbe {
     }
 
     private ServerInit handshake(Duration budget) throws AttemptFailure {
+      ParkedHandshake waiting = parked;
+      parked = null;
+      if (waiting != null) {
+        try {
+          desktop = waiting.answer(target.vncPassword(), ioTimeout(budget));
+          return desktop.serverInit();
+        } catch (IOException e) {
+          waiting.close();
+          log.info(
+              "{}: the parked handshake did not complete ({}); handshaking on a new connection",
+              target.vmId(),
+              RfbHandshake.describe(e));
+        }
+      }
       WebSocketClientConnection ws = upgraded != null ? upgraded : openWebSocket(budget);
       upgraded = null;
       try {

@@ -19,7 +19,8 @@ import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * An RFB 3.8 server with VNC authentication, listening inside a test namespace, standing in for
- * x11vnc. Like x11vnc in the golden image it does not serve until it has a password. It honours
+ * x11vnc. Like x11vnc in the golden image it does not serve until it has a password, and it checks
+ * an answer against the password it holds when the answer arrives (-rfbauth). It honours
  * SetPixelFormat (true colour, 8, 16 or 32 bits per pixel) and answers every
  * FramebufferUpdateRequest with one Raw rectangle of the requested area, drawn from the current
  * {@link Screen} in the format the client asked for.
@@ -128,8 +129,7 @@ final class FakeRfbServer implements AutoCloseable {
 
   private void serve(SocketChannel client) {
     try (client) {
-      String expected = password.get();
-      if (expected == null) {
+      if (password.get() == null) {
         return;
       }
       DataInputStream in = new DataInputStream(client.socket().getInputStream());
@@ -152,7 +152,7 @@ final class FakeRfbServer implements AutoCloseable {
       out.write(challenge);
       out.flush();
       byte[] response = in.readNBytes(16);
-      if (!Arrays.equals(response, VncAuth.response(expected, challenge))) {
+      if (!Arrays.equals(response, VncAuth.response(password.get(), challenge))) {
         byte[] reason = "Authentication failed".getBytes(StandardCharsets.US_ASCII);
         out.writeInt(1);
         out.writeInt(reason.length);

@@ -94,6 +94,41 @@ class ReadinessActivitiesImplTest {
   }
 
   @Test
+  @RequiresHost(HostCapability.WEBSOCKIFY)
+  void aPoolVmsReadinessParksAHandshakeThatItsHandOverAnswersAndOneLeftBehindIsClosed()
+      throws Exception {
+    HostPaths paths = new HostPaths(temp.resolve("cache"), temp.resolve("run"));
+    Path vmDir = paths.vmDir(VM_ID);
+    VmSecrets.ensure(vmDir);
+    var activities = new ReadinessActivitiesImpl(paths, vmId -> VmmLiveness.UNKNOWN);
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
+      guest.startAgent();
+      guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
+      guest.startWebsockify();
+
+      activities.awaitReady(new ReadinessRequest(vmRef(guest), 60_000, null, true));
+      assertEquals(1, activities.parkedCount(), "parked for the hand-over");
+      VmSecrets.rotate(vmDir);
+      var report = activities.awaitHandOver(new ReadinessRequest(vmRef(guest), 60_000, null));
+
+      assertEquals(0, activities.parkedCount(), "taken by the hand-over");
+      assertEquals(
+          List.of("guest-reachable", "secrets", "rfb-handshake"),
+          report.stages().stream().map(s -> s.stage()).toList());
+      assertEquals(VmSecrets.read(vmDir).vncPassword(), guest.vncPassword.get());
+
+      activities.awaitReady(new ReadinessRequest(vmRef(guest), 60_000, null, true));
+      assertEquals(1, activities.parkedCount());
+    }
+    // The guest's namespace is gone: the parked handshake no VM will claim is closed.
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+    while (activities.parkedCount() > 0 && System.nanoTime() < deadline) {
+      Thread.sleep(100);
+    }
+    assertEquals(0, activities.parkedCount(), "closed once its namespace was deleted");
+  }
+
+  @Test
   void collectDiagnosticsReportsUnitsAndHowTheVmmExited() throws Exception {
     HostPaths paths = new HostPaths(temp.resolve("cache"), temp.resolve("run"));
     try (StandInGuest guest = StandInGuest.withGuestAddress()) {

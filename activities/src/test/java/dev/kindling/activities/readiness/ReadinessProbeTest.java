@@ -109,7 +109,11 @@ class ReadinessProbeTest {
 
       ReadinessReport unchanged =
           probe.awaitHandOver(
-              guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(20), ProbeListener.NONE);
+              guest.target(),
+              VmmLiveness.UNKNOWN,
+              Duration.ofSeconds(20),
+              ProbeListener.NONE,
+              null);
 
       assertEquals(
           List.of("guest-reachable", "secrets", "tcp-6080", "websocket-upgrade", "rfb-handshake"),
@@ -123,10 +127,66 @@ class ReadinessProbeTest {
               guest.target().withLaunch(new Launch(null, List.of("--lang", "de"))),
               VmmLiveness.UNKNOWN,
               Duration.ofSeconds(20),
-              ProbeListener.NONE);
+              ProbeListener.NONE,
+              null);
 
       assertEquals("desktop", relaunched.stages().getLast().stage());
       assertTrue(guest.app.appRequests.get() >= 1, "a launch restarts the app: its window again");
+    }
+  }
+
+  @Test
+  @RequiresHost(HostCapability.WEBSOCKIFY)
+  void aParkedHandshakeIsAnsweredWithThePasswordTheHandOverDelivers() throws Exception {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
+      guest.startAgent();
+      guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
+      guest.startWebsockify();
+      probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(20));
+      // The pool VM's own password until the hand-over posts the session's.
+      guest.vncPassword.set("pool-pw1");
+      ParkedHandshake parked = probe.park(guest.target(), Duration.ofSeconds(5));
+
+      ReadinessReport report =
+          probe.awaitHandOver(
+              guest.target(),
+              VmmLiveness.UNKNOWN,
+              Duration.ofSeconds(20),
+              ProbeListener.NONE,
+              parked);
+
+      assertEquals(
+          List.of("guest-reachable", "secrets", "rfb-handshake"),
+          report.stages().stream().map(StageTiming::stage).toList(),
+          "the connection and its upgrade were made when the handshake was parked");
+      assertEquals(StandInGuest.PASSWORD, guest.vncPassword.get(), "the session's password");
+      assertEquals(FakeRfbServer.NAME, report.desktopName());
+    }
+  }
+
+  @Test
+  @RequiresHost(HostCapability.WEBSOCKIFY)
+  void aParkedHandshakeThatBrokeGivesWayToAFullOne() throws Exception {
+    try (StandInGuest guest = StandInGuest.withGuestAddress()) {
+      guest.startAgent();
+      guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
+      guest.startWebsockify();
+      probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(20));
+      // The pool VM's own password until the hand-over posts the session's.
+      guest.vncPassword.set("pool-pw1");
+      ParkedHandshake parked = probe.park(guest.target(), Duration.ofSeconds(5));
+      parked.close();
+
+      ReadinessReport report =
+          probe.awaitHandOver(
+              guest.target(),
+              VmmLiveness.UNKNOWN,
+              Duration.ofSeconds(20),
+              ProbeListener.NONE,
+              parked);
+
+      assertEquals("rfb-handshake", report.stages().getLast().stage());
+      assertEquals(FakeRfbServer.NAME, report.desktopName());
     }
   }
 

@@ -60,43 +60,89 @@ public final class RfbHandshake {
   /** The whole handshake: banner through ServerInit. */
   public static RfbSession perform(InputStream rawIn, OutputStream rawOut, String password)
       throws RfbHandshakeException {
-    int minor = readBanner(rawIn);
-    return continueAfterBanner(rawIn, rawOut, password, minor);
+    if (password == null) {
+      int minor = readBanner(rawIn);
+      DataInputStream in = new DataInputStream(rawIn);
+      DataOutputStream out = new DataOutputStream(rawOut);
+      try {
+        chooseSecurity(in, out, minor, SECURITY_NONE);
+      } catch (RfbHandshakeException e) {
+        throw e;
+      } catch (IOException e) {
+        throw failure(Step.SECURITY_TYPES, e);
+      }
+      // RFB 3.3 and 3.7 send no SecurityResult after security type None.
+      return finish(in, out, minor < 8 ? Step.SERVER_INIT : Step.SECURITY_RESULT, minor);
+    }
+    return answer(rawIn, rawOut, awaitChallenge(rawIn, rawOut), password);
   }
 
-  /** The handshake after {@link #readBanner}: version reply through ServerInit. */
-  public static RfbSession continueAfterBanner(
-      InputStream rawIn, OutputStream rawOut, String password, int minor)
+  /**
+   * A VNC authentication challenge read and not yet answered. The server checks the answer against
+   * the password it holds when the answer arrives, so a challenge may wait for a password that is
+   * set after it was read.
+   */
+  public record VncChallenge(int minor, byte[] challenge) {}
+
+  /** Banner through VNC authentication's challenge. */
+  public static VncChallenge awaitChallenge(InputStream rawIn, OutputStream rawOut)
       throws RfbHandshakeException {
+    int minor = readBanner(rawIn);
     DataInputStream in = new DataInputStream(rawIn);
     DataOutputStream out = new DataOutputStream(rawOut);
     Step step = Step.SECURITY_TYPES;
     try {
-      out.write(String.format("RFB 003.%03d\n", minor).getBytes(StandardCharsets.US_ASCII));
+      chooseSecurity(in, out, minor, SECURITY_VNC_AUTH);
+      step = Step.AUTHENTICATION;
+      byte[] challenge = new byte[VncAuth.CHALLENGE_LENGTH];
+      in.readFully(challenge);
+      return new VncChallenge(minor, challenge);
+    } catch (RfbHandshakeException e) {
+      throw e;
+    } catch (IOException e) {
+      throw failure(step, e);
+    }
+  }
+
+  /** Answers {@code pending} with {@code password}: SecurityResult, ClientInit and ServerInit. */
+  public static RfbSession answer(
+      InputStream rawIn, OutputStream rawOut, VncChallenge pending, String password)
+      throws RfbHandshakeException {
+    DataInputStream in = new DataInputStream(rawIn);
+    DataOutputStream out = new DataOutputStream(rawOut);
+    try {
+      out.write(VncAuth.response(password, pending.challenge()));
       out.flush();
-      int type = password == null ? SECURITY_NONE : SECURITY_VNC_AUTH;
-      negotiateSecurity(in, out, minor, type);
+    } catch (IOException e) {
+      throw failure(Step.AUTHENTICATION, e);
+    }
+    return finish(in, out, Step.SECURITY_RESULT, pending.minor());
+  }
 
-      if (type == SECURITY_VNC_AUTH) {
-        step = Step.AUTHENTICATION;
-        byte[] challenge = new byte[VncAuth.CHALLENGE_LENGTH];
-        in.readFully(challenge);
-        out.write(VncAuth.response(password, challenge));
-        out.flush();
+  /** The version reply and the security type. */
+  private static void chooseSecurity(DataInputStream in, DataOutputStream out, int minor, int type)
+      throws IOException {
+    out.write(String.format("RFB 003.%03d\n", minor).getBytes(StandardCharsets.US_ASCII));
+    out.flush();
+    negotiateSecurity(in, out, minor, type);
+  }
+
+  /** From SecurityResult ({@code from} that step) or from ClientInit on. */
+  private static RfbSession finish(DataInputStream in, DataOutputStream out, Step from, int minor)
+      throws RfbHandshakeException {
+    Step step = from;
+    try {
+      if (step == Step.SECURITY_RESULT) {
+        int result = in.readInt();
+        if (result != 0) {
+          String reason = minor >= 8 ? readString(in) : "";
+          throw new RfbHandshakeException(
+              Step.SECURITY_RESULT,
+              "VNC authentication failed" + (reason.isEmpty() ? "" : ": " + Printable.of(reason)),
+              true,
+              null);
+        }
       }
-
-      step = Step.SECURITY_RESULT;
-      // RFB 3.3 and 3.7 send no SecurityResult after security type None.
-      int result = type == SECURITY_NONE && minor < 8 ? 0 : in.readInt();
-      if (result != 0) {
-        String reason = minor >= 8 ? readString(in) : "";
-        throw new RfbHandshakeException(
-            Step.SECURITY_RESULT,
-            "VNC authentication failed" + (reason.isEmpty() ? "" : ": " + Printable.of(reason)),
-            true,
-            null);
-      }
-
       step = Step.SERVER_INIT;
       out.write(1);
       out.flush();
@@ -107,11 +153,15 @@ public final class RfbHandshake {
       return new RfbSession(in, out, new ServerInit(width, height, format, name));
     } catch (RfbHandshakeException e) {
       throw e;
-    } catch (EOFException e) {
-      throw new RfbHandshakeException(step, "connection closed by the server", false, e);
     } catch (IOException e) {
-      throw new RfbHandshakeException(step, describe(e), false, e);
+      throw failure(step, e);
     }
+  }
+
+  private static RfbHandshakeException failure(Step step, IOException e) {
+    return e instanceof EOFException
+        ? new RfbHandshakeException(step, "connection closed by the server", false, e)
+        : new RfbHandshakeException(step, describe(e), false, e);
   }
 
   private static void negotiateSecurity(

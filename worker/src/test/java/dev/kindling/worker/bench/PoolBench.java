@@ -11,6 +11,7 @@ import dev.kindling.worker.config.Setting;
 import dev.kindling.worker.runtime.LeakCheck;
 import dev.kindling.workflows.client.KindlingClient;
 import dev.kindling.workflows.host.BootMode;
+import dev.kindling.workflows.host.ReadinessStage;
 import dev.kindling.workflows.host.StageTiming;
 import dev.kindling.workflows.pool.PoolPolicy;
 import dev.kindling.workflows.pool.PoolState;
@@ -89,7 +90,13 @@ public final class PoolBench {
     }
   }
 
-  record Memory(String vmId, long rssKib, long pssKib) {}
+  /** An idle pool VM's QEMU process: memory, and CPU over {@link #IDLE_CPU_WINDOW}. */
+  record Memory(String vmId, long rssKib, long pssKib, double cpuPercent) {}
+
+  static final Duration IDLE_CPU_WINDOW = Duration.ofSeconds(20);
+
+  /** /proc/[pid]/stat counts CPU time in ticks of this many per second (USER_HZ on Linux). */
+  private static final int TICKS_PER_SECOND = 100;
 
   public static void main(String[] args) throws Exception {
     int runs = 20;
@@ -152,10 +159,7 @@ public final class PoolBench {
         }
         pool.policy(new PoolPolicy(2, 0, 0), 0);
         PoolState two = awaitState(pool, s -> s.ready().size() == 2);
-        memory = new ArrayList<>();
-        for (PooledVm vm : two.ready()) {
-          memory.add(memoryOf(stack.paths().vmDir(vm.vmId()), vm.vmId()));
-        }
+        memory = idleVms(stack.paths(), two.ready());
       } finally {
         pool.policy(PoolPolicy.DISABLED, 0);
         awaitState(pool, s -> s.ready().isEmpty() && s.preparing() == 0);
@@ -267,16 +271,44 @@ public final class PoolBench {
     }
   }
 
-  /** RSS and PSS of the VM's QEMU process (smaps_rollup). */
-  private static Memory memoryOf(Path vmDir, String vmId) throws IOException {
-    OptionalLong pid = VmProcesses.readPidFile(vmDir.resolve(VmProcesses.PID_FILE));
-    if (pid.isEmpty()) {
-      throw new IllegalStateException(vmId + " has no VMM pid");
+  /** Memory of each VM's QEMU process, and its CPU over one window for all of them. */
+  private static List<Memory> idleVms(dev.kindling.host.HostPaths paths, List<PooledVm> vms)
+      throws IOException, InterruptedException {
+    List<Long> pids = new ArrayList<>();
+    for (PooledVm vm : vms) {
+      OptionalLong pid =
+          VmProcesses.readPidFile(paths.vmDir(vm.vmId()).resolve(VmProcesses.PID_FILE));
+      if (pid.isEmpty()) {
+        throw new IllegalStateException(vm.vmId() + " has no VMM pid");
+      }
+      pids.add(pid.getAsLong());
     }
+    List<Long> before = new ArrayList<>();
+    for (long pid : pids) {
+      before.add(cpuTicks(pid));
+    }
+    Thread.sleep(IDLE_CPU_WINDOW);
+    List<Memory> result = new ArrayList<>();
+    for (int i = 0; i < vms.size(); i++) {
+      double seconds = (cpuTicks(pids.get(i)) - before.get(i)) / (double) TICKS_PER_SECOND;
+      result.add(
+          memoryOf(pids.get(i), vms.get(i).vmId(), 100 * seconds / IDLE_CPU_WINDOW.toSeconds()));
+    }
+    return result;
+  }
+
+  /** User and system time of the process so far (fields 14 and 15 of /proc/[pid]/stat). */
+  private static long cpuTicks(long pid) throws IOException {
+    String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+    String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(fields[11]) + Long.parseLong(fields[12]);
+  }
+
+  /** RSS and PSS of the VM's QEMU process (smaps_rollup). */
+  private static Memory memoryOf(long pid, String vmId, double cpuPercent) throws IOException {
     long rss = 0;
     long pss = 0;
-    for (String line :
-        Files.readAllLines(Path.of("/proc", Long.toString(pid.getAsLong()), "smaps_rollup"))) {
+    for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "smaps_rollup"))) {
       String[] parts = line.split("\\s+");
       if (line.startsWith("Rss:")) {
         rss = Long.parseLong(parts[1]);
@@ -284,7 +316,7 @@ public final class PoolBench {
         pss = Long.parseLong(parts[1]);
       }
     }
-    return new Memory(vmId, rss, pss);
+    return new Memory(vmId, rss, pss, cpuPercent);
   }
 
   private static long percentile(List<Run> runs, ToLongFunction<Run> value, double p) {
@@ -356,9 +388,13 @@ public final class PoolBench {
             runs,
             r -> r.stage("readiness"),
             ""));
-    for (String stage :
-        List.of("secrets", "tcp-6080", "websocket-upgrade", "rfb-handshake", "guest-reachable")) {
-      md.append(row("— — readiness/" + stage, runs, r -> r.stage("readiness/" + stage), ""));
+    // The stages the hand-overs ran, in their order (one that answers a parked handshake has no
+    // TCP and upgrade stages).
+    for (ReadinessStage stage : ReadinessStage.values()) {
+      String key = "readiness/" + stage.label();
+      if (runs.stream().anyMatch(r -> r.stages().containsKey(key))) {
+        md.append(row("— — " + key, runs, r -> r.stage(key), ""));
+      }
     }
     md.append(
         row(
@@ -395,15 +431,19 @@ public final class PoolBench {
             Run::refillMillis,
             ""));
     md.append("\nIdle pool VMs (two ready at once, restored from one snapshot):\n\n");
-    md.append("| VM | RSS MiB | PSS MiB |\n|---|---|---|\n");
+    md.append(
+        "| VM | RSS MiB | PSS MiB | CPU over "
+            + IDLE_CPU_WINDOW.toSeconds()
+            + " s (% of one host CPU) |\n|---|---|---|---|\n");
     for (Memory m : memory) {
       md.append(
           String.format(
               Locale.ROOT,
-              "| %s | %.1f | %.1f |%n",
+              "| %s | %.1f | %.1f | %.1f |%n",
               m.vmId(),
               m.rssKib() / 1024.0,
-              m.pssKib() / 1024.0));
+              m.pssKib() / 1024.0,
+              m.cpuPercent()));
     }
     md.append("\nWarm-up sessions (not in the table): ");
     md.append(

@@ -45,6 +45,16 @@ public class PoolWorkflowImpl implements PoolWorkflow {
   static final Duration BACKOFF = Duration.ofSeconds(30);
 
   /**
+   * After a claim the pool waits this long before preparing the claimed VM's replacement. Starting
+   * a VM takes the host's CPUs for a moment (a restore under emulation, a full core for seconds),
+   * and the claimed VM's hand-over and its user's first frame come first; a session arriving in
+   * this second finds the pool that much emptier.
+   */
+  static final Duration REFILL_AFTER_CLAIM = Duration.ofSeconds(1);
+
+  static final String REFILL_AFTER_CLAIM_CHANGE = "refill-after-claim";
+
+  /**
    * Claims that handed out a VM, remembered per claimant so that a repeated claim gets the same
    * answer and the reconciler can ask whether a handed-out VM's session still runs. A claimant
    * takes its VM over within seconds; far more claims than that are never in flight.
@@ -75,6 +85,9 @@ public class PoolWorkflowImpl implements PoolWorkflow {
   private long backoffUntil;
   private boolean refreshRequested;
   private boolean changed;
+
+  /** Set by a claim: {@link #REFILL_AFTER_CLAIM} after it. */
+  private long refillNotBefore;
 
   /**
    * The state a claim needs, before the workflow method runs: a claim can arrive in a run's first
@@ -135,7 +148,7 @@ public class PoolWorkflowImpl implements PoolWorkflow {
         continue;
       }
       long untilCheck = Math.max(1, nextCheck - Workflow.currentTimeMillis());
-      long untilBackoff = backoffUntil - Workflow.currentTimeMillis();
+      long untilBackoff = notBefore() - Workflow.currentTimeMillis();
       long wait = untilBackoff > 0 ? Math.min(untilCheck, untilBackoff) : untilCheck;
       Workflow.await(Duration.ofMillis(wait), () -> changed || refreshRequested);
     }
@@ -185,6 +198,9 @@ public class PoolWorkflowImpl implements PoolWorkflow {
       metrics.counter("kindling_pool_misses").inc(1);
       changed = true;
       return PoolClaim.miss(request, missReason(wanted));
+    }
+    if (Workflow.getVersion(REFILL_AFTER_CLAIM_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1) {
+      refillNotBefore = Workflow.currentTimeMillis() + REFILL_AFTER_CLAIM.toMillis();
     }
     recentClaims.put(request.claimant(), answer);
     if (recentClaims.size() > RECENT_CLAIMS) {
@@ -318,11 +334,16 @@ public class PoolWorkflowImpl implements PoolWorkflow {
   private void fill() {
     while (image != null
         && ready.size() + preparing < target()
-        && Workflow.currentTimeMillis() >= backoffUntil) {
+        && Workflow.currentTimeMillis() >= notBefore()) {
       preparing++;
       ImageRef of = image;
       Async.procedure(() -> prepare(of));
     }
+  }
+
+  /** No VM is prepared before this: a backoff after a failure, or a claim's moment. */
+  private long notBefore() {
+    return Math.max(backoffUntil, refillNotBefore);
   }
 
   private void prepare(ImageRef of) {
@@ -342,7 +363,8 @@ public class PoolWorkflowImpl implements PoolWorkflow {
               ? BrowserVmWorkflowImpl.RESTORE_READINESS_DEADLINE
               : BrowserVmWorkflowImpl.COLD_READINESS_DEADLINE;
       ReadinessReport report =
-          host.readiness(deadline).awaitReady(new ReadinessRequest(vm, deadline.toMillis(), null));
+          host.readiness(deadline)
+              .awaitReady(new ReadinessRequest(vm, deadline.toMillis(), null, true));
       long now = Workflow.currentTimeMillis();
       metrics
           .timer("kindling_pool_refill_latency")

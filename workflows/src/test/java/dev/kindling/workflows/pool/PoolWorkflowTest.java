@@ -38,9 +38,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -177,6 +179,45 @@ class PoolWorkflowTest {
       verify(h1.vmm(), timeout(5000))
           .destroyVm(org.mockito.ArgumentMatchers.argThat(vm -> vm.vmId().equals(vmId)));
     }
+  }
+
+  @Test
+  void theClaimedVmsReplacementIsStartedASecondAfterTheClaim() throws Exception {
+    Map<String, Long> createdAt = new ConcurrentHashMap<>();
+    doAnswer(
+            call -> {
+              String vmId = call.<NetworkRequest>getArgument(0).vmId();
+              alive.add(vmId);
+              created.add(vmId);
+              createdAt.put(vmId, cluster.env.currentTimeMillis());
+              return dev.kindling.workflows.host.VmNetwork.standard(vmId);
+            })
+        .when(h1.network())
+        .createNetwork(any());
+    AtomicLong handedOverAt = new AtomicLong();
+    when(h1.pool().handOver(any()))
+        .thenAnswer(
+            call -> {
+              handedOverAt.set(cluster.env.currentTimeMillis());
+              return HANDED_OVER;
+            });
+    PoolWorkflow pool = startPool(new PoolPolicy(1, 0, 0), 512);
+    String first = await(pool, "a ready VM", s -> s.ready().size() == 1).ready().get(0).vmId();
+
+    kindling.startVm(session("s1"));
+    kindling.awaitReady("s1", Duration.ofSeconds(20));
+    String next =
+        await(pool, "its replacement", s -> s.ready().size() == 1 && !s.holds(first))
+            .ready()
+            .get(0)
+            .vmId();
+
+    long after = createdAt.get(next) - handedOverAt.get();
+    assertTrue(
+        after >= PoolWorkflowImpl.REFILL_AFTER_CLAIM.toMillis() - 200,
+        "the replacement's network was made " + after + " ms after the hand-over began");
+    kindling.release("s1");
+    kindling.awaitEnd("s1");
   }
 
   @Test

@@ -327,8 +327,9 @@ public final class GoldenImageBench {
 
   /**
    * Posts a second password to the ready VM and checks that the first one is refused and the second
-   * accepted through websockify: x11vnc must read the replaced password file for every new client,
-   * which is what makes the guest-made placeholder harmless once the host's password arrived.
+   * accepted through websockify: x11vnc must read the replaced password file at every
+   * authentication, which is what makes the guest-made placeholder harmless once the host's
+   * password arrived.
    */
   private static String passwordRotation(ProbeTarget first) {
     String second = "R" + HexFormat.of().formatHex(randomBytes(4)).substring(0, 7);
