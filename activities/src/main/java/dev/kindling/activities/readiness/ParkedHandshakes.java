@@ -54,7 +54,11 @@ final class ParkedHandshakes {
       } catch (InterruptedException e) {
         return;
       }
-      sweep();
+      try {
+        sweep();
+      } catch (RuntimeException e) {
+        // The next round tries again; the sweeper must outlive a bad round.
+      }
       synchronized (this) {
         if (byVm.isEmpty()) {
           sweeper = null;

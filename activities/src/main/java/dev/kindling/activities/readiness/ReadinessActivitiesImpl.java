@@ -36,8 +36,12 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
    */
   static final Duration APP_WATCH_EVERY = Duration.ofSeconds(5);
 
-  /** A ready VM's websockify and x11vnc answer within this; under emulation, in about 0.3 s. */
-  static final Duration PARK_TIMEOUT = Duration.ofSeconds(10);
+  /**
+   * Each of parking's connect, upgrade and reads may take this long (under emulation all of them
+   * take about 0.3 s), so the three fit well inside one heartbeat timeout after the heartbeat
+   * before them.
+   */
+  static final Duration PARK_TIMEOUT = Duration.ofSeconds(2);
 
   private static final Logger log = LoggerFactory.getLogger(ReadinessActivitiesImpl.class);
 
@@ -117,6 +121,7 @@ public final class ReadinessActivitiesImpl implements ReadinessActivities {
    * a failure here costs only time.
    */
   private void park(ProbeTarget target) {
+    CurrentActivity.context().ifPresent(context -> context.heartbeat(Map.of("stage", "park")));
     try {
       parked.park(target.vmId(), probe.park(target, PARK_TIMEOUT));
     } catch (IOException | RuntimeException e) {

@@ -70,7 +70,6 @@ public final class ReadinessProbe {
    */
   private static final long DEADLINE_MARGIN_NANOS = TimeUnit.MILLISECONDS.toNanos(15);
 
-  private static final List<String> SUBPROTOCOLS = List.of("binary");
   static final String WEBSOCKIFY_UNIT = "kindling-websockify.service";
 
   /** How long the agent must report websockify's unit settled down before the probe believes it. */
@@ -145,16 +144,7 @@ public final class ReadinessProbe {
    * answer ({@link #awaitHandOver}). The VM must be ready.
    */
   ParkedHandshake park(ProbeTarget target, Duration timeout) throws IOException {
-    SocketChannel channel =
-        NetworkNamespaces.connect(target.namespace(), target.websockify(), timeout);
-    WebSocketClientConnection ws;
-    try {
-      String host = target.guestAddress() + ":" + target.websockify().getPort();
-      ws = WebSocketClientConnection.upgrade(channel, host, "/", SUBPROTOCOLS, timeout);
-    } catch (IOException | RuntimeException e) {
-      channel.close();
-      throw e;
-    }
+    WebSocketClientConnection ws = VncDesktop.connect(target, timeout);
     try {
       ws.setReadTimeout(timeout);
       return new ParkedHandshake(
@@ -794,7 +784,7 @@ public final class ReadinessProbe {
       try {
         String host = target.guestAddress() + ":" + target.websockify().getPort();
         return WebSocketClientConnection.upgrade(
-            channel, host, "/", SUBPROTOCOLS, ioTimeout(budget));
+            channel, host, "/", VncDesktop.SUBPROTOCOLS, ioTimeout(budget));
       } catch (SocketTimeoutException e) {
         closeQuietly(channel);
         throw AttemptFailure.answerTimedOut(

@@ -14,6 +14,8 @@ import java.util.List;
  * tests that want pixels, after readiness passed.
  */
 public final class VncDesktop implements AutoCloseable {
+  static final List<String> SUBPROTOCOLS = List.of("binary");
+
   private final WebSocketClientConnection webSocket;
   private final RfbSession session;
 
@@ -27,21 +29,26 @@ public final class VncDesktop implements AutoCloseable {
    * handshake.
    */
   public static VncDesktop open(ProbeTarget target, Duration timeout) throws IOException {
-    SocketChannel channel =
-        NetworkNamespaces.connect(target.namespace(), target.websockify(), timeout);
-    WebSocketClientConnection ws;
-    try {
-      String host = target.guestAddress() + ":" + target.websockify().getPort();
-      ws = WebSocketClientConnection.upgrade(channel, host, "/", List.of("binary"), timeout);
-    } catch (IOException | RuntimeException e) {
-      channel.close();
-      throw e;
-    }
+    WebSocketClientConnection ws = connect(target, timeout);
     try {
       return new VncDesktop(
           ws, RfbHandshake.perform(ws.input(), ws.output(), target.vncPassword()));
     } catch (IOException | RuntimeException e) {
       ws.close();
+      throw e;
+    }
+  }
+
+  /** A WebSocket to the VM's websockify, made inside its namespace, offering {@code binary}. */
+  static WebSocketClientConnection connect(ProbeTarget target, Duration timeout)
+      throws IOException {
+    SocketChannel channel =
+        NetworkNamespaces.connect(target.namespace(), target.websockify(), timeout);
+    try {
+      String host = target.guestAddress() + ":" + target.websockify().getPort();
+      return WebSocketClientConnection.upgrade(channel, host, "/", SUBPROTOCOLS, timeout);
+    } catch (IOException | RuntimeException e) {
+      channel.close();
       throw e;
     }
   }

@@ -1,6 +1,7 @@
 package dev.kindling.activities.shared;
 
 import dev.kindling.activities.temporal.HostFailures;
+import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.Validation;
 import dev.kindling.workflows.host.Placement;
 import dev.kindling.workflows.host.PlacementActivities;
@@ -10,6 +11,7 @@ import dev.kindling.workflows.hosts.HostSelection;
 import dev.kindling.workflows.hosts.HostWorkflow;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashMap;
@@ -25,15 +27,31 @@ import java.util.Map;
 public final class PlacementActivitiesImpl implements PlacementActivities {
   static final long PENDING_MILLIS = HostWorkflow.REPORT_EVERY.toMillis() + 10_000;
 
+  /**
+   * When no host has the image, placement reads the records again until every host's next report
+   * had time to arrive: an image built a moment ago (by {@code kindling image build} on a host,
+   * say) is in its host's next report. Well inside the placement's 10 s start-to-close timeout.
+   */
+  static final Duration NEXT_REPORT_WAIT = HostWorkflow.REPORT_EVERY.plusSeconds(1);
+
+  private static final Duration READ_AGAIN_EVERY = Duration.ofMillis(500);
+
   private final HostRecords records;
   private final String defaultTemplate;
   private final Clock clock;
   private final Map<String, Deque<Long>> placedAt = new HashMap<>();
+  private final Duration nextReportWait;
 
   public PlacementActivitiesImpl(HostRecords records, String defaultTemplate, Clock clock) {
+    this(records, defaultTemplate, clock, NEXT_REPORT_WAIT);
+  }
+
+  PlacementActivitiesImpl(
+      HostRecords records, String defaultTemplate, Clock clock, Duration nextReportWait) {
     this.records = records;
     this.defaultTemplate = defaultTemplate;
     this.clock = clock;
+    this.nextReportWait = nextReportWait;
   }
 
   @Override
@@ -55,12 +73,33 @@ public final class PlacementActivitiesImpl implements PlacementActivities {
       placed = choose(request, records.cached());
     } catch (ApplicationFailure e) {
       // A host that started or changed a moment ago may be missing from the cached records.
-      placed = choose(request, records.fresh());
+      placed = chooseFresh(request);
     }
     synchronized (placedAt) {
       placedAt.computeIfAbsent(placed.hostId(), h -> new ArrayDeque<>()).add(clock.millis());
     }
     return placed;
+  }
+
+  /** From records read now; while no host has the image, for up to {@link #nextReportWait}. */
+  private Placement chooseFresh(PlacementRequest request) {
+    long until = System.nanoTime() + nextReportWait.toNanos();
+    while (true) {
+      try {
+        return choose(request, records.fresh());
+      } catch (ApplicationFailure e) {
+        if (!FailureKind.UNKNOWN_IMAGE.type().equals(e.getType())
+            || System.nanoTime() - until >= 0) {
+          throw e;
+        }
+      }
+      try {
+        Thread.sleep(READ_AGAIN_EVERY);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw FailureKind.UNKNOWN_IMAGE.failure("placement was interrupted");
+      }
+    }
   }
 
   private Placement choose(PlacementRequest request, List<HostRecord> hosts) {

@@ -61,6 +61,8 @@ final class FakeRfbServer implements AutoCloseable {
   private final AtomicReference<Screen> screen;
   private final List<PixelFormat> formats;
   private final SecureRandom random = new SecureRandom();
+  private final java.util.concurrent.atomic.AtomicInteger connections =
+      new java.util.concurrent.atomic.AtomicInteger();
 
   private FakeRfbServer(
       ServerSocketChannel server,
@@ -120,11 +122,17 @@ final class FakeRfbServer implements AutoCloseable {
     while (server.isOpen()) {
       try {
         SocketChannel client = server.accept();
+        connections.incrementAndGet();
         Thread.ofVirtual().name("fake-rfb-client").start(() -> serve(client));
       } catch (IOException e) {
         return;
       }
     }
+  }
+
+  /** Connections accepted so far. */
+  int connections() {
+    return connections.get();
   }
 
   private void serve(SocketChannel client) {

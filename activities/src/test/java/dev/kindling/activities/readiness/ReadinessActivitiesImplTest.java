@@ -109,9 +109,11 @@ class ReadinessActivitiesImplTest {
       activities.awaitReady(new ReadinessRequest(vmRef(guest), 60_000, null, true));
       assertEquals(1, activities.parkedCount(), "parked for the hand-over");
       VmSecrets.rotate(vmDir);
+      int connections = guest.vncConnections();
       var report = activities.awaitHandOver(new ReadinessRequest(vmRef(guest), 60_000, null));
 
       assertEquals(0, activities.parkedCount(), "taken by the hand-over");
+      assertEquals(connections, guest.vncConnections(), "answered on the parked connection");
       assertEquals(
           List.of("guest-reachable", "secrets", "rfb-handshake"),
           report.stages().stream().map(s -> s.stage()).toList());

@@ -139,22 +139,12 @@ class ReadinessProbeTest {
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void aParkedHandshakeIsAnsweredWithThePasswordTheHandOverDelivers() throws Exception {
     try (StandInGuest guest = StandInGuest.withGuestAddress()) {
-      guest.startAgent();
-      guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
-      guest.startWebsockify();
-      probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(20));
-      // The pool VM's own password until the hand-over posts the session's.
-      guest.vncPassword.set("pool-pw1");
-      ParkedHandshake parked = probe.park(guest.target(), Duration.ofSeconds(5));
+      ParkedHandshake parked = readyWithParkedHandshake(guest);
+      int connections = guest.vncConnections();
 
-      ReadinessReport report =
-          probe.awaitHandOver(
-              guest.target(),
-              VmmLiveness.UNKNOWN,
-              Duration.ofSeconds(20),
-              ProbeListener.NONE,
-              parked);
+      ReadinessReport report = handOver(guest, parked);
 
+      assertEquals(connections, guest.vncConnections(), "no new connection: the parked one");
       assertEquals(
           List.of("guest-reachable", "secrets", "rfb-handshake"),
           report.stages().stream().map(StageTiming::stage).toList(),
@@ -168,26 +158,31 @@ class ReadinessProbeTest {
   @RequiresHost(HostCapability.WEBSOCKIFY)
   void aParkedHandshakeThatBrokeGivesWayToAFullOne() throws Exception {
     try (StandInGuest guest = StandInGuest.withGuestAddress()) {
-      guest.startAgent();
-      guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
-      guest.startWebsockify();
-      probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(20));
-      // The pool VM's own password until the hand-over posts the session's.
-      guest.vncPassword.set("pool-pw1");
-      ParkedHandshake parked = probe.park(guest.target(), Duration.ofSeconds(5));
+      ParkedHandshake parked = readyWithParkedHandshake(guest);
       parked.close();
+      int connections = guest.vncConnections();
 
-      ReadinessReport report =
-          probe.awaitHandOver(
-              guest.target(),
-              VmmLiveness.UNKNOWN,
-              Duration.ofSeconds(20),
-              ProbeListener.NONE,
-              parked);
+      ReadinessReport report = handOver(guest, parked);
 
+      assertEquals(connections + 1, guest.vncConnections(), "a new connection");
       assertEquals("rfb-handshake", report.stages().getLast().stage());
       assertEquals(FakeRfbServer.NAME, report.desktopName());
     }
+  }
+
+  /** A ready stand-in pool VM with a handshake parked on it, holding the pool's own password. */
+  private ParkedHandshake readyWithParkedHandshake(StandInGuest guest) throws Exception {
+    guest.startAgent();
+    guest.startVncServer(FakeRfbServer.Behaviour.SERVES);
+    guest.startWebsockify();
+    probe.await(guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(20));
+    guest.vncPassword.set("pool-pw1");
+    return probe.park(guest.target(), Duration.ofSeconds(5));
+  }
+
+  private ReadinessReport handOver(StandInGuest guest, ParkedHandshake parked) {
+    return probe.awaitHandOver(
+        guest.target(), VmmLiveness.UNKNOWN, Duration.ofSeconds(20), ProbeListener.NONE, parked);
   }
 
   @Test

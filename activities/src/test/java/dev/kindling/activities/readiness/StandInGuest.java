@@ -43,6 +43,8 @@ final class StandInGuest implements AutoCloseable {
 
   final Path serialLog;
 
+  private FakeRfbServer vncServer;
+
   private StandInGuest(TestNamespace namespace, Path serialLog) {
     this.namespace = namespace;
     this.serialLog = serialLog;
@@ -137,14 +139,20 @@ final class StandInGuest implements AutoCloseable {
 
   /** A fake x11vnc showing {@link #screen}. */
   void startVncServer(FakeRfbServer.Behaviour behaviour) throws IOException {
-    resources.push(
+    vncServer =
         FakeRfbServer.start(
             name(),
             new InetSocketAddress("127.0.0.1", GuestNetwork.VNC_PORT),
             vncPassword,
             behaviour,
             screen,
-            vncFormats));
+            vncFormats);
+    resources.push(vncServer);
+  }
+
+  /** Connections the fake x11vnc accepted so far. */
+  int vncConnections() {
+    return vncServer.connections();
   }
 
   /** Real websockify, {@code 0.0.0.0:6080 -> 127.0.0.1:5901}, inside the namespace. */

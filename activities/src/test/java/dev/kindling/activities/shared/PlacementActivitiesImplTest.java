@@ -2,15 +2,18 @@ package dev.kindling.activities.shared;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.kindling.workflows.FailureKind;
 import dev.kindling.workflows.host.ImageRef;
+import dev.kindling.workflows.host.Placement;
 import dev.kindling.workflows.host.PlacementRequest;
 import dev.kindling.workflows.hosts.HostCapacity;
 import dev.kindling.workflows.hosts.HostRecord;
 import dev.kindling.workflows.hosts.HostReport;
 import io.temporal.failure.ApplicationFailure;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -29,7 +32,7 @@ class PlacementActivitiesImplTest {
   static final Instant NOW = Instant.parse("2026-12-03T08:00:00Z");
 
   /** Records that change only when the test says, counting fresh reads. */
-  static final class Records implements HostRecords {
+  static class Records implements HostRecords {
     List<HostRecord> cached = List.of();
     List<HostRecord> fresh = List.of();
     int freshReads;
@@ -64,6 +67,29 @@ class PlacementActivitiesImplTest {
         1,
         null,
         0);
+  }
+
+  /** The host's record, its report also storing {@code image}. */
+  static HostRecord withStored(HostRecord record, ImageRef image) {
+    HostReport report = record.report();
+    List<ImageRef> stored = new ArrayList<>(report.stored());
+    stored.add(image);
+    return new HostRecord(
+        record.hostId(),
+        new HostReport(
+            report.hostId(),
+            report.capacity(),
+            report.runningVms(),
+            report.images(),
+            stored,
+            report.poolReady(),
+            report.proxyUrl(),
+            report.lostAfterSeconds(),
+            report.sentAtEpochMillis()),
+        record.reportedAtMillis(),
+        record.reports(),
+        record.drainReason(),
+        record.lostAtMillis());
   }
 
   private final Records records = new Records();
@@ -141,6 +167,46 @@ class PlacementActivitiesImplTest {
     records.cached = List.of(host("h1", 1, 0)); // reported at NOW: still live 15 s later
     hosts.add(placement.place(new PlacementRequest("s2", null, null)).hostId());
     assertEquals(List.of("h1", "h1"), hosts);
+  }
+
+  @Test
+  void anImageBuiltAMomentAgoIsPlacedOnceItsHostsNextReportShowsIt() {
+    ImageRef built = new ImageRef("2".repeat(64), "snap", "6.12", 2, "terminal");
+    HostRecord before = host("h1", 4, 0);
+    HostRecord after = withStored(before, built);
+    Records reporting =
+        new Records() {
+          @Override
+          public List<HostRecord> fresh() {
+            freshReads++;
+            cached = freshReads < 3 ? List.of(before) : List.of(after);
+            return cached;
+          }
+        };
+    reporting.cached = List.of(before);
+
+    Placement placed =
+        new PlacementActivitiesImpl(reporting, "terminal", clock, Duration.ofSeconds(10))
+            .place(new PlacementRequest("s", built.imageId(), null));
+
+    assertEquals("h1", placed.hostId());
+    assertEquals(3, reporting.freshReads, "read again until the report showed the image");
+  }
+
+  @Test
+  void anImageNoHostReportsIsUnknownImageOnceTheNextReportsHadTimeToArrive() {
+    records.cached = List.of(host("h1", 4, 0));
+    records.fresh = records.cached;
+
+    ApplicationFailure unknown =
+        assertThrows(
+            ApplicationFailure.class,
+            () ->
+                new PlacementActivitiesImpl(records, "terminal", clock, Duration.ofMillis(1200))
+                    .place(new PlacementRequest("s", "3".repeat(64), null)));
+
+    assertEquals(FailureKind.UNKNOWN_IMAGE.type(), unknown.getType());
+    assertTrue(records.freshReads >= 2, "read again meanwhile: " + records.freshReads);
   }
 
   @Test

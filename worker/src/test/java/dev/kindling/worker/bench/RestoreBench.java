@@ -445,7 +445,7 @@ public final class RestoreBench {
             " ms to copy the empty overlay template the first restore of a snapshot leaves beside it.\n");
     md.append(
         "- QMP status polled every 2 ms while QEMU loads; the per-VM overlay, deleted with the VM, uses `cache=unsafe`, so"
-            + " the guest's fsync of its VNC password file does not wait for the host's disk.\n\n");
+            + " a guest's fsync does not wait for the host's disk.\n\n");
     md.append("### What stands in the way\n\n");
     if ("tcg".equals(snapshot.manifest().accelerator())) {
       md.append(

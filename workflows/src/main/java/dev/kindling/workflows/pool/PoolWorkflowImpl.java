@@ -86,7 +86,10 @@ public class PoolWorkflowImpl implements PoolWorkflow {
   private boolean refreshRequested;
   private boolean changed;
 
-  /** Set by a claim: {@link #REFILL_AFTER_CLAIM} after it. */
+  /**
+   * Set by a claim: {@link #REFILL_AFTER_CLAIM} after it. Not carried over a continue-as-new, which
+   * at worst starts a refill that much early.
+   */
   private long refillNotBefore;
 
   /**
@@ -199,7 +202,9 @@ public class PoolWorkflowImpl implements PoolWorkflow {
       changed = true;
       return PoolClaim.miss(request, missReason(wanted));
     }
-    if (Workflow.getVersion(REFILL_AFTER_CLAIM_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1) {
+    // One window from the first claim of a burst: later claims do not push the refill further.
+    if (Workflow.getVersion(REFILL_AFTER_CLAIM_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1
+        && Workflow.currentTimeMillis() >= refillNotBefore) {
       refillNotBefore = Workflow.currentTimeMillis() + REFILL_AFTER_CLAIM.toMillis();
     }
     recentClaims.put(request.claimant(), answer);
