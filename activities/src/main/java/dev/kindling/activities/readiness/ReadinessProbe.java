@@ -123,7 +123,8 @@ public final class ReadinessProbe {
 
   /**
    * Readiness of a pool VM handed to a session: the agent answers the secrets (new password, clock,
-   * entropy, launch) and a handshake through websockify proves the new password: the answer to
+   * entropy, launch; the pool proved the guest reachable and its agent healthy, and the secrets
+   * need both to answer) and a handshake through websockify proves the new password: the answer to
    * {@code parked}'s challenge when there is one (the TCP and upgrade stages were passed when it
    * was parked), else a full one. The desktop is checked again only when the launch changes the
    * app; the pool proved it before. The report's onExit is null when it was not.
@@ -235,8 +236,8 @@ public final class ReadinessProbe {
               ReadinessStage.GUEST_REACHABLE,
               "the VM's network namespace " + target.namespace() + " does not exist");
         }
-        stage(ReadinessStage.GUEST_REACHABLE, this::reachGuest);
         if (!handOver) {
+          stage(ReadinessStage.GUEST_REACHABLE, this::reachGuest);
           stage(ReadinessStage.AGENT_HEALTH, this::checkAgent);
         }
         stage(ReadinessStage.SECRETS, this::sendSecrets);

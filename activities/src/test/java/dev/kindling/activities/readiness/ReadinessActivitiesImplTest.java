@@ -115,7 +115,7 @@ class ReadinessActivitiesImplTest {
       assertEquals(0, activities.parkedCount(), "taken by the hand-over");
       assertEquals(connections, guest.vncConnections(), "answered on the parked connection");
       assertEquals(
-          List.of("guest-reachable", "secrets", "rfb-handshake"),
+          List.of("secrets", "rfb-handshake"),
           report.stages().stream().map(s -> s.stage()).toList());
       assertEquals(VmSecrets.read(vmDir).vncPassword(), guest.vncPassword.get());
 

@@ -116,7 +116,7 @@ class ReadinessProbeTest {
               null);
 
       assertEquals(
-          List.of("guest-reachable", "secrets", "tcp-6080", "websocket-upgrade", "rfb-handshake"),
+          List.of("secrets", "tcp-6080", "websocket-upgrade", "rfb-handshake"),
           unchanged.stages().stream().map(StageTiming::stage).toList());
       assertEquals(StandInGuest.PASSWORD, guest.vncPassword.get(), "the new password delivered");
       assertEquals(0, guest.app.appRequests.get(), "the app was not asked again");
@@ -146,7 +146,7 @@ class ReadinessProbeTest {
 
       assertEquals(connections, guest.vncConnections(), "no new connection: the parked one");
       assertEquals(
-          List.of("guest-reachable", "secrets", "rfb-handshake"),
+          List.of("secrets", "rfb-handshake"),
           report.stages().stream().map(StageTiming::stage).toList(),
           "the connection and its upgrade were made when the handshake was parked");
       assertEquals(StandInGuest.PASSWORD, guest.vncPassword.get(), "the session's password");
