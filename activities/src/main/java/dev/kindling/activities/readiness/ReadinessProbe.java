@@ -783,9 +783,7 @@ public final class ReadinessProbe {
         }
       }
       try {
-        String host = target.guestAddress() + ":" + target.websockify().getPort();
-        return WebSocketClientConnection.upgrade(
-            channel, host, "/", VncDesktop.SUBPROTOCOLS, ioTimeout(budget));
+        return VncDesktop.upgrade(channel, target, ioTimeout(budget));
       } catch (SocketTimeoutException e) {
         closeQuietly(channel);
         throw AttemptFailure.answerTimedOut(

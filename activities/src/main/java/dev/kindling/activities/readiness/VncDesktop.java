@@ -14,7 +14,7 @@ import java.util.List;
  * tests that want pixels, after readiness passed.
  */
 public final class VncDesktop implements AutoCloseable {
-  static final List<String> SUBPROTOCOLS = List.of("binary");
+  private static final List<String> SUBPROTOCOLS = List.of("binary");
 
   private final WebSocketClientConnection webSocket;
   private final RfbSession session;
@@ -45,12 +45,18 @@ public final class VncDesktop implements AutoCloseable {
     SocketChannel channel =
         NetworkNamespaces.connect(target.namespace(), target.websockify(), timeout);
     try {
-      String host = target.guestAddress() + ":" + target.websockify().getPort();
-      return WebSocketClientConnection.upgrade(channel, host, "/", SUBPROTOCOLS, timeout);
+      return upgrade(channel, target, timeout);
     } catch (IOException | RuntimeException e) {
       channel.close();
       throw e;
     }
+  }
+
+  /** Upgrades {@code channel}, connected to the VM's websockify, as noVNC would. */
+  static WebSocketClientConnection upgrade(
+      SocketChannel channel, ProbeTarget target, Duration timeout) throws IOException {
+    String host = target.guestAddress() + ":" + target.websockify().getPort();
+    return WebSocketClientConnection.upgrade(channel, host, "/", SUBPROTOCOLS, timeout);
   }
 
   public RfbSession session() {

@@ -61,16 +61,9 @@ public final class RfbHandshake {
   public static RfbSession perform(InputStream rawIn, OutputStream rawOut, String password)
       throws RfbHandshakeException {
     if (password == null) {
-      int minor = readBanner(rawIn);
       DataInputStream in = new DataInputStream(rawIn);
       DataOutputStream out = new DataOutputStream(rawOut);
-      try {
-        chooseSecurity(in, out, minor, SECURITY_NONE);
-      } catch (RfbHandshakeException e) {
-        throw e;
-      } catch (IOException e) {
-        throw failure(Step.SECURITY_TYPES, e);
-      }
+      int minor = start(in, out, SECURITY_NONE);
       // RFB 3.3 and 3.7 send no SecurityResult after security type None.
       return finish(in, out, minor < 8 ? Step.SERVER_INIT : Step.SECURITY_RESULT, minor);
     }
@@ -87,20 +80,15 @@ public final class RfbHandshake {
   /** Banner through VNC authentication's challenge. */
   public static VncChallenge awaitChallenge(InputStream rawIn, OutputStream rawOut)
       throws RfbHandshakeException {
-    int minor = readBanner(rawIn);
     DataInputStream in = new DataInputStream(rawIn);
     DataOutputStream out = new DataOutputStream(rawOut);
-    Step step = Step.SECURITY_TYPES;
+    int minor = start(in, out, SECURITY_VNC_AUTH);
     try {
-      chooseSecurity(in, out, minor, SECURITY_VNC_AUTH);
-      step = Step.AUTHENTICATION;
       byte[] challenge = new byte[VncAuth.CHALLENGE_LENGTH];
       in.readFully(challenge);
       return new VncChallenge(minor, challenge);
-    } catch (RfbHandshakeException e) {
-      throw e;
     } catch (IOException e) {
-      throw failure(step, e);
+      throw failure(Step.AUTHENTICATION, e);
     }
   }
 
@@ -119,12 +107,20 @@ public final class RfbHandshake {
     return finish(in, out, Step.SECURITY_RESULT, pending.minor());
   }
 
-  /** The version reply and the security type. */
-  private static void chooseSecurity(DataInputStream in, DataOutputStream out, int minor, int type)
-      throws IOException {
-    out.write(String.format("RFB 003.%03d\n", minor).getBytes(StandardCharsets.US_ASCII));
-    out.flush();
-    negotiateSecurity(in, out, minor, type);
+  /** The banner, the version reply and security {@code type}; returns the minor version. */
+  private static int start(DataInputStream in, DataOutputStream out, int type)
+      throws RfbHandshakeException {
+    int minor = readBanner(in);
+    try {
+      out.write(String.format("RFB 003.%03d\n", minor).getBytes(StandardCharsets.US_ASCII));
+      out.flush();
+      negotiateSecurity(in, out, minor, type);
+      return minor;
+    } catch (RfbHandshakeException e) {
+      throw e;
+    } catch (IOException e) {
+      throw failure(Step.SECURITY_TYPES, e);
+    }
   }
 
   /** From SecurityResult ({@code from} that step) or from ClientInit on. */

@@ -82,15 +82,15 @@ public class PoolWorkflowImpl implements PoolWorkflow {
   private long misses;
   private long replaced;
   private String lastProblem;
-  private long backoffUntil;
-  private boolean refreshRequested;
-  private boolean changed;
 
   /**
-   * Set by a claim: {@link #REFILL_AFTER_CLAIM} after it. Not carried over a continue-as-new, which
-   * at worst starts a refill that much early.
+   * No VM is prepared before this: {@link #BACKOFF} after a failure, {@link #REFILL_AFTER_CLAIM}
+   * after a claim. Not carried over a continue-as-new, which at worst prepares one that much early.
    */
-  private long refillNotBefore;
+  private long prepareNotBefore;
+
+  private boolean refreshRequested;
+  private boolean changed;
 
   /**
    * The state a claim needs, before the workflow method runs: a claim can arrive in a run's first
@@ -151,7 +151,7 @@ public class PoolWorkflowImpl implements PoolWorkflow {
         continue;
       }
       long untilCheck = Math.max(1, nextCheck - Workflow.currentTimeMillis());
-      long untilBackoff = notBefore() - Workflow.currentTimeMillis();
+      long untilBackoff = prepareNotBefore - Workflow.currentTimeMillis();
       long wait = untilBackoff > 0 ? Math.min(untilCheck, untilBackoff) : untilCheck;
       Workflow.await(Duration.ofMillis(wait), () -> changed || refreshRequested);
     }
@@ -204,8 +204,8 @@ public class PoolWorkflowImpl implements PoolWorkflow {
     }
     // One window from the first claim of a burst: later claims do not push the refill further.
     if (Workflow.getVersion(REFILL_AFTER_CLAIM_CHANGE, Workflow.DEFAULT_VERSION, 1) >= 1
-        && Workflow.currentTimeMillis() >= refillNotBefore) {
-      refillNotBefore = Workflow.currentTimeMillis() + REFILL_AFTER_CLAIM.toMillis();
+        && Workflow.currentTimeMillis() >= prepareNotBefore) {
+      prepareNotBefore = Workflow.currentTimeMillis() + REFILL_AFTER_CLAIM.toMillis();
     }
     recentClaims.put(request.claimant(), answer);
     if (recentClaims.size() > RECENT_CLAIMS) {
@@ -339,16 +339,11 @@ public class PoolWorkflowImpl implements PoolWorkflow {
   private void fill() {
     while (image != null
         && ready.size() + preparing < target()
-        && Workflow.currentTimeMillis() >= notBefore()) {
+        && Workflow.currentTimeMillis() >= prepareNotBefore) {
       preparing++;
       ImageRef of = image;
       Async.procedure(() -> prepare(of));
     }
-  }
-
-  /** No VM is prepared before this: a backoff after a failure, or a claim's moment. */
-  private long notBefore() {
-    return Math.max(backoffUntil, refillNotBefore);
   }
 
   private void prepare(ImageRef of) {
@@ -384,7 +379,8 @@ public class PoolWorkflowImpl implements PoolWorkflow {
       }
     } catch (RuntimeException e) {
       problem("preparing " + vmId + " failed", e);
-      backoffUntil = Workflow.currentTimeMillis() + BACKOFF.toMillis();
+      prepareNotBefore =
+          Math.max(prepareNotBefore, Workflow.currentTimeMillis() + BACKOFF.toMillis());
       destroy(vm, network.requestId());
     } finally {
       inFlight.remove(vmId);
